@@ -1,0 +1,17 @@
+//! Database migrations for donornet, run identically on SQLite and PostgreSQL.
+//!
+//! One file per change, named `mYYYYMMDD_HHMMSS_what.rs`. A migration that has shipped is never
+//! edited; a change to the schema is a new migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_regions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_regions::Migration)]
+    }
+}

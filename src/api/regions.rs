@@ -1,0 +1,258 @@
+//! `/api/v1/regions`: browsing and searching the division hierarchy.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use entity::region;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::extract::{Path, Query};
+use crate::domain::region::{Level, RegionCode, VillageKind};
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
+use crate::store::regions::{self as store, RegionFilter};
+
+/// Page size when `limit` is not given, and the largest accepted.
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+const MAX_QUERY_CHARS: usize = 50;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_regions))
+        .routes(routes!(get_region))
+}
+
+/// A region as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionSummary {
+    #[schema(example = "411103101000")]
+    pub code: String,
+    #[schema(example = "孟庙镇")]
+    pub name: String,
+    pub level: Level,
+    #[schema(example = "411103000000")]
+    pub parent_code: Option<String>,
+    /// Village-level units only: `village` or `community`.
+    pub kind: Option<VillageKind>,
+    /// WGS-84 longitude of the centre, when known.
+    pub longitude: Option<f64>,
+    /// WGS-84 latitude of the centre, when known.
+    pub latitude: Option<f64>,
+    pub population: Option<i64>,
+}
+
+impl From<region::Model> for RegionSummary {
+    fn from(m: region::Model) -> Self {
+        RegionSummary {
+            level: m.level.parse().unwrap_or(Level::Village),
+            kind: m.kind.as_deref().and_then(|k| match k {
+                "village" => Some(VillageKind::Village),
+                "community" => Some(VillageKind::Community),
+                _ => None,
+            }),
+            code: m.code,
+            name: m.name,
+            parent_code: m.parent_code,
+            longitude: m.longitude,
+            latitude: m.latitude,
+            population: m.population,
+        }
+    }
+}
+
+/// One page of regions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionPage {
+    pub items: Vec<RegionSummary>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An ancestor in a breadcrumb.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionRef {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+}
+
+/// How many units lie below a region, per level.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct DescendantCounts {
+    pub city: u64,
+    pub county: u64,
+    pub township: u64,
+    pub village: u64,
+}
+
+/// Village-level units below a region, by kind.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct VillageKinds {
+    pub village: u64,
+    pub community: u64,
+}
+
+/// A region with its breadcrumb and what lies below it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionDetail {
+    #[serde(flatten)]
+    pub region: RegionSummary,
+    /// True when `kind` was set by hand rather than derived from the name.
+    pub kind_overridden: bool,
+    /// From the province down to the parent.
+    pub ancestors: Vec<RegionRef>,
+    pub descendant_counts: DescendantCounts,
+    pub village_kinds: VillageKinds,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Query parameters of `GET /api/v1/regions`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// The region whose children to list (12 digits). Without `level` and `q`: its direct
+    /// children. With either: matching units anywhere below it. Omitted: the top-level regions,
+    /// or, with `level`/`q`, the whole database.
+    #[param(example = "411103000000")]
+    pub parent: Option<String>,
+    /// Only units of this level, anywhere below `parent`.
+    pub level: Option<Level>,
+    /// A fragment of the name (literal text, at most 50 characters), searched below `parent`.
+    #[param(example = "孟庙")]
+    pub q: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn parse_code(field: &str, raw: &str) -> Result<RegionCode, AppError> {
+    RegionCode::parse(raw).map_err(|_| AppError::invalid(field, "must be a 12-digit region code"))
+}
+
+/// Lists the children of a region, or searches its subtree by level and name; in code order,
+/// a page at a time.
+#[utoipa::path(
+    get,
+    path = "/regions",
+    tag = "regions",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of regions in code order", body = RegionPage),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`parent` does not exist", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn list_regions(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<RegionPage>, AppError> {
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+    }
+    let name_contains = match params.q.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
+            return Err(AppError::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        }
+        Some(q) => Some(q.to_owned()),
+    };
+    let after = params.cursor.as_deref().map(|c| parse_code("cursor", c)).transpose()?;
+    let parent = match params.parent.as_deref() {
+        None => None,
+        Some(raw) => {
+            let code = parse_code("parent", raw)?;
+            let parent = store::find(&state.db, &code)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+            let level: Level = parent.level.parse().map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+            Some((code, level))
+        }
+    };
+    let filter = RegionFilter {
+        parent,
+        level: params.level,
+        name_contains,
+        after,
+        limit: limit + 1,
+    };
+    let mut rows = store::list(&state.db, &filter).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.code.clone())
+    } else {
+        None
+    };
+    Ok(Json(RegionPage {
+        items: rows.into_iter().map(RegionSummary::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// One region, its ancestors, and counts of what lies below it.
+#[utoipa::path(
+    get,
+    path = "/regions/{code}",
+    tag = "regions",
+    params(("code" = String, Path, description = "12-digit division code", example = "411103101000")),
+    responses(
+        (status = 200, description = "The region", body = RegionDetail),
+        (status = 400, description = "The code is not 12 digits", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(code = %raw_code))]
+async fn get_region(
+    State(state): State<AppState>,
+    Path(raw_code): Path<String>,
+) -> Result<Json<RegionDetail>, AppError> {
+    let code = parse_code("code", &raw_code)?;
+    let model = store::find(&state.db, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+    let level: Level = model.level.parse().map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    let ancestors = store::ancestors(&state.db, &code).await?;
+    let mut descendant_counts = DescendantCounts::default();
+    let mut village_kinds = VillageKinds::default();
+    for (level, kind, n) in store::descendant_counts(&state.db, &code, level).await? {
+        match level {
+            Level::Province => {}
+            Level::City => descendant_counts.city += n,
+            Level::County => descendant_counts.county += n,
+            Level::Township => descendant_counts.township += n,
+            Level::Village => {
+                descendant_counts.village += n;
+                match kind.as_deref() {
+                    Some("community") => village_kinds.community += n,
+                    Some("village") => village_kinds.village += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(Json(RegionDetail {
+        kind_overridden: model.kind_overridden,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        region: RegionSummary::from(model),
+        ancestors: ancestors
+            .into_iter()
+            .filter_map(|a| {
+                Some(RegionRef {
+                    level: a.level.parse().ok()?,
+                    code: a.code,
+                    name: a.name,
+                })
+            })
+            .collect(),
+        descendant_counts,
+        village_kinds,
+    }))
+}

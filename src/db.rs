@@ -1,0 +1,57 @@
+//! Opening the database and keeping its schema current.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::config::{DatabaseArgs, redact_url};
+
+/// Opens a pool on the configured database.
+///
+/// SQLite runs in WAL mode so that readers (the API) and one writer (an import, an edit) work
+/// side by side, with a busy timeout so that a second writer waits instead of failing. The
+/// pool has several connections on purpose: sea-orm's default for SQLite is one, which would
+/// serialise every request behind the slowest.
+///
+/// # Errors
+/// The database cannot be opened or reached.
+pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
+    let is_sqlite = args.database_url.starts_with("sqlite:");
+    let mut options = ConnectOptions::new(args.database_url.clone());
+    options
+        .max_connections(
+            args.db_max_connections
+                .unwrap_or(if is_sqlite { 8 } else { 16 }),
+        )
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    tracing::debug!(url = %redact_url(&args.database_url), "connecting to the database");
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+///
+/// # Errors
+/// A migration failed; it is rolled back where the backend allows.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// `"sqlite"` or `"postgres"`, as `/health` reports it.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}

@@ -1,0 +1,3 @@
+//! Pure domain types and rules: no database, no HTTP, no clock.
+
+pub mod region;

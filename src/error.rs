@@ -1,0 +1,189 @@
+//! `AppError`, the one error type of the HTTP layer, rendered as `application/problem+json`
+//! (RFC 9457).
+//!
+//! Handlers return `Result<T, AppError>`. Client mistakes carry a precise `detail` and, for
+//! validation failures, the offending fields; server faults are logged once with their full
+//! cause chain and answered with a generic detail, so nothing internal leaks to the caller.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::DbErr;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One offending input field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name as the client sent it (query parameter, path segment or JSON member).
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type (`about:blank` or a `urn:donornet:problem:*`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For validation problems: each offending field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: input that does not parse or validate; names the fields.
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 400: a request that could not be read at all (malformed JSON, wrong content type).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: the resource does not exist (or is outside what the caller may see).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the request conflicts with the stored state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the configured limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// 503: the database cannot be reached.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a fault of ours. Logged with its cause chain; the client sees a generic detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A validation error on one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        AppError::Validation {
+            detail: format!("invalid {field}: {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status();
+        let (kind, detail, errors) = match self {
+            AppError::Validation { detail, errors } => {
+                ("urn:donornet:problem:validation", detail.clone(), errors.clone())
+            }
+            AppError::Internal(_) => (
+                "about:blank",
+                "an internal error occurred; it has been logged".to_owned(),
+                vec![],
+            ),
+            AppError::Unavailable(_) => (
+                "urn:donornet:problem:unavailable",
+                "the database is unreachable; try again shortly".to_owned(),
+                vec![],
+            ),
+            other => ("about:blank", other.to_string(), vec![]),
+        };
+        Problem {
+            kind: kind.to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::Internal(err) => tracing::error!(error = ?err, "request failed"),
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let status = self.status();
+        let mut response = (status, Json(self.problem())).into_response();
+        // Set after the body so it replaces the `application/json` that `Json` wrote.
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(err.to_string()),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        // serde_urlencoded names the parameter in its message (`limit: invalid digit ...`).
+        let text = rejection.body_text();
+        let field = text
+            .split_once(": ")
+            .and_then(|(_, rest)| rest.split_once(':').map(|(f, _)| f.trim().to_owned()))
+            .filter(|f| !f.is_empty() && !f.contains(' '))
+            .unwrap_or_else(|| "query".to_owned());
+        AppError::Validation {
+            detail: text,
+            errors: vec![FieldError::new(field, "invalid value")],
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        AppError::Validation {
+            detail: rejection.body_text(),
+            errors: vec![FieldError::new("path", "invalid path parameter")],
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::PayloadTooLarge;
+        }
+        AppError::BadRequest(rejection.body_text())
+    }
+}

@@ -1,0 +1,782 @@
+//! Import of a statistical division table: `code,name,level,parent_code`, optionally followed by
+//! `longitude,latitude,population` columns (WGS-84; the demo data and survey sheets carry them).
+//!
+//! The import is all or nothing and idempotent:
+//!
+//! 1. **Validate** the whole file first, streaming, keeping only a compact index of the codes
+//!    seen (`u64` code → level, name hash, line): about 30 MB for the whole country. A bad line
+//!    stops the import with `line N: reason` before anything is written. Parents that are not in
+//!    the file are looked up in the database at the end of this pass.
+//! 2. **Write** in one transaction, re-reading the file, in batches of multi-row
+//!    `INSERT … ON CONFLICT (code) DO UPDATE … WHERE <something differs>`. Rows that are
+//!    already stored as they are in the file are not touched, so a second run writes nothing;
+//!    `RETURNING` tells which rows were inserted and which updated. If any statement fails the
+//!    transaction rolls back and the database is as it was.
+//!
+//! A file whose parents do not precede their children is written one level at a time so that
+//! the foreign key on `parent_code` always finds its parent.
+//!
+//! Concurrency: on SQLite the write transaction is `BEGIN IMMEDIATE` (it waits for another
+//! writer instead of failing half-way); readers (a running `serve`) keep reading the previous
+//! state until the commit and see the whole import right after it.
+
+use std::collections::HashMap;
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::fmt;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use chrono::Utc;
+use flate2::read::MultiGzDecoder;
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::sea_query::Value;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
+
+use crate::domain::region::{Level, RegionCode, VillageKind};
+
+/// Rows per `INSERT` statement.
+const BATCH_ROWS: usize = 1000;
+
+/// Why an import was refused. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A line of the file is invalid (line 1 is the header).
+    #[error("line {line}: {reason}")]
+    Line { line: u64, reason: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+fn line_err(line: u64, reason: impl Into<String>) -> ImportError {
+    ImportError::Line {
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// What an import did to one level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LevelCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// What an import did, per level (indexed by [`Level::rank`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub levels: [LevelCounts; 5],
+    /// Lines that repeat an earlier line exactly (same code, name, level and parent).
+    pub duplicate_lines: u64,
+}
+
+impl ImportSummary {
+    pub fn level(&self, level: Level) -> LevelCounts {
+        self.levels[level.rank()]
+    }
+
+    pub fn total(&self) -> LevelCounts {
+        self.levels.iter().fold(LevelCounts::default(), |acc, c| LevelCounts {
+            inserted: acc.inserted + c.inserted,
+            updated: acc.updated + c.updated,
+            unchanged: acc.unchanged + c.unchanged,
+        })
+    }
+
+    /// True when the import wrote nothing (every row was already stored as it is).
+    pub fn changed_nothing(&self) -> bool {
+        let total = self.total();
+        total.inserted == 0 && total.updated == 0
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<10} {:>10} {:>10} {:>10}", "level", "inserted", "updated", "unchanged")?;
+        for level in Level::ALL {
+            let c = self.level(level);
+            writeln!(f, "{:<10} {:>10} {:>10} {:>10}", level.as_str(), c.inserted, c.updated, c.unchanged)?;
+        }
+        let t = self.total();
+        write!(f, "{:<10} {:>10} {:>10} {:>10}", "total", t.inserted, t.updated, t.unchanged)?;
+        if self.duplicate_lines > 0 {
+            write!(f, "\n{} repeated line(s) ignored", self.duplicate_lines)?;
+        }
+        if self.changed_nothing() {
+            write!(f, "\nnothing changed: the database already holds this table")?;
+        }
+        Ok(())
+    }
+}
+
+/// Options of one import run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Draw a progress bar on stderr (only when it is a terminal).
+    pub progress: bool,
+}
+
+/// One validated line of the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DivisionRow {
+    pub code: RegionCode,
+    pub name: String,
+    pub level: Level,
+    pub parent: Option<RegionCode>,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub population: Option<i64>,
+}
+
+/// Column positions found in the header.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    code: usize,
+    name: usize,
+    level: usize,
+    parent: usize,
+    longitude: Option<usize>,
+    latitude: Option<usize>,
+    population: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, ImportError> {
+        let find = |name: &str| header.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name);
+        let required = |name: &str| {
+            find(name).ok_or_else(|| line_err(1, format!("the header has no `{name}` column (expected code,name,level,parent_code)")))
+        };
+        let columns = Columns {
+            code: required("code")?,
+            name: required("name")?,
+            level: required("level")?,
+            parent: required("parent_code")?,
+            longitude: find("longitude"),
+            latitude: find("latitude"),
+            population: find("population"),
+        };
+        if columns.longitude.is_some() != columns.latitude.is_some() {
+            return Err(line_err(1, "the header has only one of `longitude` and `latitude`"));
+        }
+        Ok(columns)
+    }
+
+    fn has_location(&self) -> bool {
+        self.longitude.is_some()
+    }
+}
+
+/// Parses and checks one record on its own (what can be checked without other lines).
+fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, String> {
+    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
+
+    let raw_code = field(cols.code);
+    let code = RegionCode::parse(raw_code).map_err(|_| format!("code {raw_code:?} is not 12 digits"))?;
+    let name = field(cols.name);
+    if name.is_empty() {
+        return Err(format!("region {code} has an empty name"));
+    }
+    if name.chars().count() > 200 {
+        return Err(format!("region {code} has a name longer than 200 characters"));
+    }
+    let raw_level = field(cols.level);
+    let level: Level = raw_level.parse().map_err(|_| {
+        format!("unknown level {raw_level:?} (expected province, city, county, township or village)")
+    })?;
+    if !code.is_padded_for(level) {
+        return Err(format!(
+            "code {code} does not fit level {level}: a {level} code ends in {} zeros",
+            12 - level.prefix_len()
+        ));
+    }
+    let parent = match field(cols.parent) {
+        "" if level == Level::Province => None,
+        "" => return Err(format!("{level} {code} has no parent_code")),
+        _ if level == Level::Province => return Err(format!("province {code} cannot have a parent")),
+        raw => {
+            let parent = RegionCode::parse(raw).map_err(|_| format!("parent_code {raw:?} is not 12 digits"))?;
+            if parent == code {
+                return Err(format!("region {code} is its own parent"));
+            }
+            Some(parent)
+        }
+    };
+    let number = |i: Option<usize>, what: &str| -> Result<Option<f64>, String> {
+        optional(i)
+            .map(|s| s.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {s:?} is not a number")))
+            .transpose()
+    };
+    let longitude = number(cols.longitude, "longitude")?;
+    let latitude = number(cols.latitude, "latitude")?;
+    match (longitude, latitude) {
+        (Some(lon), Some(lat)) => {
+            if !(-180.0..=180.0).contains(&lon) {
+                return Err(format!("longitude {lon} is outside -180..180"));
+            }
+            if !(-90.0..=90.0).contains(&lat) {
+                return Err(format!("latitude {lat} is outside -90..90"));
+            }
+        }
+        (None, None) => {}
+        _ => return Err("longitude and latitude must be given together".to_owned()),
+    }
+    let population = optional(cols.population)
+        .map(|s| s.parse::<i64>().ok().filter(|p| *p >= 0).ok_or_else(|| format!("population {s:?} is not a non-negative whole number")))
+        .transpose()?;
+    Ok(DivisionRow {
+        code,
+        name: name.to_owned(),
+        level,
+        parent,
+        longitude,
+        latitude,
+        population,
+    })
+}
+
+/// What the validation pass remembers of each code.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    level: Level,
+    /// Hash of (name, level, parent): tells an exact repeat from a conflicting one.
+    fingerprint: u64,
+    line: u64,
+}
+
+fn fingerprint(row: &DivisionRow) -> u64 {
+    let mut h = DefaultHasher::new();
+    (&row.name, row.level, row.parent.as_ref().map(RegionCode::as_str)).hash(&mut h);
+    h.finish()
+}
+
+/// A child whose parent was not seen before it in the file.
+#[derive(Debug, Clone)]
+struct PendingParent {
+    line: u64,
+    code: RegionCode,
+    level: Level,
+    parent: RegionCode,
+}
+
+/// The outcome of the validation pass.
+struct Validated {
+    columns: Columns,
+    seen: HashMap<u64, Seen>,
+    /// False when some child precedes its parent in the file.
+    parents_first: bool,
+    duplicate_lines: u64,
+}
+
+fn check_parent(line: u64, code: &RegionCode, level: Level, parent: &RegionCode, parent_level: Level) -> Result<(), ImportError> {
+    if parent_level.rank() >= level.rank() {
+        return Err(line_err(
+            line,
+            format!("{level} {code} cannot sit below {parent_level} {parent}: a parent must be of a higher level"),
+        ));
+    }
+    if !code.is_under(parent, parent_level) {
+        return Err(line_err(line, format!("code {code} does not start with the code prefix of its parent {parent}")));
+    }
+    Ok(())
+}
+
+/// Where a division table comes from: a file (`.csv` or `.csv.gz`) or bytes built into the
+/// binary (the demo county).
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    File(&'a Path),
+    Embedded { name: &'static str, csv: &'static [u8] },
+}
+
+impl Source<'_> {
+    fn name(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Embedded { name, .. } => (*name).to_owned(),
+        }
+    }
+}
+
+fn open<'a>(source: Source<'a>, progress: &ProgressBar) -> Result<csv::Reader<Box<dyn Read + 'a>>, ImportError> {
+    let path = match source {
+        Source::Embedded { csv, .. } => {
+            return Ok(csv::ReaderBuilder::new().flexible(true).from_reader(Box::new(csv)));
+        }
+        Source::File(path) => path,
+    };
+    let file = File::open(path).map_err(|source| ImportError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    if let Ok(meta) = file.metadata() {
+        progress.set_length(meta.len());
+    }
+    progress.set_position(0);
+    let raw = BufReader::with_capacity(256 * 1024, progress.wrap_read(file));
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+        Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)))
+    } else {
+        Box::new(raw)
+    };
+    Ok(csv::ReaderBuilder::new().flexible(true).from_reader(reader))
+}
+
+fn csv_err(source: Source<'_>, err: csv::Error) -> ImportError {
+    let line = err.position().map_or(0, csv::Position::line);
+    match err.kind() {
+        csv::ErrorKind::Io(_) => ImportError::Io {
+            path: source.name(),
+            source: std::io::Error::other(err.to_string()),
+        },
+        csv::ErrorKind::Utf8 { .. } => line_err(line, "the line is not valid UTF-8"),
+        _ => line_err(line, err.to_string()),
+    }
+}
+
+/// Pass 1: reads the whole file, checks every line, resolves parents.
+async fn validate(db: &impl ConnectionTrait, source: Source<'_>, progress: &ProgressBar) -> Result<Validated, ImportError> {
+    let mut reader = open(source, progress)?;
+    let header = reader.headers().map_err(|e| csv_err(source, e))?.clone();
+    let columns = Columns::from_header(&header)?;
+    let mut seen: HashMap<u64, Seen> = HashMap::new();
+    let mut pending: Vec<PendingParent> = Vec::new();
+    let mut duplicate_lines = 0;
+    let mut record = csv::StringRecord::new();
+    let mut first_error: Option<ImportError> = None;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                first_error = Some(csv_err(source, e));
+                break;
+            }
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let row = match parse_row(&record, &columns) {
+            Ok(row) => row,
+            Err(reason) => {
+                first_error = Some(line_err(line, reason));
+                break;
+            }
+        };
+        let fp = fingerprint(&row);
+        match seen.entry(row.code.as_u64()) {
+            Entry::Occupied(earlier) => {
+                let earlier = *earlier.get();
+                if earlier.fingerprint == fp {
+                    duplicate_lines += 1;
+                    continue;
+                }
+                first_error = Some(line_err(
+                    line,
+                    format!("code {} appears again with another name, level or parent (first on line {})", row.code, earlier.line),
+                ));
+                break;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Seen {
+                    level: row.level,
+                    fingerprint: fp,
+                    line,
+                });
+            }
+        }
+        if let Some(parent) = row.parent {
+            match seen.get(&parent.as_u64()) {
+                Some(p) => {
+                    if let Err(e) = check_parent(line, &row.code, row.level, &parent, p.level) {
+                        first_error = Some(e);
+                        break;
+                    }
+                }
+                None => pending.push(PendingParent {
+                    line,
+                    code: row.code,
+                    level: row.level,
+                    parent,
+                }),
+            }
+        }
+    }
+    // Children read before their parent: check them now, and report whichever error comes
+    // first in the file.
+    let stop_line = match &first_error {
+        Some(ImportError::Line { line, .. }) => *line,
+        Some(_) => return Err(first_error.expect("matched Some")),
+        None => u64::MAX,
+    };
+    pending.retain(|p| p.line < stop_line);
+    let parents_first = pending.iter().all(|p| !seen.contains_key(&p.parent.as_u64()));
+    let pending_error = resolve_pending(db, &seen, &pending).await?;
+    match (first_error, pending_error) {
+        (Some(a), Some(b)) => Err(if line_of(&b) < line_of(&a) { b } else { a }),
+        (Some(e), None) | (None, Some(e)) => Err(e),
+        (None, None) => Ok(Validated {
+            columns,
+            seen,
+            parents_first,
+            duplicate_lines,
+        }),
+    }
+}
+
+fn line_of(err: &ImportError) -> u64 {
+    match err {
+        ImportError::Line { line, .. } => *line,
+        _ => 0,
+    }
+}
+
+/// Checks the children whose parent was not known when they were read: the parent is later in
+/// the file or already in the database. Returns the earliest failing line, if any.
+async fn resolve_pending(
+    db: &impl ConnectionTrait,
+    seen: &HashMap<u64, Seen>,
+    pending: &[PendingParent],
+) -> Result<Option<ImportError>, ImportError> {
+    let mut missing: Vec<&RegionCode> = pending
+        .iter()
+        .filter(|p| !seen.contains_key(&p.parent.as_u64()))
+        .map(|p| &p.parent)
+        .collect();
+    missing.sort();
+    missing.dedup();
+    let mut stored: HashMap<u64, Level> = HashMap::new();
+    for chunk in missing.chunks(500) {
+        let placeholders = placeholders(db.get_database_backend(), 1, chunk.len());
+        let sql = format!("SELECT code, level FROM regions WHERE code IN ({placeholders})");
+        let values: Vec<Value> = chunk.iter().map(|c| Value::from(c.as_str())).collect();
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+            .await?;
+        for row in rows {
+            let code: String = row.try_get("", "code")?;
+            let level: String = row.try_get("", "level")?;
+            if let (Ok(code), Ok(level)) = (RegionCode::parse(&code), level.parse::<Level>()) {
+                stored.insert(code.as_u64(), level);
+            }
+        }
+    }
+    let mut errors = pending.iter().filter_map(|p| {
+        let parent_level = seen
+            .get(&p.parent.as_u64())
+            .map(|s| s.level)
+            .or_else(|| stored.get(&p.parent.as_u64()).copied());
+        match parent_level {
+            None => Some(line_err(
+                p.line,
+                format!("parent_code {} of {} is neither in the file nor in the database", p.parent, p.code),
+            )),
+            Some(parent_level) => check_parent(p.line, &p.code, p.level, &p.parent, parent_level).err(),
+        }
+    });
+    // `pending` is in file order, so the first error is the earliest line.
+    Ok(errors.next())
+}
+
+/// `?1, ?2, …` (SQLite) or `$1, $2, …` (PostgreSQL), numbered from `first`.
+fn placeholders(backend: DbBackend, first: usize, count: usize) -> String {
+    (first..first + count).map(|i| placeholder(backend, i)).collect::<Vec<_>>().join(", ")
+}
+
+fn placeholder(backend: DbBackend, i: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${i}"),
+        _ => format!("?{i}"),
+    }
+}
+
+/// Builds the batched upsert for `rows` rows. Parameter 1 is the import's timestamp; each row
+/// then has 5 parameters (code, name, level, parent, kind), or 8 with the location columns.
+fn upsert_sql(backend: DbBackend, rows: usize, with_location: bool) -> String {
+    let per_row = if with_location { 8 } else { 5 };
+    let distinct = match backend {
+        DbBackend::Postgres => "IS DISTINCT FROM",
+        _ => "IS NOT",
+    };
+    let mut sql = String::with_capacity(64 + rows * per_row * 6);
+    sql.push_str("INSERT INTO regions (code, name, level, parent_code, kind, ");
+    if with_location {
+        sql.push_str("longitude, latitude, population, ");
+    }
+    sql.push_str("created_at, updated_at) VALUES ");
+    let now = placeholder(backend, 1);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&placeholders(backend, 2 + r * per_row, per_row));
+        sql.push_str(&format!(", {now}, {now})"));
+    }
+    sql.push_str(
+        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, \
+         parent_code = excluded.parent_code, \
+         kind = CASE WHEN regions.kind_overridden THEN regions.kind ELSE excluded.kind END, ",
+    );
+    if with_location {
+        // An empty cell leaves what is stored: a sheet without a value must not erase one.
+        sql.push_str(
+            "longitude = COALESCE(excluded.longitude, regions.longitude), \
+             latitude = COALESCE(excluded.latitude, regions.latitude), \
+             population = COALESCE(excluded.population, regions.population), ",
+        );
+    }
+    sql.push_str(&format!(
+        "updated_at = excluded.updated_at WHERE regions.name <> excluded.name \
+         OR regions.level <> excluded.level \
+         OR regions.parent_code {distinct} excluded.parent_code \
+         OR (NOT regions.kind_overridden AND regions.kind {distinct} excluded.kind)"
+    ));
+    if with_location {
+        for col in ["longitude", "latitude", "population"] {
+            sql.push_str(&format!(
+                " OR (excluded.{col} IS NOT NULL AND regions.{col} {distinct} excluded.{col})"
+            ));
+        }
+    }
+    // Inserted rows have created_at = updated_at; an update moves updated_at only.
+    sql.push_str(" RETURNING level, created_at = updated_at AS inserted");
+    sql
+}
+
+/// Rows waiting to be written, with the statement text cached per batch size.
+struct Writer<'a, C: ConnectionTrait> {
+    db: &'a C,
+    backend: DbBackend,
+    with_location: bool,
+    now: chrono::DateTime<Utc>,
+    values: Vec<Value>,
+    rows: usize,
+    full_batch_sql: String,
+    written: [LevelCounts; 5],
+}
+
+impl<'a, C: ConnectionTrait> Writer<'a, C> {
+    fn new(db: &'a C, with_location: bool) -> Self {
+        let backend = db.get_database_backend();
+        Writer {
+            db,
+            backend,
+            with_location,
+            now: Utc::now(),
+            values: Vec::new(),
+            rows: 0,
+            full_batch_sql: upsert_sql(backend, BATCH_ROWS, with_location),
+            written: Default::default(),
+        }
+    }
+
+    async fn push(&mut self, row: DivisionRow) -> Result<(), DbErr> {
+        if self.values.is_empty() {
+            self.values.push(Value::from(self.now));
+        }
+        let kind = (row.level == Level::Village).then(|| VillageKind::from_name(&row.name).as_str());
+        self.values.push(row.code.as_str().into());
+        self.values.push(row.name.into());
+        self.values.push(row.level.as_str().into());
+        self.values.push(Value::from(row.parent.map(|p| p.as_str().to_owned())));
+        self.values.push(Value::from(kind.map(str::to_owned)));
+        if self.with_location {
+            self.values.push(Value::from(row.longitude));
+            self.values.push(Value::from(row.latitude));
+            self.values.push(Value::from(row.population));
+        }
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), DbErr> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let sql = if self.rows == BATCH_ROWS {
+            self.full_batch_sql.clone()
+        } else {
+            upsert_sql(self.backend, self.rows, self.with_location)
+        };
+        let values = std::mem::take(&mut self.values);
+        self.rows = 0;
+        let returned = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
+            .await?;
+        for row in returned {
+            let level: String = row.try_get("", "level")?;
+            let inserted: bool = row.try_get("", "inserted")?;
+            let level: Level = level.parse().map_err(|e: crate::domain::region::InvalidLevel| DbErr::Custom(e.to_string()))?;
+            let counts = &mut self.written[level.rank()];
+            if inserted {
+                counts.inserted += 1;
+            } else {
+                counts.updated += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Imports the division table from `source` into the database: validates all of it, then writes
+/// it in one transaction. See the module documentation.
+///
+/// # Errors
+/// [`ImportError::Line`] for the first invalid line (nothing written); I/O and database errors
+/// (the transaction is rolled back).
+pub async fn import(db: &DatabaseConnection, source: Source<'_>, options: ImportOptions) -> Result<ImportSummary, ImportError> {
+    let progress = progress_bar(options.progress);
+    progress.set_message("checking");
+    let validated = validate(db, source, &progress).await?;
+
+    let mut per_level = [0u64; 5];
+    for s in validated.seen.values() {
+        per_level[s.level.rank()] += 1;
+    }
+
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    let mut writer = Writer::new(&txn, validated.columns.has_location());
+    // One pass when parents come first (the official files do); else one pass per level.
+    let passes: Vec<Option<Level>> = if validated.parents_first {
+        vec![None]
+    } else {
+        Level::ALL.into_iter().map(Some).collect()
+    };
+    for only_level in passes {
+        progress.set_message(match only_level {
+            None => "writing".to_owned(),
+            Some(level) => format!("writing {level}s"),
+        });
+        let mut reader = open(source, &progress)?;
+        let mut record = csv::StringRecord::new();
+        while reader.read_record(&mut record).map_err(|e| csv_err(source, e))? {
+            let line = record.position().map_or(0, csv::Position::line);
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            let row = parse_row(&record, &validated.columns).map_err(|reason| line_err(line, reason))?;
+            if only_level.is_some_and(|l| l != row.level) {
+                continue;
+            }
+            // Exact repeats were counted in the first pass; write each code once.
+            if validated.seen.get(&row.code.as_u64()).is_some_and(|s| s.line != line) {
+                continue;
+            }
+            writer.push(row).await?;
+        }
+    }
+    writer.flush().await?;
+    let written = writer.written;
+    txn.commit().await?;
+    progress.finish_and_clear();
+
+    let mut summary = ImportSummary {
+        duplicate_lines: validated.duplicate_lines,
+        ..Default::default()
+    };
+    for level in Level::ALL {
+        let w = written[level.rank()];
+        summary.levels[level.rank()] = LevelCounts {
+            inserted: w.inserted,
+            updated: w.updated,
+            unchanged: per_level[level.rank()] - w.inserted - w.updated,
+        };
+    }
+    Ok(summary)
+}
+
+fn progress_bar(enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    // Draws only when stderr is a terminal.
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols() -> Columns {
+        Columns::from_header(&csv::StringRecord::from(vec!["code", "name", "level", "parent_code", "longitude", "latitude", "population"])).unwrap()
+    }
+
+    fn parse(fields: &[&str]) -> Result<DivisionRow, String> {
+        parse_row(&csv::StringRecord::from(fields.to_vec()), &cols())
+    }
+
+    #[test]
+    fn a_valid_village_row_parses() {
+        let row = parse(&["411103101201", "大刘村委会", "village", "411103101000", "114.01", "33.52", "1520"]).unwrap();
+        assert_eq!(row.level, Level::Village);
+        assert_eq!(row.parent.unwrap().as_str(), "411103101000");
+        assert_eq!((row.longitude, row.latitude, row.population), (Some(114.01), Some(33.52), Some(1520)));
+    }
+
+    #[test]
+    fn invalid_rows_are_refused_with_a_reason() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["41110310120", "x", "village", "411103101000", "", "", ""], "not 12 digits"),
+            (&["411103101201", "x", "hamlet", "411103101000", "", "", ""], "unknown level"),
+            (&["411103101201", "", "village", "411103101000", "", "", ""], "empty name"),
+            (&["411103101201", "x", "township", "411103000000", "", "", ""], "does not fit level"),
+            (&["411103101201", "x", "village", "", "", "", ""], "no parent_code"),
+            (&["410000000000", "x", "province", "420000000000", "", "", ""], "cannot have a parent"),
+            (&["411103101201", "x", "village", "41110310100x", "", "", ""], "parent_code"),
+            (&["411103101201", "x", "village", "411103101000", "114", "", ""], "together"),
+            (&["411103101201", "x", "village", "411103101000", "190", "33", ""], "outside"),
+            (&["411103101201", "x", "village", "411103101000", "", "", "-3"], "population"),
+        ];
+        for (fields, expected) in cases {
+            let err = parse(fields).unwrap_err();
+            assert!(err.contains(expected), "{fields:?}: {err:?} should mention {expected:?}");
+        }
+    }
+
+    #[test]
+    fn the_upsert_statement_has_one_placeholder_per_value() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let sql = upsert_sql(backend, 3, true);
+            let marker = if backend == DbBackend::Postgres { "$25" } else { "?25" };
+            assert!(sql.contains(marker), "{sql}");
+            assert!(!sql.contains(&marker.replace("25", "26")), "{sql}");
+        }
+    }
+
+    #[test]
+    fn summary_reports_when_nothing_changed() {
+        let mut summary = ImportSummary::default();
+        summary.levels[Level::Village.rank()].unchanged = 3;
+        assert!(summary.changed_nothing());
+        assert!(summary.to_string().contains("nothing changed"));
+        summary.levels[Level::Village.rank()].updated = 1;
+        assert!(!summary.changed_nothing());
+    }
+}

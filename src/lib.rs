@@ -1,0 +1,79 @@
+//! donornet: the rural blood-donor network of a city blood station.
+//!
+//! - `domain`: pure rules (division codes and levels), no I/O;
+//! - `store`: persistence over sea-orm;
+//! - `import`: bulk loads (the official division table);
+//! - `api`: axum handlers, thin, one module per resource;
+//! - `error`: the one `AppError`, rendered as problem+json;
+//! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod import;
+pub mod seed;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+pub use config::{Cli, HttpConfig};
+pub use state::AppState;
+
+/// The application router over an open, migrated database.
+pub fn build_app(db: DatabaseConnection, http: HttpConfig) -> axum::Router {
+    api::build_router(AppState {
+        db,
+        http: Arc::new(http),
+    })
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// in-flight requests finish.
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
