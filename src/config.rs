@@ -12,7 +12,11 @@ use clap::{Args, Parser, Subcommand};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://donornet.db?mode=rwc";
 
 #[derive(Debug, Parser)]
-#[command(name = "donornet", version, about = "The rural blood-donor network of a city blood station")]
+#[command(
+    name = "donornet",
+    version,
+    about = "The rural blood-donor network of a city blood station"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -103,9 +103,11 @@ impl AppError {
     fn problem(&self) -> Problem {
         let status = self.status();
         let (kind, detail, errors) = match self {
-            AppError::Validation { detail, errors } => {
-                ("urn:donornet:problem:validation", detail.clone(), errors.clone())
-            }
+            AppError::Validation { detail, errors } => (
+                "urn:donornet:problem:validation",
+                detail.clone(),
+                errors.clone(),
+            ),
             AppError::Internal(_) => (
                 "about:blank",
                 "an internal error occurred; it has been logged".to_owned(),

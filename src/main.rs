@@ -34,7 +34,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { db, status } => {
             let conn = open(&db).await?;
             if status {
-                Migrator::status(&conn).await?;
+                for migration in Migrator::get_migration_with_status(&conn).await? {
+                    println!("{:?}\t{}", migration.status(), migration.name());
+                }
             } else {
                 db::migrate(&conn).await?;
                 println!("migrations applied");
@@ -79,14 +81,19 @@ fn seed_name() -> &'static str {
 }
 
 async fn open(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    db::connect(args)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact_url(&args.database_url)))
+    db::connect(args).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&args.database_url)
+        )
+    })
 }
 
 async fn open_migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     let conn = open(args).await?;
-    db::migrate(&conn).await.context("cannot migrate the database")?;
+    db::migrate(&conn)
+        .await
+        .context("cannot migrate the database")?;
     Ok(conn)
 }
 

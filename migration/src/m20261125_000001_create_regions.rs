@@ -55,9 +55,10 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Restrict)
                             .on_update(ForeignKeyAction::NoAction),
                     )
-                    .check(Expr::col(Regions::Level).is_in([
-                        "province", "city", "county", "township", "village",
-                    ]))
+                    .check(
+                        Expr::col(Regions::Level)
+                            .is_in(["province", "city", "county", "township", "village"]),
+                    )
                     .to_owned(),
             )
             .await?;

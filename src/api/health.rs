@@ -1,8 +1,8 @@
 //! `GET /health`: liveness and database reachability.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,6 +45,10 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         database: backend_name(&state.db),
         version: env!("CARGO_PKG_VERSION"),
     };
-    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body))
 }

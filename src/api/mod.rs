@@ -5,13 +5,12 @@ pub mod extract;
 pub mod health;
 pub mod regions;
 
-
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -63,7 +62,10 @@ pub fn build_router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(problem_for_bare_errors))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
@@ -104,4 +106,3 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     );
     out
 }
-

@@ -155,16 +155,26 @@ async fn list_regions(
 ) -> Result<Json<RegionPage>, AppError> {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        return Err(AppError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let name_contains = match params.q.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
-            return Err(AppError::invalid("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+            return Err(AppError::invalid(
+                "q",
+                format!("must be at most {MAX_QUERY_CHARS} characters"),
+            ));
         }
         Some(q) => Some(q.to_owned()),
     };
-    let after = params.cursor.as_deref().map(|c| parse_code("cursor", c)).transpose()?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| parse_code("cursor", c))
+        .transpose()?;
     let parent = match params.parent.as_deref() {
         None => None,
         Some(raw) => {
@@ -172,7 +182,10 @@ async fn list_regions(
             let parent = store::find(&state.db, &code)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-            let level: Level = parent.level.parse().map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+            let level: Level = parent
+                .level
+                .parse()
+                .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
             Some((code, level))
         }
     };
@@ -217,7 +230,10 @@ async fn get_region(
     let model = store::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    let level: Level = model.level.parse().map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    let level: Level = model
+        .level
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
     let ancestors = store::ancestors(&state.db, &code).await?;
     let mut descendant_counts = DescendantCounts::default();
     let mut village_kinds = VillageKinds::default();

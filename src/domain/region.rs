@@ -200,7 +200,13 @@ mod tests {
 
     #[test]
     fn codes_must_have_twelve_digits() {
-        for bad in ["", "41110310100", "4111031010001", "41110310100a", "４11103101000"] {
+        for bad in [
+            "",
+            "41110310100",
+            "4111031010001",
+            "41110310100a",
+            "４11103101000",
+        ] {
             assert!(RegionCode::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(code("411103101000").as_str(), "411103101000");
@@ -220,7 +226,12 @@ mod tests {
     fn ancestor_candidates_skip_missing_levels_and_self() {
         assert_eq!(
             code("411103101201").ancestor_candidates(),
-            ["410000000000", "411100000000", "411103000000", "411103101000"]
+            [
+                "410000000000",
+                "411100000000",
+                "411103000000",
+                "411103101000"
+            ]
         );
         // Dongguan: townships sit directly under the city; the county-level prefix pads to the
         // city's own code.
@@ -261,7 +272,10 @@ mod tests {
             ("巴音哈拉嘎查村", VillageKind::Village),
             ("滨西社区居民委员会", VillageKind::Community),
             ("多福巷社区居委会", VillageKind::Community),
-            ("万柳（集团）股份经济合作社六郎庄生活区", VillageKind::Community),
+            (
+                "万柳（集团）股份经济合作社六郎庄生活区",
+                VillageKind::Community,
+            ),
             ("第一街委员会", VillageKind::Community),
         ] {
             assert_eq!(VillageKind::from_name(name), kind, "{name}");

@@ -86,11 +86,13 @@ impl ImportSummary {
     }
 
     pub fn total(&self) -> LevelCounts {
-        self.levels.iter().fold(LevelCounts::default(), |acc, c| LevelCounts {
-            inserted: acc.inserted + c.inserted,
-            updated: acc.updated + c.updated,
-            unchanged: acc.unchanged + c.unchanged,
-        })
+        self.levels
+            .iter()
+            .fold(LevelCounts::default(), |acc, c| LevelCounts {
+                inserted: acc.inserted + c.inserted,
+                updated: acc.updated + c.updated,
+                unchanged: acc.unchanged + c.unchanged,
+            })
     }
 
     /// True when the import wrote nothing (every row was already stored as it is).
@@ -102,18 +104,36 @@ impl ImportSummary {
 
 impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<10} {:>10} {:>10} {:>10}", "level", "inserted", "updated", "unchanged")?;
+        writeln!(
+            f,
+            "{:<10} {:>10} {:>10} {:>10}",
+            "level", "inserted", "updated", "unchanged"
+        )?;
         for level in Level::ALL {
             let c = self.level(level);
-            writeln!(f, "{:<10} {:>10} {:>10} {:>10}", level.as_str(), c.inserted, c.updated, c.unchanged)?;
+            writeln!(
+                f,
+                "{:<10} {:>10} {:>10} {:>10}",
+                level.as_str(),
+                c.inserted,
+                c.updated,
+                c.unchanged
+            )?;
         }
         let t = self.total();
-        write!(f, "{:<10} {:>10} {:>10} {:>10}", "total", t.inserted, t.updated, t.unchanged)?;
+        write!(
+            f,
+            "{:<10} {:>10} {:>10} {:>10}",
+            "total", t.inserted, t.updated, t.unchanged
+        )?;
         if self.duplicate_lines > 0 {
             write!(f, "\n{} repeated line(s) ignored", self.duplicate_lines)?;
         }
         if self.changed_nothing() {
-            write!(f, "\nnothing changed: the database already holds this table")?;
+            write!(
+                f,
+                "\nnothing changed: the database already holds this table"
+            )?;
         }
         Ok(())
     }
@@ -152,9 +172,20 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &csv::StringRecord) -> Result<Self, ImportError> {
-        let find = |name: &str| header.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name);
+        let find = |name: &str| {
+            header
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
+        };
         let required = |name: &str| {
-            find(name).ok_or_else(|| line_err(1, format!("the header has no `{name}` column (expected code,name,level,parent_code)")))
+            find(name).ok_or_else(|| {
+                line_err(
+                    1,
+                    format!(
+                        "the header has no `{name}` column (expected code,name,level,parent_code)"
+                    ),
+                )
+            })
         };
         let columns = Columns {
             code: required("code")?,
@@ -166,7 +197,10 @@ impl Columns {
             population: find("population"),
         };
         if columns.longitude.is_some() != columns.latitude.is_some() {
-            return Err(line_err(1, "the header has only one of `longitude` and `latitude`"));
+            return Err(line_err(
+                1,
+                "the header has only one of `longitude` and `latitude`",
+            ));
         }
         Ok(columns)
     }
@@ -182,17 +216,22 @@ fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, 
     let optional = |i: Option<usize>| i.map(field).filter(|s| !s.is_empty());
 
     let raw_code = field(cols.code);
-    let code = RegionCode::parse(raw_code).map_err(|_| format!("code {raw_code:?} is not 12 digits"))?;
+    let code =
+        RegionCode::parse(raw_code).map_err(|_| format!("code {raw_code:?} is not 12 digits"))?;
     let name = field(cols.name);
     if name.is_empty() {
         return Err(format!("region {code} has an empty name"));
     }
     if name.chars().count() > 200 {
-        return Err(format!("region {code} has a name longer than 200 characters"));
+        return Err(format!(
+            "region {code} has a name longer than 200 characters"
+        ));
     }
     let raw_level = field(cols.level);
     let level: Level = raw_level.parse().map_err(|_| {
-        format!("unknown level {raw_level:?} (expected province, city, county, township or village)")
+        format!(
+            "unknown level {raw_level:?} (expected province, city, county, township or village)"
+        )
     })?;
     if !code.is_padded_for(level) {
         return Err(format!(
@@ -203,9 +242,12 @@ fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, 
     let parent = match field(cols.parent) {
         "" if level == Level::Province => None,
         "" => return Err(format!("{level} {code} has no parent_code")),
-        _ if level == Level::Province => return Err(format!("province {code} cannot have a parent")),
+        _ if level == Level::Province => {
+            return Err(format!("province {code} cannot have a parent"));
+        }
         raw => {
-            let parent = RegionCode::parse(raw).map_err(|_| format!("parent_code {raw:?} is not 12 digits"))?;
+            let parent = RegionCode::parse(raw)
+                .map_err(|_| format!("parent_code {raw:?} is not 12 digits"))?;
             if parent == code {
                 return Err(format!("region {code} is its own parent"));
             }
@@ -214,7 +256,12 @@ fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, 
     };
     let number = |i: Option<usize>, what: &str| -> Result<Option<f64>, String> {
         optional(i)
-            .map(|s| s.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("{what} {s:?} is not a number")))
+            .map(|s| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| format!("{what} {s:?} is not a number"))
+            })
             .transpose()
     };
     let longitude = number(cols.longitude, "longitude")?;
@@ -232,7 +279,12 @@ fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, 
         _ => return Err("longitude and latitude must be given together".to_owned()),
     }
     let population = optional(cols.population)
-        .map(|s| s.parse::<i64>().ok().filter(|p| *p >= 0).ok_or_else(|| format!("population {s:?} is not a non-negative whole number")))
+        .map(|s| {
+            s.parse::<i64>()
+                .ok()
+                .filter(|p| *p >= 0)
+                .ok_or_else(|| format!("population {s:?} is not a non-negative whole number"))
+        })
         .transpose()?;
     Ok(DivisionRow {
         code,
@@ -256,7 +308,12 @@ struct Seen {
 
 fn fingerprint(row: &DivisionRow) -> u64 {
     let mut h = DefaultHasher::new();
-    (&row.name, row.level, row.parent.as_ref().map(RegionCode::as_str)).hash(&mut h);
+    (
+        &row.name,
+        row.level,
+        row.parent.as_ref().map(RegionCode::as_str),
+    )
+        .hash(&mut h);
     h.finish()
 }
 
@@ -278,15 +335,26 @@ struct Validated {
     duplicate_lines: u64,
 }
 
-fn check_parent(line: u64, code: &RegionCode, level: Level, parent: &RegionCode, parent_level: Level) -> Result<(), ImportError> {
+fn check_parent(
+    line: u64,
+    code: &RegionCode,
+    level: Level,
+    parent: &RegionCode,
+    parent_level: Level,
+) -> Result<(), ImportError> {
     if parent_level.rank() >= level.rank() {
         return Err(line_err(
             line,
-            format!("{level} {code} cannot sit below {parent_level} {parent}: a parent must be of a higher level"),
+            format!(
+                "{level} {code} cannot sit below {parent_level} {parent}: a parent must be of a higher level"
+            ),
         ));
     }
     if !code.is_under(parent, parent_level) {
-        return Err(line_err(line, format!("code {code} does not start with the code prefix of its parent {parent}")));
+        return Err(line_err(
+            line,
+            format!("code {code} does not start with the code prefix of its parent {parent}"),
+        ));
     }
     Ok(())
 }
@@ -296,7 +364,10 @@ fn check_parent(line: u64, code: &RegionCode, level: Level, parent: &RegionCode,
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
     File(&'a Path),
-    Embedded { name: &'static str, csv: &'static [u8] },
+    Embedded {
+        name: &'static str,
+        csv: &'static [u8],
+    },
 }
 
 impl Source<'_> {
@@ -308,10 +379,15 @@ impl Source<'_> {
     }
 }
 
-fn open<'a>(source: Source<'a>, progress: &ProgressBar) -> Result<csv::Reader<Box<dyn Read + 'a>>, ImportError> {
+fn open<'a>(
+    source: Source<'a>,
+    progress: &ProgressBar,
+) -> Result<csv::Reader<Box<dyn Read + 'a>>, ImportError> {
     let path = match source {
         Source::Embedded { csv, .. } => {
-            return Ok(csv::ReaderBuilder::new().flexible(true).from_reader(Box::new(csv)));
+            return Ok(csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(Box::new(csv)));
         }
         Source::File(path) => path,
     };
@@ -324,8 +400,14 @@ fn open<'a>(source: Source<'a>, progress: &ProgressBar) -> Result<csv::Reader<Bo
     }
     progress.set_position(0);
     let raw = BufReader::with_capacity(256 * 1024, progress.wrap_read(file));
-    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
-        Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)))
+    let reader: Box<dyn Read> = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            MultiGzDecoder::new(raw),
+        ))
     } else {
         Box::new(raw)
     };
@@ -345,7 +427,11 @@ fn csv_err(source: Source<'_>, err: csv::Error) -> ImportError {
 }
 
 /// Pass 1: reads the whole file, checks every line, resolves parents.
-async fn validate(db: &impl ConnectionTrait, source: Source<'_>, progress: &ProgressBar) -> Result<Validated, ImportError> {
+async fn validate(
+    db: &impl ConnectionTrait,
+    source: Source<'_>,
+    progress: &ProgressBar,
+) -> Result<Validated, ImportError> {
     let mut reader = open(source, progress)?;
     let header = reader.headers().map_err(|e| csv_err(source, e))?.clone();
     let columns = Columns::from_header(&header)?;
@@ -384,7 +470,10 @@ async fn validate(db: &impl ConnectionTrait, source: Source<'_>, progress: &Prog
                 }
                 first_error = Some(line_err(
                     line,
-                    format!("code {} appears again with another name, level or parent (first on line {})", row.code, earlier.line),
+                    format!(
+                        "code {} appears again with another name, level or parent (first on line {})",
+                        row.code, earlier.line
+                    ),
                 ));
                 break;
             }
@@ -421,7 +510,9 @@ async fn validate(db: &impl ConnectionTrait, source: Source<'_>, progress: &Prog
         None => u64::MAX,
     };
     pending.retain(|p| p.line < stop_line);
-    let parents_first = pending.iter().all(|p| !seen.contains_key(&p.parent.as_u64()));
+    let parents_first = pending
+        .iter()
+        .all(|p| !seen.contains_key(&p.parent.as_u64()));
     let pending_error = resolve_pending(db, &seen, &pending).await?;
     match (first_error, pending_error) {
         (Some(a), Some(b)) => Err(if line_of(&b) < line_of(&a) { b } else { a }),
@@ -462,7 +553,11 @@ async fn resolve_pending(
         let sql = format!("SELECT code, level FROM regions WHERE code IN ({placeholders})");
         let values: Vec<Value> = chunk.iter().map(|c| Value::from(c.as_str())).collect();
         let rows = db
-            .query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+            .query_all_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                sql,
+                values,
+            ))
             .await?;
         for row in rows {
             let code: String = row.try_get("", "code")?;
@@ -480,9 +575,14 @@ async fn resolve_pending(
         match parent_level {
             None => Some(line_err(
                 p.line,
-                format!("parent_code {} of {} is neither in the file nor in the database", p.parent, p.code),
+                format!(
+                    "parent_code {} of {} is neither in the file nor in the database",
+                    p.parent, p.code
+                ),
             )),
-            Some(parent_level) => check_parent(p.line, &p.code, p.level, &p.parent, parent_level).err(),
+            Some(parent_level) => {
+                check_parent(p.line, &p.code, p.level, &p.parent, parent_level).err()
+            }
         }
     });
     // `pending` is in file order, so the first error is the earliest line.
@@ -491,7 +591,10 @@ async fn resolve_pending(
 
 /// `?1, ?2, …` (SQLite) or `$1, $2, …` (PostgreSQL), numbered from `first`.
 fn placeholders(backend: DbBackend, first: usize, count: usize) -> String {
-    (first..first + count).map(|i| placeholder(backend, i)).collect::<Vec<_>>().join(", ")
+    (first..first + count)
+        .map(|i| placeholder(backend, i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn placeholder(backend: DbBackend, i: usize) -> String {
@@ -586,11 +689,13 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         if self.values.is_empty() {
             self.values.push(Value::from(self.now));
         }
-        let kind = (row.level == Level::Village).then(|| VillageKind::from_name(&row.name).as_str());
+        let kind =
+            (row.level == Level::Village).then(|| VillageKind::from_name(&row.name).as_str());
         self.values.push(row.code.as_str().into());
         self.values.push(row.name.into());
         self.values.push(row.level.as_str().into());
-        self.values.push(Value::from(row.parent.map(|p| p.as_str().to_owned())));
+        self.values
+            .push(Value::from(row.parent.map(|p| p.as_str().to_owned())));
         self.values.push(Value::from(kind.map(str::to_owned)));
         if self.with_location {
             self.values.push(Value::from(row.longitude));
@@ -622,7 +727,9 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
         for row in returned {
             let level: String = row.try_get("", "level")?;
             let inserted: bool = row.try_get("", "inserted")?;
-            let level: Level = level.parse().map_err(|e: crate::domain::region::InvalidLevel| DbErr::Custom(e.to_string()))?;
+            let level: Level = level
+                .parse()
+                .map_err(|e: crate::domain::region::InvalidLevel| DbErr::Custom(e.to_string()))?;
             let counts = &mut self.written[level.rank()];
             if inserted {
                 counts.inserted += 1;
@@ -640,7 +747,11 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
 /// # Errors
 /// [`ImportError::Line`] for the first invalid line (nothing written); I/O and database errors
 /// (the transaction is rolled back).
-pub async fn import(db: &DatabaseConnection, source: Source<'_>, options: ImportOptions) -> Result<ImportSummary, ImportError> {
+pub async fn import(
+    db: &DatabaseConnection,
+    source: Source<'_>,
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportError> {
     let progress = progress_bar(options.progress);
     progress.set_message("checking");
     let validated = validate(db, source, &progress).await?;
@@ -670,17 +781,25 @@ pub async fn import(db: &DatabaseConnection, source: Source<'_>, options: Import
         });
         let mut reader = open(source, &progress)?;
         let mut record = csv::StringRecord::new();
-        while reader.read_record(&mut record).map_err(|e| csv_err(source, e))? {
+        while reader
+            .read_record(&mut record)
+            .map_err(|e| csv_err(source, e))?
+        {
             let line = record.position().map_or(0, csv::Position::line);
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
-            let row = parse_row(&record, &validated.columns).map_err(|reason| line_err(line, reason))?;
+            let row =
+                parse_row(&record, &validated.columns).map_err(|reason| line_err(line, reason))?;
             if only_level.is_some_and(|l| l != row.level) {
                 continue;
             }
             // Exact repeats were counted in the first pass; write each code once.
-            if validated.seen.get(&row.code.as_u64()).is_some_and(|s| s.line != line) {
+            if validated
+                .seen
+                .get(&row.code.as_u64())
+                .is_some_and(|s| s.line != line)
+            {
                 continue;
             }
             writer.push(row).await?;
@@ -725,7 +844,16 @@ mod tests {
     use super::*;
 
     fn cols() -> Columns {
-        Columns::from_header(&csv::StringRecord::from(vec!["code", "name", "level", "parent_code", "longitude", "latitude", "population"])).unwrap()
+        Columns::from_header(&csv::StringRecord::from(vec![
+            "code",
+            "name",
+            "level",
+            "parent_code",
+            "longitude",
+            "latitude",
+            "population",
+        ]))
+        .unwrap()
     }
 
     fn parse(fields: &[&str]) -> Result<DivisionRow, String> {
@@ -734,29 +862,90 @@ mod tests {
 
     #[test]
     fn a_valid_village_row_parses() {
-        let row = parse(&["411103101201", "大刘村委会", "village", "411103101000", "114.01", "33.52", "1520"]).unwrap();
+        let row = parse(&[
+            "411103101201",
+            "大刘村委会",
+            "village",
+            "411103101000",
+            "114.01",
+            "33.52",
+            "1520",
+        ])
+        .unwrap();
         assert_eq!(row.level, Level::Village);
         assert_eq!(row.parent.unwrap().as_str(), "411103101000");
-        assert_eq!((row.longitude, row.latitude, row.population), (Some(114.01), Some(33.52), Some(1520)));
+        assert_eq!(
+            (row.longitude, row.latitude, row.population),
+            (Some(114.01), Some(33.52), Some(1520))
+        );
     }
 
     #[test]
     fn invalid_rows_are_refused_with_a_reason() {
         let cases: &[(&[&str], &str)] = &[
-            (&["41110310120", "x", "village", "411103101000", "", "", ""], "not 12 digits"),
-            (&["411103101201", "x", "hamlet", "411103101000", "", "", ""], "unknown level"),
-            (&["411103101201", "", "village", "411103101000", "", "", ""], "empty name"),
-            (&["411103101201", "x", "township", "411103000000", "", "", ""], "does not fit level"),
-            (&["411103101201", "x", "village", "", "", "", ""], "no parent_code"),
-            (&["410000000000", "x", "province", "420000000000", "", "", ""], "cannot have a parent"),
-            (&["411103101201", "x", "village", "41110310100x", "", "", ""], "parent_code"),
-            (&["411103101201", "x", "village", "411103101000", "114", "", ""], "together"),
-            (&["411103101201", "x", "village", "411103101000", "190", "33", ""], "outside"),
-            (&["411103101201", "x", "village", "411103101000", "", "", "-3"], "population"),
+            (
+                &["41110310120", "x", "village", "411103101000", "", "", ""],
+                "not 12 digits",
+            ),
+            (
+                &["411103101201", "x", "hamlet", "411103101000", "", "", ""],
+                "unknown level",
+            ),
+            (
+                &["411103101201", "", "village", "411103101000", "", "", ""],
+                "empty name",
+            ),
+            (
+                &["411103101201", "x", "township", "411103000000", "", "", ""],
+                "does not fit level",
+            ),
+            (
+                &["411103101201", "x", "village", "", "", "", ""],
+                "no parent_code",
+            ),
+            (
+                &["410000000000", "x", "province", "420000000000", "", "", ""],
+                "cannot have a parent",
+            ),
+            (
+                &["411103101201", "x", "village", "41110310100x", "", "", ""],
+                "parent_code",
+            ),
+            (
+                &[
+                    "411103101201",
+                    "x",
+                    "village",
+                    "411103101000",
+                    "114",
+                    "",
+                    "",
+                ],
+                "together",
+            ),
+            (
+                &[
+                    "411103101201",
+                    "x",
+                    "village",
+                    "411103101000",
+                    "190",
+                    "33",
+                    "",
+                ],
+                "outside",
+            ),
+            (
+                &["411103101201", "x", "village", "411103101000", "", "", "-3"],
+                "population",
+            ),
         ];
         for (fields, expected) in cases {
             let err = parse(fields).unwrap_err();
-            assert!(err.contains(expected), "{fields:?}: {err:?} should mention {expected:?}");
+            assert!(
+                err.contains(expected),
+                "{fields:?}: {err:?} should mention {expected:?}"
+            );
         }
     }
 
@@ -764,7 +953,11 @@ mod tests {
     fn the_upsert_statement_has_one_placeholder_per_value() {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             let sql = upsert_sql(backend, 3, true);
-            let marker = if backend == DbBackend::Postgres { "$25" } else { "?25" };
+            let marker = if backend == DbBackend::Postgres {
+                "$25"
+            } else {
+                "?25"
+            };
             assert!(sql.contains(marker), "{sql}");
             assert!(!sql.contains(&marker.replace("25", "26")), "{sql}");
         }

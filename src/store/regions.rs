@@ -7,8 +7,8 @@
 use entity::region::{self, Column, Entity as Region};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::domain::region::{Level, RegionCode};
@@ -28,12 +28,18 @@ pub struct RegionFilter {
 }
 
 /// Finds one region by code.
-pub async fn find(db: &impl ConnectionTrait, code: &RegionCode) -> Result<Option<region::Model>, DbErr> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Option<region::Model>, DbErr> {
     Region::find_by_id(code.as_str().to_owned()).one(db).await
 }
 
 /// Lists regions by `filter`, in code order, at most `filter.limit` of them.
-pub async fn list(db: &impl ConnectionTrait, filter: &RegionFilter) -> Result<Vec<region::Model>, DbErr> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &RegionFilter,
+) -> Result<Vec<region::Model>, DbErr> {
     let subtree_query = filter.level.is_some() || filter.name_contains.is_some();
     let mut query = Region::find();
     query = match (&filter.parent, subtree_query) {
@@ -65,7 +71,10 @@ pub async fn list(db: &impl ConnectionTrait, filter: &RegionFilter) -> Result<Ve
 }
 
 /// The ancestors of a region, from the province down to its parent.
-pub async fn ancestors(db: &impl ConnectionTrait, code: &RegionCode) -> Result<Vec<region::Model>, DbErr> {
+pub async fn ancestors(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Vec<region::Model>, DbErr> {
     let candidates = code.ancestor_candidates();
     if candidates.is_empty() {
         return Ok(vec![]);

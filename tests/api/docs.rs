@@ -1,0 +1,73 @@
+use crate::helpers::on_each_backend;
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_schema() {
+    on_each_backend(|app| async move {
+        let doc = app.get_ok("/openapi.json").await;
+        let paths = doc["paths"].as_object().expect("paths");
+        for (path, method) in [
+            ("/health", "get"),
+            ("/api/v1/regions", "get"),
+            ("/api/v1/regions/{code}", "get"),
+        ] {
+            assert!(
+                paths.get(path).and_then(|p| p.get(method)).is_some(),
+                "{method} {path} missing"
+            );
+        }
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        for schema in [
+            "Health",
+            "RegionPage",
+            "RegionSummary",
+            "RegionDetail",
+            "Problem",
+            "Level",
+        ] {
+            assert!(schemas.contains_key(schema), "schema {schema} missing");
+        }
+        // Every $ref points at a schema that exists.
+        let text = doc.to_string();
+        for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "dangling $ref to {name}");
+        }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_docs_page_is_served_from_the_binary_without_a_cdn() {
+    on_each_backend(|app| async move {
+        let html = app.client.get(app.url("/docs/")).send().await.unwrap();
+        assert_eq!(html.status().as_u16(), 200);
+        let html = html.text().await.unwrap();
+        assert!(html.contains("swagger-ui"), "{html}");
+        assert!(
+            !html.contains("src=\"http"),
+            "the page loads a script from elsewhere"
+        );
+        assert!(
+            !html.contains("href=\"http"),
+            "the page loads a stylesheet from elsewhere"
+        );
+        for asset in [
+            "/docs/swagger-ui-bundle.js",
+            "/docs/swagger-ui.css",
+            "/docs/swagger-initializer.js",
+        ] {
+            let response = app.client.get(app.url(asset)).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{asset}");
+        }
+        let init = app
+            .client
+            .get(app.url("/docs/swagger-initializer.js"))
+            .send()
+            .await
+            .unwrap();
+        assert!(init.text().await.unwrap().contains("/openapi.json"));
+        app
+    })
+    .await;
+}

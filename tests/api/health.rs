@@ -1,0 +1,41 @@
+use crate::helpers::{Backend, on_each_backend};
+
+#[tokio::test]
+async fn health_reports_the_backend_and_version() {
+    on_each_backend(|app| async move {
+        let body = app.get_ok("/health").await;
+        assert_eq!(body["status"], "ok");
+        let expected = match app.backend() {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        assert_eq!(body["database"], expected);
+        assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn health_is_503_when_the_database_is_unreachable() {
+    on_each_backend(|app| async move {
+        app.db.close_by_ref().await.expect("close the pool");
+        let (status, body) = app.get_json("/health").await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["status"], "unavailable");
+        // Other routes answer with a problem, not a 500.
+        let response = app
+            .client
+            .get(app.url("/api/v1/regions"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        app
+    })
+    .await;
+}

@@ -1,0 +1,249 @@
+//! The test harness: a fresh database and the real router per test, on SQLite always and on
+//! PostgreSQL too when `TEST_DATABASE_URL` is set.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use donornet::config::DatabaseArgs;
+use donornet::import::divisions::{self, ImportOptions, ImportSummary, Source};
+use donornet::{HttpConfig, db};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty (but migrated) database of one backend. PostgreSQL databases are dropped by
+/// [`TestDb::drop_database`]; SQLite files go with their temporary directory.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                TestDb {
+                    backend,
+                    url,
+                    _dir: Some(dir),
+                    pg_admin: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let name = format!("donornet_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                TestDb {
+                    backend,
+                    url: url.to_string(),
+                    _dir: None,
+                    pg_admin: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+
+    pub fn args(&self) -> DatabaseArgs {
+        DatabaseArgs {
+            database_url: self.url.clone(),
+            db_max_connections: None,
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        let conn = db::connect(&self.args())
+            .await
+            .expect("connect to the test database");
+        db::migrate(&conn).await.expect("migrate the test database");
+        conn
+    }
+
+    pub async fn drop_database(&self) {
+        if let Some((admin_url, name)) = &self.pg_admin {
+            let admin = Database::connect(admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .expect("drop the test database");
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// The real application, served on an ephemeral port over a fresh database.
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub database: TestDb,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        init_logging();
+        let database = TestDb::create(backend).await;
+        let db = database.connect().await;
+        let app = donornet::build_app(db.clone(), HttpConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("local addr"));
+        let server = tokio::spawn(async move {
+            donornet::serve(listener, app, std::future::pending())
+                .await
+                .expect("server");
+        });
+        TestApp {
+            address,
+            db,
+            database,
+            client: reqwest::Client::new(),
+            server,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.database.backend
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GETs `path` and returns the status and the JSON body (Null when the body is not JSON).
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// GETs `path`, expecting 200, and returns the JSON body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get_json(path).await;
+        assert_eq!(status, 200, "GET {path} on {:?}: {body}", self.backend());
+        body
+    }
+
+    /// Imports a division table through the library (the code behind `import-divisions`).
+    pub async fn import(&self, path: &Path) -> ImportSummary {
+        divisions::import(&self.db, Source::File(path), ImportOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("import of {} failed: {e}", path.display()))
+    }
+
+    pub async fn import_luohe(&self) -> ImportSummary {
+        self.import(&luohe_csv()).await
+    }
+
+    /// Walks every page of a listing and returns all items.
+    pub async fn list_all(&self, query: &str, limit: u32) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/regions?{query}&limit={limit}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = self.get_ok(&path).await;
+            let batch = page["items"].as_array().expect("items").clone();
+            assert!(batch.len() <= limit as usize, "page larger than limit");
+            items.extend(batch);
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        items
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        let _ = self.server.await;
+        self.db.close_by_ref().await.ok();
+        self.database.drop_database().await;
+    }
+}
+
+/// The backends this run covers: SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut out = vec![Backend::Sqlite];
+    if std::env::var_os("TEST_DATABASE_URL").is_some() {
+        out.push(Backend::Postgres);
+    }
+    out
+}
+
+/// Runs `test` against a fresh app on each backend in turn.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = TestApp>,
+{
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let app = test(app).await;
+        app.stop().await;
+    }
+}
+
+/// `../shared/seed-data-source/`, beside the repository.
+pub fn seed_source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed-data-source")
+}
+
+pub fn luohe_csv() -> PathBuf {
+    seed_source().join("luohe-divisions-2023.csv")
+}
+
+/// Names of the items of a listing.
+pub fn names(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|i| i["name"].as_str().expect("name"))
+        .collect()
+}
+
+/// Codes of the items of a listing.
+pub fn codes(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|i| i["code"].as_str().expect("code"))
+        .collect()
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            donornet::telemetry::init();
+        }
+    });
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real router over a fresh database per test, SQLite always and
+//! PostgreSQL when `TEST_DATABASE_URL` is set. One binary, so it links once.
+
+mod helpers;
+
+mod cli;
+mod docs;
+mod health;
+mod import;
+mod regions;
