@@ -158,18 +158,29 @@ impl From<DbErr> for AppError {
 
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
-        // serde_urlencoded names the parameter in its message (`limit: invalid digit ...`).
         let text = rejection.body_text();
-        let field = text
-            .split_once(": ")
-            .and_then(|(_, rest)| rest.split_once(':').map(|(f, _)| f.trim().to_owned()))
-            .filter(|f| !f.is_empty() && !f.contains(' '))
-            .unwrap_or_else(|| "query".to_owned());
+        let field = query_field(&text).unwrap_or_else(|| "query".to_owned());
         AppError::Validation {
             detail: text,
             errors: vec![FieldError::new(field, "invalid value")],
         }
     }
+}
+
+/// The parameter a query-string error is about. axum reports the path of the failing field
+/// (`…: limit: invalid digit found in string`); serde names unknown and repeated fields in
+/// backticks (`unknown field `parent_code`, expected …`, `duplicate field `limit``).
+fn query_field(text: &str) -> Option<String> {
+    let detail = text.split_once(": ").map_or(text, |(_, rest)| rest);
+    for marker in ["unknown field `", "duplicate field `"] {
+        if let Some(rest) = detail.split_once(marker).map(|(_, r)| r) {
+            return rest.split_once('`').map(|(name, _)| name.to_owned());
+        }
+    }
+    detail
+        .split_once(": ")
+        .map(|(field, _)| field.trim().to_owned())
+        .filter(|f| !f.is_empty() && !f.contains(' '))
 }
 
 impl From<PathRejection> for AppError {
@@ -187,5 +198,31 @@ impl From<JsonRejection> for AppError {
             return AppError::PayloadTooLarge;
         }
         AppError::BadRequest(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_field;
+
+    #[test]
+    fn query_errors_name_their_parameter() {
+        for (text, field) in [
+            (
+                "Failed to deserialize query string: limit: invalid digit found in string",
+                Some("limit"),
+            ),
+            (
+                "Failed to deserialize query string: unknown field `parent_code`, expected one of `parent`, `level`",
+                Some("parent_code"),
+            ),
+            (
+                "Failed to deserialize query string: duplicate field `limit`",
+                Some("limit"),
+            ),
+            ("Failed to deserialize query string: something odd", None),
+        ] {
+            assert_eq!(query_field(text).as_deref(), field, "{text}");
+        }
     }
 }

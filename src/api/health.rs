@@ -1,6 +1,8 @@
 //! `GET /health`: liveness and database reachability.
 
 use axum::Json;
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -39,7 +41,11 @@ pub struct Health {
     )
 )]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let up = state.db.ping().await.is_ok();
+    // A short bound: an unreachable database must not keep a health check waiting for the
+    // pool's acquire timeout.
+    let up = tokio::time::timeout(Duration::from_secs(2), state.db.ping())
+        .await
+        .is_ok_and(|ping| ping.is_ok());
     let body = Health {
         status: if up { "ok" } else { "unavailable" },
         database: backend_name(&state.db),

@@ -3,14 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use entity::region;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::extract::{Path, Query};
-use crate::domain::region::{Level, RegionCode, VillageKind};
+use crate::domain::region::{Level, Region, RegionCode, VillageKind};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::store::regions::{self as store, RegionFilter};
@@ -45,21 +44,17 @@ pub struct RegionSummary {
     pub population: Option<i64>,
 }
 
-impl From<region::Model> for RegionSummary {
-    fn from(m: region::Model) -> Self {
+impl From<Region> for RegionSummary {
+    fn from(r: Region) -> Self {
         RegionSummary {
-            level: m.level.parse().unwrap_or(Level::Village),
-            kind: m.kind.as_deref().and_then(|k| match k {
-                "village" => Some(VillageKind::Village),
-                "community" => Some(VillageKind::Community),
-                _ => None,
-            }),
-            code: m.code,
-            name: m.name,
-            parent_code: m.parent_code,
-            longitude: m.longitude,
-            latitude: m.latitude,
-            population: m.population,
+            code: r.code.to_string(),
+            name: r.name,
+            level: r.level,
+            parent_code: r.parent_code.map(|p| p.to_string()),
+            kind: r.kind,
+            longitude: r.longitude,
+            latitude: r.latitude,
+            population: r.population,
         }
     }
 }
@@ -114,6 +109,7 @@ pub struct RegionDetail {
 /// Query parameters of `GET /api/v1/regions`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// The region whose children to list (12 digits). Without `level` and `q`: its direct
     /// children. With either: matching units anywhere below it. Omitted: the top-level regions,
@@ -122,7 +118,8 @@ pub struct ListParams {
     pub parent: Option<String>,
     /// Only units of this level, anywhere below `parent`.
     pub level: Option<Level>,
-    /// A fragment of the name (literal text, at most 50 characters), searched below `parent`.
+    /// A fragment of the name (literal text, at most 50 characters, ASCII case ignored),
+    /// searched below `parent`.
     #[param(example = "孟庙")]
     pub q: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -168,6 +165,12 @@ async fn list_regions(
                 format!("must be at most {MAX_QUERY_CHARS} characters"),
             ));
         }
+        Some(q) if q.chars().any(char::is_control) => {
+            return Err(AppError::invalid(
+                "q",
+                "must not contain control characters",
+            ));
+        }
         Some(q) => Some(q.to_owned()),
     };
     let after = params
@@ -182,11 +185,7 @@ async fn list_regions(
             let parent = store::find(&state.db, &code)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-            let level: Level = parent
-                .level
-                .parse()
-                .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-            Some((code, level))
+            Some((code, parent.level))
         }
     };
     let filter = RegionFilter {
@@ -199,7 +198,7 @@ async fn list_regions(
     let mut rows = store::list(&state.db, &filter).await?;
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| r.code.clone())
+        rows.last().map(|r| r.code.to_string())
     } else {
         None
     };
@@ -227,45 +226,37 @@ async fn get_region(
     Path(raw_code): Path<String>,
 ) -> Result<Json<RegionDetail>, AppError> {
     let code = parse_code("code", &raw_code)?;
-    let model = store::find(&state.db, &code)
+    let region = store::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    let level: Level = model
-        .level
-        .parse()
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
     let ancestors = store::ancestors(&state.db, &code).await?;
     let mut descendant_counts = DescendantCounts::default();
     let mut village_kinds = VillageKinds::default();
-    for (level, kind, n) in store::descendant_counts(&state.db, &code, level).await? {
-        match level {
+    for c in store::descendant_counts(&state.db, &code, region.level).await? {
+        match c.level {
             Level::Province => {}
-            Level::City => descendant_counts.city += n,
-            Level::County => descendant_counts.county += n,
-            Level::Township => descendant_counts.township += n,
-            Level::Village => {
-                descendant_counts.village += n;
-                match kind.as_deref() {
-                    Some("community") => village_kinds.community += n,
-                    Some("village") => village_kinds.village += n,
-                    _ => {}
-                }
-            }
+            Level::City => descendant_counts.city += c.count,
+            Level::County => descendant_counts.county += c.count,
+            Level::Township => descendant_counts.township += c.count,
+            Level::Village => descendant_counts.village += c.count,
+        }
+        match c.kind {
+            Some(VillageKind::Community) => village_kinds.community += c.count,
+            Some(VillageKind::Village) => village_kinds.village += c.count,
+            None => {}
         }
     }
     Ok(Json(RegionDetail {
-        kind_overridden: model.kind_overridden,
-        created_at: model.created_at,
-        updated_at: model.updated_at,
-        region: RegionSummary::from(model),
+        kind_overridden: region.kind_overridden,
+        created_at: region.created_at,
+        updated_at: region.updated_at,
+        region: RegionSummary::from(region),
         ancestors: ancestors
             .into_iter()
-            .filter_map(|a| {
-                Some(RegionRef {
-                    level: a.level.parse().ok()?,
-                    code: a.code,
-                    name: a.name,
-                })
+            .map(|a| RegionRef {
+                code: a.code.to_string(),
+                name: a.name,
+                level: a.level,
             })
             .collect(),
         descendant_counts,

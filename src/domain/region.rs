@@ -68,6 +68,17 @@ impl RegionCode {
         out
     }
 
+    /// Codes that would sit strictly between this unit and a parent of `parent_level`: the
+    /// ancestor candidates longer than the parent's prefix. A row whose parent skips a level
+    /// must not skip a unit that exists.
+    pub fn intermediate_candidates(&self, parent_level: Level) -> Vec<String> {
+        let parent_padded = format!("{:0<12}", &self.0[..parent_level.prefix_len()]);
+        self.ancestor_candidates()
+            .into_iter()
+            .filter(|c| *c > parent_padded && c.starts_with(&self.0[..parent_level.prefix_len()]))
+            .collect()
+    }
+
     /// True when this code lies in the subtree whose root has `parent` as code and `level`.
     pub fn is_under(&self, parent: &RegionCode, parent_level: Level) -> bool {
         let n = parent_level.prefix_len();
@@ -157,12 +168,48 @@ impl fmt::Display for Level {
     }
 }
 
+/// One unit of the hierarchy as the rest of the code sees it: typed, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub code: RegionCode,
+    pub name: String,
+    pub level: Level,
+    pub parent_code: Option<RegionCode>,
+    /// Village-level units only.
+    pub kind: Option<VillageKind>,
+    /// True when `kind` was set by hand; imports then keep it.
+    pub kind_overridden: bool,
+    /// WGS-84 centre, when known.
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub population: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// What a village-level unit is: a rural village or an urban community.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum VillageKind {
     Village,
     Community,
+}
+
+/// Why a string is not a village kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown village kind {0:?} (expected village or community)")]
+pub struct InvalidVillageKind(pub String);
+
+impl FromStr for VillageKind {
+    type Err = InvalidVillageKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "village" => Ok(VillageKind::Village),
+            "community" => Ok(VillageKind::Community),
+            _ => Err(InvalidVillageKind(s.to_owned())),
+        }
+    }
 }
 
 impl VillageKind {
@@ -240,6 +287,26 @@ mod tests {
             ["440000000000", "441900000000"]
         );
         assert!(code("410000000000").ancestor_candidates().is_empty());
+    }
+
+    #[test]
+    fn intermediate_candidates_lie_between_the_unit_and_its_parent() {
+        // A township whose parent is the city: the county 411103 would sit between them.
+        assert_eq!(
+            code("411103102000").intermediate_candidates(Level::City),
+            ["411103000000"]
+        );
+        // Dongguan: the county-level prefix pads to the city itself, so nothing is between.
+        assert!(
+            code("441900003000")
+                .intermediate_candidates(Level::City)
+                .is_empty()
+        );
+        assert!(
+            code("411103102001")
+                .intermediate_candidates(Level::Township)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -38,6 +38,7 @@ use sea_orm::{
 };
 
 use crate::domain::region::{Level, RegionCode, VillageKind};
+use crate::store;
 
 /// Rows per `INSERT` statement.
 const BATCH_ROWS: usize = 20000;
@@ -218,6 +219,11 @@ fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, 
     if name.is_empty() {
         return Err(format!("region {code} has an empty name"));
     }
+    if name.chars().any(char::is_control) {
+        return Err(format!(
+            "the name of region {code} contains a control character"
+        ));
+    }
     if name.chars().count() > 200 {
         return Err(format!(
             "region {code} has a name longer than 200 characters"
@@ -297,7 +303,7 @@ fn parse_row(record: &csv::StringRecord, cols: &Columns) -> Result<DivisionRow, 
 #[derive(Debug, Clone, Copy)]
 struct Seen {
     level: Level,
-    /// Hash of (name, level, parent): tells an exact repeat from a conflicting one.
+    /// Hash of the whole row: tells an exact repeat from a conflicting one.
     fingerprint: u64,
     line: u64,
 }
@@ -308,14 +314,17 @@ fn fingerprint(row: &DivisionRow) -> u64 {
         &row.name,
         row.level,
         row.parent.as_ref().map(RegionCode::as_str),
+        row.longitude.map(f64::to_bits),
+        row.latitude.map(f64::to_bits),
+        row.population,
     )
         .hash(&mut h);
     h.finish()
 }
 
-/// A child whose parent was not seen before it in the file.
+/// A row's link to its parent, kept for the checks that need the whole file (or the database).
 #[derive(Debug, Clone)]
-struct PendingParent {
+struct ParentLink {
     line: u64,
     code: RegionCode,
     level: Level,
@@ -432,7 +441,9 @@ async fn validate(
     let header = reader.headers().map_err(|e| csv_err(source, e))?.clone();
     let columns = Columns::from_header(&header)?;
     let mut seen: HashMap<u64, Seen> = HashMap::new();
-    let mut pending: Vec<PendingParent> = Vec::new();
+    // Parents not seen yet, and links that skip a level (checked for a unit in between).
+    let mut pending: Vec<ParentLink> = Vec::new();
+    let mut skipping: Vec<(ParentLink, Level)> = Vec::new();
     let mut duplicate_lines = 0;
     let mut record = csv::StringRecord::new();
     let mut first_error: Option<ImportError> = None;
@@ -482,19 +493,25 @@ async fn validate(
             }
         }
         if let Some(parent) = row.parent {
-            match seen.get(&parent.as_u64()) {
+            let link = ParentLink {
+                line,
+                code: row.code,
+                level: row.level,
+                parent,
+            };
+            match seen.get(&link.parent.as_u64()) {
                 Some(p) => {
-                    if let Err(e) = check_parent(line, &row.code, row.level, &parent, p.level) {
+                    if let Err(e) =
+                        check_parent(line, &link.code, link.level, &link.parent, p.level)
+                    {
                         first_error = Some(e);
                         break;
                     }
+                    if p.level.rank() + 1 < link.level.rank() {
+                        skipping.push((link, p.level));
+                    }
                 }
-                None => pending.push(PendingParent {
-                    line,
-                    code: row.code,
-                    level: row.level,
-                    parent,
-                }),
+                None => pending.push(link),
             }
         }
     }
@@ -506,10 +523,11 @@ async fn validate(
         None => u64::MAX,
     };
     pending.retain(|p| p.line < stop_line);
+    skipping.retain(|(p, _)| p.line < stop_line);
     let parents_first = pending
         .iter()
         .all(|p| !seen.contains_key(&p.parent.as_u64()));
-    let pending_error = resolve_pending(db, &seen, &pending).await?;
+    let pending_error = resolve_links(db, &seen, &pending, skipping).await?;
     match (first_error, pending_error) {
         (Some(a), Some(b)) => Err(if line_of(&b) < line_of(&a) { b } else { a }),
         (Some(e), None) | (None, Some(e)) => Err(e),
@@ -529,47 +547,41 @@ fn line_of(err: &ImportError) -> u64 {
     }
 }
 
-/// Checks the children whose parent was not known when they were read: the parent is later in
-/// the file or already in the database. Returns the earliest failing line, if any.
-async fn resolve_pending(
+/// The levels of `codes` that are stored, for those not in the file.
+async fn stored_levels<'a>(
     db: &impl ConnectionTrait,
     seen: &HashMap<u64, Seen>,
-    pending: &[PendingParent],
-) -> Result<Option<ImportError>, ImportError> {
-    let mut missing: Vec<&RegionCode> = pending
-        .iter()
-        .filter(|p| !seen.contains_key(&p.parent.as_u64()))
-        .map(|p| &p.parent)
-        .collect();
+    codes: impl Iterator<Item = &'a RegionCode>,
+) -> Result<HashMap<u64, Level>, ImportError> {
+    let mut missing: Vec<&RegionCode> = codes.filter(|c| !seen.contains_key(&c.as_u64())).collect();
     missing.sort();
     missing.dedup();
-    let mut stored: HashMap<u64, Level> = HashMap::new();
-    for chunk in missing.chunks(500) {
-        let placeholders = placeholders(db.get_database_backend(), 1, chunk.len());
-        let sql = format!("SELECT code, level FROM regions WHERE code IN ({placeholders})");
-        let values: Vec<Value> = chunk.iter().map(|c| Value::from(c.as_str())).collect();
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                db.get_database_backend(),
-                sql,
-                values,
-            ))
-            .await?;
-        for row in rows {
-            let code: String = row.try_get("", "code")?;
-            let level: String = row.try_get("", "level")?;
-            if let (Ok(code), Ok(level)) = (RegionCode::parse(&code), level.parse::<Level>()) {
-                stored.insert(code.as_u64(), level);
-            }
-        }
-    }
-    let mut errors = pending.iter().filter_map(|p| {
-        let parent_level = seen
-            .get(&p.parent.as_u64())
+    Ok(store::regions::levels_of(db, &missing)
+        .await?
+        .into_iter()
+        .map(|(code, level)| (code.as_u64(), level))
+        .collect())
+}
+
+/// The checks that need the whole file or the database: parents that came later in the file
+/// or are already stored, and links that skip a level (a township directly under its city),
+/// which must not skip a unit that exists in between. Returns the earliest failing line.
+async fn resolve_links(
+    db: &impl ConnectionTrait,
+    seen: &HashMap<u64, Seen>,
+    pending: &[ParentLink],
+    mut skipping: Vec<(ParentLink, Level)>,
+) -> Result<Option<ImportError>, ImportError> {
+    let stored = stored_levels(db, seen, pending.iter().map(|p| &p.parent)).await?;
+    let level_of = |code: &RegionCode, stored: &HashMap<u64, Level>| {
+        seen.get(&code.as_u64())
             .map(|s| s.level)
-            .or_else(|| stored.get(&p.parent.as_u64()).copied());
-        match parent_level {
-            None => Some(line_err(
+            .or_else(|| stored.get(&code.as_u64()).copied())
+    };
+    let mut errors: Vec<ImportError> = Vec::new();
+    for p in pending {
+        match level_of(&p.parent, &stored) {
+            None => errors.push(line_err(
                 p.line,
                 format!(
                     "parent_code {} of {} is neither in the file nor in the database",
@@ -577,27 +589,45 @@ async fn resolve_pending(
                 ),
             )),
             Some(parent_level) => {
-                check_parent(p.line, &p.code, p.level, &p.parent, parent_level).err()
+                match check_parent(p.line, &p.code, p.level, &p.parent, parent_level) {
+                    Err(e) => errors.push(e),
+                    Ok(()) if parent_level.rank() + 1 < p.level.rank() => {
+                        skipping.push((p.clone(), parent_level));
+                    }
+                    Ok(()) => {}
+                }
             }
         }
-    });
-    // `pending` is in file order, so the first error is the earliest line.
-    Ok(errors.next())
-}
-
-/// `?1, ?2, …` (SQLite) or `$1, $2, …` (PostgreSQL), numbered from `first`.
-fn placeholders(backend: DbBackend, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| placeholder(backend, i))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn placeholder(backend: DbBackend, i: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${i}"),
-        _ => format!("?{i}"),
     }
+    let between: Vec<(ParentLink, Level, Vec<RegionCode>)> = skipping
+        .into_iter()
+        .map(|(link, parent_level)| {
+            let candidates = link
+                .code
+                .intermediate_candidates(parent_level)
+                .iter()
+                .filter_map(|c| RegionCode::parse(c).ok())
+                .collect();
+            (link, parent_level, candidates)
+        })
+        .collect();
+    let stored_between =
+        stored_levels(db, seen, between.iter().flat_map(|(_, _, c)| c.iter())).await?;
+    for (link, parent_level, candidates) in &between {
+        if let Some((unit, unit_level)) = candidates
+            .iter()
+            .find_map(|c| level_of(c, &stored_between).map(|l| (c, l)))
+        {
+            errors.push(line_err(
+                link.line,
+                format!(
+                    "{} {} names {parent_level} {} as its parent, but {unit_level} {unit} lies between them",
+                    link.level, link.code, link.parent
+                ),
+            ));
+        }
+    }
+    Ok(errors.into_iter().min_by_key(line_of))
 }
 
 /// The batched upsert. A batch travels as **one** JSON parameter (an array of row arrays)
@@ -644,7 +674,7 @@ fn upsert_sql(backend: DbBackend) -> String {
             " OR (excluded.{col} IS NOT NULL AND regions.{col} {distinct} excluded.{col})"
         ));
     }
-    sql.push_str(" RETURNING level, created_at = updated_at AS inserted");
+    sql.push_str(" RETURNING code, level, created_at = updated_at AS inserted");
     sql
 }
 
@@ -669,6 +699,8 @@ struct Writer<'a, C: ConnectionTrait> {
     batch: String,
     rows: usize,
     written: [LevelCounts; 5],
+    /// Codes of the rows that were updated (not inserted), for the post-write checks.
+    updated: Vec<RegionCode>,
 }
 
 impl<'a, C: ConnectionTrait> Writer<'a, C> {
@@ -682,6 +714,7 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
             batch: String::with_capacity(BATCH_ROWS * 128),
             rows: 0,
             written: Default::default(),
+            updated: Vec::new(),
         }
     }
 
@@ -726,16 +759,17 @@ impl<'a, C: ConnectionTrait> Writer<'a, C> {
             ))
             .await?;
         for row in returned {
+            let code: String = row.try_get("", "code")?;
             let level: String = row.try_get("", "level")?;
             let inserted: bool = row.try_get("", "inserted")?;
-            let level: Level = level
-                .parse()
-                .map_err(|e: crate::domain::region::InvalidLevel| DbErr::Custom(e.to_string()))?;
+            let level: Level = level.parse().map_err(|e| DbErr::Type(format!("{e}")))?;
             let counts = &mut self.written[level.rank()];
             if inserted {
                 counts.inserted += 1;
             } else {
                 counts.updated += 1;
+                self.updated
+                    .push(RegionCode::parse(&code).map_err(|e| DbErr::Type(format!("{e}")))?);
             }
         }
         Ok(())
@@ -792,17 +826,24 @@ pub async fn import(
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
-            let row =
-                parse_row(&record, &validated.columns).map_err(|reason| line_err(line, reason))?;
+            // The first pass checked this file; a row it did not see means the file changed
+            // in between, and nothing of it may be written.
+            let changed = || {
+                line_err(
+                    line,
+                    "the file changed while it was being imported; run the import again",
+                )
+            };
+            let row = parse_row(&record, &validated.columns).map_err(|_| changed())?;
+            let seen = validated.seen.get(&row.code.as_u64()).ok_or_else(changed)?;
+            if seen.fingerprint != fingerprint(&row) {
+                return Err(changed());
+            }
             if only_level.is_some_and(|l| l != row.level) {
                 continue;
             }
             // Exact repeats were counted in the first pass; write each code once.
-            if validated
-                .seen
-                .get(&row.code.as_u64())
-                .is_some_and(|s| s.line != line)
-            {
+            if seen.line != line {
                 continue;
             }
             writer.push(&row).await?;
@@ -810,6 +851,7 @@ pub async fn import(
     }
     writer.flush().await?;
     let written = writer.written;
+    check_stored_children(&txn, &validated.seen, &writer.updated).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "division table written");
     txn.commit().await?;
     tracing::debug!(elapsed = ?started.elapsed(), "division import committed");
@@ -824,10 +866,46 @@ pub async fn import(
         summary.levels[level.rank()] = LevelCounts {
             inserted: w.inserted,
             updated: w.updated,
-            unchanged: per_level[level.rank()] - w.inserted - w.updated,
+            unchanged: per_level[level.rank()].saturating_sub(w.inserted + w.updated),
         };
     }
     Ok(summary)
+}
+
+/// After the write, inside the transaction: a region whose level or parent the file changed
+/// must still fit above its stored children that the file does not mention (a county turned
+/// into a township would otherwise keep townships below it). Updates are rare, so this costs
+/// nothing on a fresh or unchanged import.
+async fn check_stored_children(
+    txn: &impl ConnectionTrait,
+    seen: &HashMap<u64, Seen>,
+    updated: &[RegionCode],
+) -> Result<(), ImportError> {
+    let mut errors = Vec::new();
+    for child in store::regions::children_of(txn, updated).await? {
+        if seen.contains_key(&child.code.as_u64()) {
+            continue; // checked against its parent in the first pass
+        }
+        let Some(parent) = child.parent_code.as_ref() else {
+            continue;
+        };
+        let Some(parent_seen) = seen.get(&parent.as_u64()) else {
+            continue;
+        };
+        if let Err(ImportError::Line { reason, .. }) = check_parent(
+            parent_seen.line,
+            &child.code,
+            child.level,
+            parent,
+            parent_seen.level,
+        ) {
+            errors.push(line_err(
+                parent_seen.line,
+                format!("{parent} would no longer fit above its stored child: {reason}"),
+            ));
+        }
+    }
+    errors.into_iter().min_by_key(line_of).map_or(Ok(()), Err)
 }
 
 fn progress_bar(enabled: bool) -> ProgressBar {

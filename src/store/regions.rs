@@ -1,17 +1,17 @@
 //! Queries over `regions`.
 //!
 //! Subtrees are code ranges (see `domain::region`), so every query here is an index range scan:
-//! children via `(parent_code, code)`, a level within a subtree via `(level, code)`, and
-//! ancestors via primary-key lookups of the prefix-derived candidate codes.
+//! children via `(parent_code, code)`, a level within a subtree via `(level, code)`, and the
+//! breadcrumb by following `parent_code` up (a recursive query, one round trip).
 
-use entity::region::{self, Column, Entity as Region};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use entity::region::{self, Column, Entity as RegionEntity};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use crate::domain::region::{Level, RegionCode};
+use crate::domain::region::{Level, Region, RegionCode, VillageKind};
 
 /// What to list: the direct children of a region (or the roots), or, when a level or a name
 /// fragment is given, matching units anywhere below the region.
@@ -20,28 +20,62 @@ pub struct RegionFilter {
     /// The region whose children or subtree to list, with its level; `None` for the roots.
     pub parent: Option<(RegionCode, Level)>,
     pub level: Option<Level>,
-    /// A fragment of the name, matched literally (no wildcards).
+    /// A fragment of the name, matched literally (no wildcards), ignoring ASCII case.
     pub name_contains: Option<String>,
     /// Only codes after this one (the cursor).
     pub after: Option<RegionCode>,
     pub limit: u64,
 }
 
+/// Turns a stored row into a [`Region`]; a row the schema should never have allowed is a
+/// database error, not a panic.
+fn to_region(m: region::Model) -> Result<Region, DbErr> {
+    let bad = |what: &str, value: &str| {
+        DbErr::Type(format!(
+            "region {}: stored {what} {value:?} is invalid",
+            m.code
+        ))
+    };
+    Ok(Region {
+        code: RegionCode::parse(&m.code).map_err(|_| bad("code", &m.code))?,
+        level: m.level.parse().map_err(|_| bad("level", &m.level))?,
+        parent_code: m
+            .parent_code
+            .as_deref()
+            .map(|p| RegionCode::parse(p).map_err(|_| bad("parent_code", p)))
+            .transpose()?,
+        kind: m
+            .kind
+            .as_deref()
+            .map(|k| k.parse::<VillageKind>().map_err(|_| bad("kind", k)))
+            .transpose()?,
+        name: m.name,
+        kind_overridden: m.kind_overridden,
+        longitude: m.longitude,
+        latitude: m.latitude,
+        population: m.population,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn to_regions(models: Vec<region::Model>) -> Result<Vec<Region>, DbErr> {
+    models.into_iter().map(to_region).collect()
+}
+
 /// Finds one region by code.
-pub async fn find(
-    db: &impl ConnectionTrait,
-    code: &RegionCode,
-) -> Result<Option<region::Model>, DbErr> {
-    Region::find_by_id(code.as_str().to_owned()).one(db).await
+pub async fn find(db: &impl ConnectionTrait, code: &RegionCode) -> Result<Option<Region>, DbErr> {
+    RegionEntity::find_by_id(code.as_str().to_owned())
+        .one(db)
+        .await?
+        .map(to_region)
+        .transpose()
 }
 
 /// Lists regions by `filter`, in code order, at most `filter.limit` of them.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &RegionFilter,
-) -> Result<Vec<region::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, filter: &RegionFilter) -> Result<Vec<Region>, DbErr> {
     let subtree_query = filter.level.is_some() || filter.name_contains.is_some();
-    let mut query = Region::find();
+    let mut query = RegionEntity::find();
     query = match (&filter.parent, subtree_query) {
         (Some((code, level)), true) => {
             let (lo, hi) = code.subtree_bounds(*level);
@@ -57,33 +91,52 @@ pub async fn list(
         query = query.filter(Column::Level.eq(level.as_str()));
     }
     if let Some(fragment) = &filter.name_contains {
-        let pattern = format!("%{}%", escape_like(fragment));
-        query = query.filter(Expr::col(Column::Name).like(LikeExpr::new(pattern).escape('\\')));
+        // LOWER on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not;
+        // this makes both ignore it.
+        let pattern = format!("%{}%", escape_like(&fragment.to_ascii_lowercase()));
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(Column::Name)))
+                .like(LikeExpr::new(pattern).escape('\\')),
+        );
     }
     if let Some(after) = &filter.after {
         query = query.filter(Column::Code.gt(after.as_str()));
     }
-    query
-        .order_by_asc(Column::Code)
-        .limit(filter.limit)
-        .all(db)
-        .await
+    to_regions(
+        query
+            .order_by_asc(Column::Code)
+            .limit(filter.limit)
+            .all(db)
+            .await?,
+    )
 }
 
-/// The ancestors of a region, from the province down to its parent.
-pub async fn ancestors(
-    db: &impl ConnectionTrait,
-    code: &RegionCode,
-) -> Result<Vec<region::Model>, DbErr> {
-    let candidates = code.ancestor_candidates();
-    if candidates.is_empty() {
-        return Ok(vec![]);
-    }
-    Region::find()
-        .filter(Column::Code.is_in(candidates))
-        .order_by_asc(Column::Code)
-        .all(db)
-        .await
+/// The ancestors of a region, from the top down to its parent, following `parent_code`.
+pub async fn ancestors(db: &impl ConnectionTrait, code: &RegionCode) -> Result<Vec<Region>, DbErr> {
+    let backend = db.get_database_backend();
+    let param = if backend == DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "WITH RECURSIVE chain (code, depth) AS ( \
+           SELECT parent_code, 1 FROM regions WHERE code = {param} \
+           UNION ALL \
+           SELECT r.parent_code, chain.depth + 1 FROM regions r JOIN chain ON r.code = chain.code \
+           WHERE chain.depth < 8 \
+         ) \
+         SELECT regions.* FROM regions JOIN chain ON regions.code = chain.code \
+         ORDER BY chain.depth DESC"
+    );
+    let models = region::Model::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [code.as_str().into()],
+    ))
+    .all(db)
+    .await?;
+    to_regions(models)
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -93,15 +146,23 @@ struct LevelCount {
     n: i64,
 }
 
+/// How many units there are of one level (and kind) below a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescendantCount {
+    pub level: Level,
+    pub kind: Option<VillageKind>,
+    pub count: u64,
+}
+
 /// How many units of each level (and, at village level, of each kind) lie below a region.
 /// Only levels and kinds with at least one unit appear.
 pub async fn descendant_counts(
     db: &impl ConnectionTrait,
     code: &RegionCode,
     level: Level,
-) -> Result<Vec<(Level, Option<String>, u64)>, DbErr> {
+) -> Result<Vec<DescendantCount>, DbErr> {
     let (lo, hi) = code.subtree_bounds(level);
-    let rows = Region::find()
+    let rows = RegionEntity::find()
         .select_only()
         .column(Column::Level)
         .column(Column::Kind)
@@ -113,20 +174,61 @@ pub async fn descendant_counts(
         .into_model::<LevelCount>()
         .all(db)
         .await?;
-    let mut counts: Vec<(Level, Option<String>, u64)> = rows
-        .into_iter()
-        .filter_map(|row| {
-            let level = row.level.parse().ok()?;
-            Some((level, row.kind, u64::try_from(row.n).unwrap_or(0)))
+    rows.into_iter()
+        .map(|row| {
+            Ok(DescendantCount {
+                level: row.level.parse().map_err(|e| DbErr::Type(format!("{e}")))?,
+                kind: row
+                    .kind
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| DbErr::Type(format!("{e}")))?,
+                count: u64::try_from(row.n).unwrap_or(0),
+            })
         })
-        .collect();
-    counts.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    Ok(counts)
+        .collect()
+}
+
+/// The levels of those of `codes` that are stored.
+pub async fn levels_of(
+    db: &impl ConnectionTrait,
+    codes: &[&RegionCode],
+) -> Result<Vec<(RegionCode, Level)>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(500) {
+        let found = RegionEntity::find()
+            .filter(Column::Code.is_in(chunk.iter().map(|c| c.as_str())))
+            .all(db)
+            .await?;
+        for model in found {
+            let region = to_region(model)?;
+            out.push((region.code, region.level));
+        }
+    }
+    Ok(out)
+}
+
+/// Stored children of `parents` (in chunks), with their levels.
+pub async fn children_of(
+    db: &impl ConnectionTrait,
+    parents: &[RegionCode],
+) -> Result<Vec<Region>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in parents.chunks(500) {
+        let found = RegionEntity::find()
+            .filter(Column::ParentCode.is_in(chunk.iter().map(RegionCode::as_str)))
+            .order_by_asc(Column::Code)
+            .all(db)
+            .await?;
+        out.extend(to_regions(found)?);
+    }
+    Ok(out)
 }
 
 /// How many regions the database holds.
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    Region::find().count(db).await
+    RegionEntity::find().count(db).await
 }
 
 /// Escapes `%`, `_` and the escape character itself for a `LIKE … ESCAPE '\'` pattern.

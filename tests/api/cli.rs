@@ -189,3 +189,59 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
         db.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn serve_no_demo_leaves_an_empty_database_empty_and_seed_demo_is_idempotent() {
+    let client = reqwest::Client::new();
+    for backend in backends() {
+        let db = TestDb::create(backend).await;
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut server = donornet()
+            .args(["serve", "--no-demo", "--database-url", &db.url, "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until_up(&client, &base).await;
+        let roots: serde_json::Value = client
+            .get(format!("{base}/api/v1/regions"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            roots["items"],
+            serde_json::json!([]),
+            "{backend:?}: {roots}"
+        );
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        let first = donornet()
+            .args(["seed-demo", "--database-url", &db.url])
+            .output()
+            .unwrap();
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let first = String::from_utf8_lossy(&first.stdout);
+        assert!(
+            first
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["township", "4", "0", "0"]),
+            "{first}"
+        );
+        let second = donornet()
+            .args(["seed-demo", "--database-url", &db.url])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+        db.drop_database().await;
+    }
+}

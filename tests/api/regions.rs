@@ -276,3 +276,31 @@ async fn unknown_regions_and_routes_are_404_problems() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn large_listings_are_gzip_compressed_when_the_client_accepts_it() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let path = "/api/v1/regions?parent=411100000000&level=village&limit=500";
+        let plain = app.client.get(app.url(path)).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none());
+        let plain_len = plain.bytes().await.unwrap().len();
+        let gzipped = app
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+        let body = gzipped.bytes().await.unwrap();
+        assert!(body.len() < plain_len / 2, "{} vs {plain_len}", body.len());
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut text)
+            .unwrap();
+        let page: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 500);
+        app
+    })
+    .await;
+}
