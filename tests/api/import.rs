@@ -319,3 +319,81 @@ async fn the_demo_county_carries_coordinates_and_an_empty_cell_keeps_them() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn demoting_a_region_above_its_stored_children_is_rolled_back() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        // 郾城区 as a township would leave its stored townships below a township. The check
+        // runs after the row was written, so this also proves the rollback of a written row.
+        let lines = [
+            "code,name,level,parent_code",
+            "411103000000,郾城区,township,411100000000",
+        ]
+        .map(str::to_owned);
+        let err = refused(&app, &lines).await;
+        let text = err.to_string();
+        assert!(text.starts_with("line 2: "), "{text}");
+        assert!(text.contains("cannot sit below"), "{text}");
+        let district = app.get_ok("/api/v1/regions/411103000000").await;
+        assert_eq!(district["level"], "county");
+        assert_eq!(district["updated_at"], district["created_at"]);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_parent_that_skips_an_existing_unit_is_refused() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        // A township of 郾城区 (411103…) that names the city as its parent skips the district.
+        let lines = [
+            "code,name,level,parent_code",
+            "411103199000,跳级镇,township,411100000000",
+        ]
+        .map(str::to_owned);
+        let err = refused(&app, &lines).await;
+        let text = err.to_string();
+        assert!(
+            text.starts_with("line 2: ") && text.contains("lies between them"),
+            "{text}"
+        );
+        assert!(text.contains("411103000000"), "{text}");
+        // The same within one file, with the district on a later line.
+        let lines = [
+            "code,name,level,parent_code",
+            "430000000000,湖南省,province,",
+            "430100000000,长沙市,city,430000000000",
+            "430102101000,某镇,township,430100000000",
+            "430102000000,某区,county,430100000000",
+        ]
+        .map(str::to_owned);
+        let err = refused(&app, &lines).await;
+        assert!(err.to_string().starts_with("line 4: "), "{err}");
+        let (status, _) = app.get_json("/api/v1/regions/430000000000").await;
+        assert_eq!(status, 404);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn control_characters_in_names_are_refused_on_their_line() {
+    on_each_backend(|app| async move {
+        let lines = [
+            "code,name,level,parent_code",
+            "410000000000,河南省,province,",
+            "411100000000,漯河\u{0}市,city,410000000000",
+        ]
+        .map(str::to_owned);
+        let err = refused(&app, &lines).await;
+        assert!(
+            err.to_string().starts_with("line 3: ")
+                && err.to_string().contains("control character"),
+            "{err}"
+        );
+        app
+    })
+    .await;
+}

@@ -132,6 +132,7 @@ async fn search_by_name_stays_within_the_subtree() {
         let townships = app
             .list_all("parent=411100000000&level=township&q=镇", 500)
             .await;
+        assert!(!townships.is_empty());
         assert!(
             townships
                 .iter()
@@ -233,6 +234,29 @@ async fn bad_parameters_are_400_problems_naming_the_field() {
                 .collect();
             assert_eq!(fields, [*field], "{what}: {body}");
         }
+        let more: &[(&str, &str, &str)] = &[
+            ("/api/v1/regions?q=%00", "q", "a NUL in the search text"),
+            (
+                "/api/v1/regions?q=a%07b",
+                "q",
+                "a control character in the search text",
+            ),
+            (
+                "/api/v1/regions?parent_code=411100000000",
+                "parent_code",
+                "an unknown parameter",
+            ),
+            (
+                "/api/v1/regions?limit=1&limit=2",
+                "limit",
+                "a repeated parameter",
+            ),
+        ];
+        for (path, field, what) in more {
+            let (status, body) = app.get_json(path).await;
+            assert_eq!(status, 400, "{what}: {body}");
+            assert_eq!(body["errors"][0]["field"], *field, "{what}: {body}");
+        }
         let long_q = "村".repeat(51);
         let (status, body) = app.get_json(&format!("/api/v1/regions?q={long_q}")).await;
         assert_eq!(status, 400);
@@ -300,6 +324,49 @@ async fn large_listings_are_gzip_compressed_when_the_client_accepts_it() {
             .unwrap();
         let page: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(page["items"].as_array().unwrap().len(), 500);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_a_413_problem() {
+    on_each_backend(|app| async move {
+        let response = app
+            .client
+            .post(app.url("/api/v1/regions"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 413);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], 413);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_ignores_ascii_case_on_both_backends() {
+    on_each_backend(|app| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin.csv");
+        std::fs::write(
+            &path,
+            "code,name,level,parent_code\n980000000000,Demo Province,province,\n980100000000,Riverside City,city,980000000000\n",
+        )
+        .unwrap();
+        app.import(&path).await;
+        for q in ["riverside", "RIVERSIDE", "RiverSide"] {
+            let page = app.get_ok(&format!("/api/v1/regions?q={q}")).await;
+            assert_eq!(names(page["items"].as_array().unwrap()), ["Riverside City"], "q={q}");
+        }
         app
     })
     .await;
