@@ -226,6 +226,11 @@ pub async fn children_of(
     Ok(out)
 }
 
+/// True when no region is stored.
+pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(RegionEntity::find().one(db).await?.is_none())
+}
+
 /// How many regions the database holds.
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     RegionEntity::find().count(db).await
