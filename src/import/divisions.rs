@@ -173,10 +173,11 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &csv::StringRecord) -> Result<Self, ImportError> {
+        // Spreadsheets capitalise and pad headers; the csv crate already strips a UTF-8 BOM.
         let find = |name: &str| {
             header
                 .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
         };
         let required = |name: &str| {
             find(name).ok_or_else(|| {
@@ -986,6 +987,23 @@ mod tests {
 
     fn parse(fields: &[&str]) -> Result<DivisionRow, String> {
         parse_row(&csv::StringRecord::from(fields.to_vec()), &cols())
+    }
+
+    #[test]
+    fn headers_are_found_whatever_their_case_and_padding() {
+        let header = csv::StringRecord::from(vec![" Code", "NAME", "level ", "Parent_Code"]);
+        let cols = Columns::from_header(&header).unwrap();
+        assert_eq!(
+            (cols.code, cols.name, cols.level, cols.parent),
+            (0, 1, 2, 3)
+        );
+        assert!(cols.longitude.is_none());
+        let missing = csv::StringRecord::from(vec!["code", "name", "level"]);
+        let err = Columns::from_header(&missing).unwrap_err().to_string();
+        assert!(
+            err.starts_with("line 1: ") && err.contains("parent_code"),
+            "{err}"
+        );
     }
 
     #[test]
