@@ -20,6 +20,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::config::HttpConfig;
 use crate::error::{AppError, FieldError, Problem};
 use crate::state::AppState;
 
@@ -53,22 +54,27 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole application: routes, `/openapi.json`, `/docs`, error fallbacks and middleware.
 pub fn build_router(state: AppState) -> Router {
     let (router, openapi) = routes();
-    let body_limit = state.http.body_limit;
-    let timeout = state.http.request_timeout();
-    router
+    let http = state.http.clone();
+    let router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .with_state(state)
-        // Innermost first. Bodies are limited twice: by Content-Length before anything is
-        // read (tower-http), and while streaming for extractors (axum).
-        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state);
+    with_middleware(router, &http)
+}
+
+/// The middleware stack around every route (innermost first).
+fn with_middleware(router: Router, http: &HttpConfig) -> Router {
+    router
+        // Bodies are limited twice: by Content-Length before anything is read (tower-http),
+        // and while streaming for extractors (axum).
+        .layer(DefaultBodyLimit::max(http.body_limit))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(RequestBodyLimitLayer::new(http.body_limit))
         // A request that runs too long is the server's problem, not the client's: 503.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
+            http.request_timeout(),
         ))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -137,4 +143,81 @@ async fn problem_for_foreign_errors(request: Request, next: Next) -> Response {
         HeaderValue::from_static(crate::error::PROBLEM_JSON),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::with_middleware;
+    use crate::config::HttpConfig;
+
+    async fn call(
+        router: Router,
+        request: Request<Body>,
+    ) -> (StatusCode, String, serde_json::Value) {
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            content_type,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_timeout_is_a_503_problem() {
+        let http = HttpConfig {
+            request_timeout_secs: 1,
+            ..HttpConfig::default()
+        };
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        );
+        let request = Request::get("/slow").body(Body::empty()).unwrap();
+        let (status, content_type, body) = call(with_middleware(slow, &http), request).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(body["status"], 503);
+        assert!(
+            body["detail"].as_str().unwrap().contains("too long"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_generic_500_problem() {
+        let boom = Router::new().route(
+            "/boom",
+            get(|| async {
+                if true {
+                    panic!("secret internals");
+                }
+                "unreachable"
+            }),
+        );
+        let request = Request::get("/boom").body(Body::empty()).unwrap();
+        let (status, content_type, body) =
+            call(with_middleware(boom, &HttpConfig::default()), request).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(content_type, "application/problem+json");
+        assert!(!body.to_string().contains("secret"), "{body}");
+    }
 }

@@ -102,10 +102,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, HttpConfig::default()).await
+    }
+
+    /// As [`TestApp::spawn`], with other HTTP limits.
+    pub async fn spawn_with(backend: Backend, http: HttpConfig) -> TestApp {
         init_logging();
         let database = TestDb::create(backend).await;
         let db = database.connect().await;
-        let app = donornet::build_app(db.clone(), HttpConfig::default());
+        let app = donornet::build_app(db.clone(), http);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
