@@ -1055,7 +1055,7 @@ mod tests {
             ),
             (
                 &["411103101201", "x", "village", "41110310100x", "", "", ""],
-                "parent_code",
+                "parent_code \"41110310100x\" is not 12 digits",
             ),
             (
                 &[
@@ -1083,7 +1083,7 @@ mod tests {
             ),
             (
                 &["411103101201", "x", "village", "411103101000", "", "", "-3"],
-                "population",
+                "population \"-3\" is not a non-negative whole number",
             ),
         ];
         for (fields, expected) in cases {

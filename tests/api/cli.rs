@@ -1,8 +1,10 @@
 //! The `donornet` binary itself: import refusals, `serve` with the demo data, graceful
 //! shutdown, and an import while `serve` is up.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use crate::helpers::{TestDb, backends, luohe_csv};
 
@@ -13,24 +15,98 @@ fn donornet() -> Command {
     cmd
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// Runs `donornet ARGS… --database-url URL` to completion.
+fn run(args: &[&str], url: &str) -> Output {
+    donornet()
+        .args(args)
+        .args(["--database-url", url])
+        .output()
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
-async fn wait_until_up(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/health")).send().await
-            && r.status().is_success()
-        {
-            return;
+/// The standard output of a run that must have succeeded.
+fn stdout_of_success(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// True when the import summary has the row `level inserted updated unchanged`.
+fn summary_has(stdout: &str, row: [&str; 4]) -> bool {
+    stdout
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == row)
+}
+
+/// A `donornet serve` child process on a free port, up and answering.
+struct Server {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Server {
+    /// Starts `serve` on `url` with `extra` arguments; the address comes through
+    /// `DONORNET_BIND`, so the environment variable is exercised too.
+    async fn start(url: &str, extra: &[&str]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = donornet()
+            .args(["serve", "--database-url", url])
+            .args(extra)
+            .env("DONORNET_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = server.client.get(server.url("/health")).send().await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "serve did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(Instant::now() < deadline, "serve did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    async fn terminate(mut self) -> bool {
+        // SAFETY: kill(2) with the pid of a child we spawned and a valid signal number.
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) },
+            0
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -47,12 +123,9 @@ async fn import_divisions_refuses_a_bad_file_with_the_line_and_exit_status() {
             .collect();
         lines[99] = lines[99].replacen(",village,", ",hamlet,", 1);
         std::fs::write(&bad, lines.join("\n")).unwrap();
+        let luohe = luohe_csv().display().to_string();
 
-        let out = donornet()
-            .args(["import-divisions", "--database-url", &db.url])
-            .arg(&bad)
-            .output()
-            .unwrap();
+        let out = run(&["import-divisions", bad.to_str().unwrap()], &db.url);
         assert!(
             !out.status.success(),
             "{backend:?}: a bad file was accepted"
@@ -65,29 +138,17 @@ async fn import_divisions_refuses_a_bad_file_with_the_line_and_exit_status() {
         assert!(stderr.contains("nothing was changed"), "{stderr}");
 
         // The good file imports, and a second run says nothing changed.
-        let out = donornet()
-            .args(["import-divisions", "--database-url", &db.url])
-            .arg(luohe_csv())
-            .output()
-            .unwrap();
+        let first = stdout_of_success(&run(&["import-divisions", &luohe], &db.url));
         assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            summary_has(&first, ["village", "1334", "0", "0"]),
+            "{first}"
         );
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let second = stdout_of_success(&run(&["import-divisions", &luohe], &db.url));
         assert!(
-            stdout
-                .lines()
-                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["village", "1334", "0", "0"]),
-            "{stdout}"
+            summary_has(&second, ["village", "0", "0", "1334"]),
+            "{second}"
         );
-        let out = donornet()
-            .args(["import-divisions", "--database-url", &db.url])
-            .arg(luohe_csv())
-            .output()
-            .unwrap();
-        assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
+        assert!(second.contains("nothing changed"), "{second}");
 
         // The environment variable works in place of the flag.
         let out = donornet()
@@ -95,41 +156,19 @@ async fn import_divisions_refuses_a_bad_file_with_the_line_and_exit_status() {
             .args(["migrate", "--status"])
             .output()
             .unwrap();
-        assert!(out.status.success());
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("Applied"),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        assert!(stdout_of_success(&out).contains("Applied"));
         db.drop_database().await;
     }
 }
 
 #[tokio::test]
 async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
-    let client = reqwest::Client::new();
     for backend in backends() {
         let db = TestDb::create(backend).await;
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut server = donornet()
-            .args(["serve", "--database-url", &db.url])
-            .env("DONORNET_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_until_up(&client, &base).await;
+        let server = Server::start(&db.url, &[]).await;
 
         // The demo county was loaded into the empty database.
-        let roots: serde_json::Value = client
-            .get(format!("{base}/api/v1/regions"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, roots) = server.get("/api/v1/regions").await;
         assert_eq!(
             roots["items"][0]["code"], "990000000000",
             "{backend:?}: {roots}"
@@ -141,7 +180,7 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
             .args(["import-divisions", "--database-url", &db.url])
             .arg(luohe_csv())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut served_during_import = 0;
@@ -149,16 +188,8 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
             if let Some(status) = importer.try_wait().unwrap() {
                 break status;
             }
-            let r = client
-                .get(format!("{base}/api/v1/regions/990101000000"))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(
-                r.status().as_u16(),
-                200,
-                "{backend:?}: a read failed during the import"
-            );
+            let (status, _) = server.get("/api/v1/regions/990101000000").await;
+            assert_eq!(status, 200, "{backend:?}: a read failed during the import");
             served_during_import += 1;
         };
         assert!(import_status.success(), "{backend:?}: the import failed");
@@ -166,87 +197,37 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
             served_during_import > 0,
             "no request was made while the import ran"
         );
-        let city: serde_json::Value = client
-            .get(format!("{base}/api/v1/regions/411100000000"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, city) = server.get("/api/v1/regions/411100000000").await;
         assert_eq!(
             city["descendant_counts"]["township"], 58,
             "{backend:?}: {city}"
         );
 
-        // SIGTERM: the server finishes and exits cleanly.
-        // SAFETY: kill(2) with a pid we spawned and a valid signal number.
-        assert_eq!(unsafe { libc::kill(server.id() as i32, libc::SIGTERM) }, 0);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = server.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        assert!(status.success(), "{backend:?}: serve exited with {status}");
+        assert!(
+            server.terminate().await,
+            "{backend:?}: serve did not exit cleanly on SIGTERM"
+        );
         db.drop_database().await;
     }
 }
 
 #[tokio::test]
 async fn serve_no_demo_leaves_an_empty_database_empty_and_seed_demo_is_idempotent() {
-    let client = reqwest::Client::new();
     for backend in backends() {
         let db = TestDb::create(backend).await;
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut server = donornet()
-            .args(["serve", "--no-demo", "--database-url", &db.url, "--bind"])
-            .arg(format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_until_up(&client, &base).await;
-        let roots: serde_json::Value = client
-            .get(format!("{base}/api/v1/regions"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let server = Server::start(&db.url, &["--no-demo"]).await;
+        let (_, roots) = server.get("/api/v1/regions").await;
         assert_eq!(
             roots["items"],
             serde_json::json!([]),
             "{backend:?}: {roots}"
         );
-        server.kill().unwrap();
-        server.wait().unwrap();
+        assert!(server.terminate().await);
 
-        let first = donornet()
-            .args(["seed-demo", "--database-url", &db.url])
-            .output()
-            .unwrap();
-        assert!(
-            first.status.success(),
-            "{}",
-            String::from_utf8_lossy(&first.stderr)
-        );
-        let first = String::from_utf8_lossy(&first.stdout);
-        assert!(
-            first
-                .lines()
-                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["township", "4", "0", "0"]),
-            "{first}"
-        );
-        let second = donornet()
-            .args(["seed-demo", "--database-url", &db.url])
-            .output()
-            .unwrap();
-        assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+        let first = stdout_of_success(&run(&["seed-demo"], &db.url));
+        assert!(summary_has(&first, ["township", "4", "0", "0"]), "{first}");
+        let second = stdout_of_success(&run(&["seed-demo"], &db.url));
+        assert!(second.contains("nothing changed"), "{second}");
         db.drop_database().await;
     }
 }
