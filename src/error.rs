@@ -185,9 +185,22 @@ fn query_field(text: &str) -> Option<String> {
 
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
+        use axum::extract::path::ErrorKind;
+        let field = match &rejection {
+            PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                ErrorKind::InvalidUtf8InPathParam { key }
+                | ErrorKind::ParseErrorAtKey { key, .. }
+                | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
         AppError::Validation {
             detail: rejection.body_text(),
-            errors: vec![FieldError::new("path", "invalid path parameter")],
+            errors: vec![FieldError::new(
+                field.unwrap_or_else(|| "path".to_owned()),
+                "invalid path parameter",
+            )],
         }
     }
 }

@@ -114,18 +114,29 @@ pub struct ListParams {
     /// The region whose children to list (12 digits). Without `level` and `q`: its direct
     /// children. With either: matching units anywhere below it. Omitted: the top-level regions,
     /// or, with `level`/`q`, the whole database.
-    #[param(example = "411103000000")]
+    #[param(example = "411103000000", pattern = r"^[0-9]{12}$")]
     pub parent: Option<String>,
     /// Only units of this level, anywhere below `parent`.
     pub level: Option<Level>,
     /// A fragment of the name (literal text, at most 50 characters, ASCII case ignored),
     /// searched below `parent`.
-    #[param(example = "孟庙")]
+    #[param(example = "孟庙", max_length = 50)]
     pub q: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{12}$")]
     pub cursor: Option<String>,
+}
+
+/// The path of `GET /api/v1/regions/{code}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    /// 12-digit division code.
+    #[param(example = "411103101000", pattern = r"^[0-9]{12}$")]
+    pub code: String,
 }
 
 fn parse_code(field: &str, raw: &str) -> Result<RegionCode, AppError> {
@@ -213,19 +224,19 @@ async fn list_regions(
     get,
     path = "/regions/{code}",
     tag = "regions",
-    params(("code" = String, Path, description = "12-digit division code", example = "411103101000")),
+    params(CodePath),
     responses(
         (status = 200, description = "The region", body = RegionDetail),
         (status = 400, description = "The code is not 12 digits", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[tracing::instrument(skip_all, fields(code = %raw_code))]
+#[tracing::instrument(skip_all, fields(code = %path.code))]
 async fn get_region(
     State(state): State<AppState>,
-    Path(raw_code): Path<String>,
+    Path(path): Path<CodePath>,
 ) -> Result<Json<RegionDetail>, AppError> {
-    let code = parse_code("code", &raw_code)?;
+    let code = parse_code("code", &path.code)?;
     let region = store::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;

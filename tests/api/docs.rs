@@ -26,6 +26,23 @@ async fn the_openapi_document_lists_every_route_and_schema() {
         ] {
             assert!(schemas.contains_key(schema), "schema {schema} missing");
         }
+        // Parameters carry the constraints the service enforces.
+        let list_params = doc["paths"]["/api/v1/regions"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let param = |name: &str| {
+            list_params
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        assert_eq!(param("limit")["schema"]["minimum"], 1);
+        assert_eq!(param("limit")["schema"]["maximum"], 500);
+        assert_eq!(param("parent")["schema"]["pattern"], "^[0-9]{12}$");
+        let code = &doc["paths"]["/api/v1/regions/{code}"]["get"]["parameters"][0];
+        assert_eq!(code["name"], "code");
+        assert_eq!(code["in"], "path");
+        assert_eq!(code["schema"]["pattern"], "^[0-9]{12}$");
         // Every $ref points at a schema that exists.
         let text = doc.to_string();
         for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {

@@ -251,6 +251,11 @@ async fn bad_parameters_are_400_problems_naming_the_field() {
                 "limit",
                 "a repeated parameter",
             ),
+            (
+                "/api/v1/regions/%FF%FE",
+                "code",
+                "invalid UTF-8 in the path",
+            ),
         ];
         for (path, field, what) in more {
             let (status, body) = app.get_json(path).await;
