@@ -4,14 +4,18 @@
 //! The import is all or nothing and idempotent:
 //!
 //! 1. **Validate** the whole file first, streaming, keeping only a compact index of the codes
-//!    seen (`u64` code → level, name hash, line): about 30 MB for the whole country. A bad line
-//!    stops the import with `line N: reason` before anything is written. Parents that are not in
-//!    the file are looked up in the database at the end of this pass.
-//! 2. **Write** in one transaction, re-reading the file, in batches of multi-row
-//!    `INSERT … ON CONFLICT (code) DO UPDATE … WHERE <something differs>`. Rows that are
-//!    already stored as they are in the file are not touched, so a second run writes nothing;
-//!    `RETURNING` tells which rows were inserted and which updated. If any statement fails the
-//!    transaction rolls back and the database is as it was.
+//!    seen (`u64` code → level, row hash, line): about 30 MB for the whole country. A bad line
+//!    stops the import with `line N: reason` before anything is written. Checks that need the
+//!    whole file or the database (parents that come later or are already stored, parents that
+//!    skip an existing unit in between) run at the end of this pass, and the earliest failing
+//!    line is the one reported.
+//! 2. **Write** in one transaction, re-reading the file (and refusing it if it changed), in
+//!    batches sent as one JSON parameter each: a plain `INSERT` when the table was empty, else
+//!    `INSERT … ON CONFLICT (code) DO UPDATE … WHERE <something differs>`, so that rows already
+//!    stored as they are in the file are not touched and a second run writes nothing. The
+//!    statement reports which rows were inserted and which updated. Updated rows are then
+//!    checked against their stored children (a level change must not leave a child above its
+//!    parent). If anything fails the transaction rolls back and the database is as it was.
 //!
 //! A file whose parents do not precede their children is written one level at a time so that
 //! the foreign key on `parent_code` always finds its parent.
