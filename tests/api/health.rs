@@ -1,4 +1,4 @@
-use crate::helpers::{Backend, on_each_backend};
+use crate::helpers::{Backend, expect_problem, on_each_backend};
 
 #[tokio::test]
 async fn health_reports_the_backend_and_version() {
@@ -30,11 +30,7 @@ async fn health_is_503_when_the_database_is_unreachable() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 503);
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
+        expect_problem(response, 503, "a listing while the database is down").await;
         app
     })
     .await;

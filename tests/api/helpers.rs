@@ -228,6 +228,22 @@ pub fn luohe_csv() -> PathBuf {
     seed_source().join("luohe-divisions-2023.csv")
 }
 
+/// Asserts that `response` is an RFC 9457 problem with `status` and returns its body.
+pub async fn expect_problem(response: reqwest::Response, status: u16, context: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "{context}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "{context}"
+    );
+    let body: Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(body["status"], status, "{context}: {body}");
+    for member in ["type", "title", "detail"] {
+        assert!(body[member].is_string(), "{context}: no {member} in {body}");
+    }
+    body
+}
+
 /// Names of the items of a listing.
 pub fn names(items: &[Value]) -> Vec<&str> {
     items

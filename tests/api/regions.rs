@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{codes, names, on_each_backend};
+use crate::helpers::{codes, expect_problem, names, on_each_backend};
 
 #[tokio::test]
 async fn luohe_has_58_township_level_and_1334_village_level_units() {
@@ -214,18 +214,7 @@ async fn bad_parameters_are_400_problems_naming_the_field() {
         ];
         for (path, field, what) in cases {
             let response = app.client.get(app.url(path)).send().await.unwrap();
-            assert_eq!(response.status().as_u16(), 400, "{what}: {path}");
-            assert_eq!(
-                response.headers()["content-type"],
-                "application/problem+json",
-                "{what}"
-            );
-            let body: Value = response.json().await.unwrap();
-            assert_eq!(body["status"], 400, "{what}");
-            assert!(
-                body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
-                "{what}: {body}"
-            );
+            let body = expect_problem(response, 400, &format!("{what}: {path}")).await;
             let fields: Vec<&str> = body["errors"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{what}: {body}"))
@@ -281,14 +270,7 @@ async fn unknown_regions_and_routes_are_404_problems() {
             "/api/v1/nothing-here",
         ] {
             let response = app.client.get(app.url(path)).send().await.unwrap();
-            assert_eq!(response.status().as_u16(), 404, "{path}");
-            assert_eq!(
-                response.headers()["content-type"],
-                "application/problem+json",
-                "{path}"
-            );
-            let body: Value = response.json().await.unwrap();
-            assert_eq!(body["status"], 404);
+            expect_problem(response, 404, path).await;
         }
         let response = app
             .client
@@ -296,11 +278,7 @@ async fn unknown_regions_and_routes_are_404_problems() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 405);
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
+        expect_problem(response, 405, "DELETE on a region").await;
         app
     })
     .await;
@@ -345,13 +323,7 @@ async fn oversized_bodies_are_refused_with_a_413_problem() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 413);
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["status"], 413);
+        expect_problem(response, 413, "a 2 MiB body").await;
         app
     })
     .await;
