@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod geo;
 pub mod import;
 pub mod seed;
 pub mod state;
