@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::{DatabaseArgs, redact_url};
 
@@ -45,6 +48,20 @@ pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
 /// A migration failed; it is rolled back where the backend allows.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
+/// lock up front (waiting up to the busy timeout for another writer), so that a transaction
+/// that reads before it writes cannot fail half-way with a stale snapshot.
+///
+/// # Errors
+/// The database cannot be reached, or stays locked past the busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// `"sqlite"` or `"postgres"`, as `/health` reports it.

@@ -67,6 +67,9 @@ pub enum AppError {
     /// 409: the request conflicts with the stored state.
     #[error("{0}")]
     Conflict(String),
+    /// 428: a change needs `If-Match` with the version the client last saw.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// 413: the body is larger than the configured limit.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -95,6 +98,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -172,7 +176,7 @@ impl From<QueryRejection> for AppError {
 /// backticks (`unknown field `parent_code`, expected …`, `duplicate field `limit``).
 fn query_field(text: &str) -> Option<String> {
     let detail = text.split_once(": ").map_or(text, |(_, rest)| rest);
-    for marker in ["unknown field `", "duplicate field `"] {
+    for marker in ["unknown field `", "duplicate field `", "missing field `"] {
         if let Some(rest) = detail.split_once(marker).map(|(_, r)| r) {
             return rest.split_once('`').map(|(name, _)| name.to_owned());
         }
@@ -210,7 +214,18 @@ impl From<JsonRejection> for AppError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return AppError::PayloadTooLarge;
         }
-        AppError::BadRequest(rejection.body_text())
+        let text = rejection.body_text();
+        match rejection {
+            // The body is JSON but does not fit: name the member, like a validation error.
+            JsonRejection::JsonDataError(_) => AppError::Validation {
+                errors: vec![FieldError::new(
+                    query_field(&text).unwrap_or_else(|| "body".to_owned()),
+                    "invalid value",
+                )],
+                detail: text,
+            },
+            _ => AppError::BadRequest(text),
+        }
     }
 }
 

@@ -4,8 +4,12 @@
 //! in the `donornet` crate (`src/domain`, `src/store`) so that regenerating an entity never
 //! erases it.
 
+pub mod audit_log;
+pub mod point;
 pub mod region;
 
 pub mod prelude {
+    pub use super::audit_log::Entity as AuditLog;
+    pub use super::point::Entity as Point;
     pub use super::region::Entity as Region;
 }

@@ -6,12 +6,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_regions;
+mod m20261126_000001_create_points_and_audit;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_regions::Migration)]
+        vec![
+            Box::new(m20261125_000001_create_regions::Migration),
+            Box::new(m20261126_000001_create_points_and_audit::Migration),
+        ]
     }
 }

@@ -1,8 +1,10 @@
 //! The HTTP API: one module per resource, each with its own `router()`, merged here with the
 //! OpenAPI document, the interactive docs and the middleware stack.
 
+pub mod audit;
 pub mod extract;
 pub mod health;
+pub mod points;
 pub mod regions;
 
 use axum::Router;
@@ -34,6 +36,8 @@ use crate::state::AppState;
     tags(
         (name = "health", description = "Service status"),
         (name = "regions", description = "The statistical division hierarchy, province to village"),
+        (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
+        (name = "audit", description = "Every change to the registry"),
     )
 )]
 struct ApiDoc;
@@ -42,7 +46,12 @@ struct ApiDoc;
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
-        .nest("/api/v1", regions::router())
+        .nest(
+            "/api/v1",
+            regions::router()
+                .merge(points::router())
+                .merge(audit::router()),
+        )
         .split_for_parts()
 }
 

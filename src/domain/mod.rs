@@ -1,3 +1,4 @@
 //! Pure domain types and rules: no database, no HTTP, no clock.
 
+pub mod point;
 pub mod region;

@@ -36,10 +36,7 @@ use chrono::Utc;
 use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::sea_query::Value;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use crate::domain::region::{Level, RegionCode, VillageKind};
 use crate::store;
@@ -843,12 +840,7 @@ pub async fn import(
         per_level[s.level.rank()] += 1;
     }
 
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?;
+    let txn = crate::db::begin_write(db).await?;
     let mode = if store::regions::is_empty(&txn).await? {
         WriteMode::InsertOnly
     } else {

@@ -268,3 +268,31 @@ fn init_logging() {
         }
     });
 }
+
+impl TestApp {
+    /// Sends a JSON body with `method` and returns the raw response.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path)).json(body);
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates a point, expecting 201, and returns its body.
+    pub async fn create_point(&self, body: &Value) -> Value {
+        let response = self
+            .send_json(reqwest::Method::POST, "/api/v1/points", body, None)
+            .await;
+        let status = response.status().as_u16();
+        let json: Value = response.json().await.expect("JSON");
+        assert_eq!(status, 201, "{json}");
+        json
+    }
+}

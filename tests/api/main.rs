@@ -7,4 +7,5 @@ mod cli;
 mod docs;
 mod health;
 mod import;
+mod points;
 mod regions;

@@ -1,0 +1,30 @@
+//! `audit_log`: one row per change to the registry, written in the change's transaction.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub at: DateTimeUtc,
+    /// The user or token, once accounts exist.
+    pub actor: Option<String>,
+    /// `point`, `region`, …
+    pub entity: String,
+    pub entity_id: String,
+    /// `create`, `update` or `close`.
+    pub action: String,
+    /// The region the entity belongs to, for scoped listings.
+    pub region_code: Option<String>,
+    /// JSON of the entity before the change (none for a creation).
+    pub before: Option<String>,
+    /// JSON of the entity after the change.
+    pub after: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,236 @@
+//! Donation points: their kinds, statuses and the rules that tie them to the hierarchy.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::region::Level;
+
+/// What a point is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PointKind {
+    /// The township's point, usually at the township health centre.
+    Township,
+    /// A village's point, usually at the village clinic.
+    Village,
+    /// A fixed donation room.
+    DonationHouse,
+    /// A hospital that takes donations.
+    Hospital,
+}
+
+/// Where a point's lifecycle stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PointStatus {
+    Planned,
+    Active,
+    Suspended,
+    /// Closed points are kept, with their history, and hidden from listings by default.
+    Closed,
+}
+
+macro_rules! string_enum {
+    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)+
+                    _ => Err(format!(
+                        "unknown value {s:?} (expected one of: {})",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(PointKind {
+    Township => "township",
+    Village => "village",
+    DonationHouse => "donation_house",
+    Hospital => "hospital",
+});
+
+string_enum!(PointStatus {
+    Planned => "planned",
+    Active => "active",
+    Suspended => "suspended",
+    Closed => "closed",
+});
+
+impl PointKind {
+    /// The levels of region a point of this kind may serve: a township point serves a
+    /// township, a village point a village; a donation house or a hospital either.
+    pub fn serves(self, level: Level) -> bool {
+        match self {
+            PointKind::Township => level == Level::Township,
+            PointKind::Village => level == Level::Village,
+            PointKind::DonationHouse | PointKind::Hospital => {
+                matches!(level, Level::Township | Level::Village)
+            }
+        }
+    }
+
+    /// What `serves` accepts, in words, for error messages.
+    pub fn expected_levels(self) -> &'static str {
+        match self {
+            PointKind::Township => "a township-level region",
+            PointKind::Village => "a village-level region",
+            PointKind::DonationHouse | PointKind::Hospital => "a township- or village-level region",
+        }
+    }
+}
+
+/// A contact telephone number: a mainland mobile (11 digits starting with 1) or a landline
+/// with its area code (`0` + 2-3 digits, then 7-8 digits, an optional hyphen between).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parses a number, ignoring spaces.
+    ///
+    /// # Errors
+    /// A message saying what a valid number looks like.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let mobile = compact.len() == 11 && compact.starts_with('1') && digits(&compact);
+        let landline = {
+            let (area, local) = compact.split_once('-').unwrap_or_else(|| {
+                // Without a hyphen: area codes are 3 digits for the big cities (010, 02x),
+                // else 4.
+                let split = if compact.starts_with("01") || compact.starts_with("02") {
+                    3
+                } else {
+                    4
+                };
+                compact.split_at(split.min(compact.len()))
+            });
+            area.starts_with('0')
+                && (3..=4).contains(&area.len())
+                && digits(area)
+                && (7..=8).contains(&local.len())
+                && digits(local)
+        };
+        if mobile || landline {
+            Ok(PhoneNumber(compact))
+        } else {
+            Err("must be a mainland mobile (11 digits starting with 1) or a landline with its area code".to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A mainland mobile number: 11 digits starting with 1 (coordinators' phones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MobileNumber(String);
+
+impl MobileNumber {
+    /// # Errors
+    /// Anything but 11 digits starting with 1 (spaces and hyphens are ignored).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let compact: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if compact.len() == 11
+            && compact.starts_with('1')
+            && compact.bytes().all(|b| b.is_ascii_digit())
+        {
+            Ok(MobileNumber(compact))
+        } else {
+            Err("must be a mainland mobile number: 11 digits starting with 1".to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_serve_their_levels() {
+        assert!(PointKind::Township.serves(Level::Township));
+        assert!(!PointKind::Township.serves(Level::Village));
+        assert!(PointKind::Village.serves(Level::Village));
+        assert!(!PointKind::Village.serves(Level::County));
+        assert!(PointKind::Hospital.serves(Level::Township));
+        assert!(!PointKind::DonationHouse.serves(Level::City));
+    }
+
+    #[test]
+    fn enums_round_trip_through_text() {
+        for kind in PointKind::ALL {
+            assert_eq!(kind.as_str().parse::<PointKind>().unwrap(), *kind);
+        }
+        for status in PointStatus::ALL {
+            assert_eq!(status.as_str().parse::<PointStatus>().unwrap(), *status);
+        }
+        assert!(
+            "open"
+                .parse::<PointStatus>()
+                .unwrap_err()
+                .contains("planned, active")
+        );
+    }
+
+    #[test]
+    fn phone_numbers() {
+        for ok in [
+            "13812345678",
+            "138 1234 5678",
+            "0395-1234567",
+            "010-12345678",
+            "03951234567",
+            "02112345678",
+        ] {
+            assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "1381234567",
+            "23812345678",
+            "138123456789",
+            "0395-12345",
+            "phone",
+            "+8613812345678",
+        ] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            MobileNumber::parse("138-1234-5678").unwrap().as_str(),
+            "13812345678"
+        );
+        assert!(MobileNumber::parse("0395-1234567").is_err());
+    }
+}
