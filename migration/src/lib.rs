@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_regions;
 mod m20261126_000001_create_points_and_audit;
+mod m20261126_000002_add_region_version;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_regions::Migration),
             Box::new(m20261126_000001_create_points_and_audit::Migration),
+            Box::new(m20261126_000002_add_region_version::Migration),
         ]
     }
 }

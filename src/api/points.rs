@@ -7,13 +7,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::point;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::extract::{Json as JsonBody, Path, Query};
+use crate::api::extract::{Json as JsonBody, Path, Query, if_match, nullable, with_etag};
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, Problem};
@@ -100,13 +100,6 @@ fn to_view(m: point::Model, crs: Crs) -> Result<PointView, AppError> {
         distance_km: None,
         warnings: vec![],
     })
-}
-
-/// `Some(None)` for an explicit `null`, `Some(Some(v))` for a value, `None` when absent.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The body of `POST /api/v1/points`.
@@ -381,28 +374,9 @@ pub struct PointPath {
     pub id: i64,
 }
 
-fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a valid header")
-}
-
 /// The representation with its ETag.
 fn respond(status: StatusCode, view: PointView) -> Response {
-    let tag = etag(view.version);
-    let mut response = (status, Json(view)).into_response();
-    response.headers_mut().insert(header::ETAG, tag);
-    response
-}
-
-/// The version named by `If-Match` (`"3"`, `W/"3"` or `3`).
-fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let raw = value.to_str().unwrap_or("").trim();
-    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    raw.parse::<i32>()
-        .map(Some)
-        .map_err(|_| AppError::invalid("If-Match", "must be the ETag of the point, e.g. \"3\""))
+    with_etag(status, view.version, Json(view))
 }
 
 async fn load(state: &AppState, id: i64) -> Result<point::Model, AppError> {

@@ -2,17 +2,21 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::extract::{Path, Query};
+use crate::api::extract::{Json as JsonBody, Path, Query, if_match, nullable, with_etag};
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, FieldError, Problem};
+use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
-use crate::store::regions::{self as store, RegionFilter};
+use crate::store::audit::{self, Change};
+use crate::store::regions::{self as store, RegionEdit, RegionFilter};
 
 /// Page size when `limit` is not given, and the largest accepted.
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -22,7 +26,7 @@ const MAX_QUERY_CHARS: usize = 50;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_regions))
-        .routes(routes!(get_region))
+        .routes(routes!(get_region, patch_region))
 }
 
 /// A region as listed.
@@ -104,6 +108,8 @@ pub struct RegionDetail {
     pub village_kinds: VillageKinds,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change; send it back in `If-Match` to edit the region.
+    pub version: i32,
 }
 
 /// Query parameters of `GET /api/v1/regions`.
@@ -235,8 +241,13 @@ async fn list_regions(
 async fn get_region(
     State(state): State<AppState>,
     Path(path): Path<CodePath>,
-) -> Result<Json<RegionDetail>, AppError> {
+) -> Result<Response, AppError> {
     let code = parse_code("code", &path.code)?;
+    region_detail(&state, code).await
+}
+
+/// The detail of a region, with its ETag.
+async fn region_detail(state: &AppState, code: RegionCode) -> Result<Response, AppError> {
     let region = store::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
@@ -257,20 +268,192 @@ async fn get_region(
             None => {}
         }
     }
-    Ok(Json(RegionDetail {
-        kind_overridden: region.kind_overridden,
-        created_at: region.created_at,
-        updated_at: region.updated_at,
-        region: RegionSummary::from(region),
-        ancestors: ancestors
-            .into_iter()
-            .map(|a| RegionRef {
-                code: a.code.to_string(),
-                name: a.name,
-                level: a.level,
-            })
-            .collect(),
-        descendant_counts,
-        village_kinds,
-    }))
+    let version = region.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        Json(RegionDetail {
+            kind_overridden: region.kind_overridden,
+            created_at: region.created_at,
+            updated_at: region.updated_at,
+            version,
+            region: RegionSummary::from(region),
+            ancestors: ancestors
+                .into_iter()
+                .map(|a| RegionRef {
+                    code: a.code.to_string(),
+                    name: a.name,
+                    level: a.level,
+                })
+                .collect(),
+            descendant_counts,
+            village_kinds,
+        }),
+    ))
+}
+
+/// The body of `PATCH /api/v1/regions/{code}`: only the members to change; `null` clears.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRegion {
+    /// With `latitude`: the centre of the township or village; `null` (both) clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub longitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub latitude: Option<Option<f64>>,
+    /// The datum of `longitude`/`latitude` (default `wgs84`; map apps give `gcj02`).
+    pub crs: Option<Crs>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub population: Option<Option<i64>>,
+    /// Village-level units: `village` or `community`, overriding the kind derived from the
+    /// name; `null` returns to the derived kind.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<VillageKind>)]
+    pub kind: Option<Option<VillageKind>>,
+}
+
+/// Sets a township's or village's centre, population, or (villages) kind. Needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/regions/{code}",
+    tag = "regions",
+    params(CodePath, ("If-Match" = String, Header, description = "The ETag last seen, e.g. \"1\"")),
+    request_body = PatchRegion,
+    responses(
+        (status = 200, description = "Changed; `ETag` carries the new version", body = RegionDetail),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The version moved on: the body is the current region", body = RegionDetail),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(code = %path.code))]
+async fn patch_region(
+    State(state): State<AppState>,
+    Path(path): Path<CodePath>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<PatchRegion>,
+) -> Result<Response, AppError> {
+    let code = parse_code("code", &path.code)?;
+    let current = store::find(&state.db, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+    let Some(expected) = if_match(&headers)? else {
+        return Err(AppError::PreconditionRequired(format!(
+            "send If-Match with the region's ETag (currently \"{}\") to change it",
+            current.version
+        )));
+    };
+    if expected != current.version {
+        let mut response = region_detail(&state, code).await?;
+        *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+        return Ok(response);
+    }
+    let edit = region_edit(&current, patch)?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let before = store::find_model(&txn, &code).await?;
+    let Some(_) = store::update_if_version(&txn, &code, expected, edit, now).await? else {
+        txn.rollback().await?;
+        let mut response = region_detail(&state, code).await?;
+        *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+        return Ok(response);
+    };
+    let after = store::find_model(&txn, &code).await?;
+    audit::record(
+        &txn,
+        Change {
+            entity: "region",
+            entity_id: code.to_string(),
+            action: "update",
+            region_code: Some(code.to_string()),
+            before: before.as_ref(),
+            after: after.as_ref(),
+            actor: None,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    region_detail(&state, code).await
+}
+
+/// Checks a region PATCH against the stored region; every problem is reported at once.
+fn region_edit(current: &Region, patch: PatchRegion) -> Result<RegionEdit, AppError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let editable = matches!(current.level, Level::Township | Level::Village);
+    let touches_place =
+        patch.longitude.is_some() || patch.latitude.is_some() || patch.population.is_some();
+    if touches_place && !editable {
+        errors.push(FieldError::new(
+            "code",
+            format!(
+                "only townships and villages carry a centre and population; {} is a {}",
+                current.name, current.level
+            ),
+        ));
+    }
+    let (mut longitude, mut latitude) = (current.longitude, current.latitude);
+    match (patch.longitude, patch.latitude) {
+        (None, None) => {
+            if patch.crs.is_some() {
+                errors.push(FieldError::new(
+                    "crs",
+                    "applies to a new longitude and latitude; send them too",
+                ));
+            }
+        }
+        (Some(None), Some(None)) => (longitude, latitude) = (None, None),
+        (Some(Some(lon)), Some(Some(lat))) => {
+            match Wgs84Point::from_crs(lon, lat, patch.crs.unwrap_or_default()) {
+                Ok(p) => (longitude, latitude) = (Some(p.lon()), Some(p.lat())),
+                Err(e) => errors.push(FieldError::new(e.field, e.message)),
+            }
+        }
+        _ => errors.push(FieldError::new(
+            "latitude",
+            "longitude and latitude change together; send both",
+        )),
+    }
+    let population = match patch.population {
+        None => current.population,
+        Some(None) => None,
+        Some(Some(p)) if (0..=10_000_000).contains(&p) => Some(p),
+        Some(Some(_)) => {
+            errors.push(FieldError::new(
+                "population",
+                "must be between 0 and 10,000,000",
+            ));
+            None
+        }
+    };
+    let (kind, kind_overridden) = match patch.kind {
+        None => (current.kind, current.kind_overridden),
+        Some(_) if current.level != Level::Village => {
+            errors.push(FieldError::new(
+                "kind",
+                "only village-level units have a kind",
+            ));
+            (current.kind, current.kind_overridden)
+        }
+        Some(None) => (Some(VillageKind::from_name(&current.name)), false),
+        Some(Some(kind)) => (Some(kind), true),
+    };
+    if !errors.is_empty() {
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        return Err(AppError::Validation {
+            detail: format!("invalid {}", fields.join(", ")),
+            errors,
+        });
+    }
+    Ok(RegionEdit {
+        longitude,
+        latitude,
+        population,
+        kind,
+        kind_overridden,
+    })
 }

@@ -185,6 +185,8 @@ pub struct Region {
     pub population: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Bumped by every change; the ETag.
+    pub version: i32,
 }
 
 /// What a village-level unit is: a rural village or an urban community.

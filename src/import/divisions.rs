@@ -684,7 +684,7 @@ fn write_sql(backend: DbBackend, mode: WriteMode) -> String {
          longitude = COALESCE(excluded.longitude, regions.longitude), \
          latitude = COALESCE(excluded.latitude, regions.latitude), \
          population = COALESCE(excluded.population, regions.population), \
-         updated_at = excluded.updated_at \
+         updated_at = excluded.updated_at, version = regions.version + 1 \
          WHERE regions.name <> excluded.name \
          OR regions.level <> excluded.level \
          OR regions.parent_code {distinct} excluded.parent_code \

@@ -56,6 +56,7 @@ fn to_region(m: region::Model) -> Result<Region, DbErr> {
         population: m.population,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        version: m.version,
     })
 }
 
@@ -229,6 +230,56 @@ pub async fn children_of(
 /// True when no region is stored.
 pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(RegionEntity::find().one(db).await?.is_none())
+}
+
+/// What an edit of a region may change.
+#[derive(Debug, Clone)]
+pub struct RegionEdit {
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub population: Option<i64>,
+    pub kind: Option<VillageKind>,
+    pub kind_overridden: bool,
+}
+
+/// Writes `edit` over region `code` if it is still at `expected_version`, bumping the version.
+/// `None` when the version moved on.
+pub async fn update_if_version(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+    expected_version: i32,
+    edit: RegionEdit,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Region>, DbErr> {
+    let result = RegionEntity::update_many()
+        .col_expr(Column::Longitude, Expr::value(edit.longitude))
+        .col_expr(Column::Latitude, Expr::value(edit.latitude))
+        .col_expr(Column::Population, Expr::value(edit.population))
+        .col_expr(
+            Column::Kind,
+            Expr::value(edit.kind.map(|k| k.as_str().to_owned())),
+        )
+        .col_expr(Column::KindOverridden, Expr::value(edit.kind_overridden))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Code.eq(code.as_str()))
+        .filter(Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find(db, code).await
+}
+
+/// The stored row of a region, as the audit log records it.
+pub async fn find_model(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Option<region::Model>, DbErr> {
+    RegionEntity::find_by_id(code.as_str().to_owned())
+        .one(db)
+        .await
 }
 
 /// How many regions the database holds.

@@ -348,3 +348,113 @@ async fn search_ignores_ascii_case_on_both_backends() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_village_centre_population_and_kind_are_edited_with_if_match() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let path = "/api/v1/regions/411103101201";
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.headers()["etag"], "\"1\"");
+        let before: Value = response.json().await.unwrap();
+        assert!(before["longitude"].is_null());
+        let name = before["name"].as_str().unwrap().to_owned();
+
+        let body = serde_json::json!({"longitude": 114.0851, "latitude": 33.5032, "crs": "gcj02", "population": 2150, "kind": "community"});
+        let response = app.send_json(reqwest::Method::PATCH, path, &body, None).await;
+        expect_problem(response, 428, "no If-Match").await;
+        let response = app.send_json(reqwest::Method::PATCH, path, &body, Some("\"1\"")).await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["etag"], "\"2\"");
+        let after: Value = response.json().await.unwrap();
+        assert_eq!(after["population"], 2150);
+        assert_eq!(after["kind"], "community");
+        assert_eq!(after["kind_overridden"], true);
+        // Stored in WGS-84: west and north of the GCJ-02 input by a few hundred metres.
+        let (lon, lat) = (after["longitude"].as_f64().unwrap(), after["latitude"].as_f64().unwrap());
+        assert!(lon < 114.0851 && lon > 114.07 && (lat - 33.5032).abs() < 0.01, "{lon},{lat}");
+
+        // Stale version: 412 with the region as it is.
+        let response = app.send_json(reqwest::Method::PATCH, path, &serde_json::json!({"population": 1}), Some("\"1\"")).await;
+        assert_eq!(response.status().as_u16(), 412);
+        let current: Value = response.json().await.unwrap();
+        assert_eq!(current["population"], 2150);
+
+        // A re-import keeps the hand-set kind and location.
+        app.import_luohe().await;
+        let again = app.get_ok(path).await;
+        assert_eq!(again["kind"], "community");
+        assert_eq!(again["longitude"], after["longitude"]);
+        // null returns the kind to the one derived from the name.
+        let response = app.send_json(reqwest::Method::PATCH, path, &serde_json::json!({"kind": null}), Some("\"2\"")).await;
+        let reverted: Value = response.json().await.unwrap();
+        assert_eq!(reverted["kind_overridden"], false);
+        assert_eq!(reverted["kind"], if name.contains("社区") { "community" } else { "village" });
+
+        // Audited with before and after.
+        let audit = app.get_ok("/api/v1/audit?entity=region&id=411103101201").await;
+        let records = audit["items"].as_array().unwrap();
+        assert_eq!(records.len(), 2);
+        assert!(records[0]["before"]["population"].is_null());
+        assert_eq!(records[0]["after"]["population"], 2150);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn region_edits_are_validated_field_by_field() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        for (path, body, field) in [
+            (
+                "/api/v1/regions/411103000000",
+                serde_json::json!({"population": 5}),
+                "code",
+            ),
+            (
+                "/api/v1/regions/411103101000",
+                serde_json::json!({"kind": "village"}),
+                "kind",
+            ),
+            (
+                "/api/v1/regions/411103101201",
+                serde_json::json!({"longitude": 114.0}),
+                "latitude",
+            ),
+            (
+                "/api/v1/regions/411103101201",
+                serde_json::json!({"longitude": 14.0, "latitude": 33.0}),
+                "longitude",
+            ),
+            (
+                "/api/v1/regions/411103101201",
+                serde_json::json!({"population": -1}),
+                "population",
+            ),
+            (
+                "/api/v1/regions/411103101201",
+                serde_json::json!({"crs": "gcj02"}),
+                "crs",
+            ),
+            (
+                "/api/v1/regions/411103101201",
+                serde_json::json!({"name": "x"}),
+                "name",
+            ),
+        ] {
+            let response = app
+                .send_json(reqwest::Method::PATCH, path, &body, Some("\"1\""))
+                .await;
+            let problem = expect_problem(response, 400, &body.to_string()).await;
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        // Nothing changed.
+        assert_eq!(
+            app.get_ok("/api/v1/regions/411103101201").await["version"],
+            1
+        );
+        app
+    })
+    .await;
+}
