@@ -7,9 +7,11 @@
 pub mod audit_log;
 pub mod point;
 pub mod region;
+pub mod village_survey;
 
 pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
     pub use super::point::Entity as Point;
     pub use super::region::Entity as Region;
+    pub use super::village_survey::Entity as VillageSurvey;
 }

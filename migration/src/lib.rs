@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_regions;
 mod m20261126_000001_create_points_and_audit;
 mod m20261126_000002_add_region_version;
+mod m20261126_000003_create_village_surveys;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_regions::Migration),
             Box::new(m20261126_000001_create_points_and_audit::Migration),
             Box::new(m20261126_000002_add_region_version::Migration),
+            Box::new(m20261126_000003_create_village_surveys::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod points;
 pub mod regions;
+pub mod surveys;
 
 use axum::Router;
 use axum::body::Body;
@@ -37,6 +38,7 @@ use crate::state::AppState;
         (name = "health", description = "Service status"),
         (name = "regions", description = "The statistical division hierarchy, province to village"),
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
+        (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "audit", description = "Every change to the registry"),
     )
 )]
@@ -50,6 +52,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/api/v1",
             regions::router()
                 .merge(points::router())
+                .merge(surveys::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

@@ -2,3 +2,4 @@
 
 pub mod point;
 pub mod region;
+pub mod survey;

@@ -6,3 +6,4 @@
 pub mod audit;
 pub mod points;
 pub mod regions;
+pub mod surveys;

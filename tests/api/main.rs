@@ -9,3 +9,4 @@ mod health;
 mod import;
 mod points;
 mod regions;
+mod surveys;

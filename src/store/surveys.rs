@@ -1,0 +1,106 @@
+//! Queries over `village_surveys` (append-only: insert and read, never update).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::village_survey::{self, Column, Entity as Survey};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use crate::domain::region::RegionCode;
+use crate::domain::survey::{SurveyFigures, SurveySource};
+
+/// A survey to record.
+#[derive(Debug, Clone)]
+pub struct NewSurvey {
+    pub region_code: RegionCode,
+    pub figures: SurveyFigures,
+    pub surveyed_on: NaiveDate,
+    pub source: SurveySource,
+    pub surveyed_by: Option<String>,
+    pub notes: Option<String>,
+}
+
+fn narrow(v: Option<i64>) -> Option<i32> {
+    // Figures were checked against MAX_COUNT, well inside i32.
+    v.map(|v| i32::try_from(v).unwrap_or(i32::MAX))
+}
+
+/// Records a survey.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    survey: NewSurvey,
+    actor: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<village_survey::Model, DbErr> {
+    let f = survey.figures;
+    Survey::insert(village_survey::ActiveModel {
+        region_code: Set(survey.region_code.to_string()),
+        surveyed_on: Set(survey.surveyed_on),
+        eligible_total: Set(narrow(Some(f.eligible_total)).unwrap_or(0)),
+        male: Set(narrow(f.male)),
+        female: Set(narrow(f.female)),
+        age_18_34: Set(narrow(f.age_18_34)),
+        age_35_54: Set(narrow(f.age_35_54)),
+        age_55_60: Set(narrow(f.age_55_60)),
+        away_for_work: Set(narrow(f.away_for_work)),
+        known_donors: Set(narrow(f.known_donors)),
+        source: Set(survey.source.as_str().to_owned()),
+        surveyed_by: Set(survey.surveyed_by),
+        notes: Set(survey.notes),
+        created_at: Set(now),
+        created_by: Set(actor),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await
+}
+
+/// A village's surveys, the current (latest by `surveyed_on`, then latest recorded) first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Vec<village_survey::Model>, DbErr> {
+    Survey::find()
+        .filter(Column::RegionCode.eq(code.as_str()))
+        .order_by_desc(Column::SurveyedOn)
+        .order_by_desc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// A village's current survey.
+pub async fn current(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Option<village_survey::Model>, DbErr> {
+    Survey::find()
+        .filter(Column::RegionCode.eq(code.as_str()))
+        .order_by_desc(Column::SurveyedOn)
+        .order_by_desc(Column::Id)
+        .one(db)
+        .await
+}
+
+/// The current survey of every village in the code range `[lo, hi]`, in code order: one
+/// range scan of the `(region_code, surveyed_on, id)` index, keeping the last row per village.
+pub async fn current_in_range(
+    db: &impl ConnectionTrait,
+    lo: &str,
+    hi: &str,
+) -> Result<Vec<village_survey::Model>, DbErr> {
+    let rows = Survey::find()
+        .filter(Column::RegionCode.between(lo, hi))
+        .order_by_asc(Column::RegionCode)
+        .order_by_asc(Column::SurveyedOn)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    let mut out: Vec<village_survey::Model> = Vec::new();
+    for row in rows {
+        match out.last_mut() {
+            Some(last) if last.region_code == row.region_code => *last = row,
+            _ => out.push(row),
+        }
+    }
+    Ok(out)
+}
