@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod points;
 pub mod regions;
+pub mod summary;
 pub mod surveys;
 
 use axum::Router;
@@ -53,6 +54,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             regions::router()
                 .merge(points::router())
                 .merge(surveys::router())
+                .merge(summary::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

@@ -3,6 +3,7 @@
 //! Pure functions, no I/O. Everything stored is WGS-84; GCJ-02 exists only at the API's edge
 //! (`"crs": "gcj02"` on input, `?crs=gcj02` on output).
 
+pub mod coverage;
 pub mod gcj02;
 
 use std::fmt;

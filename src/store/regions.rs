@@ -282,6 +282,24 @@ pub async fn find_model(
         .await
 }
 
+/// The village-level units of a region's subtree (the region itself when it is a village),
+/// in code order.
+pub async fn villages_in(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+    level: Level,
+) -> Result<Vec<Region>, DbErr> {
+    let (lo, hi) = code.subtree_bounds(level);
+    to_regions(
+        RegionEntity::find()
+            .filter(Column::Level.eq(Level::Village.as_str()))
+            .filter(Column::Code.between(lo, hi))
+            .order_by_asc(Column::Code)
+            .all(db)
+            .await?,
+    )
+}
+
 /// How many regions the database holds.
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     RegionEntity::find().count(db).await

@@ -155,3 +155,90 @@ async fn a_large_change_needs_confirmation() {
     })
     .await;
 }
+
+/// Sets a region's centre (WGS-84).
+async fn place(app: &TestApp, code: &str, lon: f64, lat: f64) {
+    let path = format!("/api/v1/regions/{code}");
+    let version = app.get_ok(&path).await["version"].clone();
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &json!({"longitude": lon, "latitude": lat}),
+            Some(&format!("\"{version}\"")),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+fn km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lat2) = (a.1.to_radians(), b.1.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((b.0 - a.0).to_radians() / 2.0).sin().powi(2);
+    2.0 * 6_371.008_8 * h.sqrt().asin()
+}
+
+#[tokio::test]
+async fn the_summary_matches_figures_computed_independently() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let villages = app.list_all(&format!("parent={township}"), 500).await;
+        let code = |i: usize| villages[i]["code"].as_str().unwrap().to_owned();
+        // Four villages placed; the fourth is far from every point.
+        let spots = [(114.080, 33.500), (114.100, 33.520), (114.200, 33.500), (114.500, 33.800)];
+        for (i, (lon, lat)) in spots.iter().enumerate() {
+            place(&app, &code(i), *lon, *lat).await;
+        }
+        // Surveys: villages 0..3, the third one stale; village 0 surveyed twice (only the
+        // latest counts).
+        let old = (chrono::Utc::now().date_naive() - chrono::Days::new(400)).to_string();
+        for (i, total, date) in [(0, 500, "2025-12-01"), (0, 520, "2026-10-01"), (1, 300, "2026-10-02"), (2, 800, old.as_str())] {
+            let mut body = survey(total, date);
+            body["confirm_large_change"] = json!(true);
+            assert_eq!(post(&app, &code(i), &body).await.status().as_u16(), 201);
+        }
+        // Points: an active one in the township, a planned and a closed one there too, and an
+        // active one registered in another township but near village 2.
+        let point = |name: &str, region: &str, lon: f64, lat: f64, status: &str| {
+            json!({"name": name, "kind": "township", "region_code": region, "longitude": lon, "latitude": lat, "status": status})
+        };
+        let active = (114.083, 33.502);
+        app.create_point(&point("孟庙镇点", township, active.0, active.1, "active")).await;
+        app.create_point(&point("规划点", township, 114.09, 33.51, "planned")).await;
+        let closed = app.create_point(&point("旧点", township, 114.5, 33.8, "active")).await;
+        app.client.delete(app.url(&format!("/api/v1/points/{}", closed["id"]))).send().await.unwrap();
+        let neighbour = (114.210, 33.505);
+        app.create_point(&point("商桥镇点", "411103102000", neighbour.0, neighbour.1, "active")).await;
+
+        let summary = app.get_ok(&format!("/api/v1/regions/{township}/summary")).await;
+        // Independently: which placed villages lie within 5 km of an active point.
+        let actives = [active, neighbour];
+        let totals = [520i64, 300, 800, 0];
+        let covered: Vec<usize> = (0..4).filter(|i| actives.iter().any(|a| km(spots[*i], *a) <= 5.0)).collect();
+        assert_eq!(covered, [0, 1, 2], "the fixture should cover villages 0-2 only");
+        let eligible_within: i64 = covered.iter().map(|i| totals[*i]).sum();
+        assert_eq!(summary["villages"].as_u64().unwrap() as usize, villages.len());
+        assert_eq!(summary["villages_located"], 4);
+        assert_eq!(summary["villages_without_location"].as_u64().unwrap() as usize, villages.len() - 4);
+        assert_eq!(summary["villages_surveyed"], 3);
+        assert_eq!(summary["surveys_older_than_12_months"], 1);
+        assert_eq!(summary["eligible_total"], 520 + 300 + 800);
+        assert_eq!(summary["away_for_work"], 520 / 4 + 300 / 4 + 800 / 4);
+        assert_eq!(summary["known_donors"], 52 + 30 + 80);
+        assert_eq!(summary["points_by_status"], json!({"planned": 1, "active": 1, "suspended": 0, "closed": 1}));
+        assert_eq!(summary["points_by_kind"], json!({"township": 2}));
+        assert_eq!(summary["coverage"]["villages_within"], 3);
+        assert_eq!(summary["coverage"]["eligible_within"], eligible_within);
+        let share = summary["coverage"]["eligible_share"].as_f64().unwrap();
+        assert!((share - eligible_within as f64 / 1620.0).abs() < 1e-9);
+        // A district sums its townships; a village summarises itself.
+        let district = app.get_ok("/api/v1/regions/411103000000/summary").await;
+        assert_eq!(district["eligible_total"], 1620);
+        assert_eq!(district["points_by_status"]["active"], 2);
+        let village = app.get_ok(&format!("/api/v1/regions/{}/summary", code(1))).await;
+        assert_eq!((village["villages"].clone(), village["eligible_total"].clone()), (json!(1), json!(300)));
+        app
+    })
+    .await;
+}

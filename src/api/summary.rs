@@ -1,0 +1,208 @@
+//! `GET /api/v1/regions/{code}/summary`: the state of the network in any region, from a
+//! village to a province.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{Days, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::extract::Path;
+use crate::api::regions::{CodePath, RegionRef};
+use crate::domain::point::PointStatus;
+use crate::domain::region::{Region, RegionCode};
+use crate::error::{AppError, Problem};
+use crate::geo::Wgs84Point;
+use crate::geo::coverage::SiteIndex;
+use crate::state::AppState;
+use crate::store::points::{self, PointFilter};
+use crate::store::{regions, surveys};
+
+/// The radius within which a village counts as covered by an active point.
+pub const COVERAGE_RADIUS_KM: f64 = 5.0;
+/// A current survey older than this many days is stale.
+pub const STALE_SURVEY_DAYS: u64 = 365;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(region_summary))
+}
+
+/// Villages within the coverage radius of an active point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Coverage {
+    pub radius_km: f64,
+    /// Villages with a known location within the radius of an active point (the point may lie
+    /// outside the region).
+    pub villages_within: u64,
+    /// Eligible donors (current surveys) of those villages.
+    pub eligible_within: i64,
+    /// `eligible_within` / `eligible_total`; null when nothing is surveyed.
+    pub eligible_share: Option<f64>,
+}
+
+/// The network in one region.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionSummary {
+    pub region: RegionRef,
+    /// Village-level units in the region.
+    pub villages: u64,
+    pub villages_located: u64,
+    pub villages_without_location: u64,
+    /// Villages with at least one survey.
+    pub villages_surveyed: u64,
+    /// Villages whose current survey is more than 12 months old.
+    pub surveys_older_than_12_months: u64,
+    /// Sums over the current surveys.
+    pub eligible_total: i64,
+    pub away_for_work: i64,
+    pub known_donors: i64,
+    /// Points serving the region, by status (every status listed, zeros included).
+    pub points_by_status: BTreeMap<String, u64>,
+    /// Points that are not closed, by kind.
+    pub points_by_kind: BTreeMap<String, u64>,
+    pub coverage: Coverage,
+}
+
+/// Computes the summary of `region`.
+pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummary, AppError> {
+    let (lo, hi) = region.code.subtree_bounds(region.level);
+    let villages = regions::villages_in(&state.db, &region.code, region.level).await?;
+    let current = surveys::current_in_range(&state.db, &lo, &hi).await?;
+    let today = Utc::now().date_naive();
+    let stale_before = today
+        .checked_sub_days(Days::new(STALE_SURVEY_DAYS))
+        .unwrap_or(today);
+    let eligible_of: BTreeMap<&str, i64> = current
+        .iter()
+        .map(|s| (s.region_code.as_str(), i64::from(s.eligible_total)))
+        .collect();
+
+    let serving = points::list(
+        &state.db,
+        &PointFilter {
+            region_range: Some((lo.clone(), hi.clone())),
+            ..PointFilter::default()
+        },
+    )
+    .await?;
+    let mut points_by_status: BTreeMap<String, u64> = PointStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    let mut points_by_kind: BTreeMap<String, u64> = BTreeMap::new();
+    for p in &serving {
+        *points_by_status.entry(p.status.clone()).or_default() += 1;
+        if p.status != PointStatus::Closed.as_str() {
+            *points_by_kind.entry(p.kind.clone()).or_default() += 1;
+        }
+    }
+
+    // Active points near the located villages, wherever they are registered.
+    let located: Vec<(&Region, Wgs84Point)> = villages
+        .iter()
+        .filter_map(|v| Some((v, Wgs84Point::stored(v.longitude?, v.latitude?))))
+        .collect();
+    let mut villages_within = 0;
+    let mut eligible_within = 0;
+    if !located.is_empty() {
+        let bounds = located
+            .iter()
+            .fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |b, (_, p)| {
+                (
+                    b.0.min(p.lon()),
+                    b.1.min(p.lat()),
+                    b.2.max(p.lon()),
+                    b.3.max(p.lat()),
+                )
+            });
+        let (a, _, _, d) = Wgs84Point::stored(bounds.0, bounds.3).bounding_box(COVERAGE_RADIUS_KM);
+        let (_, b, c, _) = Wgs84Point::stored(bounds.2, bounds.1).bounding_box(COVERAGE_RADIUS_KM);
+        let active = points::list(
+            &state.db,
+            &PointFilter {
+                statuses: vec![PointStatus::Active],
+                bbox: Some((a, b, c, d)),
+                ..PointFilter::default()
+            },
+        )
+        .await?;
+        let index = SiteIndex::new(
+            active
+                .iter()
+                .map(|p| Wgs84Point::stored(p.longitude, p.latitude))
+                .collect(),
+        );
+        for (village, place) in &located {
+            if index.nearest_within(*place, COVERAGE_RADIUS_KM).is_some() {
+                villages_within += 1;
+                eligible_within += eligible_of.get(village.code.as_str()).copied().unwrap_or(0);
+            }
+        }
+    }
+    let eligible_total: i64 = current.iter().map(|s| i64::from(s.eligible_total)).sum();
+    let villages_located = located.len() as u64;
+    Ok(RegionSummary {
+        region: RegionRef {
+            code: region.code.to_string(),
+            name: region.name.clone(),
+            level: region.level,
+        },
+        villages: villages.len() as u64,
+        villages_located,
+        villages_without_location: villages.len() as u64 - villages_located,
+        villages_surveyed: current.len() as u64,
+        surveys_older_than_12_months: current
+            .iter()
+            .filter(|s| s.surveyed_on < stale_before)
+            .count() as u64,
+        eligible_total,
+        away_for_work: current
+            .iter()
+            .filter_map(|s| s.away_for_work)
+            .map(i64::from)
+            .sum(),
+        known_donors: current
+            .iter()
+            .filter_map(|s| s.known_donors)
+            .map(i64::from)
+            .sum(),
+        points_by_status,
+        points_by_kind,
+        coverage: Coverage {
+            radius_km: COVERAGE_RADIUS_KM,
+            villages_within,
+            eligible_within,
+            eligible_share: (eligible_total > 0)
+                .then(|| eligible_within as f64 / eligible_total as f64),
+        },
+    })
+}
+
+/// The network in a region: villages, surveys, eligible donors, points and coverage.
+#[utoipa::path(
+    get,
+    path = "/regions/{code}/summary",
+    tag = "regions",
+    params(CodePath),
+    responses(
+        (status = 200, description = "The summary", body = RegionSummary),
+        (status = 400, description = "Malformed code", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(code = %path.code))]
+async fn region_summary(
+    State(state): State<AppState>,
+    Path(path): Path<CodePath>,
+) -> Result<Json<RegionSummary>, AppError> {
+    let code = RegionCode::parse(&path.code)
+        .map_err(|_| AppError::invalid("code", "must be a 12-digit region code"))?;
+    let region = regions::find(&state.db, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+    Ok(Json(summarise(&state, &region).await?))
+}
