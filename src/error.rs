@@ -67,6 +67,9 @@ pub enum AppError {
     /// 409: the request conflicts with the stored state.
     #[error("{0}")]
     Conflict(String),
+    /// 409: a value that must be unique is taken; names the field.
+    #[error("{detail}")]
+    Taken { field: String, detail: String },
     /// 428: a change needs `If-Match` with the version the client last saw.
     #[error("{0}")]
     PreconditionRequired(String),
@@ -96,7 +99,7 @@ impl AppError {
             AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -111,6 +114,11 @@ impl AppError {
                 "urn:donornet:problem:validation",
                 detail.clone(),
                 errors.clone(),
+            ),
+            AppError::Taken { field, detail } => (
+                "urn:donornet:problem:taken",
+                detail.clone(),
+                vec![FieldError::new(field.clone(), "is already taken")],
             ),
             AppError::Internal(_) => (
                 "about:blank",

@@ -5,13 +5,17 @@
 //! erases it.
 
 pub mod audit_log;
+pub mod coordinator;
 pub mod point;
+pub mod point_coordinator;
 pub mod region;
 pub mod village_survey;
 
 pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::coordinator::Entity as Coordinator;
     pub use super::point::Entity as Point;
+    pub use super::point_coordinator::Entity as PointCoordinator;
     pub use super::region::Entity as Region;
     pub use super::village_survey::Entity as VillageSurvey;
 }

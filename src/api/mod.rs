@@ -2,6 +2,7 @@
 //! OpenAPI document, the interactive docs and the middleware stack.
 
 pub mod audit;
+pub mod coordinators;
 pub mod extract;
 pub mod health;
 pub mod points;
@@ -39,6 +40,7 @@ use crate::state::AppState;
         (name = "health", description = "Service status"),
         (name = "regions", description = "The statistical division hierarchy, province to village"),
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
+        (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "audit", description = "Every change to the registry"),
     )
@@ -53,6 +55,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/api/v1",
             regions::router()
                 .merge(points::router())
+                .merge(coordinators::router())
                 .merge(surveys::router())
                 .merge(summary::router())
                 .merge(audit::router()),

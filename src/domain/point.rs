@@ -81,6 +81,25 @@ string_enum!(PointStatus {
     Closed => "closed",
 });
 
+/// What a coordinator is, locally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CoordinatorRole {
+    VillageDoctor,
+    TownshipHealthCenter,
+    VillageCommittee,
+    Volunteer,
+    Other,
+}
+
+string_enum!(CoordinatorRole {
+    VillageDoctor => "village_doctor",
+    TownshipHealthCenter => "township_health_center",
+    VillageCommittee => "village_committee",
+    Volunteer => "volunteer",
+    Other => "other",
+});
+
 impl PointKind {
     /// The levels of region a point of this kind may serve: a township point serves a
     /// township, a village point a village; a donation house or a hospital either.

@@ -4,6 +4,7 @@
 //! transaction alike, and return entity models or `DbErr`; HTTP concerns stay in `api/`.
 
 pub mod audit;
+pub mod coordinators;
 pub mod points;
 pub mod regions;
 pub mod surveys;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cli;
+mod coordinators;
 mod docs;
 mod health;
 mod import;

@@ -1,0 +1,589 @@
+//! `/api/v1/coordinators` and `/api/v1/points/{id}/coordinators`: the local people who run
+//! points, and who serves where. Each point has at most one primary coordinator: naming a new
+//! primary demotes the old one in the same transaction.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use entity::coordinator;
+use sea_orm::error::SqlErr;
+use sea_orm::{EntityTrait, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::extract::{Json as JsonBody, Path, Query, if_match, nullable, with_etag};
+use crate::domain::point::{CoordinatorRole, MobileNumber};
+use crate::error::{AppError, FieldError, Problem};
+use crate::state::AppState;
+use crate::store::audit::{self, Change};
+use crate::store::coordinators::{self as store, CoordinatorFields};
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_coordinators, create_coordinator))
+        .routes(routes!(
+            get_coordinator,
+            patch_coordinator,
+            delete_coordinator
+        ))
+        .routes(routes!(point_coordinators))
+        .routes(routes!(assign_coordinator, unassign_coordinator))
+}
+
+/// A coordinator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoordinatorView {
+    pub id: i64,
+    pub name: String,
+    pub mobile: String,
+    pub wechat_id: Option<String>,
+    pub role: CoordinatorRole,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn to_view(m: coordinator::Model) -> Result<CoordinatorView, AppError> {
+    Ok(CoordinatorView {
+        role: m.role.parse().map_err(|e: String| {
+            AppError::Internal(anyhow::anyhow!("coordinator {}: {e}", m.id))
+        })?,
+        id: m.id,
+        name: m.name,
+        mobile: m.mobile,
+        wechat_id: m.wechat_id,
+        notes: m.notes,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+/// The body of `POST /api/v1/coordinators`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatorInput {
+    #[schema(example = "王建国")]
+    pub name: String,
+    /// Mainland mobile: 11 digits starting with 1.
+    #[schema(example = "13812345678")]
+    pub mobile: String,
+    pub wechat_id: Option<String>,
+    pub role: CoordinatorRole,
+    pub notes: Option<String>,
+}
+
+/// The body of `PATCH /api/v1/coordinators/{id}`; `null` clears an optional member.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatorPatch {
+    pub name: Option<String>,
+    pub mobile: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub wechat_id: Option<Option<String>>,
+    pub role: Option<CoordinatorRole>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
+    let mut errors = Vec::new();
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "name",
+            "must be 1 to 100 characters, without control characters",
+        ));
+    }
+    let mobile = MobileNumber::parse(&input.mobile)
+        .map_err(|m| errors.push(FieldError::new("mobile", m)))
+        .ok();
+    let wechat_id = input
+        .wechat_id
+        .map(|w| w.trim().to_owned())
+        .filter(|w| !w.is_empty());
+    if wechat_id.as_ref().is_some_and(|w| w.chars().count() > 64) {
+        errors.push(FieldError::new(
+            "wechat_id",
+            "must be at most 64 characters",
+        ));
+    }
+    let notes = input
+        .notes
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        errors.push(FieldError::new("notes", "must be at most 2000 characters"));
+    }
+    match mobile {
+        Some(mobile) if errors.is_empty() => Ok(CoordinatorFields {
+            name,
+            mobile,
+            wechat_id,
+            role: input.role,
+            notes,
+        }),
+        _ => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            Err(AppError::Validation {
+                detail: format!("invalid {}", fields.join(", ")),
+                errors,
+            })
+        }
+    }
+}
+
+/// A unique-mobile clash becomes a 409 naming the field.
+fn mobile_clash(err: sea_orm::DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Taken {
+            field: "mobile".to_owned(),
+            detail: "another coordinator already has this mobile number".to_owned(),
+        },
+        _ => AppError::from(err),
+    }
+}
+
+async fn load(state: &AppState, id: i64) -> Result<coordinator::Model, AppError> {
+    store::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no coordinator with id {id}")))
+}
+
+fn audit_change<'a>(
+    id: i64,
+    action: &'a str,
+    before: Option<&'a coordinator::Model>,
+    after: Option<&'a coordinator::Model>,
+    at: DateTime<Utc>,
+) -> Change<'a, coordinator::Model> {
+    Change {
+        entity: "coordinator",
+        entity_id: id.to_string(),
+        action,
+        region_code: None,
+        before,
+        after,
+        actor: None,
+        at,
+    }
+}
+
+/// Registers a coordinator.
+#[utoipa::path(
+    post,
+    path = "/coordinators",
+    tag = "coordinators",
+    request_body = CoordinatorInput,
+    responses(
+        (status = 201, description = "Created; `ETag` carries the version", body = CoordinatorView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The mobile number belongs to another coordinator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_coordinator(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<CoordinatorInput>,
+) -> Result<Response, AppError> {
+    let fields = validated(input)?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let created = store::insert(&txn, fields, now)
+        .await
+        .map_err(mobile_clash)?;
+    audit::record(
+        &txn,
+        audit_change(created.id, "create", None, Some(&created), now),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        created.version,
+        Json(to_view(created)?),
+    ))
+}
+
+/// Search parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// A fragment of the name or the mobile number.
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// A page of coordinators.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoordinatorPage {
+    pub items: Vec<CoordinatorView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Lists coordinators, optionally searching names and mobile numbers.
+#[utoipa::path(
+    get,
+    path = "/coordinators",
+    tag = "coordinators",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of coordinators in id order", body = CoordinatorPage),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_coordinators(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<CoordinatorPage>, AppError> {
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 50 || q.chars().any(char::is_control)) {
+        return Err(AppError::invalid(
+            "q",
+            "must be at most 50 characters, without control characters",
+        ));
+    }
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
+        })
+        .transpose()?;
+    let mut rows = store::search(&state.db, q, after, limit + 1).await?;
+    let next_cursor = (rows.len() as u64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.to_string())
+    });
+    Ok(Json(CoordinatorPage {
+        items: rows.into_iter().map(to_view).collect::<Result<_, _>>()?,
+        next_cursor: next_cursor.flatten(),
+    }))
+}
+
+/// A coordinator's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CoordinatorPath {
+    pub id: i64,
+}
+
+/// One coordinator.
+#[utoipa::path(
+    get,
+    path = "/coordinators/{id}",
+    tag = "coordinators",
+    params(CoordinatorPath),
+    responses(
+        (status = 200, description = "The coordinator; `ETag` carries the version", body = CoordinatorView),
+        (status = 404, description = "No such coordinator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_coordinator(
+    State(state): State<AppState>,
+    Path(path): Path<CoordinatorPath>,
+) -> Result<Response, AppError> {
+    let m = load(&state, path.id).await?;
+    Ok(with_etag(StatusCode::OK, m.version, Json(to_view(m)?)))
+}
+
+/// Changes a coordinator. Needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/coordinators/{id}",
+    tag = "coordinators",
+    params(CoordinatorPath, ("If-Match" = String, Header, description = "The ETag last seen")),
+    request_body = CoordinatorPatch,
+    responses(
+        (status = 200, description = "Changed", body = CoordinatorView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The mobile number belongs to another coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The version moved on: the body is the current coordinator", body = CoordinatorView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn patch_coordinator(
+    State(state): State<AppState>,
+    Path(path): Path<CoordinatorPath>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<CoordinatorPatch>,
+) -> Result<Response, AppError> {
+    let current = load(&state, path.id).await?;
+    let Some(expected) = if_match(&headers)? else {
+        return Err(AppError::PreconditionRequired(format!(
+            "send If-Match with the coordinator's ETag (currently \"{}\") to change it",
+            current.version
+        )));
+    };
+    let stale = |m: coordinator::Model| -> Result<Response, AppError> {
+        Ok(with_etag(
+            StatusCode::PRECONDITION_FAILED,
+            m.version,
+            Json(to_view(m)?),
+        ))
+    };
+    if expected != current.version {
+        return stale(current);
+    }
+    let fields = validated(CoordinatorInput {
+        name: patch.name.unwrap_or_else(|| current.name.clone()),
+        mobile: patch.mobile.unwrap_or_else(|| current.mobile.clone()),
+        wechat_id: patch.wechat_id.unwrap_or_else(|| current.wechat_id.clone()),
+        role: match patch.role {
+            Some(role) => role,
+            None => to_view(current.clone())?.role,
+        },
+        notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
+    })?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let Some(updated) = store::update_if_version(&txn, path.id, expected, fields, now)
+        .await
+        .map_err(mobile_clash)?
+    else {
+        txn.rollback().await?;
+        return stale(load(&state, path.id).await?);
+    };
+    audit::record(
+        &txn,
+        audit_change(updated.id, "update", Some(&current), Some(&updated), now),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        updated.version,
+        Json(to_view(updated)?),
+    ))
+}
+
+/// Deletes a coordinator who serves no point (unassign them first: 409 otherwise).
+#[utoipa::path(
+    delete,
+    path = "/coordinators/{id}",
+    tag = "coordinators",
+    params(CoordinatorPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The coordinator still serves a point", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn delete_coordinator(
+    State(state): State<AppState>,
+    Path(path): Path<CoordinatorPath>,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = store::find(&txn, path.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no coordinator with id {}", path.id)))?;
+    if !store::delete_unassigned(&txn, path.id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} still serves a point; unassign them from every point first",
+            current.name
+        )));
+    }
+    audit::record(
+        &txn,
+        audit_change(current.id, "delete", Some(&current), None, now),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A coordinator serving a point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Assignment {
+    #[serde(flatten)]
+    pub coordinator: CoordinatorView,
+    pub is_primary: bool,
+    pub assigned_at: DateTime<Utc>,
+}
+
+/// A point's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PointPath {
+    pub id: i64,
+}
+
+/// The path of one assignment.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AssignmentPath {
+    /// The point.
+    pub id: i64,
+    pub coordinator_id: i64,
+}
+
+async fn assignments(state: &AppState, point_id: i64) -> Result<Vec<Assignment>, AppError> {
+    store::of_point(&state.db, point_id)
+        .await?
+        .into_iter()
+        .map(|(link, person)| {
+            Ok(Assignment {
+                coordinator: to_view(person)?,
+                is_primary: link.is_primary,
+                assigned_at: link.assigned_at,
+            })
+        })
+        .collect()
+}
+
+async fn point_exists(
+    db: &impl sea_orm::ConnectionTrait,
+    id: i64,
+) -> Result<entity::point::Model, AppError> {
+    // Locks the point's row on PostgreSQL, so that two assignments to one point serialise
+    // (SQLite's write transaction already does).
+    entity::point::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))
+}
+
+/// The coordinators of a point, the primary first.
+#[utoipa::path(
+    get,
+    path = "/points/{id}/coordinators",
+    tag = "coordinators",
+    params(PointPath),
+    responses(
+        (status = 200, description = "Who serves the point", body = [Assignment]),
+        (status = 404, description = "No such point", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn point_coordinators(
+    State(state): State<AppState>,
+    Path(path): Path<PointPath>,
+) -> Result<Json<Vec<Assignment>>, AppError> {
+    crate::store::points::find(&state.db, path.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no point with id {}", path.id)))?;
+    Ok(Json(assignments(&state, path.id).await?))
+}
+
+/// The body of an assignment.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    /// Make them the point's primary coordinator (demoting the current one).
+    #[serde(default)]
+    pub primary: bool,
+}
+
+/// Assigns a coordinator to a point (idempotent); `"primary": true` makes them its primary.
+#[utoipa::path(
+    put,
+    path = "/points/{id}/coordinators/{coordinator_id}",
+    tag = "coordinators",
+    params(AssignmentPath),
+    request_body = AssignInput,
+    responses(
+        (status = 200, description = "The point's coordinators after the change", body = [Assignment]),
+        (status = 404, description = "No such point or coordinator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn assign_coordinator(
+    State(state): State<AppState>,
+    Path(path): Path<AssignmentPath>,
+    JsonBody(input): JsonBody<AssignInput>,
+) -> Result<Json<Vec<Assignment>>, AppError> {
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let point = point_exists(&txn, path.id).await?;
+    store::find(&txn, path.coordinator_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!("no coordinator with id {}", path.coordinator_id))
+        })?;
+    let before = store::of_point(&txn, path.id).await?;
+    store::assign(&txn, path.id, path.coordinator_id, input.primary, now).await?;
+    let after = store::of_point(&txn, path.id).await?;
+    let links = |v: &[(entity::point_coordinator::Model, coordinator::Model)]| -> Vec<entity::point_coordinator::Model> { v.iter().map(|(l, _)| l.clone()).collect() };
+    audit::record(
+        &txn,
+        Change {
+            entity: "point_coordinators",
+            entity_id: path.id.to_string(),
+            action: "assign",
+            region_code: Some(point.region_code),
+            before: Some(&links(&before)),
+            after: Some(&links(&after)),
+            actor: None,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Json(assignments(&state, path.id).await?))
+}
+
+/// Removes a coordinator from a point.
+#[utoipa::path(
+    delete,
+    path = "/points/{id}/coordinators/{coordinator_id}",
+    tag = "coordinators",
+    params(AssignmentPath),
+    responses(
+        (status = 200, description = "The point's coordinators after the change", body = [Assignment]),
+        (status = 404, description = "No such point, or the coordinator does not serve it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn unassign_coordinator(
+    State(state): State<AppState>,
+    Path(path): Path<AssignmentPath>,
+) -> Result<Json<Vec<Assignment>>, AppError> {
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let point = point_exists(&txn, path.id).await?;
+    let before = store::of_point(&txn, path.id).await?;
+    if !store::unassign(&txn, path.id, path.coordinator_id).await? {
+        return Err(AppError::NotFound(format!(
+            "coordinator {} does not serve point {}",
+            path.coordinator_id, path.id
+        )));
+    }
+    let after = store::of_point(&txn, path.id).await?;
+    let links = |v: &[(entity::point_coordinator::Model, coordinator::Model)]| -> Vec<entity::point_coordinator::Model> { v.iter().map(|(l, _)| l.clone()).collect() };
+    audit::record(
+        &txn,
+        Change {
+            entity: "point_coordinators",
+            entity_id: path.id.to_string(),
+            action: "unassign",
+            region_code: Some(point.region_code),
+            before: Some(&links(&before)),
+            after: Some(&links(&after)),
+            actor: None,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Json(assignments(&state, path.id).await?))
+}
