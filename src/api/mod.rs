@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod points;
 pub mod regions;
+pub mod reports;
 pub mod summary;
 pub mod surveys;
 
@@ -42,6 +43,7 @@ use crate::state::AppState;
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
+        (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
     )
 )]
@@ -58,6 +60,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(coordinators::router())
                 .merge(surveys::router())
                 .merge(summary::router())
+                .merge(reports::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

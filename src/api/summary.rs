@@ -67,6 +67,58 @@ pub struct RegionSummary {
     pub coverage: Coverage,
 }
 
+/// For each village, the distance in km to the nearest active point within
+/// [`COVERAGE_RADIUS_KM`] (wherever the point is registered), or `None`: beyond the radius, or
+/// the village has no known location.
+pub async fn nearest_active_points(
+    state: &AppState,
+    villages: &[Region],
+) -> Result<Vec<Option<f64>>, AppError> {
+    let located: Vec<Option<Wgs84Point>> = villages
+        .iter()
+        .map(|v| Some(Wgs84Point::stored(v.longitude?, v.latitude?)))
+        .collect();
+    let Some(bounds) = located
+        .iter()
+        .flatten()
+        .fold(None, |b: Option<(f64, f64, f64, f64)>, p| {
+            let (a, c, d, e) = b.unwrap_or((p.lon(), p.lat(), p.lon(), p.lat()));
+            Some((
+                a.min(p.lon()),
+                c.min(p.lat()),
+                d.max(p.lon()),
+                e.max(p.lat()),
+            ))
+        })
+    else {
+        return Ok(vec![None; villages.len()]);
+    };
+    // The villages' box, grown by the radius on every side.
+    let (min_lon, _, _, max_lat) =
+        Wgs84Point::stored(bounds.0, bounds.3).bounding_box(COVERAGE_RADIUS_KM);
+    let (_, min_lat, max_lon, _) =
+        Wgs84Point::stored(bounds.2, bounds.1).bounding_box(COVERAGE_RADIUS_KM);
+    let active = points::list(
+        &state.db,
+        &PointFilter {
+            statuses: vec![PointStatus::Active],
+            bbox: Some((min_lon, min_lat, max_lon, max_lat)),
+            ..PointFilter::default()
+        },
+    )
+    .await?;
+    let index = SiteIndex::new(
+        active
+            .iter()
+            .map(|p| Wgs84Point::stored(p.longitude, p.latitude))
+            .collect(),
+    );
+    Ok(located
+        .into_iter()
+        .map(|place| place.and_then(|p| index.nearest_within(p, COVERAGE_RADIUS_KM)))
+        .collect())
+}
+
 /// Computes the summary of `region`.
 pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummary, AppError> {
     let (lo, hi) = region.code.subtree_bounds(region.level);
@@ -101,50 +153,20 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummar
         }
     }
 
-    // Active points near the located villages, wherever they are registered.
-    let located: Vec<(&Region, Wgs84Point)> = villages
-        .iter()
-        .filter_map(|v| Some((v, Wgs84Point::stored(v.longitude?, v.latitude?))))
-        .collect();
+    let nearest = nearest_active_points(state, &villages).await?;
     let mut villages_within = 0;
     let mut eligible_within = 0;
-    if !located.is_empty() {
-        let bounds = located
-            .iter()
-            .fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |b, (_, p)| {
-                (
-                    b.0.min(p.lon()),
-                    b.1.min(p.lat()),
-                    b.2.max(p.lon()),
-                    b.3.max(p.lat()),
-                )
-            });
-        let (a, _, _, d) = Wgs84Point::stored(bounds.0, bounds.3).bounding_box(COVERAGE_RADIUS_KM);
-        let (_, b, c, _) = Wgs84Point::stored(bounds.2, bounds.1).bounding_box(COVERAGE_RADIUS_KM);
-        let active = points::list(
-            &state.db,
-            &PointFilter {
-                statuses: vec![PointStatus::Active],
-                bbox: Some((a, b, c, d)),
-                ..PointFilter::default()
-            },
-        )
-        .await?;
-        let index = SiteIndex::new(
-            active
-                .iter()
-                .map(|p| Wgs84Point::stored(p.longitude, p.latitude))
-                .collect(),
-        );
-        for (village, place) in &located {
-            if index.nearest_within(*place, COVERAGE_RADIUS_KM).is_some() {
-                villages_within += 1;
-                eligible_within += eligible_of.get(village.code.as_str()).copied().unwrap_or(0);
-            }
+    for (village, distance) in villages.iter().zip(&nearest) {
+        if distance.is_some() {
+            villages_within += 1;
+            eligible_within += eligible_of.get(village.code.as_str()).copied().unwrap_or(0);
         }
     }
+    let villages_located = villages
+        .iter()
+        .filter(|v| v.longitude.is_some() && v.latitude.is_some())
+        .count() as u64;
     let eligible_total: i64 = current.iter().map(|s| i64::from(s.eligible_total)).sum();
-    let villages_located = located.len() as u64;
     Ok(RegionSummary {
         region: RegionRef {
             code: region.code.to_string(),

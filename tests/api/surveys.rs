@@ -242,3 +242,67 @@ async fn the_summary_matches_figures_computed_independently() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_gaps_report_lists_what_to_fix_and_downloads_as_csv() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let villages = app.list_all(&format!("parent={township}"), 500).await;
+        let code = |i: usize| villages[i]["code"].as_str().unwrap().to_owned();
+        let old = (chrono::Utc::now().date_naive() - chrono::Days::new(400)).to_string();
+        // Village 0: fresh survey, near the active point. 1: stale, far. 2: fresh, far, big.
+        for (i, total, date) in [(0, 500, "2026-10-01"), (1, 100, old.as_str()), (2, 800, "2026-10-02")] {
+            assert_eq!(post(&app, &code(i), &survey(total, date)).await.status().as_u16(), 201);
+        }
+        for (i, spot) in [(114.080, 33.500), (114.400, 33.700), (114.500, 33.800)].iter().enumerate() {
+            place(&app, &code(i), spot.0, spot.1).await;
+        }
+        let signed = app
+            .create_point(&json!({"name": "有牌点", "kind": "township", "region_code": township, "longitude": 114.081, "latitude": 33.501, "status": "active", "signage_installed_on": "2026-01-05"}))
+            .await;
+        let bare = app
+            .create_point(&json!({"name": "无牌点", "kind": "township", "region_code": township, "longitude": 114.09, "latitude": 33.51, "status": "active"}))
+            .await;
+        let doctor: Value = app
+            .send_json(Method::POST, "/api/v1/coordinators", &json!({"name": "王医生", "mobile": "13812345678", "role": "village_doctor"}), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let assign = format!("/api/v1/points/{}/coordinators/{}", signed["id"], doctor["id"]);
+        assert_eq!(app.send_json(Method::PUT, &assign, &json!({"primary": true}), None).await.status().as_u16(), 200);
+
+        let report = app.get_ok(&format!("/api/v1/reports/gaps?region={township}")).await;
+        let names = |list: &str, key: &str| -> Vec<String> {
+            report[list]["items"].as_array().unwrap().iter().map(|x| x[key].to_string().trim_matches('"').to_owned()).collect()
+        };
+        assert_eq!(names("points_without_primary", "id"), [bare["id"].to_string()]);
+        assert_eq!(names("active_points_without_signage", "id"), [bare["id"].to_string()]);
+        assert_eq!(report["villages_never_surveyed"]["total"].as_u64().unwrap() as usize, villages.len() - 3);
+        assert_eq!(names("villages_survey_stale", "code"), [code(1)]);
+        assert_eq!(names("villages_uncovered", "code"), [code(2), code(1)], "most eligible donors first");
+
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/reports/gaps?region={township}&format=csv&list=villages_never_surveyed")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(response.headers()["content-disposition"].to_str().unwrap().contains("villages_never_surveyed"));
+        let bytes = response.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+        let mut reader = csv::Reader::from_reader(&bytes[3..]);
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["code", "name", "eligible_total", "surveyed_on"]);
+        assert_eq!(reader.records().count(), villages.len() - 3);
+        for (query, field) in [("format=csv", "list"), ("format=xml", "format"), ("list=villages_uncovered", "list")] {
+            let (status, body) = app.get_json(&format!("/api/v1/reports/gaps?region={township}&{query}")).await;
+            assert_eq!(status, 400, "{query}: {body}");
+            assert_eq!(body["errors"][0]["field"], field, "{body}");
+        }
+        app
+    })
+    .await;
+}
