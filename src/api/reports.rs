@@ -102,6 +102,7 @@ pub struct GapsParams {
     /// named by `list`).
     pub format: Option<String>,
     /// With `format=csv`: which list.
+    #[param(inline)]
     pub list: Option<GapListName>,
 }
 
