@@ -3,6 +3,7 @@
 //! - `domain`: pure rules (division codes and levels), no I/O;
 //! - `store`: persistence over sea-orm;
 //! - `import`: bulk loads (the official division table);
+//! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
 //! - `api`: axum handlers, thin, one module per resource;
 //! - `error`: the one `AppError`, rendered as problem+json;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
@@ -17,6 +18,7 @@ pub mod import;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod surveys;
 pub mod telemetry;
 
 use std::sync::Arc;
