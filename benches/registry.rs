@@ -9,6 +9,7 @@
 //! - `GET /api/v1/points?region=<county>` (1,000 requests; target p99 < 10 ms),
 //! - `GET /api/v1/regions/<city>/summary` (100 requests each for Luohe and a large city;
 //!   target < 50 ms).
+//!
 //! The coordinates are synthetic (the official table has none): each city gets a deterministic
 //! centre inside China, counties lie within ~60 km of it, townships within ~15 km of their
 //! county, villages within ~4 km of their township.

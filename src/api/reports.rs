@@ -2,7 +2,7 @@
 //! primary coordinator or signage, villages never (or long ago) surveyed, and the villages with
 //! the most eligible donors and no active point within reach. Each list also comes as CSV.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::State;
@@ -15,13 +15,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::extract::Query;
-use crate::api::summary::{STALE_SURVEY_DAYS, nearest_active_points};
+use crate::api::summary::{STALE_SURVEY_DAYS, location, nearest_active_points};
 use crate::domain::point::PointStatus;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::store::points::{self, PointFilter};
-use crate::store::{coordinators, regions, surveys};
+use crate::store::surveys::{self, VillageFact};
+use crate::store::{coordinators, regions};
 
 /// How many entries each JSON list carries at most (the CSV carries all).
 pub const JSON_LIST_LIMIT: usize = 200;
@@ -155,46 +156,34 @@ async fn compute(state: &AppState, code: &RegionCode) -> Result<Gaps, AppError> 
         .map(gap)
         .collect();
 
-    let villages = regions::villages_in(&state.db, code, region.level).await?;
-    let current: BTreeMap<String, entity::village_survey::Model> =
-        surveys::current_in_range(&state.db, &lo, &hi)
-            .await?
-            .into_iter()
-            .map(|s| (s.region_code.clone(), s))
-            .collect();
+    let villages = surveys::village_facts(&state.db, &lo, &hi).await?;
     let today = Utc::now().date_naive();
     let stale_before = today
         .checked_sub_days(Days::new(STALE_SURVEY_DAYS))
         .unwrap_or(today);
-    let entry = |v: &crate::domain::region::Region| {
-        let survey = current.get(v.code.as_str());
-        VillageGap {
-            code: v.code.to_string(),
-            name: v.name.clone(),
-            eligible_total: survey.map(|s| i64::from(s.eligible_total)),
-            surveyed_on: survey.map(|s| s.surveyed_on),
-        }
+    let entry = |v: &VillageFact| VillageGap {
+        code: v.code.clone(),
+        name: v.name.clone(),
+        eligible_total: v.eligible_total.map(i64::from),
+        surveyed_on: v.surveyed_on,
     };
     let villages_never_surveyed = villages
         .iter()
-        .filter(|v| !current.contains_key(v.code.as_str()))
+        .filter(|v| v.surveyed_on.is_none())
         .map(entry)
         .collect();
     let mut villages_survey_stale: Vec<VillageGap> = villages
         .iter()
-        .filter(|v| {
-            current
-                .get(v.code.as_str())
-                .is_some_and(|s| s.surveyed_on < stale_before)
-        })
+        .filter(|v| v.surveyed_on.is_some_and(|d| d < stale_before))
         .map(entry)
         .collect();
     villages_survey_stale.sort_by_key(|g| (g.surveyed_on, g.code.clone()));
-    let nearest = nearest_active_points(state, &villages).await?;
+    let places: Vec<_> = villages.iter().map(location).collect();
+    let nearest = nearest_active_points(state, &places).await?;
     let mut villages_uncovered: Vec<VillageGap> = villages
         .iter()
-        .zip(&nearest)
-        .filter(|(v, d)| d.is_none() && v.longitude.is_some() && v.latitude.is_some())
+        .zip(places.iter().zip(&nearest))
+        .filter(|(_, (place, d))| place.is_some() && d.is_none())
         .map(|(v, _)| entry(v))
         .collect();
     villages_uncovered.sort_by(|a, b| {

@@ -20,7 +20,8 @@ use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
 use crate::state::AppState;
 use crate::store::points::{self, PointFilter};
-use crate::store::{regions, surveys};
+use crate::store::regions;
+use crate::store::surveys::{self, VillageFact};
 
 /// The radius within which a village counts as covered by an active point.
 pub const COVERAGE_RADIUS_KM: f64 = 5.0;
@@ -67,18 +68,14 @@ pub struct RegionSummary {
     pub coverage: Coverage,
 }
 
-/// For each village, the distance in km to the nearest active point within
+/// For each place, the distance in km to the nearest active point within
 /// [`COVERAGE_RADIUS_KM`] (wherever the point is registered), or `None`: beyond the radius, or
-/// the village has no known location.
+/// the place has no known location.
 pub async fn nearest_active_points(
     state: &AppState,
-    villages: &[Region],
+    places: &[Option<Wgs84Point>],
 ) -> Result<Vec<Option<f64>>, AppError> {
-    let located: Vec<Option<Wgs84Point>> = villages
-        .iter()
-        .map(|v| Some(Wgs84Point::stored(v.longitude?, v.latitude?)))
-        .collect();
-    let Some(bounds) = located
+    let Some(bounds) = places
         .iter()
         .flatten()
         .fold(None, |b: Option<(f64, f64, f64, f64)>, p| {
@@ -91,9 +88,9 @@ pub async fn nearest_active_points(
             ))
         })
     else {
-        return Ok(vec![None; villages.len()]);
+        return Ok(vec![None; places.len()]);
     };
-    // The villages' box, grown by the radius on every side.
+    // The places' box, grown by the radius on every side.
     let (min_lon, _, _, max_lat) =
         Wgs84Point::stored(bounds.0, bounds.3).bounding_box(COVERAGE_RADIUS_KM);
     let (_, min_lat, max_lon, _) =
@@ -113,25 +110,25 @@ pub async fn nearest_active_points(
             .map(|p| Wgs84Point::stored(p.longitude, p.latitude))
             .collect(),
     );
-    Ok(located
-        .into_iter()
+    Ok(places
+        .iter()
         .map(|place| place.and_then(|p| index.nearest_within(p, COVERAGE_RADIUS_KM)))
         .collect())
+}
+
+/// Where a village is, when known.
+pub fn location(v: &VillageFact) -> Option<Wgs84Point> {
+    Some(Wgs84Point::stored(v.longitude?, v.latitude?))
 }
 
 /// Computes the summary of `region`.
 pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummary, AppError> {
     let (lo, hi) = region.code.subtree_bounds(region.level);
-    let villages = regions::villages_in(&state.db, &region.code, region.level).await?;
-    let current = surveys::current_in_range(&state.db, &lo, &hi).await?;
+    let villages = surveys::village_facts(&state.db, &lo, &hi).await?;
     let today = Utc::now().date_naive();
     let stale_before = today
         .checked_sub_days(Days::new(STALE_SURVEY_DAYS))
         .unwrap_or(today);
-    let eligible_of: BTreeMap<&str, i64> = current
-        .iter()
-        .map(|s| (s.region_code.as_str(), i64::from(s.eligible_total)))
-        .collect();
 
     let serving = points::list(
         &state.db,
@@ -153,20 +150,21 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummar
         }
     }
 
-    let nearest = nearest_active_points(state, &villages).await?;
-    let mut villages_within = 0;
-    let mut eligible_within = 0;
-    for (village, distance) in villages.iter().zip(&nearest) {
-        if distance.is_some() {
-            villages_within += 1;
-            eligible_within += eligible_of.get(village.code.as_str()).copied().unwrap_or(0);
-        }
-    }
-    let villages_located = villages
+    let places: Vec<Option<Wgs84Point>> = villages.iter().map(location).collect();
+    let nearest = nearest_active_points(state, &places).await?;
+    let eligible = |v: &VillageFact| v.eligible_total.map_or(0, i64::from);
+    let sum = |f: fn(&VillageFact) -> Option<i32>| {
+        villages.iter().filter_map(f).map(i64::from).sum::<i64>()
+    };
+    let covered: Vec<&VillageFact> = villages
         .iter()
-        .filter(|v| v.longitude.is_some() && v.latitude.is_some())
-        .count() as u64;
-    let eligible_total: i64 = current.iter().map(|s| i64::from(s.eligible_total)).sum();
+        .zip(&nearest)
+        .filter(|(_, d)| d.is_some())
+        .map(|(v, _)| v)
+        .collect();
+    let eligible_total: i64 = villages.iter().map(eligible).sum();
+    let eligible_within: i64 = covered.iter().map(|v| eligible(v)).sum();
+    let villages_located = places.iter().flatten().count() as u64;
     Ok(RegionSummary {
         region: RegionRef {
             code: region.code.to_string(),
@@ -176,27 +174,19 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummar
         villages: villages.len() as u64,
         villages_located,
         villages_without_location: villages.len() as u64 - villages_located,
-        villages_surveyed: current.len() as u64,
-        surveys_older_than_12_months: current
+        villages_surveyed: villages.iter().filter(|v| v.surveyed_on.is_some()).count() as u64,
+        surveys_older_than_12_months: villages
             .iter()
-            .filter(|s| s.surveyed_on < stale_before)
+            .filter(|v| v.surveyed_on.is_some_and(|d| d < stale_before))
             .count() as u64,
         eligible_total,
-        away_for_work: current
-            .iter()
-            .filter_map(|s| s.away_for_work)
-            .map(i64::from)
-            .sum(),
-        known_donors: current
-            .iter()
-            .filter_map(|s| s.known_donors)
-            .map(i64::from)
-            .sum(),
+        away_for_work: sum(|v| v.away_for_work),
+        known_donors: sum(|v| v.known_donors),
         points_by_status,
         points_by_kind,
         coverage: Coverage {
             radius_km: COVERAGE_RADIUS_KM,
-            villages_within,
+            villages_within: covered.len() as u64,
             eligible_within,
             eligible_share: (eligible_total > 0)
                 .then(|| eligible_within as f64 / eligible_total as f64),

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::village_survey::{self, Column, Entity as Survey};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder,
 };
 
 use crate::domain::region::RegionCode;
@@ -103,4 +104,51 @@ pub async fn current_in_range(
         }
     }
     Ok(out)
+}
+
+/// A village with its location and current survey, as summaries need it.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct VillageFact {
+    pub code: String,
+    pub name: String,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub eligible_total: Option<i32>,
+    pub away_for_work: Option<i32>,
+    pub known_donors: Option<i32>,
+    pub surveyed_on: Option<NaiveDate>,
+}
+
+/// Every village-level unit in the code range `[lo, hi]` with its current survey (if any), in
+/// code order: one query, the current survey picked by a window function (both backends have
+/// them), so that a city's summary reads each village once.
+pub async fn village_facts(
+    db: &impl ConnectionTrait,
+    lo: &str,
+    hi: &str,
+) -> Result<Vec<VillageFact>, DbErr> {
+    let backend = db.get_database_backend();
+    let (a, b, c, d) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
+        _ => ("?", "?", "?", "?"),
+    };
+    let sql = format!(
+        "SELECT r.code, r.name, r.longitude, r.latitude, \
+                s.eligible_total, s.away_for_work, s.known_donors, s.surveyed_on \
+         FROM regions r \
+         LEFT JOIN ( \
+             SELECT region_code, eligible_total, away_for_work, known_donors, surveyed_on, \
+                    ROW_NUMBER() OVER (PARTITION BY region_code ORDER BY surveyed_on DESC, id DESC) AS rn \
+             FROM village_surveys WHERE region_code BETWEEN {a} AND {b} \
+         ) s ON s.region_code = r.code AND s.rn = 1 \
+         WHERE r.level = 'village' AND r.code BETWEEN {c} AND {d} \
+         ORDER BY r.code"
+    );
+    VillageFact::find_by_statement(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [lo.into(), hi.into(), lo.into(), hi.into()],
+    ))
+    .all(db)
+    .await
 }
