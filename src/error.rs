@@ -19,7 +19,11 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// One offending input field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldError {
-    /// The field's name as the client sent it (query parameter, path segment or JSON member).
+    /// For uploaded sheets: the 1-based row (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// The field's name as the client sent it (query parameter, path segment, JSON member or
+    /// sheet column).
     pub field: String,
     pub message: String,
 }
@@ -27,6 +31,16 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
+            row: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An error in one cell of an uploaded sheet.
+    pub fn at_row(row: usize, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            row: Some(row),
             field: field.into(),
             message: message.into(),
         }

@@ -9,6 +9,7 @@ pub mod points;
 pub mod regions;
 pub mod reports;
 pub mod summary;
+pub mod survey_sheets;
 pub mod surveys;
 
 use axum::Router;
@@ -59,6 +60,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(points::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())
+                .merge(survey_sheets::router())
                 .merge(summary::router())
                 .merge(reports::router())
                 .merge(audit::router()),

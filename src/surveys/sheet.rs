@@ -702,6 +702,22 @@ fn parse_row(
         parse_bool(v(Col::ConfirmLargeChange)),
     );
 
+    // A row whose survey cells are all blank is a template row left as downloaded (the
+    // village was not surveyed this time): skipped, whatever its code, name or location say.
+    let survey_blank = Col::ALL
+        .into_iter()
+        .filter(|c| {
+            !matches!(
+                c,
+                Col::VillageCode | Col::VillageName | Col::Longitude | Col::Latitude
+            )
+        })
+        .all(|c| v(c).is_empty());
+    let location_consistent = v(Col::Longitude).is_empty() == v(Col::Latitude).is_empty();
+    if survey_blank && location_consistent && !check.failed {
+        return None;
+    }
+
     // Presence rules, for cells left blank (a bad cell has its own error already).
     if v(Col::VillageCode).is_empty() && v(Col::VillageName).is_empty() {
         check.fail(
@@ -1144,8 +1160,17 @@ mod tests {
         );
     }
 
+    /// A template row left blank is skipped; one half filled in names every missing cell.
     fn assert_template_row_refused(format: SheetFormat, bytes: &[u8]) {
-        let errors = parse_sheet(bytes, format).expect_err("the template row is not filled in");
+        let rows = parse_sheet(bytes, format).expect("an untouched template row is skipped");
+        assert_eq!(rows.len(), 2);
+        let mut half = template_row();
+        half.notes = Some("去了一半".to_owned());
+        let bytes = match format {
+            SheetFormat::Csv => write_csv(&[full_row(), sparse_row(), half]),
+            SheetFormat::Xlsx => write_xlsx(&[full_row(), sparse_row(), half]).expect("workbook"),
+        };
+        let errors = parse_sheet(&bytes, format).expect_err("the half-filled row is refused");
         assert_eq!(
             places(&errors),
             vec![(4, "eligible_total"), (4, "surveyed_on"), (4, "source")],

@@ -306,3 +306,253 @@ async fn the_gaps_report_lists_what_to_fix_and_downloads_as_csv() {
     })
     .await;
 }
+
+/// Uploads a sheet.
+async fn upload(
+    app: &TestApp,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/surveys/import?{query}")))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The exported CSV of a region, as records (header first), without the BOM.
+async fn exported(app: &TestApp, region: &str) -> Vec<Vec<String>> {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/surveys/export?region={region}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[3..]);
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+fn to_csv(records: &[Vec<String>]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for r in records {
+        writer.write_record(r).unwrap();
+    }
+    writer.into_inner().unwrap()
+}
+
+#[tokio::test]
+async fn a_downloaded_sheet_filled_in_and_uploaded_records_surveys_and_locations() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let mut sheet = exported(&app, township).await;
+        let header = sheet[0].clone();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let villages = app.list_all(&format!("parent={township}"), 500).await;
+        assert_eq!(sheet.len() - 1, villages.len(), "one row per village");
+        // Fill in two rows; the others stay as downloaded (skipped).
+        for (i, total, lon, lat) in [(1, "640", "114.0851", "33.5032"), (2, "380", "", "")] {
+            sheet[i][col("eligible_total")] = total.to_owned();
+            sheet[i][col("surveyed_on")] = "2026-11-01".to_owned();
+            sheet[i][col("source")] = "村医".to_owned();
+            sheet[i][col("longitude")] = lon.to_owned();
+            sheet[i][col("latitude")] = lat.to_owned();
+        }
+        let first_code = sheet[1][col("village_code")].clone();
+        let body = to_csv(&sheet);
+
+        // A dry run says what would change and changes nothing.
+        let response = upload(
+            &app,
+            &format!("region={township}&dry_run=true&crs=gcj02"),
+            "text/csv",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(
+            (
+                report["dry_run"].clone(),
+                report["surveys_recorded"].clone(),
+                report["locations_set"].clone()
+            ),
+            (json!(true), json!(2), json!(1))
+        );
+        assert_eq!(
+            app.get_ok(&format!("/api/v1/regions/{first_code}/surveys"))
+                .await,
+            json!([])
+        );
+        assert!(app.get_ok(&format!("/api/v1/regions/{first_code}")).await["longitude"].is_null());
+
+        let response = upload(
+            &app,
+            &format!("region={township}&crs=gcj02"),
+            "text/csv",
+            body,
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let history = app
+            .get_ok(&format!("/api/v1/regions/{first_code}/surveys"))
+            .await;
+        assert_eq!(history[0]["eligible_total"], 640);
+        assert_eq!(history[0]["source"], "village_doctor");
+        let located = app.get_ok(&format!("/api/v1/regions/{first_code}")).await;
+        let lon = located["longitude"].as_f64().unwrap();
+        assert!(
+            lon < 114.0851 && lon > 114.07,
+            "converted from GCJ-02: {lon}"
+        );
+
+        // The next download carries what was recorded.
+        let again = exported(&app, township).await;
+        assert_eq!(again[1][col("eligible_total")], "640");
+        assert_eq!(again[1][col("source")], "village_doctor");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_sheet_with_bad_rows_changes_nothing_and_lists_every_bad_row() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let villages = app.list_all(&format!("parent={township}"), 500).await;
+        let (a, b) = (
+            villages[0]["code"].as_str().unwrap(),
+            villages[1]["name"].as_str().unwrap(),
+        );
+        let csv = format!(
+            "village_code,village_name,eligible_total,male,female,surveyed_on,source\n\
+             {a},,500,250,250,2026-11-01,village_doctor\n\
+             ,{b},300,100,100,2026-11-01,other\n\
+             411102001001,,200,,,2026-11-01,other\n\
+             ,没有这个村,100,,,2026-11-01,other\n\
+             {a},,510,,,2026-11-02,other\n"
+        );
+        let response = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await;
+        let problem = expect_problem(response, 400, "a sheet with bad rows").await;
+        let places: Vec<(u64, &str)> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (3, "male"),
+                (4, "village_code"),
+                (5, "village_name"),
+                (6, "village_code")
+            ],
+            "{problem}"
+        );
+        // Row 2 was fine, but nothing was stored.
+        assert_eq!(
+            app.get_ok(&format!("/api/v1/regions/{a}/surveys")).await,
+            json!([])
+        );
+        // Cell-level errors come back the same way, with their rows.
+        let response = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            b"village_code,eligible_total,surveyed_on,source\nx,-1,2026-11-01,other\n".to_vec(),
+        )
+        .await;
+        let problem = expect_problem(response, 400, "bad cells").await;
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["row"] == 2),
+            "{problem}"
+        );
+        let response = upload(
+            &app,
+            &format!("region={township}"),
+            "application/json",
+            b"{}".to_vec(),
+        )
+        .await;
+        let problem = expect_problem(response, 400, "not a sheet").await;
+        assert_eq!(problem["errors"][0]["field"], "format");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_xlsx_sheet_round_trips_through_the_api() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let code = app.list_all(&format!("parent={township}"), 500).await[0]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            post(&app, &code, &survey(600, "2026-10-01"))
+                .await
+                .status()
+                .as_u16(),
+            201
+        );
+        let response = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/surveys/export?region={township}&format=xlsx"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        assert_eq!(response.headers()["content-type"], xlsx_type);
+        let bytes = response.bytes().await.unwrap().to_vec();
+        assert!(bytes.starts_with(b"PK"), "a zip container");
+        // Uploading it back unchanged re-records the one filled row (as a new, equal survey).
+        let report: Value = upload(
+            &app,
+            &format!("region={township}&dry_run=true"),
+            xlsx_type,
+            bytes,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(report["surveys_recorded"], 1, "{report}");
+        assert_eq!(report["rows"][0]["village_code"], code);
+        assert_eq!(report["rows"][0]["previous_total"], 600);
+        app
+    })
+    .await;
+}
