@@ -175,10 +175,49 @@ impl IntoResponse for AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::Unavailable(err.to_string()),
-            other => AppError::Internal(anyhow::Error::new(other)),
+        if let DbErr::ConnectionAcquire(_) | DbErr::Conn(_) = err {
+            return AppError::Unavailable(err.to_string());
         }
+        // Collisions with concurrent requests are the client's to retry, not our fault.
+        if let Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) = err.sql_err() {
+            return AppError::Conflict(
+                "a record this change refers to was changed or removed at the same time; try again"
+                    .to_owned(),
+            );
+        }
+        if let Some(code) = database_error_code(&err) {
+            match code.as_str() {
+                // PostgreSQL: serialization failure, deadlock detected.
+                "40001" | "40P01" => {
+                    return AppError::Conflict(
+                        "the change collided with a concurrent one; try again".to_owned(),
+                    );
+                }
+                // SQLite: busy / locked past the busy timeout.
+                "5" | "6" | "517" => {
+                    return AppError::Unavailable(
+                        "the database stayed locked by another writer".to_owned(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        AppError::Internal(anyhow::Error::new(err))
+    }
+}
+
+/// The backend's own error code (SQLSTATE on PostgreSQL, the result code on SQLite), if any.
+fn database_error_code(err: &DbErr) -> Option<String> {
+    let runtime = match err {
+        DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return None,
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(sqlx) => sqlx
+            .as_database_error()
+            .and_then(|db| db.code())
+            .map(|c| c.into_owned()),
+        _ => None,
     }
 }
 

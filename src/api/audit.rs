@@ -85,6 +85,16 @@ async fn list_audit(
             format!("must be between 1 and {MAX_LIMIT}"),
         ));
     }
+    for (field, value) in [("entity", &params.entity), ("id", &params.id)] {
+        if let Some(v) = value
+            && (v.chars().count() > 64 || v.chars().any(char::is_control))
+        {
+            return Err(AppError::invalid(
+                field,
+                "must be at most 64 characters, without control characters",
+            ));
+        }
+    }
     if params.id.is_some() && params.entity.is_none() {
         return Err(AppError::invalid(
             "id",

@@ -98,35 +98,23 @@ pub struct CoordinatorPatch {
 
 fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
     let mut errors = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "name",
-            "must be 1 to 100 characters, without control characters",
-        ));
+    let mut text = |field: &str, value: Option<String>, max: usize, multiline: bool| {
+        crate::domain::text::clean(value, max, multiline).unwrap_or_else(|message| {
+            errors.push(FieldError::new(field, message));
+            None
+        })
+    };
+    let name = text("name", Some(input.name), 100, false);
+    let wechat_id = text("wechat_id", input.wechat_id, 64, false);
+    let notes = text("notes", input.notes, 2000, true);
+    if name.is_none() && !errors.iter().any(|e| e.field == "name") {
+        errors.push(FieldError::new("name", "is required"));
     }
     let mobile = MobileNumber::parse(&input.mobile)
         .map_err(|m| errors.push(FieldError::new("mobile", m)))
         .ok();
-    let wechat_id = input
-        .wechat_id
-        .map(|w| w.trim().to_owned())
-        .filter(|w| !w.is_empty());
-    if wechat_id.as_ref().is_some_and(|w| w.chars().count() > 64) {
-        errors.push(FieldError::new(
-            "wechat_id",
-            "must be at most 64 characters",
-        ));
-    }
-    let notes = input
-        .notes
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        errors.push(FieldError::new("notes", "must be at most 2000 characters"));
-    }
-    match mobile {
-        Some(mobile) if errors.is_empty() => Ok(CoordinatorFields {
+    match (name, mobile) {
+        (Some(name), Some(mobile)) if errors.is_empty() => Ok(CoordinatorFields {
             name,
             mobile,
             wechat_id,
@@ -396,7 +384,10 @@ async fn delete_coordinator(
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let current = store::find(&txn, path.id)
+    // Locked, so that an assignment cannot slip in between the count and the delete.
+    let current = coordinator::Entity::find_by_id(path.id)
+        .lock_exclusive()
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no coordinator with id {}", path.id)))?;
     if !store::delete_unassigned(&txn, path.id).await? {
@@ -516,7 +507,10 @@ async fn assign_coordinator(
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
     let point = point_exists(&txn, path.id).await?;
-    store::find(&txn, path.coordinator_id)
+    // Held (shared) until commit, so that the coordinator cannot be deleted meanwhile.
+    coordinator::Entity::find_by_id(path.coordinator_id)
+        .lock_shared()
+        .one(&txn)
         .await?
         .ok_or_else(|| {
             AppError::NotFound(format!("no coordinator with id {}", path.coordinator_id))

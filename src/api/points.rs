@@ -230,18 +230,17 @@ fn text(
     max: usize,
     required: bool,
 ) -> Option<String> {
-    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    match &value {
-        None if required => errors.add(field, "is required"),
-        Some(v) if v.chars().count() > max => {
-            errors.add(field, format!("must be at most {max} characters"))
+    match crate::domain::text::clean(value, max, field == "notes") {
+        Ok(None) if required => {
+            errors.add(field, "is required");
+            None
         }
-        Some(v) if field == "name" && v.chars().any(char::is_control) => {
-            errors.add(field, "must not contain control characters");
+        Ok(value) => value,
+        Err(message) => {
+            errors.add(field, message);
+            None
         }
-        _ => {}
     }
-    value
 }
 
 fn bounded(errors: &mut Errors, field: &str, value: Option<i32>, max: i32) -> Option<i32> {
@@ -278,6 +277,12 @@ async fn validate(
     };
     if draft.signage_installed_on.is_some_and(|d| d > today) {
         errors.add("signage_installed_on", "must not be in the future");
+    }
+    if draft
+        .signage_installed_on
+        .is_some_and(|d| d < crate::domain::text::EARLIEST_DATE)
+    {
+        errors.add("signage_installed_on", "must not be before 1949-10-01");
     }
     if draft.kind.is_none() {
         errors.add("kind", "is required");
@@ -508,7 +513,13 @@ async fn patch_point(
     }
     let draft = merge(&current, patch)?;
     let now = Utc::now();
-    let (fields, warnings) = validate(&state, draft, now.date_naive()).await?;
+    let (fields, mut warnings) = validate(&state, draft, now.date_naive()).await?;
+    // Warn about the distance only when this change moved the point or its region.
+    if fields.location == Wgs84Point::stored(current.longitude, current.latitude)
+        && fields.region_code.as_str() == current.region_code
+    {
+        warnings.clear();
+    }
     let txn = crate::db::begin_write(&state.db).await?;
     let Some(updated) =
         store::update_if_version(&txn, path.id, expected, fields, None, now).await?

@@ -141,7 +141,7 @@ async fn compute(state: &AppState, code: &RegionCode) -> Result<Gaps, AppError> 
         .collect();
     let gap = |p: &entity::point::Model| PointGap {
         id: p.id,
-        name: p.name.clone(),
+        name: defuse(&p.name),
         status: p.status.clone(),
         region_code: p.region_code.clone(),
     };
@@ -163,7 +163,7 @@ async fn compute(state: &AppState, code: &RegionCode) -> Result<Gaps, AppError> 
         .unwrap_or(today);
     let entry = |v: &VillageFact| VillageGap {
         code: v.code.clone(),
-        name: v.name.clone(),
+        name: defuse(&v.name),
         eligible_total: v.eligible_total.map(i64::from),
         surveyed_on: v.surveyed_on,
     };
@@ -199,6 +199,16 @@ async fn compute(state: &AppState, code: &RegionCode) -> Result<Gaps, AppError> 
         villages_survey_stale,
         villages_uncovered,
     })
+}
+
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading
+/// apostrophe, the usual defence for CSV opened in Excel.
+fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 fn csv_of<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, AppError> {

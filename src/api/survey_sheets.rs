@@ -154,6 +154,7 @@ async fn import_sheet(
     let txn = crate::db::begin_write(&state.db).await?;
     let mut errors: Vec<FieldError> = Vec::new();
     let mut planned: Vec<Planned> = Vec::new();
+    let mut resolved: Vec<(usize, Region, SurveyInput, Option<Wgs84Point>)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for row in rows {
         let village = match (&row.village_code, &row.village_name) {
@@ -232,13 +233,20 @@ async fn import_sheet(
             notes: row.notes,
             confirm_large_change: row.confirm_large_change,
         };
+        resolved.push((row.row, village.clone(), input, location));
+    }
+    // Lock every village of the sheet (in code order) before reading their current surveys, so
+    // that the 3x rule compares with what is really current at commit.
+    let codes: Vec<RegionCode> = resolved.iter().map(|(_, v, _, _)| v.code.clone()).collect();
+    regions::lock(&txn, &codes).await?;
+    for (row, village, input, location) in resolved {
         let previous_total = survey_store::current(&txn, &village.code)
             .await?
             .map(|s| i64::from(s.eligible_total));
-        match check(&txn, village, input, now.date_naive()).await? {
+        match check(&txn, &village, input, now.date_naive()).await? {
             Ok(survey) => planned.push(Planned {
-                row: row.row,
-                village: village.clone(),
+                row,
+                village,
                 survey,
                 previous_total,
                 location,
@@ -246,7 +254,7 @@ async fn import_sheet(
             Err(violations) => errors.extend(
                 violations
                     .into_iter()
-                    .map(|v| FieldError::at_row(row.row, v.field, v.message)),
+                    .map(|v| FieldError::at_row(row, v.field, v.message)),
             ),
         }
     }
@@ -275,18 +283,29 @@ async fn import_sheet(
             rows: report_rows,
         }));
     }
+    planned.sort_by(|a, b| a.village.code.cmp(&b.village.code));
     for p in planned {
         record(&txn, p.survey, now).await?;
         if let Some(place) = p.location {
             let before = regions::find_model(&txn, &p.village.code).await?;
+            let version = before.as_ref().map_or(p.village.version, |b| b.version);
             let edit = RegionEdit {
                 longitude: Some(place.lon()),
                 latitude: Some(place.lat()),
-                population: p.village.population,
-                kind: p.village.kind,
-                kind_overridden: p.village.kind_overridden,
+                // Everything but the location as it is now (read under the lock).
+                population: before
+                    .as_ref()
+                    .map_or(p.village.population, |b| b.population),
+                kind: before
+                    .as_ref()
+                    .and_then(|b| b.kind.as_deref())
+                    .and_then(|k| k.parse().ok())
+                    .or(p.village.kind),
+                kind_overridden: before
+                    .as_ref()
+                    .map_or(p.village.kind_overridden, |b| b.kind_overridden),
             };
-            if regions::update_if_version(&txn, &p.village.code, p.village.version, edit, now)
+            if regions::update_if_version(&txn, &p.village.code, version, edit, now)
                 .await?
                 .is_none()
             {

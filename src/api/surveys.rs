@@ -148,18 +148,14 @@ pub(crate) async fn check(
         .into_iter()
         .map(|v| FieldError::new(v.field, v.message))
         .collect();
-    let text = |errors: &mut Vec<FieldError>, field: &str, value: Option<String>, max: usize| {
-        let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
-        value
+    let mut text = |field: &str, value: Option<String>, max: usize, multiline: bool| {
+        crate::domain::text::clean(value, max, multiline).unwrap_or_else(|message| {
+            errors.push(FieldError::new(field, message));
+            None
+        })
     };
-    let surveyed_by = text(&mut errors, "surveyed_by", input.surveyed_by, 100);
-    let notes = text(&mut errors, "notes", input.notes, 2000);
+    let surveyed_by = text("surveyed_by", input.surveyed_by, 100, false);
+    let notes = text("notes", input.notes, 2000, true);
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -220,7 +216,10 @@ async fn create_survey(
     let village = village(&state, &path.code, "code").await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    // Checked inside the transaction so that the "previous survey" cannot change under us.
+    // Checked inside the transaction, with the village locked (PostgreSQL; SQLite's write
+    // transaction is exclusive already), so that the "previous survey" the 3x rule compares
+    // with cannot change under us.
+    crate::store::regions::lock(&txn, std::slice::from_ref(&village.code)).await?;
     let survey = match check(&txn, &village, input, now.date_naive()).await? {
         Ok(survey) => survey,
         Err(errors) => {

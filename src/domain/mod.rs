@@ -3,3 +3,4 @@
 pub mod point;
 pub mod region;
 pub mod survey;
+pub mod text;

@@ -135,6 +135,16 @@ impl PhoneNumber {
     /// A message saying what a valid number looks like.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let invalid = || {
+            "must be a mainland mobile (11 digits starting with 1) or a landline with its area code"
+                .to_owned()
+        };
+        // Only digits and one hyphen; checked first, so that the byte splits below are safe.
+        if !compact.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+            || compact.matches('-').count() > 1
+        {
+            return Err(invalid());
+        }
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         let mobile = compact.len() == 11 && compact.starts_with('1') && digits(&compact);
         let landline = {

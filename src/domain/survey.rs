@@ -151,6 +151,9 @@ impl SurveyFigures {
         match self.surveyed_on {
             None => out.push(violation("surveyed_on", "is required")),
             Some(d) if d > today => out.push(violation("surveyed_on", "must not be in the future")),
+            Some(d) if d < crate::domain::text::EARLIEST_DATE => {
+                out.push(violation("surveyed_on", "must not be before 1949-10-01"));
+            }
             Some(_) => {}
         }
         if let Some(previous) = previous_total

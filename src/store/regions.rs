@@ -300,6 +300,29 @@ pub async fn villages_in(
     )
 }
 
+/// Locks the rows of `codes` for the rest of the transaction (`FOR UPDATE` on PostgreSQL, in
+/// code order so that concurrent lockers cannot deadlock; SQLite's write transaction holds the
+/// whole database already).
+pub async fn lock(db: &impl ConnectionTrait, codes: &[RegionCode]) -> Result<(), DbErr> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let mut sorted: Vec<&str> = codes.iter().map(RegionCode::as_str).collect();
+    sorted.sort_unstable();
+    for chunk in sorted.chunks(500) {
+        RegionEntity::find()
+            .select_only()
+            .column(Column::Code)
+            .filter(Column::Code.is_in(chunk.iter().copied()))
+            .order_by_asc(Column::Code)
+            .lock_exclusive()
+            .into_tuple::<String>()
+            .all(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// How many regions the database holds.
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     RegionEntity::find().count(db).await

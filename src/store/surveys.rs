@@ -174,5 +174,9 @@ pub async fn village_facts(
         .await?
         .ok_or_else(|| DbErr::Custom("village facts: no row".to_owned()))?;
     let packed: String = row.try_get("", "facts")?;
-    serde_json::from_str(&packed).map_err(|e| DbErr::Custom(format!("village facts: {e}")))
+    let mut facts: Vec<VillageFact> =
+        serde_json::from_str(&packed).map_err(|e| DbErr::Custom(format!("village facts: {e}")))?;
+    // SQLite's json_group_array does not promise the subquery's order; make it certain.
+    facts.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(facts)
 }

@@ -482,6 +482,11 @@ fn not_utf8(row: usize, field: String) -> CellError {
     )
 }
 
+/// The largest sheet accepted: far more than a county's villages.
+pub const MAX_SHEET_ROWS: u32 = 20_000;
+/// Columns beyond the known ones are refused anyway; this bounds what is read.
+pub const MAX_SHEET_COLUMNS: u32 = 64;
+
 fn read_xlsx(bytes: &[u8]) -> Result<Grid, Vec<CellError>> {
     let file_error = |message: String| vec![CellError::new(1, "file", message)];
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
@@ -493,10 +498,31 @@ fn read_xlsx(bytes: &[u8]) -> Result<Grid, Vec<CellError>> {
         .or_else(|| names.first())
         .cloned()
         .ok_or_else(|| file_error("the workbook has no worksheet".to_owned()))?;
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| file_error(format!("cannot read the worksheet \"{name}\": {e}")))?;
     let is_1904 = workbook.has_1904_epoch();
+    // Cells are streamed and bounded before any grid is built: a workbook is a zip of XML,
+    // and two cells at A1 and XFD1048576 would otherwise make calamine allocate the whole
+    // sheet (tens of billions of cells) for a file of a few hundred bytes.
+    let unreadable =
+        |e: calamine::XlsxError| file_error(format!("cannot read the worksheet \"{name}\": {e}"));
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let (row, col) = cell.get_position();
+        if row >= MAX_SHEET_ROWS || col >= MAX_SHEET_COLUMNS {
+            return Err(file_error(format!(
+                "the sheet is too large: at most {MAX_SHEET_ROWS} rows and {MAX_SHEET_COLUMNS} columns \
+                 (found a cell at row {}, column {})",
+                row + 1,
+                col + 1
+            )));
+        }
+        let value = Data::from(cell.get_value().clone());
+        if !matches!(value, Data::Empty) {
+            cells.push(calamine::Cell::new((row, col), value));
+        }
+    }
+    drop(reader);
+    let range = calamine::Range::from_sparse(cells);
     let Some((first_row, first_col)) = range.start() else {
         return Ok(Grid {
             rows: Vec::new(),
@@ -1177,6 +1203,22 @@ mod tests {
             "{errors:#?}"
         );
         assert_eq!(errors[0].message, "eligible_total is required");
+    }
+
+    #[test]
+    fn a_sheet_spanning_the_whole_grid_is_refused_without_reading_it() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "village_code").expect("cell");
+        sheet.write_string(1_048_575, 16_383, "x").expect("cell");
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        let errors = parse_sheet(&bytes, SheetFormat::Xlsx).expect_err("too large");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].message.contains("too large"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

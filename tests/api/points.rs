@@ -147,6 +147,22 @@ async fn every_invalid_field_is_named_in_the_problem() {
                 "a bad date",
             ),
             ("colour", json!({"colour": "red"}), "an unknown member"),
+            ("notes", json!({"notes": "a\u{0}b"}), "a NUL in the notes"),
+            (
+                "address",
+                json!({"address": "一\n二"}),
+                "a line break in the address",
+            ),
+            (
+                "contact_phone",
+                json!({"contact_phone": "01中"}),
+                "a phone with a letter",
+            ),
+            (
+                "signage_installed_on",
+                json!({"signage_installed_on": "1900-01-01"}),
+                "signage before 1949",
+            ),
         ];
         for (field, change, what) in cases {
             let mut body = township_point();

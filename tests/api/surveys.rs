@@ -87,6 +87,9 @@ async fn every_survey_rule_is_a_400_naming_its_field_and_stores_nothing() {
             (json!({"known_donors": 700}), "known_donors", "more donors than eligible"),
             (json!({"surveyed_on": tomorrow}), "surveyed_on", "a date in the future"),
             (json!({"surveyed_on": "2026-02-30"}), "surveyed_on", "an impossible date"),
+            (json!({"surveyed_on": "-5000-01-01"}), "surveyed_on", "a date before 1949"),
+            (json!({"notes": "a\u{0}b"}), "notes", "a NUL in the notes"),
+            (json!({"surveyed_by": "x".repeat(101)}), "surveyed_by", "a surveyor name over 100 characters"),
             (json!({"source": "rumour"}), "source", "an unknown source"),
             (json!({"eligible_total": "many"}), "eligible_total", "a total that is not a number"),
             (json!({"households": 12}), "households", "an unknown member"),
@@ -193,7 +196,10 @@ async fn the_summary_matches_figures_computed_independently() {
         // Surveys: villages 0..3, the third one stale; village 0 surveyed twice (only the
         // latest counts).
         let old = (chrono::Utc::now().date_naive() - chrono::Days::new(400)).to_string();
-        for (i, total, date) in [(0, 500, "2025-12-01"), (0, 520, "2026-10-01"), (1, 300, "2026-10-02"), (2, 800, old.as_str())] {
+        // Dates relative to today, so that "fresh" stays fresh whenever the suite runs.
+        let days_ago = |n: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+        let (d300, d60, d59) = (days_ago(300), days_ago(60), days_ago(59));
+        for (i, total, date) in [(0, 500, d300.as_str()), (0, 520, d60.as_str()), (1, 300, d59.as_str()), (2, 800, old.as_str())] {
             let mut body = survey(total, date);
             body["confirm_large_change"] = json!(true);
             assert_eq!(post(&app, &code(i), &body).await.status().as_u16(), 201);
@@ -252,7 +258,9 @@ async fn the_gaps_report_lists_what_to_fix_and_downloads_as_csv() {
         let code = |i: usize| villages[i]["code"].as_str().unwrap().to_owned();
         let old = (chrono::Utc::now().date_naive() - chrono::Days::new(400)).to_string();
         // Village 0: fresh survey, near the active point. 1: stale, far. 2: fresh, far, big.
-        for (i, total, date) in [(0, 500, "2026-10-01"), (1, 100, old.as_str()), (2, 800, "2026-10-02")] {
+        let days_ago = |n: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+        let (d60, d59) = (days_ago(60), days_ago(59));
+        for (i, total, date) in [(0, 500, d60.as_str()), (1, 100, old.as_str()), (2, 800, d59.as_str())] {
             assert_eq!(post(&app, &code(i), &survey(total, date)).await.status().as_u16(), 201);
         }
         for (i, spot) in [(114.080, 33.500), (114.400, 33.700), (114.500, 33.800)].iter().enumerate() {
