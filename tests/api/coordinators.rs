@@ -229,3 +229,52 @@ async fn concurrent_primaries_leave_exactly_one() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_coordinator_while_assigning_them_never_fails_with_a_500() {
+    on_each_backend(|app| async move {
+        let p = point(&app).await;
+        for i in 0..5 {
+            let c = coordinator(&app, &format!("协调员{i}"), &format!("1390000000{i}")).await;
+            let delete_url = app.url(&format!("/api/v1/coordinators/{}", c["id"]));
+            let assign_url = app.url(&format!(
+                "/api/v1/points/{}/coordinators/{}",
+                p["id"], c["id"]
+            ));
+            let (c1, c2) = (app.client.clone(), app.client.clone());
+            let delete = tokio::spawn(async move {
+                c1.delete(delete_url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            });
+            let assign = tokio::spawn(async move {
+                c2.put(assign_url)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            });
+            let (deleted, assigned) = (delete.await.unwrap(), assign.await.unwrap());
+            let serving = app
+                .get_ok(&format!("/api/v1/points/{}/coordinators", p["id"]))
+                .await;
+            let still_assigned = serving
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["id"] == c["id"]);
+            match (deleted, assigned) {
+                (204, 404) | (204, 409) => assert!(!still_assigned),
+                (409, 200) => assert!(still_assigned),
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        app
+    })
+    .await;
+}

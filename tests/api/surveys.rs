@@ -564,3 +564,54 @@ async fn the_xlsx_sheet_round_trips_through_the_api() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_surveys_never_record_an_unconfirmed_large_change() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let days_ago =
+            |n: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+        for round in 0..4 {
+            let code = app.list_all("parent=411103101000", 500).await[round]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert_eq!(
+                post(&app, &code, &survey(600, &days_ago(30)))
+                    .await
+                    .status()
+                    .as_u16(),
+                201
+            );
+            // A: a confirmed jump to 1900. B: 620, fine against 600 but a large change against
+            // 1900, and dated later, so it would become current.
+            let mut a = survey(1900, &days_ago(20));
+            a["confirm_large_change"] = json!(true);
+            let b = survey(620, &days_ago(10));
+            let url = app.url(&format!("/api/v1/regions/{code}/surveys"));
+            let send = |body: Value| {
+                let (client, url) = (app.client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let r = client.post(url).json(&body).send().await.unwrap();
+                    let status = r.status().as_u16();
+                    (status, r.json::<Value>().await.unwrap())
+                })
+            };
+            let (ta, tb) = (send(a), send(b));
+            let ((sa, ra), (sb, rb)) = (ta.await.unwrap(), tb.await.unwrap());
+            assert_eq!(sa, 201, "{ra}");
+            match sb {
+                // B came second and was compared with 1900: refused.
+                400 => assert_eq!(rb["errors"][0]["field"], "eligible_total", "{rb}"),
+                // B came first (compared with 600): it must have been recorded before A.
+                201 => assert!(
+                    rb["id"].as_i64() < ra["id"].as_i64(),
+                    "B was recorded after A without confirmation"
+                ),
+                other => panic!("unexpected status {other}: {rb}"),
+            }
+        }
+        app
+    })
+    .await;
+}
