@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::extract::Query;
+use crate::api::extract::{Query, id_cursor, page_limit, paginate};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditFilter};
@@ -78,13 +78,7 @@ async fn list_audit(
     State(state): State<AppState>,
     Query(params): Query<AuditParams>,
 ) -> Result<Json<AuditPage>, AppError> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     for (field, value) in [("entity", &params.entity), ("id", &params.id)] {
         if let Some(v) = value
             && (v.chars().count() > 64 || v.chars().any(char::is_control))
@@ -101,24 +95,15 @@ async fn list_audit(
             "needs entity (ids are per kind of entity)",
         ));
     }
-    let after_id = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
-        })
-        .transpose()?;
+    let after_id = id_cursor(params.cursor.as_deref())?;
     let filter = AuditFilter {
         entity: params.entity,
         entity_id: params.id,
         after_id,
         limit: limit + 1,
     };
-    let mut rows = audit::list(&state.db, &filter).await?;
-    let next_cursor = (rows.len() as u64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.to_string())
+    let (rows, next_cursor) = paginate(audit::list(&state.db, &filter).await?, limit, |r| {
+        r.id.to_string()
     });
     let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
     Ok(Json(AuditPage {
@@ -136,6 +121,6 @@ async fn list_audit(
                 after: parse(r.after),
             })
             .collect(),
-        next_cursor: next_cursor.flatten(),
+        next_cursor,
     }))
 }

@@ -15,7 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::extract::{Json as JsonBody, Path, Query, if_match, nullable, with_etag};
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+};
 use crate::domain::point::{CoordinatorRole, MobileNumber};
 use crate::error::{AppError, FieldError, Problem};
 use crate::state::AppState;
@@ -236,13 +238,7 @@ async fn list_coordinators(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<CoordinatorPage>, AppError> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if q.is_some_and(|q| q.chars().count() > 50 || q.chars().any(char::is_control)) {
         return Err(AppError::invalid(
@@ -250,22 +246,15 @@ async fn list_coordinators(
             "must be at most 50 characters, without control characters",
         ));
     }
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
-        })
-        .transpose()?;
-    let mut rows = store::search(&state.db, q, after, limit + 1).await?;
-    let next_cursor = (rows.len() as u64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.to_string())
-    });
+    let after = id_cursor(params.cursor.as_deref())?;
+    let (rows, next_cursor) = paginate(
+        store::search(&state.db, q, after, limit + 1).await?,
+        limit,
+        |r| r.id.to_string(),
+    );
     Ok(Json(CoordinatorPage {
         items: rows.into_iter().map(to_view).collect::<Result<_, _>>()?,
-        next_cursor: next_cursor.flatten(),
+        next_cursor,
     }))
 }
 
@@ -518,23 +507,40 @@ async fn assign_coordinator(
     let before = store::of_point(&txn, path.id).await?;
     store::assign(&txn, path.id, path.coordinator_id, input.primary, now).await?;
     let after = store::of_point(&txn, path.id).await?;
-    let links = |v: &[(entity::point_coordinator::Model, coordinator::Model)]| -> Vec<entity::point_coordinator::Model> { v.iter().map(|(l, _)| l.clone()).collect() };
+    record_assignments(&txn, &point, "assign", &before, &after, now).await?;
+    txn.commit().await?;
+    Ok(Json(assignments(&state, path.id).await?))
+}
+
+type Assigned = (entity::point_coordinator::Model, coordinator::Model);
+
+/// Audits a change of a point's coordinators: the assignments before and after.
+async fn record_assignments(
+    txn: &impl sea_orm::ConnectionTrait,
+    point: &entity::point::Model,
+    action: &str,
+    before: &[Assigned],
+    after: &[Assigned],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let links = |v: &[Assigned]| -> Vec<entity::point_coordinator::Model> {
+        v.iter().map(|(l, _)| l.clone()).collect()
+    };
     audit::record(
-        &txn,
+        txn,
         Change {
             entity: "point_coordinators",
-            entity_id: path.id.to_string(),
-            action: "assign",
-            region_code: Some(point.region_code),
-            before: Some(&links(&before)),
-            after: Some(&links(&after)),
+            entity_id: point.id.to_string(),
+            action,
+            region_code: Some(point.region_code.clone()),
+            before: Some(&links(before)),
+            after: Some(&links(after)),
             actor: None,
             at: now,
         },
     )
     .await?;
-    txn.commit().await?;
-    Ok(Json(assignments(&state, path.id).await?))
+    Ok(())
 }
 
 /// Removes a coordinator from a point.
@@ -563,21 +569,7 @@ async fn unassign_coordinator(
         )));
     }
     let after = store::of_point(&txn, path.id).await?;
-    let links = |v: &[(entity::point_coordinator::Model, coordinator::Model)]| -> Vec<entity::point_coordinator::Model> { v.iter().map(|(l, _)| l.clone()).collect() };
-    audit::record(
-        &txn,
-        Change {
-            entity: "point_coordinators",
-            entity_id: path.id.to_string(),
-            action: "unassign",
-            region_code: Some(point.region_code),
-            before: Some(&links(&before)),
-            after: Some(&links(&after)),
-            actor: None,
-            at: now,
-        },
-    )
-    .await?;
+    record_assignments(&txn, &point, "unassign", &before, &after, now).await?;
     txn.commit().await?;
     Ok(Json(assignments(&state, path.id).await?))
 }

@@ -53,3 +53,47 @@ pub fn with_etag(status: StatusCode, version: i32, body: impl IntoResponse) -> R
     response.headers_mut().insert(header::ETAG, tag);
     response
 }
+
+/// The page size of a listing: `limit` if given (1 to `max`), else `default`.
+///
+/// # Errors
+/// A `limit` out of range: 400 naming `limit`.
+pub fn page_limit(limit: Option<u64>, default: u64, max: u64) -> Result<u64, AppError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ))
+    }
+}
+
+/// The cursor of an id-ordered listing (the last id of the previous page).
+///
+/// # Errors
+/// Anything else: 400 naming `cursor`.
+pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, AppError> {
+    cursor
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
+        })
+        .transpose()
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) to one page and names the next page's cursor.
+pub fn paginate<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    cursor_of: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    rows.truncate(limit);
+    let next = rows.last().map(cursor_of);
+    (rows, next)
+}

@@ -13,7 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::extract::{Json as JsonBody, Path, Query, if_match, nullable, with_etag};
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+};
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, Problem};
@@ -786,13 +788,7 @@ async fn query_points(
     max_limit: u64,
 ) -> Result<(Vec<PointView>, Option<String>), AppError> {
     let crs = params.crs.unwrap_or_default();
-    let limit = params.limit.unwrap_or(default_limit);
-    if !(1..=max_limit).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("must be between 1 and {max_limit}"),
-        ));
-    }
+    let limit = page_limit(params.limit, default_limit, max_limit)?;
     let mut filter = PointFilter::default();
     if let Some(raw) = params.region.as_deref() {
         let code = RegionCode::parse(raw)
@@ -852,25 +848,16 @@ async fn query_points(
     };
     match near {
         None => {
-            filter.after_id = params
-                .cursor
-                .as_deref()
-                .map(|c| {
-                    c.parse::<i64>()
-                        .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
-                })
-                .transpose()?;
+            filter.after_id = id_cursor(params.cursor.as_deref())?;
             filter.limit = Some(limit + 1);
-            let mut rows = store::list(&state.db, &filter).await?;
-            let next = (rows.len() as u64 > limit).then(|| {
-                rows.truncate(limit as usize);
-                rows.last().map(|r| r.id.to_string())
+            let (rows, next) = paginate(store::list(&state.db, &filter).await?, limit, |r| {
+                r.id.to_string()
             });
             let items = rows
                 .into_iter()
                 .map(|m| to_view(m, crs))
                 .collect::<Result<_, _>>()?;
-            Ok((items, next.flatten()))
+            Ok((items, next))
         }
         Some((centre, radius)) => {
             // The radius's bounding box in SQL (an index range), the exact distance here.

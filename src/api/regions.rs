@@ -10,7 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::extract::{Json as JsonBody, Path, Query, if_match, nullable, with_etag};
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, if_match, nullable, page_limit, paginate, with_etag,
+};
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
 use crate::error::{AppError, FieldError, Problem};
 use crate::geo::{Crs, Wgs84Point};
@@ -167,13 +169,7 @@ async fn list_regions(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<RegionPage>, AppError> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let name_contains = match params.q.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
@@ -212,13 +208,9 @@ async fn list_regions(
         after,
         limit: limit + 1,
     };
-    let mut rows = store::list(&state.db, &filter).await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.code.to_string())
-    } else {
-        None
-    };
+    let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |r| {
+        r.code.to_string()
+    });
     Ok(Json(RegionPage {
         items: rows.into_iter().map(RegionSummary::from).collect(),
         next_cursor,
