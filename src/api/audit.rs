@@ -30,14 +30,13 @@ pub struct AuditRecord {
     /// `point`, …
     pub entity: String,
     pub entity_id: String,
-    /// `create`, `update` or `close`.
+    /// `create`, `update`, `close`, `delete`, `assign` or `unassign`.
     pub action: String,
     pub region_code: Option<String>,
-    /// The entity before the change (absent for a creation).
-    #[schema(value_type = Option<Object>)]
+    /// The entity before the change (absent for a creation): an object, or for
+    /// `point_coordinators` the list of assignments.
     pub before: Option<serde_json::Value>,
-    /// The entity after the change.
-    #[schema(value_type = Option<Object>)]
+    /// The entity after the change (absent for a deletion).
     pub after: Option<serde_json::Value>,
 }
 

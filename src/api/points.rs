@@ -141,37 +141,37 @@ pub struct CreatePoint {
 #[serde(deny_unknown_fields)]
 pub struct PatchPoint {
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<PointKind>)]
+    #[schema(value_type = PointKind, required = false)]
     pub kind: Option<Option<PointKind>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false)]
     pub region_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// With `latitude`: a new location.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = f64, required = false)]
     pub longitude: Option<Option<f64>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = f64, required = false)]
     pub latitude: Option<Option<f64>>,
     /// The datum of the new `longitude`/`latitude`.
     pub crs: Option<Crs>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<PointStatus>)]
+    #[schema(value_type = PointStatus, required = false)]
     pub status: Option<Option<PointStatus>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub signage_installed_on: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool, required = false)]
     pub bloodmobile_parking: Option<Option<bool>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool, required = false)]
     pub power_hookup: Option<Option<bool>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
@@ -460,6 +460,7 @@ async fn create_point(
     params(PointPath, CrsParam),
     responses(
         (status = 200, description = "The point; `ETag` carries the version", body = PointView),
+        (status = 400, description = "Malformed id or crs", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such point", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -649,6 +650,7 @@ fn merge(current: &point::Model, patch: PatchPoint) -> Result<Draft, AppError> {
     params(PointPath, CrsParam),
     responses(
         (status = 200, description = "Closed; the point as it now is", body = PointView),
+        (status = 400, description = "Malformed id, crs or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such point", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` named an old version: the body is the current point", body = PointView),
     )
@@ -941,6 +943,7 @@ async fn list_points(
     responses(
         (status = 200, description = "A FeatureCollection of Point features; `next_cursor` (a foreign member) when more remain", content_type = "application/geo+json", body = Object),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`region` does not exist", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]

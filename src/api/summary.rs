@@ -47,7 +47,7 @@ pub struct Coverage {
 
 /// The network in one region.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RegionSummary {
+pub struct NetworkSummary {
     pub region: RegionRef,
     /// Village-level units in the region.
     pub villages: u64,
@@ -122,7 +122,7 @@ pub fn location(v: &VillageFact) -> Option<Wgs84Point> {
 }
 
 /// Computes the summary of `region`.
-pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummary, AppError> {
+pub async fn summarise(state: &AppState, region: &Region) -> Result<NetworkSummary, AppError> {
     let (lo, hi) = region.code.subtree_bounds(region.level);
     let villages = surveys::village_facts(&state.db, &lo, &hi).await?;
     let today = Utc::now().date_naive();
@@ -165,7 +165,7 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummar
     let eligible_total: i64 = villages.iter().map(eligible).sum();
     let eligible_within: i64 = covered.iter().map(|v| eligible(v)).sum();
     let villages_located = places.iter().flatten().count() as u64;
-    Ok(RegionSummary {
+    Ok(NetworkSummary {
         region: RegionRef {
             code: region.code.to_string(),
             name: region.name.clone(),
@@ -201,7 +201,7 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummar
     tag = "regions",
     params(CodePath),
     responses(
-        (status = 200, description = "The summary", body = RegionSummary),
+        (status = 200, description = "The summary", body = NetworkSummary),
         (status = 400, description = "Malformed code", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
     )
@@ -210,7 +210,7 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<RegionSummar
 async fn region_summary(
     State(state): State<AppState>,
     Path(path): Path<CodePath>,
-) -> Result<Json<RegionSummary>, AppError> {
+) -> Result<Json<NetworkSummary>, AppError> {
     let code = RegionCode::parse(&path.code)
         .map_err(|_| AppError::invalid("code", "must be a 12-digit region code"))?;
     let region = regions::find(&state.db, &code)

@@ -73,11 +73,20 @@ pub struct ImportReport {
     pub rows: Vec<ImportedRow>,
 }
 
-fn bad_sheet(errors: Vec<FieldError>) -> AppError {
+/// At most this many problems are listed (a sheet can have tens of thousands of bad rows).
+pub const MAX_LISTED_PROBLEMS: usize = 500;
+
+fn bad_sheet(mut errors: Vec<FieldError>) -> AppError {
+    let total = errors.len();
+    errors.truncate(MAX_LISTED_PROBLEMS);
+    let listed = if total > MAX_LISTED_PROBLEMS {
+        format!(" (the first {MAX_LISTED_PROBLEMS} are listed)")
+    } else {
+        String::new()
+    };
     AppError::Validation {
         detail: format!(
-            "the sheet has {} problem(s); nothing was changed. Fix every listed row and send it again",
-            errors.len()
+            "the sheet has {total} problem(s){listed}; nothing was changed. Fix every listed row and send it again"
         ),
         errors,
     }

@@ -43,6 +43,23 @@ async fn the_openapi_document_lists_every_route_and_schema() {
         assert_eq!(code["name"], "code");
         assert_eq!(code["in"], "path");
         assert_eq!(code["schema"]["pattern"], "^[0-9]{12}$");
+        // Each response names its own schema (no two Rust types sharing one name).
+        let summary_ref = doc["paths"]["/api/v1/regions/{code}/summary"]["get"]["responses"]["200"]
+            ["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            schemas[&summary_ref]["properties"]
+                .get("coverage")
+                .is_some(),
+            "{summary_ref}"
+        );
+        let listing_item = &schemas["RegionSummary"]["properties"];
+        assert!(listing_item.get("parent_code").is_some());
         // Every $ref points at a schema that exists.
         let text = doc.to_string();
         for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
