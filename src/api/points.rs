@@ -523,33 +523,15 @@ async fn patch_point(
     {
         warnings.clear();
     }
-    let txn = crate::db::begin_write(&state.db).await?;
-    let Some(updated) =
-        store::update_if_version(&txn, path.id, expected, fields, None, now).await?
-    else {
-        // Someone else's change won between our read and our write.
-        txn.rollback().await?;
-        let latest = load(&state, path.id).await?;
-        return Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(latest, crs)?,
-        ));
+    let updated = match write_change(&state, &current, expected, fields, "update", now).await? {
+        Ok(updated) => updated,
+        Err(latest) => {
+            return Ok(respond(
+                StatusCode::PRECONDITION_FAILED,
+                to_view(latest, crs)?,
+            ));
+        }
     };
-    audit::record(
-        &txn,
-        Change {
-            entity: "point",
-            entity_id: updated.id.to_string(),
-            action: "update",
-            region_code: Some(updated.region_code.clone()),
-            before: Some(&current),
-            after: Some(&updated),
-            actor: None,
-            at: now,
-        },
-    )
-    .await?;
-    txn.commit().await?;
     let mut view = to_view(updated, crs)?;
     view.warnings = warnings;
     Ok(respond(StatusCode::OK, view))
@@ -675,34 +657,53 @@ async fn close_point(
         return Ok(respond(StatusCode::OK, to_view(current, crs)?));
     }
     let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
     let mut fields = stored_fields(&current)?;
     fields.status = PointStatus::Closed;
-    let Some(closed) = store::update_if_version(&txn, path.id, expected, fields, None, now).await?
+    let closed = match write_change(&state, &current, expected, fields, "close", now).await? {
+        Ok(closed) => closed,
+        Err(latest) => {
+            return Ok(respond(
+                StatusCode::PRECONDITION_FAILED,
+                to_view(latest, crs)?,
+            ));
+        }
+    };
+    Ok(respond(StatusCode::OK, to_view(closed, crs)?))
+}
+
+/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
+/// transaction. `Err(latest)` when someone else's change won between our read and our write.
+async fn write_change(
+    state: &AppState,
+    current: &point::Model,
+    expected: i32,
+    fields: PointFields,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<point::Model, point::Model>, AppError> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let Some(written) =
+        store::update_if_version(&txn, current.id, expected, fields, None, now).await?
     else {
         txn.rollback().await?;
-        let latest = load(&state, path.id).await?;
-        return Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(latest, crs)?,
-        ));
+        return Ok(Err(load(state, current.id).await?));
     };
     audit::record(
         &txn,
         Change {
             entity: "point",
-            entity_id: closed.id.to_string(),
-            action: "close",
-            region_code: Some(closed.region_code.clone()),
-            before: Some(&current),
-            after: Some(&closed),
+            entity_id: written.id.to_string(),
+            action,
+            region_code: Some(written.region_code.clone()),
+            before: Some(current),
+            after: Some(&written),
             actor: None,
             at: now,
         },
     )
     .await?;
     txn.commit().await?;
-    Ok(respond(StatusCode::OK, to_view(closed, crs)?))
+    Ok(Ok(written))
 }
 
 /// The stored fields of a point, unchanged (for changes that touch one field).
