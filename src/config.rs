@@ -49,6 +49,77 @@ pub enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The username (3-64 of a-z 0-9 . _ -).
+        name: String,
+        /// admin, station_staff, township_official or viewer.
+        #[arg(long)]
+        role: String,
+        /// A region (12-digit code) the account is bound to; repeat for several. Required for
+        /// every role but admin (an admin without regions reaches everything).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// The name shown in the interface (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input (required: passwords are
+        /// never taken as arguments, which other users can see).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Disable an account: it cannot sign in, its sessions end and its tokens stop working.
+    Disable {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        name: String,
+    },
+    /// Set an account's password, read from standard input; ends its sessions.
+    Passwd {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it (once: only its digest is stored).
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// What the token is for, e.g. "nightly survey sync".
+        name: String,
+        /// The account the token acts as.
+        #[arg(long)]
+        user: String,
+        /// Days until the token stops working (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
 }
 
 /// Where the database is. Every subcommand that touches it takes these.
@@ -94,6 +165,15 @@ pub struct HttpConfig {
     /// Longest a request may take before it is answered 408, in seconds.
     #[arg(long, env = "DONORNET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Mark the session cookie `Secure` (set it when users reach the service over HTTPS).
+    /// With --trust-forwarded it is also set for requests a proxy says came over HTTPS.
+    #[arg(long, env = "DONORNET_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For`
+    /// entry, and the scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (login
+    /// throttling, `Secure` cookies, the Origin check). Only set this when the proxy sets them.
+    #[arg(long, env = "DONORNET_TRUST_FORWARDED")]
+    pub trust_forwarded: bool,
 }
 
 impl HttpConfig {
@@ -107,6 +187,8 @@ impl Default for HttpConfig {
         Self {
             body_limit: 1024 * 1024,
             request_timeout_secs: 30,
+            secure_cookies: false,
+            trust_forwarded: false,
         }
     }
 }

@@ -72,6 +72,19 @@ pub enum AppError {
     /// 400: a request that could not be read at all (malformed JSON, wrong content type).
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no credentials, or credentials that are not (or no longer) valid. Answered with
+    /// `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the caller may see the resource but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 429: too many attempts; `Retry-After` says when to come back (seconds).
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// 404: the resource does not exist (or is outside what the caller may see).
     #[error("{0}")]
     NotFound(String),
@@ -112,6 +125,9 @@ impl AppError {
         match self {
             AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -165,10 +181,23 @@ impl IntoResponse for AppError {
         }
         let status = self.status();
         let mut response = (status, Json(self.problem())).into_response();
+        let headers = response.headers_mut();
         // Set after the body so it replaces the `application/json` that `Json` wrote.
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self {
+            AppError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="donornet""#),
+                );
+            }
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
         response
     }
 }

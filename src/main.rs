@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use donornet::config::{Cli, Command, DatabaseArgs, ServeArgs, redact_url};
+use donornet::config::{
+    Cli, Command, DatabaseArgs, ServeArgs, TokenCommand, UserCommand, redact_url,
+};
 use donornet::import::divisions::{self, ImportError, ImportOptions, Source};
-use donornet::{db, seed, telemetry};
+use donornet::{admin, db, seed, telemetry};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
@@ -48,6 +50,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = open_migrated(&db).await?;
             let summary = seed::load_demo(&conn).await?;
             println!("demo data ({}):\n{summary}", seed_name());
+            demo_admin_if_no_users(&conn).await?;
+            conn.close().await?;
+            Ok(())
+        }
+        Command::User { action } => users(action).await,
+        Command::Token {
+            action:
+                TokenCommand::Create {
+                    db,
+                    name,
+                    user,
+                    expires_days,
+                },
+        } => {
+            let conn = open_migrated(&db).await?;
+            let secret = admin::create_token(&conn, &name, &user, expires_days).await?;
+            eprintln!("token {name:?} for {user} created; it is shown only now:");
+            println!("{secret}");
             conn.close().await?;
             Ok(())
         }
@@ -71,6 +91,110 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn users(action: UserCommand) -> anyhow::Result<()> {
+    match action {
+        UserCommand::Add {
+            db,
+            name,
+            role,
+            regions,
+            display_name,
+            password_stdin,
+        } => {
+            let password = password_from_stdin(password_stdin)?;
+            let conn = open_migrated(&db).await?;
+            let user = admin::add_user(
+                &conn,
+                &name,
+                display_name.as_deref(),
+                &role,
+                &regions,
+                &password,
+            )
+            .await?;
+            println!("created {} ({}, id {})", user.username, user.role, user.id);
+            conn.close().await?;
+        }
+        UserCommand::List { db } => {
+            let conn = open_migrated(&db).await?;
+            println!("id\tusername\trole\tregions\tdisabled\tlast_login");
+            for u in admin::list_users(&conn).await? {
+                let regions: Vec<String> = u.scopes.iter().map(|s| s.code.to_string()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    if regions.is_empty() {
+                        "*".to_owned()
+                    } else {
+                        regions.join(",")
+                    },
+                    u.disabled,
+                    u.last_login_at
+                        .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
+                );
+            }
+            conn.close().await?;
+        }
+        UserCommand::Disable { db, name } => {
+            let conn = open_migrated(&db).await?;
+            let user = admin::disable_user(&conn, &name).await?;
+            println!(
+                "disabled {}; their sessions ended and their tokens stopped",
+                user.username
+            );
+            conn.close().await?;
+        }
+        UserCommand::Passwd {
+            db,
+            name,
+            password_stdin,
+        } => {
+            let password = password_from_stdin(password_stdin)?;
+            let conn = open_migrated(&db).await?;
+            let user = admin::set_password(&conn, &name, &password).await?;
+            println!(
+                "password of {} changed; their sessions ended",
+                user.username
+            );
+            conn.close().await?;
+        }
+    }
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn password_from_stdin(flag: bool) -> anyhow::Result<String> {
+    if !flag {
+        anyhow::bail!(
+            "pass --password-stdin and give the password on standard input \
+             (e.g. `printf '%s' \"$PASSWORD\" | donornet user add …`)"
+        );
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// After the demo data is loaded into a database without accounts: the demo admin, whose
+/// password is printed once.
+async fn demo_admin_if_no_users(conn: &DatabaseConnection) -> anyhow::Result<()> {
+    if donornet::store::accounts::count_users(conn).await? > 0 {
+        return Ok(());
+    }
+    let password = admin::create_demo_admin(conn).await?;
+    println!(
+        "demo admin created: sign in as {} with password {password}\n\
+         (shown only now; change it with `donornet user passwd {} --password-stdin`)",
+        admin::DEMO_ADMIN,
+        admin::DEMO_ADMIN
+    );
+    Ok(())
 }
 
 fn seed_name() -> &'static str {
@@ -106,6 +230,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     if !args.no_demo && seed::load_demo_if_empty(&conn).await? {
         tracing::info!("the database was empty: loaded the demo county (codes 99…)");
+        demo_admin_if_no_users(&conn).await?;
+    }
+    if donornet::store::accounts::count_users(&conn).await? == 0 {
+        tracing::warn!(
+            "there are no accounts yet: create the first admin with \
+             `donornet user add NAME --role admin --password-stdin` (same --database-url)"
+        );
     }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

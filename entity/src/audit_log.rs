@@ -9,8 +9,11 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub at: DateTimeUtc,
-    /// The user or token, once accounts exist.
+    /// Who made the change: the username, with the token's name when a token was used
+    /// (`alice (token: nightly-sync)`); none for changes made before accounts existed.
     pub actor: Option<String>,
+    pub actor_user_id: Option<i64>,
+    pub actor_token_id: Option<i64>,
     /// `point`, `region`, …
     pub entity: String,
     pub entity_id: String,

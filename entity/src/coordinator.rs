@@ -15,6 +15,8 @@ pub struct Model {
     /// `village_doctor`, `township_health_center`, `village_committee`, `volunteer`, `other`.
     pub role: String,
     pub notes: Option<String>,
+    /// The home region (usually the township) whose officials keep this record.
+    pub region_code: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

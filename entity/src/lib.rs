@@ -4,18 +4,27 @@
 //! in the `donornet` crate (`src/domain`, `src/store`) so that regenerating an entity never
 //! erases it.
 
+pub mod api_token;
 pub mod audit_log;
 pub mod coordinator;
+pub mod login_failure;
 pub mod point;
 pub mod point_coordinator;
 pub mod region;
+pub mod session;
+pub mod user;
+pub mod user_scope;
 pub mod village_survey;
 
 pub mod prelude {
+    pub use super::api_token::Entity as ApiToken;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::coordinator::Entity as Coordinator;
     pub use super::point::Entity as Point;
     pub use super::point_coordinator::Entity as PointCoordinator;
     pub use super::region::Entity as Region;
+    pub use super::session::Entity as Session;
+    pub use super::user::Entity as User;
+    pub use super::user_scope::Entity as UserScope;
     pub use super::village_survey::Entity as VillageSurvey;
 }

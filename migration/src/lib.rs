@@ -10,6 +10,7 @@ mod m20261126_000001_create_points_and_audit;
 mod m20261126_000002_add_region_version;
 mod m20261126_000003_create_village_surveys;
 mod m20261126_000004_create_coordinators;
+mod m20261126_000005_create_accounts;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_add_region_version::Migration),
             Box::new(m20261126_000003_create_village_surveys::Migration),
             Box::new(m20261126_000004_create_coordinators::Migration),
+            Box::new(m20261126_000005_create_accounts::Migration),
         ]
     }
 }

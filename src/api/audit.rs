@@ -1,4 +1,5 @@
-//! `GET /api/v1/audit`: what changed in the registry, when, and (once accounts exist) by whom.
+//! `GET /api/v1/audit`: what changed, when, and by whom. Admins and station staff see every
+//! change inside their regions; township officials and viewers see their own changes.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,10 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::{Query, id_cursor, page_limit, paginate};
+use crate::domain::policy::{self, AuditScope};
+use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditFilter};
+use crate::store::{accounts, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -25,8 +30,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct AuditRecord {
     pub id: i64,
     pub at: DateTime<Utc>,
-    /// Who made the change (accounts come later; until then none).
+    /// Who made the change: the username, with the token's name when a token was used
+    /// (`wang.fang (token: sync)`); absent for changes made before accounts existed.
     pub actor: Option<String>,
+    /// The acting user's id.
+    pub actor_user_id: Option<i64>,
+    /// The API token's id, when one was used.
+    pub actor_token_id: Option<i64>,
     /// `point`, …
     pub entity: String,
     pub entity_id: String,
@@ -56,6 +66,15 @@ pub struct AuditParams {
     pub entity: Option<String>,
     /// Only changes to this entity (with `entity`).
     pub id: Option<String>,
+    /// Only changes made by this user (username).
+    pub user: Option<String>,
+    /// Only changes to records in this region's subtree (12-digit code).
+    #[param(pattern = r"^[0-9]{12}$")]
+    pub region: Option<String>,
+    /// Only changes at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only changes before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
@@ -71,12 +90,16 @@ pub struct AuditParams {
     responses(
         (status = 200, description = "A page of changes", body = AuditPage),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`region` does not exist (or is outside the caller's regions)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_audit(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<AuditParams>,
 ) -> Result<Json<AuditPage>, AppError> {
+    let principal = caller.require()?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     for (field, value) in [("entity", &params.entity), ("id", &params.id)] {
         if let Some(v) = value
@@ -94,13 +117,49 @@ async fn list_audit(
             "needs entity (ids are per kind of entity)",
         ));
     }
+    if let (Some(from), Some(to)) = (params.from, params.to)
+        && from >= to
+    {
+        return Err(AppError::invalid("to", "must be after from"));
+    }
     let after_id = id_cursor(params.cursor.as_deref())?;
-    let filter = AuditFilter {
+    let mut filter = AuditFilter {
         entity: params.entity,
         entity_id: params.id,
+        from: params.from,
+        to: params.to,
         after_id,
         limit: limit + 1,
+        ..AuditFilter::default()
     };
+    match policy::audit_scope(principal) {
+        AuditScope::Own => filter.actor_user_id = Some(principal.user_id),
+        AuditScope::Everyone(reach) => filter.reach = Some(reach),
+    }
+    if let Some(name) = params.user.as_deref().map(str::trim).map(str::to_lowercase) {
+        let Some(user) = accounts::find_user_by_name(&state.db, &name).await? else {
+            return Ok(Json(AuditPage {
+                items: vec![],
+                next_cursor: None,
+            }));
+        };
+        if filter.actor_user_id.is_some_and(|own| own != user.id) {
+            return Ok(Json(AuditPage {
+                items: vec![],
+                next_cursor: None,
+            }));
+        }
+        filter.actor_user_id = Some(user.id);
+    }
+    if let Some(raw) = params.region.as_deref() {
+        let code = RegionCode::parse(raw)
+            .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
+        crate::api::regions::read(&caller, &code)?;
+        let region = regions::find(&state.db, &code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+        filter.region_range = Some(code.subtree_bounds(region.level));
+    }
     let (rows, next_cursor) = paginate(audit::list(&state.db, &filter).await?, limit, |r| {
         r.id.to_string()
     });
@@ -112,6 +171,8 @@ async fn list_audit(
                 id: r.id,
                 at: r.at,
                 actor: r.actor,
+                actor_user_id: r.actor_user_id,
+                actor_token_id: r.actor_token_id,
                 entity: r.entity,
                 entity_id: r.entity_id,
                 action: r.action,

@@ -15,10 +15,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
 };
 use crate::domain::point::{CoordinatorRole, MobileNumber};
+use crate::domain::policy::{self, Action, Resource};
+use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, Problem};
 use crate::state::AppState;
 use crate::store::audit::{self, Change};
@@ -48,9 +51,14 @@ pub struct CoordinatorView {
     pub wechat_id: Option<String>,
     pub role: CoordinatorRole,
     pub notes: Option<String>,
+    /// The home region (usually the township) whose officials keep this record; absent only
+    /// for records made before regions were recorded.
+    pub region_code: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
 }
 
 fn to_view(m: coordinator::Model) -> Result<CoordinatorView, AppError> {
@@ -63,9 +71,12 @@ fn to_view(m: coordinator::Model) -> Result<CoordinatorView, AppError> {
         mobile: m.mobile,
         wechat_id: m.wechat_id,
         notes: m.notes,
+        region_code: m.region_code,
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        created_by: m.created_by,
+        updated_by: m.updated_by,
     })
 }
 
@@ -81,6 +92,9 @@ pub struct CoordinatorInput {
     pub wechat_id: Option<String>,
     pub role: CoordinatorRole,
     pub notes: Option<String>,
+    /// The home region (township or village) whose officials keep this record.
+    #[schema(example = "411102001000")]
+    pub region_code: String,
 }
 
 /// The body of `PATCH /api/v1/coordinators/{id}`; `null` clears an optional member.
@@ -96,6 +110,7 @@ pub struct CoordinatorPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    pub region_code: Option<String>,
 }
 
 fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
@@ -115,14 +130,20 @@ fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
     let mobile = MobileNumber::parse(&input.mobile)
         .map_err(|m| errors.push(FieldError::new("mobile", m)))
         .ok();
-    match (name, mobile) {
-        (Some(name), Some(mobile)) if errors.is_empty() => Ok(CoordinatorFields {
-            name,
-            mobile,
-            wechat_id,
-            role: input.role,
-            notes,
-        }),
+    let region_code = RegionCode::parse(input.region_code.trim())
+        .map_err(|e| errors.push(FieldError::new("region_code", e.to_string())))
+        .ok();
+    match (name, mobile, region_code) {
+        (Some(name), Some(mobile), Some(region_code)) if errors.is_empty() => {
+            Ok(CoordinatorFields {
+                name,
+                mobile,
+                wechat_id,
+                role: input.role,
+                notes,
+                region_code,
+            })
+        }
         _ => {
             let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
             Err(AppError::Validation {
@@ -150,8 +171,43 @@ async fn load(state: &AppState, id: i64) -> Result<coordinator::Model, AppError>
         .ok_or_else(|| AppError::NotFound(format!("no coordinator with id {id}")))
 }
 
+/// The policy's answer for `action` on a coordinator (by their home region).
+fn authorize(caller: &Caller, action: Action, m: &coordinator::Model) -> Result<(), AppError> {
+    let code = m
+        .region_code
+        .as_deref()
+        .and_then(|c| RegionCode::parse(c).ok());
+    let id = m.id;
+    caller.authorize(action, Resource::Registry(code.as_ref()), || {
+        format!("coordinator with id {id}")
+    })
+}
+
+/// The coordinator's home region must exist, and be one the caller may `action` in.
+async fn check_region(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    code: &RegionCode,
+) -> Result<(), AppError> {
+    caller.authorize(action, Resource::Registry(Some(code)), || {
+        format!("region with code {code}")
+    })?;
+    if crate::store::regions::find(&state.db, code)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::invalid(
+            "region_code",
+            format!("no region with code {code}"),
+        ));
+    }
+    Ok(())
+}
+
 fn audit_change<'a>(
-    id: i64,
+    caller: &Caller,
+    m: &coordinator::Model,
     action: &'a str,
     before: Option<&'a coordinator::Model>,
     after: Option<&'a coordinator::Model>,
@@ -159,12 +215,12 @@ fn audit_change<'a>(
 ) -> Change<'a, coordinator::Model> {
     Change {
         entity: "coordinator",
-        entity_id: id.to_string(),
+        entity_id: m.id.to_string(),
         action,
-        region_code: None,
+        region_code: m.region_code.clone(),
         before,
         after,
-        actor: None,
+        actor: caller.actor(),
         at,
     }
 }
@@ -183,17 +239,20 @@ fn audit_change<'a>(
 )]
 async fn create_coordinator(
     State(state): State<AppState>,
+    caller: Caller,
     JsonBody(input): JsonBody<CoordinatorInput>,
 ) -> Result<Response, AppError> {
+    caller.require()?;
     let fields = validated(input)?;
+    check_region(&state, &caller, Action::Create, &fields.region_code).await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let created = store::insert(&txn, fields, now)
+    let created = store::insert(&txn, fields, caller.username(), now)
         .await
         .map_err(mobile_clash)?;
     audit::record(
         &txn,
-        audit_change(created.id, "create", None, Some(&created), now),
+        audit_change(&caller, &created, "create", None, Some(&created), now),
     )
     .await?;
     txn.commit().await?;
@@ -236,8 +295,10 @@ pub struct CoordinatorPage {
 )]
 async fn list_coordinators(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<CoordinatorPage>, AppError> {
+    let reach = policy::read_scope(caller.require()?);
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if q.is_some_and(|q| q.chars().count() > 50 || q.chars().any(char::is_control)) {
@@ -248,7 +309,7 @@ async fn list_coordinators(
     }
     let after = id_cursor(params.cursor.as_deref())?;
     let (rows, next_cursor) = paginate(
-        store::search(&state.db, q, after, limit + 1).await?,
+        store::search(&state.db, q, &reach, after, limit + 1).await?,
         limit,
         |r| r.id.to_string(),
     );
@@ -278,9 +339,12 @@ pub struct CoordinatorPath {
 )]
 async fn get_coordinator(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CoordinatorPath>,
 ) -> Result<Response, AppError> {
+    caller.require()?;
     let m = load(&state, path.id).await?;
+    authorize(&caller, Action::Read, &m)?;
     Ok(with_etag(StatusCode::OK, m.version, Json(to_view(m)?)))
 }
 
@@ -302,11 +366,14 @@ async fn get_coordinator(
 )]
 async fn patch_coordinator(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CoordinatorPath>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<CoordinatorPatch>,
 ) -> Result<Response, AppError> {
+    caller.require()?;
     let current = load(&state, path.id).await?;
+    authorize(&caller, Action::Update, &current)?;
     let Some(expected) = if_match(&headers)? else {
         return Err(AppError::PreconditionRequired(format!(
             "send If-Match with the coordinator's ETag (currently \"{}\") to change it",
@@ -332,19 +399,40 @@ async fn patch_coordinator(
             None => to_view(current.clone())?.role,
         },
         notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
+        region_code: match (patch.region_code, &current.region_code) {
+            (Some(code), _) => code,
+            (None, Some(code)) => code.clone(),
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "region_code",
+                    "this coordinator has no home region yet; send one",
+                ));
+            }
+        },
     })?;
+    if current.region_code.as_deref() != Some(fields.region_code.as_str()) {
+        check_region(&state, &caller, Action::Create, &fields.region_code).await?;
+    }
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let Some(updated) = store::update_if_version(&txn, path.id, expected, fields, now)
-        .await
-        .map_err(mobile_clash)?
+    let Some(updated) =
+        store::update_if_version(&txn, path.id, expected, fields, caller.username(), now)
+            .await
+            .map_err(mobile_clash)?
     else {
         txn.rollback().await?;
         return stale(load(&state, path.id).await?);
     };
     audit::record(
         &txn,
-        audit_change(updated.id, "update", Some(&current), Some(&updated), now),
+        audit_change(
+            &caller,
+            &updated,
+            "update",
+            Some(&current),
+            Some(&updated),
+            now,
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -369,8 +457,11 @@ async fn patch_coordinator(
 )]
 async fn delete_coordinator(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CoordinatorPath>,
 ) -> Result<Response, AppError> {
+    caller.require()?;
+    authorize(&caller, Action::Close, &load(&state, path.id).await?)?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
     // Locked, so that an assignment cannot slip in between the count and the delete.
@@ -387,7 +478,7 @@ async fn delete_coordinator(
     }
     audit::record(
         &txn,
-        audit_change(current.id, "delete", Some(&current), None, now),
+        audit_change(&caller, &current, "delete", Some(&current), None, now),
     )
     .await?;
     txn.commit().await?;
@@ -433,17 +524,29 @@ async fn assignments(state: &AppState, point_id: i64) -> Result<Vec<Assignment>,
         .collect()
 }
 
-async fn point_exists(
+/// The point, if the caller may do `action` to its coordinators.
+async fn point_for(
     db: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
+    action: Action,
     id: i64,
 ) -> Result<entity::point::Model, AppError> {
+    caller.require()?;
     // Locks the point's row on PostgreSQL, so that two assignments to one point serialise
     // (SQLite's write transaction already does).
-    entity::point::Entity::find_by_id(id)
-        .lock_exclusive()
+    let mut query = entity::point::Entity::find_by_id(id);
+    if action != Action::Read {
+        query = query.lock_exclusive();
+    }
+    let point = query
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))
+        .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))?;
+    let code = RegionCode::parse(&point.region_code).ok();
+    caller.authorize(action, Resource::Registry(code.as_ref()), || {
+        format!("point with id {id}")
+    })?;
+    Ok(point)
 }
 
 /// The coordinators of a point, the primary first.
@@ -459,11 +562,10 @@ async fn point_exists(
 )]
 async fn point_coordinators(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<PointPath>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
-    crate::store::points::find(&state.db, path.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no point with id {}", path.id)))?;
+    point_for(&state.db, &caller, Action::Read, path.id).await?;
     Ok(Json(assignments(&state, path.id).await?))
 }
 
@@ -490,24 +592,28 @@ pub struct AssignInput {
 )]
 async fn assign_coordinator(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<AssignmentPath>,
     JsonBody(input): JsonBody<AssignInput>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let point = point_exists(&txn, path.id).await?;
+    let point = point_for(&txn, &caller, Action::Update, path.id).await?;
     // Held (shared) until commit, so that the coordinator cannot be deleted meanwhile.
-    coordinator::Entity::find_by_id(path.coordinator_id)
+    let person = coordinator::Entity::find_by_id(path.coordinator_id)
         .lock_shared()
         .one(&txn)
         .await?
         .ok_or_else(|| {
             AppError::NotFound(format!("no coordinator with id {}", path.coordinator_id))
         })?;
+    // Anyone the caller can see may serve a point the caller keeps (a neighbouring
+    // village's doctor, say).
+    authorize(&caller, Action::Read, &person)?;
     let before = store::of_point(&txn, path.id).await?;
     store::assign(&txn, path.id, path.coordinator_id, input.primary, now).await?;
     let after = store::of_point(&txn, path.id).await?;
-    record_assignments(&txn, &point, "assign", &before, &after, now).await?;
+    record_assignments(&txn, &caller, &point, "assign", &before, &after, now).await?;
     txn.commit().await?;
     Ok(Json(assignments(&state, path.id).await?))
 }
@@ -517,6 +623,7 @@ type Assigned = (entity::point_coordinator::Model, coordinator::Model);
 /// Audits a change of a point's coordinators: the assignments before and after.
 async fn record_assignments(
     txn: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
     point: &entity::point::Model,
     action: &str,
     before: &[Assigned],
@@ -535,7 +642,7 @@ async fn record_assignments(
             region_code: Some(point.region_code.clone()),
             before: Some(&links(before)),
             after: Some(&links(after)),
-            actor: None,
+            actor: caller.actor(),
             at: now,
         },
     )
@@ -556,11 +663,12 @@ async fn record_assignments(
 )]
 async fn unassign_coordinator(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<AssignmentPath>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let point = point_exists(&txn, path.id).await?;
+    let point = point_for(&txn, &caller, Action::Update, path.id).await?;
     let before = store::of_point(&txn, path.id).await?;
     if !store::unassign(&txn, path.id, path.coordinator_id).await? {
         return Err(AppError::NotFound(format!(
@@ -569,7 +677,7 @@ async fn unassign_coordinator(
         )));
     }
     let after = store::of_point(&txn, path.id).await?;
-    record_assignments(&txn, &point, "unassign", &before, &after, now).await?;
+    record_assignments(&txn, &caller, &point, "unassign", &before, &after, now).await?;
     txn.commit().await?;
     Ok(Json(assignments(&state, path.id).await?))
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document, the interactive docs and the middleware stack.
 
 pub mod audit;
+pub mod auth;
 pub mod coordinators;
 pub mod extract;
 pub mod health;
@@ -11,6 +12,8 @@ pub mod reports;
 pub mod summary;
 pub mod survey_sheets;
 pub mod surveys;
+pub mod tokens;
+pub mod users;
 
 use axum::Router;
 use axum::body::Body;
@@ -46,6 +49,9 @@ use crate::state::AppState;
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
+        (name = "auth", description = "Signing in and out (browser sessions)"),
+        (name = "users", description = "Accounts, roles and the regions they are bound to"),
+        (name = "tokens", description = "API tokens for scripts"),
     )
 )]
 struct ApiDoc;
@@ -57,6 +63,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest(
             "/api/v1",
             regions::router()
+                .merge(auth::router())
+                .merge(users::router())
+                .merge(tokens::router())
                 .merge(points::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())
@@ -81,6 +90,10 @@ pub fn build_router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state);
     with_middleware(router, &http)
 }

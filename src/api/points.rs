@@ -13,15 +13,18 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
 };
-use crate::domain::point::{PhoneNumber, PointKind, PointStatus};
+use crate::domain::point::{PhoneNumber, PointKind, PointStatus, mask_phone};
+use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, Problem};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
 use crate::store::audit::{self, Change};
+use crate::store::coordinators as coordinator_store;
 use crate::store::points::{self as store, PointFields, PointFilter};
 use crate::store::regions;
 
@@ -102,6 +105,49 @@ fn to_view(m: point::Model, crs: Crs) -> Result<PointView, AppError> {
         distance_km: None,
         warnings: vec![],
     })
+}
+
+/// A donation point as the public (anonymous callers) sees it: only what a donor needs, with
+/// phone numbers masked. Only active points are public.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicPointView {
+    pub id: i64,
+    pub name: String,
+    pub kind: PointKind,
+    pub address: Option<String>,
+    pub longitude: f64,
+    pub latitude: f64,
+    pub crs: Crs,
+    /// The primary coordinator's mobile, masked (`138****5678`).
+    pub coordinator_phone: Option<String>,
+    /// The point's own telephone, masked.
+    pub contact_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+}
+
+/// The public form of points already in the API's form.
+async fn publish(
+    state: &AppState,
+    points: Vec<PointView>,
+) -> Result<Vec<PublicPointView>, AppError> {
+    let ids: Vec<i64> = points.iter().map(|p| p.id).collect();
+    let mobiles = coordinator_store::primary_mobiles(&state.db, &ids).await?;
+    Ok(points
+        .into_iter()
+        .map(|p| PublicPointView {
+            coordinator_phone: mobiles.get(&p.id).map(|m| mask_phone(m)),
+            contact_phone: p.contact_phone.as_deref().map(mask_phone),
+            id: p.id,
+            name: p.name,
+            kind: p.kind,
+            address: p.address,
+            longitude: p.longitude,
+            latitude: p.latitude,
+            crs: p.crs,
+            distance_km: p.distance_km,
+        })
+        .collect())
 }
 
 /// The body of `POST /api/v1/points`.
@@ -392,6 +438,33 @@ async fn load(state: &AppState, id: i64) -> Result<point::Model, AppError> {
         .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))
 }
 
+/// Loads a point the caller may do `action` to (404 outside its reach, 403 outside its write
+/// scope).
+async fn load_for(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    id: i64,
+) -> Result<point::Model, AppError> {
+    let model = load(state, id).await?;
+    let code = RegionCode::parse(&model.region_code).ok();
+    caller.authorize(action, Resource::Registry(code.as_ref()), || {
+        format!("point with id {id}")
+    })?;
+    Ok(model)
+}
+
+/// Checks `action` on a region given as text (a malformed code is left to validation).
+fn authorize_region(caller: &Caller, action: Action, raw: &str) -> Result<(), AppError> {
+    caller.require()?;
+    if let Ok(code) = RegionCode::parse(raw.trim()) {
+        caller.authorize(action, Resource::Registry(Some(&code)), || {
+            format!("region with code {code}")
+        })?;
+    }
+    Ok(())
+}
+
 /// Registers a donation point.
 #[utoipa::path(
     post,
@@ -406,8 +479,10 @@ async fn load(state: &AppState, id: i64) -> Result<point::Model, AppError> {
 #[tracing::instrument(skip_all)]
 async fn create_point(
     State(state): State<AppState>,
+    caller: Caller,
     JsonBody(body): JsonBody<CreatePoint>,
 ) -> Result<Response, AppError> {
+    authorize_region(&caller, Action::Create, &body.region_code)?;
     let now = Utc::now();
     let draft = Draft {
         name: Some(body.name),
@@ -426,7 +501,7 @@ async fn create_point(
     };
     let (fields, warnings) = validate(&state, draft, now.date_naive()).await?;
     let txn = crate::db::begin_write(&state.db).await?;
-    let created = store::insert(&txn, fields, None, now).await?;
+    let created = store::insert(&txn, fields, caller.username(), now).await?;
     audit::record(
         &txn,
         Change {
@@ -436,7 +511,7 @@ async fn create_point(
             region_code: Some(created.region_code.clone()),
             before: None,
             after: Some(&created),
-            actor: None,
+            actor: caller.actor(),
             at: now,
         },
     )
@@ -466,14 +541,21 @@ async fn create_point(
 )]
 async fn get_point(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<PointPath>,
     Query(params): Query<CrsParam>,
 ) -> Result<Response, AppError> {
-    let model = load(&state, path.id).await?;
-    Ok(respond(
-        StatusCode::OK,
-        to_view(model, params.crs.unwrap_or_default())?,
-    ))
+    let crs = params.crs.unwrap_or_default();
+    if caller.principal.is_none() {
+        let model = load(&state, path.id).await?;
+        if model.status != PointStatus::Active.as_str() {
+            return Err(AppError::NotFound(format!("no point with id {}", path.id)));
+        }
+        let public = publish(&state, vec![to_view(model, crs)?]).await?;
+        return Ok(Json(public.into_iter().next()).into_response());
+    }
+    let model = load_for(&state, &caller, Action::Read, path.id).await?;
+    Ok(respond(StatusCode::OK, to_view(model, crs)?))
 }
 
 /// Changes a point. Needs `If-Match` with the version last seen: a stale version gets 412 with
@@ -495,13 +577,14 @@ async fn get_point(
 #[tracing::instrument(skip_all, fields(point_id = path.id))]
 async fn patch_point(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<PointPath>,
     Query(params): Query<CrsParam>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<PatchPoint>,
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
-    let current = load(&state, path.id).await?;
+    let current = load_for(&state, &caller, Action::Update, path.id).await?;
     let Some(expected) = if_match(&headers)? else {
         return Err(AppError::PreconditionRequired(format!(
             "send If-Match with the point's ETag (currently \"{}\") to change it",
@@ -515,6 +598,11 @@ async fn patch_point(
         ));
     }
     let draft = merge(&current, patch)?;
+    if let Some(region) = draft.region_code.as_deref()
+        && region != current.region_code
+    {
+        authorize_region(&caller, Action::Create, region)?;
+    }
     let now = Utc::now();
     let (fields, mut warnings) = validate(&state, draft, now.date_naive()).await?;
     // Warn about the distance only when this change moved the point or its region.
@@ -523,15 +611,16 @@ async fn patch_point(
     {
         warnings.clear();
     }
-    let updated = match write_change(&state, &current, expected, fields, "update", now).await? {
-        Ok(updated) => updated,
-        Err(latest) => {
-            return Ok(respond(
-                StatusCode::PRECONDITION_FAILED,
-                to_view(latest, crs)?,
-            ));
-        }
-    };
+    let updated =
+        match write_change(&state, &caller, &current, expected, fields, "update", now).await? {
+            Ok(updated) => updated,
+            Err(latest) => {
+                return Ok(respond(
+                    StatusCode::PRECONDITION_FAILED,
+                    to_view(latest, crs)?,
+                ));
+            }
+        };
     let mut view = to_view(updated, crs)?;
     view.warnings = warnings;
     Ok(respond(StatusCode::OK, view))
@@ -640,12 +729,13 @@ fn merge(current: &point::Model, patch: PatchPoint) -> Result<Draft, AppError> {
 #[tracing::instrument(skip_all, fields(point_id = path.id))]
 async fn close_point(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<PointPath>,
     Query(params): Query<CrsParam>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
-    let current = load(&state, path.id).await?;
+    let current = load_for(&state, &caller, Action::Close, path.id).await?;
     let expected = if_match(&headers)?.unwrap_or(current.version);
     if expected != current.version {
         return Ok(respond(
@@ -659,15 +749,16 @@ async fn close_point(
     let now = Utc::now();
     let mut fields = stored_fields(&current)?;
     fields.status = PointStatus::Closed;
-    let closed = match write_change(&state, &current, expected, fields, "close", now).await? {
-        Ok(closed) => closed,
-        Err(latest) => {
-            return Ok(respond(
-                StatusCode::PRECONDITION_FAILED,
-                to_view(latest, crs)?,
-            ));
-        }
-    };
+    let closed =
+        match write_change(&state, &caller, &current, expected, fields, "close", now).await? {
+            Ok(closed) => closed,
+            Err(latest) => {
+                return Ok(respond(
+                    StatusCode::PRECONDITION_FAILED,
+                    to_view(latest, crs)?,
+                ));
+            }
+        };
     Ok(respond(StatusCode::OK, to_view(closed, crs)?))
 }
 
@@ -675,6 +766,7 @@ async fn close_point(
 /// transaction. `Err(latest)` when someone else's change won between our read and our write.
 async fn write_change(
     state: &AppState,
+    caller: &Caller,
     current: &point::Model,
     expected: i32,
     fields: PointFields,
@@ -683,7 +775,8 @@ async fn write_change(
 ) -> Result<Result<point::Model, point::Model>, AppError> {
     let txn = crate::db::begin_write(&state.db).await?;
     let Some(written) =
-        store::update_if_version(&txn, current.id, expected, fields, None, now).await?
+        store::update_if_version(&txn, current.id, expected, fields, caller.username(), now)
+            .await?
     else {
         txn.rollback().await?;
         return Ok(Err(load(state, current.id).await?));
@@ -697,7 +790,7 @@ async fn write_change(
             region_code: Some(written.region_code.clone()),
             before: Some(current),
             after: Some(&written),
-            actor: None,
+            actor: caller.actor(),
             at: now,
         },
     )
@@ -786,6 +879,7 @@ fn numbers(field: &str, raw: &str, count: usize) -> Result<Vec<f64>, AppError> {
 /// Runs a listing: the page, and the cursor of the next one.
 async fn query_points(
     state: &AppState,
+    caller: &Caller,
     params: ListParams,
     default_limit: u64,
     max_limit: u64,
@@ -793,9 +887,17 @@ async fn query_points(
     let crs = params.crs.unwrap_or_default();
     let limit = page_limit(params.limit, default_limit, max_limit)?;
     let mut filter = PointFilter::default();
+    // The public sees active points anywhere; signed-in callers see every status in their reach.
+    let public = caller.principal.is_none();
+    filter.reach = caller.principal.as_ref().map(policy::read_scope);
     if let Some(raw) = params.region.as_deref() {
         let code = RegionCode::parse(raw)
             .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
+        if !public {
+            caller.authorize(Action::Read, Resource::Registry(Some(&code)), || {
+                format!("region with code {code}")
+            })?;
+        }
         let region = regions::find(&state.db, &code)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
@@ -813,6 +915,9 @@ async fn query_points(
             .collect::<Result<_, _>>()
             .map_err(|e| AppError::invalid("status", e))?,
     };
+    if public {
+        filter.statuses = vec![PointStatus::Active];
+    }
     filter.kind = params.kind;
     if let Some(raw) = params.bbox.as_deref() {
         let v = numbers("bbox", raw, 4)?;
@@ -928,10 +1033,23 @@ async fn query_points(
 #[tracing::instrument(skip_all)]
 async fn list_points(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ListParams>,
-) -> Result<Json<PointPage>, AppError> {
-    let (items, next_cursor) = query_points(&state, params, DEFAULT_LIMIT, MAX_LIMIT).await?;
-    Ok(Json(PointPage { items, next_cursor }))
+) -> Result<Response, AppError> {
+    let (items, next_cursor) =
+        query_points(&state, &caller, params, DEFAULT_LIMIT, MAX_LIMIT).await?;
+    if caller.principal.is_none() {
+        let items = publish(&state, items).await?;
+        return Ok(Json(PublicPointPage { items, next_cursor }).into_response());
+    }
+    Ok(Json(PointPage { items, next_cursor }).into_response())
+}
+
+/// One page of points as the public sees them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicPointPage {
+    pub items: Vec<PublicPointView>,
+    pub next_cursor: Option<String>,
 }
 
 /// The same listing as an RFC 7946 GeoJSON FeatureCollection (WGS-84 always, as RFC 7946
@@ -950,6 +1068,7 @@ async fn list_points(
 #[tracing::instrument(skip_all)]
 async fn points_geojson(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
     if params.crs == Some(Crs::Gcj02) {
@@ -958,19 +1077,50 @@ async fn points_geojson(
             "GeoJSON is WGS-84 by definition (RFC 7946)",
         ));
     }
-    let (items, next_cursor) =
-        query_points(&state, params, MAX_GEOJSON_FEATURES, MAX_GEOJSON_FEATURES).await?;
-    let features: Vec<serde_json::Value> = items
+    let (items, next_cursor) = query_points(
+        &state,
+        &caller,
+        params,
+        MAX_GEOJSON_FEATURES,
+        MAX_GEOJSON_FEATURES,
+    )
+    .await?;
+    let located: Vec<(i64, f64, f64, serde_json::Value)> = if caller.principal.is_none() {
+        publish(&state, items)
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    p.id,
+                    p.longitude,
+                    p.latitude,
+                    serde_json::to_value(&p).unwrap_or_default(),
+                )
+            })
+            .collect()
+    } else {
+        items
+            .into_iter()
+            .map(|p| {
+                (
+                    p.id,
+                    p.longitude,
+                    p.latitude,
+                    serde_json::to_value(&p).unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let features: Vec<serde_json::Value> = located
         .into_iter()
-        .map(|p| {
-            let geometry = json!({"type": "Point", "coordinates": [p.longitude, p.latitude]});
-            let mut properties = serde_json::to_value(&p).unwrap_or_default();
+        .map(|(id, longitude, latitude, mut properties)| {
+            let geometry = json!({"type": "Point", "coordinates": [longitude, latitude]});
             if let Some(map) = properties.as_object_mut() {
                 for coordinate in ["longitude", "latitude", "crs"] {
                     map.remove(coordinate);
                 }
             }
-            json!({"type": "Feature", "id": p.id, "geometry": geometry, "properties": properties})
+            json!({"type": "Feature", "id": id, "geometry": geometry, "properties": properties})
         })
         .collect();
     let mut body = json!({"type": "FeatureCollection", "features": features});

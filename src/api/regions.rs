@@ -10,9 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, if_match, nullable, page_limit, paginate, with_etag,
 };
+use crate::domain::policy::{self, Action, Resource, Visibility};
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
 use crate::error::{AppError, FieldError, Problem};
 use crate::geo::{Crs, Wgs84Point};
@@ -167,8 +169,10 @@ fn parse_code(field: &str, raw: &str) -> Result<RegionCode, AppError> {
 #[tracing::instrument(skip_all)]
 async fn list_regions(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<RegionPage>, AppError> {
+    let reach = policy::read_scope(caller.require()?);
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let name_contains = match params.q.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -195,18 +199,40 @@ async fn list_regions(
         None => None,
         Some(raw) => {
             let code = parse_code("parent", raw)?;
+            read(&caller, &code)?;
             let parent = store::find(&state.db, &code)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
             Some((code, parent.level))
         }
     };
+    // The top of a bound caller's tree is the regions it is bound to.
+    if let (None, None, None, Visibility::Within(scopes)) =
+        (&parent, params.level, &name_contains, &reach)
+    {
+        let mut roots = Vec::new();
+        for scope in scopes {
+            if after.as_ref().is_none_or(|a| scope.code > *a)
+                && let Some(region) = store::find(&state.db, &scope.code).await?
+            {
+                roots.push(region);
+            }
+        }
+        roots.sort_by(|a, b| a.code.cmp(&b.code));
+        roots.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
+        let (rows, next_cursor) = paginate(roots, limit, |r| r.code.to_string());
+        return Ok(Json(RegionPage {
+            items: rows.into_iter().map(RegionSummary::from).collect(),
+            next_cursor,
+        }));
+    }
     let filter = RegionFilter {
         parent,
         level: params.level,
         name_contains,
         after,
         limit: limit + 1,
+        reach: Some(reach),
     };
     let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |r| {
         r.code.to_string()
@@ -232,10 +258,20 @@ async fn list_regions(
 #[tracing::instrument(skip_all, fields(code = %path.code))]
 async fn get_region(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CodePath>,
 ) -> Result<Response, AppError> {
     let code = parse_code("code", &path.code)?;
+    read(&caller, &code)?;
     region_detail(&state, code).await
+}
+
+/// The caller may read region `code` (else 401/404).
+pub fn read(caller: &Caller, code: &RegionCode) -> Result<(), AppError> {
+    caller.require()?;
+    caller.authorize(Action::Read, Resource::Registry(Some(code)), || {
+        format!("region with code {code}")
+    })
 }
 
 /// The detail of a region, with its ETag.
@@ -325,11 +361,15 @@ pub struct PatchRegion {
 #[tracing::instrument(skip_all, fields(code = %path.code))]
 async fn patch_region(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CodePath>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<PatchRegion>,
 ) -> Result<Response, AppError> {
     let code = parse_code("code", &path.code)?;
+    caller.authorize(Action::Update, Resource::Registry(Some(&code)), || {
+        format!("region with code {code}")
+    })?;
     let current = store::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
@@ -364,7 +404,7 @@ async fn patch_region(
             region_code: Some(code.to_string()),
             before: before.as_ref(),
             after: after.as_ref(),
-            actor: None,
+            actor: caller.actor(),
             at: now,
         },
     )

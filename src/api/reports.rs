@@ -241,10 +241,12 @@ fn csv_of<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, AppError> {
 #[tracing::instrument(skip_all, fields(region = %params.region))]
 async fn gaps(
     State(state): State<AppState>,
+    caller: crate::api::auth::Caller,
     Query(params): Query<GapsParams>,
 ) -> Result<Response, AppError> {
     let code = RegionCode::parse(&params.region)
         .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
+    crate::api::regions::read(&caller, &code)?;
     let csv_list = match (params.format.as_deref(), params.list) {
         (None | Some("json"), None) => None,
         (None | Some("json"), Some(_)) => {

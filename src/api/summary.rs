@@ -209,10 +209,12 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<NetworkSumma
 #[tracing::instrument(skip_all, fields(code = %path.code))]
 async fn region_summary(
     State(state): State<AppState>,
+    caller: crate::api::auth::Caller,
     Path(path): Path<CodePath>,
 ) -> Result<Json<NetworkSummary>, AppError> {
     let code = RegionCode::parse(&path.code)
         .map_err(|_| AppError::invalid("code", "must be a 12-digit region code"))?;
+    crate::api::regions::read(&caller, &code)?;
     let region = regions::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;

@@ -16,8 +16,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::Query;
+use crate::api::surveys::authorize;
 use crate::api::surveys::{SurveyInput, check, record};
+use crate::domain::policy::Action;
 use crate::domain::region::{Level, Region, RegionCode};
 use crate::domain::survey::SurveySource;
 use crate::error::{AppError, FieldError, Problem};
@@ -117,10 +120,13 @@ struct Planned {
 #[tracing::instrument(skip_all, fields(region = %params.region))]
 async fn import_sheet(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ImportParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportReport>, AppError> {
+    // Every row must lie in `region` (checked below), so writing there covers them all.
+    authorize(&caller, Action::Create, &params.region)?;
     let code = RegionCode::parse(&params.region)
         .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
     let scope = regions::find(&state.db, &code)
@@ -294,7 +300,7 @@ async fn import_sheet(
     }
     planned.sort_by(|a, b| a.village.code.cmp(&b.village.code));
     for p in planned {
-        record(&txn, p.survey, now).await?;
+        record(&txn, &caller, p.survey, now).await?;
         if let Some(place) = p.location {
             let before = regions::find_model(&txn, &p.village.code).await?;
             let version = before.as_ref().map_or(p.village.version, |b| b.version);
@@ -333,7 +339,7 @@ async fn import_sheet(
                     region_code: Some(p.village.code.to_string()),
                     before: before.as_ref(),
                     after: after.as_ref(),
-                    actor: None,
+                    actor: caller.actor(),
                     at: now,
                 },
             )
@@ -376,8 +382,10 @@ pub struct ExportParams {
 )]
 async fn export_sheet(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<ExportParams>,
 ) -> Result<Response, AppError> {
+    authorize(&caller, Action::Read, &params.region)?;
     let code = RegionCode::parse(&params.region)
         .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
     let region = regions::find(&state.db, &code)

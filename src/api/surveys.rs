@@ -11,8 +11,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::{Json as JsonBody, Path};
 use crate::api::regions::CodePath;
+use crate::domain::policy::{Action, Resource};
 use crate::domain::region::{Level, Region, RegionCode};
 use crate::domain::survey::{SurveyFigures, SurveySource};
 use crate::error::{AppError, FieldError, Problem};
@@ -103,6 +105,18 @@ pub struct SurveyInput {
     pub confirm_large_change: bool,
 }
 
+/// The policy's answer for `action` on surveys of region `raw` (a malformed code is left to
+/// validation).
+pub(crate) fn authorize(caller: &Caller, action: Action, raw: &str) -> Result<(), AppError> {
+    caller.require()?;
+    if let Ok(code) = RegionCode::parse(raw.trim()) {
+        caller.authorize(action, Resource::Registry(Some(&code)), || {
+            format!("region with code {code}")
+        })?;
+    }
+    Ok(())
+}
+
 /// The village, which must exist and be village-level.
 pub(crate) async fn village(state: &AppState, raw: &str, field: &str) -> Result<Region, AppError> {
     let code = RegionCode::parse(raw)
@@ -172,10 +186,11 @@ pub(crate) async fn check(
 /// Records a survey in an open transaction, with its audit record.
 pub(crate) async fn record(
     txn: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
     survey: NewSurvey,
     now: DateTime<Utc>,
 ) -> Result<village_survey::Model, AppError> {
-    let created = store::insert(txn, survey, None, now).await?;
+    let created = store::insert(txn, survey, caller.username(), now).await?;
     audit::record(
         txn,
         Change {
@@ -185,7 +200,7 @@ pub(crate) async fn record(
             region_code: Some(created.region_code.clone()),
             before: None,
             after: Some(&created),
-            actor: None,
+            actor: caller.actor(),
             at: now,
         },
     )
@@ -210,9 +225,11 @@ pub(crate) async fn record(
 #[tracing::instrument(skip_all, fields(code = %path.code))]
 async fn create_survey(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CodePath>,
     JsonBody(input): JsonBody<SurveyInput>,
 ) -> Result<Response, AppError> {
+    authorize(&caller, Action::Create, &path.code)?;
     let village = village(&state, &path.code, "code").await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -230,7 +247,7 @@ async fn create_survey(
             });
         }
     };
-    let created = record(&txn, survey, now).await?;
+    let created = record(&txn, &caller, survey, now).await?;
     let current = store::current(&txn, &village.code)
         .await?
         .is_some_and(|c| c.id == created.id);
@@ -252,8 +269,10 @@ async fn create_survey(
 )]
 async fn list_surveys(
     State(state): State<AppState>,
+    caller: Caller,
     Path(path): Path<CodePath>,
 ) -> Result<Json<Vec<SurveyView>>, AppError> {
+    authorize(&caller, Action::Read, &path.code)?;
     let village = village(&state, &path.code, "code").await?;
     let history = store::history(&state.db, &village.code).await?;
     let views = history

@@ -1,8 +1,5 @@
 //! Donation points: their kinds, statuses and the rules that tie them to the hierarchy.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,40 +28,6 @@ pub enum PointStatus {
     Suspended,
     /// Closed points are kept, with their history, and hidden from listings by default.
     Closed,
-}
-
-macro_rules! string_enum {
-    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $text),+
-                }
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($ty::$variant),)+
-                    _ => Err(format!(
-                        "unknown value {s:?} (expected one of: {})",
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
 }
 
 string_enum!(PointKind {
@@ -203,9 +166,34 @@ impl MobileNumber {
     }
 }
 
+/// A phone number as the public sees it: the first three and last four digits, the middle
+/// starred (`138****5678`), whatever its format. Numbers too short to mask are starred whole.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 8 {
+        return "*".repeat(digits.len().max(4));
+    }
+    let (head, rest) = digits.split_at(3);
+    let (middle, tail) = rest.split_at(rest.len() - 4);
+    format!(
+        "{}{}{}",
+        head.iter().collect::<String>(),
+        "*".repeat(middle.len()),
+        tail.iter().collect::<String>()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_masked_in_the_middle() {
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("0395-1234567"), "039****4567");
+        assert_eq!(mask_phone("12345"), "*****");
+        assert_eq!(mask_phone(""), "****");
+    }
 
     #[test]
     fn kinds_serve_their_levels() {

@@ -8,6 +8,26 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::domain::policy::Visibility;
+
+/// Who made a change: the name shown (`alice`, `alice (token: sync)`), the user and the token.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub name: Option<String>,
+    pub user_id: Option<i64>,
+    pub token_id: Option<i64>,
+}
+
+impl Actor {
+    /// Changes made from the command line on the server itself.
+    pub fn command_line() -> Self {
+        Actor {
+            name: Some("command line".to_owned()),
+            ..Actor::default()
+        }
+    }
+}
+
 /// What changed, for [`record`].
 pub struct Change<'a, T: Serialize> {
     pub entity: &'a str,
@@ -17,7 +37,7 @@ pub struct Change<'a, T: Serialize> {
     pub region_code: Option<String>,
     pub before: Option<&'a T>,
     pub after: Option<&'a T>,
-    pub actor: Option<String>,
+    pub actor: Actor,
     pub at: DateTime<Utc>,
 }
 
@@ -32,7 +52,9 @@ pub async fn record<T: Serialize>(
     };
     AuditLog::insert(audit_log::ActiveModel {
         at: Set(change.at),
-        actor: Set(change.actor),
+        actor: Set(change.actor.name),
+        actor_user_id: Set(change.actor.user_id),
+        actor_token_id: Set(change.actor.token_id),
         entity: Set(change.entity.to_owned()),
         entity_id: Set(change.entity_id),
         action: Set(change.action.to_owned()),
@@ -51,6 +73,16 @@ pub async fn record<T: Serialize>(
 pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Only changes made by this user.
+    pub actor_user_id: Option<i64>,
+    /// Only changes to records in this inclusive region-code range.
+    pub region_range: Option<(String, String)>,
+    /// Only changes to records inside the caller's reach (`None`: no restriction).
+    pub reach: Option<Visibility>,
+    /// Only changes at or after this instant…
+    pub from: Option<DateTime<Utc>>,
+    /// …and before this one.
+    pub to: Option<DateTime<Utc>>,
     /// Only records newer than this id (the cursor).
     pub after_id: Option<i64>,
     pub limit: u64,
@@ -67,6 +99,25 @@ pub async fn list(
     }
     if let Some(id) = &filter.entity_id {
         query = query.filter(Column::EntityId.eq(id.as_str()));
+    }
+    if let Some(user) = filter.actor_user_id {
+        query = query.filter(Column::ActorUserId.eq(user));
+    }
+    if let Some((lo, hi)) = &filter.region_range {
+        query = query.filter(Column::RegionCode.between(lo.as_str(), hi.as_str()));
+    }
+    if let Some(condition) = filter
+        .reach
+        .as_ref()
+        .and_then(|reach| super::within(Column::RegionCode, reach))
+    {
+        query = query.filter(condition);
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(Column::At.lt(to));
     }
     if let Some(after) = filter.after_id {
         query = query.filter(Column::Id.gt(after));

@@ -10,6 +10,8 @@ use sea_orm::{
 };
 
 use crate::domain::point::{CoordinatorRole, MobileNumber};
+use crate::domain::policy::Visibility;
+use crate::domain::region::RegionCode;
 
 /// A coordinator's fields as validated by the API.
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub struct CoordinatorFields {
     pub wechat_id: Option<String>,
     pub role: CoordinatorRole,
     pub notes: Option<String>,
+    /// The home region whose officials keep this record.
+    pub region_code: RegionCode,
 }
 
 impl CoordinatorFields {
@@ -28,18 +32,22 @@ impl CoordinatorFields {
         model.wechat_id = Set(self.wechat_id);
         model.role = Set(self.role.as_str().to_owned());
         model.notes = Set(self.notes);
+        model.region_code = Set(Some(self.region_code.to_string()));
     }
 }
 
 pub async fn insert(
     db: &impl ConnectionTrait,
     fields: CoordinatorFields,
+    actor: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<coordinator::Model, DbErr> {
     let mut model = coordinator::ActiveModel {
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        created_by: Set(actor.clone()),
+        updated_by: Set(actor),
         ..Default::default()
     };
     fields.apply(&mut model);
@@ -56,10 +64,12 @@ pub async fn update_if_version(
     id: i64,
     expected_version: i32,
     fields: CoordinatorFields,
+    actor: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Option<coordinator::Model>, DbErr> {
     let mut model = coordinator::ActiveModel {
         updated_at: Set(now),
+        updated_by: Set(actor),
         ..Default::default()
     };
     fields.apply(&mut model);
@@ -80,10 +90,14 @@ pub async fn update_if_version(
 pub async fn search(
     db: &impl ConnectionTrait,
     q: Option<&str>,
+    reach: &Visibility,
     after_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<coordinator::Model>, DbErr> {
     let mut query = Coordinator::find();
+    if let Some(condition) = super::within(Column::RegionCode, reach) {
+        query = query.filter(condition);
+    }
     if let Some(q) = q {
         let pattern = format!(
             "%{}%",
@@ -206,6 +220,31 @@ pub async fn with_primary(db: &impl ConnectionTrait, point_ids: &[i64]) -> Resul
             .all(db)
             .await?;
         out.extend(rows.into_iter().map(|r| r.point_id));
+    }
+    Ok(out)
+}
+
+/// The primary coordinator's mobile of each of `point_ids` that has one.
+pub async fn primary_mobiles(
+    db: &impl ConnectionTrait,
+    point_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in point_ids.chunks(500) {
+        let links = PointCoordinator::find()
+            .filter(point_coordinator::Column::PointId.is_in(chunk.iter().copied()))
+            .filter(point_coordinator::Column::IsPrimary.eq(true))
+            .all(db)
+            .await?;
+        let people = Coordinator::find()
+            .filter(Column::Id.is_in(links.iter().map(|l| l.coordinator_id)))
+            .all(db)
+            .await?;
+        for link in links {
+            if let Some(person) = people.iter().find(|p| p.id == link.coordinator_id) {
+                out.insert(link.point_id, person.mobile.clone());
+            }
+        }
     }
     Ok(out)
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus};
+use crate::domain::policy::Visibility;
 use crate::domain::region::RegionCode;
 use crate::geo::Wgs84Point;
 
@@ -115,6 +116,8 @@ pub struct PointFilter {
     /// Only ids after this one.
     pub after_id: Option<i64>,
     pub limit: Option<u64>,
+    /// Only points inside the caller's reach (`None`: no restriction).
+    pub reach: Option<Visibility>,
 }
 
 /// Points matching `filter`, in id order.
@@ -139,6 +142,13 @@ pub async fn list(
     }
     if let Some(after) = filter.after_id {
         query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(condition) = filter
+        .reach
+        .as_ref()
+        .and_then(|reach| super::within(Column::RegionCode, reach))
+    {
+        query = query.filter(condition);
     }
     if let Some(limit) = filter.limit {
         query = query.limit(limit);

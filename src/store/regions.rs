@@ -11,6 +11,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
+use crate::domain::policy::Visibility;
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
 
 /// What to list: the direct children of a region (or the roots), or, when a level or a name
@@ -25,6 +26,8 @@ pub struct RegionFilter {
     /// Only codes after this one (the cursor).
     pub after: Option<RegionCode>,
     pub limit: u64,
+    /// Only units inside the caller's reach (`None`: no restriction).
+    pub reach: Option<Visibility>,
 }
 
 /// Turns a stored row into a [`Region`]; a row the schema should never have allowed is a
@@ -102,6 +105,13 @@ pub async fn list(db: &impl ConnectionTrait, filter: &RegionFilter) -> Result<Ve
     }
     if let Some(after) = &filter.after {
         query = query.filter(Column::Code.gt(after.as_str()));
+    }
+    if let Some(condition) = filter
+        .reach
+        .as_ref()
+        .and_then(|reach| super::within(Column::Code, reach))
+    {
+        query = query.filter(condition);
     }
     to_regions(
         query

@@ -46,6 +46,16 @@ struct Server {
     child: Child,
     base: String,
     client: reqwest::Client,
+    /// Sent as a bearer token once set.
+    token: Option<String>,
+}
+
+/// `donornet token create` for `user`: the token it prints.
+fn token_for(url: &str, user: &str) -> String {
+    let out = run(&["token", "create", "cli tests", "--user", user], url);
+    let token = stdout_of_success(&out).trim().to_owned();
+    assert!(token.starts_with("dn_"), "{token}");
+    token
 }
 
 impl Server {
@@ -69,6 +79,7 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
+            token: None,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -87,7 +98,11 @@ impl Server {
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -165,7 +180,13 @@ async fn import_divisions_refuses_a_bad_file_with_the_line_and_exit_status() {
 async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
     for backend in backends() {
         let db = TestDb::create(backend).await;
-        let server = Server::start(&db.url, &[]).await;
+        let mut server = Server::start(&db.url, &[]).await;
+
+        // The registry is not public…
+        let (status, _) = server.get("/api/v1/regions").await;
+        assert_eq!(status, 401, "{backend:?}");
+        // …and the demo data came with a demo admin.
+        server.token = Some(token_for(&db.url, "demo-admin"));
 
         // The demo county was loaded into the empty database.
         let (_, roots) = server.get("/api/v1/regions").await;
@@ -215,7 +236,36 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
 async fn serve_no_demo_leaves_an_empty_database_empty_and_seed_demo_is_idempotent() {
     for backend in backends() {
         let db = TestDb::create(backend).await;
-        let server = Server::start(&db.url, &["--no-demo"]).await;
+        let mut server = Server::start(&db.url, &["--no-demo"]).await;
+        // No demo data, so no demo admin: the first admin comes from the command line.
+        let out = run(&["user", "list"], &db.url);
+        assert_eq!(
+            stdout_of_success(&out).lines().count(),
+            1,
+            "only the header"
+        );
+        let mut add = donornet()
+            .args([
+                "user",
+                "add",
+                "chief",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ])
+            .args(["--database-url", &db.url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a long enough password\n")
+            .unwrap();
+        stdout_of_success(&add.wait_with_output().unwrap());
+        server.token = Some(token_for(&db.url, "chief"));
         let (_, roots) = server.get("/api/v1/regions").await;
         assert_eq!(
             roots["items"],

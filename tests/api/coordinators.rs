@@ -5,12 +5,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_problem, on_each_backend};
 
+/// The demo township every coordinator here belongs to.
+const TOWNSHIP: &str = "990101101000";
+
 async fn coordinator(app: &TestApp, name: &str, mobile: &str) -> Value {
+    donornet::seed::load_demo_if_empty(&app.db).await.unwrap();
     let response = app
         .send_json(
             Method::POST,
             "/api/v1/coordinators",
-            &json!({"name": name, "mobile": mobile, "role": "village_doctor"}),
+            &json!({"name": name, "mobile": mobile, "role": "village_doctor", "region_code": TOWNSHIP}),
             None,
         )
         .await;
@@ -21,7 +25,7 @@ async fn coordinator(app: &TestApp, name: &str, mobile: &str) -> Value {
 }
 
 async fn point(app: &TestApp) -> Value {
-    assert!(donornet::seed::load_demo_if_empty(&app.db).await.unwrap());
+    donornet::seed::load_demo_if_empty(&app.db).await.unwrap();
     app.create_point(&json!({"name": "东岭镇献血点", "kind": "township", "region_code": "990101101000", "longitude": 114.02, "latitude": 33.66, "status": "active"}))
         .await
 }
@@ -34,19 +38,19 @@ async fn coordinators_are_validated_searched_and_unique_by_mobile() {
         coordinator(&app, "李秀英", "13900001111").await;
         for (body, field) in [
             (
-                json!({"name": "", "mobile": "13800000000", "role": "volunteer"}),
+                json!({"name": "", "mobile": "13800000000", "role": "volunteer", "region_code": TOWNSHIP}),
                 "name",
             ),
             (
-                json!({"name": "张三", "mobile": "0395-1234567", "role": "volunteer"}),
+                json!({"name": "张三", "mobile": "0395-1234567", "role": "volunteer", "region_code": TOWNSHIP}),
                 "mobile",
             ),
             (
-                json!({"name": "张三", "mobile": "1380000000", "role": "volunteer"}),
+                json!({"name": "张三", "mobile": "1380000000", "role": "volunteer", "region_code": TOWNSHIP}),
                 "mobile",
             ),
             (
-                json!({"name": "张三", "mobile": "13800000000", "role": "mayor"}),
+                json!({"name": "张三", "mobile": "13800000000", "role": "mayor", "region_code": TOWNSHIP}),
                 "role",
             ),
         ] {
@@ -60,7 +64,7 @@ async fn coordinators_are_validated_searched_and_unique_by_mobile() {
             .send_json(
                 Method::POST,
                 "/api/v1/coordinators",
-                &json!({"name": "王建国", "mobile": "13812345678", "role": "other"}),
+                &json!({"name": "王建国", "mobile": "13812345678", "role": "other", "region_code": TOWNSHIP}),
                 None,
             )
             .await;

@@ -92,12 +92,32 @@ impl TestDb {
 }
 
 /// The real application, served on an ephemeral port over a fresh database.
+///
+/// `client` acts as an unbound admin (`root`, through an API token), so that tests of the
+/// registry need no ceremony; `anonymous` sends no credentials; [`TestApp::client_for`] makes
+/// a client for any role.
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
     pub database: TestDb,
     pub client: reqwest::Client,
+    pub anonymous: reqwest::Client,
+    /// The admin token of `client`.
+    pub admin_token: String,
     server: tokio::task::JoinHandle<()>,
+}
+
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 impl TestApp {
@@ -120,13 +140,27 @@ impl TestApp {
                 .await
                 .expect("server");
         });
+        let admin_token = user_with_token(&db, "root", "admin", &[], None).await;
         TestApp {
             address,
             db,
             database,
-            client: reqwest::Client::new(),
+            client: bearer_client(&admin_token),
+            anonymous: reqwest::Client::new(),
+            admin_token,
             server,
         }
+    }
+
+    /// A new account (straight into the database, with `password` hashed when given, else one
+    /// that can never sign in) and a bearer client acting as it.
+    pub async fn client_for(
+        &self,
+        username: &str,
+        role: &str,
+        regions: &[&str],
+    ) -> reqwest::Client {
+        bearer_client(&user_with_token(&self.db, username, role, regions, None).await)
     }
 
     pub fn backend(&self) -> Backend {
@@ -195,6 +229,42 @@ impl TestApp {
         self.db.close_by_ref().await.ok();
         self.database.drop_database().await;
     }
+}
+
+/// Creates an account and an API token for it; returns the token's secret.
+pub async fn user_with_token(
+    db: &DatabaseConnection,
+    username: &str,
+    role: &str,
+    regions: &[&str],
+    password: Option<&str>,
+) -> String {
+    use donornet::store::accounts::{self, NewUser};
+    let password_hash = match password {
+        Some(p) => donornet::auth::secret::hash_password(p).expect("hash"),
+        None => "!no password".to_owned(),
+    };
+    let user = accounts::insert_user(
+        db,
+        NewUser {
+            username: username.to_owned(),
+            display_name: username.to_owned(),
+            role: role.parse().expect("role"),
+            password_hash,
+            scopes: regions
+                .iter()
+                .map(|r| donornet::domain::region::RegionCode::parse(r).expect("code"))
+                .collect(),
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("create the user");
+    let (_, secret) =
+        donornet::api::tokens::issue(db, &user, "tests".to_owned(), None, chrono::Utc::now())
+            .await
+            .expect("create the token");
+    secret
 }
 
 /// The backends this run covers: SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set.

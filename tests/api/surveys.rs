@@ -273,7 +273,7 @@ async fn the_gaps_report_lists_what_to_fix_and_downloads_as_csv() {
             .create_point(&json!({"name": "无牌点", "kind": "township", "region_code": township, "longitude": 114.09, "latitude": 33.51, "status": "active"}))
             .await;
         let doctor: Value = app
-            .send_json(Method::POST, "/api/v1/coordinators", &json!({"name": "王医生", "mobile": "13812345678", "role": "village_doctor"}), None)
+            .send_json(Method::POST, "/api/v1/coordinators", &json!({"name": "王医生", "mobile": "13812345678", "role": "village_doctor", "region_code": township}), None)
             .await
             .json()
             .await

@@ -1,0 +1,525 @@
+//! Signing in: browser sessions (`/api/v1/auth/*`), bearer tokens, the CSRF rule, and the
+//! [`Caller`] every handler receives. What a caller may do is [`crate::domain::policy`]'s
+//! business; this module only establishes who is calling.
+//!
+//! - `Authorization: Bearer dn_…` (scripts): the token must exist, be neither revoked nor
+//!   expired, and belong to an enabled user; otherwise 401.
+//! - The `donornet_session` cookie (browsers): HttpOnly, SameSite=Strict, `Secure` when
+//!   configured; sessions end after 8 hours idle or 7 days in all. A state-changing request
+//!   with the cookie must also carry an `Origin` that matches the host it was sent to, or the
+//!   session's CSRF token in `X-CSRF-Token`; otherwise 403.
+//! - Neither: anonymous. Anonymous writes are refused with 401 before any handler runs.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::extract::Json as JsonBody;
+use crate::api::users::UserView;
+use crate::auth::secret;
+use crate::config::HttpConfig;
+use crate::domain::account::Principal;
+use crate::domain::policy::{self, Action, Decision, Resource};
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
+use crate::store::accounts;
+use crate::store::audit::Actor;
+
+pub const SESSION_COOKIE: &str = "donornet_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A session ends after this long without a request…
+pub const SESSION_IDLE: chrono::TimeDelta = chrono::TimeDelta::hours(8);
+/// …and this long after sign-in, whatever the activity.
+pub const SESSION_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(7);
+/// Failed sign-ins are counted over this window.
+pub const THROTTLE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+/// `last_seen_at` / `last_used_at` are written at most this often per session or token.
+const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// Writes that need no credentials.
+const ANONYMOUS_WRITES: &[&str] = &["/api/v1/auth/login", "/api/v1/auth/logout"];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+/// How the caller signed in.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    Token,
+}
+
+/// Who is calling: a signed-in principal, or nobody. Put in the request by [`authenticate`].
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    pub principal: Option<Principal>,
+    pub credential: Option<Credential>,
+    /// The client's address (see [`client_address`]), for throttling.
+    pub address: String,
+}
+
+impl Caller {
+    /// The signed-in principal, or 401.
+    pub fn require(&self) -> Result<&Principal, AppError> {
+        self.principal.as_ref().ok_or_else(unauthenticated)
+    }
+
+    /// Asks the policy; `what` names the resource in a 404 (`point 7`).
+    pub fn authorize(
+        &self,
+        action: Action,
+        resource: Resource<'_>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), AppError> {
+        decide(policy::can(self.principal.as_ref(), action, resource), what)
+    }
+
+    /// Who the audit log names for this caller's changes.
+    pub fn actor(&self) -> Actor {
+        match &self.principal {
+            Some(p) => Actor {
+                name: Some(p.actor()),
+                user_id: Some(p.user_id),
+                token_id: p.token.as_ref().map(|t| t.0),
+            },
+            None => Actor::default(),
+        }
+    }
+
+    /// The username for `created_by` / `updated_by`.
+    pub fn username(&self) -> Option<String> {
+        self.principal.as_ref().map(Principal::actor)
+    }
+}
+
+/// A policy decision as an HTTP outcome.
+pub fn decide(decision: Decision, what: impl FnOnce() -> String) -> Result<(), AppError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Unauthenticated => Err(unauthenticated()),
+        Decision::Forbidden => Err(AppError::Forbidden(format!(
+            "your account may not do this to {}",
+            what()
+        ))),
+        Decision::Hidden => Err(AppError::NotFound(format!("no {}", what()))),
+    }
+}
+
+fn unauthenticated() -> AppError {
+    AppError::Unauthorized(
+        "sign in (POST /api/v1/auth/login) or send an API token (Authorization: Bearer dn_…)"
+            .to_owned(),
+    )
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// Middleware: establishes the [`Caller`] of every request (see the module documentation).
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    // Health, the OpenAPI document and the docs are public and must answer even when the
+    // database (which holds the credentials) does not.
+    if !request.uri().path().starts_with("/api/") {
+        return Ok(next.run(request).await);
+    }
+    let now = Utc::now();
+    let headers = request.headers();
+    let mut caller = if let Some(value) = headers.get(header::AUTHORIZATION) {
+        bearer(&state, value, now).await?
+    } else if let Some(token) = session_cookie(headers) {
+        session(&state, &token, now).await?
+    } else {
+        Caller::default()
+    };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    caller.address = client_address(request.headers(), peer, &state.http);
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if unsafe_method {
+        match &caller.credential {
+            None if !ANONYMOUS_WRITES.contains(&request.uri().path()) => {
+                return Err(unauthenticated());
+            }
+            Some(Credential::Session { csrf_token, .. })
+                if !same_origin(request.headers(), &state.http)
+                    && !request
+                        .headers()
+                        .get(CSRF_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|sent| secret::same_secret(sent, csrf_token)) =>
+            {
+                return Err(AppError::Forbidden(
+                    "a change made with a session cookie needs an Origin header matching this \
+                     site, or the session's CSRF token in X-CSRF-Token"
+                        .to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    request.extensions_mut().insert(caller);
+    Ok(next.run(request).await)
+}
+
+async fn bearer(
+    state: &AppState,
+    value: &HeaderValue,
+    now: DateTime<Utc>,
+) -> Result<Caller, AppError> {
+    let invalid = || {
+        AppError::Unauthorized(
+            "the API token is not valid (unknown, revoked or expired)".to_owned(),
+        )
+    };
+    let raw = value.to_str().map_err(|_| invalid())?;
+    let token = raw
+        .strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            AppError::Unauthorized("only `Authorization: Bearer dn_…` is understood".to_owned())
+        })?;
+    if !token.starts_with(secret::TOKEN_PREFIX) || token.len() > 200 {
+        return Err(invalid());
+    }
+    let Some(stored) = accounts::find_token_by_hash(&state.db, &secret::digest(token)).await?
+    else {
+        return Err(invalid());
+    };
+    if stored.revoked_at.is_some() || stored.expires_at.is_some_and(|at| at <= now) {
+        return Err(invalid());
+    }
+    let Some(user) = accounts::find_user(&state.db, stored.user_id).await? else {
+        return Err(invalid());
+    };
+    if user.disabled {
+        return Err(invalid());
+    }
+    if stored.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY) {
+        accounts::touch_token(&state.db, stored.id, now).await?;
+    }
+    Ok(Caller {
+        principal: Some(user.principal(Some((stored.id, stored.name)))),
+        credential: Some(Credential::Token),
+        address: String::new(),
+    })
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// The caller of a session cookie; anonymous when the session is unknown or over (a browser
+/// holding a stale cookie can still read public pages and sign in again).
+async fn session(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<Caller, AppError> {
+    let hash = secret::digest(token);
+    let Some(stored) = accounts::find_session(&state.db, &hash).await? else {
+        return Ok(Caller::default());
+    };
+    if stored.expires_at <= now || now - stored.last_seen_at >= SESSION_IDLE {
+        accounts::delete_session(&state.db, &hash).await?;
+        return Ok(Caller::default());
+    }
+    let Some(user) = accounts::find_user(&state.db, stored.user_id).await? else {
+        return Ok(Caller::default());
+    };
+    if user.disabled {
+        return Ok(Caller::default());
+    }
+    if now - stored.last_seen_at >= TOUCH_EVERY {
+        accounts::touch_session(&state.db, &hash, now).await?;
+    }
+    Ok(Caller {
+        principal: Some(user.principal(None)),
+        credential: Some(Credential::Session {
+            token_hash: hash,
+            csrf_token: stored.csrf_token,
+        }),
+        address: String::new(),
+    })
+}
+
+/// True when the request's `Origin` names the host the request was sent to.
+fn same_origin(headers: &HeaderMap, http: &HttpConfig) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = forwarded(headers, http, "x-forwarded-host")
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()));
+    let Some(host) = host else {
+        return false;
+    };
+    let Ok(origin) = url::Url::parse(origin) else {
+        return false;
+    };
+    let origin_host = match (origin.host_str(), origin.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => return false,
+    };
+    origin_host.eq_ignore_ascii_case(host)
+}
+
+/// A forwarded header's last value, when the configuration says to trust the proxy.
+fn forwarded<'h>(headers: &'h HeaderMap, http: &HttpConfig, name: &str) -> Option<&'h str> {
+    if !http.trust_forwarded {
+        return None;
+    }
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The client's address: the peer, or behind a trusted proxy the address it forwarded.
+pub fn client_address(
+    parts_headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    http: &HttpConfig,
+) -> String {
+    forwarded(parts_headers, http, "x-forwarded-for")
+        .map(str::to_owned)
+        .or_else(|| peer.map(|p| p.ip().to_string()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The body of `POST /api/v1/auth/login`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "wang.fang")]
+    pub username: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// A signed-in session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub user: UserView,
+    /// How this caller signed in: `session` or `token`.
+    pub via: String,
+    /// For sessions: send it in `X-CSRF-Token` with changes from pages that cannot send a
+    /// matching `Origin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+/// Signs in with a username and password, and sets the session cookie.
+///
+/// After 5 failed attempts for a username, or 20 from one address, within 15 minutes, the
+/// answer is 429 with `Retry-After`. No answer tells whether the username exists.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    security(()),
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SessionView),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let username = body.username.trim().to_lowercase();
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(AppError::invalid("username", "must be 1 to 64 characters"));
+    }
+    if body.password.len() > secret::MAX_PASSWORD_BYTES {
+        return Err(AppError::invalid("password", "is too long"));
+    }
+    let address = caller.address;
+    let since = now - THROTTLE_WINDOW;
+    let recent = accounts::recent_failures(&state.db, &username, &address, since).await?;
+    let mut retry_at: Option<DateTime<Utc>> = None;
+    for ((count, pivot), limit) in [
+        (recent.for_user, accounts::USER_LIMIT),
+        (recent.for_address, accounts::ADDRESS_LIMIT),
+    ] {
+        if count >= limit
+            && let Some(at) = pivot
+        {
+            let free = at + THROTTLE_WINDOW;
+            retry_at = Some(retry_at.map_or(free, |r| r.max(free)));
+        }
+    }
+    if let Some(at) = retry_at {
+        let secs = u64::try_from((at - now).num_seconds()).unwrap_or(0).max(1);
+        tracing::warn!(%address, "sign-in throttled");
+        return Err(AppError::TooManyRequests {
+            detail: format!(
+                "too many failed sign-ins; try again in {} minute(s)",
+                secs.div_ceil(60)
+            ),
+            retry_after_secs: secs,
+        });
+    }
+    let found = accounts::find_credentials(&state.db, &username).await?;
+    let password = body.password;
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some((user, hash)) => {
+            let ok = secret::verify_password(&hash, &password);
+            (ok && !user.disabled).then_some(user)
+        }
+        None => {
+            secret::verify_against_nothing(&password);
+            None
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("password check: {e}")))?;
+    let Some(user) = verified else {
+        accounts::record_failure(&state.db, &username, &address, now, since).await?;
+        tracing::info!(%address, "sign-in failed");
+        return Err(AppError::Unauthorized(
+            "wrong username or password".to_owned(),
+        ));
+    };
+    let token = secret::random_hex()?;
+    let csrf_token = secret::random_hex()?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    accounts::clear_failures(&txn, &username).await?;
+    accounts::record_login(&txn, user.id, now).await?;
+    accounts::purge_sessions(&txn, now, now - SESSION_IDLE).await?;
+    accounts::insert_session(
+        &txn,
+        secret::digest(&token),
+        user.id,
+        csrf_token.clone(),
+        now,
+        now + SESSION_LIFETIME,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(user_id = user.id, "signed in");
+    let secure = state.http.secure_cookies
+        || forwarded(&headers, &state.http, "x-forwarded-proto") == Some("https");
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(
+            SESSION_LIFETIME.num_seconds(),
+        ))
+        .build();
+    let mut user = user;
+    user.last_login_at = Some(now);
+    let mut response = Json(SessionView {
+        user: UserView::from(user),
+        via: "session".to_owned(),
+        csrf_token: Some(csrf_token),
+    })
+    .into_response();
+    set_cookie(&mut response, &cookie);
+    Ok(response)
+}
+
+fn set_cookie(response: &mut Response, cookie: &Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// Ends the session (and clears its cookie). Without a session it does nothing.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    security(()),
+    responses((status = 204, description = "Signed out"))
+)]
+async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    if let Some(Credential::Session { token_hash, .. }) = &caller.credential {
+        accounts::delete_session(&state.db, token_hash).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let cookie = Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    set_cookie(&mut response, &cookie);
+    Ok(response)
+}
+
+/// The signed-in caller.
+#[utoipa::path(
+    get,
+    path = "/auth/me",
+    tag = "auth",
+    security(("session" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "Who is signed in", body = SessionView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<SessionView>, AppError> {
+    let principal = caller.require()?;
+    let user = accounts::find_user(&state.db, principal.user_id)
+        .await?
+        .ok_or_else(unauthenticated)?;
+    let (via, csrf_token) = match &caller.credential {
+        Some(Credential::Session { csrf_token, .. }) => ("session", Some(csrf_token.clone())),
+        _ => ("token", None),
+    };
+    Ok(Json(SessionView {
+        user: UserView::from(user),
+        via: via.to_owned(),
+        csrf_token,
+    }))
+}

@@ -1,0 +1,525 @@
+//! `/api/v1/users`: accounts, managed by admins (a region-bound admin manages only users bound
+//! inside its regions). Accounts are disabled, never deleted, so that the audit log keeps
+//! naming who did what.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::auth::Caller;
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, if_match, page_limit, with_etag,
+};
+use crate::auth::secret;
+use crate::domain::account::{Role, Scope};
+use crate::domain::policy::{Action, Decision, Resource, can};
+use crate::domain::region::RegionCode;
+use crate::domain::text;
+use crate::error::{AppError, FieldError, Problem};
+use crate::state::AppState;
+use crate::store::accounts::{self, NewUser, User, UserChanges};
+use crate::store::audit::{self, Change};
+use crate::store::regions;
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, patch_user))
+}
+
+/// An account as the API shows it (never with its password or hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The regions (subtrees) the account is bound to; empty for an unbound admin.
+    pub regions: Vec<String>,
+    pub disabled: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            regions: u.scopes.into_iter().map(|s| s.code.to_string()).collect(),
+            disabled: u.disabled,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_login_at: u.last_login_at,
+        }
+    }
+}
+
+/// The body of `POST /api/v1/users`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// 3 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit; stored lower-case.
+    #[schema(example = "wang.fang")]
+    pub username: String,
+    #[schema(example = "王芳")]
+    pub display_name: String,
+    pub role: Role,
+    /// Region codes the account is bound to; required for every role but `admin`.
+    #[serde(default)]
+    #[schema(example = json!(["411102001000"]))]
+    pub regions: Vec<String>,
+    /// At least 10 characters.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// The body of `PATCH /api/v1/users/{id}`: only the members to change.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUser {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub regions: Option<Vec<String>>,
+    /// Disabling ends the account's sessions and stops its tokens.
+    pub disabled: Option<bool>,
+    /// A new password; ends the account's sessions.
+    #[schema(format = Password)]
+    pub password: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    pub id: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UserListParams {
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// One page of accounts.
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A username as stored, or why it is refused.
+pub fn valid_username(raw: &str) -> Result<String, String> {
+    let name = raw.trim().to_lowercase();
+    let ok_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    let ok_start = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if (3..=64).contains(&name.len()) && ok_chars && ok_start {
+        Ok(name)
+    } else {
+        Err(
+            "must be 3 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+                .to_owned(),
+        )
+    }
+}
+
+/// Region codes checked against the database, with their levels; errors name `regions[i]`.
+pub async fn scopes_from(
+    db: &impl sea_orm::ConnectionTrait,
+    raw: &[String],
+    role: Role,
+) -> Result<(Vec<RegionCode>, Vec<Scope>), AppError> {
+    let mut errors = Vec::new();
+    let mut codes: Vec<RegionCode> = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        match RegionCode::parse(r.trim()) {
+            Ok(code) if !codes.contains(&code) => codes.push(code),
+            Ok(_) => errors.push(FieldError::new(format!("regions[{i}]"), "is listed twice")),
+            Err(e) => errors.push(FieldError::new(format!("regions[{i}]"), e.to_string())),
+        }
+    }
+    if codes.is_empty() && errors.is_empty() && role != Role::Admin {
+        errors.push(FieldError::new(
+            "regions",
+            format!("a {role} must be bound to at least one region"),
+        ));
+    }
+    if codes.len() > 100 {
+        errors.push(FieldError::new("regions", "at most 100 regions"));
+    }
+    let levels = regions::levels_of(db, &codes.iter().collect::<Vec<_>>()).await?;
+    let mut scopes = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        match levels.iter().find(|(c, _)| c == code) {
+            Some((_, level)) => scopes.push(Scope::new(code.clone(), *level)),
+            None => errors.push(FieldError::new(
+                format!("regions[{i}]"),
+                format!("no region {code}"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok((codes, scopes))
+    } else {
+        Err(AppError::Validation {
+            detail: "invalid regions".to_owned(),
+            errors,
+        })
+    }
+}
+
+fn display_name(raw: &str) -> Result<String, AppError> {
+    text::clean(Some(raw.to_owned()), 100, false)
+        .map_err(|m| AppError::invalid("display_name", m))?
+        .ok_or_else(|| AppError::invalid("display_name", "must not be empty"))
+}
+
+async fn hash(password: String) -> Result<String, AppError> {
+    if let Some(problem) = secret::password_problem(&password) {
+        return Err(AppError::invalid("password", problem));
+    }
+    tokio::task::spawn_blocking(move || secret::hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing: {e}")))?
+        .map_err(AppError::Internal)
+}
+
+fn audit_change<'a>(
+    caller: &Caller,
+    user: &User,
+    action: &'a str,
+    before: Option<&'a UserView>,
+    after: Option<&'a UserView>,
+    at: DateTime<Utc>,
+) -> Change<'a, UserView> {
+    Change {
+        entity: "user",
+        entity_id: user.id.to_string(),
+        action,
+        region_code: user.scopes.first().map(|s| s.code.to_string()),
+        before,
+        after,
+        actor: caller.actor(),
+        at,
+    }
+}
+
+fn taken(err: sea_orm::DbErr) -> AppError {
+    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+        AppError::Taken {
+            field: "username".to_owned(),
+            detail: "that username is taken".to_owned(),
+        }
+    } else {
+        err.into()
+    }
+}
+
+/// Creates an account. Admins only; a region-bound admin only inside its regions.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or the regions are outside the admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateUser>,
+) -> Result<Response, AppError> {
+    caller.require()?;
+    // Only admins go further; which regions they may bind is checked once they are known.
+    if can(
+        caller.principal.as_ref(),
+        Action::Create,
+        Resource::User(&[]),
+    ) == Decision::Forbidden
+    {
+        return Err(AppError::Forbidden(
+            "only admins manage accounts".to_owned(),
+        ));
+    }
+    let username = valid_username(&body.username).map_err(|m| AppError::invalid("username", m))?;
+    let name = display_name(&body.display_name)?;
+    let (codes, scopes) = scopes_from(&state.db, &body.regions, body.role).await?;
+    if can(
+        caller.principal.as_ref(),
+        Action::Create,
+        Resource::User(&scopes),
+    ) != Decision::Allow
+    {
+        return Err(AppError::Forbidden(
+            "you may only create accounts bound inside your own regions".to_owned(),
+        ));
+    }
+    let password_hash = hash(body.password).await?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let user = accounts::insert_user(
+        &txn,
+        NewUser {
+            username,
+            display_name: name,
+            role: body.role,
+            password_hash,
+            scopes: codes,
+        },
+        now,
+    )
+    .await
+    .map_err(taken)?;
+    let view = UserView::from(user.clone());
+    audit::record(
+        &txn,
+        audit_change(&caller, &user, "create", None, Some(&view), now),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::CREATED, view.version, Json(view)))
+}
+
+/// Lists the accounts the caller manages.
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    params(UserListParams),
+    responses(
+        (status = 200, description = "A page of accounts", body = UserPage),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<UserListParams>,
+) -> Result<Json<UserPage>, AppError> {
+    let principal = caller.require()?;
+    if can(Some(principal), Action::Read, Resource::User(&[])) == Decision::Forbidden {
+        return Err(AppError::Forbidden(
+            "only admins manage accounts".to_owned(),
+        ));
+    }
+    let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let mut after = id_cursor(params.cursor.as_deref())?;
+    let mut items = Vec::new();
+    let mut next_cursor = None;
+    // Accounts are few; filter batches until the page is full.
+    'fill: loop {
+        let batch = accounts::list_users(&state.db, after, 500).await?;
+        let Some(last) = batch.last() else { break };
+        after = Some(last.id);
+        for user in batch {
+            if can(Some(principal), Action::Read, Resource::User(&user.scopes)) != Decision::Allow {
+                continue;
+            }
+            if items.len() as u64 == limit {
+                next_cursor = items.last().map(|u: &UserView| u.id.to_string());
+                break 'fill;
+            }
+            items.push(UserView::from(user));
+        }
+    }
+    Ok(Json(UserPage { items, next_cursor }))
+}
+
+/// Loads an account the caller may see: themselves, or one they manage.
+async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<User, AppError> {
+    let principal = caller.require()?;
+    let user = accounts::find_user(&state.db, id).await?;
+    match user {
+        Some(u) if u.id == principal.user_id => Ok(u),
+        Some(u)
+            if can(Some(principal), Action::Read, Resource::User(&u.scopes)) == Decision::Allow =>
+        {
+            Ok(u)
+        }
+        Some(_) if principal.role != Role::Admin => Err(AppError::Forbidden(
+            "only admins manage accounts".to_owned(),
+        )),
+        _ => Err(AppError::NotFound(format!("no user {id}"))),
+    }
+}
+
+/// One account (any user may read their own).
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "users",
+    params(UserPath),
+    responses(
+        (status = 200, description = "The account; `ETag` carries the version", body = UserView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account (or not one the caller manages)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<UserPath>,
+) -> Result<Response, AppError> {
+    let user = visible(&state, &caller, path.id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        user.version,
+        Json(UserView::from(user)),
+    ))
+}
+
+/// Changes an account: display name, role, regions, disabled, password. Admins only; needs
+/// `If-Match`. An admin cannot disable or demote themselves.
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "users",
+    params(UserPath, ("If-Match" = String, Header, description = "The ETag last seen")),
+    request_body = PatchUser,
+    responses(
+        (status = 200, description = "Changed", body = UserView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The version moved on: the body is the current account", body = UserView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn patch_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<UserPath>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<PatchUser>,
+) -> Result<Response, AppError> {
+    let current = visible(&state, &caller, path.id).await?;
+    let principal = caller.require()?;
+    if can(
+        Some(principal),
+        Action::Update,
+        Resource::User(&current.scopes),
+    ) != Decision::Allow
+    {
+        return Err(AppError::Forbidden(
+            "only admins manage accounts".to_owned(),
+        ));
+    }
+    let Some(expected) = if_match(&headers)? else {
+        return Err(AppError::PreconditionRequired(format!(
+            "send If-Match with the account's ETag (currently \"{}\") to change it",
+            current.version
+        )));
+    };
+    if expected != current.version {
+        return Ok(with_etag(
+            StatusCode::PRECONDITION_FAILED,
+            current.version,
+            Json(UserView::from(current)),
+        ));
+    }
+    let myself = current.id == principal.user_id;
+    if myself && patch.disabled == Some(true) {
+        return Err(AppError::invalid(
+            "disabled",
+            "you cannot disable your own account",
+        ));
+    }
+    if myself && patch.role.is_some_and(|r| r != Role::Admin) {
+        return Err(AppError::invalid(
+            "role",
+            "you cannot take the admin role from yourself",
+        ));
+    }
+    let role = patch.role.unwrap_or(current.role);
+    let mut changes = UserChanges {
+        display_name: patch
+            .display_name
+            .as_deref()
+            .map(display_name)
+            .transpose()?,
+        role: patch.role,
+        disabled: patch.disabled,
+        ..UserChanges::default()
+    };
+    if let Some(raw) = &patch.regions {
+        let (codes, scopes) = scopes_from(&state.db, raw, role).await?;
+        if can(Some(principal), Action::Update, Resource::User(&scopes)) != Decision::Allow {
+            return Err(AppError::Forbidden(
+                "you may only bind accounts inside your own regions".to_owned(),
+            ));
+        }
+        if myself && scopes != current.scopes {
+            return Err(AppError::invalid(
+                "regions",
+                "you cannot change your own regions",
+            ));
+        }
+        changes.scopes = Some(codes);
+    } else if role != Role::Admin && current.scopes.is_empty() {
+        return Err(AppError::invalid(
+            "regions",
+            format!("a {role} must be bound to at least one region"),
+        ));
+    }
+    if let Some(password) = patch.password {
+        changes.password_hash = Some(hash(password).await?);
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let Some(updated) =
+        accounts::update_user(&txn, current.id, Some(expected), changes, now).await?
+    else {
+        txn.rollback().await?;
+        let fresh = visible(&state, &caller, path.id).await?;
+        return Ok(with_etag(
+            StatusCode::PRECONDITION_FAILED,
+            fresh.version,
+            Json(UserView::from(fresh)),
+        ));
+    };
+    let before = UserView::from(current);
+    let after = UserView::from(updated.clone());
+    audit::record(
+        &txn,
+        audit_change(
+            &caller,
+            &updated,
+            "update",
+            Some(&before),
+            Some(&after),
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, after.version, Json(after)))
+}

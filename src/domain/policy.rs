@@ -1,0 +1,351 @@
+//! Who may do what, where: the one place access is decided.
+//!
+//! [`can`] is pure: it looks only at the caller (role and bound regions), the action and the
+//! region the resource lives in. Handlers ask it and turn its [`Decision`] into a status:
+//! outside the caller's read scope a resource is *hidden* (404, so that its existence does not
+//! leak); inside read scope but outside write scope it is *forbidden* (403).
+//!
+//! | role                | reads                               | writes (create, update, close) | users |
+//! |---------------------|-------------------------------------|--------------------------------|-------|
+//! | `admin`             | its regions (all when unbound)      | same                           | those bound inside its regions |
+//! | `station_staff`     | its regions                         | same                           | no    |
+//! | `township_official` | the counties its regions lie in     | its regions                    | no    |
+//! | `viewer`            | its regions                         | nothing                        | no    |
+//! | anonymous           | public views only (active points)   | nothing                        | no    |
+
+use crate::domain::account::{Principal, Role, Scope};
+use crate::domain::region::RegionCode;
+
+/// The part of the hierarchy a caller can reach for some purpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// The whole database (an unbound admin).
+    All,
+    /// These subtrees.
+    Within(Vec<Scope>),
+}
+
+impl Visibility {
+    pub fn contains(&self, code: &RegionCode) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Within(scopes) => scopes.iter().any(|s| s.contains(code)),
+        }
+    }
+
+    /// For records that may have no region (coordinators from before regions were required):
+    /// those are reachable only by callers who reach everything.
+    pub fn contains_opt(&self, code: Option<&RegionCode>) -> bool {
+        match code {
+            Some(code) => self.contains(code),
+            None => *self == Visibility::All,
+        }
+    }
+
+    /// True when every unit of `scope` is reachable.
+    pub fn covers(&self, scope: &Scope) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Within(scopes) => scopes.iter().any(|s| s.covers(scope)),
+        }
+    }
+}
+
+/// Where a caller may read.
+pub fn read_scope(caller: &Principal) -> Visibility {
+    match caller.role {
+        Role::Admin if caller.scopes.is_empty() => Visibility::All,
+        Role::TownshipOfficial => {
+            let mut counties: Vec<Scope> = Vec::new();
+            for county in caller.scopes.iter().map(Scope::county) {
+                if !counties.contains(&county) {
+                    counties.push(county);
+                }
+            }
+            Visibility::Within(counties)
+        }
+        Role::Admin | Role::StationStaff | Role::Viewer => {
+            Visibility::Within(caller.scopes.clone())
+        }
+    }
+}
+
+/// Where a caller may change the registry.
+pub fn write_scope(caller: &Principal) -> Visibility {
+    match caller.role {
+        Role::Viewer => Visibility::Within(vec![]),
+        Role::Admin if caller.scopes.is_empty() => Visibility::All,
+        Role::Admin | Role::StationStaff | Role::TownshipOfficial => {
+            Visibility::Within(caller.scopes.clone())
+        }
+    }
+}
+
+/// What the caller wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    /// Close a point, delete a coordinator, unassign.
+    Close,
+}
+
+/// What the action is on.
+#[derive(Clone, Copy, Debug)]
+pub enum Resource<'a> {
+    /// A registry record (region, point, coordinator, survey) by the region it lives in;
+    /// `None` for a record with no region.
+    Registry(Option<&'a RegionCode>),
+    /// A user account, by the regions it is (or would be) bound to; empty for unbound.
+    User(&'a [Scope]),
+    /// The audit log as a whole: everyone signed in reads their own changes; see
+    /// [`audit_scope`] for whose changes beyond those.
+    Audit,
+}
+
+/// The answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// No credentials: 401.
+    Unauthenticated,
+    /// Visible but not allowed: 403.
+    Forbidden,
+    /// Not visible to this caller: 404, as if it did not exist.
+    Hidden,
+}
+
+/// May `caller` (none when anonymous) do `action` on `resource`?
+pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -> Decision {
+    let Some(caller) = caller else {
+        return Decision::Unauthenticated;
+    };
+    match resource {
+        Resource::Registry(region) => {
+            if !read_scope(caller).contains_opt(region) {
+                Decision::Hidden
+            } else if action == Action::Read || write_scope(caller).contains_opt(region) {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        Resource::User(scopes) => {
+            if caller.role != Role::Admin {
+                return Decision::Forbidden;
+            }
+            let reach = read_scope(caller);
+            let inside = match &reach {
+                Visibility::All => true,
+                Visibility::Within(_) => {
+                    !scopes.is_empty() && scopes.iter().all(|s| reach.covers(s))
+                }
+            };
+            if inside {
+                Decision::Allow
+            } else {
+                Decision::Hidden
+            }
+        }
+        Resource::Audit => {
+            if action == Action::Read {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+    }
+}
+
+/// Whose changes a caller sees in the audit log, beyond their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditScope {
+    /// Everyone's changes to records inside this visibility (admins, station staff).
+    Everyone(Visibility),
+    /// Only the caller's own changes (township officials, viewers).
+    Own,
+}
+
+pub fn audit_scope(caller: &Principal) -> AuditScope {
+    match caller.role {
+        Role::Admin | Role::StationStaff => AuditScope::Everyone(read_scope(caller)),
+        Role::TownshipOfficial | Role::Viewer => AuditScope::Own,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::region::Level;
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    fn scope(s: &str, level: Level) -> Scope {
+        Scope::new(code(s), level)
+    }
+
+    fn user(role: Role, scopes: Vec<Scope>) -> Principal {
+        Principal {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            scopes,
+            token: None,
+        }
+    }
+
+    const CITY: &str = "411100000000";
+    const COUNTY: &str = "411102000000";
+    const TOWNSHIP: &str = "411102001000";
+    const VILLAGE: &str = "411102001201";
+    const SIBLING_VILLAGE: &str = "411102002201";
+    const OTHER_COUNTY_VILLAGE: &str = "411103100201";
+    const OTHER_CITY_VILLAGE: &str = "411200100201";
+
+    fn at(region: &str) -> Resource<'static> {
+        let leaked: &'static RegionCode = Box::leak(Box::new(code(region)));
+        Resource::Registry(Some(leaked))
+    }
+
+    #[test]
+    fn a_township_official_writes_its_township_and_reads_its_county() {
+        let official = user(
+            Role::TownshipOfficial,
+            vec![scope(TOWNSHIP, Level::Township)],
+        );
+        let me = Some(&official);
+        assert_eq!(can(me, Action::Update, at(VILLAGE)), Decision::Allow);
+        assert_eq!(can(me, Action::Create, at(TOWNSHIP)), Decision::Allow);
+        assert_eq!(can(me, Action::Read, at(SIBLING_VILLAGE)), Decision::Allow);
+        assert_eq!(
+            can(me, Action::Update, at(SIBLING_VILLAGE)),
+            Decision::Forbidden
+        );
+        assert_eq!(can(me, Action::Update, at(COUNTY)), Decision::Forbidden);
+        assert_eq!(
+            can(me, Action::Read, at(OTHER_COUNTY_VILLAGE)),
+            Decision::Hidden
+        );
+        assert_eq!(
+            can(me, Action::Close, at(OTHER_COUNTY_VILLAGE)),
+            Decision::Hidden
+        );
+        assert_eq!(
+            can(me, Action::Read, Resource::Registry(None)),
+            Decision::Hidden
+        );
+    }
+
+    #[test]
+    fn station_staff_reach_their_city_only() {
+        let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
+        let me = Some(&staff);
+        assert_eq!(
+            can(me, Action::Close, at(OTHER_COUNTY_VILLAGE)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(me, Action::Read, at(OTHER_CITY_VILLAGE)),
+            Decision::Hidden
+        );
+        assert_eq!(
+            can(me, Action::Create, Resource::User(&[])),
+            Decision::Forbidden
+        );
+    }
+
+    #[test]
+    fn viewers_read_only_inside() {
+        let viewer = user(Role::Viewer, vec![scope(COUNTY, Level::County)]);
+        let me = Some(&viewer);
+        assert_eq!(can(me, Action::Read, at(VILLAGE)), Decision::Allow);
+        assert_eq!(can(me, Action::Update, at(VILLAGE)), Decision::Forbidden);
+        assert_eq!(
+            can(me, Action::Read, at(OTHER_COUNTY_VILLAGE)),
+            Decision::Hidden
+        );
+    }
+
+    #[test]
+    fn anonymous_callers_must_authenticate() {
+        assert_eq!(
+            can(None, Action::Read, at(VILLAGE)),
+            Decision::Unauthenticated
+        );
+        assert_eq!(
+            can(None, Action::Create, at(VILLAGE)),
+            Decision::Unauthenticated
+        );
+    }
+
+    #[test]
+    fn admins_manage_users_inside_their_regions() {
+        let root = user(Role::Admin, vec![]);
+        let city_admin = user(Role::Admin, vec![scope(CITY, Level::City)]);
+        let township = [scope(TOWNSHIP, Level::Township)];
+        let other_city = [scope("411200000000", Level::City)];
+        let mixed = [township[0].clone(), other_city[0].clone()];
+        assert_eq!(
+            can(Some(&root), Action::Create, Resource::User(&[])),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&city_admin), Action::Create, Resource::User(&township)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(
+                Some(&city_admin),
+                Action::Update,
+                Resource::User(&other_city)
+            ),
+            Decision::Hidden
+        );
+        assert_eq!(
+            can(Some(&city_admin), Action::Update, Resource::User(&mixed)),
+            Decision::Hidden
+        );
+        // An unbound user reaches everything: only an unbound admin manages one.
+        assert_eq!(
+            can(Some(&city_admin), Action::Read, Resource::User(&[])),
+            Decision::Hidden
+        );
+        // Binding a user to the whole city is inside the city.
+        let whole_city = [scope(CITY, Level::City)];
+        assert_eq!(
+            can(
+                Some(&city_admin),
+                Action::Create,
+                Resource::User(&whole_city)
+            ),
+            Decision::Allow
+        );
+        let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
+        assert_eq!(
+            can(Some(&staff), Action::Read, Resource::User(&township)),
+            Decision::Forbidden
+        );
+    }
+
+    #[test]
+    fn county_of_a_township_directly_under_a_city_is_the_city_prefix() {
+        // Dongguan-style: townships right under the city, county digits zero.
+        let township = scope("441900003000", Level::Township);
+        let county = township.county();
+        assert_eq!(county.code.as_str(), "441900000000");
+        assert!(county.contains(&code("441900004001")));
+        assert!(!county.contains(&code("442000004001")));
+    }
+
+    #[test]
+    fn audit_scope_follows_the_role() {
+        assert_eq!(audit_scope(&user(Role::Viewer, vec![])), AuditScope::Own);
+        assert_eq!(
+            audit_scope(&user(Role::Admin, vec![])),
+            AuditScope::Everyone(Visibility::All)
+        );
+    }
+}
