@@ -44,6 +44,8 @@ fn summary_has(stdout: &str, row: [&str; 4]) -> bool {
 /// A `donornet serve` child process on a free port, up and answering.
 struct Server {
     child: Child,
+    /// Where the server's standard output and error go.
+    log: tempfile::NamedTempFile,
     base: String,
     client: reqwest::Client,
     /// Sent as a bearer token once set.
@@ -62,21 +64,28 @@ impl Server {
     /// Starts `serve` on `url` with `extra` arguments; the address comes through
     /// `DONORNET_BIND`, so the environment variable is exercised too.
     async fn start(url: &str, extra: &[&str]) -> Server {
+        Self::start_with_env(url, extra, &[]).await
+    }
+
+    async fn start_with_env(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = donornet()
             .args(["serve", "--database-url", url])
             .args(extra)
             .env("DONORNET_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(log.reopen().unwrap())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap();
         let server = Server {
             child,
+            log,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             token: None,
@@ -278,6 +287,194 @@ async fn serve_no_demo_leaves_an_empty_database_empty_and_seed_demo_is_idempoten
         assert!(summary_has(&first, ["township", "4", "0", "0"]), "{first}");
         let second = stdout_of_success(&run(&["seed-demo"], &db.url));
         assert!(second.contains("nothing changed"), "{second}");
+        db.drop_database().await;
+    }
+}
+
+/// Runs `donornet ARGS… --database-url URL` with `stdin` on its standard input.
+fn run_with_stdin(args: &[&str], url: &str, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = donornet()
+        .args(args)
+        .args(["--database-url", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn accounts_are_managed_from_the_command_line_and_no_secret_reaches_a_log() {
+    const CHIEF_PASSWORD: &str = "chief's first password";
+    const NEW_PASSWORD: &str = "chief's second password";
+    const OFFICIAL_PASSWORD: &str = "official's password";
+    for backend in backends() {
+        let db = TestDb::create(backend).await;
+        let mut outputs = Vec::new();
+        // Passwords come only on standard input.
+        let out = run(&["user", "add", "chief", "--role", "admin"], &db.url);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--password-stdin"));
+        let out = run_with_stdin(
+            &[
+                "user",
+                "add",
+                "chief",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            &db.url,
+            &format!("{CHIEF_PASSWORD}\n"),
+        );
+        outputs.push(stdout_of_success(&out));
+        let out = run_with_stdin(
+            &["user", "add", "weak", "--role", "admin", "--password-stdin"],
+            &db.url,
+            "short\n",
+        );
+        assert!(!out.status.success(), "a weak password is refused");
+        let out = run_with_stdin(
+            &[
+                "user",
+                "add",
+                "nowhere",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            &db.url,
+            &format!("{CHIEF_PASSWORD}\n"),
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("at least one region"),
+            "a viewer needs a region"
+        );
+
+        let server = Server::start_with_env(&db.url, &[], &[("RUST_LOG", "debug")]).await;
+        let client = reqwest::Client::new();
+        let login = |user: &str, password: &str| {
+            client
+                .post(server.url("/api/v1/auth/login"))
+                .json(&serde_json::json!({"username": user, "password": password}))
+                .send()
+        };
+        assert_eq!(
+            login("chief", "a wrong password").await.unwrap().status(),
+            401
+        );
+        let response = login("chief", CHIEF_PASSWORD).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        outputs.push(response.text().await.unwrap());
+        // An official, created through the API with the session.
+        let response = client
+            .post(server.url("/api/v1/users"))
+            .header("cookie", &cookie)
+            .header("origin", &server.base)
+            .json(&serde_json::json!({"username": "official", "display_name": "乡镇专干", "role": "township_official", "regions": ["990101101000"], "password": OFFICIAL_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        outputs.push(response.text().await.unwrap());
+        assert_eq!(
+            login("official", OFFICIAL_PASSWORD).await.unwrap().status(),
+            200
+        );
+        for path in [
+            "/api/v1/users",
+            "/api/v1/auth/me",
+            "/api/v1/audit",
+            "/api/v1/tokens",
+        ] {
+            let response = client
+                .get(server.url(path))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            outputs.push(response.text().await.unwrap());
+        }
+
+        // passwd and disable from the command line.
+        let out = run_with_stdin(
+            &["user", "passwd", "chief", "--password-stdin"],
+            &db.url,
+            &format!("{NEW_PASSWORD}\n"),
+        );
+        outputs.push(stdout_of_success(&out));
+        assert_eq!(login("chief", CHIEF_PASSWORD).await.unwrap().status(), 401);
+        assert_eq!(login("chief", NEW_PASSWORD).await.unwrap().status(), 200);
+        let token = token_for(&db.url, "official");
+        outputs.push(stdout_of_success(&run(
+            &["user", "disable", "official"],
+            &db.url,
+        )));
+        let response = client
+            .get(server.url("/api/v1/points"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "a disabled user's token");
+        assert_eq!(
+            login("official", OFFICIAL_PASSWORD).await.unwrap().status(),
+            401
+        );
+        let list = stdout_of_success(&run(&["user", "list"], &db.url));
+        assert!(
+            list.lines()
+                .any(|l| l.starts_with("2\tofficial\ttownship_official\t990101101000\ttrue")),
+            "{list}"
+        );
+        assert!(
+            list.lines()
+                .any(|l| l.starts_with("1\tchief\tadmin\t*\tfalse")),
+            "{list}"
+        );
+        outputs.push(list);
+        let out = run(&["token", "create", "x", "--user", "official"], &db.url);
+        assert!(!out.status.success(), "no tokens for a disabled account");
+
+        let session_value = cookie.split('=').nth(1).unwrap().to_owned();
+        // A handle that outlives the temporary file's name (removed with the server).
+        let mut log_file = server.log.reopen().unwrap();
+        assert!(server.terminate().await);
+        let mut log = String::new();
+        std::io::Read::read_to_string(&mut log_file, &mut log).unwrap();
+        assert!(log.contains("signed in"), "the log was captured: {log}");
+        outputs.push(log);
+        for text in &outputs {
+            for secret in [
+                "argon2",
+                CHIEF_PASSWORD,
+                NEW_PASSWORD,
+                OFFICIAL_PASSWORD,
+                &session_value,
+                &token[3..],
+            ] {
+                assert!(
+                    !text.contains(secret),
+                    "{backend:?}: {secret:?} appears in: {text}"
+                );
+            }
+        }
         db.drop_database().await;
     }
 }

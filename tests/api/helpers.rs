@@ -102,8 +102,6 @@ pub struct TestApp {
     pub database: TestDb,
     pub client: reqwest::Client,
     pub anonymous: reqwest::Client,
-    /// The admin token of `client`.
-    pub admin_token: String,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -147,7 +145,6 @@ impl TestApp {
             database,
             client: bearer_client(&admin_token),
             anonymous: reqwest::Client::new(),
-            admin_token,
             server,
         }
     }

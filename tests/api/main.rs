@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod access;
+mod accounts;
 mod cli;
 mod coordinators;
 mod docs;

@@ -1,0 +1,640 @@
+//! Signing in and what comes with it: sessions and the CSRF rule, API tokens (expiry,
+//! revocation), login throttling, account management, attribution in the audit log, and what
+//! anonymous callers see.
+
+use chrono::{TimeDelta, Utc};
+use reqwest::{Client, Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, bearer_client, expect_problem, on_each_backend, user_with_token};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.anonymous
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie (`name=value`) a login response set, and the whole header.
+fn session_cookie(response: &reqwest::Response) -> (String, String) {
+    let header = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let pair = header.split(';').next().unwrap().trim().to_owned();
+    (pair, header)
+}
+
+#[tokio::test]
+async fn a_browser_session_signs_in_needs_origin_or_csrf_for_changes_and_signs_out() {
+    on_each_backend(|app| async move {
+        donornet::seed::load_demo(&app.db).await.unwrap();
+        user_with_token(&app.db, "wang.fang", "township_official", &["990101101000"], Some(PASSWORD)).await;
+
+        let wrong = login(&app, "wang.fang", "not the password").await;
+        let problem = expect_problem(wrong, 401, "a wrong password").await;
+        assert_eq!(problem["detail"], "wrong username or password");
+
+        // Usernames are not case-sensitive.
+        let response = login(&app, "Wang.Fang", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let (cookie, header) = session_cookie(&response);
+        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=604800"] {
+            assert!(header.contains(attribute), "{header}");
+        }
+        assert!(!header.contains("Secure"), "plain HTTP by default: {header}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["user"]["username"], "wang.fang");
+        assert_eq!(body["user"]["role"], "township_official");
+        assert_eq!(body["user"]["regions"], json!(["990101101000"]));
+        assert!(body["user"]["last_login_at"].is_string());
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+
+        let with_cookie = |method: Method, path: &str| {
+            app.anonymous
+                .request(method, app.url(path))
+                .header("cookie", &cookie)
+        };
+        let me: Value = with_cookie(Method::GET, "/api/v1/auth/me")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["via"], "session");
+        assert_eq!(me["csrf_token"], csrf.as_str());
+
+        let point = json!({"name": "东岭镇献血点", "kind": "township", "region_code": "990101101000",
+                           "longitude": 114.02, "latitude": 33.66});
+        // A change with the cookie alone (what a cross-site form would send) is refused…
+        let response = with_cookie(Method::POST, "/api/v1/points").json(&point).send().await.unwrap();
+        expect_problem(response, 403, "cookie without Origin or CSRF token").await;
+        let response = with_cookie(Method::POST, "/api/v1/points")
+            .header("origin", "https://evil.example")
+            .json(&point)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, 403, "a foreign Origin").await;
+        let response = with_cookie(Method::POST, "/api/v1/points")
+            .header("x-csrf-token", "0".repeat(64))
+            .json(&point)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, 403, "a wrong CSRF token").await;
+        // …and goes through with this site's Origin, or with the session's CSRF token.
+        let origin = app.address.clone();
+        let response = with_cookie(Method::POST, "/api/v1/points")
+            .header("origin", &origin)
+            .json(&point)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        assert_eq!(created["created_by"], "wang.fang");
+        let response = with_cookie(Method::POST, "/api/v1/points")
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": "西河乡献血点", "kind": "township", "region_code": "990101101000",
+                          "longitude": 114.02, "latitude": 33.66}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+
+        // Signing out ends the session and clears the cookie.
+        let response = with_cookie(Method::POST, "/api/v1/auth/logout")
+            .header("origin", &origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+        let response = with_cookie(Method::GET, "/api/v1/auth/me").send().await.unwrap();
+        expect_problem(response, 401, "a session after logout").await;
+        let response = with_cookie(Method::POST, "/api/v1/points")
+            .header("origin", &origin)
+            .json(&point)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 401, "a change after logout").await;
+        assert!(problem["detail"].as_str().unwrap().contains("sign in"), "{problem}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_too_long_or_past_their_lifetime() {
+    on_each_backend(|app| async move {
+        user_with_token(&app.db, "li.na", "admin", &[], Some(PASSWORD)).await;
+        let mut cookies = Vec::new();
+        for _ in 0..2 {
+            let response = login(&app, "li.na", PASSWORD).await;
+            cookies.push(session_cookie(&response).0);
+        }
+        let sessions = entity::session::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(sessions.len(), 2);
+        // Idle for 8 hours, and past the absolute end, respectively.
+        let now = Utc::now();
+        entity::session::Entity::update_many()
+            .col_expr(
+                entity::session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now - TimeDelta::hours(8)),
+            )
+            .filter(entity::session::Column::TokenHash.eq(sessions[0].token_hash.clone()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        entity::session::Entity::update_many()
+            .col_expr(
+                entity::session::Column::ExpiresAt,
+                sea_orm::sea_query::Expr::value(now - TimeDelta::seconds(1)),
+            )
+            .filter(entity::session::Column::TokenHash.eq(sessions[1].token_hash.clone()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        for cookie in &cookies {
+            let response = app
+                .anonymous
+                .get(app.url("/api/v1/auth/me"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            expect_problem(response, 401, "an ended session").await;
+        }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_configured() {
+    for backend in crate::helpers::backends() {
+        let http = donornet::HttpConfig {
+            secure_cookies: true,
+            ..donornet::HttpConfig::default()
+        };
+        let app = TestApp::spawn_with(backend, http).await;
+        user_with_token(&app.db, "li.na", "admin", &[], Some(PASSWORD)).await;
+        let response = login(&app, "li.na", PASSWORD).await;
+        let (_, header) = session_cookie(&response);
+        assert!(header.contains("Secure"), "{header}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_listed_without_secret_and_stop_when_revoked_or_expired() {
+    on_each_backend(|app| async move {
+        let response = app
+            .send_json(
+                Method::POST,
+                "/api/v1/tokens",
+                &json!({"name": "nightly sync", "expires_in_days": 30}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("dn_") && secret.len() == 67, "{secret}");
+        assert_eq!(created["username"], "root");
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
+        let days = (expires.with_timezone(&Utc) - Utc::now()).num_days();
+        assert!((29..=30).contains(&days), "{created}");
+
+        // A second live token of the same name is refused.
+        let response = app
+            .send_json(
+                Method::POST,
+                "/api/v1/tokens",
+                &json!({"name": "nightly sync"}),
+                None,
+            )
+            .await;
+        let problem = expect_problem(response, 409, "a duplicate token name").await;
+        assert_eq!(problem["errors"][0]["field"], "name");
+        for (body, field) in [
+            (json!({"name": ""}), "name"),
+            (
+                json!({"name": "x", "expires_in_days": 0}),
+                "expires_in_days",
+            ),
+            (
+                json!({"name": "x", "expires_in_days": 4000}),
+                "expires_in_days",
+            ),
+        ] {
+            let response = app
+                .send_json(Method::POST, "/api/v1/tokens", &body, None)
+                .await;
+            let problem = expect_problem(response, 400, &body.to_string()).await;
+            assert_eq!(problem["errors"][0]["field"], field);
+        }
+
+        let script = bearer_client(&secret);
+        let me: Value = script
+            .get(app.url("/api/v1/auth/me"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["via"], "token");
+        assert_eq!(me["user"]["username"], "root");
+
+        // Listed with its last use, never with its secret (nor its digest).
+        let listed = app.get_ok("/api/v1/tokens").await;
+        let text = listed.to_string();
+        assert!(!text.contains(&secret[3..]), "{text}");
+        let mine = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == created["id"])
+            .unwrap();
+        assert!(mine["last_used_at"].is_string(), "{mine}");
+        assert!(mine.get("secret").is_none() && mine.get("token_hash").is_none());
+
+        // Revoked: 401 at once; the name can be reused.
+        let response = app
+            .client
+            .delete(app.url(&format!("/api/v1/tokens/{}", created["id"])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let response = script.get(app.url("/api/v1/points")).send().await.unwrap();
+        let problem = expect_problem(response, 401, "a revoked token").await;
+        assert!(problem["detail"].as_str().unwrap().contains("revoked"));
+        let response = app
+            .send_json(
+                Method::POST,
+                "/api/v1/tokens",
+                &json!({"name": "nightly sync", "expires_in_days": 1}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let again: Value = response.json().await.unwrap();
+
+        // Expired: 401.
+        entity::api_token::Entity::update_many()
+            .col_expr(
+                entity::api_token::Column::ExpiresAt,
+                sea_orm::sea_query::Expr::value(Utc::now() - TimeDelta::seconds(1)),
+            )
+            .filter(entity::api_token::Column::Id.eq(again["id"].as_i64().unwrap()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let expired = bearer_client(again["secret"].as_str().unwrap());
+        let response = expired.get(app.url("/api/v1/points")).send().await.unwrap();
+        expect_problem(response, 401, "an expired token").await;
+
+        // Made-up and malformed credentials: 401 with a challenge.
+        for header in ["Bearer dn_0000", "Bearer not-ours", "Basic cm9vdDpyb290"] {
+            let response = app
+                .anonymous
+                .get(app.url("/api/v1/points"))
+                .header("authorization", header)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.headers()["www-authenticate"],
+                "Bearer realm=\"donornet\""
+            );
+            expect_problem(response, 401, header).await;
+        }
+
+        // Someone else's token is not theirs to see or revoke.
+        let other = app.client_for("viewer", "viewer", &[]).await;
+        let listed: Value = other
+            .get(app.url("/api/v1/tokens"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["username"] == "viewer"),
+            "{listed}"
+        );
+        let response = other
+            .delete(app.url(&format!("/api/v1/tokens/{}", again["id"])))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, 404, "another user's token").await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_user_without_telling_whether_it_exists() {
+    on_each_backend(|app| async move {
+        user_with_token(&app.db, "zhao.lei", "viewer", &[], Some(PASSWORD)).await;
+        let mut answers = Vec::new();
+        for username in ["zhao.lei", "no.such.user"] {
+            let mut seen = Vec::new();
+            for _ in 0..5 {
+                let response = login(&app, username, "wrong password").await;
+                let status = response.status().as_u16();
+                seen.push((status, response.text().await.unwrap()));
+            }
+            // The sixth attempt is refused even with the right password.
+            let response = login(&app, username, PASSWORD).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::TOO_MANY_REQUESTS,
+                "{username}"
+            );
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=900).contains(&retry), "{retry}");
+            let status = response.status().as_u16();
+            seen.push((status, response.text().await.unwrap()));
+            answers.push(seen);
+        }
+        // An existing and a missing user get the very same answers.
+        assert_eq!(answers[0], answers[1]);
+        assert!(answers[0][..5].iter().all(|(s, _)| *s == 401));
+        // Once the window has passed, the user can sign in again.
+        entity::login_failure::Entity::update_many()
+            .col_expr(
+                entity::login_failure::Column::At,
+                sea_orm::sea_query::Expr::value(Utc::now() - TimeDelta::minutes(16)),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            login(&app, "zhao.lei", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_address() {
+    on_each_backend(|app| async move {
+        user_with_token(&app.db, "zhao.lei", "viewer", &[], Some(PASSWORD)).await;
+        // Twenty failures spread over usernames (four each: no user reaches its own limit).
+        for i in 0..20 {
+            let response = login(&app, &format!("guess{}", i / 4), "wrong password").await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        }
+        let response = login(&app, "zhao.lei", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.headers().contains_key("retry-after"));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admins_manage_accounts_inside_their_regions() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let city_admin = app.client_for("city.admin", "admin", &["411100000000"]).await;
+        let create = |client: &Client, body: Value| {
+            let request = client.post(app.url("/api/v1/users")).json(&body);
+            async move { request.send().await.unwrap() }
+        };
+        let official = json!({"username": "Sun.Li", "display_name": "孙丽", "role": "township_official",
+                              "regions": ["411103101000"], "password": PASSWORD});
+        let response = create(&city_admin, official.clone()).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let sun: Value = response.json().await.unwrap();
+        assert_eq!(sun["username"], "sun.li");
+        assert!(sun.get("password").is_none() && sun.get("password_hash").is_none());
+        expect_problem(create(&city_admin, official.clone()).await, 409, "a taken username").await;
+
+        for (body, field) in [
+            (json!({"username": "x", "display_name": "x", "role": "viewer", "regions": ["411103101000"], "password": PASSWORD}), "username"),
+            (json!({"username": "short.pw", "display_name": "x", "role": "viewer", "regions": ["411103101000"], "password": "short"}), "password"),
+            (json!({"username": "no.region", "display_name": "x", "role": "viewer", "regions": [], "password": PASSWORD}), "regions"),
+            (json!({"username": "bad.region", "display_name": "x", "role": "viewer", "regions": ["411199999999"], "password": PASSWORD}), "regions[0]"),
+            (json!({"username": "bad.role", "display_name": "x", "role": "mayor", "regions": [], "password": PASSWORD}), "role"),
+        ] {
+            let problem = expect_problem(create(&app.client, body.clone()).await, 400, &body.to_string()).await;
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        // A city's admin cannot create accounts beyond the city, nor unbound ones.
+        donornet::seed::load_demo(&app.db).await.unwrap();
+        for regions in [json!(["990100000000"]), json!([])] {
+            let body = json!({"username": "far.away", "display_name": "x", "role": "admin", "regions": regions, "password": PASSWORD});
+            expect_problem(create(&city_admin, body).await, 403, "outside the admin's city").await;
+        }
+        let outsider = app.client_for("demo.viewer", "viewer", &["990100000000"]).await;
+        let root_made: Value = app.client.get(app.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(root_made["items"].as_array().unwrap().len(), 4, "{root_made}");
+        let listed: Value = city_admin.get(app.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
+        let names: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        assert_eq!(names, ["city.admin", "sun.li"], "only accounts inside the city");
+        let demo_id = root_made["items"][3]["id"].as_i64().unwrap();
+        let response = city_admin.get(app.url(&format!("/api/v1/users/{demo_id}"))).send().await.unwrap();
+        expect_problem(response, 404, "an account outside the city").await;
+        expect_problem(outsider.get(app.url("/api/v1/users")).send().await.unwrap(), 403, "a viewer").await;
+
+        // Disabling needs If-Match, ends the account's use at once, and is audited.
+        let sun_token = user_token(&app, "sun.li").await;
+        let sun_client = bearer_client(&sun_token);
+        assert_eq!(sun_client.get(app.url("/api/v1/points")).send().await.unwrap().status(), StatusCode::OK);
+        let path = format!("/api/v1/users/{}", sun["id"]);
+        let response = city_admin.patch(app.url(&path)).json(&json!({"disabled": true})).send().await.unwrap();
+        expect_problem(response, 428, "no If-Match").await;
+        let response = city_admin
+            .patch(app.url(&path))
+            .header("if-match", "\"1\"")
+            .json(&json!({"disabled": true, "display_name": "孙丽（调离）"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let disabled: Value = response.json().await.unwrap();
+        assert_eq!(disabled["disabled"], true);
+        assert_eq!(disabled["version"], 2);
+        expect_problem(sun_client.get(app.url("/api/v1/points")).send().await.unwrap(), 401, "a disabled user's token").await;
+        assert_eq!(login(&app, "sun.li", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        // Stale versions get the current account.
+        let response = city_admin
+            .patch(app.url(&path))
+            .header("if-match", "\"1\"")
+            .json(&json!({"disabled": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+        // An admin cannot lock themselves out.
+        let me: Value = city_admin.get(app.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+        let response = city_admin
+            .patch(app.url(&format!("/api/v1/users/{}", me["user"]["id"])))
+            .header("if-match", "\"1\"")
+            .json(&json!({"disabled": true}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "disabling oneself").await;
+        assert_eq!(problem["errors"][0]["field"], "disabled");
+
+        // Nothing about accounts ever carries a password hash.
+        let audit = app.get_ok("/api/v1/audit?entity=user").await;
+        assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{audit}");
+        for body in [audit.to_string(), listed.to_string(), disabled.to_string()] {
+            assert!(!body.contains("argon2") && !body.contains(PASSWORD), "{body}");
+        }
+        app
+    })
+    .await;
+}
+
+/// A token for an existing account, made through the library as the command line does.
+async fn user_token(app: &TestApp, username: &str) -> String {
+    donornet::admin::create_token(&app.db, "test", username, None)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_audit_log_names_who_changed_what_and_shows_each_their_own() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let official = app.client_for("official", "township_official", &["411103101000"]).await;
+        let staff = app.client_for("staff", "station_staff", &["411100000000"]).await;
+        let create = |client: &Client, township: &str, name: &str| {
+            let request = client.post(app.url("/api/v1/points")).json(&json!({
+                "name": name, "kind": "township", "region_code": township, "longitude": 114.0, "latitude": 33.6
+            }));
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::CREATED);
+                response.json::<Value>().await.unwrap()
+            }
+        };
+        let before = Utc::now();
+        let mine = create(&official, "411103101000", "孟庙镇献血点").await;
+        assert_eq!(mine["created_by"], "official (token: tests)");
+        create(&staff, "411104100000", "召陵镇献血点").await;
+        create(&app.client, "411103102000", "商桥镇献血点").await;
+
+        let get = |client: &Client, query: &str| {
+            let request = client.get(app.url(&format!("/api/v1/audit{query}")));
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let actors = |page: &Value| -> Vec<String> {
+            page["items"].as_array().unwrap().iter().map(|r| r["actor"].as_str().unwrap_or("").to_owned()).collect()
+        };
+        // Station staff see everyone's changes in their city; the official only their own.
+        assert_eq!(actors(&get(&staff, "").await), ["official (token: tests)", "staff (token: tests)", "root (token: tests)"]);
+        assert_eq!(actors(&get(&official, "").await), ["official (token: tests)"]);
+        let record = &get(&official, "").await["items"][0];
+        assert_eq!(record["entity"], "point");
+        let me: Value = official.get(app.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(record["actor_user_id"], me["user"]["id"]);
+        assert!(record["actor_token_id"].as_i64().is_some());
+        // Filters: by user, by region, by time.
+        assert_eq!(actors(&get(&staff, "?user=official").await), ["official (token: tests)"]);
+        assert_eq!(actors(&get(&staff, "?region=411104000000").await), ["staff (token: tests)"]);
+        assert_eq!(actors(&get(&official, "?user=staff").await), Vec::<String>::new());
+        let from = (before - TimeDelta::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        assert_eq!(get(&staff, &format!("?from={from}")).await["items"].as_array().unwrap().len(), 3);
+        assert_eq!(get(&staff, &format!("?to={from}")).await["items"].as_array().unwrap().len(), 0);
+        let response = staff.get(app.url("/api/v1/audit?region=990100000000")).send().await.unwrap();
+        expect_problem(response, 404, "a region outside the caller's").await;
+        let response = staff.get(app.url(&format!("/api/v1/audit?from={from}&to={from}"))).send().await.unwrap();
+        expect_problem(response, 400, "an empty time window").await;
+        expect_problem(app.anonymous.get(app.url("/api/v1/audit")).send().await.unwrap(), 401, "anonymous").await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_public_sees_active_points_with_masked_phones_only() {
+    on_each_backend(|app| async move {
+        donornet::seed::load_demo(&app.db).await.unwrap();
+        let active = app
+            .create_point(&json!({"name": "东岭镇献血点", "kind": "township", "region_code": "990101101000",
+                                  "longitude": 114.02, "latitude": 33.66, "status": "active",
+                                  "contact_phone": "0395-1234567", "notes": "钥匙在王医生处"}))
+            .await;
+        let planned = app
+            .create_point(&json!({"name": "西河乡献血点", "kind": "township", "region_code": "990101102000",
+                                  "longitude": 113.93, "latitude": 33.60, "status": "planned"}))
+            .await;
+        let doctor: Value = app
+            .send_json(Method::POST, "/api/v1/coordinators",
+                       &json!({"name": "王医生", "mobile": "13812345678", "role": "village_doctor", "region_code": "990101101000"}), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let assign = format!("/api/v1/points/{}/coordinators/{}", active["id"], doctor["id"]);
+        assert_eq!(app.send_json(Method::PUT, &assign, &json!({"primary": true}), None).await.status(), StatusCode::OK);
+
+        let public = app.anonymous.get(app.url("/api/v1/points")).send().await.unwrap();
+        assert_eq!(public.status(), StatusCode::OK);
+        let page: Value = public.json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "only the active point: {page}");
+        assert_eq!(items[0]["name"], "东岭镇献血点");
+        assert_eq!(items[0]["coordinator_phone"], "138****5678");
+        assert_eq!(items[0]["contact_phone"], "039****4567");
+        let geojson: Value = app.anonymous.get(app.url("/api/v1/points.geojson")).send().await.unwrap().json().await.unwrap();
+        let near: Value = app.anonymous.get(app.url("/api/v1/points?near=114.02,33.66")).send().await.unwrap().json().await.unwrap();
+        let one: Value = app.anonymous.get(app.url(&format!("/api/v1/points/{}", active["id"]))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(one["coordinator_phone"], "138****5678");
+        assert_eq!(geojson["features"].as_array().unwrap().len(), 1);
+        assert_eq!(near["items"].as_array().unwrap().len(), 1);
+        for body in [page.to_string(), geojson.to_string(), near.to_string(), one.to_string()] {
+            for private in ["13812345678", "1234567", "钥匙", "notes", "created_by", "version", "王医生"] {
+                assert!(!body.contains(private), "{private} leaked: {body}");
+            }
+        }
+        // A point that is not active does not exist for the public; even asking for closed
+        // ones gives only active points.
+        let response = app.anonymous.get(app.url(&format!("/api/v1/points/{}", planned["id"]))).send().await.unwrap();
+        expect_problem(response, 404, "a planned point, anonymously").await;
+        let asked: Value = app.anonymous.get(app.url("/api/v1/points?status=planned,closed")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(asked["items"].as_array().unwrap().len(), 1);
+        assert_eq!(asked["items"][0]["id"], active["id"]);
+        // Signed-in callers see the full record.
+        let full = app.get_ok(&format!("/api/v1/points/{}", active["id"])).await;
+        assert_eq!(full["contact_phone"], "0395-1234567");
+        let team = app.get_ok(&format!("/api/v1/points/{}/coordinators", active["id"])).await;
+        assert_eq!(team[0]["mobile"], "13812345678");
+        // Everything else needs credentials.
+        for path in ["/api/v1/regions", "/api/v1/coordinators", "/api/v1/regions/990101101201/surveys", "/api/v1/users"] {
+            let response = app.anonymous.get(app.url(path)).send().await.unwrap();
+            expect_problem(response, 401, path).await;
+        }
+        app
+    })
+    .await;
+}
