@@ -16,6 +16,8 @@
 //!
 //! Figures are printed, not asserted: timing belongs in benchmarks, not in tests.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -218,7 +220,7 @@ async fn read_latencies(url: &str) -> Vec<(String, f64, f64)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(donornet::serve(listener, app, std::future::pending()));
-    let client = reqwest::Client::new();
+    let client = common::admin_client(&conn).await;
     let mut out = Vec::new();
     for path in [
         format!("/api/v1/regions?parent={COUNTY}"),

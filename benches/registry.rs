@@ -14,6 +14,8 @@
 //! centre inside China, counties lie within ~60 km of it, townships within ~15 km of their
 //! county, villages within ~4 km of their township.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -241,7 +243,7 @@ async fn run(backend: &str, url: &str, file: &Path) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(donornet::serve(listener, app, std::future::pending()));
-    let client = reqwest::Client::new();
+    let client = common::admin_client(&conn).await;
 
     // 100 places: the locations of points spread over the country.
     let sample: serde_json::Value = client

@@ -359,7 +359,6 @@ pub struct SessionView {
     path = "/auth/login",
     tag = "auth",
     request_body = LoginRequest,
-    security(()),
     responses(
         (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SessionView),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
@@ -479,7 +478,6 @@ fn set_cookie(response: &mut Response, cookie: &Cookie<'_>) {
     post,
     path = "/auth/logout",
     tag = "auth",
-    security(()),
     responses((status = 204, description = "Signed out"))
 )]
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
@@ -502,7 +500,6 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
     get,
     path = "/auth/me",
     tag = "auth",
-    security(("session" = []), ("token" = [])),
     responses(
         (status = 200, description = "Who is signed in", body = SessionView),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

@@ -40,7 +40,7 @@ use crate::state::AppState;
         title = "donornet",
         description = "The rural blood-donor network of a city blood station: regions, donation points, village donor surveys and bloodmobile drives.",
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, points::PublicPointPage, points::PublicPointView)),
     tags(
         (name = "health", description = "Service status"),
         (name = "regions", description = "The statistical division hierarchy, province to village"),
@@ -75,6 +75,83 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(audit::router()),
         )
         .split_for_parts()
+        .pipe_security()
+}
+
+/// Operations anyone may call; credentials, when sent, are still honoured (a signed-in caller
+/// listing points gets the full records).
+const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/health"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/points"),
+    ("get", "/api/v1/points.geojson"),
+    ("get", "/api/v1/points/{id}"),
+];
+
+trait PipeSecurity {
+    fn pipe_security(self) -> Self;
+}
+
+impl PipeSecurity for (Router<AppState>, utoipa::openapi::OpenApi) {
+    fn pipe_security(mut self) -> Self {
+        declare_security(&mut self.1);
+        self
+    }
+}
+
+/// The two ways to authenticate, and on every operation which of them it needs: an API token
+/// or a session cookie; for the public operations, either or none.
+fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("dn_ followed by 64 hex digits")
+                .description(Some(
+                    "An API token (POST /api/v1/tokens or `donornet token create`), sent as \
+                     `Authorization: Bearer dn_…`.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            auth::SESSION_COOKIE,
+            "The browser session cookie set by POST /api/v1/auth/login. Changes made with it \
+             also need an `Origin` header naming this site, or the session's CSRF token in \
+             `X-CSRF-Token`.",
+        ))),
+    );
+    let signed_in = || {
+        vec![
+            SecurityRequirement::new("token", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
+        ]
+    };
+    for (path, item) in &mut openapi.paths.paths {
+        let operations = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let mut security = signed_in();
+            if PUBLIC_OPERATIONS.contains(&(method, path.as_str())) {
+                security.insert(0, SecurityRequirement::default());
+            }
+            operation.security = Some(security);
+        }
+    }
 }
 
 /// The OpenAPI document of every route.

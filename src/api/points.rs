@@ -534,7 +534,7 @@ async fn create_point(
     tag = "points",
     params(PointPath, CrsParam),
     responses(
-        (status = 200, description = "The point; `ETag` carries the version", body = PointView),
+        (status = 200, description = "The point; `ETag` carries the version. Anonymous callers get a `PublicPointView` of an active point (others are 404).", body = PointView),
         (status = 400, description = "Malformed id or crs", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such point", body = Problem, content_type = "application/problem+json"),
     )
@@ -1025,7 +1025,7 @@ async fn query_points(
     tag = "points",
     params(ListParams),
     responses(
-        (status = 200, description = "A page of points (id order, or nearest first with `near`)", body = PointPage),
+        (status = 200, description = "A page of points (id order, or nearest first with `near`). Anonymous callers get only active points, as a `PublicPointPage` (no internal fields, phones masked).", body = PointPage),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`region` does not exist", body = Problem, content_type = "application/problem+json"),
     )

@@ -72,6 +72,50 @@ async fn the_openapi_document_lists_every_route_and_schema() {
 }
 
 #[tokio::test]
+async fn every_operation_declares_how_to_authenticate() {
+    on_each_backend(|app| async move {
+        let doc = app.get_ok("/openapi.json").await;
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes["token"]["type"], "http");
+        assert_eq!(schemes["token"]["scheme"], "bearer");
+        assert_eq!(schemes["session"]["type"], "apiKey");
+        assert_eq!(schemes["session"]["in"], "cookie");
+        assert_eq!(schemes["session"]["name"], "donornet_session");
+        let public = [
+            ("/health", "get"),
+            ("/api/v1/auth/login", "post"),
+            ("/api/v1/points", "get"),
+            ("/api/v1/points/{id}", "get"),
+        ];
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let security = operation["security"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{method} {path} declares no security"));
+                let names: Vec<String> = security
+                    .iter()
+                    .map(|r| r.as_object().unwrap().keys().cloned().collect::<Vec<_>>().join("+"))
+                    .collect();
+                let anonymous_ok = names.iter().any(String::is_empty);
+                assert_eq!(
+                    anonymous_ok,
+                    public.contains(&(path.as_str(), method.as_str())) || path == "/api/v1/points.geojson" || path == "/api/v1/auth/logout",
+                    "{method} {path}: {names:?}"
+                );
+                assert!(names.contains(&"token".to_owned()) && names.contains(&"session".to_owned()), "{method} {path}");
+                operations += 1;
+            }
+        }
+        assert!(operations > 25, "{operations}");
+        // Writes are never public.
+        assert_eq!(doc["paths"]["/api/v1/points"]["post"]["security"].as_array().unwrap().len(), 2);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_docs_page_is_served_from_the_binary_without_a_cdn() {
     on_each_backend(|app| async move {
         let html = app.client.get(app.url("/docs/")).send().await.unwrap();
