@@ -178,9 +178,8 @@ pub async fn create_token(
     if owner.disabled {
         bail!("{username} is disabled");
     }
-    let name = crate::domain::text::clean(Some(name.to_owned()), 100, false)
-        .map_err(|m| anyhow::anyhow!("token name: {m}"))?
-        .context("the token needs a name")?;
+    let name =
+        tokens::token_name(name.to_owned()).map_err(|m| anyhow::anyhow!("the token name {m}"))?;
     if let Some(days) = expires_days
         && !(1..=tokens::MAX_EXPIRY_DAYS).contains(&days)
     {
@@ -189,9 +188,16 @@ pub async fn create_token(
             tokens::MAX_EXPIRY_DAYS
         );
     }
-    let (_, secret) = tokens::issue(db, &owner, name, expires_days, Utc::now())
-        .await
-        .map_err(explain)?;
+    let (_, secret) = tokens::issue(
+        db,
+        &owner,
+        name,
+        expires_days,
+        Actor::command_line(),
+        Utc::now(),
+    )
+    .await
+    .map_err(explain)?;
     Ok(secret)
 }
 

@@ -67,7 +67,7 @@ pub enum UserCommand {
     Add {
         #[command(flatten)]
         db: DatabaseArgs,
-        /// The username (3-64 of a-z 0-9 . _ -).
+        /// The username (3-32 of a-z 0-9 . _ -).
         name: String,
         /// admin, station_staff, township_official or viewer.
         #[arg(long)]

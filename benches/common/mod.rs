@@ -16,7 +16,10 @@ pub async fn admin_client(conn: &DatabaseConnection) -> reqwest::Client {
             .await
             .expect("create the bench account");
     }
-    let name = format!("bench {}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let name = format!(
+        "bench {}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
     let token = donornet::admin::create_token(conn, &name, NAME, Some(1))
         .await
         .expect("create the bench token");

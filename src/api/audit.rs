@@ -4,14 +4,16 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use entity::audit_log;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Query, id_cursor, page_limit, paginate};
-use crate::domain::policy::{self, AuditScope};
+use crate::api::extract::{Query, id_cursor, page_limit};
+use crate::domain::account::Principal;
+use crate::domain::policy::{self, AuditScope, Visibility};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
@@ -81,6 +83,35 @@ pub struct AuditParams {
     pub cursor: Option<String>,
 }
 
+/// The entities that are accounts, or belong to one.
+const ACCOUNT_ENTITIES: &[&str] = &["user", "token"];
+
+/// For account records: whether the account (as it is now) is one `principal` manages. Other
+/// records: true.
+async fn managed_account(
+    state: &AppState,
+    principal: &Principal,
+    record: &audit_log::Model,
+) -> Result<bool, AppError> {
+    let Ok(id) = record.entity_id.parse::<i64>() else {
+        return Ok(true);
+    };
+    let user_id = match record.entity.as_str() {
+        "user" => Some(id),
+        "token" => accounts::find_token(&state.db, id)
+            .await?
+            .map(|t| t.user_id),
+        _ => return Ok(true),
+    };
+    let Some(user_id) = user_id else {
+        return Ok(false);
+    };
+    Ok(match accounts::find_user(&state.db, user_id).await? {
+        Some(user) => user.id == principal.user_id || crate::api::users::manages(principal, &user),
+        None => false,
+    })
+}
+
 /// Lists recorded changes, oldest first.
 #[utoipa::path(
     get,
@@ -136,6 +167,12 @@ async fn list_audit(
         AuditScope::Own => filter.actor_user_id = Some(principal.user_id),
         AuditScope::Everyone(reach) => filter.reach = Some(reach),
     }
+    // Changes to accounts and tokens are for those who manage accounts (and, through `Own`,
+    // for whoever made them).
+    let account_manager = policy::manages_accounts(principal);
+    if !account_manager && filter.actor_user_id.is_none() {
+        filter.exclude_entities = ACCOUNT_ENTITIES.iter().map(|e| (*e).to_owned()).collect();
+    }
     if let Some(name) = params.user.as_deref().map(str::trim).map(str::to_lowercase) {
         let Some(user) = accounts::find_user_by_name(&state.db, &name).await? else {
             return Ok(Json(AuditPage {
@@ -160,9 +197,31 @@ async fn list_audit(
             .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
         filter.region_range = Some(code.subtree_bounds(region.level));
     }
-    let (rows, next_cursor) = paginate(audit::list(&state.db, &filter).await?, limit, |r| {
-        r.id.to_string()
-    });
+    // A region-bound admin sees account changes only for accounts it manages, which a region
+    // column cannot express (an account may be bound to several regions): filter here, page
+    // by page.
+    let check_accounts = account_manager && policy::read_scope(principal) != Visibility::All;
+    let mut rows = Vec::new();
+    let mut next_cursor = None;
+    'fill: loop {
+        let batch = audit::list(&state.db, &filter).await?;
+        let full = batch.len() as u64 == filter.limit;
+        let Some(last) = batch.last() else { break };
+        filter.after_id = Some(last.id);
+        for record in batch {
+            if check_accounts && !managed_account(&state, principal, &record).await? {
+                continue;
+            }
+            if rows.len() as u64 == limit {
+                next_cursor = rows.last().map(|r: &audit_log::Model| r.id.to_string());
+                break 'fill;
+            }
+            rows.push(record);
+        }
+        if !full {
+            break;
+        }
+    }
     let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
     Ok(Json(AuditPage {
         items: rows

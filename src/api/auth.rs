@@ -322,8 +322,10 @@ pub fn client_address(
     peer: Option<SocketAddr>,
     http: &HttpConfig,
 ) -> String {
+    // Only a well-formed address is taken from the header (it is stored for throttling).
     forwarded(parts_headers, http, "x-forwarded-for")
-        .map(str::to_owned)
+        .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
         .or_else(|| peer.map(|p| p.ip().to_string()))
         .unwrap_or_else(|| "unknown".to_owned())
 }
@@ -382,7 +384,10 @@ async fn login(
     }
     let address = caller.address;
     let since = now - THROTTLE_WINDOW;
-    let recent = accounts::recent_failures(&state.db, &username, &address, since).await?;
+    // The attempt is recorded (as a failure until proven otherwise) before the others are
+    // counted, so that guesses sent all at once cannot all slip under the limit.
+    let attempt = accounts::record_attempt(&state.db, &username, &address, now, since).await?;
+    let recent = accounts::recent_failures(&state.db, &username, &address, since, attempt).await?;
     let mut retry_at: Option<DateTime<Utc>> = None;
     for ((count, pivot), limit) in [
         (recent.for_user, accounts::USER_LIMIT),
@@ -396,6 +401,7 @@ async fn login(
         }
     }
     if let Some(at) = retry_at {
+        accounts::forget_attempt(&state.db, attempt).await?;
         let secs = u64::try_from((at - now).num_seconds()).unwrap_or(0).max(1);
         tracing::warn!(%address, "sign-in throttled");
         return Err(AppError::TooManyRequests {
@@ -421,7 +427,6 @@ async fn login(
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("password check: {e}")))?;
     let Some(user) = verified else {
-        accounts::record_failure(&state.db, &username, &address, now, since).await?;
         tracing::info!(%address, "sign-in failed");
         return Err(AppError::Unauthorized(
             "wrong username or password".to_owned(),
@@ -431,6 +436,10 @@ async fn login(
     let csrf_token = secret::random_hex()?;
     let txn = crate::db::begin_write(&state.db).await?;
     accounts::clear_failures(&txn, &username).await?;
+    // A browser signing in again leaves its old session behind: end it.
+    if let Some(Credential::Session { token_hash, .. }) = &caller.credential {
+        accounts::delete_session(&txn, token_hash).await?;
+    }
     accounts::record_login(&txn, user.id, now).await?;
     accounts::purge_sessions(&txn, now, now - SESSION_IDLE).await?;
     accounts::insert_session(

@@ -19,7 +19,7 @@ use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
 };
-use crate::domain::point::{CoordinatorRole, MobileNumber};
+use crate::domain::point::{CoordinatorRole, MobileNumber, mask_phone};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, Problem};
@@ -510,13 +510,28 @@ pub struct AssignmentPath {
     pub coordinator_id: i64,
 }
 
-async fn assignments(state: &AppState, point_id: i64) -> Result<Vec<Assignment>, AppError> {
+/// Who serves a point. Coordinators the caller may not read themselves (homed in another
+/// county, say) show with their phone masked and without WeChat id, notes or authorship.
+async fn assignments(
+    state: &AppState,
+    caller: &Caller,
+    point_id: i64,
+) -> Result<Vec<Assignment>, AppError> {
     store::of_point(&state.db, point_id)
         .await?
         .into_iter()
         .map(|(link, person)| {
+            let readable = authorize(caller, Action::Read, &person).is_ok();
+            let mut view = to_view(person)?;
+            if !readable {
+                view.mobile = mask_phone(&view.mobile);
+                view.wechat_id = None;
+                view.notes = None;
+                view.created_by = None;
+                view.updated_by = None;
+            }
             Ok(Assignment {
-                coordinator: to_view(person)?,
+                coordinator: view,
                 is_primary: link.is_primary,
                 assigned_at: link.assigned_at,
             })
@@ -566,7 +581,7 @@ async fn point_coordinators(
     Path(path): Path<PointPath>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
     point_for(&state.db, &caller, Action::Read, path.id).await?;
-    Ok(Json(assignments(&state, path.id).await?))
+    Ok(Json(assignments(&state, &caller, path.id).await?))
 }
 
 /// The body of an assignment.
@@ -615,7 +630,7 @@ async fn assign_coordinator(
     let after = store::of_point(&txn, path.id).await?;
     record_assignments(&txn, &caller, &point, "assign", &before, &after, now).await?;
     txn.commit().await?;
-    Ok(Json(assignments(&state, path.id).await?))
+    Ok(Json(assignments(&state, &caller, path.id).await?))
 }
 
 type Assigned = (entity::point_coordinator::Model, coordinator::Model);
@@ -679,5 +694,5 @@ async fn unassign_coordinator(
     let after = store::of_point(&txn, path.id).await?;
     record_assignments(&txn, &caller, &point, "unassign", &before, &after, now).await?;
     txn.commit().await?;
-    Ok(Json(assignments(&state, path.id).await?))
+    Ok(Json(assignments(&state, &caller, path.id).await?))
 }

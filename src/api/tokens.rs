@@ -13,18 +13,20 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::auth::Caller;
+use crate::api::auth::{Caller, Credential};
 use crate::api::extract::{Json as JsonBody, Path};
 use crate::auth::secret;
 use crate::domain::account::Principal;
-use crate::domain::policy::{Action, Decision, Resource, can};
 use crate::domain::text;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::store::accounts::{self, User};
+use crate::store::audit::{self, Actor, Change};
 
 /// The longest a token may be made to last.
 pub const MAX_EXPIRY_DAYS: u32 = 3650;
+/// The longest token name (it goes into the audit log's actor, `user (token: name)`).
+pub const MAX_NAME_CHARS: usize = 50;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -65,8 +67,6 @@ pub struct CreateToken {
     pub name: String,
     /// Days until it stops working (1 to 3650); never when absent.
     pub expires_in_days: Option<u32>,
-    /// Admins: the account the token acts as (default: the caller).
-    pub username: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -87,17 +87,15 @@ fn view(model: api_token::Model, username: String) -> TokenView {
     }
 }
 
-/// May `principal` manage `owner`'s tokens?
+/// May `principal` see and revoke `owner`'s tokens (their own, or an account they manage)?
 fn manages(principal: &Principal, owner: &User) -> bool {
-    owner.id == principal.user_id
-        || can(
-            Some(principal),
-            Action::Update,
-            Resource::User(&owner.scopes),
-        ) == Decision::Allow
+    owner.id == principal.user_id || crate::api::users::manages(principal, owner)
 }
 
-/// Creates a token; the answer holds its secret, which is not stored and cannot be shown again.
+/// Creates a token for the signed-in account; the answer holds its secret, which is not stored
+/// and cannot be shown again. Only a browser session (someone who knows the password) can do
+/// this, so that a leaked token cannot mint others that outlive its revocation; `donornet
+/// token create` on the server makes tokens for any account.
 #[utoipa::path(
     post,
     path = "/tokens",
@@ -107,7 +105,7 @@ fn manages(principal: &Principal, owner: &User) -> bool {
         (status = 201, description = "Created; `secret` is shown only now", body = CreatedToken),
         (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account (or not one the caller manages)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Called with an API token: tokens are made from a session", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The account already has a live token of that name", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -117,9 +115,14 @@ async fn create_token(
     JsonBody(body): JsonBody<CreateToken>,
 ) -> Result<Response, AppError> {
     let principal = caller.require()?;
-    let name = text::clean(Some(body.name), 100, false)
-        .map_err(|m| AppError::invalid("name", m))?
-        .ok_or_else(|| AppError::invalid("name", "must not be empty"))?;
+    if !matches!(caller.credential, Some(Credential::Session { .. })) {
+        return Err(AppError::Forbidden(
+            "API tokens are created from a signed-in session (or with `donornet token create`), \
+             not with another token"
+                .to_owned(),
+        ));
+    }
+    let name = token_name(body.name).map_err(|m| AppError::invalid("name", m))?;
     if let Some(days) = body.expires_in_days
         && !(1..=MAX_EXPIRY_DAYS).contains(&days)
     {
@@ -128,20 +131,21 @@ async fn create_token(
             format!("must be between 1 and {MAX_EXPIRY_DAYS}"),
         ));
     }
-    let owner = match body
-        .username
-        .as_deref()
-        .map(str::trim)
-        .map(str::to_lowercase)
-    {
-        None => accounts::find_user(&state.db, principal.user_id).await?,
-        Some(name) => accounts::find_user_by_name(&state.db, &name)
-            .await?
-            .filter(|u| manages(principal, u)),
-    }
-    .ok_or_else(|| AppError::NotFound("no such user".to_owned()))?;
+    let owner = accounts::find_user(&state.db, principal.user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("the account is gone".to_owned()))?;
     let now = Utc::now();
-    let (created, secret) = issue(&state.db, &owner, name, body.expires_in_days, now).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let (created, secret) = issue(
+        &txn,
+        &owner,
+        name,
+        body.expires_in_days,
+        caller.actor(),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(
         token_id = created.id,
         user_id = owner.id,
@@ -163,6 +167,7 @@ pub async fn issue(
     owner: &User,
     name: String,
     expires_in_days: Option<u32>,
+    actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<(api_token::Model, String), AppError> {
     let secret = secret::new_api_token()?;
@@ -177,7 +182,41 @@ pub async fn issue(
                 },
                 _ => e.into(),
             })?;
+    let after = view(created.clone(), owner.username.clone());
+    audit::record(
+        db,
+        token_change(owner, &created, "create", None, Some(&after), actor, now),
+    )
+    .await?;
     Ok((created, secret))
+}
+
+/// A token name, cleaned, or why it is refused.
+pub fn token_name(raw: String) -> Result<String, String> {
+    text::clean(Some(raw), MAX_NAME_CHARS, false)?.ok_or_else(|| "must not be empty".to_owned())
+}
+
+/// The audit record of a token's creation or revocation, filed under its owner's first region
+/// (account records are shown to admins only).
+fn token_change<'a>(
+    owner: &User,
+    token: &api_token::Model,
+    action: &'a str,
+    before: Option<&'a TokenView>,
+    after: Option<&'a TokenView>,
+    actor: Actor,
+    at: DateTime<Utc>,
+) -> Change<'a, TokenView> {
+    Change {
+        entity: "token",
+        entity_id: token.id.to_string(),
+        action,
+        region_code: owner.scopes.first().map(|s| s.code.to_string()),
+        before,
+        after,
+        actor,
+        at,
+    }
 }
 
 /// Lists the caller's tokens and, for admins, those of the accounts they manage; newest first,
@@ -241,8 +280,25 @@ async fn revoke_token(
     if !manages(principal, &owner) {
         return Err(not_found());
     }
-    if accounts::revoke_token(&state.db, token.id, Utc::now()).await? {
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    if accounts::revoke_token(&txn, token.id, now).await? {
+        let before = view(token.clone(), owner.username.clone());
+        let mut revoked = token.clone();
+        revoked.revoked_at = Some(now);
+        let after = view(revoked, owner.username.clone());
+        let change = token_change(
+            &owner,
+            &token,
+            "revoke",
+            Some(&before),
+            Some(&after),
+            caller.actor(),
+            now,
+        );
+        audit::record(&txn, change).await?;
         tracing::info!(token_id = token.id, "API token revoked");
     }
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,8 +17,8 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, page_limit, with_etag,
 };
 use crate::auth::secret;
-use crate::domain::account::{Role, Scope};
-use crate::domain::policy::{Action, Decision, Resource, can};
+use crate::domain::account::{Principal, Role, Scope};
+use crate::domain::policy::{self, Action, Decision, Resource, can};
 use crate::domain::region::RegionCode;
 use crate::domain::text;
 use crate::error::{AppError, FieldError, Problem};
@@ -73,7 +73,7 @@ impl From<User> for UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// 3 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit; stored lower-case.
+    /// 3 to 32 of `a-z 0-9 . _ -`, starting with a letter or digit; stored lower-case.
     #[schema(example = "wang.fang")]
     pub username: String,
     #[schema(example = "王芳")]
@@ -134,11 +134,11 @@ pub fn valid_username(raw: &str) -> Result<String, String> {
         .bytes()
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if (3..=64).contains(&name.len()) && ok_chars && ok_start {
+    if (3..=32).contains(&name.len()) && ok_chars && ok_start {
         Ok(name)
     } else {
         Err(
-            "must be 3 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+            "must be 3 to 32 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
                 .to_owned(),
         )
     }
@@ -255,29 +255,19 @@ async fn create_user(
     caller: Caller,
     JsonBody(body): JsonBody<CreateUser>,
 ) -> Result<Response, AppError> {
-    caller.require()?;
-    // Only admins go further; which regions they may bind is checked once they are known.
-    if can(
-        caller.principal.as_ref(),
-        Action::Create,
-        Resource::User(&[]),
-    ) == Decision::Forbidden
-    {
-        return Err(AppError::Forbidden(
-            "only admins manage accounts".to_owned(),
-        ));
-    }
+    admin_only(&caller)?;
     let username = valid_username(&body.username).map_err(|m| AppError::invalid("username", m))?;
     let name = display_name(&body.display_name)?;
     let (codes, scopes) = scopes_from(&state.db, &body.regions, body.role).await?;
-    if can(
-        caller.principal.as_ref(),
-        Action::Create,
-        Resource::User(&scopes),
-    ) != Decision::Allow
-    {
+    let account = Resource::User {
+        role: body.role,
+        scopes: &scopes,
+    };
+    if can(caller.principal.as_ref(), Action::Create, account) != Decision::Allow {
         return Err(AppError::Forbidden(
-            "you may only create accounts bound inside your own regions".to_owned(),
+            "you may only create accounts that read nothing beyond your own regions (a \
+             township official reads its whole county)"
+                .to_owned(),
         ));
     }
     let password_hash = hash(body.password).await?;
@@ -323,12 +313,7 @@ async fn list_users(
     caller: Caller,
     Query(params): Query<UserListParams>,
 ) -> Result<Json<UserPage>, AppError> {
-    let principal = caller.require()?;
-    if can(Some(principal), Action::Read, Resource::User(&[])) == Decision::Forbidden {
-        return Err(AppError::Forbidden(
-            "only admins manage accounts".to_owned(),
-        ));
-    }
+    let principal = admin_only(&caller)?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut after = id_cursor(params.cursor.as_deref())?;
     let mut items = Vec::new();
@@ -339,7 +324,7 @@ async fn list_users(
         let Some(last) = batch.last() else { break };
         after = Some(last.id);
         for user in batch {
-            if can(Some(principal), Action::Read, Resource::User(&user.scopes)) != Decision::Allow {
+            if !manages(principal, &user) {
                 continue;
             }
             if items.len() as u64 == limit {
@@ -352,20 +337,36 @@ async fn list_users(
     Ok(Json(UserPage { items, next_cursor }))
 }
 
-/// Loads an account the caller may see: themselves, or one they manage.
+/// The caller, if they manage accounts; 403 otherwise.
+fn admin_only(caller: &Caller) -> Result<&Principal, AppError> {
+    let principal = caller.require()?;
+    if policy::manages_accounts(principal) {
+        Ok(principal)
+    } else {
+        Err(AppError::Forbidden(
+            "only admins manage accounts".to_owned(),
+        ))
+    }
+}
+
+/// May `principal` manage `user` (everything `user` reads is within its own reach)?
+pub fn manages(principal: &Principal, user: &User) -> bool {
+    let account = Resource::User {
+        role: user.role,
+        scopes: &user.scopes,
+    };
+    can(Some(principal), Action::Update, account) == Decision::Allow
+}
+
+/// Loads an account the caller may see: themselves, or one they manage. Whether another
+/// account exists is not told to those who manage none (403 either way).
 async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<User, AppError> {
     let principal = caller.require()?;
-    let user = accounts::find_user(&state.db, id).await?;
-    match user {
-        Some(u) if u.id == principal.user_id => Ok(u),
-        Some(u)
-            if can(Some(principal), Action::Read, Resource::User(&u.scopes)) == Decision::Allow =>
-        {
-            Ok(u)
-        }
-        Some(_) if principal.role != Role::Admin => Err(AppError::Forbidden(
-            "only admins manage accounts".to_owned(),
-        )),
+    if id != principal.user_id {
+        admin_only(caller)?;
+    }
+    match accounts::find_user(&state.db, id).await? {
+        Some(u) if u.id == principal.user_id || manages(principal, &u) => Ok(u),
         _ => Err(AppError::NotFound(format!("no user {id}"))),
     }
 }
@@ -422,16 +423,9 @@ async fn patch_user(
     JsonBody(patch): JsonBody<PatchUser>,
 ) -> Result<Response, AppError> {
     let current = visible(&state, &caller, path.id).await?;
-    let principal = caller.require()?;
-    if can(
-        Some(principal),
-        Action::Update,
-        Resource::User(&current.scopes),
-    ) != Decision::Allow
-    {
-        return Err(AppError::Forbidden(
-            "only admins manage accounts".to_owned(),
-        ));
+    let principal = admin_only(&caller)?;
+    if !manages(principal, &current) {
+        return Err(AppError::NotFound(format!("no user {}", path.id)));
     }
     let Some(expected) = if_match(&headers)? else {
         return Err(AppError::PreconditionRequired(format!(
@@ -470,24 +464,40 @@ async fn patch_user(
         disabled: patch.disabled,
         ..UserChanges::default()
     };
-    if let Some(raw) = &patch.regions {
+    let scopes = if let Some(raw) = &patch.regions {
         let (codes, scopes) = scopes_from(&state.db, raw, role).await?;
-        if can(Some(principal), Action::Update, Resource::User(&scopes)) != Decision::Allow {
-            return Err(AppError::Forbidden(
-                "you may only bind accounts inside your own regions".to_owned(),
-            ));
-        }
-        if myself && scopes != current.scopes {
+        let sorted = |v: &[Scope]| {
+            let mut codes: Vec<String> = v.iter().map(|s| s.code.to_string()).collect();
+            codes.sort();
+            codes
+        };
+        if myself && sorted(&scopes) != sorted(&current.scopes) {
             return Err(AppError::invalid(
                 "regions",
                 "you cannot change your own regions",
             ));
         }
         changes.scopes = Some(codes);
+        scopes
     } else if role != Role::Admin && current.scopes.is_empty() {
         return Err(AppError::invalid(
             "regions",
             format!("a {role} must be bound to at least one region"),
+        ));
+    } else {
+        current.scopes.clone()
+    };
+    // What the account becomes must stay within the admin's reach too (a viewer made a
+    // township official would read its whole county).
+    let becomes = Resource::User {
+        role,
+        scopes: &scopes,
+    };
+    if can(Some(principal), Action::Update, becomes) != Decision::Allow {
+        return Err(AppError::Forbidden(
+            "you may only make accounts that read nothing beyond your own regions (a township \
+             official reads its whole county)"
+                .to_owned(),
         ));
     }
     if let Some(password) = patch.password {

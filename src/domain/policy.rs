@@ -53,21 +53,29 @@ impl Visibility {
 
 /// Where a caller may read.
 pub fn read_scope(caller: &Principal) -> Visibility {
-    match caller.role {
-        Role::Admin if caller.scopes.is_empty() => Visibility::All,
+    reach(caller.role, &caller.scopes)
+}
+
+/// Where an account of `role` bound to `scopes` reads.
+pub fn reach(role: Role, scopes: &[Scope]) -> Visibility {
+    match role {
+        Role::Admin if scopes.is_empty() => Visibility::All,
         Role::TownshipOfficial => {
             let mut counties: Vec<Scope> = Vec::new();
-            for county in caller.scopes.iter().map(Scope::county) {
+            for county in scopes.iter().map(Scope::county) {
                 if !counties.contains(&county) {
                     counties.push(county);
                 }
             }
             Visibility::Within(counties)
         }
-        Role::Admin | Role::StationStaff | Role::Viewer => {
-            Visibility::Within(caller.scopes.clone())
-        }
+        Role::Admin | Role::StationStaff | Role::Viewer => Visibility::Within(scopes.to_vec()),
     }
+}
+
+/// True for the roles that manage accounts (which ones: [`can`] with [`Resource::User`]).
+pub fn manages_accounts(caller: &Principal) -> bool {
+    caller.role == Role::Admin
 }
 
 /// Where a caller may change the registry.
@@ -97,8 +105,11 @@ pub enum Resource<'a> {
     /// A registry record (region, point, coordinator, survey) by the region it lives in;
     /// `None` for a record with no region.
     Registry(Option<&'a RegionCode>),
-    /// A user account, by the regions it is (or would be) bound to; empty for unbound.
-    User(&'a [Scope]),
+    /// A user account, by the role and regions it has (or would have); `scopes` empty for
+    /// unbound. An admin manages an account only when everything the account can read lies
+    /// inside what the admin can read: binding a township official to a township gives it the
+    /// whole county, so only an admin reaching that county may do so.
+    User { role: Role, scopes: &'a [Scope] },
     /// The audit log as a whole: everyone signed in reads their own changes; see
     /// [`audit_scope`] for whose changes beyond those.
     Audit,
@@ -131,15 +142,16 @@ pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -
                 Decision::Forbidden
             }
         }
-        Resource::User(scopes) => {
-            if caller.role != Role::Admin {
+        Resource::User { role, scopes } => {
+            if !manages_accounts(caller) {
                 return Decision::Forbidden;
             }
-            let reach = read_scope(caller);
-            let inside = match &reach {
-                Visibility::All => true,
-                Visibility::Within(_) => {
-                    !scopes.is_empty() && scopes.iter().all(|s| reach.covers(s))
+            let mine = read_scope(caller);
+            let inside = match (&mine, reach(role, scopes)) {
+                (Visibility::All, _) => true,
+                (Visibility::Within(_), Visibility::All) => false,
+                (Visibility::Within(_), Visibility::Within(theirs)) => {
+                    !theirs.is_empty() && theirs.iter().all(|s| mine.covers(s))
                 }
             };
             if inside {
@@ -252,7 +264,14 @@ mod tests {
             Decision::Hidden
         );
         assert_eq!(
-            can(me, Action::Create, Resource::User(&[])),
+            can(
+                me,
+                Action::Create,
+                Resource::User {
+                    role: Role::Viewer,
+                    scopes: &[]
+                }
+            ),
             Decision::Forbidden
         );
     }
@@ -288,29 +307,38 @@ mod tests {
         let township = [scope(TOWNSHIP, Level::Township)];
         let other_city = [scope("411200000000", Level::City)];
         let mixed = [township[0].clone(), other_city[0].clone()];
+        let account = |role, scopes| Resource::User { role, scopes };
         assert_eq!(
-            can(Some(&root), Action::Create, Resource::User(&[])),
+            can(Some(&root), Action::Create, account(Role::Admin, &[])),
             Decision::Allow
         );
         assert_eq!(
-            can(Some(&city_admin), Action::Create, Resource::User(&township)),
+            can(
+                Some(&city_admin),
+                Action::Create,
+                account(Role::Viewer, &township)
+            ),
             Decision::Allow
         );
         assert_eq!(
             can(
                 Some(&city_admin),
                 Action::Update,
-                Resource::User(&other_city)
+                account(Role::Viewer, &other_city)
             ),
             Decision::Hidden
         );
         assert_eq!(
-            can(Some(&city_admin), Action::Update, Resource::User(&mixed)),
+            can(
+                Some(&city_admin),
+                Action::Update,
+                account(Role::Viewer, &mixed)
+            ),
             Decision::Hidden
         );
         // An unbound user reaches everything: only an unbound admin manages one.
         assert_eq!(
-            can(Some(&city_admin), Action::Read, Resource::User(&[])),
+            can(Some(&city_admin), Action::Read, account(Role::Admin, &[])),
             Decision::Hidden
         );
         // Binding a user to the whole city is inside the city.
@@ -319,13 +347,41 @@ mod tests {
             can(
                 Some(&city_admin),
                 Action::Create,
-                Resource::User(&whole_city)
+                account(Role::Viewer, &whole_city)
+            ),
+            Decision::Allow
+        );
+        // A township's admin may make viewers of its township, but not an official there:
+        // an official reads the whole county, beyond the admin's reach.
+        let township_admin = user(Role::Admin, vec![scope(TOWNSHIP, Level::Township)]);
+        assert_eq!(
+            can(
+                Some(&township_admin),
+                Action::Create,
+                account(Role::Viewer, &township)
+            ),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(
+                Some(&township_admin),
+                Action::Create,
+                account(Role::TownshipOfficial, &township)
+            ),
+            Decision::Hidden
+        );
+        let county_admin = user(Role::Admin, vec![scope(COUNTY, Level::County)]);
+        assert_eq!(
+            can(
+                Some(&county_admin),
+                Action::Create,
+                account(Role::TownshipOfficial, &township)
             ),
             Decision::Allow
         );
         let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
         assert_eq!(
-            can(Some(&staff), Action::Read, Resource::User(&township)),
+            can(Some(&staff), Action::Read, account(Role::Viewer, &township)),
             Decision::Forbidden
         );
     }

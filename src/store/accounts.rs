@@ -452,11 +452,14 @@ pub struct RecentFailures {
     pub for_address: (u64, Option<DateTime<Utc>>),
 }
 
+/// Attempts other than `attempt_id` count: a login records its attempt first (see
+/// [`record_attempt`]), so that simultaneous guesses see each other.
 pub async fn recent_failures(
     db: &impl ConnectionTrait,
     username: &str,
     address: &str,
     since: DateTime<Utc>,
+    attempt_id: i64,
 ) -> Result<RecentFailures, DbErr> {
     async fn window(
         db: &impl ConnectionTrait,
@@ -464,9 +467,11 @@ pub async fn recent_failures(
         value: &str,
         since: DateTime<Utc>,
         keep_newest: u64,
+        attempt_id: i64,
     ) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
         let base = LoginFailure::find()
             .filter(column.eq(value))
+            .filter(login_failure::Column::Id.ne(attempt_id))
             .filter(login_failure::Column::At.gt(since));
         let count = base.clone().count(db).await?;
         // The failure whose expiry brings the count back under the limit: the
@@ -486,6 +491,7 @@ pub async fn recent_failures(
             username,
             since,
             USER_LIMIT,
+            attempt_id,
         )
         .await?,
         for_address: window(
@@ -494,6 +500,7 @@ pub async fn recent_failures(
             address,
             since,
             ADDRESS_LIMIT,
+            attempt_id,
         )
         .await?,
     })
@@ -503,25 +510,34 @@ pub async fn recent_failures(
 pub const USER_LIMIT: u64 = 5;
 pub const ADDRESS_LIMIT: u64 = 20;
 
-pub async fn record_failure(
+/// Records a sign-in attempt as a failure until it proves otherwise (then
+/// [`forget_attempt`] or [`clear_failures`]); forgets attempts older than `forget_before`.
+/// Returns the attempt's id.
+pub async fn record_attempt(
     db: &impl ConnectionTrait,
     username: &str,
     address: &str,
     now: DateTime<Utc>,
     forget_before: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<i64, DbErr> {
     LoginFailure::delete_many()
         .filter(login_failure::Column::At.lte(forget_before))
         .exec(db)
         .await?;
-    LoginFailure::insert(login_failure::ActiveModel {
+    let result = LoginFailure::insert(login_failure::ActiveModel {
         username: Set(username.to_owned()),
         address: Set(address.to_owned()),
         at: Set(now),
         ..Default::default()
     })
-    .exec_without_returning(db)
+    .exec(db)
     .await?;
+    Ok(result.last_insert_id)
+}
+
+/// Drops one attempt (a refused one: it was never tried).
+pub async fn forget_attempt(db: &impl ConnectionTrait, attempt_id: i64) -> Result<(), DbErr> {
+    LoginFailure::delete_by_id(attempt_id).exec(db).await?;
     Ok(())
 }
 

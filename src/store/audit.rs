@@ -73,6 +73,8 @@ pub async fn record<T: Serialize>(
 pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Never changes to these kinds of entity.
+    pub exclude_entities: Vec<String>,
     /// Only changes made by this user.
     pub actor_user_id: Option<i64>,
     /// Only changes to records in this inclusive region-code range.
@@ -99,6 +101,10 @@ pub async fn list(
     }
     if let Some(id) = &filter.entity_id {
         query = query.filter(Column::EntityId.eq(id.as_str()));
+    }
+    if !filter.exclude_entities.is_empty() {
+        query = query
+            .filter(Column::Entity.is_not_in(filter.exclude_entities.iter().map(String::as_str)));
     }
     if let Some(user) = filter.actor_user_id {
         query = query.filter(Column::ActorUserId.eq(user));

@@ -30,6 +30,18 @@ fn session_cookie(response: &reqwest::Response) -> (String, String) {
     (pair, header)
 }
 
+/// A client signed in as `username` (password [`PASSWORD`]) through a browser session: it
+/// sends the session cookie and this site's `Origin`, as a browser would.
+async fn session_client(app: &TestApp, username: &str) -> Client {
+    let response = login(app, username, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (cookie, _) = session_cookie(&response);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().unwrap());
+    headers.insert("origin", app.address.parse().unwrap());
+    Client::builder().default_headers(headers).build().unwrap()
+}
+
 #[tokio::test]
 async fn a_browser_session_signs_in_needs_origin_or_csrf_for_changes_and_signs_out() {
     on_each_backend(|app| async move {
@@ -197,33 +209,35 @@ async fn the_session_cookie_is_secure_when_configured() {
 #[tokio::test]
 async fn api_tokens_are_shown_once_listed_without_secret_and_stop_when_revoked_or_expired() {
     on_each_backend(|app| async move {
+        user_with_token(&app.db, "ops", "admin", &[], Some(PASSWORD)).await;
+        let session = session_client(&app, "ops").await;
+        let new_token = |body: Value| {
+            let request = session.post(app.url("/api/v1/tokens")).json(&body);
+            async move { request.send().await.unwrap() }
+        };
+        // Tokens are made from a session, not with another token.
         let response = app
             .send_json(
                 Method::POST,
                 "/api/v1/tokens",
-                &json!({"name": "nightly sync", "expires_in_days": 30}),
+                &json!({"name": "minted"}),
                 None,
             )
             .await;
+        expect_problem(response, 403, "a token minting a token").await;
+        let response = new_token(json!({"name": "nightly sync", "expires_in_days": 30})).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let created: Value = response.json().await.unwrap();
         let secret = created["secret"].as_str().unwrap().to_owned();
         assert!(secret.starts_with("dn_") && secret.len() == 67, "{secret}");
-        assert_eq!(created["username"], "root");
+        assert_eq!(created["username"], "ops");
         let expires =
             chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
         let days = (expires.with_timezone(&Utc) - Utc::now()).num_days();
         assert!((29..=30).contains(&days), "{created}");
 
         // A second live token of the same name is refused.
-        let response = app
-            .send_json(
-                Method::POST,
-                "/api/v1/tokens",
-                &json!({"name": "nightly sync"}),
-                None,
-            )
-            .await;
+        let response = new_token(json!({"name": "nightly sync"})).await;
         let problem = expect_problem(response, 409, "a duplicate token name").await;
         assert_eq!(problem["errors"][0]["field"], "name");
         for (body, field) in [
@@ -236,10 +250,9 @@ async fn api_tokens_are_shown_once_listed_without_secret_and_stop_when_revoked_o
                 json!({"name": "x", "expires_in_days": 4000}),
                 "expires_in_days",
             ),
+            (json!({"name": "n".repeat(51)}), "name"),
         ] {
-            let response = app
-                .send_json(Method::POST, "/api/v1/tokens", &body, None)
-                .await;
+            let response = new_token(body.clone()).await;
             let problem = expect_problem(response, 400, &body.to_string()).await;
             assert_eq!(problem["errors"][0]["field"], field);
         }
@@ -254,7 +267,7 @@ async fn api_tokens_are_shown_once_listed_without_secret_and_stop_when_revoked_o
             .await
             .unwrap();
         assert_eq!(me["via"], "token");
-        assert_eq!(me["user"]["username"], "root");
+        assert_eq!(me["user"]["username"], "ops");
 
         // Listed with its last use, never with its secret (nor its digest).
         let listed = app.get_ok("/api/v1/tokens").await;
@@ -280,14 +293,7 @@ async fn api_tokens_are_shown_once_listed_without_secret_and_stop_when_revoked_o
         let response = script.get(app.url("/api/v1/points")).send().await.unwrap();
         let problem = expect_problem(response, 401, "a revoked token").await;
         assert!(problem["detail"].as_str().unwrap().contains("revoked"));
-        let response = app
-            .send_json(
-                Method::POST,
-                "/api/v1/tokens",
-                &json!({"name": "nightly sync", "expires_in_days": 1}),
-                None,
-            )
-            .await;
+        let response = new_token(json!({"name": "nightly sync", "expires_in_days": 1})).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let again: Value = response.json().await.unwrap();
 
@@ -634,6 +640,253 @@ async fn the_public_sees_active_points_with_masked_phones_only() {
             let response = app.anonymous.get(app.url(path)).send().await.unwrap();
             expect_problem(response, 401, path).await;
         }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_cannot_reach_beyond_its_regions_through_the_accounts_it_makes() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let township_admin = app.client_for("mengmiao.admin", "admin", &[township]).await;
+        let create = |role: &str, username: &str| {
+            let request = township_admin.post(app.url("/api/v1/users")).json(&json!({
+                "username": username, "display_name": username, "role": role,
+                "regions": [township], "password": PASSWORD
+            }));
+            async move { request.send().await.unwrap() }
+        };
+        // A viewer of the township reads only the township: fine.
+        let response = create("viewer", "reader").await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let reader: Value = response.json().await.unwrap();
+        // An official of the township would read the whole county: beyond this admin.
+        expect_problem(
+            create("township_official", "official").await,
+            403,
+            "an official",
+        )
+        .await;
+        // Nor can the viewer be turned into one.
+        let response = township_admin
+            .patch(app.url(&format!("/api/v1/users/{}", reader["id"])))
+            .header("if-match", "\"1\"")
+            .json(&json!({"role": "township_official"}))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, 403, "promoting the viewer").await;
+        // A county's admin may make that official.
+        let county_admin = app
+            .client_for("yancheng.admin", "admin", &["411103000000"])
+            .await;
+        let response = county_admin
+            .patch(app.url(&format!("/api/v1/users/{}", reader["id"])))
+            .header("if-match", "\"1\"")
+            .json(&json!({"role": "township_official"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        // Now beyond the township admin, the account is hidden from it.
+        let response = township_admin
+            .get(app.url(&format!("/api/v1/users/{}", reader["id"])))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, 404, "an account beyond the admin").await;
+        // Non-admins learn nothing about which accounts exist.
+        let viewer = app.client_for("someone", "viewer", &[township]).await;
+        for id in [reader["id"].as_i64().unwrap(), 999_999] {
+            let response = viewer
+                .get(app.url(&format!("/api/v1/users/{id}")))
+                .send()
+                .await
+                .unwrap();
+            expect_problem(response, 403, "another account, as a viewer").await;
+        }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn account_changes_in_the_audit_log_are_for_admins_who_manage_the_account() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let city_admin = app
+            .client_for("city.admin", "admin", &["411100000000"])
+            .await;
+        let staff = app
+            .client_for("staff", "station_staff", &["411100000000"])
+            .await;
+        let township_admin = app
+            .client_for("mengmiao.admin", "admin", &["411103101000"])
+            .await;
+        let response = city_admin
+            .post(app.url("/api/v1/users"))
+            .json(
+                &json!({"username": "sun.li", "display_name": "孙丽", "role": "township_official",
+                          "regions": ["411103101000"], "password": PASSWORD}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let entities = |page: Value| -> Vec<String> {
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["entity"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let get = |client: &Client| {
+            let request = client.get(app.url("/api/v1/audit?entity=user"));
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        assert_eq!(entities(get(&city_admin).await), ["user"]);
+        assert_eq!(entities(get(&app.client).await), ["user"]);
+        // Station staff do not manage accounts; the township's admin does not manage an
+        // official (who reads the county), although the account is bound inside its township.
+        assert!(entities(get(&staff).await).is_empty());
+        assert!(entities(get(&township_admin).await).is_empty());
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_coordinator_from_beyond_the_callers_reach_shows_masked_on_its_point() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let point = app
+            .create_point(
+                &json!({"name": "孟庙镇献血点", "kind": "township", "region_code": "411103101000",
+                                  "longitude": 114.0, "latitude": 33.6}),
+            )
+            .await;
+        let response = app
+            .send_json(
+                Method::POST,
+                "/api/v1/coordinators",
+                &json!({"name": "召陵医生", "mobile": "13912345678", "wechat_id": "zl-doctor",
+                               "role": "village_doctor", "region_code": "411104100000"}),
+                None,
+            )
+            .await;
+        let far: Value = response.json().await.unwrap();
+        let assign = format!("/api/v1/points/{}/coordinators/{}", point["id"], far["id"]);
+        assert_eq!(
+            app.send_json(Method::PUT, &assign, &json!({}), None)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        let official = app
+            .client_for("official", "township_official", &["411103101000"])
+            .await;
+        let team: Value = official
+            .get(app.url(&format!("/api/v1/points/{}/coordinators", point["id"])))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(team[0]["mobile"], "139****5678", "{team}");
+        assert!(team[0]["wechat_id"].is_null());
+        let response = official
+            .get(app.url(&format!("/api/v1/coordinators/{}", far["id"])))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, 404, "the coordinator itself").await;
+        // Station staff of the city read both.
+        let staff = app
+            .client_for("staff", "station_staff", &["411100000000"])
+            .await;
+        let team: Value = staff
+            .get(app.url(&format!("/api/v1/points/{}/coordinators", point["id"])))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(team[0]["mobile"], "13912345678");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn simultaneous_guesses_cannot_slip_under_the_limit() {
+    on_each_backend(|app| async move {
+        user_with_token(&app.db, "zhao.lei", "viewer", &[], Some(PASSWORD)).await;
+        let guesses = (0..20).map(|i| {
+            let request = app
+                .anonymous
+                .post(app.url("/api/v1/auth/login"))
+                .json(&json!({"username": "zhao.lei", "password": format!("guess {i}")}));
+            async move { request.send().await.unwrap().status().as_u16() }
+        });
+        let statuses = futures_join_all(guesses).await;
+        let tried = statuses.iter().filter(|s| **s == 401).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert_eq!(tried + refused, 20, "{statuses:?}");
+        assert!(tried <= 5, "{tried} guesses were checked: {statuses:?}");
+        app
+    })
+    .await;
+}
+
+/// Runs the futures at once (spawned, so that they really overlap) and collects their outputs.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_longest_names_fit_the_audit_log_and_authorship_columns() {
+    on_each_backend(|app| async move {
+        donornet::seed::load_demo(&app.db).await.unwrap();
+        let username = "a".repeat(32);
+        let name = "n".repeat(50);
+        user_with_token(&app.db, &username, "admin", &[], None).await;
+        let token = donornet::admin::create_token(&app.db, &name, &username, None).await.unwrap();
+        let client = bearer_client(&token);
+        let response = client
+            .post(app.url("/api/v1/points"))
+            .json(&json!({"name": "东岭镇献血点", "kind": "township", "region_code": "990101101000",
+                          "longitude": 114.02, "latitude": 33.66}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let point: Value = response.json().await.unwrap();
+        assert_eq!(point["created_by"], format!("{username} (token: {name})"));
+        // One character more is refused where names are chosen.
+        assert!(donornet::admin::create_token(&app.db, &format!("{name}n"), &username, None).await.is_err());
+        let response = app
+            .client
+            .post(app.url("/api/v1/users"))
+            .json(&json!({"username": "b".repeat(33), "display_name": "x", "role": "admin", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "a 33-character username").await;
+        assert_eq!(problem["errors"][0]["field"], "username");
         app
     })
     .await;

@@ -95,21 +95,39 @@ async fn every_operation_declares_how_to_authenticate() {
                     .unwrap_or_else(|| panic!("{method} {path} declares no security"));
                 let names: Vec<String> = security
                     .iter()
-                    .map(|r| r.as_object().unwrap().keys().cloned().collect::<Vec<_>>().join("+"))
+                    .map(|r| {
+                        r.as_object()
+                            .unwrap()
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    })
                     .collect();
                 let anonymous_ok = names.iter().any(String::is_empty);
                 assert_eq!(
                     anonymous_ok,
-                    public.contains(&(path.as_str(), method.as_str())) || path == "/api/v1/points.geojson" || path == "/api/v1/auth/logout",
+                    public.contains(&(path.as_str(), method.as_str()))
+                        || path == "/api/v1/points.geojson"
+                        || path == "/api/v1/auth/logout",
                     "{method} {path}: {names:?}"
                 );
-                assert!(names.contains(&"token".to_owned()) && names.contains(&"session".to_owned()), "{method} {path}");
+                assert!(
+                    names.contains(&"token".to_owned()) && names.contains(&"session".to_owned()),
+                    "{method} {path}"
+                );
                 operations += 1;
             }
         }
         assert!(operations > 25, "{operations}");
         // Writes are never public.
-        assert_eq!(doc["paths"]["/api/v1/points"]["post"]["security"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            doc["paths"]["/api/v1/points"]["post"]["security"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         app
     })
     .await;

@@ -257,10 +257,16 @@ pub async fn user_with_token(
     )
     .await
     .expect("create the user");
-    let (_, secret) =
-        donornet::api::tokens::issue(db, &user, "tests".to_owned(), None, chrono::Utc::now())
-            .await
-            .expect("create the token");
+    let (_, secret) = donornet::api::tokens::issue(
+        db,
+        &user,
+        "tests".to_owned(),
+        None,
+        donornet::store::audit::Actor::default(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("create the token");
     secret
 }
 
