@@ -218,16 +218,14 @@ async fn bearer(
     if !token.starts_with(secret::TOKEN_PREFIX) || token.len() > 200 {
         return Err(invalid());
     }
-    let Some(stored) = accounts::find_token_by_hash(&state.db, &secret::digest(token)).await?
+    let Some((stored, user)) =
+        accounts::find_token_by_hash(&state.db, &secret::digest(token)).await?
     else {
         return Err(invalid());
     };
     if stored.revoked_at.is_some() || stored.expires_at.is_some_and(|at| at <= now) {
         return Err(invalid());
     }
-    let Some(user) = accounts::find_user(&state.db, stored.user_id).await? else {
-        return Err(invalid());
-    };
     if user.disabled {
         return Err(invalid());
     }
@@ -256,16 +254,13 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// holding a stale cookie can still read public pages and sign in again).
 async fn session(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<Caller, AppError> {
     let hash = secret::digest(token);
-    let Some(stored) = accounts::find_session(&state.db, &hash).await? else {
+    let Some((stored, user)) = accounts::find_session_with_user(&state.db, &hash).await? else {
         return Ok(Caller::default());
     };
     if stored.expires_at <= now || now - stored.last_seen_at >= SESSION_IDLE {
         accounts::delete_session(&state.db, &hash).await?;
         return Ok(Caller::default());
     }
-    let Some(user) = accounts::find_user(&state.db, stored.user_id).await? else {
-        return Ok(Caller::default());
-    };
     if user.disabled {
         return Ok(Caller::default());
     }

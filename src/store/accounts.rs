@@ -20,7 +20,6 @@ use sea_orm::{
 
 use crate::domain::account::{Principal, Role, Scope};
 use crate::domain::region::RegionCode;
-use crate::store::regions;
 
 /// A user account, without its password hash.
 #[derive(Debug, Clone)]
@@ -73,24 +72,21 @@ async fn scopes_of(
     db: &impl ConnectionTrait,
     user_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Scope>>, DbErr> {
+    // One query: the scopes joined with their regions (for the levels).
     let rows = UserScope::find()
         .filter(user_scope::Column::UserId.is_in(user_ids.iter().copied()))
         .order_by_asc(user_scope::Column::RegionCode)
+        .find_also_related(entity::region::Entity)
         .all(db)
         .await?;
-    let codes = rows
-        .iter()
-        .map(|r| RegionCode::parse(&r.region_code).map_err(|e| DbErr::Type(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let levels: HashMap<RegionCode, _> = regions::levels_of(db, &codes.iter().collect::<Vec<_>>())
-        .await?
-        .into_iter()
-        .collect();
     let mut out: HashMap<i64, Vec<Scope>> = HashMap::new();
-    for (row, code) in rows.iter().zip(codes) {
-        let level = *levels
-            .get(&code)
-            .ok_or_else(|| DbErr::Custom(format!("scope region {code} is missing")))?;
+    for (row, region) in rows {
+        let code = RegionCode::parse(&row.region_code).map_err(|e| DbErr::Type(e.to_string()))?;
+        let level = region
+            .ok_or_else(|| DbErr::Custom(format!("scope region {code} is missing")))?
+            .level
+            .parse()
+            .map_err(|e| DbErr::Type(format!("scope region {code}: {e}")))?;
         out.entry(row.user_id)
             .or_default()
             .push(Scope::new(code, level));
@@ -317,13 +313,6 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn find_session(
-    db: &impl ConnectionTrait,
-    token_hash: &str,
-) -> Result<Option<session::Model>, DbErr> {
-    Session::find_by_id(token_hash.to_owned()).one(db).await
-}
-
 pub async fn touch_session(
     db: &impl ConnectionTrait,
     token_hash: &str,
@@ -385,14 +374,38 @@ pub async fn insert_token(
     .await
 }
 
+/// The token with this digest and its account (two queries in all, with the scopes): the
+/// work of authenticating every scripted request.
 pub async fn find_token_by_hash(
     db: &impl ConnectionTrait,
     token_hash: &str,
-) -> Result<Option<api_token::Model>, DbErr> {
-    ApiToken::find()
+) -> Result<Option<(api_token::Model, User)>, DbErr> {
+    let Some((token, Some(owner))) = ApiToken::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
+        .find_also_related(UserEntity)
         .one(db)
-        .await
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = with_scopes(db, vec![owner]).await?.pop();
+    Ok(user.map(|u| (token, u)))
+}
+
+/// The session with this digest and its account.
+pub async fn find_session_with_user(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<(session::Model, User)>, DbErr> {
+    let Some((session, Some(owner))) = Session::find_by_id(token_hash.to_owned())
+        .find_also_related(UserEntity)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = with_scopes(db, vec![owner]).await?.pop();
+    Ok(user.map(|u| (session, u)))
 }
 
 pub async fn find_token(
