@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use entity::audit_log;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -132,7 +132,11 @@ async fn list_audit(
 ) -> Result<Json<AuditPage>, AppError> {
     let principal = caller.require()?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    for (field, value) in [("entity", &params.entity), ("id", &params.id)] {
+    for (field, value) in [
+        ("entity", &params.entity),
+        ("id", &params.id),
+        ("user", &params.user),
+    ] {
         if let Some(v) = value
             && (v.chars().count() > 64 || v.chars().any(char::is_control))
         {
@@ -147,6 +151,14 @@ async fn list_audit(
             "id",
             "needs entity (ids are per kind of entity)",
         ));
+    }
+    for (field, at) in [("from", params.from), ("to", params.to)] {
+        if at.is_some_and(|at| !(1900..=9999).contains(&at.year())) {
+            return Err(AppError::invalid(
+                field,
+                "must lie between the years 1900 and 9999",
+            ));
+        }
     }
     if let (Some(from), Some(to)) = (params.from, params.to)
         && from >= to

@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -157,10 +157,15 @@ pub async fn authenticate(
     let headers = request.headers();
     let mut caller = if let Some(value) = headers.get(header::AUTHORIZATION) {
         bearer(&state, value, now).await?
-    } else if let Some(token) = session_cookie(headers) {
-        session(&state, &token, now).await?
     } else {
-        Caller::default()
+        let mut caller = Caller::default();
+        for token in session_cookies(headers) {
+            caller = session(&state, &token, now).await?;
+            if caller.principal.is_some() {
+                break;
+            }
+        }
+        caller
     };
     let peer = request
         .extensions()
@@ -173,7 +178,9 @@ pub async fn authenticate(
     );
     if unsafe_method {
         match &caller.credential {
-            None if !ANONYMOUS_WRITES.contains(&request.uri().path()) => {
+            None if !ANONYMOUS_WRITES.contains(&request.uri().path())
+                && is_operation(request.method(), request.extensions().get::<MatchedPath>()) =>
+            {
                 return Err(unauthenticated());
             }
             Some(Credential::Session { csrf_token, .. })
@@ -195,6 +202,31 @@ pub async fn authenticate(
     }
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+/// True when the API has this method on this route (else the router answers 405, which says
+/// more than a 401 would).
+fn is_operation(method: &Method, route: Option<&MatchedPath>) -> bool {
+    static OPERATIONS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    let operations = OPERATIONS.get_or_init(|| {
+        let doc = crate::api::openapi();
+        let mut out = std::collections::HashSet::new();
+        for (path, item) in &doc.paths.paths {
+            for (name, present) in [
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ] {
+                if present {
+                    out.insert(format!("{name} {path}"));
+                }
+            }
+        }
+        out
+    });
+    route.is_none_or(|r| operations.contains(&format!("{method} {}", r.as_str())))
 }
 
 async fn bearer(
@@ -239,15 +271,19 @@ async fn bearer(
     })
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The session cookies sent (a browser may hold a stale one beside a fresh one; at most a
+/// few are tried).
+fn session_cookies(headers: &HeaderMap) -> Vec<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .filter(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
         .map(|c| c.value().to_owned())
+        .take(3)
+        .collect()
 }
 
 /// The caller of a session cookie; anonymous when the session is unknown or over (a browser
@@ -303,8 +339,12 @@ fn forwarded<'h>(headers: &'h HeaderMap, http: &HttpConfig, name: &str) -> Optio
     if !http.trust_forwarded {
         return None;
     }
+    // The last value of the last header line: the one the trusted proxy appended, whether it
+    // appends to the client's line or adds a line of its own.
     headers
-        .get(name)
+        .get_all(name)
+        .iter()
+        .next_back()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next())
         .map(str::trim)
@@ -320,8 +360,9 @@ pub fn client_address(
     // Only a well-formed address is taken from the header (it is stored for throttling).
     forwarded(parts_headers, http, "x-forwarded-for")
         .and_then(|v| v.parse::<std::net::IpAddr>().ok())
-        .map(|ip| ip.to_string())
-        .or_else(|| peer.map(|p| p.ip().to_string()))
+        .or_else(|| peer.map(|p| p.ip()))
+        // `::ffff:1.2.3.4` and `1.2.3.4` are one client.
+        .map(|ip| ip.to_canonical().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
@@ -371,8 +412,14 @@ async fn login(
 ) -> Result<Response, AppError> {
     let now = Utc::now();
     let username = body.username.trim().to_lowercase();
-    if username.is_empty() || username.chars().count() > 64 {
-        return Err(AppError::invalid("username", "must be 1 to 64 characters"));
+    if username.is_empty()
+        || username.chars().count() > 64
+        || username.chars().any(|c| c.is_control())
+    {
+        return Err(AppError::invalid(
+            "username",
+            "must be 1 to 64 characters, without control characters",
+        ));
     }
     if body.password.len() > secret::MAX_PASSWORD_BYTES {
         return Err(AppError::invalid("password", "is too long"));

@@ -100,6 +100,23 @@ impl PipeSecurity for (Router<AppState>, utoipa::openapi::OpenApi) {
     }
 }
 
+/// A documented problem+json response.
+fn problem_response(
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::error::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// The two ways to authenticate, and on every operation which of them it needs: an API token
 /// or a session cookie; for the public operations, either or none.
 fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
@@ -146,10 +163,26 @@ fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
         for (method, operation) in operations {
             let Some(operation) = operation else { continue };
             let mut security = signed_in();
-            if PUBLIC_OPERATIONS.contains(&(method, path.as_str())) {
+            let public = PUBLIC_OPERATIONS.contains(&(method, path.as_str()));
+            if public {
                 security.insert(0, SecurityRequirement::default());
             }
             operation.security = Some(security);
+            let responses = &mut operation.responses.responses;
+            if !public {
+                responses.entry("401".to_owned()).or_insert_with(|| {
+                    problem_response(
+                        "No credentials, or a bad, revoked or expired token (`WWW-Authenticate` says how to authenticate)",
+                    )
+                });
+            }
+            if method != "get" && !path.starts_with("/api/v1/auth/") {
+                responses.entry("403".to_owned()).or_insert_with(|| {
+                    problem_response(
+                        "Outside what the caller may change (it may read it), or a change sent with the session cookie without a matching `Origin` or `X-CSRF-Token`",
+                    )
+                });
+            }
         }
     }
 }
@@ -167,7 +200,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(middleware::from_fn_with_state(
+        // Only on matched routes: an unknown path is 404 and a wrong method 405, whoever asks.
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))

@@ -28,6 +28,8 @@ use crate::store::audit::{self, Change};
 use crate::store::regions;
 
 const DEFAULT_LIMIT: u64 = 50;
+/// The most regions one account may be bound to.
+const MAX_REGIONS: usize = 100;
 const MAX_LIMIT: u64 = 500;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -150,6 +152,12 @@ pub async fn scopes_from(
     raw: &[String],
     role: Role,
 ) -> Result<(Vec<RegionCode>, Vec<Scope>), AppError> {
+    if raw.len() > MAX_REGIONS {
+        return Err(AppError::invalid(
+            "regions",
+            format!("at most {MAX_REGIONS} regions"),
+        ));
+    }
     let mut errors = Vec::new();
     let mut codes: Vec<RegionCode> = Vec::new();
     for (i, r) in raw.iter().enumerate() {
@@ -164,9 +172,6 @@ pub async fn scopes_from(
             "regions",
             format!("a {role} must be bound to at least one region"),
         ));
-    }
-    if codes.len() > 100 {
-        errors.push(FieldError::new("regions", "at most 100 regions"));
     }
     let levels = regions::levels_of(db, &codes.iter().collect::<Vec<_>>()).await?;
     let mut scopes = Vec::new();

@@ -891,3 +891,105 @@ async fn the_longest_names_fit_the_audit_log_and_authorship_columns() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn hostile_input_on_the_account_routes_is_a_clear_4xx() {
+    on_each_backend(|app| async move {
+        // NUL and other control characters never reach the database (PostgreSQL refuses NUL).
+        let response = app
+            .anonymous
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"username": "a\u{0}b", "password": "whatever it is"}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "a NUL in the username").await;
+        assert_eq!(problem["errors"][0]["field"], "username");
+        let response = app.client.get(app.url("/api/v1/audit?user=%00")).send().await.unwrap();
+        let problem = expect_problem(response, 400, "a NUL in the audit's user").await;
+        assert_eq!(problem["errors"][0]["field"], "user");
+        // Instants PostgreSQL cannot store.
+        for (query, field) in [("from=-4713-01-01T00:00:00Z", "from"), ("to=%2B20000-01-01T00:00:00Z", "to")] {
+            let response = app.client.get(app.url(&format!("/api/v1/audit?{query}"))).send().await.unwrap();
+            let problem = expect_problem(response, 400, query).await;
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        // Region lists are bounded before anything is looked up.
+        let regions: Vec<String> = (0..5000).map(|i| format!("{:012}", 410_000_000_000_u64 + i)).collect();
+        let response = app
+            .client
+            .post(app.url("/api/v1/users"))
+            .json(&json!({"username": "many", "display_name": "x", "role": "viewer", "regions": regions, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "5,000 regions").await;
+        assert_eq!(problem["errors"].as_array().unwrap().len(), 1);
+        // Unknown routes and wrong methods are what they are, signed in or not.
+        let response = app.anonymous.post(app.url("/api/v1/nope")).send().await.unwrap();
+        expect_problem(response, 404, "an unknown route").await;
+        let response = app.anonymous.post(app.url("/api/v1/auth/me")).send().await.unwrap();
+        expect_problem(response, 405, "POST on a GET route").await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stale_session_cookie_beside_a_fresh_one_does_not_hide_it() {
+    on_each_backend(|app| async move {
+        user_with_token(&app.db, "li.na", "admin", &[], Some(PASSWORD)).await;
+        let response = login(&app, "li.na", PASSWORD).await;
+        let (fresh, _) = session_cookie(&response);
+        let stale = format!("donornet_session={}", "0".repeat(64));
+        let response = app
+            .anonymous
+            .get(app.url("/api/v1/auth/me"))
+            .header("cookie", format!("{stale}; {fresh}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_proxys_own_forwarded_entry_counts() {
+    for backend in crate::helpers::backends() {
+        let http = donornet::HttpConfig {
+            trust_forwarded: true,
+            ..donornet::HttpConfig::default()
+        };
+        let app = TestApp::spawn_with(backend, http).await;
+        user_with_token(&app.db, "zhao.lei", "viewer", &[], Some(PASSWORD)).await;
+        // Twenty failures that the proxy saw from 10.0.0.1, whatever the client wrote in its
+        // own header line.
+        for i in 0..20 {
+            let response = app
+                .anonymous
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", format!("192.0.2.{i}"))
+                .header("x-forwarded-for", "::ffff:10.0.0.1")
+                .json(&json!({"username": format!("guess{}", i / 4), "password": "wrong password"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let from = |address: &str| {
+            app.anonymous
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", address)
+                .json(&json!({"username": "zhao.lei", "password": PASSWORD}))
+                .send()
+        };
+        assert_eq!(
+            from("10.0.0.1").await.unwrap().status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(from("10.0.0.2").await.unwrap().status(), StatusCode::OK);
+        app.stop().await;
+    }
+}

@@ -120,6 +120,23 @@ async fn every_operation_declares_how_to_authenticate() {
             }
         }
         assert!(operations > 25, "{operations}");
+        // Protected operations document 401, and writes 403.
+        for (path, method) in [
+            ("/api/v1/coordinators", "get"),
+            ("/api/v1/points", "post"),
+            ("/api/v1/regions/{code}", "patch"),
+        ] {
+            let responses = &doc["paths"][path][method]["responses"];
+            assert!(responses.get("401").is_some(), "{method} {path}");
+            if method != "get" {
+                assert!(responses.get("403").is_some(), "{method} {path}");
+            }
+        }
+        assert!(
+            doc["paths"]["/health"]["get"]["responses"]
+                .get("401")
+                .is_none()
+        );
         // Writes are never public.
         assert_eq!(
             doc["paths"]["/api/v1/points"]["post"]["security"]
