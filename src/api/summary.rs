@@ -19,7 +19,7 @@ use crate::error::{AppError, Problem};
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
 use crate::state::AppState;
-use crate::store::points::{self, PointFilter};
+use crate::store::points;
 use crate::store::regions;
 use crate::store::surveys::{self, VillageFact};
 
@@ -95,19 +95,16 @@ pub async fn nearest_active_points(
         Wgs84Point::stored(bounds.0, bounds.3).bounding_box(COVERAGE_RADIUS_KM);
     let (_, min_lat, max_lon, _) =
         Wgs84Point::stored(bounds.2, bounds.1).bounding_box(COVERAGE_RADIUS_KM);
-    let active = points::list(
+    let active = points::locations(
         &state.db,
-        &PointFilter {
-            statuses: vec![PointStatus::Active],
-            bbox: Some((min_lon, min_lat, max_lon, max_lat)),
-            ..PointFilter::default()
-        },
+        &[PointStatus::Active],
+        (min_lon, min_lat, max_lon, max_lat),
     )
     .await?;
     let index = SiteIndex::new(
         active
-            .iter()
-            .map(|p| Wgs84Point::stored(p.longitude, p.latitude))
+            .into_iter()
+            .map(|(lon, lat)| Wgs84Point::stored(lon, lat))
             .collect(),
     );
     Ok(places
@@ -130,23 +127,16 @@ pub async fn summarise(state: &AppState, region: &Region) -> Result<NetworkSumma
         .checked_sub_days(Days::new(STALE_SURVEY_DAYS))
         .unwrap_or(today);
 
-    let serving = points::list(
-        &state.db,
-        &PointFilter {
-            region_range: Some((lo.clone(), hi.clone())),
-            ..PointFilter::default()
-        },
-    )
-    .await?;
     let mut points_by_status: BTreeMap<String, u64> = PointStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), 0))
         .collect();
     let mut points_by_kind: BTreeMap<String, u64> = BTreeMap::new();
-    for p in &serving {
-        *points_by_status.entry(p.status.clone()).or_default() += 1;
-        if p.status != PointStatus::Closed.as_str() {
-            *points_by_kind.entry(p.kind.clone()).or_default() += 1;
+    for (status, kind, n) in points::count_by_status_and_kind(&state.db, &lo, &hi).await? {
+        let n = u64::try_from(n).unwrap_or(0);
+        *points_by_status.entry(status.clone()).or_default() += n;
+        if status != PointStatus::Closed.as_str() {
+            *points_by_kind.entry(kind).or_default() += n;
         }
     }
 

@@ -155,3 +155,42 @@ pub async fn list(
     }
     query.order_by_asc(Column::Id).all(db).await
 }
+
+/// The WGS-84 locations of the points in `bbox` (min_lon, min_lat, max_lon, max_lat) with one
+/// of `statuses`: only the two columns, for coverage computations over thousands of points.
+pub async fn locations(
+    db: &impl ConnectionTrait,
+    statuses: &[PointStatus],
+    bbox: (f64, f64, f64, f64),
+) -> Result<Vec<(f64, f64)>, DbErr> {
+    let (min_lon, min_lat, max_lon, max_lat) = bbox;
+    PointEntity::find()
+        .select_only()
+        .column(Column::Longitude)
+        .column(Column::Latitude)
+        .filter(Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        .filter(Column::Longitude.between(min_lon, max_lon))
+        .filter(Column::Latitude.between(min_lat, max_lat))
+        .into_tuple::<(f64, f64)>()
+        .all(db)
+        .await
+}
+
+/// How many points serve the code range `[lo, hi]`, by status and kind.
+pub async fn count_by_status_and_kind(
+    db: &impl ConnectionTrait,
+    lo: &str,
+    hi: &str,
+) -> Result<Vec<(String, String, i64)>, DbErr> {
+    PointEntity::find()
+        .select_only()
+        .column(Column::Status)
+        .column(Column::Kind)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::RegionCode.between(lo, hi))
+        .group_by(Column::Status)
+        .group_by(Column::Kind)
+        .into_tuple::<(String, String, i64)>()
+        .all(db)
+        .await
+}
