@@ -1,0 +1,9 @@
+//! Drive planning, pure: no database, no HTTP, no clock. Everything here takes its inputs as
+//! values and returns values, so that it can be tested by hand-computed examples and run the
+//! same way from the API, the command line and the benchmarks.
+//!
+//! - `calendar`: the lunar calendar facts turnout depends on (Spring Festival, market days);
+//! - `turnout`: the expected donors at a site on a date, with every factor explained.
+
+pub mod calendar;
+pub mod turnout;
