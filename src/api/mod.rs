@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod coordinators;
+pub mod coverage;
 pub mod extract;
 pub mod health;
 pub mod points;
@@ -72,6 +73,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(survey_sheets::router())
                 .merge(summary::router())
                 .merge(reports::router())
+                .merge(coverage::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

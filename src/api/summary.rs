@@ -75,6 +75,15 @@ pub async fn nearest_active_points(
     state: &AppState,
     places: &[Option<Wgs84Point>],
 ) -> Result<Vec<Option<f64>>, AppError> {
+    nearest_active_points_within(state, places, COVERAGE_RADIUS_KM).await
+}
+
+/// As [`nearest_active_points`], within `radius_km`.
+pub async fn nearest_active_points_within(
+    state: &AppState,
+    places: &[Option<Wgs84Point>],
+    radius_km: f64,
+) -> Result<Vec<Option<f64>>, AppError> {
     let Some(bounds) = places
         .iter()
         .flatten()
@@ -91,10 +100,8 @@ pub async fn nearest_active_points(
         return Ok(vec![None; places.len()]);
     };
     // The places' box, grown by the radius on every side.
-    let (min_lon, _, _, max_lat) =
-        Wgs84Point::stored(bounds.0, bounds.3).bounding_box(COVERAGE_RADIUS_KM);
-    let (_, min_lat, max_lon, _) =
-        Wgs84Point::stored(bounds.2, bounds.1).bounding_box(COVERAGE_RADIUS_KM);
+    let (min_lon, _, _, max_lat) = Wgs84Point::stored(bounds.0, bounds.3).bounding_box(radius_km);
+    let (_, min_lat, max_lon, _) = Wgs84Point::stored(bounds.2, bounds.1).bounding_box(radius_km);
     let active = points::locations(
         &state.db,
         &[PointStatus::Active],
@@ -109,7 +116,7 @@ pub async fn nearest_active_points(
     );
     Ok(places
         .iter()
-        .map(|place| place.and_then(|p| index.nearest_within(p, COVERAGE_RADIUS_KM)))
+        .map(|place| place.and_then(|p| index.nearest_within(p, radius_km)))
         .collect())
 }
 

@@ -44,6 +44,22 @@ impl SiteIndex {
         }
     }
 
+    /// The indices (in the order given to [`SiteIndex::new`]) of the sites within `radius_km`
+    /// of `place`, ascending.
+    pub fn within(&self, place: Wgs84Point, radius_km: f64) -> Vec<usize> {
+        let [x, y] = project(place, self.lon_scale);
+        let pad = radius_km * 1.05 + 0.1;
+        let envelope = AABB::from_corners([x - pad, y - pad], [x + pad, y + pad]);
+        let mut out: Vec<usize> = self
+            .tree
+            .locate_in_envelope(&envelope)
+            .map(|candidate| candidate.data)
+            .filter(|i| place.distance_km(self.sites[*i]) <= radius_km)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// The distance in km from `place` to the nearest site within `radius_km`, if any.
     pub fn nearest_within(&self, place: Wgs84Point, radius_km: f64) -> Option<f64> {
         if self.sites.is_empty() {

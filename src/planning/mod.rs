@@ -3,7 +3,9 @@
 //! same way from the API, the command line and the benchmarks.
 //!
 //! - `calendar`: the lunar calendar facts turnout depends on (Spring Festival, market days);
+//! - `coverage`: where new points would reach the most uncovered donors (greedy max coverage);
 //! - `turnout`: the expected donors at a site on a date, with every factor explained.
 
 pub mod calendar;
+pub mod coverage;
 pub mod turnout;

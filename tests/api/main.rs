@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod cli;
 mod coordinators;
+mod coverage;
 mod docs;
 mod health;
 mod import;
