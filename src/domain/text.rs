@@ -1,5 +1,5 @@
 //! Free text from users: trimmed, bounded, and free of control characters (PostgreSQL refuses
-//! NUL in text, and no name needs a bell or an escape).
+//! NUL in text, and no name needs a bell or an escape) and of invisible direction changes.
 
 use chrono::NaiveDate;
 
@@ -34,7 +34,17 @@ pub fn clean(
             "must not contain control characters or line breaks".to_owned()
         });
     }
+    if value.chars().any(is_invisible_format) {
+        return Err("must not contain invisible or direction-changing characters".to_owned());
+    }
     Ok(Some(value))
+}
+
+/// Bidirectional embeddings, overrides and isolates, and zero-width spaces: they can make a
+/// name display as something else (in a list, or in the audit log's "who"), and no name here
+/// needs them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -56,5 +66,13 @@ mod tests {
             clean(Some("a\nb".into()), 10, true),
             Ok(Some("a\nb".into()))
         );
+        for sneaky in [
+            "abc\u{202E}fed",
+            "a\u{200B}b",
+            "\u{2066}x\u{2069}",
+            "\u{FEFF}x",
+        ] {
+            assert!(clean(Some(sneaky.into()), 20, true).is_err(), "{sneaky:?}");
+        }
     }
 }

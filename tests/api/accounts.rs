@@ -251,6 +251,7 @@ async fn api_tokens_are_shown_once_listed_without_secret_and_stop_when_revoked_o
                 "expires_in_days",
             ),
             (json!({"name": "n".repeat(51)}), "name"),
+            (json!({"name": "nightly\u{202E}cnys"}), "name"),
         ] {
             let response = new_token(body.clone()).await;
             let problem = expect_problem(response, 400, &body.to_string()).await;
