@@ -380,16 +380,12 @@ pub async fn find_token_by_hash(
     db: &impl ConnectionTrait,
     token_hash: &str,
 ) -> Result<Option<(api_token::Model, User)>, DbErr> {
-    let Some((token, Some(owner))) = ApiToken::find()
+    let found = ApiToken::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
         .find_also_related(UserEntity)
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let user = with_scopes(db, vec![owner]).await?.pop();
-    Ok(user.map(|u| (token, u)))
+        .await?;
+    with_owner(db, found).await
 }
 
 /// The session with this digest and its account.
@@ -397,15 +393,23 @@ pub async fn find_session_with_user(
     db: &impl ConnectionTrait,
     token_hash: &str,
 ) -> Result<Option<(session::Model, User)>, DbErr> {
-    let Some((session, Some(owner))) = Session::find_by_id(token_hash.to_owned())
+    let found = Session::find_by_id(token_hash.to_owned())
         .find_also_related(UserEntity)
         .one(db)
-        .await?
-    else {
+        .await?;
+    with_owner(db, found).await
+}
+
+/// A credential found with its account row, completed with the account's scopes.
+async fn with_owner<T>(
+    db: &impl ConnectionTrait,
+    found: Option<(T, Option<user::Model>)>,
+) -> Result<Option<(T, User)>, DbErr> {
+    let Some((credential, Some(owner))) = found else {
         return Ok(None);
     };
     let user = with_scopes(db, vec![owner]).await?.pop();
-    Ok(user.map(|u| (session, u)))
+    Ok(user.map(|u| (credential, u)))
 }
 
 pub async fn find_token(

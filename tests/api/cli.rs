@@ -246,7 +246,13 @@ async fn serve_no_demo_leaves_an_empty_database_empty_and_seed_demo_is_idempoten
     for backend in backends() {
         let db = TestDb::create(backend).await;
         let mut server = Server::start(&db.url, &["--no-demo"]).await;
-        // No demo data, so no demo admin: the first admin comes from the command line.
+        // No demo data, so no demo admin: the start-up says how to create the first one…
+        let log = std::fs::read_to_string(server.log.path()).unwrap();
+        assert!(
+            log.contains("user add NAME --role admin --password-stdin"),
+            "{log}"
+        );
+        // …and it comes from the command line.
         let out = run(&["user", "list"], &db.url);
         assert_eq!(
             stdout_of_success(&out).lines().count(),
