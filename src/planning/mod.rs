@@ -8,4 +8,5 @@
 
 pub mod calendar;
 pub mod coverage;
+pub mod instance;
 pub mod turnout;
