@@ -59,6 +59,35 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Solve a plan instance file and print the plan as JSON, or check a plan against it.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The instance to solve (JSON, format `donornet.plan-instance.v1`; see the README).
+    #[arg(long, value_name = "FILE.json")]
+    pub instance: PathBuf,
+    /// Check this plan (format `donornet.plan.v1`) against the instance instead of solving:
+    /// print its times, totals and every broken rule; exit status 1 when it breaks any.
+    #[arg(long, value_name = "PLAN.json")]
+    pub check: Option<PathBuf>,
+    /// The search's random seed: the same instance and seed give the same plan.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Improvement iterations (default: chosen from the instance's size).
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Stop the search after this many seconds, whatever the iterations.
+    #[arg(long, default_value_t = 60)]
+    pub time_limit: u64,
+    /// Write the JSON here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Solve exactly by exhaustive search (tiny instances only: at most 16 sites, each visited
+    /// at most once, no fixed stops), to measure the planner against the optimum.
+    #[arg(long, conflicts_with = "check")]
+    pub exact: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod geo;
 pub mod import;
+pub mod planfile;
 pub mod planning;
 pub mod seed;
 pub mod state;

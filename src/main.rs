@@ -9,7 +9,7 @@ use donornet::config::{
     Cli, Command, DatabaseArgs, ServeArgs, TokenCommand, UserCommand, redact_url,
 };
 use donornet::import::divisions::{self, ImportError, ImportOptions, Source};
-use donornet::{admin, db, seed, telemetry};
+use donornet::{admin, db, planfile, seed, telemetry};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
@@ -55,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => users(action).await,
+        Command::Plan(args) => planfile::run(&args),
         Command::Token {
             action:
                 TokenCommand::Create {

@@ -97,14 +97,6 @@ pub struct Site {
     /// have passed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_visit: Option<NaiveDate>,
-    /// Expected donors a later stop here loses per donor an earlier stop of the plan took (those
-    /// donors may not give again for 180 days). 0 when omitted.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub repeat_loss: f64,
-}
-
-fn is_zero(v: &f64) -> bool {
-    *v == 0.0
 }
 
 /// How far and how long between two places.
@@ -182,8 +174,10 @@ pub struct ForbiddenStop {
 
 /// A plan as a person or another solver writes it: which vehicle goes where on which day, in
 /// order. Times are optional: a stop starts when the vehicle arrives, or at `start` if later.
+///
+/// Fields the planner adds to its output (arrival times, totals, reasons…) are ignored on input,
+/// so a printed plan can be edited and checked again.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PlanInput {
     #[serde(default)]
     pub format: Option<String>,
@@ -191,7 +185,6 @@ pub struct PlanInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RouteInput {
     pub vehicle: String,
     pub date: NaiveDate,
@@ -202,7 +195,6 @@ pub struct RouteInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct StopInput {
     pub site: String,
     #[serde(default, with = "opt_clock", skip_serializing_if = "Option::is_none")]
@@ -314,9 +306,6 @@ impl Instance {
                     "finite numbers, 0 or more",
                 ));
             }
-            if !finite(s.repeat_loss) || !(0.0..=1.0).contains(&s.repeat_loss) {
-                return Err(invalid(format!("sites[{i}].repeat_loss"), "between 0 and 1"));
-            }
         }
         let r = &self.rules;
         for (name, value, low) in [
@@ -326,7 +315,10 @@ impl Instance {
             ("bed_minutes_per_donor", r.bed_minutes_per_donor, 0.0),
         ] {
             if !finite(value) || value < low {
-                return Err(invalid(format!("rules.{name}"), "a finite number, 0 or more"));
+                return Err(invalid(
+                    format!("rules.{name}"),
+                    "a finite number, 0 or more",
+                ));
             }
         }
         match &self.travel {
@@ -343,11 +335,15 @@ impl Instance {
                 let n = ids.len();
                 let square = |m: &Vec<Vec<f64>>| {
                     m.len() == n
-                        && m.iter()
-                            .all(|row| row.len() == n && row.iter().all(|v| finite(*v) && *v >= 0.0))
+                        && m.iter().all(|row| {
+                            row.len() == n && row.iter().all(|v| finite(*v) && *v >= 0.0)
+                        })
                 };
                 if !square(km) {
-                    return Err(invalid("travel.km", format!("{n} x {n} non-negative numbers")));
+                    return Err(invalid(
+                        "travel.km",
+                        format!("{n} x {n} non-negative numbers"),
+                    ));
                 }
                 if !square(minutes) {
                     return Err(invalid(
@@ -364,7 +360,10 @@ impl Instance {
                     .chain(self.sites.iter().map(|s| s.id.as_str()))
                     .find(|id| !known.contains(id));
                 if let Some(id) = missing {
-                    return Err(invalid("travel.ids", format!("{id:?} is not in the matrix")));
+                    return Err(invalid(
+                        "travel.ids",
+                        format!("{id:?} is not in the matrix"),
+                    ));
                 }
             }
         }

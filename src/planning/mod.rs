@@ -8,5 +8,10 @@
 
 pub mod calendar;
 pub mod coverage;
+pub mod evaluate;
+pub mod exact;
 pub mod instance;
+pub mod problem;
+pub mod solver;
+pub mod synthetic;
 pub mod turnout;

@@ -1,0 +1,403 @@
+//! Plan check: the times, totals and every broken rule of a plan, whoever wrote it (the
+//! planner, a person editing a printed plan, another solver). The planner's own output goes
+//! through the same function, so what it reports is what check reports.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::planning::instance::{PLAN_FORMAT, PlanInput, clock};
+use crate::planning::problem::{Barrier, Problem};
+
+/// Slack for comparing times computed in floating point, minutes.
+pub const TIME_SLACK: f64 = 1e-3;
+
+/// One stop with its times and yield.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StopPlan {
+    pub site: String,
+    pub name: String,
+    /// From the previous place (the station or the previous stop).
+    pub travel_km: f64,
+    pub travel_min: f64,
+    #[serde(serialize_with = "hhmm")]
+    pub arrive: f64,
+    /// Donation opens: after setup, or at the stop's requested `start` when that is later.
+    /// (Named apart from the input's `start`, so that a printed plan checks the same again.)
+    #[serde(serialize_with = "hhmm")]
+    pub opens: f64,
+    /// Donation closes; teardown follows.
+    #[serde(serialize_with = "hhmm")]
+    pub closes: f64,
+    #[serde(serialize_with = "hhmm")]
+    pub leave: f64,
+    pub expected: f64,
+    pub donors: f64,
+    pub ml: f64,
+}
+
+/// One vehicle's day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RoutePlan {
+    pub vehicle: String,
+    pub date: NaiveDate,
+    #[serde(serialize_with = "hhmm")]
+    pub depart: f64,
+    #[serde(rename = "return", serialize_with = "hhmm")]
+    pub back: f64,
+    pub stops: Vec<StopPlan>,
+    pub km: f64,
+    pub travel_min: f64,
+    pub donors: f64,
+    pub ml: f64,
+    /// Travel cost in the objective's units (mL).
+    pub cost_ml: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub routes: usize,
+    pub stops: usize,
+    pub donors: f64,
+    pub ml: f64,
+    pub km: f64,
+    pub cost_ml: f64,
+    /// `ml - cost_ml`: what the planner maximises.
+    pub objective: f64,
+}
+
+/// A broken rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Violation {
+    pub kind: ViolationKind,
+    /// The route (index in the plan's `routes`) and stop (index in its `stops`) to blame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    UnknownVehicle,
+    UnknownSite,
+    NotAPlanningDay,
+    VehicleUnavailable,
+    VehicleTwiceADay,
+    DepartBeforeDayStart,
+    LateReturn,
+    OverCapacity,
+    BelowMinimumDonors,
+    ForbiddenStop,
+    IntervalNotElapsed,
+    MissingFixedStop,
+}
+
+/// A checked plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckedPlan {
+    pub format: &'static str,
+    pub routes: Vec<RoutePlan>,
+    pub totals: Totals,
+    pub violations: Vec<Violation>,
+}
+
+impl CheckedPlan {
+    pub fn is_feasible(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+fn hhmm<S: serde::Serializer>(minutes: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&clock::format(minutes.round().max(0.0) as u32))
+}
+
+/// Times and yield of vehicle `v`'s route through `sites` (site indices) on day `d`, leaving
+/// at `depart` (or the day's start), each stop starting no earlier than its requested start.
+pub fn route_plan(
+    problem: &Problem,
+    v: usize,
+    d: usize,
+    depart: Option<f64>,
+    stops: &[(usize, Option<f64>)],
+) -> RoutePlan {
+    let vehicle = &problem.vehicles[v];
+    let instance = &problem.instance;
+    let depart = depart.unwrap_or(vehicle.day_start);
+    let mut t = depart;
+    let mut at = vehicle.station;
+    let mut out = Vec::with_capacity(stops.len());
+    let (mut km, mut travel_min, mut donors_sum) = (0.0, 0.0, 0.0);
+    for &(s, requested) in stops {
+        let node = problem.node(s);
+        let leg_km = problem.km(at, node);
+        let leg_min = problem.minutes(at, node);
+        let arrive = t + leg_min;
+        let ready = arrive + vehicle.setup;
+        let start = requested.map_or(ready, |r| r.max(ready));
+        let donors = problem.donors(v, s, d);
+        let end = start + donors * problem.bed_minutes / vehicle.beds;
+        let leave = end + vehicle.teardown;
+        km += leg_km;
+        travel_min += leg_min;
+        donors_sum += donors;
+        let site = &instance.sites[s];
+        out.push(StopPlan {
+            site: site.id.clone(),
+            name: site.name.clone(),
+            travel_km: leg_km,
+            travel_min: leg_min,
+            arrive,
+            opens: start,
+            closes: end,
+            leave,
+            expected: problem.expected[s][d],
+            donors,
+            ml: donors * problem.ml_per_donor,
+        });
+        t = leave;
+        at = node;
+    }
+    if !stops.is_empty() {
+        km += problem.km(at, vehicle.station);
+        travel_min += problem.minutes(at, vehicle.station);
+        t += problem.minutes(at, vehicle.station);
+    }
+    let cost_ml = km * vehicle.ml_per_km;
+    RoutePlan {
+        vehicle: instance.vehicles[v].id.clone(),
+        date: instance.days[d],
+        depart,
+        back: t,
+        stops: out,
+        km,
+        travel_min,
+        donors: donors_sum,
+        ml: donors_sum * problem.ml_per_donor,
+        cost_ml,
+    }
+}
+
+/// Checks `plan` against `problem`: computes every route and lists every broken rule.
+pub fn check(problem: &Problem, plan: &PlanInput) -> CheckedPlan {
+    let instance = &problem.instance;
+    let mut violations = Vec::new();
+    let mut routes = Vec::new();
+    let mut used: HashMap<(usize, usize), usize> = HashMap::new();
+    // Stops per site: (day, route, stop).
+    let mut visits: BTreeMap<usize, Vec<(usize, usize, usize)>> = BTreeMap::new();
+    let mut fixed_made = vec![false; problem.fixed.len()];
+    let flag = |violations: &mut Vec<Violation>, kind, route, stop, message: String| {
+        violations.push(Violation {
+            kind,
+            route: Some(route),
+            stop,
+            message,
+        });
+    };
+    for (r, route) in plan.routes.iter().enumerate() {
+        let Some(v) = problem.vehicle(&route.vehicle) else {
+            flag(
+                &mut violations,
+                ViolationKind::UnknownVehicle,
+                r,
+                None,
+                format!("no vehicle {:?}", route.vehicle),
+            );
+            continue;
+        };
+        let Some(d) = problem.day(route.date) else {
+            flag(
+                &mut violations,
+                ViolationKind::NotAPlanningDay,
+                r,
+                None,
+                format!("{} is not one of the plan's days", route.date),
+            );
+            continue;
+        };
+        let vehicle = &problem.vehicles[v];
+        let vehicle_name = &instance.vehicles[v].id;
+        if !vehicle.available[d] {
+            flag(
+                &mut violations,
+                ViolationKind::VehicleUnavailable,
+                r,
+                None,
+                format!("{vehicle_name} is not available on {}", route.date),
+            );
+        }
+        if let Some(first) = used.insert((v, d), r) {
+            flag(
+                &mut violations,
+                ViolationKind::VehicleTwiceADay,
+                r,
+                None,
+                format!(
+                    "{vehicle_name} already has a route on {} (route {first})",
+                    route.date
+                ),
+            );
+        }
+        let depart = route.depart.map(f64::from);
+        if depart.is_some_and(|t| t < vehicle.day_start) {
+            flag(
+                &mut violations,
+                ViolationKind::DepartBeforeDayStart,
+                r,
+                None,
+                format!(
+                    "leaves before the working day starts at {}",
+                    clock::format(vehicle.day_start as u32)
+                ),
+            );
+        }
+        let mut stops = Vec::with_capacity(route.stops.len());
+        for (i, stop) in route.stops.iter().enumerate() {
+            match problem.site(&stop.site) {
+                Some(s) => stops.push((s, stop.start.map(f64::from), i)),
+                None => flag(
+                    &mut violations,
+                    ViolationKind::UnknownSite,
+                    r,
+                    Some(i),
+                    format!("no candidate site {:?}", stop.site),
+                ),
+            }
+        }
+        let known: Vec<(usize, Option<f64>)> = stops.iter().map(|&(s, t, _)| (s, t)).collect();
+        let planned = route_plan(problem, v, d, depart, &known);
+        if planned.back > vehicle.day_end + TIME_SLACK {
+            flag(
+                &mut violations,
+                ViolationKind::LateReturn,
+                r,
+                None,
+                format!(
+                    "back at {}, after the working day ends at {}",
+                    clock::format(planned.back.round() as u32),
+                    clock::format(vehicle.day_end as u32)
+                ),
+            );
+        }
+        if planned.donors > vehicle.max_donors + 1e-9 {
+            flag(
+                &mut violations,
+                ViolationKind::OverCapacity,
+                r,
+                None,
+                format!(
+                    "{:.1} donors expected, more than the {} {vehicle_name} can take in a day",
+                    planned.donors, vehicle.max_donors
+                ),
+            );
+        }
+        for &(s, _, i) in &stops {
+            let site = &instance.sites[s];
+            match problem.barrier[s][d] {
+                Some(Barrier::BelowMinimum) => flag(
+                    &mut violations,
+                    ViolationKind::BelowMinimumDonors,
+                    r,
+                    Some(i),
+                    format!(
+                        "{} expects {:.1} donors on {}, below the minimum of {}",
+                        site.id,
+                        problem.expected[s][d],
+                        route.date,
+                        instance.rules.min_expected_donors
+                    ),
+                ),
+                Some(Barrier::Forbidden) => flag(
+                    &mut violations,
+                    ViolationKind::ForbiddenStop,
+                    r,
+                    Some(i),
+                    format!("{} is forbidden on {}", site.id, route.date),
+                ),
+                Some(Barrier::Interval) => flag(
+                    &mut violations,
+                    ViolationKind::IntervalNotElapsed,
+                    r,
+                    Some(i),
+                    format!(
+                        "{} was last visited on {}, less than {} days before {}",
+                        site.id,
+                        site.last_visit.map(|d| d.to_string()).unwrap_or_default(),
+                        problem.min_gap,
+                        route.date
+                    ),
+                ),
+                None => {}
+            }
+            visits.entry(s).or_default().push((d, r, i));
+            for (k, &(fs, fd, fv)) in problem.fixed.iter().enumerate() {
+                if fs == s && fd == d && fv.is_none_or(|fv| fv == v) {
+                    fixed_made[k] = true;
+                }
+            }
+        }
+        routes.push(planned);
+    }
+    for (s, mut stops) in visits {
+        stops.sort_unstable();
+        for pair in stops.windows(2) {
+            let ((d1, _, _), (d2, r2, i2)) = (pair[0], pair[1]);
+            if !problem.far_enough(d1, d2) {
+                flag(
+                    &mut violations,
+                    ViolationKind::IntervalNotElapsed,
+                    r2,
+                    Some(i2),
+                    format!(
+                        "{} is visited on {} and again on {}, less than {} days apart",
+                        instance.sites[s].id, instance.days[d1], instance.days[d2], problem.min_gap
+                    ),
+                );
+            }
+        }
+    }
+    for (k, made) in fixed_made.into_iter().enumerate() {
+        if !made {
+            let f = &instance.fixed[k];
+            violations.push(Violation {
+                kind: ViolationKind::MissingFixedStop,
+                route: None,
+                stop: None,
+                message: format!(
+                    "the fixed stop at {} on {}{} is missing",
+                    f.site,
+                    f.date,
+                    f.vehicle
+                        .as_ref()
+                        .map(|v| format!(" by {v}"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+    }
+    let totals = totals(&routes);
+    CheckedPlan {
+        format: PLAN_FORMAT,
+        routes,
+        totals,
+        violations,
+    }
+}
+
+pub fn totals(routes: &[RoutePlan]) -> Totals {
+    let mut t = Totals::default();
+    for r in routes.iter().filter(|r| !r.stops.is_empty()) {
+        t.routes += 1;
+        t.stops += r.stops.len();
+        t.donors += r.donors;
+        t.ml += r.ml;
+        t.km += r.km;
+        t.cost_ml += r.cost_ml;
+    }
+    t.objective = t.ml - t.cost_ml;
+    t
+}
