@@ -212,11 +212,20 @@ pub(crate) fn authorize(
     action: Action,
     m: &station::Model,
 ) -> Result<(), AppError> {
-    let code = RegionCode::parse(&m.region_code).ok();
     let id = m.id;
-    caller.authorize(action, Resource::Registry(code.as_ref()), || {
-        format!("station with id {id}")
-    })
+    authorize_at(caller, action, m, || format!("station with id {id}"))
+}
+
+/// As [`authorize`], for a record kept where its station is (a vehicle); `what` names the
+/// record in a 404 or 403.
+pub(crate) fn authorize_at(
+    caller: &Caller,
+    action: Action,
+    station: &station::Model,
+    what: impl FnOnce() -> String,
+) -> Result<(), AppError> {
+    let code = RegionCode::parse(&station.region_code).ok();
+    caller.authorize(action, Resource::Registry(code.as_ref()), what)
 }
 
 /// Loads a station the caller may do `action` to.

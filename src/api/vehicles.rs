@@ -297,16 +297,11 @@ fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
 /// The station a vehicle is to be put at: it must exist (400 naming `station_id`) and be one
 /// the caller may change (404 outside its reach, 403 outside its write scope, as for a point's
 /// region).
-async fn check_station(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<station::Model, AppError> {
+async fn check_station(state: &AppState, caller: &Caller, id: i64) -> Result<(), AppError> {
     let station = store::find_station(&state.db, id)
         .await?
         .ok_or_else(|| AppError::invalid("station_id", format!("no station with id {id}")))?;
-    stations::authorize(caller, Action::Create, &station)?;
-    Ok(station)
+    stations::authorize(caller, Action::Create, &station)
 }
 
 /// A unique-plate clash becomes a 409 naming the field.
@@ -529,13 +524,7 @@ async fn load_for(
 ) -> Result<(vehicle::Model, station::Model), AppError> {
     caller.require()?;
     let (vehicle, station) = load(state, id).await?;
-    stations::authorize(caller, action, &station).map_err(|e| match e {
-        AppError::NotFound(_) => AppError::NotFound(format!("no vehicle with id {id}")),
-        AppError::Forbidden(_) => AppError::Forbidden(format!(
-            "your account may not do this to vehicle with id {id}"
-        )),
-        other => other,
-    })?;
+    stations::authorize_at(caller, action, &station, || format!("vehicle with id {id}"))?;
     Ok((vehicle, station))
 }
 

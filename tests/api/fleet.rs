@@ -791,3 +791,40 @@ async fn points_record_their_market_days() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_fleet_migration_rolls_back_and_reapplies() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    on_each_backend(|app| async move {
+        with_demo(&app).await;
+        create(
+            &app,
+            "/api/v1/stations",
+            &station_body("演示市中心血站", DEMO_CITY),
+        )
+        .await;
+        Migrator::down(&app.db, Some(1)).await.expect("down");
+        assert_eq!(
+            Migrator::get_pending_migrations(&app.db)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        for gone in [
+            "SELECT id FROM stations",
+            "SELECT id FROM vehicles",
+            "SELECT market_days FROM points",
+        ] {
+            assert!(app.db.execute_unprepared(gone).await.is_err(), "{gone}");
+        }
+        Migrator::up(&app.db, None).await.expect("up again");
+        assert_eq!(
+            ids(&app.get_ok("/api/v1/stations").await),
+            Vec::<i64>::new()
+        );
+        app
+    })
+    .await;
+}
