@@ -315,10 +315,7 @@ impl Instance {
                 ));
             }
             if !finite(s.repeat_loss) || !(0.0..=1.0).contains(&s.repeat_loss) {
-                return Err(invalid(
-                    format!("sites[{i}].repeat_loss"),
-                    "between 0 and 1",
-                ));
+                return Err(invalid(format!("sites[{i}].repeat_loss"), "between 0 and 1"));
             }
         }
         let r = &self.rules;
@@ -329,10 +326,7 @@ impl Instance {
             ("bed_minutes_per_donor", r.bed_minutes_per_donor, 0.0),
         ] {
             if !finite(value) || value < low {
-                return Err(invalid(
-                    format!("rules.{name}"),
-                    "a finite number, 0 or more",
-                ));
+                return Err(invalid(format!("rules.{name}"), "a finite number, 0 or more"));
             }
         }
         match &self.travel {
@@ -349,15 +343,11 @@ impl Instance {
                 let n = ids.len();
                 let square = |m: &Vec<Vec<f64>>| {
                     m.len() == n
-                        && m.iter().all(|row| {
-                            row.len() == n && row.iter().all(|v| finite(*v) && *v >= 0.0)
-                        })
+                        && m.iter()
+                            .all(|row| row.len() == n && row.iter().all(|v| finite(*v) && *v >= 0.0))
                 };
                 if !square(km) {
-                    return Err(invalid(
-                        "travel.km",
-                        format!("{n} x {n} non-negative numbers"),
-                    ));
+                    return Err(invalid("travel.km", format!("{n} x {n} non-negative numbers")));
                 }
                 if !square(minutes) {
                     return Err(invalid(
@@ -374,10 +364,7 @@ impl Instance {
                     .chain(self.sites.iter().map(|s| s.id.as_str()))
                     .find(|id| !known.contains(id));
                 if let Some(id) = missing {
-                    return Err(invalid(
-                        "travel.ids",
-                        format!("{id:?} is not in the matrix"),
-                    ));
+                    return Err(invalid("travel.ids", format!("{id:?} is not in the matrix")));
                 }
             }
         }
