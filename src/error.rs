@@ -47,6 +47,77 @@ impl FieldError {
     }
 }
 
+/// Collects every field error of a request, so that the client sees them all at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Free text, cleaned by [`crate::domain::text::clean`] (line breaks only when
+    /// `multiline`); an error when it is invalid, or blank and `required`.
+    pub fn text(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        max_chars: usize,
+        multiline: bool,
+        required: bool,
+    ) -> Option<String> {
+        match crate::domain::text::clean(value, max_chars, multiline) {
+            Ok(None) if required => {
+                self.add(field, "is required");
+                None
+            }
+            Ok(value) => value,
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// A PATCH member that cannot be cleared: absent keeps `current`; `null` is a mistake,
+    /// not a clear.
+    pub fn keep_or_set<T>(
+        &mut self,
+        field: &str,
+        value: Option<Option<T>>,
+        current: T,
+    ) -> Option<T> {
+        match value {
+            None => Some(current),
+            Some(None) => {
+                self.add(field, "cannot be null");
+                None
+            }
+            Some(Some(v)) => Some(v),
+        }
+    }
+
+    /// True when `field` already has an error.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    /// `Ok` when nothing was added, else a 400 naming every field.
+    ///
+    /// # Errors
+    /// [`AppError::Validation`] with the collected errors.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        Err(AppError::Validation {
+            detail: format!("invalid {}", fields.join(", ")),
+            errors: self.0,
+        })
+    }
+}
+
 /// An RFC 9457 problem details body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {

@@ -12,8 +12,10 @@ pub mod point;
 pub mod point_coordinator;
 pub mod region;
 pub mod session;
+pub mod station;
 pub mod user;
 pub mod user_scope;
+pub mod vehicle;
 pub mod village_survey;
 
 pub mod prelude {
@@ -24,7 +26,9 @@ pub mod prelude {
     pub use super::point_coordinator::Entity as PointCoordinator;
     pub use super::region::Entity as Region;
     pub use super::session::Entity as Session;
+    pub use super::station::Entity as Station;
     pub use super::user::Entity as User;
     pub use super::user_scope::Entity as UserScope;
+    pub use super::vehicle::Entity as Vehicle;
     pub use super::village_survey::Entity as VillageSurvey;
 }

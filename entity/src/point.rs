@@ -26,6 +26,9 @@ pub struct Model {
     pub donors_per_hour: Option<i32>,
     pub contact_phone: Option<String>,
     pub notes: Option<String>,
+    /// The township's market days: the last digits of the lunar days it holds a market on,
+    /// `1,4,7` (days 1, 4, 7, 11, 14, …).
+    pub market_days: Option<String>,
     /// Bumped by every change; the ETag.
     pub version: i32,
     pub created_at: DateTimeUtc,

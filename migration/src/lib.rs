@@ -11,6 +11,7 @@ mod m20261126_000002_add_region_version;
 mod m20261126_000003_create_village_surveys;
 mod m20261126_000004_create_coordinators;
 mod m20261126_000005_create_accounts;
+mod m20261126_000006_create_fleet;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_village_surveys::Migration),
             Box::new(m20261126_000004_create_coordinators::Migration),
             Box::new(m20261126_000005_create_accounts::Migration),
+            Box::new(m20261126_000006_create_fleet::Migration),
         ]
     }
 }

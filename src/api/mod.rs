@@ -10,11 +10,13 @@ pub mod health;
 pub mod points;
 pub mod regions;
 pub mod reports;
+pub mod stations;
 pub mod summary;
 pub mod survey_sheets;
 pub mod surveys;
 pub mod tokens;
 pub mod users;
+pub mod vehicles;
 
 use axum::Router;
 use axum::body::Body;
@@ -48,6 +50,8 @@ use crate::state::AppState;
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
+        (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
+        (name = "vehicles", description = "Bloodmobiles: beds, crew, capacity, working window and running cost"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
         (name = "auth", description = "Signing in and out (browser sessions)"),
@@ -74,6 +78,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(summary::router())
                 .merge(reports::router())
                 .merge(coverage::router())
+                .merge(stations::router())
+                .merge(vehicles::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

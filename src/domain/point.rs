@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::region::Level;
+use crate::planning::calendar::MarketDays;
 
 /// What a point is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -166,6 +167,42 @@ impl MobileNumber {
     }
 }
 
+/// A site's market days as the API takes them: the last digits of the lunar days the township
+/// holds a market on, one digit each, separated by commas (`1,4,7`: days 1, 4, 7, 11, 14, …).
+/// Stricter than [`MarketDays`]'s own `FromStr`, which also reads `147`: here `12` would more
+/// likely mean "the 12th" than "days ending in 1 and 2", so it is refused rather than guessed.
+/// Blank is `None` (no market).
+///
+/// # Errors
+/// A message for the field.
+pub fn parse_market_days(raw: &str) -> Result<Option<MarketDays>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || {
+        format!(
+            "must be the last digits of the lunar market days, one digit each, separated by commas (e.g. 1,4,7); got {raw:?}"
+        )
+    };
+    let mut digits = Vec::new();
+    for part in raw.split([',', '，']) {
+        let part = part.trim();
+        let mut chars = part.chars();
+        match (chars.next().and_then(|c| c.to_digit(10)), chars.next()) {
+            (Some(d), None) if part.is_ascii() => {
+                let d = u8::try_from(d).map_err(|_| invalid())?;
+                if digits.contains(&d) {
+                    return Err(format!("names the digit {d} twice"));
+                }
+                digits.push(d);
+            }
+            _ => return Err(invalid()),
+        }
+    }
+    MarketDays::of_digits(&digits).map(Some)
+}
+
 /// A phone number as the public sees it: the first three and last four digits, the middle
 /// starred (`138****5678`), whatever its format. Numbers too short to mask are starred whole.
 pub fn mask_phone(phone: &str) -> String {
@@ -186,6 +223,18 @@ pub fn mask_phone(phone: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn market_days_are_single_digits_separated_by_commas() {
+        let parse = |s: &str| parse_market_days(s).map(|m| m.map(|m| m.to_string()));
+        assert_eq!(parse("1,4,7"), Ok(Some("1,4,7".to_owned())));
+        assert_eq!(parse(" 7， 4 ,1 "), Ok(Some("1,4,7".to_owned())));
+        assert_eq!(parse("0"), Ok(Some("0".to_owned())));
+        assert_eq!(parse("  "), Ok(None));
+        for bad in ["1,4,x", "12", "147", "1,,4", "1,4,", "1,1", "-1", "１"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn phones_are_masked_in_the_middle() {

@@ -102,8 +102,8 @@ pub enum Action {
 /// What the action is on.
 #[derive(Clone, Copy, Debug)]
 pub enum Resource<'a> {
-    /// A registry record (region, point, coordinator, survey) by the region it lives in;
-    /// `None` for a record with no region.
+    /// A registry record (region, point, coordinator, survey, station; a vehicle by its
+    /// station's) by the region it lives in; `None` for a record with no region.
     Registry(Option<&'a RegionCode>),
     /// A user account, by the role and regions it has (or would have); `scopes` empty for
     /// unbound. An admin manages an account only when everything the account can read lies

@@ -12,6 +12,7 @@ use crate::domain::point::{PhoneNumber, PointKind, PointStatus};
 use crate::domain::policy::Visibility;
 use crate::domain::region::RegionCode;
 use crate::geo::Wgs84Point;
+use crate::planning::calendar::MarketDays;
 
 /// A point's fields as validated by the API, ready to store.
 #[derive(Debug, Clone)]
@@ -29,6 +30,7 @@ pub struct PointFields {
     pub donors_per_hour: Option<i32>,
     pub contact_phone: Option<PhoneNumber>,
     pub notes: Option<String>,
+    pub market_days: Option<MarketDays>,
 }
 
 impl PointFields {
@@ -47,6 +49,7 @@ impl PointFields {
         model.donors_per_hour = Set(self.donors_per_hour);
         model.contact_phone = Set(self.contact_phone.map(|p| p.as_str().to_owned()));
         model.notes = Set(self.notes);
+        model.market_days = Set(self.market_days.map(|m| m.to_string()));
     }
 }
 

@@ -125,6 +125,10 @@ async fn every_operation_declares_how_to_authenticate() {
             ("/api/v1/coordinators", "get"),
             ("/api/v1/points", "post"),
             ("/api/v1/regions/{code}", "patch"),
+            ("/api/v1/stations", "get"),
+            ("/api/v1/stations", "post"),
+            ("/api/v1/vehicles/{id}", "patch"),
+            ("/api/v1/vehicles/{id}", "delete"),
         ] {
             let responses = &doc["paths"][path][method]["responses"];
             assert!(responses.get("401").is_some(), "{method} {path}");

@@ -9,6 +9,7 @@ mod cli;
 mod coordinators;
 mod coverage;
 mod docs;
+mod fleet;
 mod health;
 mod import;
 mod points;

@@ -1,0 +1,681 @@
+//! `/api/v1/stations`: blood stations, the depots bloodmobiles leave from and return to each
+//! day (issue 5). A station is a registry record of the region it lies in: who may read and
+//! change it follows that region, like points. Optimistic concurrency (ETag / If-Match) and
+//! GCJ-02 on the way in and out, as for points. Vehicles: `api::vehicles`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use entity::station;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::auth::Caller;
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+};
+use crate::domain::fleet::StationStatus;
+use crate::domain::policy::{self, Action, Resource};
+use crate::domain::region::RegionCode;
+use crate::error::{AppError, FieldErrors, Problem};
+use crate::geo::{Crs, Wgs84Point};
+use crate::state::AppState;
+use crate::store::audit::{self, Change};
+use crate::store::fleet::{self as store, FleetFilter, StationFields};
+use crate::store::regions;
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_stations, create_station))
+        .routes(routes!(get_station, patch_station, close_station))
+}
+
+/// A blood station as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StationView {
+    pub id: i64,
+    pub name: String,
+    /// The region the station lies in (it decides who may see and change the station and its
+    /// vehicles).
+    pub region_code: String,
+    pub address: Option<String>,
+    /// In the response's `crs` (WGS-84 unless `?crs=gcj02`).
+    pub longitude: f64,
+    pub latitude: f64,
+    pub crs: Crs,
+    pub status: StationStatus,
+    /// Bumped by every change; send it back in `If-Match`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+fn to_view(m: station::Model, crs: Crs) -> Result<StationView, AppError> {
+    let (longitude, latitude) = Wgs84Point::stored(m.longitude, m.latitude).in_crs(crs);
+    Ok(StationView {
+        status: m
+            .status
+            .parse()
+            .map_err(|e: String| AppError::Internal(anyhow::anyhow!("station {}: {e}", m.id)))?,
+        id: m.id,
+        name: m.name,
+        region_code: m.region_code,
+        address: m.address,
+        longitude,
+        latitude,
+        crs,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        created_by: m.created_by,
+        updated_by: m.updated_by,
+    })
+}
+
+/// The body of `POST /api/v1/stations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStation {
+    #[schema(example = "漯河市中心血站")]
+    pub name: String,
+    /// The region the station lies in (any level; usually its city or county).
+    #[schema(example = "411102000000")]
+    pub region_code: String,
+    pub address: Option<String>,
+    #[schema(example = 114.0166)]
+    pub longitude: f64,
+    #[schema(example = 33.5815)]
+    pub latitude: f64,
+    /// The datum of `longitude`/`latitude` (default `wgs84`; map apps give `gcj02`).
+    #[serde(default)]
+    pub crs: Crs,
+    /// Default `active`.
+    pub status: Option<StationStatus>,
+}
+
+/// The body of `PATCH /api/v1/stations/{id}`: only the members to change; `null` clears an
+/// optional member.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchStation {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, required = false)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, required = false)]
+    pub region_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    /// With `latitude`: a new location.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = f64, required = false)]
+    pub longitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = f64, required = false)]
+    pub latitude: Option<Option<f64>>,
+    /// The datum of the new `longitude`/`latitude`.
+    pub crs: Option<Crs>,
+    /// `closed` only when the station has no active vehicle (409 otherwise).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = StationStatus, required = false)]
+    pub status: Option<Option<StationStatus>>,
+}
+
+/// A station's fields before validation: what the client sent, merged over what is stored.
+struct Draft {
+    name: Option<String>,
+    region_code: Option<String>,
+    address: Option<String>,
+    location: Option<(f64, f64, Crs)>,
+    status: StationStatus,
+}
+
+/// Checks a draft against every rule and the database.
+async fn validate(state: &AppState, draft: Draft) -> Result<StationFields, AppError> {
+    let mut errors = FieldErrors::default();
+    let name = errors.text("name", draft.name, 200, false, true);
+    let address = errors.text("address", draft.address, 500, false, false);
+    let location = match draft.location {
+        None => {
+            errors.add("longitude", "is required");
+            None
+        }
+        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
+            .map_err(|e| errors.add(e.field, e.message))
+            .ok(),
+    };
+    let mut region_code = None;
+    match draft.region_code.as_deref().map(str::trim) {
+        None | Some("") => errors.add("region_code", "is required"),
+        Some(raw) => match RegionCode::parse(raw) {
+            Err(_) => errors.add("region_code", "must be a 12-digit region code"),
+            Ok(code) => match regions::find(&state.db, &code).await? {
+                None => errors.add("region_code", format!("no region with code {code}")),
+                Some(_) => region_code = Some(code),
+            },
+        },
+    }
+    errors.into_result()?;
+    let (Some(name), Some(region_code), Some(location)) = (name, region_code, location) else {
+        unreachable!("every missing field added an error above");
+    };
+    Ok(StationFields {
+        name,
+        region_code,
+        address,
+        location,
+        status: draft.status,
+    })
+}
+
+/// `?crs=` on single-station routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CrsParam {
+    /// The datum of the coordinates in the response (default `wgs84`).
+    pub crs: Option<Crs>,
+}
+
+/// The station's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct StationPath {
+    pub id: i64,
+}
+
+/// The representation with its ETag.
+fn respond(status: StatusCode, view: StationView) -> Response {
+    with_etag(status, view.version, Json(view))
+}
+
+async fn load(state: &AppState, id: i64) -> Result<station::Model, AppError> {
+    store::find_station(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no station with id {id}")))
+}
+
+/// Asks the policy for `action` on a station (by the region it lies in): 404 outside the
+/// caller's reach, 403 outside its write scope.
+pub(crate) fn authorize(
+    caller: &Caller,
+    action: Action,
+    m: &station::Model,
+) -> Result<(), AppError> {
+    let id = m.id;
+    authorize_at(caller, action, m, || format!("station with id {id}"))
+}
+
+/// As [`authorize`], for a record kept where its station is (a vehicle); `what` names the
+/// record in a 404 or 403.
+pub(crate) fn authorize_at(
+    caller: &Caller,
+    action: Action,
+    station: &station::Model,
+    what: impl FnOnce() -> String,
+) -> Result<(), AppError> {
+    let code = RegionCode::parse(&station.region_code).ok();
+    caller.authorize(action, Resource::Registry(code.as_ref()), what)
+}
+
+/// Loads a station the caller may do `action` to.
+async fn load_for(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    id: i64,
+) -> Result<station::Model, AppError> {
+    caller.require()?;
+    let model = load(state, id).await?;
+    authorize(caller, action, &model)?;
+    Ok(model)
+}
+
+/// Checks `action` on a region given as text (a malformed code is left to validation).
+fn authorize_region(caller: &Caller, action: Action, raw: &str) -> Result<(), AppError> {
+    caller.require()?;
+    if let Ok(code) = RegionCode::parse(raw.trim()) {
+        caller.authorize(action, Resource::Registry(Some(&code)), || {
+            format!("region with code {code}")
+        })?;
+    }
+    Ok(())
+}
+
+/// Registers a blood station.
+#[utoipa::path(
+    post,
+    path = "/stations",
+    tag = "stations",
+    request_body = CreateStation,
+    responses(
+        (status = 201, description = "Created; `ETag` carries the version", body = StationView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`region_code` is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn create_station(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateStation>,
+) -> Result<Response, AppError> {
+    authorize_region(&caller, Action::Create, &body.region_code)?;
+    let fields = validate(
+        &state,
+        Draft {
+            name: Some(body.name),
+            region_code: Some(body.region_code),
+            address: body.address,
+            location: Some((body.longitude, body.latitude, body.crs)),
+            status: body.status.unwrap_or(StationStatus::Active),
+        },
+    )
+    .await?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let created = store::insert_station(&txn, fields, caller.username(), now).await?;
+    audit::record(
+        &txn,
+        audit_change(&caller, &created, "create", None, Some(&created), now),
+    )
+    .await?;
+    txn.commit().await?;
+    let view = to_view(created, body.crs)?;
+    let location = format!("/api/v1/stations/{}", view.id);
+    let mut response = respond(StatusCode::CREATED, view);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+fn audit_change<'a>(
+    caller: &Caller,
+    m: &station::Model,
+    action: &'a str,
+    before: Option<&'a station::Model>,
+    after: Option<&'a station::Model>,
+    at: DateTime<Utc>,
+) -> Change<'a, station::Model> {
+    Change {
+        entity: "station",
+        entity_id: m.id.to_string(),
+        action,
+        region_code: Some(m.region_code.clone()),
+        before,
+        after,
+        actor: caller.actor(),
+        at,
+    }
+}
+
+/// Filters of the station listing.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Stations in this region or anything below it (12-digit code).
+    #[param(pattern = r"^[0-9]{12}$")]
+    pub region: Option<String>,
+    /// Comma-separated statuses; default: `active`.
+    #[param(example = "active,closed")]
+    pub status: Option<String>,
+    /// Datum of the coordinates in the response (default `wgs84`).
+    pub crs: Option<Crs>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of stations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StationPage {
+    pub items: Vec<StationView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The `status` filter of a fleet listing, as stored names (`name`); by default every status
+/// of `all` but `hidden`.
+pub(crate) fn status_filter<S>(
+    raw: Option<&str>,
+    all: &[S],
+    hidden: S,
+    name: fn(S) -> &'static str,
+) -> Result<Vec<&'static str>, AppError>
+where
+    S: Copy + PartialEq + std::str::FromStr<Err = String>,
+{
+    match raw.map(str::trim) {
+        None | Some("") => Ok(all
+            .iter()
+            .copied()
+            .filter(|s| *s != hidden)
+            .map(name)
+            .collect()),
+        Some(raw) => raw
+            .split(',')
+            .map(|s| s.trim().parse::<S>().map(name))
+            .collect::<Result<_, _>>()
+            .map_err(|e| AppError::invalid("status", e)),
+    }
+}
+
+/// The code range of a `region` filter, after checking the caller may read there (404 when
+/// not, or when the region does not exist).
+pub(crate) async fn region_range(
+    state: &AppState,
+    caller: &Caller,
+    raw: &str,
+) -> Result<(String, String), AppError> {
+    let code = RegionCode::parse(raw)
+        .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
+    caller.authorize(Action::Read, Resource::Registry(Some(&code)), || {
+        format!("region with code {code}")
+    })?;
+    let region = regions::find(&state.db, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+    Ok(code.subtree_bounds(region.level))
+}
+
+/// Lists the stations the caller may read: by region subtree and status, in id order.
+#[utoipa::path(
+    get,
+    path = "/stations",
+    tag = "stations",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of stations in id order", body = StationPage),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`region` does not exist (or is outside what the caller may read)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn list_stations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<StationPage>, AppError> {
+    let reach = policy::read_scope(caller.require()?);
+    let crs = params.crs.unwrap_or_default();
+    let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let mut filter = FleetFilter {
+        statuses: status_filter(
+            params.status.as_deref(),
+            StationStatus::ALL,
+            StationStatus::Closed,
+            StationStatus::as_str,
+        )?,
+        after_id: id_cursor(params.cursor.as_deref())?,
+        limit: Some(limit + 1),
+        reach: Some(reach),
+        ..FleetFilter::default()
+    };
+    if let Some(raw) = params.region.as_deref() {
+        filter.region_range = Some(region_range(&state, &caller, raw).await?);
+    }
+    let (rows, next_cursor) = paginate(
+        store::list_stations(&state.db, &filter).await?,
+        limit,
+        |r| r.id.to_string(),
+    );
+    Ok(Json(StationPage {
+        items: rows
+            .into_iter()
+            .map(|m| to_view(m, crs))
+            .collect::<Result<_, _>>()?,
+        next_cursor,
+    }))
+}
+
+/// One station.
+#[utoipa::path(
+    get,
+    path = "/stations/{id}",
+    tag = "stations",
+    params(StationPath, CrsParam),
+    responses(
+        (status = 200, description = "The station; `ETag` carries the version", body = StationView),
+        (status = 400, description = "Malformed id or crs", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_station(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StationPath>,
+    Query(params): Query<CrsParam>,
+) -> Result<Response, AppError> {
+    let model = load_for(&state, &caller, Action::Read, path.id).await?;
+    Ok(respond(
+        StatusCode::OK,
+        to_view(model, params.crs.unwrap_or_default())?,
+    ))
+}
+
+/// Changes a station. Needs `If-Match` with the version last seen: a stale version gets 412
+/// with the current station, so the client can merge and retry.
+#[utoipa::path(
+    patch,
+    path = "/stations/{id}",
+    tag = "stations",
+    params(StationPath, CrsParam, ("If-Match" = String, Header, description = "The ETag last seen, e.g. \"3\"")),
+    request_body = PatchStation,
+    responses(
+        (status = 200, description = "Changed; `ETag` carries the new version", body = StationView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`status: closed` while the station still has active vehicles", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The version moved on: the body is the current station", body = StationView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(station_id = path.id))]
+async fn patch_station(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StationPath>,
+    Query(params): Query<CrsParam>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<PatchStation>,
+) -> Result<Response, AppError> {
+    let crs = params.crs.unwrap_or_default();
+    let current = load_for(&state, &caller, Action::Update, path.id).await?;
+    let Some(expected) = if_match(&headers)? else {
+        return Err(AppError::PreconditionRequired(format!(
+            "send If-Match with the station's ETag (currently \"{}\") to change it",
+            current.version
+        )));
+    };
+    if expected != current.version {
+        return Ok(respond(
+            StatusCode::PRECONDITION_FAILED,
+            to_view(current, crs)?,
+        ));
+    }
+    let draft = merge(&current, patch)?;
+    if let Some(region) = draft.region_code.as_deref()
+        && region != current.region_code
+    {
+        authorize_region(&caller, Action::Create, region)?;
+    }
+    let fields = validate(&state, draft).await?;
+    let now = Utc::now();
+    match write_change(&state, &caller, &current, expected, fields, "update", now).await? {
+        Ok(updated) => Ok(respond(StatusCode::OK, to_view(updated, crs)?)),
+        Err(latest) => Ok(respond(
+            StatusCode::PRECONDITION_FAILED,
+            to_view(latest, crs)?,
+        )),
+    }
+}
+
+/// Applies a PATCH body over the stored station.
+fn merge(current: &station::Model, patch: PatchStation) -> Result<Draft, AppError> {
+    let mut errors = FieldErrors::default();
+    let stored_status = current
+        .status
+        .parse()
+        .map_err(|e: String| AppError::Internal(anyhow::anyhow!("station {}: {e}", current.id)))?;
+    let location = match (patch.longitude, patch.latitude) {
+        (None, None) => {
+            if patch.crs.is_some() {
+                errors.add(
+                    "crs",
+                    "applies to a new longitude and latitude; send them too",
+                );
+            }
+            Some((current.longitude, current.latitude, Crs::Wgs84))
+        }
+        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, patch.crs.unwrap_or_default())),
+        (Some(None), _) | (_, Some(None)) => {
+            errors.add("longitude", "cannot be null");
+            None
+        }
+        _ => {
+            errors.add(
+                "latitude",
+                "longitude and latitude change together; send both",
+            );
+            None
+        }
+    };
+    let draft = Draft {
+        name: errors.keep_or_set("name", patch.name, current.name.clone()),
+        region_code: errors.keep_or_set(
+            "region_code",
+            patch.region_code,
+            current.region_code.clone(),
+        ),
+        address: patch.address.unwrap_or_else(|| current.address.clone()),
+        location,
+        status: errors
+            .keep_or_set("status", patch.status, stored_status)
+            .unwrap_or(stored_status),
+    };
+    errors.into_result()?;
+    Ok(draft)
+}
+
+/// Closes a station: its status becomes `closed`; it is kept, with its history. Its vehicles
+/// must be retired or moved to another station first (409 otherwise). `If-Match` is honoured
+/// when sent.
+#[utoipa::path(
+    delete,
+    path = "/stations/{id}",
+    tag = "stations",
+    params(StationPath, CrsParam),
+    responses(
+        (status = 200, description = "Closed; the station as it now is", body = StationView),
+        (status = 400, description = "Malformed id, crs or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The station still has active vehicles", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` named an old version: the body is the current station", body = StationView),
+    )
+)]
+#[tracing::instrument(skip_all, fields(station_id = path.id))]
+async fn close_station(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StationPath>,
+    Query(params): Query<CrsParam>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let crs = params.crs.unwrap_or_default();
+    let current = load_for(&state, &caller, Action::Close, path.id).await?;
+    let expected = if_match(&headers)?.unwrap_or(current.version);
+    if expected != current.version {
+        return Ok(respond(
+            StatusCode::PRECONDITION_FAILED,
+            to_view(current, crs)?,
+        ));
+    }
+    if current.status == StationStatus::Closed.as_str() {
+        return Ok(respond(StatusCode::OK, to_view(current, crs)?));
+    }
+    let fields = StationFields {
+        status: StationStatus::Closed,
+        ..stored_fields(&current)?
+    };
+    let now = Utc::now();
+    match write_change(&state, &caller, &current, expected, fields, "close", now).await? {
+        Ok(closed) => Ok(respond(StatusCode::OK, to_view(closed, crs)?)),
+        Err(latest) => Ok(respond(
+            StatusCode::PRECONDITION_FAILED,
+            to_view(latest, crs)?,
+        )),
+    }
+}
+
+/// The stored fields of a station, unchanged.
+fn stored_fields(m: &station::Model) -> Result<StationFields, AppError> {
+    let internal = |e: String| AppError::Internal(anyhow::anyhow!("station {}: {e}", m.id));
+    Ok(StationFields {
+        name: m.name.clone(),
+        region_code: RegionCode::parse(&m.region_code).map_err(|e| internal(e.to_string()))?,
+        address: m.address.clone(),
+        location: Wgs84Point::stored(m.longitude, m.latitude),
+        status: m.status.parse().map_err(internal)?,
+    })
+}
+
+/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
+/// transaction. `Err(latest)` when someone else's change won between our read and our write.
+/// Closing a station that still has active vehicles is a 409: the station's row is locked
+/// first, so that no vehicle can be put at it between the count and the write.
+async fn write_change(
+    state: &AppState,
+    caller: &Caller,
+    current: &station::Model,
+    expected: i32,
+    fields: StationFields,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<station::Model, station::Model>, AppError> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let closing = fields.status == StationStatus::Closed;
+    if closing {
+        store::lock_station(&txn, current.id, true).await?;
+        let active = store::count_active_vehicles(&txn, current.id).await?;
+        if active > 0 {
+            return Err(AppError::Conflict(format!(
+                "{} still has {active} active vehicle(s); retire them or move them to another station first",
+                current.name
+            )));
+        }
+    }
+    let Some(written) = store::update_station_if_version(
+        &txn,
+        current.id,
+        expected,
+        fields,
+        caller.username(),
+        now,
+    )
+    .await?
+    else {
+        txn.rollback().await?;
+        return Ok(Err(load(state, current.id).await?));
+    };
+    audit::record(
+        &txn,
+        audit_change(caller, &written, action, Some(current), Some(&written), now),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(written))
+}

@@ -1,0 +1,752 @@
+//! `/api/v1/vehicles`: bloodmobiles (issue 5). A vehicle has no region of its own: it belongs
+//! to its home station, and who may read and change it follows the station's region. Plates
+//! are unique (409 naming `plate`); the working window is `"HH:MM"` in the API, minutes after
+//! midnight in the database. Optimistic concurrency (ETag / If-Match) as for points.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use entity::{station, vehicle};
+use sea_orm::error::SqlErr;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::auth::Caller;
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+};
+use crate::api::stations::{self, region_range, status_filter};
+use crate::domain::fleet::{self, Plate, StationStatus, TimeOfDay, VehicleStatus};
+use crate::domain::policy::{self, Action};
+use crate::error::{AppError, FieldErrors, Problem};
+use crate::state::AppState;
+use crate::store::audit::{self, Change};
+use crate::store::fleet::{self as store, FleetFilter, VehicleFields};
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_vehicles, create_vehicle))
+        .routes(routes!(get_vehicle, patch_vehicle, retire_vehicle))
+}
+
+/// A bloodmobile as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VehicleView {
+    pub id: i64,
+    pub name: String,
+    /// Normalised: no spaces or separators, ASCII letters upper case.
+    #[schema(example = "豫LD1234")]
+    pub plate: String,
+    /// The home station: where the vehicle leaves from and returns to each day.
+    pub station_id: i64,
+    /// The home station's region (read-only; it decides who may see and change the vehicle).
+    pub region_code: String,
+    /// Donation beds: donors are bled this many at a time.
+    pub beds: i32,
+    /// Crew.
+    pub staff: i32,
+    /// Most donors the team can take in a day.
+    pub max_donors_per_day: i32,
+    /// The daily working window, `"HH:MM"`: leave the station no earlier than `day_start`, be
+    /// back by `day_end`.
+    #[schema(example = "08:00")]
+    pub day_start: String,
+    #[schema(example = "17:00")]
+    pub day_end: String,
+    /// Minutes to set up at a stop, and to pack up after it.
+    pub setup_min: i32,
+    pub teardown_min: i32,
+    /// Running cost, yuan per km.
+    pub cost_per_km: f64,
+    pub status: VehicleStatus,
+    pub notes: Option<String>,
+    /// Bumped by every change; send it back in `If-Match`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+fn to_view(m: vehicle::Model, station: &station::Model) -> Result<VehicleView, AppError> {
+    let internal = |e: String| AppError::Internal(anyhow::anyhow!("vehicle {}: {e}", m.id));
+    Ok(VehicleView {
+        status: m.status.parse().map_err(internal)?,
+        day_start: TimeOfDay::from_minutes(m.day_start)
+            .map_err(internal)?
+            .to_string(),
+        day_end: TimeOfDay::from_minutes(m.day_end)
+            .map_err(internal)?
+            .to_string(),
+        region_code: station.region_code.clone(),
+        id: m.id,
+        name: m.name,
+        plate: m.plate,
+        station_id: m.station_id,
+        beds: m.beds,
+        staff: m.staff,
+        max_donors_per_day: m.max_donors_per_day,
+        setup_min: m.setup_min,
+        teardown_min: m.teardown_min,
+        cost_per_km: m.cost_per_km,
+        notes: m.notes,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        created_by: m.created_by,
+        updated_by: m.updated_by,
+    })
+}
+
+/// The body of `POST /api/v1/vehicles`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVehicle {
+    #[schema(example = "1号采血车")]
+    pub name: String,
+    /// Unique; spaces, `·` and `-` are dropped and ASCII letters upper-cased.
+    #[schema(example = "豫L·D1234")]
+    pub plate: String,
+    /// The home station; the caller must be allowed to change it.
+    pub station_id: i64,
+    /// 1 to 50.
+    #[schema(example = 4)]
+    pub beds: i32,
+    /// 1 to 100.
+    #[schema(example = 6)]
+    pub staff: i32,
+    /// 1 to 2000.
+    #[schema(example = 120)]
+    pub max_donors_per_day: i32,
+    /// `"HH:MM"`, 00:00 to 24:00.
+    #[schema(example = "08:00")]
+    pub day_start: String,
+    /// `"HH:MM"`, after `day_start`.
+    #[schema(example = "17:00")]
+    pub day_end: String,
+    /// 0 to 240 minutes.
+    #[schema(example = 30)]
+    pub setup_min: i32,
+    /// 0 to 240 minutes.
+    #[schema(example = 20)]
+    pub teardown_min: i32,
+    /// Yuan per km, 0 to 1000.
+    #[schema(example = 2.5)]
+    pub cost_per_km: f64,
+    /// Default `active`.
+    pub status: Option<VehicleStatus>,
+    pub notes: Option<String>,
+}
+
+/// The body of `PATCH /api/v1/vehicles/{id}`: only the members to change; `null` clears an
+/// optional member.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchVehicle {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, required = false)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, required = false)]
+    pub plate: Option<Option<String>>,
+    /// Move the vehicle to another station (one the caller may change).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i64, required = false)]
+    pub station_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub beds: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub staff: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub max_donors_per_day: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, required = false)]
+    pub day_start: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, required = false)]
+    pub day_end: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub setup_min: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub teardown_min: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = f64, required = false)]
+    pub cost_per_km: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = VehicleStatus, required = false)]
+    pub status: Option<Option<VehicleStatus>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+/// The request as the client sent it (for PATCH: merged over what is stored), before
+/// validation.
+struct Draft {
+    name: String,
+    plate: String,
+    station_id: i64,
+    beds: i32,
+    staff: i32,
+    max_donors_per_day: i32,
+    day_start: String,
+    day_end: String,
+    setup_min: i32,
+    teardown_min: i32,
+    cost_per_km: f64,
+    status: VehicleStatus,
+    notes: Option<String>,
+}
+
+impl From<CreateVehicle> for Draft {
+    fn from(b: CreateVehicle) -> Self {
+        Draft {
+            name: b.name,
+            plate: b.plate,
+            station_id: b.station_id,
+            beds: b.beds,
+            staff: b.staff,
+            max_donors_per_day: b.max_donors_per_day,
+            day_start: b.day_start,
+            day_end: b.day_end,
+            setup_min: b.setup_min,
+            teardown_min: b.teardown_min,
+            cost_per_km: b.cost_per_km,
+            status: b.status.unwrap_or(VehicleStatus::Active),
+            notes: b.notes,
+        }
+    }
+}
+
+/// Checks every rule that needs no database; every broken one is reported at once.
+fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
+    let mut errors = FieldErrors::default();
+    let name = errors.text("name", Some(draft.name), 100, false, true);
+    let notes = errors.text("notes", draft.notes, 2000, true, false);
+    let plate = Plate::parse(&draft.plate)
+        .map_err(|m| errors.add("plate", m))
+        .ok();
+    for (field, value, (min, max)) in [
+        ("beds", draft.beds, fleet::BEDS),
+        ("staff", draft.staff, fleet::STAFF),
+        (
+            "max_donors_per_day",
+            draft.max_donors_per_day,
+            fleet::MAX_DONORS_PER_DAY,
+        ),
+        ("setup_min", draft.setup_min, fleet::SETUP_MINUTES),
+        ("teardown_min", draft.teardown_min, fleet::SETUP_MINUTES),
+    ] {
+        if !(min..=max).contains(&value) {
+            errors.add(field, format!("must be between {min} and {max}"));
+        }
+    }
+    let (min, max) = fleet::COST_PER_KM;
+    if !(draft.cost_per_km.is_finite() && (min..=max).contains(&draft.cost_per_km)) {
+        errors.add(
+            "cost_per_km",
+            format!("must be between {min} and {max} (yuan per km)"),
+        );
+    }
+    let day_start = TimeOfDay::parse(&draft.day_start)
+        .map_err(|m| errors.add("day_start", m))
+        .ok();
+    let day_end = TimeOfDay::parse(&draft.day_end)
+        .map_err(|m| errors.add("day_end", m))
+        .ok();
+    if let (Some(start), Some(end)) = (day_start, day_end)
+        && end <= start
+    {
+        errors.add("day_end", format!("must be after day_start ({start})"));
+    }
+    errors.into_result()?;
+    let (Some(name), Some(plate), Some(day_start), Some(day_end)) =
+        (name, plate, day_start, day_end)
+    else {
+        unreachable!("every missing field added an error above");
+    };
+    Ok(VehicleFields {
+        name,
+        plate,
+        station_id: draft.station_id,
+        beds: draft.beds,
+        staff: draft.staff,
+        max_donors_per_day: draft.max_donors_per_day,
+        day_start,
+        day_end,
+        setup_min: draft.setup_min,
+        teardown_min: draft.teardown_min,
+        cost_per_km: draft.cost_per_km,
+        status: draft.status,
+        notes,
+    })
+}
+
+/// The station a vehicle is to be put at: it must exist (400 naming `station_id`) and be one
+/// the caller may change (404 outside its reach, 403 outside its write scope, as for a point's
+/// region).
+async fn check_station(state: &AppState, caller: &Caller, id: i64) -> Result<(), AppError> {
+    let station = store::find_station(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::invalid("station_id", format!("no station with id {id}")))?;
+    stations::authorize(caller, Action::Create, &station)
+}
+
+/// A unique-plate clash becomes a 409 naming the field.
+fn plate_clash(err: sea_orm::DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Taken {
+            field: "plate".to_owned(),
+            detail: "another vehicle already has this plate".to_owned(),
+        },
+        _ => AppError::from(err),
+    }
+}
+
+/// Inside the write's transaction: the station, locked (shared) until commit so that it
+/// cannot close meanwhile, and still active if the vehicle is to be.
+async fn station_for_write(
+    txn: &impl sea_orm::ConnectionTrait,
+    fields: &VehicleFields,
+) -> Result<station::Model, AppError> {
+    let station = store::lock_station(txn, fields.station_id, false)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "station_id",
+                format!("no station with id {}", fields.station_id),
+            )
+        })?;
+    if fields.status == VehicleStatus::Active && station.status != StationStatus::Active.as_str() {
+        return Err(AppError::invalid(
+            "station_id",
+            format!(
+                "{} is closed; an active vehicle needs an active station",
+                station.name
+            ),
+        ));
+    }
+    Ok(station)
+}
+
+fn audit_change<'a>(
+    caller: &Caller,
+    m: &vehicle::Model,
+    station: &station::Model,
+    action: &'a str,
+    before: Option<&'a vehicle::Model>,
+    after: Option<&'a vehicle::Model>,
+    at: DateTime<Utc>,
+) -> Change<'a, vehicle::Model> {
+    Change {
+        entity: "vehicle",
+        entity_id: m.id.to_string(),
+        action,
+        region_code: Some(station.region_code.clone()),
+        before,
+        after,
+        actor: caller.actor(),
+        at,
+    }
+}
+
+/// The representation with its ETag.
+fn respond(
+    status: StatusCode,
+    m: vehicle::Model,
+    station: &station::Model,
+) -> Result<Response, AppError> {
+    let version = m.version;
+    Ok(with_etag(status, version, Json(to_view(m, station)?)))
+}
+
+/// Registers a bloodmobile at a station.
+#[utoipa::path(
+    post,
+    path = "/vehicles",
+    tag = "vehicles",
+    request_body = CreateVehicle,
+    responses(
+        (status = 201, description = "Created; `ETag` carries the version", body = VehicleView),
+        (status = 400, description = "Invalid fields, each named (an unknown or closed station names `station_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The station is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another vehicle has this plate", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn create_vehicle(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateVehicle>,
+) -> Result<Response, AppError> {
+    caller.require()?;
+    check_station(&state, &caller, body.station_id).await?;
+    let fields = validate(body.into())?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let station = station_for_write(&txn, &fields).await?;
+    let created = store::insert_vehicle(&txn, fields, caller.username(), now)
+        .await
+        .map_err(plate_clash)?;
+    audit::record(
+        &txn,
+        audit_change(
+            &caller,
+            &created,
+            &station,
+            "create",
+            None,
+            Some(&created),
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    let location = format!("/api/v1/vehicles/{}", created.id);
+    let mut response = respond(StatusCode::CREATED, created, &station)?;
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Filters of the vehicle listing.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Vehicles of stations in this region or anything below it (12-digit code).
+    #[param(pattern = r"^[0-9]{12}$")]
+    pub region: Option<String>,
+    /// Vehicles of this station.
+    pub station: Option<i64>,
+    /// Comma-separated statuses; default: `active`.
+    #[param(example = "active,retired")]
+    pub status: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of vehicles.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehiclePage {
+    pub items: Vec<VehicleView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Lists the vehicles the caller may read: by their station's region subtree, station and
+/// status, in id order.
+#[utoipa::path(
+    get,
+    path = "/vehicles",
+    tag = "vehicles",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of vehicles in id order", body = VehiclePage),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`region` or `station` does not exist (or is outside what the caller may read)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn list_vehicles(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<VehiclePage>, AppError> {
+    let reach = policy::read_scope(caller.require()?);
+    let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let mut filter = FleetFilter {
+        statuses: status_filter(
+            params.status.as_deref(),
+            VehicleStatus::ALL,
+            VehicleStatus::Retired,
+            VehicleStatus::as_str,
+        )?,
+        after_id: id_cursor(params.cursor.as_deref())?,
+        limit: Some(limit + 1),
+        reach: Some(reach),
+        ..FleetFilter::default()
+    };
+    if let Some(raw) = params.region.as_deref() {
+        filter.region_range = Some(region_range(&state, &caller, raw).await?);
+    }
+    if let Some(id) = params.station {
+        let station = store::find_station(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no station with id {id}")))?;
+        stations::authorize(&caller, Action::Read, &station)?;
+        filter.station_id = Some(id);
+    }
+    let (rows, next_cursor) = paginate(
+        store::list_vehicles(&state.db, &filter).await?,
+        limit,
+        |(v, _)| v.id.to_string(),
+    );
+    Ok(Json(VehiclePage {
+        items: rows
+            .into_iter()
+            .map(|(v, s)| to_view(v, &s))
+            .collect::<Result<_, _>>()?,
+        next_cursor,
+    }))
+}
+
+/// The vehicle's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct VehiclePath {
+    pub id: i64,
+}
+
+/// Loads a vehicle and its station, if the caller may do `action` to the vehicle (by the
+/// station's region: 404 outside its reach, 403 outside its write scope).
+async fn load_for(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    id: i64,
+) -> Result<(vehicle::Model, station::Model), AppError> {
+    caller.require()?;
+    let (vehicle, station) = load(state, id).await?;
+    stations::authorize_at(caller, action, &station, || format!("vehicle with id {id}"))?;
+    Ok((vehicle, station))
+}
+
+async fn load(state: &AppState, id: i64) -> Result<(vehicle::Model, station::Model), AppError> {
+    store::find_vehicle_with_station(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))
+}
+
+/// One vehicle.
+#[utoipa::path(
+    get,
+    path = "/vehicles/{id}",
+    tag = "vehicles",
+    params(VehiclePath),
+    responses(
+        (status = 200, description = "The vehicle; `ETag` carries the version", body = VehicleView),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_vehicle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<VehiclePath>,
+) -> Result<Response, AppError> {
+    let (vehicle, station) = load_for(&state, &caller, Action::Read, path.id).await?;
+    respond(StatusCode::OK, vehicle, &station)
+}
+
+/// Changes a vehicle. Needs `If-Match` with the version last seen: a stale version gets 412
+/// with the current vehicle, so the client can merge and retry.
+#[utoipa::path(
+    patch,
+    path = "/vehicles/{id}",
+    tag = "vehicles",
+    params(VehiclePath, ("If-Match" = String, Header, description = "The ETag last seen, e.g. \"3\"")),
+    request_body = PatchVehicle,
+    responses(
+        (status = 200, description = "Changed; `ETag` carries the new version", body = VehicleView),
+        (status = 400, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another vehicle has this plate", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The version moved on: the body is the current vehicle", body = VehicleView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(vehicle_id = path.id))]
+async fn patch_vehicle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<VehiclePath>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<PatchVehicle>,
+) -> Result<Response, AppError> {
+    let (current, station) = load_for(&state, &caller, Action::Update, path.id).await?;
+    let Some(expected) = if_match(&headers)? else {
+        return Err(AppError::PreconditionRequired(format!(
+            "send If-Match with the vehicle's ETag (currently \"{}\") to change it",
+            current.version
+        )));
+    };
+    if expected != current.version {
+        return respond(StatusCode::PRECONDITION_FAILED, current, &station);
+    }
+    let draft = merge(&current, patch)?;
+    if draft.station_id != current.station_id {
+        check_station(&state, &caller, draft.station_id).await?;
+    }
+    let fields = validate(draft)?;
+    let now = Utc::now();
+    write_change(&state, &caller, &current, expected, fields, "update", now).await
+}
+
+/// Applies a PATCH body over the stored vehicle.
+fn merge(current: &vehicle::Model, patch: PatchVehicle) -> Result<Draft, AppError> {
+    let mut errors = FieldErrors::default();
+    let internal = |e: String| AppError::Internal(anyhow::anyhow!("vehicle {}: {e}", current.id));
+    let clock = |minutes| {
+        TimeOfDay::from_minutes(minutes)
+            .map(|t| t.to_string())
+            .map_err(internal)
+    };
+    let stored_status: VehicleStatus = current.status.parse().map_err(internal)?;
+    let (stored_start, stored_end) = (clock(current.day_start)?, clock(current.day_end)?);
+    let e = &mut errors;
+    let draft = Draft {
+        name: keep(e, "name", patch.name, current.name.clone()),
+        plate: keep(e, "plate", patch.plate, current.plate.clone()),
+        station_id: keep(e, "station_id", patch.station_id, current.station_id),
+        beds: keep(e, "beds", patch.beds, current.beds),
+        staff: keep(e, "staff", patch.staff, current.staff),
+        max_donors_per_day: keep(
+            e,
+            "max_donors_per_day",
+            patch.max_donors_per_day,
+            current.max_donors_per_day,
+        ),
+        day_start: keep(e, "day_start", patch.day_start, stored_start),
+        day_end: keep(e, "day_end", patch.day_end, stored_end),
+        setup_min: keep(e, "setup_min", patch.setup_min, current.setup_min),
+        teardown_min: keep(e, "teardown_min", patch.teardown_min, current.teardown_min),
+        cost_per_km: keep(e, "cost_per_km", patch.cost_per_km, current.cost_per_km),
+        status: keep(e, "status", patch.status, stored_status),
+        notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
+    };
+    errors.into_result()?;
+    Ok(draft)
+}
+
+/// Retires a vehicle: its status becomes `retired`; it is kept, with its history and plate,
+/// and never planned. `If-Match` is honoured when sent.
+#[utoipa::path(
+    delete,
+    path = "/vehicles/{id}",
+    tag = "vehicles",
+    params(VehiclePath),
+    responses(
+        (status = 200, description = "Retired; the vehicle as it now is", body = VehicleView),
+        (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such vehicle", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` named an old version: the body is the current vehicle", body = VehicleView),
+    )
+)]
+#[tracing::instrument(skip_all, fields(vehicle_id = path.id))]
+async fn retire_vehicle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<VehiclePath>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (current, station) = load_for(&state, &caller, Action::Close, path.id).await?;
+    let expected = if_match(&headers)?.unwrap_or(current.version);
+    if expected != current.version {
+        return respond(StatusCode::PRECONDITION_FAILED, current, &station);
+    }
+    if current.status == VehicleStatus::Retired.as_str() {
+        return respond(StatusCode::OK, current, &station);
+    }
+    let fields = VehicleFields {
+        status: VehicleStatus::Retired,
+        ..stored_fields(&current)?
+    };
+    let now = Utc::now();
+    write_change(&state, &caller, &current, expected, fields, "close", now).await
+}
+
+/// The stored fields of a vehicle, unchanged.
+fn stored_fields(m: &vehicle::Model) -> Result<VehicleFields, AppError> {
+    let internal = |e: String| AppError::Internal(anyhow::anyhow!("vehicle {}: {e}", m.id));
+    Ok(VehicleFields {
+        name: m.name.clone(),
+        plate: Plate::parse(&m.plate).map_err(internal)?,
+        station_id: m.station_id,
+        beds: m.beds,
+        staff: m.staff,
+        max_donors_per_day: m.max_donors_per_day,
+        day_start: TimeOfDay::from_minutes(m.day_start).map_err(internal)?,
+        day_end: TimeOfDay::from_minutes(m.day_end).map_err(internal)?,
+        setup_min: m.setup_min,
+        teardown_min: m.teardown_min,
+        cost_per_km: m.cost_per_km,
+        status: m.status.parse().map_err(internal)?,
+        notes: m.notes.clone(),
+    })
+}
+
+/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
+/// transaction; the response: 200 with the vehicle, or 412 with the latest one when someone
+/// else's change won between our read and our write.
+async fn write_change(
+    state: &AppState,
+    caller: &Caller,
+    current: &vehicle::Model,
+    expected: i32,
+    fields: VehicleFields,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<Response, AppError> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let station = station_for_write(&txn, &fields).await?;
+    let Some(written) = store::update_vehicle_if_version(
+        &txn,
+        current.id,
+        expected,
+        fields,
+        caller.username(),
+        now,
+    )
+    .await
+    .map_err(plate_clash)?
+    else {
+        txn.rollback().await?;
+        let (latest, station) = load(state, current.id).await?;
+        return respond(StatusCode::PRECONDITION_FAILED, latest, &station);
+    };
+    audit::record(
+        &txn,
+        audit_change(
+            caller,
+            &written,
+            &station,
+            action,
+            Some(current),
+            Some(&written),
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    respond(StatusCode::OK, written, &station)
+}
+
+/// A required member of a PATCH: absent keeps the stored value, `null` is an error (the
+/// stored value stands in meanwhile, so that validation can go on and report everything).
+fn keep<T: Clone>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<Option<T>>,
+    current: T,
+) -> T {
+    errors
+        .keep_or_set(field, value, current.clone())
+        .unwrap_or(current)
+}
