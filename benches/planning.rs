@@ -59,6 +59,8 @@ fn luohe() -> Vec<Township> {
 /// Runs a command, returning (exit ok, seconds, peak RSS of the child in MB).
 fn run_measured(cmd: &mut Command) -> (bool, f64, f64) {
     let started = Instant::now();
+    // Reaped by wait4 below, which also reports the child's peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;

@@ -401,3 +401,216 @@ pub fn totals(routes: &[RoutePlan]) -> Totals {
     t.objective = t.ml - t.cost_ml;
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::instance::{self, FixedStop, RouteInput, StopInput};
+    use crate::planning::testing::{day, site, vehicle, with_matrix};
+
+    fn approx(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-3, "{a} != {b}");
+    }
+
+    /// Station -> A 20 km / 30 min, A -> B 10 km / 15 min, B -> station 20 km / 30 min.
+    fn two_sites() -> crate::planning::instance::Instance {
+        with_matrix(
+            3,
+            vec![
+                site("A", &[40.0, 40.0, 40.0]),
+                site("B", &[20.0, 5.0, 20.0]),
+            ],
+            &[
+                ("st", "A", 20.0, 30.0),
+                ("A", "B", 10.0, 15.0),
+                ("st", "B", 20.0, 30.0),
+            ],
+        )
+    }
+
+    fn route(vehicle: &str, d: u32, stops: &[&str]) -> RouteInput {
+        RouteInput {
+            vehicle: vehicle.to_owned(),
+            date: day(d),
+            depart: None,
+            stops: stops
+                .iter()
+                .map(|s| StopInput {
+                    site: (*s).to_owned(),
+                    start: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn plan(routes: Vec<RouteInput>) -> PlanInput {
+        PlanInput {
+            format: None,
+            routes,
+        }
+    }
+
+    fn kinds(checked: &CheckedPlan) -> Vec<ViolationKind> {
+        checked.violations.iter().map(|v| v.kind).collect()
+    }
+
+    #[test]
+    fn times_and_totals_are_computed_leg_by_leg() {
+        let problem = Problem::new(two_sites()).unwrap();
+        let checked = check(&problem, &plan(vec![route("v1", 1, &["A", "B"])]));
+        assert!(checked.is_feasible(), "{:?}", checked.violations);
+        let r = &checked.routes[0];
+        let (a, b) = (&r.stops[0], &r.stops[1]);
+        // 08:00 + 30 = 08:30 arrive; +20 setup = 08:50 opens; 40 donors x 15 / 5 = 120 min:
+        // closes 10:50; +10 teardown: leaves 11:00.
+        approx(a.arrive, 8.0 * 60.0 + 30.0);
+        approx(a.opens, 8.0 * 60.0 + 50.0);
+        approx(a.closes, 10.0 * 60.0 + 50.0);
+        approx(a.leave, 11.0 * 60.0);
+        // 11:15 arrive, 11:35 opens, 20 donors: 60 min, closes 12:35, leaves 12:45, back 13:15.
+        approx(b.arrive, 11.0 * 60.0 + 15.0);
+        approx(b.opens, 11.0 * 60.0 + 35.0);
+        approx(b.closes, 12.0 * 60.0 + 35.0);
+        approx(r.back, 13.0 * 60.0 + 15.0);
+        approx(r.km, 50.0);
+        // 60 donors x 400 mL; 50 km x 3 yuan x 1.5 mL per yuan.
+        approx(checked.totals.ml, 24_000.0);
+        approx(checked.totals.cost_ml, 225.0);
+        approx(checked.totals.objective, 23_775.0);
+        // The printed times read as HH:MM.
+        let json = serde_json::to_value(&checked).unwrap();
+        assert_eq!(json["routes"][0]["stops"][1]["opens"], "11:35");
+        assert_eq!(json["routes"][0]["return"], "13:15");
+    }
+
+    #[test]
+    fn a_requested_start_delays_the_stop_and_the_rest_of_the_day() {
+        let problem = Problem::new(two_sites()).unwrap();
+        let mut r = route("v1", 1, &["A", "B"]);
+        r.stops[1].start = Some(14 * 60);
+        let checked = check(&problem, &plan(vec![r]));
+        let b = &checked.routes[0].stops[1];
+        approx(b.opens, 14.0 * 60.0);
+        approx(checked.routes[0].back, 15.0 * 60.0 + 40.0);
+        assert!(checked.is_feasible());
+        // A start earlier than the team can be ready is moved to when it is ready.
+        let mut r = route("v1", 1, &["A"]);
+        r.stops[0].start = Some(8 * 60);
+        let checked = check(&problem, &plan(vec![r]));
+        approx(checked.routes[0].stops[0].opens, 8.0 * 60.0 + 50.0);
+    }
+
+    #[test]
+    fn a_printed_plan_checks_the_same_again() {
+        let problem = Problem::new(two_sites()).unwrap();
+        let first = check(&problem, &plan(vec![route("v1", 1, &["A", "B"])]));
+        let printed = serde_json::to_string(&first).unwrap();
+        let again: PlanInput = serde_json::from_str(&printed).unwrap();
+        let second = check(&problem, &again);
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn every_kind_of_broken_rule_is_reported() {
+        let mut instance = two_sites();
+        instance.vehicles.push(crate::planning::instance::Vehicle {
+            unavailable: vec![day(2)],
+            ..vehicle("v2")
+        });
+        instance.sites.push(site("C", &[30.0, 30.0, 30.0]));
+        instance.sites.push(site("D", &[30.0, 30.0, 30.0]));
+        instance.sites[3].last_visit = Some(day(1) - chrono::Days::new(100));
+        if let crate::planning::instance::Travel::Matrix { ids, km, minutes } = &mut instance.travel
+        {
+            ids.extend(["C".to_owned(), "D".to_owned()]);
+            for m in [&mut *km, &mut *minutes] {
+                for row in m.iter_mut() {
+                    row.extend([10.0, 10.0]);
+                }
+                m.push(vec![10.0; 5]);
+                m.push(vec![10.0; 5]);
+                m[3][3] = 0.0;
+                m[4][4] = 0.0;
+            }
+        }
+        instance.forbidden.push(instance::ForbiddenStop {
+            site: "C".to_owned(),
+            date: Some(day(3)),
+        });
+        instance.fixed.push(FixedStop {
+            site: "A".to_owned(),
+            date: day(3),
+            vehicle: Some("v1".to_owned()),
+        });
+        let problem = Problem::new(instance).unwrap();
+        let late = RouteInput {
+            depart: Some(16 * 60),
+            ..route("v1", 1, &["A"])
+        };
+        let early = RouteInput {
+            depart: Some(7 * 60),
+            ..route("v2", 3, &["A"])
+        };
+        let checked = check(
+            &problem,
+            &plan(vec![
+                route("nobody", 1, &["A"]),
+                route("v1", 9, &["A"]),
+                route("v2", 2, &["C"]),
+                late,
+                route("v1", 1, &["zz"]),
+                route("v1", 2, &["B"]),
+                route("v1", 3, &["C", "D"]),
+                early,
+            ]),
+        );
+        let kinds = kinds(&checked);
+        use ViolationKind::*;
+        for expected in [
+            UnknownVehicle,
+            NotAPlanningDay,
+            VehicleUnavailable,
+            LateReturn,
+            UnknownSite,
+            VehicleTwiceADay,
+            BelowMinimumDonors,
+            ForbiddenStop,
+            IntervalNotElapsed,
+            DepartBeforeDayStart,
+            MissingFixedStop,
+        ] {
+            assert!(
+                kinds.contains(&expected),
+                "{expected:?} missing from {kinds:?}"
+            );
+        }
+        // A visited on day 1 (route 3) and again on day 3 (route 7): too soon.
+        assert!(
+            checked
+                .violations
+                .iter()
+                .any(|v| v.kind == IntervalNotElapsed
+                    && v.route == Some(7)
+                    && v.message.contains("again"))
+        );
+        // D's last visit was 100 days before the plan.
+        assert!(
+            checked
+                .violations
+                .iter()
+                .any(|v| v.kind == IntervalNotElapsed && v.route == Some(6) && v.stop == Some(1))
+        );
+    }
+
+    #[test]
+    fn too_many_donors_for_a_day_is_over_capacity() {
+        let mut instance = two_sites();
+        instance.vehicles[0].max_donors = 50;
+        let problem = Problem::new(instance).unwrap();
+        let checked = check(&problem, &plan(vec![route("v1", 1, &["A", "B"])]));
+        assert_eq!(kinds(&checked), vec![ViolationKind::OverCapacity]);
+        // A single stop is capped at what the vehicle takes, so it alone is fine.
+        let single = check(&problem, &plan(vec![route("v1", 1, &["A"])]));
+        assert!(single.is_feasible());
+    }
+}

@@ -80,7 +80,7 @@ pub fn best_assignment(
     assert!(n <= MAX_SITES, "at most {MAX_SITES} sites");
     let full = (1usize << n) - 1;
     // The best value and order of every subset on every route.
-    let tables: Vec<Vec<Option<(f64, Vec<usize>)>>> = routes
+    let tables: Vec<RouteTable> = routes
         .iter()
         .map(|&(v, d)| route_table(p, v, d, sites))
         .collect();
@@ -123,6 +123,9 @@ pub fn best_assignment(
     }
     (best[0][0], orders)
 }
+
+/// Per subset of sites (by bit mask): the route's value and stops in order, if feasible.
+type RouteTable = Vec<Option<(f64, Vec<usize>)>>;
 
 /// For every subset of `sites`, the best (value, order) of vehicle `v`'s route through it on
 /// day `d`, or `None` when it breaks a rule.

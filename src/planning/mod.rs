@@ -14,4 +14,6 @@ pub mod instance;
 pub mod problem;
 pub mod solver;
 pub mod synthetic;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod turnout;

@@ -131,8 +131,8 @@ impl Problem {
         }
         for f in &instance.forbidden {
             let s = site_index[&f.site];
-            for d in 0..n_days {
-                if f.date.is_none_or(|date| instance.days[d] == date) {
+            for (d, date) in instance.days.iter().enumerate() {
+                if f.date.is_none_or(|forbidden| forbidden == *date) {
                     barrier[s][d] = Some(Barrier::Forbidden);
                 }
             }

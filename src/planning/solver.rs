@@ -1413,3 +1413,287 @@ fn reasons(p: &Problem, state: &State) -> Vec<Unscheduled> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::instance::{self, FixedStop, Instance};
+    use crate::planning::synthetic::{self, Township};
+    use crate::planning::testing::{day, site, with_matrix};
+    use proptest::prelude::{ProptestConfig, any, prop_assert, prop_assert_eq, proptest};
+
+    fn quick() -> SolveOptions {
+        SolveOptions {
+            seed: 7,
+            iterations: Some(300),
+            time_limit: Duration::from_secs(60),
+        }
+    }
+
+    fn reason_of(solved: &Solved, id: &str) -> Option<ReasonKind> {
+        solved
+            .unscheduled
+            .iter()
+            .find(|u| u.site == id)
+            .map(|u| u.reason)
+    }
+
+    fn scheduled(solved: &Solved) -> Vec<(String, chrono::NaiveDate)> {
+        solved
+            .plan
+            .routes
+            .iter()
+            .flat_map(|r| r.stops.iter().map(|s| (s.site.clone(), r.date)))
+            .collect()
+    }
+
+    #[test]
+    fn every_unscheduled_site_gets_the_reason_that_applies() {
+        // One vehicle, one day. GOOD and BIG fill the day; SMALL would fit the time but not
+        // the donors; FAR is 300 minutes away; FEW expects 5; SHUT is forbidden; RECENT was
+        // visited 30 days ago.
+        let mut inst = with_matrix(
+            1,
+            vec![
+                site("GOOD", &[70.0]),
+                site("BIG", &[75.0]),
+                site("SMALL", &[12.0]),
+                site("FAR", &[60.0]),
+                site("FEW", &[5.0]),
+                site("SHUT", &[60.0]),
+                site("RECENT", &[60.0]),
+            ],
+            &[
+                ("st", "GOOD", 5.0, 10.0),
+                ("st", "BIG", 5.0, 10.0),
+                ("GOOD", "BIG", 2.0, 5.0),
+                ("st", "SMALL", 5.0, 10.0),
+                ("GOOD", "SMALL", 2.0, 5.0),
+                ("BIG", "SMALL", 2.0, 5.0),
+                ("st", "FAR", 200.0, 300.0),
+                ("st", "FEW", 5.0, 10.0),
+                ("st", "SHUT", 5.0, 10.0),
+                ("st", "RECENT", 5.0, 10.0),
+            ],
+        );
+        inst.forbidden.push(instance::ForbiddenStop {
+            site: "SHUT".into(),
+            date: None,
+        });
+        inst.sites[6].last_visit = Some(day(1) - chrono::Days::new(30));
+        let problem = Problem::new(inst).unwrap();
+        let solved = solve(&problem, &quick(), None);
+        assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+        let mut stops: Vec<String> = scheduled(&solved).into_iter().map(|(s, _)| s).collect();
+        stops.sort();
+        assert_eq!(stops, ["BIG", "GOOD"]);
+        assert_eq!(
+            reason_of(&solved, "SMALL"),
+            Some(ReasonKind::DisplacedByBetterStops)
+        );
+        assert_eq!(
+            reason_of(&solved, "FAR"),
+            Some(ReasonKind::NoDayWithEnoughTime)
+        );
+        assert_eq!(
+            reason_of(&solved, "FEW"),
+            Some(ReasonKind::BelowMinimumDonors)
+        );
+        assert_eq!(reason_of(&solved, "SHUT"), Some(ReasonKind::Forbidden));
+        assert_eq!(
+            reason_of(&solved, "RECENT"),
+            Some(ReasonKind::IntervalNotElapsed)
+        );
+        let recent = solved
+            .unscheduled
+            .iter()
+            .find(|u| u.site == "RECENT")
+            .unwrap();
+        assert!(recent.message.contains("2027-04-30"), "{}", recent.message);
+        assert_eq!(solved.unscheduled.len(), 5);
+    }
+
+    #[test]
+    fn a_site_not_worth_its_travel_says_so() {
+        let mut inst = with_matrix(1, vec![site("A", &[12.0])], &[("st", "A", 100.0, 60.0)]);
+        // 12 donors x 400 mL = 4,800 mL; 200 km x 20 yuan x 1.5 = 6,000.
+        inst.vehicles[0].cost_per_km = 20.0;
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert!(solved.plan.routes.is_empty());
+        assert_eq!(reason_of(&solved, "A"), Some(ReasonKind::NotWorthTheTravel));
+    }
+
+    #[test]
+    fn no_vehicle_on_the_only_day_is_a_reason_too() {
+        let mut inst = with_matrix(1, vec![site("A", &[40.0])], &[("st", "A", 5.0, 10.0)]);
+        inst.vehicles[0].unavailable = vec![day(1)];
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert_eq!(
+            reason_of(&solved, "A"),
+            Some(ReasonKind::NoVehicleAvailable)
+        );
+    }
+
+    #[test]
+    fn a_market_day_draws_the_stop_to_it() {
+        // The same site, 40 donors on day 1, 52 on day 2 (a market day): one visit, on day 2.
+        let inst = with_matrix(2, vec![site("A", &[40.0, 52.0])], &[("st", "A", 5.0, 10.0)]);
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert_eq!(scheduled(&solved), [("A".to_owned(), day(2))]);
+    }
+
+    #[test]
+    fn fixed_stops_are_kept_even_when_worse() {
+        let mut inst = with_matrix(2, vec![site("A", &[40.0, 52.0])], &[("st", "A", 5.0, 10.0)]);
+        inst.fixed.push(FixedStop {
+            site: "A".into(),
+            date: day(1),
+            vehicle: None,
+        });
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+        assert_eq!(scheduled(&solved), [("A".to_owned(), day(1))]);
+    }
+
+    #[test]
+    fn a_shorter_interval_allows_a_second_visit() {
+        let mut inst = with_matrix(8, vec![site("A", &[40.0; 8])], &[("st", "A", 5.0, 10.0)]);
+        inst.rules.min_days_between_visits = 7;
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+        // Days 1 and 8, the only pair 7 days apart.
+        assert_eq!(
+            scheduled(&solved),
+            [("A".to_owned(), day(1)), ("A".to_owned(), day(8))]
+        );
+    }
+
+    fn hierarchy() -> Vec<Township> {
+        (0..6)
+            .map(|t| Township {
+                code: format!("41110210{t}000"),
+                name: format!("township {t}"),
+                county: format!("41110{}", t % 2),
+                villages: (1..=14)
+                    .map(|v| (format!("41110210{t}{v:03}"), format!("village {t}-{v}")))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_same_instance_and_seed_give_the_same_plan() {
+        let inst = synthetic::generate(
+            &hierarchy(),
+            &synthetic::Shape {
+                name: "det".into(),
+                sites: 60,
+                days: 6,
+                vehicles: 2,
+                first_day: day(1),
+                seed: 3,
+            },
+        );
+        let problem = Problem::new(inst).unwrap();
+        let options = SolveOptions {
+            iterations: Some(2_000),
+            ..quick()
+        };
+        let a = solve(&problem, &options, None);
+        let b = solve(&problem, &options, None);
+        assert_eq!(a.plan, b.plan);
+        assert_eq!(a.unscheduled, b.unscheduled);
+        assert!(a.plan.totals.stops > 10);
+    }
+
+    #[test]
+    fn tiny_instances_are_solved_to_the_optimum() {
+        let townships = hierarchy();
+        for seed in 0..12 {
+            let problem = Problem::new(synthetic::tiny(&townships, seed)).unwrap();
+            let (_, optimum) = exact::solve(&problem).unwrap();
+            let solved = solve(&problem, &SolveOptions::default(), None);
+            assert!(solved.plan.is_feasible());
+            assert!(
+                solved.plan.totals.objective >= optimum - 1e-6,
+                "seed {seed}: {} < {optimum}",
+                solved.plan.totals.objective
+            );
+        }
+    }
+
+    /// A random small instance: straight-line travel around a station, random expected donors,
+    /// days off, forbidden stops, recent visits, and sometimes a short interval.
+    fn random_instance(seed: u64, n_sites: usize, n_days: usize, n_vehicles: usize) -> Instance {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let mut inst = with_matrix(n_days, Vec::new(), &[]);
+        inst.travel = instance::Travel::default();
+        inst.vehicles = (0..n_vehicles)
+            .map(|i| {
+                let mut v = crate::planning::testing::vehicle(&format!("v{i}"));
+                v.max_donors = rng.random_range(40..200);
+                v.beds = rng.random_range(1..8);
+                v.day_end = v.day_start + rng.random_range(120..600);
+                if rng.random::<f64>() < 0.3 {
+                    v.unavailable = vec![day(rng.random_range(1..=n_days as u32))];
+                }
+                v
+            })
+            .collect();
+        for s in 0..n_sites {
+            let mut x = site(&format!("s{s}"), &[]);
+            x.lon = 114.0 + rng.random_range(-0.3..0.3);
+            x.lat = 33.6 + rng.random_range(-0.3..0.3);
+            x.expected = (0..n_days).map(|_| rng.random_range(0.0..90.0)).collect();
+            if rng.random::<f64>() < 0.1 {
+                x.last_visit = Some(day(1) - chrono::Days::new(rng.random_range(1..300)));
+            }
+            inst.sites.push(x);
+            if rng.random::<f64>() < 0.1 {
+                inst.forbidden.push(instance::ForbiddenStop {
+                    site: format!("s{s}"),
+                    date: (rng.random::<f64>() < 0.5)
+                        .then(|| day(rng.random_range(1..=n_days as u32))),
+                });
+            }
+        }
+        if rng.random::<f64>() < 0.3 {
+            inst.rules.min_days_between_visits = rng.random_range(1..4);
+        }
+        inst
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the instance, the planner's plan passes plan check, and every candidate is
+        /// either scheduled or has a reason.
+        #[test]
+        fn every_plan_passes_plan_check(
+            seed in any::<u64>(),
+            n_sites in 0usize..14,
+            n_days in 1usize..5,
+            n_vehicles in 1usize..3,
+        ) {
+            let problem = Problem::new(random_instance(seed, n_sites, n_days, n_vehicles)).unwrap();
+            let solved = solve(&problem, &SolveOptions { iterations: Some(200), ..quick() }, None);
+            let plan = PlanInput {
+                format: None,
+                routes: solved.plan.routes.iter().map(|r| RouteInput {
+                    vehicle: r.vehicle.clone(),
+                    date: r.date,
+                    depart: None,
+                    stops: r.stops.iter().map(|s| StopInput { site: s.site.clone(), start: None }).collect(),
+                }).collect(),
+            };
+            let checked = evaluate::check(&problem, &plan);
+            prop_assert!(checked.is_feasible(), "{:?}", checked.violations);
+            prop_assert_eq!(&checked, &solved.plan);
+            let mut visited: Vec<&str> = solved.plan.routes.iter()
+                .flat_map(|r| r.stops.iter().map(|s| s.site.as_str())).collect();
+            visited.sort_unstable();
+            visited.dedup();
+            prop_assert_eq!(visited.len() + solved.unscheduled.len(), n_sites);
+        }
+    }
+}
