@@ -18,8 +18,10 @@ disjunction over its day copies, time and capacity dimensions, GUIDED_LOCAL_SEAR
   travel + sum over visited sites (P_max - prize) + sum over skipped sites P_max
   = sum over all sites P_max - (collected - travel): minimising it maximises the README's
   objective exactly (up to integer rounding);
-- time dimension in seconds: transit(i, j) = service(i) + travel(i, j), both rounded up, no
-  slack, cumul at start fixed to 0 (= day_start), capacity per vehicle = day_end - day_start;
+- time dimension in seconds: transit(i, j) = travel(i, j) + service(j), both rounded up (the
+  service is charged on arrival, which leaves every route's duration unchanged and lets all
+  copies of a place share one matrix row), no slack, cumul at start fixed to 0 (= day_start),
+  capacity per vehicle = day_end - day_start;
 - capacity dimension: donors in thousandths (rounded up), capacity = max_donors x 1000;
 - first solution PATH_CHEAPEST_ARC (default), then GUIDED_LOCAL_SEARCH until the time limit.
 
@@ -43,12 +45,15 @@ import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # noqa: E402
+from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE  # noqa: E402
 
 import peers_common as pc  # noqa: E402
 
-# Above this many nodes, matrices are passed as Python callbacks (an N x N Python list of ints
-# needs ~40 bytes per entry while it is built).
-MATRIX_MAX_NODES = 7000
+# Above this many nodes, transits are Python callbacks instead of C++-side matrices: OR-Tools
+# holds 8 N^2 bytes per matrix and converting it from Python takes ~0.03 us per entry.
+MATRIX_MAX_NODES = 10000
+# Local search operators switched on beyond OR-Tools' defaults (see --operator).
+DEFAULT_OPERATORS: list[str] = []
 
 
 def main() -> int:
@@ -65,6 +70,10 @@ def main() -> int:
     ap.add_argument("--transit", choices=["auto", "matrix", "callback"], default="auto")
     ap.add_argument("--limit-search-only", action="store_true",
                     help="give the search the full --time-limit (default: minus model building)")
+    ap.add_argument("--prize-on", choices=["arcs", "dimension"], default="arcs",
+                    help="where a copy's prize shortfall (best prize of its site - its prize) is charged")
+    ap.add_argument("--operator", action="append", default=[], metavar="NAME[=false]",
+                    help="switch a local search operator on (or off), e.g. use_extended_swap_active")
     ap.add_argument("--log", action="store_true", help="OR-Tools search log on stderr")
     args = ap.parse_args()
     version = importlib.metadata.version("ortools")
@@ -102,20 +111,20 @@ def main() -> int:
     use_matrix = args.transit == "matrix" or (args.transit == "auto" and n_nodes <= MATRIX_MAX_NODES)
     details["transit"] = "matrix" if use_matrix else "callback"
 
-    # Time: service at the node left + travel (seconds, both rounded up).
+    # Every transit depends on the place of the node left and on the node entered only, so the
+    # N x N matrices are built from one row per place, shared by all the copies of that place.
+    # Time: travel (seconds, rounded up) + the service at the node entered. Charging a stop's
+    # service on arrival rather than on departure gives every route the same total duration
+    # (the return to the station has no service), and sites have no time windows.
+    tt_rows = (model.travel_s[:, node_place] + node_service[None, :]).tolist()
     if use_matrix:
-        tm = model.travel_s[np.ix_(node_place, node_place)] + node_service[:, None]
-        np.fill_diagonal(tm, 0)
-        time_cb = routing.RegisterTransitMatrix(tm.tolist())
-        del tm
+        time_cb = routing.RegisterTransitMatrix([tt_rows[p] for p in node_place.tolist()])
     else:
-        tt = model.travel_s.tolist()
-        place_l, svc_l = node_place.tolist(), node_service.tolist()
+        place_l = node_place.tolist()
         index_to_node = manager.IndexToNode
 
         def time_fn(i: int, j: int) -> int:
-            a, b = index_to_node(i), index_to_node(j)
-            return 0 if a == b else tt[place_l[a]][place_l[b]] + svc_l[a]
+            return tt_rows[place_l[index_to_node(i)]][index_to_node(j)]
 
         time_cb = routing.RegisterTransitCallback(time_fn)
     routing.AddDimensionWithVehicleCapacity(
@@ -130,28 +139,34 @@ def main() -> int:
 
     # Arc costs: km cost (per cost per km) + the prize shortfall of the copy entered.
     cost_cbs: dict[float, int] = {}
-    keep_alive = []  # Python callbacks must outlive the solve
+    keep_alive = [time_fn] if not use_matrix else []  # Python callbacks outlive the solve
     for v_i, rv in enumerate(rvs):
         cpk = model.classes[rv.cls].cost_per_km
         if cpk not in cost_cbs:
-            kc = model.km_cost(cpk)
+            rows = model.km_cost(cpk)[:, node_place]
+            if args.prize_on == "arcs":
+                rows = rows + node_adjust[None, :]
+            rows = rows.tolist()
             if use_matrix:
-                cm = kc[np.ix_(node_place, node_place)] + node_adjust[None, :]
-                np.fill_diagonal(cm, 0)
-                cost_cbs[cpk] = routing.RegisterTransitMatrix(cm.tolist())
-                del cm
+                cost_cbs[cpk] = routing.RegisterTransitMatrix([rows[p] for p in node_place.tolist()])
             else:
-                kcl, adj_l = kc.tolist(), node_adjust.tolist()
                 place_l = node_place.tolist()
                 index_to_node = manager.IndexToNode
 
-                def cost_fn(i: int, j: int, kcl=kcl, adj_l=adj_l, place_l=place_l) -> int:
-                    a, b = index_to_node(i), index_to_node(j)
-                    return 0 if a == b else kcl[place_l[a]][place_l[b]] + adj_l[b]
+                def cost_fn(i: int, j: int, rows=rows, place_l=place_l) -> int:
+                    return rows[place_l[index_to_node(i)]][index_to_node(j)]
 
                 keep_alive.append(cost_fn)
                 cost_cbs[cpk] = routing.RegisterTransitCallback(cost_fn)
         routing.SetArcCostEvaluatorOfVehicle(cost_cbs[cpk], v_i)
+
+    if args.prize_on == "dimension":
+        # The same shortfall as a unary dimension whose span cost (coefficient 1) is the sum of
+        # the shortfalls along the route: arc costs stay pure travel for GLS to penalise.
+        shortfall_cb = routing.RegisterUnaryTransitVector(node_adjust.tolist())
+        routing.AddDimension(shortfall_cb, 0, int(node_adjust.sum()) + 1, True, "shortfall")
+        routing.GetDimensionOrDie("shortfall").SetSpanCostCoefficientForAllVehicles(1)
+    details["prize_on"] = args.prize_on
 
     # Which routing vehicles may serve each copy; one disjunction per site.
     # OR-Tools 9.15.6755's SWIG wrapper refuses every Python sequence for
@@ -199,6 +214,12 @@ def main() -> int:
     search_limit = args.time_limit if args.limit_search_only else max(0.1, args.time_limit - built)
     params.time_limit.FromMilliseconds(int(search_limit * 1000))
     params.log_search = args.log
+    operators = list(DEFAULT_OPERATORS) + args.operator
+    for op in operators:
+        name, _, value = op.partition("=")
+        on = value.lower() not in ("false", "0", "off", "no")
+        setattr(params.local_search_operators, name, BOOL_TRUE if on else BOOL_FALSE)
+    details["extra_operators"] = operators
     details["build_seconds"] = built
     details["search_limit_seconds"] = search_limit
 
