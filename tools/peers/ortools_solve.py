@@ -60,6 +60,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("instance")
     ap.add_argument("--time-limit", type=float, required=True, help="seconds")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="accepted for a uniform command line; OR-Tools' routing search is deterministic")
     ap.add_argument("--out", help="plan file (default: stdout)")
     ap.add_argument("--summary", help="summary JSON file")
     ap.add_argument(
@@ -83,7 +85,7 @@ def main() -> int:
     copies, rvs = model.copies, model.rvehicles
     n_dep = model.n_stations
     n_nodes = n_dep + len(copies)
-    details = {**model.describe(), "nodes": n_nodes, "first_solution_strategy": args.first_solution,
+    details = {**model.describe(), "nodes": n_nodes, "seed_ignored": args.seed, "first_solution_strategy": args.first_solution,
                "metaheuristic": "GUIDED_LOCAL_SEARCH"}
 
     def give_up(status: str) -> int:
@@ -223,6 +225,8 @@ def main() -> int:
     details["build_seconds"] = built
     details["search_limit_seconds"] = search_limit
 
+    pc.arm_watchdog(solver="ortools", version=version, inst=inst, t0=T0, time_limit=args.time_limit,
+                    out=args.out, summary=args.summary, details=details)
     solution = routing.SolveWithParameters(params)
     status_code = routing.status()
     details["routing_status"] = routing_enums_pb2.RoutingSearchStatus.Value.Name(status_code)

@@ -27,6 +27,7 @@ in floating point (evaluate.py, the Rust evaluator):
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import math
 import os
@@ -272,6 +273,35 @@ def peak_rss_mb() -> tuple[float, float]:
     return own, children
 
 
+def arm_watchdog(
+    *, solver: str, version: str, inst: ev.Instance, t0: float, time_limit: float,
+    out: str | None, summary: str | None, details: dict,
+) -> float:
+    """Insurance against a solver that never returns from native code: writes an empty plan and
+    a summary with status "killed" now, then ends the process (exit status 1, a traceback on
+    stderr) from a C thread that needs no GIL, if it is still running after the limit plus a
+    grace of max(30 s, the limit). A normal finish overwrites both files. Returns the deadline."""
+    grace = max(30.0, time_limit)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump({"format": ev.PLAN_FORMAT, "routes": []}, fh)
+            fh.write("\n")
+    if summary:
+        own, children = peak_rss_mb()
+        with open(summary, "w", encoding="utf-8") as fh:
+            json.dump({
+                "solver": solver, "version": version, "status": "killed", "objective": 0.0,
+                "first_solution_seconds": None, "seconds": time_limit + grace,
+                "peak_rss_mb": own + children,
+                "details": {**details, "instance": inst.name,
+                            "note": f"the watchdog ended the process {grace:.0f} s after the time limit"},
+            }, fh, indent=1, ensure_ascii=False)
+            fh.write("\n")
+    remaining = time_limit + grace - (time.perf_counter() - t0)
+    faulthandler.dump_traceback_later(max(1.0, remaining), exit=True)
+    return remaining
+
+
 def finish(
     *,
     solver: str,
@@ -286,6 +316,7 @@ def finish(
     details: dict,
 ) -> int:
     """Evaluates the plan, writes the plan and summary files, prints a report on stderr."""
+    faulthandler.cancel_dump_traceback_later()
     seconds = time.perf_counter() - t0
     result = ev.evaluate(inst, plan)
     if status == "solved" and not result["feasible"]:
