@@ -16,7 +16,6 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
     echo "peers: $venv is up to date"
     exit 0
 fi
-"$venv/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$here/requirements.txt"
 echo "$want" > "$stamp"
 "$venv/bin/python" -c 'import importlib.metadata as m; print("peers: ortools", m.version("ortools"), "pyvrp", m.version("pyvrp"))'
