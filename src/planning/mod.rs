@@ -3,10 +3,18 @@
 //! same way from the API, the command line and the benchmarks.
 //!
 //! - `calendar`: the lunar calendar facts turnout depends on (Spring Festival, market days);
+//! - `turnout`: the expected donors at a site on a date, with every factor explained;
+//! - `calibrate`: the turnout rate and decay fitted to recorded results (Poisson);
 //! - `coverage`: where new points would reach the most uncovered donors (greedy max coverage);
-//! - `turnout`: the expected donors at a site on a date, with every factor explained.
+//! - `instance`: the planning problem as one self-contained value (and JSON file);
+//! - `problem`: an instance compiled for solving (indices, travel matrix, allowed days);
+//! - `evaluate`: plan check: times, totals and every broken rule of any plan;
+//! - `solver`: the multi-day planner (adaptive large neighbourhood search) and its reasons;
+//! - `exact`: exhaustive search for tiny instances and small neighbourhoods;
+//! - `synthetic`: seeded instances on a real division hierarchy, for benchmarks and tests.
 
 pub mod calendar;
+pub mod calibrate;
 pub mod coverage;
 pub mod evaluate;
 pub mod exact;
