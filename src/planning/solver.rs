@@ -117,10 +117,14 @@ pub fn solve(problem: &Problem, options: &SolveOptions, progress: Option<Progres
     let budget = options
         .iterations
         .unwrap_or_else(|| default_iterations(problem));
-    let (iterations, stopped_by) = search.improve(budget, started, options.time_limit, progress);
+    let (iterations, mut stopped_by) =
+        search.improve(budget, started, options.time_limit, progress);
+    search.deadline = Some(started + options.time_limit);
     let mut best = search.best.clone();
     search.state = best.clone();
-    search.fill();
+    if !search.fill() {
+        stopped_by = StoppedBy::TimeLimit;
+    }
     if search.state.objective() > best.objective() {
         best = search.state.clone();
     }
@@ -243,6 +247,8 @@ struct Search<'p> {
     /// Window length per route, minutes.
     window: Vec<f64>,
     weights: [f64; 4],
+    /// When the final local search must stop (the time limit).
+    deadline: Option<Instant>,
 }
 
 const NEAR: usize = 24;
@@ -316,6 +322,7 @@ impl<'p> Search<'p> {
             by_prize,
             window,
             weights: [1.0; 4],
+            deadline: None,
         }
     }
 
@@ -859,13 +866,21 @@ impl<'p> Search<'p> {
     /// Deterministic local search to a local optimum: insertions that need a re-ordered route,
     /// replacing a stop by an unscheduled site, and exchanging stops between two routes.
     /// Single-visit plans only (the interval rule then reduces to "at most once").
-    fn polish(&mut self) {
+    fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() > d)
+    }
+
+    /// Returns false when the time limit cut it short.
+    fn polish(&mut self) -> bool {
         if !self.p.single_visit() {
-            return;
+            return true;
         }
         let routes = self.route_ids();
         let ml = self.p.ml_per_donor;
         for _pass in 0..20 {
+            if self.out_of_time() {
+                return false;
+            }
             let mut improved = false;
             // Insert, re-ordering when needed.
             for &r in &routes {
@@ -941,10 +956,14 @@ impl<'p> Search<'p> {
                     }
                 }
             }
+            if self.out_of_time() {
+                return false;
+            }
             if !improved && !self.exact_groups() {
                 break;
             }
         }
+        true
     }
 
     /// Re-plans small groups of nearby routes exactly: their stops and the best unscheduled
@@ -1157,12 +1176,13 @@ impl<'p> Search<'p> {
     }
 
     /// A last pass: anything that still fits anywhere at a gain.
-    fn fill(&mut self) {
+    /// Returns false when the time limit cut it short.
+    fn fill(&mut self) -> bool {
         let sites: Vec<usize> = (0..self.p.n_sites()).collect();
         let routes = self.route_ids();
         self.improve_order_all();
         self.greedy(&sites, &routes, 0.0, false);
-        self.polish();
+        self.polish()
     }
 
     fn improve_order_all(&mut self) {
