@@ -16,9 +16,9 @@ use crate::store::accounts::{self, NewUser, User, UserChanges};
 use crate::store::audit::{self, Actor, Change};
 
 /// An API error in words for a terminal: the detail and each field's problem.
-fn explain(err: AppError) -> anyhow::Error {
+pub(crate) fn explain(err: AppError) -> anyhow::Error {
     match err {
-        AppError::Validation { detail, errors } => {
+        AppError::Validation { detail, errors } | AppError::Unprocessable { detail, errors } => {
             let fields: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, e.message))

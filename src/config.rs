@@ -59,15 +59,24 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
-    /// Solve a plan instance file and print the plan as JSON, or check a plan against it.
+    /// Solve a plan instance file and print the plan as JSON, or check a plan against it; or
+    /// write the instance the API would solve for a plan request (--export-instance).
     Plan(PlanArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["instance", "export_instance"])))]
 pub struct PlanArgs {
     /// The instance to solve (JSON, format `donornet.plan-instance.v1`; see the README).
     #[arg(long, value_name = "FILE.json")]
-    pub instance: PathBuf,
+    pub instance: Option<PathBuf>,
+    /// Instead of solving: read a plan request (the body of `POST /api/v1/plans`), build its
+    /// instance from the database exactly as the API does, and write the instance JSON.
+    #[arg(long, value_name = "REQUEST.json", conflicts_with_all = ["check", "exact"])]
+    pub export_instance: Option<PathBuf>,
+    /// The database --export-instance reads.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
     /// Check this plan (format `donornet.plan.v1`) against the instance instead of solving:
     /// print its times, totals and every broken rule; exit status 1 when it breaks any.
     #[arg(long, value_name = "PLAN.json")]

@@ -143,6 +143,13 @@ pub enum AppError {
     /// 400: a request that could not be read at all (malformed JSON, wrong content type).
     #[error("{0}")]
     BadRequest(String),
+    /// 422: the request is well-formed, but what it describes cannot be planned (a plan
+    /// instance that is inconsistent, e.g. a travel matrix missing a site); names the field.
+    #[error("{detail}")]
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// 401: no credentials, or credentials that are not (or no longer) valid. Answered with
     /// `WWW-Authenticate`.
     #[error("{0}")]
@@ -192,8 +199,22 @@ impl AppError {
         }
     }
 
+    /// A 422 for an instance that cannot be planned; `prefix` names where the instance sits
+    /// in the request (`""` when its fields are the request's own, `"instance."` otherwise).
+    pub fn invalid_instance(
+        prefix: &str,
+        err: crate::planning::instance::InvalidInstance,
+    ) -> Self {
+        let field = format!("{prefix}{}", err.field);
+        AppError::Unprocessable {
+            detail: format!("the plan cannot be made: {field}: {}", err.message),
+            errors: vec![FieldError::new(field, err.message)],
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
+            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -213,6 +234,11 @@ impl AppError {
         let (kind, detail, errors) = match self {
             AppError::Validation { detail, errors } => (
                 "urn:donornet:problem:validation",
+                detail.clone(),
+                errors.clone(),
+            ),
+            AppError::Unprocessable { detail, errors } => (
+                "urn:donornet:problem:unplannable",
                 detail.clone(),
                 errors.clone(),
             ),

@@ -4,6 +4,8 @@
 //! - `store`: persistence over sea-orm;
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
+//! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
+//!   runs, exports);
 //! - `api`: axum handlers, thin, one module per resource;
 //! - `error`: the one `AppError`, rendered as problem+json;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
@@ -19,6 +21,7 @@ pub mod geo;
 pub mod import;
 pub mod planfile;
 pub mod planning;
+pub mod plans;
 pub mod seed;
 pub mod state;
 pub mod store;
@@ -38,6 +41,7 @@ pub fn build_app(db: DatabaseConnection, http: HttpConfig) -> axum::Router {
     api::build_router(AppState {
         db,
         http: Arc::new(http),
+        plans: Arc::new(plans::runs::PlanRuns::default()),
     })
 }
 

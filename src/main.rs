@@ -55,6 +55,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => users(action).await,
+        Command::Plan(args) if args.export_instance.is_some() => {
+            planfile::export_instance(&args).await
+        }
         Command::Plan(args) => planfile::run(&args),
         Command::Token {
             action:
@@ -229,6 +232,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         backend = db::backend_name(&conn),
         "database ready"
     );
+    // No planner runs yet: a plan still queued or running was cut off by a stop.
+    let interrupted =
+        donornet::store::plans::fail_interrupted(&conn, chrono::Utc::now()).await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            plans = interrupted,
+            "plans left unfinished by the last stop are marked failed"
+        );
+    }
     if !args.no_demo && seed::load_demo_if_empty(&conn).await? {
         tracing::info!("the database was empty: loaded the demo county (codes 99…)");
         demo_admin_if_no_users(&conn).await?;

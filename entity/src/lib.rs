@@ -8,6 +8,7 @@ pub mod api_token;
 pub mod audit_log;
 pub mod coordinator;
 pub mod login_failure;
+pub mod plan;
 pub mod point;
 pub mod point_coordinator;
 pub mod region;
@@ -22,6 +23,7 @@ pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::coordinator::Entity as Coordinator;
+    pub use super::plan::Entity as Plan;
     pub use super::point::Entity as Point;
     pub use super::point_coordinator::Entity as PointCoordinator;
     pub use super::region::Entity as Region;

@@ -12,6 +12,7 @@ mod m20261126_000003_create_village_surveys;
 mod m20261126_000004_create_coordinators;
 mod m20261126_000005_create_accounts;
 mod m20261126_000006_create_fleet;
+mod m20261126_000007_create_plans;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_coordinators::Migration),
             Box::new(m20261126_000005_create_accounts::Migration),
             Box::new(m20261126_000006_create_fleet::Migration),
+            Box::new(m20261126_000007_create_plans::Migration),
         ]
     }
 }

@@ -6,7 +6,9 @@ pub mod auth;
 pub mod coordinators;
 pub mod coverage;
 pub mod extract;
+pub mod forecast;
 pub mod health;
+pub mod plans;
 pub mod points;
 pub mod regions;
 pub mod reports;
@@ -52,6 +54,7 @@ use crate::state::AppState;
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
         (name = "vehicles", description = "Bloodmobiles: beds, crew, capacity, working window and running cost"),
+        (name = "plans", description = "Drive planning: turnout forecasts, plans (made in the background), plan checks and exports"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
         (name = "auth", description = "Signing in and out (browser sessions)"),
@@ -80,6 +83,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(coverage::router())
                 .merge(stations::router())
                 .merge(vehicles::router())
+                .merge(forecast::router())
+                .merge(plans::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

@@ -37,6 +37,7 @@ macro_rules! string_enum {
 
 pub mod account;
 pub mod fleet;
+pub mod plan;
 pub mod point;
 pub mod policy;
 pub mod region;

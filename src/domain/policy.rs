@@ -12,6 +12,9 @@
 //! | `township_official` | the counties its regions lie in     | its regions                    | no    |
 //! | `viewer`            | its regions                         | nothing                        | no    |
 //! | anonymous           | public views only (active points)   | nothing                        | no    |
+//!
+//! Drive plans ([`Resource::Plan`]) are read like the registry and made only by admins and
+//! station staff, within their write scope.
 
 use crate::domain::account::{Principal, Role, Scope};
 use crate::domain::region::RegionCode;
@@ -113,6 +116,10 @@ pub enum Resource<'a> {
     /// The audit log as a whole: everyone signed in reads their own changes; see
     /// [`audit_scope`] for whose changes beyond those.
     Audit,
+    /// A drive plan of a region. Reading one follows the read scope; making one is the blood
+    /// station's work: admins and station staff, within their write scope (township officials
+    /// and viewers may read plans of their reach, not make them).
+    Plan(&'a RegionCode),
 }
 
 /// The answer.
@@ -158,6 +165,18 @@ pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -
                 Decision::Allow
             } else {
                 Decision::Hidden
+            }
+        }
+        Resource::Plan(region) => {
+            if !read_scope(caller).contains(region) {
+                Decision::Hidden
+            } else if action == Action::Read
+                || (matches!(caller.role, Role::Admin | Role::StationStaff)
+                    && write_scope(caller).contains(region))
+            {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
             }
         }
         Resource::Audit => {
@@ -394,6 +413,31 @@ mod tests {
         assert_eq!(county.code.as_str(), "441900000000");
         assert!(county.contains(&code("441900004001")));
         assert!(!county.contains(&code("442000004001")));
+    }
+
+    #[test]
+    fn only_admins_and_station_staff_make_plans() {
+        let county = code(COUNTY);
+        let plan = Resource::Plan(&county);
+        let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
+        let admin = user(Role::Admin, vec![]);
+        let official = user(Role::TownshipOfficial, vec![scope(TOWNSHIP, Level::Township)]);
+        let township_plan = code(TOWNSHIP);
+        let viewer = user(Role::Viewer, vec![scope(COUNTY, Level::County)]);
+        let elsewhere = user(Role::StationStaff, vec![scope("411200000000", Level::City)]);
+        assert_eq!(can(Some(&staff), Action::Create, plan), Decision::Allow);
+        assert_eq!(can(Some(&admin), Action::Create, plan), Decision::Allow);
+        assert_eq!(can(Some(&viewer), Action::Create, plan), Decision::Forbidden);
+        assert_eq!(can(Some(&viewer), Action::Read, plan), Decision::Allow);
+        // Even in its own township, where it writes the registry.
+        assert_eq!(
+            can(Some(&official), Action::Create, Resource::Plan(&township_plan)),
+            Decision::Forbidden
+        );
+        assert_eq!(can(Some(&official), Action::Read, plan), Decision::Allow);
+        assert_eq!(can(Some(&elsewhere), Action::Read, plan), Decision::Hidden);
+        assert_eq!(can(Some(&elsewhere), Action::Create, plan), Decision::Hidden);
+        assert_eq!(can(None, Action::Read, plan), Decision::Unauthenticated);
     }
 
     #[test]

@@ -11,8 +11,11 @@
 //! - `evaluate`: plan check: times, totals and every broken rule of any plan;
 //! - `solver`: the multi-day planner (adaptive large neighbourhood search) and its reasons;
 //! - `exact`: exhaustive search for tiny instances and small neighbourhoods;
-//! - `synthetic`: seeded instances on a real division hierarchy, for benchmarks and tests.
+//! - `synthetic`: seeded instances on a real division hierarchy, for benchmarks and tests;
+//! - `assemble`: an instance from candidate sites, village surveys, the fleet and a request
+//!   (one village, one site), as the API and `donornet plan --export-instance` build it.
 
+pub mod assemble;
 pub mod calendar;
 pub mod calibrate;
 pub mod coverage;

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod coordinators;
 pub mod fleet;
+pub mod plans;
 pub mod points;
 pub mod regions;
 pub mod surveys;

@@ -1,0 +1,356 @@
+//! `GET /api/v1/forecast`: the expected donors of a drive at a site on a date, with every
+//! number explained: village by village (distance, who is home, the decay) and factor by
+//! factor (weekend, market day, the Spring Festival's presence window), and the villages
+//! within reach that count toward a nearer active point instead (the attribution rule of
+//! `crate::planning::assemble`, the same as in plans).
+//!
+//! The model's parameters are the documented defaults: calibration needs recorded drive
+//! results, which arrive with the next issue; the response says so.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::auth::Caller;
+use crate::api::extract::Query;
+use crate::domain::policy::{Action, Resource};
+use crate::domain::region::{Level, RegionCode};
+use crate::error::{AppError, Problem};
+use crate::geo::Wgs84Point;
+use crate::planning::assemble::{CandidateSite, attribute};
+use crate::planning::turnout::{self, TurnoutParams};
+use crate::plans::build::{
+    SiteRef, active_points_near, point_candidate, point_site_id, region_site_id, supply_range,
+    village_supplies,
+};
+use crate::state::AppState;
+use crate::store::{fleet, points, regions};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(forecast))
+}
+
+/// Parameters of `GET /api/v1/forecast`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastParams {
+    /// `point-<id>` (a donation point) or `region-<code>` (a township or village, at its
+    /// recorded centre).
+    #[param(example = "point-12")]
+    pub site: String,
+    /// The drive's date.
+    #[param(example = "2026-12-05")]
+    pub date: NaiveDate,
+    /// A vehicle (id): the forecast is capped by its `max_donors_per_day`.
+    pub vehicle: Option<i64>,
+}
+
+/// The site forecast.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastSite {
+    #[schema(example = "point-12")]
+    pub id: String,
+    pub name: String,
+    /// `point`, `township` or `village`.
+    pub kind: String,
+    pub region_code: String,
+    pub longitude: f64,
+    pub latitude: f64,
+    /// Lunar-day digits (`1,4,7`), for points that record them.
+    pub market_days: Option<String>,
+}
+
+/// The day's factors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastDay {
+    pub weekend: bool,
+    pub market_day: bool,
+    /// `weekend_factor` on Saturdays and Sundays, times `market_factor` on market days.
+    pub factor: f64,
+}
+
+/// One village's share.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastVillage {
+    pub code: String,
+    pub name: String,
+    pub distance_km: f64,
+    /// Eligible (18-60) people living there: the survey's total less those away for work.
+    pub resident_eligible: f64,
+    /// Those away for work who are home on the date: `away_for_work x presence`.
+    pub away_present: f64,
+    /// Donors who gave in the last 180 days (0 until drive results are recorded).
+    pub recent_donors: f64,
+    /// `max(0, resident_eligible + away_present - recent_donors)`.
+    pub available: f64,
+    /// `exp(-distance_km / decay_km)`.
+    pub decay: f64,
+    /// `available x rate x decay x day.factor`.
+    pub expected: f64,
+}
+
+/// A village within reach that counts toward a nearer active point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ElsewhereVillage {
+    pub code: String,
+    pub name: String,
+    pub distance_km: f64,
+    /// The site it counts toward (`point-<id>`).
+    pub counted_at: String,
+}
+
+/// Where the parameters come from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Calibration {
+    /// `defaults`: the documented defaults (README, "Turnout"); `calibrated` once drive
+    /// results have been fitted.
+    #[schema(example = "defaults")]
+    pub source: String,
+    pub note: String,
+}
+
+/// The vehicle that caps the forecast.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastVehicle {
+    pub id: i64,
+    pub name: String,
+    pub max_donors_per_day: i32,
+}
+
+/// A forecast with its explanation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastView {
+    pub site: ForecastSite,
+    pub date: NaiveDate,
+    /// Expected donors: `uncapped`, capped by `capacity`.
+    pub total: f64,
+    /// The sum of `villages[].expected`.
+    pub uncapped: f64,
+    /// The vehicle's `max_donors_per_day`, when a vehicle is given.
+    pub capacity: Option<f64>,
+    pub vehicle: Option<ForecastVehicle>,
+    pub rate: f64,
+    pub decay_km: f64,
+    pub catchment_km: f64,
+    /// The share of those away for work who are home on the date.
+    pub presence: f64,
+    /// The Spring Festival the presence window is measured from.
+    pub spring_festival: Option<NaiveDate>,
+    pub day: ForecastDay,
+    /// The villages counted, nearest first.
+    pub villages: Vec<ForecastVillage>,
+    /// Villages within the catchment that count toward a nearer active point, nearest first.
+    pub elsewhere: Vec<ElsewhereVillage>,
+    /// The model's parameters.
+    #[schema(value_type = Object)]
+    pub params: TurnoutParams,
+    pub calibration: Calibration,
+}
+
+/// The note of an uncalibrated forecast.
+pub const DEFAULTS_NOTE: &str = "the documented default parameters: calibration needs recorded \
+     drive results, which arrive with the next issue";
+
+/// Loads the site named by `raw`, if the caller may read it.
+async fn site(
+    state: &AppState,
+    caller: &Caller,
+    raw: &str,
+) -> Result<(CandidateSite, ForecastSite, RegionCode, Level), AppError> {
+    let parsed = SiteRef::parse(raw.trim()).map_err(|m| AppError::invalid("site", m))?;
+    match parsed {
+        SiteRef::Point(id) => {
+            let point = points::find(&state.db, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))?;
+            let code = RegionCode::parse(&point.region_code).ok();
+            caller.authorize(Action::Read, Resource::Registry(code.as_ref()), || {
+                format!("point with id {id}")
+            })?;
+            let code = code.ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("point {id}: malformed region code"))
+            })?;
+            let level = regions::find(&state.db, &code)
+                .await?
+                .map_or(Level::Village, |r| r.level);
+            let view = ForecastSite {
+                id: point_site_id(id),
+                name: point.name.clone(),
+                kind: "point".to_owned(),
+                region_code: point.region_code.clone(),
+                longitude: point.longitude,
+                latitude: point.latitude,
+                market_days: point.market_days.clone(),
+            };
+            Ok((point_candidate(&point), view, code, level))
+        }
+        SiteRef::Region(code) => {
+            caller.authorize(Action::Read, Resource::Registry(Some(&code)), || {
+                format!("region with code {code}")
+            })?;
+            let region = regions::find(&state.db, &code)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+            if !matches!(region.level, Level::Township | Level::Village) {
+                return Err(AppError::invalid(
+                    "site",
+                    format!("{code} is a {}: a site is a township or a village", region.level),
+                ));
+            }
+            let (Some(lon), Some(lat)) = (region.longitude, region.latitude) else {
+                return Err(AppError::invalid(
+                    "site",
+                    format!("{code} has no recorded centre (PATCH /api/v1/regions/{code})"),
+                ));
+            };
+            let location = Wgs84Point::stored(lon, lat);
+            let candidate = CandidateSite {
+                id: region_site_id(&code),
+                name: region.name.clone(),
+                location,
+                market_days: None,
+                last_visit: None,
+            };
+            let view = ForecastSite {
+                id: candidate.id.clone(),
+                name: region.name.clone(),
+                kind: region.level.as_str().to_owned(),
+                region_code: code.to_string(),
+                longitude: lon,
+                latitude: lat,
+                market_days: None,
+            };
+            Ok((candidate, view, code, region.level))
+        }
+    }
+}
+
+/// The expected donors of a drive at a site on a date: the total and its breakdown by
+/// village and factor. With `vehicle`, capped by what that vehicle takes in a day.
+///
+/// Each village counts toward its nearest active point (or this site) within the catchment,
+/// as in plans, so a point's forecast equals its expected donors in a plan of active points.
+#[utoipa::path(
+    get,
+    path = "/forecast",
+    tag = "plans",
+    params(ForecastParams),
+    responses(
+        (status = 200, description = "The forecast and its explanation", body = ForecastView),
+        (status = 400, description = "Invalid parameter (`site`, `date`, `vehicle`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such site or vehicle (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn forecast(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ForecastParams>,
+) -> Result<Json<ForecastView>, AppError> {
+    caller.require()?;
+    let (candidate, site_view, code, level) = site(&state, &caller, &params.site).await?;
+    let vehicle = match params.vehicle {
+        None => None,
+        Some(id) => {
+            let (v, s) = fleet::find_vehicle_with_station(&state.db, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))?;
+            crate::api::stations::authorize_at(&caller, Action::Read, &s, || {
+                format!("vehicle with id {id}")
+            })?;
+            Some(ForecastVehicle {
+                id: v.id,
+                name: v.name,
+                max_donors_per_day: v.max_donors_per_day,
+            })
+        }
+    };
+    let params_used = TurnoutParams::default();
+    let (lo, hi) = supply_range(&code, level);
+    let villages = village_supplies(&state.db, &lo, &hi).await?;
+    let others: Vec<(String, Wgs84Point)> = active_points_near(
+        &state.db,
+        &[candidate.location],
+        2.0 * params_used.catchment_km,
+    )
+    .await?
+    .into_iter()
+    .map(|p| (point_site_id(p.id), Wgs84Point::stored(p.longitude, p.latitude)))
+    .filter(|(id, _)| *id != candidate.id)
+    .collect();
+    let places: Vec<(&str, Wgs84Point)> = std::iter::once((candidate.id.as_str(), candidate.location))
+        .chain(others.iter().map(|(id, p)| (id.as_str(), *p)))
+        .collect();
+    let shares = attribute(&places, &villages, params_used.catchment_km);
+    let own: Vec<_> = shares[0].iter().map(|&v| villages[v].clone()).collect();
+    let mut elsewhere: Vec<ElsewhereVillage> = shares
+        .iter()
+        .enumerate()
+        .skip(1)
+        .flat_map(|(s, share)| share.iter().map(move |&v| (s, v)))
+        .filter_map(|(s, v)| {
+            let distance_km = candidate.location.distance_km(villages[v].location);
+            (distance_km <= params_used.catchment_km).then(|| ElsewhereVillage {
+                code: villages[v].code.clone(),
+                name: villages[v].name.clone(),
+                distance_km,
+                counted_at: places[s].0.to_owned(),
+            })
+        })
+        .collect();
+    elsewhere.sort_by(|a, b| {
+        a.distance_km
+            .total_cmp(&b.distance_km)
+            .then_with(|| a.code.cmp(&b.code))
+    });
+    let capacity = vehicle.as_ref().map(|v| f64::from(v.max_donors_per_day));
+    let site = turnout::Site {
+        location: candidate.location,
+        market_days: candidate.market_days,
+    };
+    let f = turnout::forecast(&site, params.date, &own, &params_used, capacity);
+    Ok(Json(ForecastView {
+        site: site_view,
+        date: f.date,
+        total: f.total,
+        uncapped: f.uncapped,
+        capacity: f.capacity,
+        vehicle,
+        rate: f.rate,
+        decay_km: f.decay_km,
+        catchment_km: params_used.catchment_km,
+        presence: f.presence,
+        spring_festival: f.spring_festival,
+        day: ForecastDay {
+            weekend: f.day.weekend,
+            market_day: f.day.market_day,
+            factor: f.day.factor,
+        },
+        villages: f
+            .villages
+            .into_iter()
+            .map(|v| ForecastVillage {
+                code: v.code,
+                name: v.name,
+                distance_km: v.distance_km,
+                resident_eligible: v.resident_eligible,
+                away_present: v.away_present,
+                recent_donors: v.recent_donors,
+                available: v.available,
+                decay: v.decay,
+                expected: v.expected,
+            })
+            .collect(),
+        elsewhere,
+        params: params_used,
+        calibration: Calibration {
+            source: "defaults".to_owned(),
+            note: DEFAULTS_NOTE.to_owned(),
+        },
+    }))
+}

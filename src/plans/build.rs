@@ -1,0 +1,497 @@
+//! From a request and the database to a plan instance: the one function behind both
+//! `POST /api/v1/plans` and `donornet plan --export-instance`, so both solve the same problem.
+//! Also the facts `GET /api/v1/forecast` needs (village supplies, nearby active points).
+//!
+//! Where turnout comes from: the villages of the city the plan's region lies in (the region
+//! itself when it is a city or a province), from their current surveys. Villages across a
+//! city border are not counted: a city's blood station plans its own city.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use entity::{point, station, vehicle};
+use sea_orm::ConnectionTrait;
+
+use crate::domain::fleet::{StationStatus, VehicleStatus};
+use crate::domain::point::PointStatus;
+use crate::domain::policy::Visibility;
+use crate::domain::region::{Level, Region, RegionCode};
+use crate::error::{AppError, FieldErrors};
+use crate::geo::Wgs84Point;
+use crate::geo::coverage::SiteIndex;
+use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite};
+use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
+use crate::planning::turnout::{TurnoutParams, VillageSupply};
+use crate::plans::request::{Candidates, PlanRequest};
+use crate::store::fleet::{self, FleetFilter};
+use crate::store::points::{self, PointFilter};
+use crate::store::regions::{self, RegionFilter};
+use crate::store::surveys::{self, VillageFact};
+
+/// A township or village without an active point this close is "unserved".
+pub const UNSERVED_RADIUS_KM: f64 = 2.0;
+/// At most this many unserved candidates (those with the most eligible donors).
+pub const MAX_UNSERVED: usize = 2000;
+
+/// The id of an active point as a site.
+pub fn point_site_id(id: i64) -> String {
+    format!("point-{id}")
+}
+
+/// The id of a township or village as a site.
+pub fn region_site_id(code: &RegionCode) -> String {
+    format!("region-{code}")
+}
+
+pub fn vehicle_id(id: i64) -> String {
+    format!("vehicle-{id}")
+}
+
+pub fn station_id(id: i64) -> String {
+    format!("station-{id}")
+}
+
+/// A site id as the API takes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SiteRef {
+    Point(i64),
+    Region(RegionCode),
+}
+
+impl SiteRef {
+    /// `point-12` or `region-411102100000`.
+    ///
+    /// # Errors
+    /// A message for the field.
+    pub fn parse(raw: &str) -> Result<SiteRef, String> {
+        let invalid = || format!("must be point-<id> or region-<12-digit code>, got {raw:?}");
+        if let Some(id) = raw.strip_prefix("point-") {
+            return id
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .map(SiteRef::Point)
+                .ok_or_else(invalid);
+        }
+        if let Some(code) = raw.strip_prefix("region-") {
+            return RegionCode::parse(code)
+                .map(SiteRef::Region)
+                .map_err(|_| invalid());
+        }
+        Err(invalid())
+    }
+}
+
+/// The range of region codes whose villages supply turnout for sites in `code`'s region:
+/// the city it lies in (or the region itself, when a city or a province).
+pub fn supply_range(code: &RegionCode, level: Level) -> (String, String) {
+    if level <= Level::City {
+        return code.subtree_bounds(level);
+    }
+    let city = RegionCode::parse(&format!("{:0<12}", &code.as_str()[..4])).expect("12 digits");
+    city.subtree_bounds(Level::City)
+}
+
+/// What a village offers, from its current survey: nothing when it is not located or never
+/// surveyed. Recent donors are 0 until drive results are recorded (the next issue).
+pub fn supply(fact: &VillageFact) -> Option<VillageSupply> {
+    let location = Wgs84Point::stored(fact.longitude?, fact.latitude?);
+    let eligible = f64::from(fact.eligible_total?.max(0));
+    let away = f64::from(fact.away_for_work.unwrap_or(0).max(0)).min(eligible);
+    Some(VillageSupply {
+        code: fact.code.clone(),
+        name: fact.name.clone(),
+        location,
+        resident_eligible: eligible - away,
+        away_for_work: away,
+        recent_donors: 0.0,
+    })
+}
+
+/// The located, surveyed villages in the code range `[lo, hi]`.
+pub async fn village_supplies(
+    db: &impl ConnectionTrait,
+    lo: &str,
+    hi: &str,
+) -> Result<Vec<VillageSupply>, AppError> {
+    Ok(surveys::village_facts(db, lo, hi)
+        .await?
+        .iter()
+        .filter_map(supply)
+        .collect())
+}
+
+/// The active points within `margin_km` of any of `places`, in id order.
+pub async fn active_points_near(
+    db: &impl ConnectionTrait,
+    places: &[Wgs84Point],
+    margin_km: f64,
+) -> Result<Vec<point::Model>, AppError> {
+    let Some(first) = places.first() else {
+        return Ok(vec![]);
+    };
+    let mut bbox = first.bounding_box(margin_km);
+    for p in &places[1..] {
+        let (a, b, c, d) = p.bounding_box(margin_km);
+        bbox = (bbox.0.min(a), bbox.1.min(b), bbox.2.max(c), bbox.3.max(d));
+    }
+    Ok(points::list(
+        db,
+        &PointFilter {
+            statuses: vec![PointStatus::Active],
+            bbox: Some(bbox),
+            ..PointFilter::default()
+        },
+    )
+    .await?)
+}
+
+/// A point as a candidate site.
+pub fn point_candidate(p: &point::Model) -> CandidateSite {
+    CandidateSite {
+        id: point_site_id(p.id),
+        name: p.name.clone(),
+        location: Wgs84Point::stored(p.longitude, p.latitude),
+        market_days: p.market_days.as_deref().and_then(|m| m.parse().ok()),
+        // Drive results (and so last visits) arrive with the next issue.
+        last_visit: None,
+    }
+}
+
+/// A built instance, with the request as accepted (defaults and vehicles filled in).
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub request: PlanRequest,
+    pub region: Region,
+    pub instance: Instance,
+}
+
+/// Checks `request` against the database and builds its instance. `reach` limits the
+/// vehicles to those a caller may read (`None`: all, for the command line).
+///
+/// # Errors
+/// 400 naming the field for anything the request gets wrong (an unknown region, vehicle or
+/// site); database errors.
+pub async fn build(
+    db: &impl ConnectionTrait,
+    request: &PlanRequest,
+    reach: Option<&Visibility>,
+) -> Result<Built, AppError> {
+    let checked = request.check()?;
+    let code = checked.region;
+    let region = regions::find(db, &code)
+        .await?
+        .ok_or_else(|| AppError::invalid("region", format!("no region with code {code}")))?;
+    let mut errors = FieldErrors::default();
+
+    // The fleet.
+    let fleet: Vec<(vehicle::Model, station::Model)> = match &request.vehicles {
+        Some(ids) => {
+            let mut out = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                let field = format!("vehicles[{i}]");
+                let found = fleet::find_vehicle_with_station(db, *id)
+                    .await?
+                    .filter(|(_, s)| readable(reach, &s.region_code));
+                match found {
+                    None => errors.add(&field, format!("no vehicle with id {id}")),
+                    Some((v, _)) if v.status != VehicleStatus::Active.as_str() => {
+                        errors.add(&field, format!("vehicle {id} is {}", v.status));
+                    }
+                    Some((_, s)) if s.status != StationStatus::Active.as_str() => errors.add(
+                        &field,
+                        format!("vehicle {id}'s station ({}) is {}", s.name, s.status),
+                    ),
+                    Some(pair) => out.push(pair),
+                }
+            }
+            out
+        }
+        None => {
+            let ancestors = code.ancestor_candidates();
+            let (lo, hi) = code.subtree_bounds(region.level);
+            fleet::list_vehicles(
+                db,
+                &FleetFilter {
+                    statuses: vec![VehicleStatus::Active.as_str()],
+                    reach: reach.cloned(),
+                    ..FleetFilter::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .filter(|(_, s)| {
+                s.status == StationStatus::Active.as_str()
+                    && ((lo.as_str()..=hi.as_str()).contains(&s.region_code.as_str())
+                        || ancestors.contains(&s.region_code))
+            })
+            .collect()
+        }
+    };
+    if request.vehicles.is_none() && fleet.is_empty() {
+        errors.add(
+            "vehicles",
+            "no active vehicle at an active station in or above this region; name the vehicles",
+        );
+    }
+
+    // The candidates: the region's active points, then (when asked) the unserved places.
+    let (lo, hi) = code.subtree_bounds(region.level);
+    let region_points = points::list(
+        db,
+        &PointFilter {
+            region_range: Some((lo.clone(), hi.clone())),
+            statuses: vec![PointStatus::Active],
+            ..PointFilter::default()
+        },
+    )
+    .await?;
+    let mut candidates: Vec<CandidateSite> = region_points.iter().map(point_candidate).collect();
+    let (supply_lo, supply_hi) = supply_range(&code, region.level);
+    let facts = surveys::village_facts(db, &supply_lo, &supply_hi).await?;
+    if request.candidates == Candidates::PointsAndUnserved {
+        candidates.extend(unserved(db, &region, &facts).await?);
+    }
+    let ids: BTreeSet<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+    for (i, f) in request.fixed.iter().enumerate() {
+        if !ids.contains(f.site.as_str()) {
+            errors.add(&format!("fixed[{i}].site"), not_a_candidate(&f.site));
+        }
+        if let Some(v) = f.vehicle
+            && request.vehicles.is_none()
+            && !fleet.iter().any(|(x, _)| x.id == v)
+        {
+            errors.add(
+                &format!("fixed[{i}].vehicle"),
+                format!("vehicle {v} is not among the plan's vehicles"),
+            );
+        }
+    }
+    for (i, f) in request.forbidden.iter().enumerate() {
+        if !ids.contains(f.site.as_str()) {
+            errors.add(&format!("forbidden[{i}].site"), not_a_candidate(&f.site));
+        }
+    }
+    errors.into_result()?;
+
+    // Turnout: the villages, and the active points that are not candidates but draw theirs.
+    let params = TurnoutParams::default();
+    let villages: Vec<VillageSupply> = facts.iter().filter_map(supply).collect();
+    let locations: Vec<Wgs84Point> = candidates.iter().map(|c| c.location).collect();
+    let others: Vec<OtherSite> = active_points_near(db, &locations, 2.0 * params.catchment_km)
+        .await?
+        .into_iter()
+        .map(|p| OtherSite {
+            id: point_site_id(p.id),
+            location: Wgs84Point::stored(p.longitude, p.latitude),
+        })
+        .filter(|o| !ids.contains(o.id.as_str()))
+        .collect();
+
+    let mut stations: Vec<&station::Model> = fleet.iter().map(|(_, s)| s).collect();
+    stations.sort_by_key(|s| s.id);
+    stations.dedup_by_key(|s| s.id);
+    let instance = assemble::assemble(Assembly {
+        name: format!("{}, {} to {}", region.name, request.from, request.to),
+        from: request.from,
+        to: request.to,
+        blackout: request.blackout_dates.clone(),
+        stations: stations
+            .into_iter()
+            .map(|s| instance::Station {
+                id: station_id(s.id),
+                name: s.name.clone(),
+                lon: s.longitude,
+                lat: s.latitude,
+            })
+            .collect(),
+        vehicles: fleet
+            .iter()
+            .map(|(v, _)| instance_vehicle(v))
+            .collect::<Result<_, _>>()?,
+        candidates,
+        others,
+        villages,
+        params,
+        rules: Rules {
+            min_expected_donors: request.min_expected_donors,
+            min_days_between_visits: request.min_days_between_visits,
+            ..Rules::default()
+        },
+        travel: request.travel.clone(),
+        fixed: request
+            .fixed
+            .iter()
+            .map(|f| FixedStop {
+                site: f.site.clone(),
+                date: f.date,
+                vehicle: f.vehicle.map(vehicle_id),
+            })
+            .collect(),
+        forbidden: request
+            .forbidden
+            .iter()
+            .map(|f| ForbiddenStop {
+                site: f.site.clone(),
+                date: f.date,
+            })
+            .collect(),
+    });
+    let mut accepted = request.clone();
+    accepted.region = code.to_string();
+    accepted.vehicles = Some(fleet.iter().map(|(v, _)| v.id).collect());
+    Ok(Built {
+        request: accepted,
+        region,
+        instance,
+    })
+}
+
+fn readable(reach: Option<&Visibility>, region_code: &str) -> bool {
+    reach.is_none_or(|r| RegionCode::parse(region_code).is_ok_and(|c| r.contains(&c)))
+}
+
+fn not_a_candidate(site: &str) -> String {
+    match SiteRef::parse(site) {
+        Err(message) => message,
+        Ok(SiteRef::Point(_)) => {
+            format!("{site} is not an active point of the plan's region")
+        }
+        Ok(SiteRef::Region(_)) => format!(
+            "{site} is not a candidate: a township or village of the region with surveyed \
+             donors and no active point within {UNSERVED_RADIUS_KM} km, with \
+             \"candidates\": \"points_and_unserved\""
+        ),
+    }
+}
+
+fn instance_vehicle(v: &vehicle::Model) -> Result<instance::Vehicle, AppError> {
+    let count = |n: i32| {
+        u32::try_from(n)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("vehicle {}: {n} is negative", v.id)))
+    };
+    Ok(instance::Vehicle {
+        id: vehicle_id(v.id),
+        name: format!("{} {}", v.name, v.plate),
+        station: station_id(v.station_id),
+        beds: count(v.beds)?,
+        max_donors: count(v.max_donors_per_day)?,
+        day_start: count(v.day_start)?,
+        day_end: count(v.day_end)?,
+        setup_min: f64::from(v.setup_min),
+        teardown_min: f64::from(v.teardown_min),
+        cost_per_km: v.cost_per_km,
+        unavailable: Vec::<NaiveDate>::new(),
+    })
+}
+
+/// The townships and villages of `region` with surveyed eligible donors, a known centre and no
+/// active point within [`UNSERVED_RADIUS_KM`]: at most [`MAX_UNSERVED`], those with the most
+/// eligible donors, in code order. A township's eligible donors are its villages'.
+async fn unserved(
+    db: &impl ConnectionTrait,
+    region: &Region,
+    facts: &[VillageFact],
+) -> Result<Vec<CandidateSite>, AppError> {
+    let in_region = |code: &str| {
+        RegionCode::parse(code).is_ok_and(|c| c == region.code || c.is_under(&region.code, region.level))
+    };
+    let mut units: Vec<(String, String, Wgs84Point, i64)> = Vec::new();
+    let mut townships = regions::list(
+        db,
+        &RegionFilter {
+            parent: Some((region.code.clone(), region.level)),
+            level: Some(Level::Township),
+            name_contains: None,
+            after: None,
+            limit: 1_000_000,
+            reach: None,
+        },
+    )
+    .await?;
+    if region.level == Level::Township {
+        townships.push(region.clone());
+    }
+    for t in townships {
+        let (Some(lon), Some(lat)) = (t.longitude, t.latitude) else {
+            continue;
+        };
+        let prefix = &t.code.as_str()[..Level::Township.prefix_len()];
+        let eligible: i64 = facts
+            .iter()
+            .filter(|f| f.code.starts_with(prefix))
+            .filter_map(|f| f.eligible_total)
+            .map(i64::from)
+            .sum();
+        units.push((
+            t.code.to_string(),
+            t.name,
+            Wgs84Point::stored(lon, lat),
+            eligible,
+        ));
+    }
+    for f in facts.iter().filter(|f| in_region(&f.code)) {
+        if let (Some(lon), Some(lat), Some(eligible)) = (f.longitude, f.latitude, f.eligible_total)
+        {
+            units.push((
+                f.code.clone(),
+                f.name.clone(),
+                Wgs84Point::stored(lon, lat),
+                i64::from(eligible),
+            ));
+        }
+    }
+    units.retain(|u| u.3 > 0);
+    let places: Vec<Wgs84Point> = units.iter().map(|u| u.2).collect();
+    let active = SiteIndex::new(
+        active_points_near(db, &places, UNSERVED_RADIUS_KM)
+            .await?
+            .iter()
+            .map(|p| Wgs84Point::stored(p.longitude, p.latitude))
+            .collect(),
+    );
+    units.retain(|u| active.nearest_within(u.2, UNSERVED_RADIUS_KM).is_none());
+    units.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
+    units.truncate(MAX_UNSERVED);
+    units.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(units
+        .into_iter()
+        .map(|(code, name, location, _)| CandidateSite {
+            id: format!("region-{code}"),
+            name,
+            location,
+            market_days: None,
+            last_visit: None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_ids_parse() {
+        assert_eq!(SiteRef::parse("point-12"), Ok(SiteRef::Point(12)));
+        assert_eq!(
+            SiteRef::parse("region-411102100000"),
+            Ok(SiteRef::Region(RegionCode::parse("411102100000").unwrap()))
+        );
+        for bad in ["point-", "point-0", "point-x", "region-4111", "12", "vehicle-1"] {
+            assert!(SiteRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn turnout_comes_from_the_city() {
+        let code = |s: &str| RegionCode::parse(s).unwrap();
+        assert_eq!(
+            supply_range(&code("411102100000"), Level::Township),
+            ("411100000000".to_owned(), "411199999999".to_owned())
+        );
+        assert_eq!(
+            supply_range(&code("410000000000"), Level::Province),
+            ("410000000000".to_owned(), "419999999999".to_owned())
+        );
+    }
+}

@@ -1,0 +1,458 @@
+//! A finished plan as files for the people who drive it: CSV (one row per stop), iCalendar
+//! (RFC 5545, one event per stop) and a printable HTML route sheet (a page per vehicle-day).
+//! Pure: they render a [`Sheet`], which the API builds from the stored result, enriched with
+//! addresses and coordinators.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+/// A coordinator of a stop's point, as the caller may see them (phones masked outside reach).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SheetCoordinator {
+    pub name: String,
+    pub mobile: String,
+    pub is_primary: bool,
+}
+
+/// One stop, in route order.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SheetStop {
+    pub site: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    /// `HH:MM`.
+    pub arrive: String,
+    pub opens: String,
+    pub closes: String,
+    pub leave: String,
+    pub expected: f64,
+    pub donors: f64,
+    pub coordinators: Vec<SheetCoordinator>,
+}
+
+/// One vehicle's day.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct SheetRoute {
+    pub vehicle: String,
+    #[serde(default)]
+    pub vehicle_name: String,
+    #[serde(default)]
+    pub station_name: String,
+    pub date: NaiveDate,
+    #[serde(default)]
+    pub depart: String,
+    #[serde(rename = "return", default)]
+    pub back: String,
+    #[serde(default)]
+    pub km: f64,
+    #[serde(default)]
+    pub donors: f64,
+    #[serde(default)]
+    pub stops: Vec<SheetStop>,
+}
+
+/// What the exports render.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sheet {
+    pub plan_id: i64,
+    /// The plan's name (region and dates).
+    pub title: String,
+    /// When the plan was made: every export of it carries the same stamp.
+    pub finished_at: DateTime<Utc>,
+    pub routes: Vec<SheetRoute>,
+}
+
+/// The stop's primary coordinator (or its first).
+fn contact(stop: &SheetStop) -> Option<&SheetCoordinator> {
+    stop.coordinators
+        .iter()
+        .find(|c| c.is_primary)
+        .or_else(|| stop.coordinators.first())
+}
+
+/// CSV, UTF-8, one row per stop in plan order, with a header.
+///
+/// # Errors
+/// Only if writing to memory fails.
+pub fn csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "date",
+        "vehicle",
+        "vehicle_name",
+        "stop",
+        "site",
+        "name",
+        "address",
+        "arrive",
+        "opens",
+        "closes",
+        "leave",
+        "expected_donors",
+        "planned_donors",
+        "coordinator",
+        "phone",
+    ])?;
+    for route in &sheet.routes {
+        for (i, stop) in route.stops.iter().enumerate() {
+            let person = contact(stop);
+            out.write_record([
+                route.date.to_string(),
+                route.vehicle.clone(),
+                route.vehicle_name.clone(),
+                (i + 1).to_string(),
+                stop.site.clone(),
+                stop.name.clone(),
+                stop.address.clone().unwrap_or_default(),
+                stop.arrive.clone(),
+                stop.opens.clone(),
+                stop.closes.clone(),
+                stop.leave.clone(),
+                format!("{:.1}", stop.expected),
+                format!("{:.1}", stop.donors),
+                person.map(|c| c.name.clone()).unwrap_or_default(),
+                person.map(|c| c.mobile.clone()).unwrap_or_default(),
+            ])?;
+        }
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// Escapes TEXT for iCalendar (RFC 5545 3.3.11).
+fn ics_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One content line, folded at 75 octets (RFC 5545 3.1: a continuation starts with a space;
+/// never inside a UTF-8 character), ended by CRLF.
+fn ics_line(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let n = c.len_utf8();
+        if width + n > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += n;
+    }
+    out.push_str("\r\n");
+}
+
+/// `date` at `HH:MM` (which may pass 24:00) as a local date-time.
+fn at(date: NaiveDate, hhmm: &str) -> Option<NaiveDateTime> {
+    let (h, m) = hhmm.split_once(':')?;
+    let minutes = h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?;
+    Some(date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::minutes(minutes))
+}
+
+/// iCalendar: one event per stop, from arrival to departure, in China Standard Time
+/// (`TZID=Asia/Shanghai`, UTC+8 all year). UIDs name the plan, the day, the vehicle and the
+/// site, so exporting again updates the same events rather than adding new ones.
+pub fn ics(sheet: &Sheet) -> String {
+    let mut out = String::new();
+    let stamp = sheet.finished_at.format("%Y%m%dT%H%M%SZ").to_string();
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//donornet//drive plans//ZH",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ] {
+        ics_line(&mut out, line);
+    }
+    ics_line(
+        &mut out,
+        &format!("X-WR-CALNAME:{}", ics_text(&sheet.title)),
+    );
+    for line in [
+        "BEGIN:VTIMEZONE",
+        "TZID:Asia/Shanghai",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        "TZOFFSETFROM:+0800",
+        "TZOFFSETTO:+0800",
+        "TZNAME:CST",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ] {
+        ics_line(&mut out, line);
+    }
+    let local = |t: Option<NaiveDateTime>| t.map(|t| t.format("%Y%m%dT%H%M%S").to_string());
+    for route in &sheet.routes {
+        for stop in &route.stops {
+            let (Some(start), Some(end)) = (
+                local(at(route.date, &stop.arrive)),
+                local(at(route.date, &stop.leave)),
+            ) else {
+                continue;
+            };
+            let vehicle = if route.vehicle_name.is_empty() {
+                &route.vehicle
+            } else {
+                &route.vehicle_name
+            };
+            let mut description = format!(
+                "Donation {}-{}, {:.0} donors expected.",
+                stop.opens, stop.closes, stop.donors
+            );
+            if let Some(c) = contact(stop) {
+                description.push_str(&format!("\nCoordinator: {} {}", c.name, c.mobile));
+            }
+            ics_line(&mut out, "BEGIN:VEVENT");
+            ics_line(
+                &mut out,
+                &format!(
+                    "UID:plan-{}-{}-{}-{}@donornet",
+                    sheet.plan_id,
+                    route.date.format("%Y%m%d"),
+                    route.vehicle,
+                    stop.site
+                ),
+            );
+            ics_line(&mut out, &format!("DTSTAMP:{stamp}"));
+            ics_line(&mut out, &format!("DTSTART;TZID=Asia/Shanghai:{start}"));
+            ics_line(&mut out, &format!("DTEND;TZID=Asia/Shanghai:{end}"));
+            ics_line(
+                &mut out,
+                &format!("SUMMARY:{}", ics_text(&format!("{} · {vehicle}", stop.name))),
+            );
+            let place = stop.address.as_deref().unwrap_or(&stop.name);
+            ics_line(&mut out, &format!("LOCATION:{}", ics_text(place)));
+            if let (Some(lon), Some(lat)) = (stop.longitude, stop.latitude) {
+                ics_line(&mut out, &format!("GEO:{lat:.6};{lon:.6}"));
+            }
+            ics_line(
+                &mut out,
+                &format!("DESCRIPTION:{}", ics_text(&description)),
+            );
+            ics_line(&mut out, "END:VEVENT");
+        }
+    }
+    ics_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn html_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const SHEET_CSS: &str = "body{font-family:sans-serif;font-size:11pt;margin:1.5cm}\
+h1{font-size:15pt;margin:0 0 .3em}h2{font-size:11pt;font-weight:normal;margin:0 0 1em}\
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #444;padding:.3em .4em;\
+text-align:left;vertical-align:top}th{background:#eee}td.n{text-align:right}\
+.sheet{page-break-after:always;break-after:page}.sheet:last-child{page-break-after:auto;\
+break-after:auto}.muted{color:#555}@media print{body{margin:0}}";
+
+/// A printable route sheet: one page per vehicle-day with its stops in order, times,
+/// addresses, coordinators and their phones, and expected donors. No external assets; every
+/// text is escaped.
+pub fn html(sheet: &Sheet) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(&format!(
+        "<title>{}</title>\n<style>{SHEET_CSS}</style>\n</head>\n<body>\n",
+        html_text(&format!("Plan {} — {}", sheet.plan_id, sheet.title))
+    ));
+    if sheet.routes.is_empty() {
+        out.push_str(&format!(
+            "<p>{}</p>\n",
+            html_text(&format!("Plan {} has no stops.", sheet.plan_id))
+        ));
+    }
+    for route in &sheet.routes {
+        out.push_str("<section class=\"sheet\">\n");
+        let vehicle = if route.vehicle_name.is_empty() {
+            &route.vehicle
+        } else {
+            &route.vehicle_name
+        };
+        out.push_str(&format!(
+            "<h1>{} — {}</h1>\n",
+            html_text(&route.date.format("%Y-%m-%d (%a)").to_string()),
+            html_text(vehicle)
+        ));
+        out.push_str(&format!(
+            "<h2>{}</h2>\n",
+            html_text(&format!(
+                "Leave {} {} · back {} · {:.0} km · {:.0} donors expected · plan {} ({})",
+                route.station_name,
+                route.depart,
+                route.back,
+                route.km,
+                route.donors,
+                sheet.plan_id,
+                sheet.title
+            ))
+        ));
+        out.push_str(
+            "<table>\n<thead><tr><th>#</th><th>Arrive</th><th>Donation</th><th>Leave</th>\
+             <th>Site</th><th>Address</th><th>Coordinators</th><th>Donors</th></tr></thead>\n<tbody>\n",
+        );
+        for (i, stop) in route.stops.iter().enumerate() {
+            let people: Vec<String> = stop
+                .coordinators
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {}{}",
+                        html_text(&c.name),
+                        html_text(&c.mobile),
+                        if c.is_primary { " (primary)" } else { "" }
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}–{}</td><td>{}</td>\
+                 <td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td>\
+                 <td class=\"n\">{:.0}</td></tr>\n",
+                i + 1,
+                html_text(&stop.arrive),
+                html_text(&stop.opens),
+                html_text(&stop.closes),
+                html_text(&stop.leave),
+                html_text(&stop.name),
+                html_text(&stop.site),
+                html_text(stop.address.as_deref().unwrap_or("")),
+                people.join("<br>"),
+                stop.donors,
+            ));
+        }
+        out.push_str("</tbody>\n</table>\n</section>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet() -> Sheet {
+        Sheet {
+            plan_id: 7,
+            title: "东岭镇, 2026-12-01 to 2026-12-02".to_owned(),
+            finished_at: DateTime::parse_from_rfc3339("2026-11-26T08:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            routes: vec![SheetRoute {
+                vehicle: "vehicle-1".to_owned(),
+                vehicle_name: "1号采血车 豫LD1234".to_owned(),
+                station_name: "中心血站".to_owned(),
+                date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                depart: "08:00".to_owned(),
+                back: "16:10".to_owned(),
+                km: 42.0,
+                donors: 55.0,
+                stops: vec![SheetStop {
+                    site: "point-3".to_owned(),
+                    name: "<东岭>村, \"献血点\"; 一".to_owned(),
+                    address: Some("人民路 1 号, 东岭镇; 北".to_owned()),
+                    longitude: Some(114.0132),
+                    latitude: Some(33.6737),
+                    arrive: "08:30".to_owned(),
+                    opens: "09:00".to_owned(),
+                    closes: "12:00".to_owned(),
+                    leave: "12:20".to_owned(),
+                    expected: 55.04,
+                    donors: 55.04,
+                    coordinators: vec![SheetCoordinator {
+                        name: "李医生".to_owned(),
+                        mobile: "13800001234".to_owned(),
+                        is_primary: true,
+                    }],
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn csv_has_a_header_and_a_row_per_stop() {
+        let text = String::from_utf8(csv(&sheet()).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("date,vehicle,vehicle_name,stop,site,name,address"));
+        assert!(
+            lines[1].contains("\"<东岭>村, \"\"献血点\"\"; 一\""),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].ends_with(",55.0,55.0,李医生,13800001234"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn ics_escapes_folds_and_uses_crlf() {
+        let text = ics(&sheet());
+        assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(text.ends_with("END:VCALENDAR\r\n"));
+        assert!(!text.replace("\r\n", "").contains('\n'), "bare LF");
+        for line in text.split("\r\n") {
+            assert!(line.len() <= 75, "{} octets: {line}", line.len());
+        }
+        let unfolded = text.replace("\r\n ", "");
+        assert!(unfolded.contains("DTSTART;TZID=Asia/Shanghai:20261201T083000\r\n"));
+        assert!(unfolded.contains("DTEND;TZID=Asia/Shanghai:20261201T122000\r\n"));
+        assert!(unfolded.contains("UID:plan-7-20261201-vehicle-1-point-3@donornet\r\n"));
+        assert!(unfolded.contains("DTSTAMP:20261126T080000Z\r\n"));
+        assert!(unfolded.contains("LOCATION:人民路 1 号\\, 东岭镇\\; 北\r\n"));
+        assert!(unfolded.contains("SUMMARY:<东岭>村\\, \"献血点\"\\; 一 · 1号采血车 豫LD1234\r\n"));
+        assert!(unfolded.contains("\\nCoordinator: 李医生 13800001234"));
+        assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 1);
+        assert_eq!(ics(&sheet()), text, "the same plan exports the same calendar");
+    }
+
+    #[test]
+    fn folding_never_splits_a_character() {
+        let mut out = String::new();
+        ics_line(&mut out, &format!("SUMMARY:{}", "献".repeat(40)));
+        for line in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(line.len() <= 75);
+        }
+        assert_eq!(
+            out.replace("\r\n ", "").trim_end(),
+            format!("SUMMARY:{}", "献".repeat(40))
+        );
+    }
+
+    #[test]
+    fn html_escapes_every_text_and_breaks_pages_between_days() {
+        let mut two_days = sheet();
+        let mut second = two_days.routes[0].clone();
+        second.date = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        two_days.routes.push(second);
+        let page = html(&two_days);
+        assert!(page.contains("&lt;东岭&gt;村, &quot;献血点&quot;; 一"));
+        assert!(!page.contains("<东岭>"));
+        assert_eq!(page.matches("<section class=\"sheet\">").count(), 2);
+        assert!(page.contains("page-break-after:always"));
+        assert!(page.contains("李医生 13800001234 (primary)"));
+        assert!(!page.contains("http"), "no external assets");
+    }
+}

@@ -1,0 +1,12 @@
+//! Drive plans as a service, between the pure planner (`crate::planning`) and the HTTP API:
+//!
+//! - `request`: the body of `POST /api/v1/plans`, also read by `donornet plan
+//!   --export-instance`, and its checks;
+//! - `build`: the request and the database to an instance (one function for both callers);
+//! - `runs`: plans solving in the background, with their progress in memory;
+//! - `export`: a finished plan as CSV, iCalendar and a printable HTML route sheet.
+
+pub mod build;
+pub mod export;
+pub mod request;
+pub mod runs;
