@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::helpers::{TestDb, backends, luohe_csv};
 
-fn donornet() -> Command {
+pub(crate) fn donornet() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_donornet"));
     cmd.env_remove("DONORNET_DATABASE_URL")
         .env_remove("DONORNET_BIND");
@@ -16,7 +16,7 @@ fn donornet() -> Command {
 }
 
 /// Runs `donornet ARGS… --database-url URL` to completion.
-fn run(args: &[&str], url: &str) -> Output {
+pub(crate) fn run(args: &[&str], url: &str) -> Output {
     donornet()
         .args(args)
         .args(["--database-url", url])
@@ -25,7 +25,7 @@ fn run(args: &[&str], url: &str) -> Output {
 }
 
 /// The standard output of a run that must have succeeded.
-fn stdout_of_success(out: &Output) -> String {
+pub(crate) fn stdout_of_success(out: &Output) -> String {
     assert!(
         out.status.success(),
         "{}",
@@ -42,7 +42,7 @@ fn summary_has(stdout: &str, row: [&str; 4]) -> bool {
 }
 
 /// A `donornet serve` child process on a free port, up and answering.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     /// Where the server's standard output and error go.
     log: tempfile::NamedTempFile,
@@ -63,7 +63,7 @@ fn token_for(url: &str, user: &str) -> String {
 impl Server {
     /// Starts `serve` on `url` with `extra` arguments; the address comes through
     /// `DONORNET_BIND`, so the environment variable is exercised too.
-    async fn start(url: &str, extra: &[&str]) -> Server {
+    pub(crate) async fn start(url: &str, extra: &[&str]) -> Server {
         Self::start_with_env(url, extra, &[]).await
     }
 
@@ -117,7 +117,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
-    async fn terminate(mut self) -> bool {
+    pub(crate) async fn terminate(mut self) -> bool {
         // SAFETY: kill(2) with the pid of a child we spawned and a valid signal number.
         assert_eq!(
             unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) },

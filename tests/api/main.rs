@@ -12,6 +12,7 @@ mod docs;
 mod fleet;
 mod health;
 mod import;
+mod plans;
 mod points;
 mod regions;
 mod surveys;
