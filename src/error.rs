@@ -201,10 +201,7 @@ impl AppError {
 
     /// A 422 for an instance that cannot be planned; `prefix` names where the instance sits
     /// in the request (`""` when its fields are the request's own, `"instance."` otherwise).
-    pub fn invalid_instance(
-        prefix: &str,
-        err: crate::planning::instance::InvalidInstance,
-    ) -> Self {
+    pub fn invalid_instance(prefix: &str, err: crate::planning::instance::InvalidInstance) -> Self {
         let field = format!("{prefix}{}", err.field);
         AppError::Unprocessable {
             detail: format!("the plan cannot be made: {field}: {}", err.message),

@@ -233,8 +233,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "database ready"
     );
     // No planner runs yet: a plan still queued or running was cut off by a stop.
-    let interrupted =
-        donornet::store::plans::fail_interrupted(&conn, chrono::Utc::now()).await?;
+    let interrupted = donornet::store::plans::fail_interrupted(&conn, chrono::Utc::now()).await?;
     if interrupted > 0 {
         tracing::warn!(
             plans = interrupted,

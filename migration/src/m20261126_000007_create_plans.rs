@@ -62,9 +62,7 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Restrict)
                             .on_update(ForeignKeyAction::NoAction),
                     )
-                    .check(
-                        Expr::col(Plans::Status).is_in(["queued", "running", "done", "failed"]),
-                    )
+                    .check(Expr::col(Plans::Status).is_in(["queued", "running", "done", "failed"]))
                     .check(Expr::col(Plans::Progress).between(0, 100))
                     .check(Expr::col(Plans::Seed).gte(0))
                     .to_owned(),

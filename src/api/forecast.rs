@@ -199,7 +199,10 @@ async fn site(
             if !matches!(region.level, Level::Township | Level::Village) {
                 return Err(AppError::invalid(
                     "site",
-                    format!("{code} is a {}: a site is a township or a village", region.level),
+                    format!(
+                        "{code} is a {}: a site is a township or a village",
+                        region.level
+                    ),
                 ));
             }
             let (Some(lon), Some(lat)) = (region.longitude, region.latitude) else {
@@ -280,12 +283,18 @@ async fn forecast(
     )
     .await?
     .into_iter()
-    .map(|p| (point_site_id(p.id), Wgs84Point::stored(p.longitude, p.latitude)))
+    .map(|p| {
+        (
+            point_site_id(p.id),
+            Wgs84Point::stored(p.longitude, p.latitude),
+        )
+    })
     .filter(|(id, _)| *id != candidate.id)
     .collect();
-    let places: Vec<(&str, Wgs84Point)> = std::iter::once((candidate.id.as_str(), candidate.location))
-        .chain(others.iter().map(|(id, p)| (id.as_str(), *p)))
-        .collect();
+    let places: Vec<(&str, Wgs84Point)> =
+        std::iter::once((candidate.id.as_str(), candidate.location))
+            .chain(others.iter().map(|(id, p)| (id.as_str(), *p)))
+            .collect();
     let shares = attribute(&places, &villages, params_used.catchment_km);
     let own: Vec<_> = shares[0].iter().map(|&v| villages[v].clone()).collect();
     let mut elsewhere: Vec<ElsewhereVillage> = shares

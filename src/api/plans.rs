@@ -403,39 +403,37 @@ async fn list_plans(
         ..PlanFilter::default()
     };
     if let Some(raw) = params.region.as_deref() {
-        filter.region_range =
-            Some(crate::api::stations::region_range(&state, &caller, raw).await?);
+        filter.region_range = Some(crate::api::stations::region_range(&state, &caller, raw).await?);
     }
     let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |p| {
         p.id.to_string()
     });
-    let items = rows
-        .into_iter()
-        .map(|p| {
-            let mut status: PlanStatus = p
-                .status
-                .parse()
-                .map_err(|e: String| AppError::Internal(anyhow::anyhow!("plan {}: {e}", p.id)))?;
-            let mut progress = percent(p.progress);
-            if let Some(live) = state.plans.progress(p.id)
-                && !status.is_finished()
-            {
-                status = live.status;
-                progress = live.percent;
-            }
-            Ok(PlanSummaryView {
-                id: p.id,
-                region_code: p.region_code,
-                status,
-                progress,
-                objective: p.objective,
-                seed: p.seed,
-                created_by: p.created_by,
-                created_at: p.created_at,
-                finished_at: p.finished_at,
+    let items =
+        rows.into_iter()
+            .map(|p| {
+                let mut status: PlanStatus = p.status.parse().map_err(|e: String| {
+                    AppError::Internal(anyhow::anyhow!("plan {}: {e}", p.id))
+                })?;
+                let mut progress = percent(p.progress);
+                if let Some(live) = state.plans.progress(p.id)
+                    && !status.is_finished()
+                {
+                    status = live.status;
+                    progress = live.percent;
+                }
+                Ok(PlanSummaryView {
+                    id: p.id,
+                    region_code: p.region_code,
+                    status,
+                    progress,
+                    objective: p.objective,
+                    seed: p.seed,
+                    created_by: p.created_by,
+                    created_at: p.created_at,
+                    finished_at: p.finished_at,
+                })
             })
-        })
-        .collect::<Result<_, AppError>>()?;
+            .collect::<Result<_, AppError>>()?;
     Ok(Json(PlanPage { items, next_cursor }))
 }
 
@@ -492,7 +490,10 @@ async fn plan_instance(
         .instance
         .ok_or_else(|| AppError::Conflict(format!("plan {} has no instance", path.id)))?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         text,
     )
         .into_response())

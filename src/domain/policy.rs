@@ -421,22 +421,35 @@ mod tests {
         let plan = Resource::Plan(&county);
         let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
         let admin = user(Role::Admin, vec![]);
-        let official = user(Role::TownshipOfficial, vec![scope(TOWNSHIP, Level::Township)]);
+        let official = user(
+            Role::TownshipOfficial,
+            vec![scope(TOWNSHIP, Level::Township)],
+        );
         let township_plan = code(TOWNSHIP);
         let viewer = user(Role::Viewer, vec![scope(COUNTY, Level::County)]);
         let elsewhere = user(Role::StationStaff, vec![scope("411200000000", Level::City)]);
         assert_eq!(can(Some(&staff), Action::Create, plan), Decision::Allow);
         assert_eq!(can(Some(&admin), Action::Create, plan), Decision::Allow);
-        assert_eq!(can(Some(&viewer), Action::Create, plan), Decision::Forbidden);
+        assert_eq!(
+            can(Some(&viewer), Action::Create, plan),
+            Decision::Forbidden
+        );
         assert_eq!(can(Some(&viewer), Action::Read, plan), Decision::Allow);
         // Even in its own township, where it writes the registry.
         assert_eq!(
-            can(Some(&official), Action::Create, Resource::Plan(&township_plan)),
+            can(
+                Some(&official),
+                Action::Create,
+                Resource::Plan(&township_plan)
+            ),
             Decision::Forbidden
         );
         assert_eq!(can(Some(&official), Action::Read, plan), Decision::Allow);
         assert_eq!(can(Some(&elsewhere), Action::Read, plan), Decision::Hidden);
-        assert_eq!(can(Some(&elsewhere), Action::Create, plan), Decision::Hidden);
+        assert_eq!(
+            can(Some(&elsewhere), Action::Create, plan),
+            Decision::Hidden
+        );
         assert_eq!(can(None, Action::Read, plan), Decision::Unauthenticated);
     }
 

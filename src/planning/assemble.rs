@@ -90,7 +90,10 @@ pub fn attribute(
             .within(village.location, catchment_km)
             .into_iter()
             .map(|s| (village.location.distance_km(sites[s].1), s))
-            .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| sites[a.1].0.cmp(sites[b.1].0)));
+            .min_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then_with(|| sites[a.1].0.cmp(sites[b.1].0))
+            });
         if let Some((_, s)) = nearest {
             out[s].push(v);
         }
@@ -273,9 +276,8 @@ mod tests {
         }];
         approx(assemble(input).sites[0].expected[0], 2000.0 * 0.006);
         let alone = assemble(assembly(vec![b.clone()], villages.clone()));
-        let from_b = |lon: f64| {
-            Wgs84Point::stored(114.05, 33.6).distance_km(Wgs84Point::stored(lon, 33.6))
-        };
+        let from_b =
+            |lon: f64| Wgs84Point::stored(114.05, 33.6).distance_km(Wgs84Point::stored(lon, 33.6));
         approx(
             alone.sites[0].expected[0],
             2000.0 * 0.006
@@ -322,10 +324,7 @@ mod tests {
         {
             approx(*got, want);
         }
-        for (got, want) in plain
-            .iter()
-            .zip([base, base, base * 1.2, base * 1.2, base])
-        {
+        for (got, want) in plain.iter().zip([base, base, base * 1.2, base * 1.2, base]) {
             approx(*got, want);
         }
     }

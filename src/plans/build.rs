@@ -394,7 +394,8 @@ async fn unserved(
     facts: &[VillageFact],
 ) -> Result<Vec<CandidateSite>, AppError> {
     let in_region = |code: &str| {
-        RegionCode::parse(code).is_ok_and(|c| c == region.code || c.is_under(&region.code, region.level))
+        RegionCode::parse(code)
+            .is_ok_and(|c| c == region.code || c.is_under(&region.code, region.level))
     };
     let mut units: Vec<(String, String, Wgs84Point, i64)> = Vec::new();
     let mut townships = regions::list(
@@ -477,7 +478,14 @@ mod tests {
             SiteRef::parse("region-411102100000"),
             Ok(SiteRef::Region(RegionCode::parse("411102100000").unwrap()))
         );
-        for bad in ["point-", "point-0", "point-x", "region-4111", "12", "vehicle-1"] {
+        for bad in [
+            "point-",
+            "point-0",
+            "point-x",
+            "region-4111",
+            "12",
+            "vehicle-1",
+        ] {
             assert!(SiteRef::parse(bad).is_err(), "{bad}");
         }
     }

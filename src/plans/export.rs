@@ -230,17 +230,17 @@ pub fn ics(sheet: &Sheet) -> String {
             ics_line(&mut out, &format!("DTEND;TZID=Asia/Shanghai:{end}"));
             ics_line(
                 &mut out,
-                &format!("SUMMARY:{}", ics_text(&format!("{} · {vehicle}", stop.name))),
+                &format!(
+                    "SUMMARY:{}",
+                    ics_text(&format!("{} · {vehicle}", stop.name))
+                ),
             );
             let place = stop.address.as_deref().unwrap_or(&stop.name);
             ics_line(&mut out, &format!("LOCATION:{}", ics_text(place)));
             if let (Some(lon), Some(lat)) = (stop.longitude, stop.latitude) {
                 ics_line(&mut out, &format!("GEO:{lat:.6};{lon:.6}"));
             }
-            ics_line(
-                &mut out,
-                &format!("DESCRIPTION:{}", ics_text(&description)),
-            );
+            ics_line(&mut out, &format!("DESCRIPTION:{}", ics_text(&description)));
             ics_line(&mut out, "END:VEVENT");
         }
     }
@@ -404,7 +404,11 @@ mod tests {
             "{}",
             lines[1]
         );
-        assert!(lines[1].ends_with(",55.0,55.0,李医生,13800001234"), "{}", lines[1]);
+        assert!(
+            lines[1].ends_with(",55.0,55.0,李医生,13800001234"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]
@@ -425,7 +429,11 @@ mod tests {
         assert!(unfolded.contains("SUMMARY:<东岭>村\\, \"献血点\"\\; 一 · 1号采血车 豫LD1234\r\n"));
         assert!(unfolded.contains("\\nCoordinator: 李医生 13800001234"));
         assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 1);
-        assert_eq!(ics(&sheet()), text, "the same plan exports the same calendar");
+        assert_eq!(
+            ics(&sheet()),
+            text,
+            "the same plan exports the same calendar"
+        );
     }
 
     #[test]

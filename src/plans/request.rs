@@ -210,7 +210,10 @@ impl PlanRequest {
                 }
             }
         }
-        for (field, n) in [("fixed", self.fixed.len()), ("forbidden", self.forbidden.len())] {
+        for (field, n) in [
+            ("fixed", self.fixed.len()),
+            ("forbidden", self.forbidden.len()),
+        ] {
             if n > MAX_LISTED {
                 errors.add(field, format!("at most {MAX_LISTED} entries"));
             }

@@ -96,7 +96,13 @@ impl PlanRuns {
         heard
     }
 
-    async fn run(self: &Arc<Self>, db: &DatabaseConnection, id: i64, problem: Problem, options: SolveOptions) {
+    async fn run(
+        self: &Arc<Self>,
+        db: &DatabaseConnection,
+        id: i64,
+        problem: Problem,
+        options: SolveOptions,
+    ) {
         let Ok(_permit) = Arc::clone(&self.permits).acquire_owned().await else {
             return;
         };
@@ -147,8 +153,7 @@ impl PlanRuns {
             }
             Err(e) => {
                 tracing::error!(error = %e, "the planner stopped");
-                store::set_failed(db, id, "the planner stopped unexpectedly".to_owned(), now)
-                    .await
+                store::set_failed(db, id, "the planner stopped unexpectedly".to_owned(), now).await
             }
         };
         if let Err(e) = written {

@@ -154,19 +154,17 @@ pub async fn list(
     db: &impl ConnectionTrait,
     filter: &PlanFilter,
 ) -> Result<Vec<PlanSummary>, DbErr> {
-    let mut query = Plan::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::RegionCode,
-            Column::Status,
-            Column::Progress,
-            Column::Objective,
-            Column::Seed,
-            Column::CreatedBy,
-            Column::CreatedAt,
-            Column::FinishedAt,
-        ]);
+    let mut query = Plan::find().select_only().columns([
+        Column::Id,
+        Column::RegionCode,
+        Column::Status,
+        Column::Progress,
+        Column::Objective,
+        Column::Seed,
+        Column::CreatedBy,
+        Column::CreatedAt,
+        Column::FinishedAt,
+    ]);
     if let Some((lo, hi)) = &filter.region_range {
         query = query.filter(Column::RegionCode.between(lo.as_str(), hi.as_str()));
     }

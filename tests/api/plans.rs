@@ -215,7 +215,10 @@ async fn wait_done(app: &TestApp, client: &Client, location: &str) -> Value {
             Some("queued" | "running") => {}
             _ => panic!("{plan}"),
         }
-        assert!(std::time::Instant::now() < deadline, "the plan never finished");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the plan never finished"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -243,7 +246,10 @@ async fn a_forecast_explains_every_number_village_by_village() {
         assert!(f["capacity"].is_null());
         approx(&f["presence"], 0.1, "presence");
         assert_eq!(f["spring_festival"], "2027-02-06");
-        assert_eq!(f["day"], json!({"weekend": false, "market_day": false, "factor": 1.0}));
+        assert_eq!(
+            f["day"],
+            json!({"weekend": false, "market_day": false, "factor": 1.0})
+        );
         assert_eq!(f["site"]["name"], "东岭村献血点");
         assert_eq!(f["site"]["market_days"], "1,4,7");
         let villages = f["villages"].as_array().unwrap();
@@ -261,7 +267,12 @@ async fn a_forecast_explains_every_number_village_by_village() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| (e["code"].as_str().unwrap(), e["counted_at"].as_str().unwrap()))
+            .map(|e| {
+                (
+                    e["code"].as_str().unwrap(),
+                    e["counted_at"].as_str().unwrap(),
+                )
+            })
             .collect();
         let p4 = net.site(4);
         assert_eq!(
@@ -282,7 +293,10 @@ async fn a_forecast_explains_every_number_village_by_village() {
         let f = app
             .get_ok(&format!("/api/v1/forecast?site={p1}&date=2026-12-09"))
             .await;
-        assert_eq!(f["day"], json!({"weekend": false, "market_day": true, "factor": 1.3}));
+        assert_eq!(
+            f["day"],
+            json!({"weekend": false, "market_day": true, "factor": 1.3})
+        );
         approx(&f["total"], 4100.0 * 0.006 * 1.3, "market day total");
         // Saturday the 12th is lunar day 4: weekend and market day.
         let f = app
@@ -290,7 +304,11 @@ async fn a_forecast_explains_every_number_village_by_village() {
             .await;
         assert_eq!(f["day"]["weekend"], true);
         assert_eq!(f["day"]["market_day"], true);
-        approx(&f["total"], 4100.0 * 0.006 * 1.2 * 1.3, "weekend market total");
+        approx(
+            &f["total"],
+            4100.0 * 0.006 * 1.2 * 1.3,
+            "weekend market total",
+        );
         // The small vehicle takes 20 a day.
         let f = app
             .get_ok(&format!(
@@ -314,11 +332,23 @@ async fn a_forecast_explains_every_number_village_by_village() {
         // Mistakes and reach.
         for (query, status, field) in [
             ("site=p1&date=2026-12-10", 400, Some("site")),
-            (&format!("site={p1}&date=2026-13-01") as &str, 400, Some("date")),
+            (
+                &format!("site={p1}&date=2026-13-01") as &str,
+                400,
+                Some("date"),
+            ),
             (&format!("site={p1}") as &str, 400, Some("date")),
-            ("site=region-990101000000&date=2026-12-10", 400, Some("site")),
+            (
+                "site=region-990101000000&date=2026-12-10",
+                400,
+                Some("site"),
+            ),
             ("site=point-999999&date=2026-12-10", 404, None),
-            (&format!("site={p1}&date=2026-12-10&vehicle=999999") as &str, 404, None),
+            (
+                &format!("site={p1}&date=2026-12-10&vehicle=999999") as &str,
+                404,
+                None,
+            ),
         ] {
             let response = app
                 .client
@@ -365,7 +395,10 @@ async fn a_plan_keeps_every_rule_and_says_why_a_site_is_left_out() {
         assert_eq!(request["candidates"], "points");
         assert_eq!(request["min_expected_donors"], 10.0);
         assert_eq!(request["min_days_between_visits"], 180);
-        assert_eq!(request["travel"], json!({"model": "straight_line", "detour": 1.3, "speed_kmh": 40.0}));
+        assert_eq!(
+            request["travel"],
+            json!({"model": "straight_line", "detour": 1.3, "speed_kmh": 40.0})
+        );
         assert_eq!(request["seed"], 1);
 
         let result = &plan["result"];
@@ -423,7 +456,12 @@ async fn a_plan_keeps_every_rule_and_says_why_a_site_is_left_out() {
         assert_eq!(unscheduled.len(), 1, "{result}");
         assert_eq!(unscheduled[0]["site"], net.site(3));
         assert_eq!(unscheduled[0]["reason"], "below_minimum_donors");
-        assert!(unscheduled[0]["message"].as_str().unwrap().contains("below the minimum"));
+        assert!(
+            unscheduled[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("below the minimum")
+        );
         // P1 goes on its market day, the 9th, when it draws the most.
         let p1_stop = stops(&plan)
             .into_iter()
@@ -438,10 +476,17 @@ async fn a_plan_keeps_every_rule_and_says_why_a_site_is_left_out() {
         let totals = &result["totals"];
         approx(
             &totals["donors"],
-            stops(&plan).iter().map(|s| s["donors"].as_f64().unwrap()).sum(),
+            stops(&plan)
+                .iter()
+                .map(|s| s["donors"].as_f64().unwrap())
+                .sum(),
             "totals",
         );
-        approx(&plan["objective"], totals["objective"].as_f64().unwrap(), "objective");
+        approx(
+            &plan["objective"],
+            totals["objective"].as_f64().unwrap(),
+            "objective",
+        );
         assert_eq!(result["solver"]["seed"], 1);
 
         // The same again, by id, and in the listing.
@@ -465,8 +510,14 @@ async fn a_plan_keeps_every_rule_and_says_why_a_site_is_left_out() {
             .await;
         assert_eq!(second["items"][0]["id"], id);
         assert!(second["next_cursor"].is_null());
-        let by_region = app.get_ok(&format!("/api/v1/plans?region={DONGLING}")).await;
-        assert_eq!(by_region["items"], json!([]), "a plan of the county is not 东岭镇's");
+        let by_region = app
+            .get_ok(&format!("/api/v1/plans?region={DONGLING}"))
+            .await;
+        assert_eq!(
+            by_region["items"],
+            json!([]),
+            "a plan of the county is not 东岭镇's"
+        );
         let done = app.get_ok("/api/v1/plans?status=done,failed").await;
         assert_eq!(done["items"].as_array().unwrap().len(), 2);
         let (status, _) = app.get_json("/api/v1/plans?status=finished").await;
@@ -492,8 +543,12 @@ async fn the_same_request_and_seed_give_the_same_plan() {
         assert_eq!(a["result"]["totals"], b["result"]["totals"]);
         assert_eq!(a["result"]["unscheduled"], b["result"]["unscheduled"]);
         assert_eq!(a["result"]["solver"]["iterations"], 300);
-        let ia = app.get_ok(&format!("/api/v1/plans/{}/instance", a["id"])).await;
-        let ib = app.get_ok(&format!("/api/v1/plans/{}/instance", b["id"])).await;
+        let ia = app
+            .get_ok(&format!("/api/v1/plans/{}/instance", a["id"]))
+            .await;
+        let ib = app
+            .get_ok(&format!("/api/v1/plans/{}/instance", b["id"]))
+            .await;
         assert_eq!(ia, ib);
         app
     })
@@ -505,7 +560,8 @@ async fn fixed_forbidden_blackout_and_unserved_candidates_shape_the_plan() {
     on_each_backend(|app| async move {
         let net = network(&app).await;
         let mut body = base_request();
-        body["fixed"] = json!([{"site": net.site(2), "date": "2026-12-11", "vehicle": net.vehicles[0]}]);
+        body["fixed"] =
+            json!([{"site": net.site(2), "date": "2026-12-11", "vehicle": net.vehicles[0]}]);
         body["forbidden"] = json!([{"site": net.site(1)}]);
         body["blackout_dates"] = json!(["2026-12-08"]);
         body["candidates"] = json!("points_and_unserved");
@@ -515,16 +571,32 @@ async fn fixed_forbidden_blackout_and_unserved_candidates_shape_the_plan() {
         let routes = result["routes"].as_array().unwrap();
         let fixed = routes
             .iter()
-            .find(|r| r["date"] == "2026-12-11" && r["vehicle"] == format!("vehicle-{}", net.vehicles[0]))
+            .find(|r| {
+                r["date"] == "2026-12-11" && r["vehicle"] == format!("vehicle-{}", net.vehicles[0])
+            })
             .expect("the fixed day's route");
-        assert!(fixed["stops"].as_array().unwrap().iter().any(|s| s["site"] == net.site(2)));
-        assert!(routes.iter().all(|r| r["date"] != "2026-12-08"), "a blackout day");
+        assert!(
+            fixed["stops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["site"] == net.site(2))
+        );
+        assert!(
+            routes.iter().all(|r| r["date"] != "2026-12-08"),
+            "a blackout day"
+        );
         let unscheduled = result["unscheduled"].as_array().unwrap();
-        let p1 = unscheduled.iter().find(|u| u["site"] == net.site(1)).unwrap();
+        let p1 = unscheduled
+            .iter()
+            .find(|u| u["site"] == net.site(1))
+            .unwrap();
         assert_eq!(p1["reason"], "forbidden");
         // The unserved: 柳湾 (2500 eligible, no point within 2 km) and 北冈乡 (its centre is
         // 2.9 km from P3), after the points.
-        let instance = app.get_ok(&format!("/api/v1/plans/{}/instance", plan["id"])).await;
+        let instance = app
+            .get_ok(&format!("/api/v1/plans/{}/instance", plan["id"]))
+            .await;
         let sites: Vec<&str> = instance["sites"]
             .as_array()
             .unwrap()
@@ -532,12 +604,19 @@ async fn fixed_forbidden_blackout_and_unserved_candidates_shape_the_plan() {
             .map(|s| s["id"].as_str().unwrap())
             .collect();
         let mut expected: Vec<String> = (1..=4).map(|n| net.site(n)).collect();
-        expected.extend(["region-990101101202".to_owned(), "region-990101104000".to_owned()]);
+        expected.extend([
+            "region-990101101202".to_owned(),
+            "region-990101104000".to_owned(),
+        ]);
         assert_eq!(sites, expected);
         assert_eq!(instance["days"].as_array().unwrap().len(), 4);
         // 柳湾 now counts toward its own site, not P4's: 2500 x 0.006 on Thursday the 10th.
         approx(&instance["sites"][4]["expected"][2], 15.0, "柳湾");
-        approx(&instance["sites"][3]["expected"][2], 3000.0 * 0.006, "P4 without 柳湾");
+        approx(
+            &instance["sites"][3]["expected"][2],
+            3000.0 * 0.006,
+            "P4 without 柳湾",
+        );
         let liuwan = stops(&plan)
             .into_iter()
             .find(|s| s["site"] == "region-990101101202");
@@ -726,12 +805,29 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
             format!("attachment; filename=\"plan-{id}.csv\"")
         );
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(
             header,
             [
-                "date", "vehicle", "vehicle_name", "stop", "site", "name", "address", "arrive",
-                "opens", "closes", "leave", "expected_donors", "planned_donors", "coordinator",
+                "date",
+                "vehicle",
+                "vehicle_name",
+                "stop",
+                "site",
+                "name",
+                "address",
+                "arrive",
+                "opens",
+                "closes",
+                "leave",
+                "expected_donors",
+                "planned_donors",
+                "coordinator",
                 "phone"
             ]
         );
@@ -746,8 +842,14 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
         assert_eq!(headers["content-type"], "text/calendar; charset=utf-8");
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
-        assert!(!ics.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
-        assert!(ics.split("\r\n").all(|l| l.len() <= 75), "folded at 75 octets");
+        assert!(
+            !ics.replace("\r\n", "").contains('\n'),
+            "every line ends in CRLF"
+        );
+        assert!(
+            ics.split("\r\n").all(|l| l.len() <= 75),
+            "folded at 75 octets"
+        );
         let unfolded = ics.replace("\r\n ", "");
         assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), all_stops.len());
         assert!(unfolded.contains("TZID:Asia/Shanghai"));
@@ -757,10 +859,18 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
 
         let (headers, html) = export("html").await;
         assert_eq!(headers["content-type"], "text/html; charset=utf-8");
-        assert!(headers["content-disposition"].to_str().unwrap().starts_with("inline"));
+        assert!(
+            headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("inline")
+        );
         for stop in &all_stops {
             let name = stop["name"].as_str().unwrap();
-            let escaped = name.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            let escaped = name
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
             assert!(html.contains(&escaped), "{name}");
         }
         assert!(html.contains("东岭社区&lt;流动&gt;献血点 &amp; 服务站"));
@@ -796,10 +906,30 @@ async fn plan_requests_are_validated_field_by_field() {
             body
         };
         let cases = [
-            (with(json!({"to": "2026-12-01"})), 400, "to", "to before from"),
-            (with(json!({"to": "2027-02-05"})), 400, "to", "more than 60 days"),
-            (with(json!({"region": "12"})), 400, "region", "a malformed region"),
-            (with(json!({"region": "990199000000"})), 400, "region", "an unknown region"),
+            (
+                with(json!({"to": "2026-12-01"})),
+                400,
+                "to",
+                "to before from",
+            ),
+            (
+                with(json!({"to": "2027-02-05"})),
+                400,
+                "to",
+                "more than 60 days",
+            ),
+            (
+                with(json!({"region": "12"})),
+                400,
+                "region",
+                "a malformed region",
+            ),
+            (
+                with(json!({"region": "990199000000"})),
+                400,
+                "region",
+                "an unknown region",
+            ),
             (
                 with(json!({"vehicles": [net.vehicles[0], 999999]})),
                 400,
@@ -830,11 +960,23 @@ async fn plan_requests_are_validated_field_by_field() {
                 "time_limit_secs",
                 "too long a time limit",
             ),
-            (with(json!({"candidates": "all"})), 400, "candidates", "an unknown candidate set"),
-            (with(json!({"colour": "red"})), 400, "colour", "an unknown member"),
             (
-                with(json!({"travel": {"model": "matrix", "ids": ["a", "b"], "km": [[0.0]],
-                                       "minutes": [[0.0, 1.0], [1.0, 0.0]]}})),
+                with(json!({"candidates": "all"})),
+                400,
+                "candidates",
+                "an unknown candidate set",
+            ),
+            (
+                with(json!({"colour": "red"})),
+                400,
+                "colour",
+                "an unknown member",
+            ),
+            (
+                with(
+                    json!({"travel": {"model": "matrix", "ids": ["a", "b"], "km": [[0.0]],
+                                       "minutes": [[0.0, 1.0], [1.0, 0.0]]}}),
+                ),
                 422,
                 "travel.km",
                 "a travel matrix of the wrong size",
@@ -879,7 +1021,12 @@ async fn only_staff_make_plans_and_plans_stay_within_reach() {
         let id = plan["id"].as_i64().unwrap();
         assert_eq!(plan["created_by"], "staff (token: tests)");
         for (client, body, status, what) in [
-            (&official, base_request(), 403, "an official, for the county"),
+            (
+                &official,
+                base_request(),
+                403,
+                "an official, for the county",
+            ),
             (
                 &official,
                 json!({"region": DONGLING, "from": "2026-12-07", "to": "2026-12-11"}),
@@ -906,7 +1053,13 @@ async fn only_staff_make_plans_and_plans_stay_within_reach() {
                 format!("{path}/instance"),
                 format!("{path}/export?format=html"),
             ] {
-                let got = client.get(app.url(&p)).send().await.unwrap().status().as_u16();
+                let got = client
+                    .get(app.url(&p))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
                 assert_eq!(got, status, "{p}");
             }
         }
@@ -967,7 +1120,8 @@ async fn export_instance_writes_the_instance_the_api_solved() {
         let net = network(&app).await;
         let mut body = base_request();
         body["candidates"] = json!("points_and_unserved");
-        body["fixed"] = json!([{"site": net.site(2), "date": "2026-12-11", "vehicle": net.vehicles[0]}]);
+        body["fixed"] =
+            json!([{"site": net.site(2), "date": "2026-12-11", "vehicle": net.vehicles[0]}]);
         let plan = make_plan(&app, &app.client, &body).await;
         let stored = app
             .get_ok(&format!("/api/v1/plans/{}/instance", plan["id"]))
@@ -1000,7 +1154,10 @@ async fn export_instance_writes_the_instance_the_api_solved() {
             .output()
             .unwrap();
         let solved: Value = serde_json::from_str(&stdout_of_success(&solved)).unwrap();
-        assert_eq!(solved["routes"].as_array().unwrap().len(), plan["result"]["routes"].as_array().unwrap().len());
+        assert_eq!(
+            solved["routes"].as_array().unwrap().len(),
+            plan["result"]["routes"].as_array().unwrap().len()
+        );
         // An unknown region is refused, naming it; the two modes exclude each other.
         std::fs::write(
             &request,
@@ -1015,7 +1172,10 @@ async fn export_instance_writes_the_instance_the_api_solved() {
             .unwrap();
         assert!(!out.status.success());
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("region: no region with code 990199000000"), "{stderr}");
+        assert!(
+            stderr.contains("region: no region with code 990199000000"),
+            "{stderr}"
+        );
         let out = donornet()
             .args(["plan", "--export-instance"])
             .arg(&request)
@@ -1090,8 +1250,18 @@ async fn the_plans_migration_rolls_back_and_reapplies() {
             .expect("the plans migration is applied");
         let steps = (applied.len() - at) as u32;
         Migrator::down(&app.db, Some(steps)).await.expect("down");
-        assert!(app.db.execute_unprepared("SELECT id FROM plans").await.is_err());
-        assert!(app.db.execute_unprepared("SELECT id FROM vehicles").await.is_ok());
+        assert!(
+            app.db
+                .execute_unprepared("SELECT id FROM plans")
+                .await
+                .is_err()
+        );
+        assert!(
+            app.db
+                .execute_unprepared("SELECT id FROM vehicles")
+                .await
+                .is_ok()
+        );
         Migrator::up(&app.db, None).await.expect("up again");
         assert_eq!(app.get_ok("/api/v1/plans").await["items"], json!([]));
         app
