@@ -4,8 +4,9 @@
 //! within reach that count toward a nearer active point instead (the attribution rule of
 //! `crate::planning::assemble`, the same as in plans).
 //!
-//! The model's parameters are the documented defaults: calibration needs recorded drive
-//! results, which arrive with the next issue; the response says so.
+//! The model's parameters are those of `plans::build::turnout_params`: fitted to recorded
+//! drive results once there are enough, which arrive with the next issue; until then the
+//! documented defaults, and the response says so.
 
 use axum::Json;
 use axum::extract::State;
@@ -25,7 +26,7 @@ use crate::planning::assemble::{CandidateSite, attribute};
 use crate::planning::turnout::{self, TurnoutParams};
 use crate::plans::build::{
     SiteRef, active_points_near, point_candidate, point_site_id, region_site_id, supply_range,
-    village_supplies,
+    turnout_params, village_supplies,
 };
 use crate::state::AppState;
 use crate::store::{fleet, points, regions};
@@ -106,11 +107,13 @@ pub struct ElsewhereVillage {
 
 /// Where the parameters come from.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Calibration {
-    /// `defaults`: the documented defaults (README, "Turnout"); `calibrated` once drive
-    /// results have been fitted.
+pub struct ForecastCalibration {
+    /// `defaults`: the documented defaults (README, "Turnout"); `fitted` once enough drive
+    /// results are recorded to fit `rate` and `decay_km`.
     #[schema(example = "defaults")]
     pub source: String,
+    /// Recorded stops the fit used (0 until drive results are recorded).
+    pub stops: usize,
     pub note: String,
 }
 
@@ -149,12 +152,8 @@ pub struct ForecastView {
     /// The model's parameters.
     #[schema(value_type = Object)]
     pub params: TurnoutParams,
-    pub calibration: Calibration,
+    pub calibration: ForecastCalibration,
 }
-
-/// The note of an uncalibrated forecast.
-pub const DEFAULTS_NOTE: &str = "the documented default parameters: calibration needs recorded \
-     drive results, which arrive with the next issue";
 
 /// Loads the site named by `raw`, if the caller may read it.
 async fn site(
@@ -273,7 +272,7 @@ async fn forecast(
             })
         }
     };
-    let params_used = TurnoutParams::default();
+    let (params_used, calibration) = turnout_params();
     let (lo, hi) = supply_range(&code, level);
     let villages = village_supplies(&state.db, &lo, &hi).await?;
     let others: Vec<(String, Wgs84Point)> = active_points_near(
@@ -357,9 +356,10 @@ async fn forecast(
             .collect(),
         elsewhere,
         params: params_used,
-        calibration: Calibration {
-            source: "defaults".to_owned(),
-            note: DEFAULTS_NOTE.to_owned(),
+        calibration: ForecastCalibration {
+            source: calibration.source.to_owned(),
+            stops: calibration.stops,
+            note: calibration.note,
         },
     }))
 }

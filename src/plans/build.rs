@@ -20,6 +20,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
 use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite};
+use crate::planning::calibrate::{Calibration, calibrate};
 use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
 use crate::planning::turnout::{TurnoutParams, VillageSupply};
 use crate::plans::request::{Candidates, PlanRequest};
@@ -158,6 +159,19 @@ pub fn point_candidate(p: &point::Model) -> CandidateSite {
     }
 }
 
+/// The turnout parameters in use and where they come from: fitted to recorded drive results
+/// once there are enough of them (`planning::calibrate`). Drive results are recorded from the
+/// next issue on; until then there are none, and the documented defaults stand.
+pub fn turnout_params() -> (TurnoutParams, Calibration) {
+    let (params, mut calibration) = calibrate(&[], &TurnoutParams::default());
+    calibration.note = format!(
+        "{}: drive results are not recorded yet (they arrive with the next issue), so the \
+         documented defaults are used",
+        calibration.note
+    );
+    (params, calibration)
+}
+
 /// A built instance, with the request as accepted (defaults and vehicles filled in).
 #[derive(Clone, Debug)]
 pub struct Built {
@@ -275,7 +289,7 @@ pub async fn build(
     errors.into_result()?;
 
     // Turnout: the villages, and the active points that are not candidates but draw theirs.
-    let params = TurnoutParams::default();
+    let (params, _) = turnout_params();
     let villages: Vec<VillageSupply> = facts.iter().filter_map(supply).collect();
     let locations: Vec<Wgs84Point> = candidates.iter().map(|c| c.location).collect();
     let others: Vec<OtherSite> = active_points_near(db, &locations, 2.0 * params.catchment_km)

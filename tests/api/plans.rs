@@ -280,6 +280,7 @@ async fn a_forecast_explains_every_number_village_by_village() {
             [("990101101006", p4.as_str()), ("990101101202", p4.as_str())]
         );
         assert_eq!(f["calibration"]["source"], "defaults");
+        assert_eq!(f["calibration"]["stops"], 0);
         assert!(
             f["calibration"]["note"]
                 .as_str()
