@@ -646,7 +646,15 @@ async fn check_plan(
                 .ok_or_else(|| AppError::Conflict(format!("plan {id} has no instance")))?;
             (parse_json::<Instance>(id, "instance", &text)?, None)
         }
-        (None, Some(instance)) => (*instance, Some("instance.")),
+        (None, Some(instance)) => {
+            if instance.sites.len() + instance.stations.len() > build::MAX_PLACES {
+                return Err(AppError::invalid(
+                    "instance.sites",
+                    format!("at most {} stations and sites", build::MAX_PLACES),
+                ));
+            }
+            (*instance, Some("instance."))
+        }
     };
     let plan = crate::planning::instance::PlanInput {
         format: body.format,

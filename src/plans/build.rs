@@ -33,6 +33,9 @@ use crate::store::surveys::{self, VillageFact};
 pub const UNSERVED_RADIUS_KM: f64 = 2.0;
 /// At most this many unserved candidates (those with the most eligible donors).
 pub const MAX_UNSERVED: usize = 2000;
+/// At most this many places (stations and sites) in an instance the API solves or checks: the
+/// travel matrix grows with the square (4,000 places: 128 MB).
+pub const MAX_PLACES: usize = 4000;
 
 /// The id of an active point as a site.
 pub fn point_site_id(id: i64) -> String {
@@ -265,6 +268,15 @@ pub async fn build(
     let facts = surveys::village_facts(db, &supply_lo, &supply_hi).await?;
     if request.candidates == Candidates::PointsAndUnserved {
         candidates.extend(unserved(db, &region, &facts).await?);
+    }
+    if candidates.len() + fleet.len() > MAX_PLACES {
+        errors.add(
+            "region",
+            format!(
+                "{} candidate sites: at most {MAX_PLACES} places in a plan; plan a smaller region",
+                candidates.len()
+            ),
+        );
     }
     let ids: BTreeSet<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
     for (i, f) in request.fixed.iter().enumerate() {
