@@ -49,7 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeedDemo { db } => {
             let conn = open_migrated(&db).await?;
             let summary = seed::load_demo(&conn).await?;
-            println!("demo data ({}):\n{summary}", seed_name());
+            println!("demo data:\n{summary}");
             demo_admin_if_no_users(&conn).await?;
             conn.close().await?;
             Ok(())
@@ -201,13 +201,6 @@ async fn demo_admin_if_no_users(conn: &DatabaseConnection) -> anyhow::Result<()>
     Ok(())
 }
 
-fn seed_name() -> &'static str {
-    match seed::DEMO_DIVISIONS {
-        Source::Embedded { name, .. } => name,
-        Source::File(_) => "file",
-    }
-}
-
 async fn open(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     db::connect(args).await.with_context(|| {
         format!(
@@ -241,7 +234,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     if !args.no_demo && seed::load_demo_if_empty(&conn).await? {
-        tracing::info!("the database was empty: loaded the demo county (codes 99…)");
+        tracing::info!(
+            "the database was empty: loaded the demo county (codes 99…) and its donation \
+             network (a station, vehicles, points, coordinators, village surveys)"
+        );
         demo_admin_if_no_users(&conn).await?;
     }
     if donornet::store::accounts::count_users(&conn).await? == 0 {

@@ -1,9 +1,34 @@
-//! The demo county (`seed-data/demo-divisions.csv`, built into the binary).
+//! The demo data, fictional and built into the binary (see `seed-data/README.md`): the demo
+//! county (`seed-data/demo-divisions.csv`) and its donation network
+//! (`seed-data/demo-network.json`: a blood station with two bloodmobiles, donation points with
+//! their coordinators, and a survey of every village).
+//!
+//! The network goes in through the same validation and store functions as the API's `POST`s
+//! (so demo data that breaks a rule cannot be loaded: the whole network is refused), in one
+//! transaction, audited as made by "demo data".
 
-use sea_orm::DatabaseConnection;
+use std::collections::BTreeMap;
+use std::fmt;
 
+use anyhow::Context;
+use chrono::Utc;
+use entity::{coordinator, point, station, village_survey};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::api::coordinators::{self, CoordinatorInput};
+use crate::api::points::{self, CreatePoint};
+use crate::api::stations::{self, CreateStation};
+use crate::api::surveys::{self, SurveyInput};
+use crate::api::vehicles::{self, CreateVehicle};
+use crate::domain::region::{Level, RegionCode};
+use crate::error::AppError;
 use crate::import::divisions::{self, ImportError, ImportOptions, ImportSummary, Source};
 use crate::store;
+use crate::store::audit::Actor;
 
 /// The demo division table, fictional (codes under the unused province prefix 99).
 pub const DEMO_DIVISIONS: Source<'static> = Source::Embedded {
@@ -11,19 +36,198 @@ pub const DEMO_DIVISIONS: Source<'static> = Source::Embedded {
     csv: include_bytes!("../seed-data/demo-divisions.csv"),
 };
 
-/// Loads the demo data (idempotent: a second run changes nothing).
+/// Where the demo network comes from (for messages).
+pub const DEMO_NETWORK_NAME: &str = "seed-data/demo-network.json";
+const DEMO_NETWORK: &str = include_str!("../seed-data/demo-network.json");
+
+/// The demo province: every demo record lies under it.
+pub const DEMO_PROVINCE: &str = "990000000000";
+/// The demo county (青禾县（演示）), the region to plan.
+pub const DEMO_COUNTY: &str = "990101000000";
+
+/// `seed-data/demo-network.json`: the bodies of the API's `POST`s, except that vehicles take
+/// the station's id from the loader and surveys are keyed by village code.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkFile {
+    #[serde(rename = "about")]
+    _about: String,
+    station: CreateStation,
+    /// `POST /api/v1/vehicles` bodies without `station_id`.
+    vehicles: Vec<Map<String, Value>>,
+    points: Vec<DemoPoint>,
+    /// `POST /api/v1/regions/{code}/surveys` bodies by village code.
+    surveys: BTreeMap<String, SurveyInput>,
+}
+
+/// A point and its primary coordinator.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPoint {
+    point: CreatePoint,
+    coordinator: CoordinatorInput,
+}
+
+/// What [`load_demo_network`] created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetworkSummary {
+    pub stations: usize,
+    pub vehicles: usize,
+    pub points: usize,
+    pub coordinators: usize,
+    pub surveys: usize,
+}
+
+impl fmt::Display for NetworkSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} station, {} vehicles, {} points, {} coordinators, {} village surveys",
+            self.stations, self.vehicles, self.points, self.coordinators, self.surveys
+        )
+    }
+}
+
+/// What [`load_demo`] did: the division import, and the network unless the demo county
+/// already had one.
+#[derive(Debug)]
+pub struct DemoSummary {
+    pub divisions: ImportSummary,
+    pub network: Option<NetworkSummary>,
+}
+
+impl fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let divisions = match DEMO_DIVISIONS {
+            Source::Embedded { name, .. } => name,
+            Source::File(_) => "file",
+        };
+        writeln!(f, "divisions ({divisions}):\n{}", self.divisions)?;
+        match &self.network {
+            Some(network) => write!(f, "network ({DEMO_NETWORK_NAME}): created {network}"),
+            None => write!(
+                f,
+                "network ({DEMO_NETWORK_NAME}): nothing changed: the demo county already has \
+                 points, coordinators, surveys or a station"
+            ),
+        }
+    }
+}
+
+/// Loads the demo division table (idempotent: a second run changes nothing).
 ///
 /// # Errors
 /// Database errors; the embedded file itself is checked by the test suite.
-pub async fn load_demo(db: &DatabaseConnection) -> Result<ImportSummary, ImportError> {
+pub async fn load_demo_divisions(db: &DatabaseConnection) -> Result<ImportSummary, ImportError> {
     divisions::import(db, DEMO_DIVISIONS, ImportOptions::default()).await
 }
 
-/// Loads the demo data only into an empty database. Returns whether it did.
+/// Loads the demo network into the demo county, which must be loaded, unless the county
+/// already holds a station, a point, a coordinator or a survey (so a second run changes
+/// nothing). All or nothing, in one transaction. Returns what was created, or `None`.
+///
+/// # Errors
+/// Database errors, or a demo record that breaks a rule of the API (the test suite loads the
+/// file, so this does not happen in a release).
+pub async fn load_demo_network(db: &DatabaseConnection) -> anyhow::Result<Option<NetworkSummary>> {
+    let file: NetworkFile = serde_json::from_str(DEMO_NETWORK)
+        .with_context(|| format!("{DEMO_NETWORK_NAME} is not a demo network file"))?;
+    let txn = crate::db::begin_write(db).await?;
+    if has_network(&txn).await? {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let summary = insert_network(&txn, file)
+        .await
+        .map_err(crate::admin::explain)
+        .with_context(|| format!("the demo network ({DEMO_NETWORK_NAME}) was refused"))?;
+    txn.commit().await?;
+    Ok(Some(summary))
+}
+
+/// Whether the demo province holds any station, point, coordinator or survey.
+async fn has_network(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
+    let province = RegionCode::parse(DEMO_PROVINCE).expect("a valid code");
+    let (lo, hi) = province.subtree_bounds(Level::Province);
+    let (lo, hi) = (lo.as_str(), hi.as_str());
+    let counts = [
+        station::Entity::find()
+            .filter(station::Column::RegionCode.between(lo, hi))
+            .count(db)
+            .await?,
+        point::Entity::find()
+            .filter(point::Column::RegionCode.between(lo, hi))
+            .count(db)
+            .await?,
+        coordinator::Entity::find()
+            .filter(coordinator::Column::RegionCode.between(lo, hi))
+            .count(db)
+            .await?,
+        village_survey::Entity::find()
+            .filter(village_survey::Column::RegionCode.between(lo, hi))
+            .count(db)
+            .await?,
+    ];
+    Ok(counts.iter().any(|&n| n > 0))
+}
+
+/// Creates the network through the API's own create functions, as [`Actor::demo_data`].
+async fn insert_network(
+    txn: &impl ConnectionTrait,
+    file: NetworkFile,
+) -> Result<NetworkSummary, AppError> {
+    let actor = Actor::demo_data();
+    let now = Utc::now();
+    let mut summary = NetworkSummary::default();
+    let station = stations::create(txn, file.station, &actor, now).await?;
+    summary.stations += 1;
+    for mut body in file.vehicles {
+        body.insert("station_id".to_owned(), Value::from(station.id));
+        let body: CreateVehicle = serde_json::from_value(Value::Object(body))
+            .map_err(|e| AppError::invalid("vehicles", e.to_string()))?;
+        vehicles::create(txn, body, &actor, now).await?;
+        summary.vehicles += 1;
+    }
+    for DemoPoint { point, coordinator } in file.points {
+        let name = point.name.clone();
+        let (point, warnings) = points::create(txn, point, &actor, now).await?;
+        if !warnings.is_empty() {
+            // Demo data should not need checking.
+            return Err(AppError::Validation {
+                detail: format!("the demo point {name} draws warnings"),
+                errors: warnings,
+            });
+        }
+        summary.points += 1;
+        let fields = coordinators::validated(coordinator)?;
+        let person = coordinators::create(txn, fields, &actor, now).await?;
+        summary.coordinators += 1;
+        coordinators::assign(txn, &point, person.id, true, &actor, now).await?;
+    }
+    for (code, input) in file.surveys {
+        let village = surveys::village(txn, &code, "surveys").await?;
+        surveys::create(txn, &village, input, &actor, now).await?;
+        summary.surveys += 1;
+    }
+    Ok(summary)
+}
+
+/// Loads the demo county and then its network (both idempotent: a second run changes
+/// nothing).
+///
+/// # Errors
+/// As [`load_demo_divisions`] and [`load_demo_network`].
+pub async fn load_demo(db: &DatabaseConnection) -> anyhow::Result<DemoSummary> {
+    let divisions = load_demo_divisions(db).await?;
+    let network = load_demo_network(db).await?;
+    Ok(DemoSummary { divisions, network })
+}
+
+/// Loads the demo data only into an empty database (no regions). Returns whether it did.
 ///
 /// # Errors
 /// As [`load_demo`].
-pub async fn load_demo_if_empty(db: &DatabaseConnection) -> Result<bool, ImportError> {
+pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
     if store::regions::count(db).await? > 0 {
         return Ok(false);
     }

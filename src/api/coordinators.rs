@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use entity::coordinator;
 use sea_orm::error::SqlErr;
-use sea_orm::{EntityTrait, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +24,7 @@ use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, Problem};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::coordinators::{self as store, CoordinatorFields};
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -113,7 +113,8 @@ pub struct CoordinatorPatch {
     pub region_code: Option<String>,
 }
 
-fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
+/// Checks a coordinator's fields (every rule that needs no database).
+pub(crate) fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
     let mut errors = Vec::new();
     let mut text = |field: &str, value: Option<String>, max: usize, multiline: bool| {
         crate::domain::text::clean(value, max, multiline).unwrap_or_else(|message| {
@@ -190,13 +191,20 @@ async fn check_region(
     action: Action,
     code: &RegionCode,
 ) -> Result<(), AppError> {
+    authorize_region(caller, action, code)?;
+    region_exists(&state.db, code).await
+}
+
+/// The policy's answer for `action` in a coordinator's home region.
+fn authorize_region(caller: &Caller, action: Action, code: &RegionCode) -> Result<(), AppError> {
     caller.authorize(action, Resource::Registry(Some(code)), || {
         format!("region with code {code}")
-    })?;
-    if crate::store::regions::find(&state.db, code)
-        .await?
-        .is_none()
-    {
+    })
+}
+
+/// The coordinator's home region must exist (400 naming `region_code` otherwise).
+async fn region_exists(db: &impl ConnectionTrait, code: &RegionCode) -> Result<(), AppError> {
+    if crate::store::regions::find(db, code).await?.is_none() {
         return Err(AppError::invalid(
             "region_code",
             format!("no region with code {code}"),
@@ -206,7 +214,7 @@ async fn check_region(
 }
 
 fn audit_change<'a>(
-    caller: &Caller,
+    actor: Actor,
     m: &coordinator::Model,
     action: &'a str,
     before: Option<&'a coordinator::Model>,
@@ -220,9 +228,30 @@ fn audit_change<'a>(
         region_code: m.region_code.clone(),
         before,
         after,
-        actor: caller.actor(),
+        actor,
         at,
     }
+}
+
+/// Stores a validated coordinator (whose home region must exist) with its audit record,
+/// inside the caller's write transaction: what `POST /api/v1/coordinators` does once the
+/// caller is authorised (and what the demo network is loaded with).
+pub(crate) async fn create(
+    txn: &impl ConnectionTrait,
+    fields: CoordinatorFields,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<coordinator::Model, AppError> {
+    region_exists(txn, &fields.region_code).await?;
+    let created = store::insert(txn, fields, actor.name.clone(), now)
+        .await
+        .map_err(mobile_clash)?;
+    audit::record(
+        txn,
+        audit_change(actor.clone(), &created, "create", None, Some(&created), now),
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Registers a coordinator.
@@ -244,17 +273,10 @@ async fn create_coordinator(
 ) -> Result<Response, AppError> {
     caller.require()?;
     let fields = validated(input)?;
-    check_region(&state, &caller, Action::Create, &fields.region_code).await?;
+    authorize_region(&caller, Action::Create, &fields.region_code)?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let created = store::insert(&txn, fields, caller.username(), now)
-        .await
-        .map_err(mobile_clash)?;
-    audit::record(
-        &txn,
-        audit_change(&caller, &created, "create", None, Some(&created), now),
-    )
-    .await?;
+    let created = create(&txn, fields, &caller.actor(), now).await?;
     txn.commit().await?;
     Ok(with_etag(
         StatusCode::CREATED,
@@ -426,7 +448,7 @@ async fn patch_coordinator(
     audit::record(
         &txn,
         audit_change(
-            &caller,
+            caller.actor(),
             &updated,
             "update",
             Some(&current),
@@ -478,7 +500,14 @@ async fn delete_coordinator(
     }
     audit::record(
         &txn,
-        audit_change(&caller, &current, "delete", Some(&current), None, now),
+        audit_change(
+            caller.actor(),
+            &current,
+            "delete",
+            Some(&current),
+            None,
+            now,
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -625,12 +654,35 @@ async fn assign_coordinator(
     // Anyone the caller can see may serve a point the caller keeps (a neighbouring
     // village's doctor, say).
     authorize(&caller, Action::Read, &person)?;
-    let before = store::of_point(&txn, path.id).await?;
-    store::assign(&txn, path.id, path.coordinator_id, input.primary, now).await?;
-    let after = store::of_point(&txn, path.id).await?;
-    record_assignments(&txn, &caller, &point, "assign", &before, &after, now).await?;
+    assign(
+        &txn,
+        &point,
+        path.coordinator_id,
+        input.primary,
+        &caller.actor(),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Json(assignments(&state, &caller, path.id).await?))
+}
+
+/// Assigns a coordinator to a point (idempotent; `primary` demotes the current primary) with
+/// its audit record, inside the caller's write transaction: what the assignment route does
+/// once the point and the coordinator are found, locked and authorised (and what the demo
+/// network is loaded with).
+pub(crate) async fn assign(
+    txn: &impl ConnectionTrait,
+    point: &entity::point::Model,
+    coordinator_id: i64,
+    primary: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let before = store::of_point(txn, point.id).await?;
+    store::assign(txn, point.id, coordinator_id, primary, now).await?;
+    let after = store::of_point(txn, point.id).await?;
+    record_assignments(txn, actor.clone(), point, "assign", &before, &after, now).await
 }
 
 type Assigned = (entity::point_coordinator::Model, coordinator::Model);
@@ -638,7 +690,7 @@ type Assigned = (entity::point_coordinator::Model, coordinator::Model);
 /// Audits a change of a point's coordinators: the assignments before and after.
 async fn record_assignments(
     txn: &impl sea_orm::ConnectionTrait,
-    caller: &Caller,
+    actor: Actor,
     point: &entity::point::Model,
     action: &str,
     before: &[Assigned],
@@ -657,7 +709,7 @@ async fn record_assignments(
             region_code: Some(point.region_code.clone()),
             before: Some(&links(before)),
             after: Some(&links(after)),
-            actor: caller.actor(),
+            actor,
             at: now,
         },
     )
@@ -692,7 +744,16 @@ async fn unassign_coordinator(
         )));
     }
     let after = store::of_point(&txn, path.id).await?;
-    record_assignments(&txn, &caller, &point, "unassign", &before, &after, now).await?;
+    record_assignments(
+        &txn,
+        caller.actor(),
+        &point,
+        "unassign",
+        &before,
+        &after,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Json(assignments(&state, &caller, path.id).await?))
 }

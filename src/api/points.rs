@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::point;
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +24,7 @@ use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldError, FieldErrors as Errors, Problem};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::coordinators as coordinator_store;
 use crate::store::points::{self as store, PointFields, PointFilter};
 use crate::store::regions;
@@ -298,7 +299,7 @@ fn bounded(errors: &mut Errors, field: &str, value: Option<i32>, max: i32) -> Op
 /// Checks a draft against every rule and the database; returns the fields to store and any
 /// warnings.
 async fn validate(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     draft: Draft,
     today: NaiveDate,
 ) -> Result<(PointFields, Vec<FieldError>), AppError> {
@@ -354,7 +355,7 @@ async fn validate(
         None | Some("") => errors.add("region_code", "is required"),
         Some(raw) => match RegionCode::parse(raw) {
             Err(_) => errors.add("region_code", "must be a 12-digit region code"),
-            Ok(code) => match regions::find(&state.db, &code).await? {
+            Ok(code) => match regions::find(db, &code).await? {
                 None => errors.add("region_code", format!("no region with code {code}")),
                 Some(r) => {
                     if let Some(kind) = draft.kind
@@ -469,6 +470,50 @@ fn authorize_region(caller: &Caller, action: Action, raw: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// Validates a new point and stores it with its audit record, inside the caller's write
+/// transaction: what `POST /api/v1/points` does once the caller is authorised (and what the
+/// demo network is loaded with). Returns the point and the warnings.
+pub(crate) async fn create(
+    txn: &impl ConnectionTrait,
+    body: CreatePoint,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(point::Model, Vec<FieldError>), AppError> {
+    let draft = Draft {
+        name: Some(body.name),
+        kind: Some(body.kind),
+        region_code: Some(body.region_code),
+        address: body.address,
+        location: Some((body.longitude, body.latitude, body.crs)),
+        status: body.status,
+        signage_installed_on: body.signage_installed_on,
+        bloodmobile_parking: body.bloodmobile_parking,
+        power_hookup: body.power_hookup,
+        beds: body.beds,
+        donors_per_hour: body.donors_per_hour,
+        contact_phone: body.contact_phone,
+        notes: body.notes,
+        market_days: body.market_days,
+    };
+    let (fields, warnings) = validate(txn, draft, now.date_naive()).await?;
+    let created = store::insert(txn, fields, actor.name.clone(), now).await?;
+    audit::record(
+        txn,
+        Change {
+            entity: "point",
+            entity_id: created.id.to_string(),
+            action: "create",
+            region_code: Some(created.region_code.clone()),
+            before: None,
+            after: Some(&created),
+            actor: actor.clone(),
+            at: now,
+        },
+    )
+    .await?;
+    Ok((created, warnings))
+}
+
 /// Registers a donation point.
 #[utoipa::path(
     post,
@@ -488,41 +533,11 @@ async fn create_point(
 ) -> Result<Response, AppError> {
     authorize_region(&caller, Action::Create, &body.region_code)?;
     let now = Utc::now();
-    let draft = Draft {
-        name: Some(body.name),
-        kind: Some(body.kind),
-        region_code: Some(body.region_code),
-        address: body.address,
-        location: Some((body.longitude, body.latitude, body.crs)),
-        status: body.status,
-        signage_installed_on: body.signage_installed_on,
-        bloodmobile_parking: body.bloodmobile_parking,
-        power_hookup: body.power_hookup,
-        beds: body.beds,
-        donors_per_hour: body.donors_per_hour,
-        contact_phone: body.contact_phone,
-        notes: body.notes,
-        market_days: body.market_days,
-    };
-    let (fields, warnings) = validate(&state, draft, now.date_naive()).await?;
+    let crs = body.crs;
     let txn = crate::db::begin_write(&state.db).await?;
-    let created = store::insert(&txn, fields, caller.username(), now).await?;
-    audit::record(
-        &txn,
-        Change {
-            entity: "point",
-            entity_id: created.id.to_string(),
-            action: "create",
-            region_code: Some(created.region_code.clone()),
-            before: None,
-            after: Some(&created),
-            actor: caller.actor(),
-            at: now,
-        },
-    )
-    .await?;
+    let (created, warnings) = create(&txn, body, &caller.actor(), now).await?;
     txn.commit().await?;
-    let mut view = to_view(created, body.crs)?;
+    let mut view = to_view(created, crs)?;
     view.warnings = warnings;
     let location = format!("/api/v1/points/{}", view.id);
     let mut response = respond(StatusCode::CREATED, view);
@@ -609,7 +624,7 @@ async fn patch_point(
         authorize_region(&caller, Action::Create, region)?;
     }
     let now = Utc::now();
-    let (fields, mut warnings) = validate(&state, draft, now.date_naive()).await?;
+    let (fields, mut warnings) = validate(&state.db, draft, now.date_naive()).await?;
     // Warn about the distance only when this change moved the point or its region.
     if fields.location == Wgs84Point::stored(current.longitude, current.latitude)
         && fields.region_code.as_str() == current.region_code

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entity::station;
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +25,7 @@ use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::fleet::{self as store, FleetFilter, StationFields};
 use crate::store::regions;
 
@@ -141,7 +142,7 @@ struct Draft {
 }
 
 /// Checks a draft against every rule and the database.
-async fn validate(state: &AppState, draft: Draft) -> Result<StationFields, AppError> {
+async fn validate(db: &impl ConnectionTrait, draft: Draft) -> Result<StationFields, AppError> {
     let mut errors = FieldErrors::default();
     let name = errors.text("name", draft.name, 200, false, true);
     let address = errors.text("address", draft.address, 500, false, false);
@@ -159,7 +160,7 @@ async fn validate(state: &AppState, draft: Draft) -> Result<StationFields, AppEr
         None | Some("") => errors.add("region_code", "is required"),
         Some(raw) => match RegionCode::parse(raw) {
             Err(_) => errors.add("region_code", "must be a 12-digit region code"),
-            Ok(code) => match regions::find(&state.db, &code).await? {
+            Ok(code) => match regions::find(db, &code).await? {
                 None => errors.add("region_code", format!("no region with code {code}")),
                 Some(_) => region_code = Some(code),
             },
@@ -252,6 +253,35 @@ fn authorize_region(caller: &Caller, action: Action, raw: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// Validates a new station and stores it with its audit record, inside the caller's write
+/// transaction: what `POST /api/v1/stations` does once the caller is authorised (and what the
+/// demo network is loaded with).
+pub(crate) async fn create(
+    txn: &impl ConnectionTrait,
+    body: CreateStation,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<station::Model, AppError> {
+    let fields = validate(
+        txn,
+        Draft {
+            name: Some(body.name),
+            region_code: Some(body.region_code),
+            address: body.address,
+            location: Some((body.longitude, body.latitude, body.crs)),
+            status: body.status.unwrap_or(StationStatus::Active),
+        },
+    )
+    .await?;
+    let created = store::insert_station(txn, fields, actor.name.clone(), now).await?;
+    audit::record(
+        txn,
+        audit_change(actor.clone(), &created, "create", None, Some(&created), now),
+    )
+    .await?;
+    Ok(created)
+}
+
 /// Registers a blood station.
 #[utoipa::path(
     post,
@@ -271,27 +301,12 @@ async fn create_station(
     JsonBody(body): JsonBody<CreateStation>,
 ) -> Result<Response, AppError> {
     authorize_region(&caller, Action::Create, &body.region_code)?;
-    let fields = validate(
-        &state,
-        Draft {
-            name: Some(body.name),
-            region_code: Some(body.region_code),
-            address: body.address,
-            location: Some((body.longitude, body.latitude, body.crs)),
-            status: body.status.unwrap_or(StationStatus::Active),
-        },
-    )
-    .await?;
     let now = Utc::now();
+    let crs = body.crs;
     let txn = crate::db::begin_write(&state.db).await?;
-    let created = store::insert_station(&txn, fields, caller.username(), now).await?;
-    audit::record(
-        &txn,
-        audit_change(&caller, &created, "create", None, Some(&created), now),
-    )
-    .await?;
+    let created = create(&txn, body, &caller.actor(), now).await?;
     txn.commit().await?;
-    let view = to_view(created, body.crs)?;
+    let view = to_view(created, crs)?;
     let location = format!("/api/v1/stations/{}", view.id);
     let mut response = respond(StatusCode::CREATED, view);
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -301,7 +316,7 @@ async fn create_station(
 }
 
 fn audit_change<'a>(
-    caller: &Caller,
+    actor: Actor,
     m: &station::Model,
     action: &'a str,
     before: Option<&'a station::Model>,
@@ -315,7 +330,7 @@ fn audit_change<'a>(
         region_code: Some(m.region_code.clone()),
         before,
         after,
-        actor: caller.actor(),
+        actor,
         at,
     }
 }
@@ -513,7 +528,7 @@ async fn patch_station(
     {
         authorize_region(&caller, Action::Create, region)?;
     }
-    let fields = validate(&state, draft).await?;
+    let fields = validate(&state.db, draft).await?;
     let now = Utc::now();
     match write_change(&state, &caller, &current, expected, fields, "update", now).await? {
         Ok(updated) => Ok(respond(StatusCode::OK, to_view(updated, crs)?)),
@@ -673,7 +688,14 @@ async fn write_change(
     };
     audit::record(
         &txn,
-        audit_change(caller, &written, action, Some(current), Some(&written), now),
+        audit_change(
+            caller.actor(),
+            &written,
+            action,
+            Some(current),
+            Some(&written),
+            now,
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -300,7 +300,7 @@ async fn import_sheet(
     }
     planned.sort_by(|a, b| a.village.code.cmp(&b.village.code));
     for p in planned {
-        record(&txn, &caller, p.survey, now).await?;
+        record(&txn, &caller.actor(), p.survey, now).await?;
         if let Some(place) = p.location {
             let before = regions::find_model(&txn, &p.village.code).await?;
             let version = before.as_ref().map_or(p.village.version, |b| b.version);

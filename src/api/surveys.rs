@@ -19,7 +19,7 @@ use crate::domain::region::{Level, Region, RegionCode};
 use crate::domain::survey::{SurveyFigures, SurveySource};
 use crate::error::{AppError, FieldError, Problem};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::regions;
 use crate::store::surveys::{self as store, NewSurvey};
 
@@ -118,10 +118,14 @@ pub(crate) fn authorize(caller: &Caller, action: Action, raw: &str) -> Result<()
 }
 
 /// The village, which must exist and be village-level.
-pub(crate) async fn village(state: &AppState, raw: &str, field: &str) -> Result<Region, AppError> {
+pub(crate) async fn village(
+    db: &impl sea_orm::ConnectionTrait,
+    raw: &str,
+    field: &str,
+) -> Result<Region, AppError> {
     let code = RegionCode::parse(raw)
         .map_err(|_| AppError::invalid(field, "must be a 12-digit region code"))?;
-    let region = regions::find(&state.db, &code)
+    let region = regions::find(db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
     if region.level != Level::Village {
@@ -186,11 +190,11 @@ pub(crate) async fn check(
 /// Records a survey in an open transaction, with its audit record.
 pub(crate) async fn record(
     txn: &impl sea_orm::ConnectionTrait,
-    caller: &Caller,
+    actor: &Actor,
     survey: NewSurvey,
     now: DateTime<Utc>,
 ) -> Result<village_survey::Model, AppError> {
-    let created = store::insert(txn, survey, caller.username(), now).await?;
+    let created = store::insert(txn, survey, actor.name.clone(), now).await?;
     audit::record(
         txn,
         Change {
@@ -200,12 +204,38 @@ pub(crate) async fn record(
             region_code: Some(created.region_code.clone()),
             before: None,
             after: Some(&created),
-            actor: caller.actor(),
+            actor: actor.clone(),
             at: now,
         },
     )
     .await?;
     Ok(created)
+}
+
+/// Checks a survey of `village` and records it with its audit record, inside the caller's
+/// write transaction: what `POST /api/v1/regions/{code}/surveys` does once the caller is
+/// authorised (and what the demo network is loaded with).
+pub(crate) async fn create(
+    txn: &impl sea_orm::ConnectionTrait,
+    village: &Region,
+    input: SurveyInput,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<village_survey::Model, AppError> {
+    // Checked inside the transaction, with the village locked (PostgreSQL; SQLite's write
+    // transaction is exclusive already), so that the "previous survey" the 3x rule compares
+    // with cannot change under us.
+    crate::store::regions::lock(txn, std::slice::from_ref(&village.code)).await?;
+    match check(txn, village, input, now.date_naive()).await? {
+        Ok(survey) => record(txn, actor, survey, now).await,
+        Err(errors) => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            Err(AppError::Validation {
+                detail: format!("invalid {}", fields.join(", ")),
+                errors,
+            })
+        }
+    }
 }
 
 /// Records a village's survey. The history is append-only: a new survey never overwrites an
@@ -230,24 +260,10 @@ async fn create_survey(
     JsonBody(input): JsonBody<SurveyInput>,
 ) -> Result<Response, AppError> {
     authorize(&caller, Action::Create, &path.code)?;
-    let village = village(&state, &path.code, "code").await?;
+    let village = village(&state.db, &path.code, "code").await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    // Checked inside the transaction, with the village locked (PostgreSQL; SQLite's write
-    // transaction is exclusive already), so that the "previous survey" the 3x rule compares
-    // with cannot change under us.
-    crate::store::regions::lock(&txn, std::slice::from_ref(&village.code)).await?;
-    let survey = match check(&txn, &village, input, now.date_naive()).await? {
-        Ok(survey) => survey,
-        Err(errors) => {
-            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-            return Err(AppError::Validation {
-                detail: format!("invalid {}", fields.join(", ")),
-                errors,
-            });
-        }
-    };
-    let created = record(&txn, &caller, survey, now).await?;
+    let created = create(&txn, &village, input, &caller.actor(), now).await?;
     let current = store::current(&txn, &village.code)
         .await?
         .is_some_and(|c| c.id == created.id);
@@ -273,7 +289,7 @@ async fn list_surveys(
     Path(path): Path<CodePath>,
 ) -> Result<Json<Vec<SurveyView>>, AppError> {
     authorize(&caller, Action::Read, &path.code)?;
-    let village = village(&state, &path.code, "code").await?;
+    let village = village(&state.db, &path.code, "code").await?;
     let history = store::history(&state.db, &village.code).await?;
     let views = history
         .into_iter()

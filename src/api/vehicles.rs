@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entity::{station, vehicle};
+use sea_orm::ConnectionTrait;
 use sea_orm::error::SqlErr;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,7 +25,7 @@ use crate::domain::fleet::{self, Plate, StationStatus, TimeOfDay, VehicleStatus}
 use crate::domain::policy::{self, Action};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::fleet::{self as store, FleetFilter, VehicleFields};
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -342,7 +343,7 @@ async fn station_for_write(
 }
 
 fn audit_change<'a>(
-    caller: &Caller,
+    actor: Actor,
     m: &vehicle::Model,
     station: &station::Model,
     action: &'a str,
@@ -357,7 +358,7 @@ fn audit_change<'a>(
         region_code: Some(station.region_code.clone()),
         before,
         after,
-        actor: caller.actor(),
+        actor,
         at,
     }
 }
@@ -370,6 +371,36 @@ fn respond(
 ) -> Result<Response, AppError> {
     let version = m.version;
     Ok(with_etag(status, version, Json(to_view(m, station)?)))
+}
+
+/// Validates a new vehicle and stores it with its audit record, inside the caller's write
+/// transaction: what `POST /api/v1/vehicles` does once the caller is authorised at the station
+/// (and what the demo network is loaded with). Returns the vehicle and its station.
+pub(crate) async fn create(
+    txn: &impl ConnectionTrait,
+    body: CreateVehicle,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(vehicle::Model, station::Model), AppError> {
+    let fields = validate(body.into())?;
+    let station = station_for_write(txn, &fields).await?;
+    let created = store::insert_vehicle(txn, fields, actor.name.clone(), now)
+        .await
+        .map_err(plate_clash)?;
+    audit::record(
+        txn,
+        audit_change(
+            actor.clone(),
+            &created,
+            &station,
+            "create",
+            None,
+            Some(&created),
+            now,
+        ),
+    )
+    .await?;
+    Ok((created, station))
 }
 
 /// Registers a bloodmobile at a station.
@@ -393,26 +424,9 @@ async fn create_vehicle(
 ) -> Result<Response, AppError> {
     caller.require()?;
     check_station(&state, &caller, body.station_id).await?;
-    let fields = validate(body.into())?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let station = station_for_write(&txn, &fields).await?;
-    let created = store::insert_vehicle(&txn, fields, caller.username(), now)
-        .await
-        .map_err(plate_clash)?;
-    audit::record(
-        &txn,
-        audit_change(
-            &caller,
-            &created,
-            &station,
-            "create",
-            None,
-            Some(&created),
-            now,
-        ),
-    )
-    .await?;
+    let (created, station) = create(&txn, body, &caller.actor(), now).await?;
     txn.commit().await?;
     let location = format!("/api/v1/vehicles/{}", created.id);
     let mut response = respond(StatusCode::CREATED, created, &station)?;
@@ -724,7 +738,7 @@ async fn write_change(
     audit::record(
         &txn,
         audit_change(
-            caller,
+            caller.actor(),
             &written,
             &station,
             action,

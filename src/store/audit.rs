@@ -26,6 +26,15 @@ impl Actor {
             ..Actor::default()
         }
     }
+
+    /// The demo data (`seed-data/`), loaded by `serve` into an empty database or by
+    /// `donornet seed-demo`.
+    pub fn demo_data() -> Self {
+        Actor {
+            name: Some("demo data".to_owned()),
+            ..Actor::default()
+        }
+    }
 }
 
 /// What changed, for [`record`].

@@ -278,7 +278,7 @@ async fn call(
 async fn every_role_gets_the_status_its_scope_allows() {
     on_each_backend(|app| async move {
         app.import_luohe().await;
-        donornet::seed::load_demo(&app.db).await.unwrap();
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
         let city = "411100000000";
         let township = Place::Inside.township();
         let callers = [

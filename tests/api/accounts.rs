@@ -45,7 +45,7 @@ async fn session_client(app: &TestApp, username: &str) -> Client {
 #[tokio::test]
 async fn a_browser_session_signs_in_needs_origin_or_csrf_for_changes_and_signs_out() {
     on_each_backend(|app| async move {
-        donornet::seed::load_demo(&app.db).await.unwrap();
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
         user_with_token(&app.db, "wang.fang", "township_official", &["990101101000"], Some(PASSWORD)).await;
 
         let wrong = login(&app, "wang.fang", "not the password").await;
@@ -453,7 +453,7 @@ async fn admins_manage_accounts_inside_their_regions() {
             assert_eq!(problem["errors"][0]["field"], field, "{problem}");
         }
         // A city's admin cannot create accounts beyond the city, nor unbound ones.
-        donornet::seed::load_demo(&app.db).await.unwrap();
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
         for regions in [json!(["990100000000"]), json!([])] {
             let body = json!({"username": "far.away", "display_name": "x", "role": "admin", "regions": regions, "password": PASSWORD});
             expect_problem(create(&city_admin, body).await, 403, "outside the admin's city").await;
@@ -585,7 +585,7 @@ async fn the_audit_log_names_who_changed_what_and_shows_each_their_own() {
 #[tokio::test]
 async fn the_public_sees_active_points_with_masked_phones_only() {
     on_each_backend(|app| async move {
-        donornet::seed::load_demo(&app.db).await.unwrap();
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
         let active = app
             .create_point(&json!({"name": "东岭镇献血点", "kind": "township", "region_code": "990101101000",
                                   "longitude": 114.02, "latitude": 33.66, "status": "active",
@@ -861,7 +861,7 @@ where
 #[tokio::test]
 async fn the_longest_names_fit_the_audit_log_and_authorship_columns() {
     on_each_backend(|app| async move {
-        donornet::seed::load_demo(&app.db).await.unwrap();
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
         let username = "a".repeat(32);
         let name = "n".repeat(50);
         user_with_token(&app.db, &username, "admin", &[], None).await;

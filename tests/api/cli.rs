@@ -203,6 +203,19 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
             roots["items"][0]["code"], "990000000000",
             "{backend:?}: {roots}"
         );
+        // …with its donation network.
+        let (_, points) = server.get("/api/v1/points?region=990101000000").await;
+        assert_eq!(
+            points["items"].as_array().map(Vec::len),
+            Some(6),
+            "{backend:?}: {points}"
+        );
+        let (_, vehicles) = server.get("/api/v1/vehicles").await;
+        assert_eq!(
+            vehicles["items"].as_array().map(Vec::len),
+            Some(2),
+            "{backend:?}: {vehicles}"
+        );
 
         // An import while serving: requests keep succeeding while it runs, and the new
         // regions show as soon as it has finished.
@@ -291,8 +304,26 @@ async fn serve_no_demo_leaves_an_empty_database_empty_and_seed_demo_is_idempoten
 
         let first = stdout_of_success(&run(&["seed-demo"], &db.url));
         assert!(summary_has(&first, ["township", "4", "0", "0"]), "{first}");
+        assert!(
+            first.contains(
+                "created 1 station, 2 vehicles, 6 points, 6 coordinators, 22 village surveys"
+            ),
+            "{first}"
+        );
+        let conn = db.connect().await;
+        let after_first = crate::demo::row_counts(&conn).await;
         let second = stdout_of_success(&run(&["seed-demo"], &db.url));
         assert!(second.contains("nothing changed"), "{second}");
+        assert!(
+            second.contains("network (seed-data/demo-network.json): nothing changed"),
+            "{second}"
+        );
+        assert_eq!(
+            crate::demo::row_counts(&conn).await,
+            after_first,
+            "{backend:?}: the second seed-demo changed something"
+        );
+        conn.close().await.unwrap();
         db.drop_database().await;
     }
 }

@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, expect_problem, on_each_backend};
 const TOWNSHIP: &str = "990101101000";
 
 async fn coordinator(app: &TestApp, name: &str, mobile: &str) -> Value {
-    donornet::seed::load_demo_if_empty(&app.db).await.unwrap();
+    donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     let response = app
         .send_json(
             Method::POST,
@@ -25,7 +25,7 @@ async fn coordinator(app: &TestApp, name: &str, mobile: &str) -> Value {
 }
 
 async fn point(app: &TestApp) -> Value {
-    donornet::seed::load_demo_if_empty(&app.db).await.unwrap();
+    donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     app.create_point(&json!({"name": "东岭镇献血点", "kind": "township", "region_code": "990101101000", "longitude": 114.02, "latitude": 33.66, "status": "active"}))
         .await
 }

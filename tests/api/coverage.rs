@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, expect_problem, on_each_backend};
 /// 东岭镇 of the demo county, with surveys: its villages lie 1.9 km or more apart, and the
 /// township's recorded centre is about 0.4 km from 东岭社区.
 async fn dongling(app: &TestApp) {
-    donornet::seed::load_demo(&app.db).await.unwrap();
+    donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     for (village, total) in [
         ("990101101201", 600),
         ("990101101202", 900),

@@ -12,7 +12,7 @@ const DEMO_CITY: &str = "990100000000";
 const DONGLING: &str = "990101101000";
 
 async fn with_demo(app: &TestApp) {
-    donornet::seed::load_demo_if_empty(&app.db).await.unwrap();
+    donornet::seed::load_demo_divisions(&app.db).await.unwrap();
 }
 
 fn station_body(name: &str, region: &str) -> Value {

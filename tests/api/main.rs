@@ -8,6 +8,7 @@ mod accounts;
 mod cli;
 mod coordinators;
 mod coverage;
+mod demo;
 mod docs;
 mod fleet;
 mod health;

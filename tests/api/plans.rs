@@ -53,7 +53,7 @@ async fn create(app: &TestApp, path: &str, body: &Value) -> Value {
 }
 
 async fn network(app: &TestApp) -> Network {
-    donornet::seed::load_demo(&app.db).await.unwrap();
+    donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     for (village, eligible, away) in [
         ("990101101201", 5000, 1000),
         ("990101101006", 3000, 0),
@@ -1200,7 +1200,7 @@ async fn serve_marks_plans_cut_off_by_a_stop_failed() {
     for backend in backends() {
         let db = TestDb::create(backend).await;
         let conn = db.connect().await;
-        donornet::seed::load_demo(&conn).await.unwrap();
+        donornet::seed::load_demo_divisions(&conn).await.unwrap();
         let mut ids = Vec::new();
         for _ in 0..3 {
             let plan = plans::insert(
