@@ -653,6 +653,8 @@ async fn check_plan(
                     format!("at most {} stations and sites", build::MAX_PLACES),
                 ));
             }
+            crate::plans::request::check_instance_bounds(&instance)
+                .map_err(|e| AppError::invalid_instance("instance.", e))?;
             (*instance, Some("instance."))
         }
     };
