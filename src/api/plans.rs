@@ -306,10 +306,15 @@ async fn create_plan(
     let request_json = serde_json::to_string(&built.request)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("request: {e}")))?;
     let instance = built.instance;
-    let problem = tokio::task::spawn_blocking(move || PlanProblem::new(instance))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("compiling the instance: {e}")))?
-        .map_err(|e| AppError::invalid_instance("", e))?;
+    let turn = state.plans.compile_turn().await;
+    let problem = tokio::task::spawn_blocking(move || {
+        let compiled = PlanProblem::new(instance);
+        drop(turn);
+        compiled
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("compiling the instance: {e}")))?
+    .map_err(|e| AppError::invalid_instance("", e))?;
     let seed = i64::try_from(built.request.seed).unwrap_or(i64::MAX);
     let stored = store::insert(
         &state.db,
@@ -476,7 +481,9 @@ async fn get_plan(
     params(PlanPath),
     responses(
         (status = 200, description = "The instance", body = Object),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(plan_id = path.id))]
@@ -608,6 +615,7 @@ pub struct CheckRequest {
         (status = 200, description = "`feasible`, `routes` with times, `totals`, `violations`", body = Object),
         (status = 400, description = "Malformed body, or neither/both of `plan_id` and `instance`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The inline instance is inconsistent; names the field (`instance.…`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -662,8 +670,11 @@ async fn check_plan(
         format: body.format,
         routes: body.routes,
     };
+    let turn = state.plans.compile_turn().await;
     let checked = tokio::task::spawn_blocking(move || {
-        PlanProblem::new(instance).map(|problem| evaluate::check(&problem, &plan))
+        let checked = PlanProblem::new(instance).map(|problem| evaluate::check(&problem, &plan));
+        drop(turn);
+        checked
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("plan check: {e}")))?;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tracing::Instrument;
 
 use crate::domain::plan::PlanStatus;
@@ -30,6 +30,10 @@ pub struct Progress {
 pub struct PlanRuns {
     live: Mutex<HashMap<i64, Progress>>,
     permits: Arc<Semaphore>,
+    /// Compiling an instance (its travel matrix: up to 128 MB) and checking a plan against
+    /// it happen in the request, one per core at a time, so that concurrent requests cannot
+    /// add up to gigabytes.
+    compiling: Arc<Semaphore>,
 }
 
 impl Default for PlanRuns {
@@ -45,7 +49,14 @@ impl PlanRuns {
         PlanRuns {
             live: Mutex::new(HashMap::new()),
             permits: Arc::new(Semaphore::new(parallel.max(1))),
+            compiling: Arc::new(Semaphore::new(parallel.max(1))),
         }
+    }
+
+    /// Waits for a turn to compile an instance or check a plan; the turn lasts as long as the
+    /// permit.
+    pub async fn compile_turn(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.compiling).acquire_owned().await.ok()
     }
 
     /// The live progress of plan `id`, while this process is solving it.
