@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldErrors};
 use crate::planning::assemble::planning_days;
+use crate::planning::calendar;
 use crate::planning::instance::{Instance, InvalidInstance, MAX_DAYS, Travel};
 
 /// Defaults and bounds of the request's numbers.
@@ -156,6 +157,11 @@ impl PlanRequest {
         let region = RegionCode::parse(self.region.trim())
             .map_err(|_| errors.add("region", "must be a 12-digit region code"))
             .ok();
+        for (field, date) in [("from", self.from), ("to", self.to)] {
+            if !calendar::covers(date) {
+                errors.add(field, calendar::not_covered(date));
+            }
+        }
         let span = (self.to - self.from).num_days() + 1;
         if span < 1 {
             errors.add("to", format!("must not be before from ({})", self.from));
@@ -446,6 +452,22 @@ mod tests {
             "region": "411102000000", "from": "2026-12-01", "to": "2027-01-30"
         }));
         assert_eq!(fields(&r), ["to"]);
+    }
+
+    #[test]
+    fn dates_outside_the_lunar_calendar_are_refused() {
+        let r = request(serde_json::json!({
+            "region": "411102000000", "from": "9999-12-01", "to": "9999-12-03"
+        }));
+        assert_eq!(fields(&r), ["from", "to"]);
+        let r = request(serde_json::json!({
+            "region": "411102000000", "from": "2101-01-20", "to": "2101-02-03"
+        }));
+        assert_eq!(fields(&r), ["to"]);
+        let r = request(serde_json::json!({
+            "region": "411102000000", "from": "1900-12-30", "to": "1901-01-03"
+        }));
+        assert_eq!(fields(&r), ["from", "to"]);
     }
 
     #[test]

@@ -1371,3 +1371,44 @@ async fn csv_exports_neutralise_formulas_and_absurd_numbers_are_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn dates_outside_the_lunar_calendar_are_refused() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        for date in [
+            "9999-12-31",
+            "1900-06-01",
+            "1901-02-18",
+            "2101-01-29",
+            "0001-01-01",
+        ] {
+            let response = app
+                .client
+                .get(app.url(&format!(
+                    "/api/v1/forecast?site={}&date={date}",
+                    net.site(1)
+                )))
+                .send()
+                .await
+                .unwrap();
+            let problem = expect_problem(response, 400, date).await;
+            assert_eq!(problem["errors"][0]["field"], "date", "{problem}");
+        }
+        let edge = app
+            .get_ok(&format!(
+                "/api/v1/forecast?site={}&date=2101-01-28",
+                net.site(1)
+            ))
+            .await;
+        assert_eq!(edge["date"], "2101-01-28");
+        let mut body = base_request();
+        body["from"] = json!("2101-01-20");
+        body["to"] = json!("2101-02-03");
+        let (status, problem) = post(&app, &app.client, "/api/v1/plans", &body).await;
+        assert_eq!(status, 400, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "to", "{problem}");
+        app
+    })
+    .await;
+}
