@@ -180,8 +180,13 @@ fn ics_line(out: &mut String, line: &str) {
 /// `date` at `HH:MM` (which may pass 24:00) as a local date-time.
 fn at(date: NaiveDate, hhmm: &str) -> Option<NaiveDateTime> {
     let (h, m) = hhmm.split_once(':')?;
-    let minutes = h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?;
-    Some(date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::minutes(minutes))
+    let minutes = h
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(60)?
+        .checked_add(m.parse::<i64>().ok()?)?;
+    date.and_hms_opt(0, 0, 0)?
+        .checked_add_signed(chrono::TimeDelta::try_minutes(minutes)?)
 }
 
 /// iCalendar: one event per stop, from arrival to departure, in China Standard Time
@@ -455,6 +460,23 @@ mod tests {
         assert_eq!(&row[11], "0.0");
         assert_eq!((&row[13], &row[14]), ("'@SUM(A1)", "'-1"));
         assert_eq!(&row[7], "08:30", "times are left alone");
+    }
+
+    #[test]
+    fn times_past_any_calendar_are_skipped_not_a_panic() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(
+            at(day, "25:30"),
+            NaiveDate::from_ymd_opt(2026, 12, 2)
+                .unwrap()
+                .and_hms_opt(1, 30, 0)
+        );
+        assert_eq!(at(day, "9223372036854775807:00"), None);
+        assert_eq!(at(NaiveDate::MAX, "71582788:15"), None);
+        let mut sheet = sheet();
+        sheet.routes[0].date = NaiveDate::MAX;
+        sheet.routes[0].stops[0].leave = "71582788:15".to_owned();
+        assert!(!ics(&sheet).contains("BEGIN:VEVENT"));
     }
 
     #[test]
