@@ -285,6 +285,7 @@ fn with_location(status: StatusCode, id: i64, body: impl IntoResponse) -> Respon
         (status = 403, description = "Only admins and station staff make plans, within their write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The region is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The instance cannot be planned (e.g. `travel.km` does not cover every site); names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many plans are queued or running; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -298,6 +299,12 @@ async fn create_plan(
         caller.authorize(Action::Create, Resource::Plan(&code), || {
             format!("region with code {code}")
         })?;
+    }
+    if !state.plans.has_room() {
+        return Err(AppError::TooManyRequests {
+            detail: "too many plans are being made; try again when one has finished".to_owned(),
+            retry_after_secs: 30,
+        });
     }
     let reach = policy::read_scope(principal);
     let built = build::build(&state.db, &body, Some(&reach)).await?;
