@@ -534,7 +534,11 @@ pub struct ExportParams {
     tag = "plans",
     params(PlanPath, ExportParams),
     responses(
-        (status = 200, description = "The file (`text/csv`, `text/calendar` or `text/html`), with `Content-Disposition`", body = String),
+        (status = 200, description = "The file (`text/csv`, `text/calendar` or `text/html`), with `Content-Disposition`", content(
+            (String = "text/csv"),
+            (String = "text/calendar"),
+            (String = "text/html"),
+        )),
         (status = 400, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is not done", body = Problem, content_type = "application/problem+json"),
