@@ -255,6 +255,12 @@ async fn forecast(
     Query(params): Query<ForecastParams>,
 ) -> Result<Json<ForecastView>, AppError> {
     caller.require()?;
+    if !crate::planning::calendar::covers(params.date) {
+        return Err(AppError::invalid(
+            "date",
+            crate::planning::calendar::not_covered(params.date),
+        ));
+    }
     let (candidate, site_view, code, level) = site(&state, &caller, &params.site).await?;
     let vehicle = match params.vehicle {
         None => None,

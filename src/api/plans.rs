@@ -285,6 +285,7 @@ fn with_location(status: StatusCode, id: i64, body: impl IntoResponse) -> Respon
         (status = 403, description = "Only admins and station staff make plans, within their write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The region is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The instance cannot be planned (e.g. `travel.km` does not cover every site); names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many plans are queued or running; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -299,6 +300,12 @@ async fn create_plan(
             format!("region with code {code}")
         })?;
     }
+    if !state.plans.has_room() {
+        return Err(AppError::TooManyRequests {
+            detail: "too many plans are being made; try again when one has finished".to_owned(),
+            retry_after_secs: 30,
+        });
+    }
     let reach = policy::read_scope(principal);
     let built = build::build(&state.db, &body, Some(&reach)).await?;
     let instance_json = serde_json::to_string(&built.instance)
@@ -306,10 +313,15 @@ async fn create_plan(
     let request_json = serde_json::to_string(&built.request)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("request: {e}")))?;
     let instance = built.instance;
-    let problem = tokio::task::spawn_blocking(move || PlanProblem::new(instance))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("compiling the instance: {e}")))?
-        .map_err(|e| AppError::invalid_instance("", e))?;
+    let turn = state.plans.compile_turn().await;
+    let problem = tokio::task::spawn_blocking(move || {
+        let compiled = PlanProblem::new(instance);
+        drop(turn);
+        compiled
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("compiling the instance: {e}")))?
+    .map_err(|e| AppError::invalid_instance("", e))?;
     let seed = i64::try_from(built.request.seed).unwrap_or(i64::MAX);
     let stored = store::insert(
         &state.db,
@@ -476,7 +488,9 @@ async fn get_plan(
     params(PlanPath),
     responses(
         (status = 200, description = "The instance", body = Object),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(plan_id = path.id))]
@@ -520,7 +534,11 @@ pub struct ExportParams {
     tag = "plans",
     params(PlanPath, ExportParams),
     responses(
-        (status = 200, description = "The file (`text/csv`, `text/calendar` or `text/html`), with `Content-Disposition`", body = String),
+        (status = 200, description = "The file (`text/csv`, `text/calendar` or `text/html`), with `Content-Disposition`", content(
+            (String = "text/csv"),
+            (String = "text/calendar"),
+            (String = "text/html"),
+        )),
         (status = 400, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is not done", body = Problem, content_type = "application/problem+json"),
@@ -608,6 +626,7 @@ pub struct CheckRequest {
         (status = 200, description = "`feasible`, `routes` with times, `totals`, `violations`", body = Object),
         (status = 400, description = "Malformed body, or neither/both of `plan_id` and `instance`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The inline instance is inconsistent; names the field (`instance.…`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -653,6 +672,8 @@ async fn check_plan(
                     format!("at most {} stations and sites", build::MAX_PLACES),
                 ));
             }
+            crate::plans::request::check_instance_bounds(&instance)
+                .map_err(|e| AppError::invalid_instance("instance.", e))?;
             (*instance, Some("instance."))
         }
     };
@@ -660,8 +681,11 @@ async fn check_plan(
         format: body.format,
         routes: body.routes,
     };
+    let turn = state.plans.compile_turn().await;
     let checked = tokio::task::spawn_blocking(move || {
-        PlanProblem::new(instance).map(|problem| evaluate::check(&problem, &plan))
+        let checked = PlanProblem::new(instance).map(|problem| evaluate::check(&problem, &plan));
+        drop(turn);
+        checked
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("plan check: {e}")))?;

@@ -25,6 +25,20 @@ pub fn lunar_day(date: NaiveDate) -> Option<u8> {
         .map(|d| d.to_lunar_day().to_u8())
 }
 
+/// True when the calendar tables cover `date` (its lunar day, market days and Spring Festival
+/// are known).
+pub fn covers(date: NaiveDate) -> bool {
+    lunar_day(date).is_some()
+}
+
+/// Why a date outside the tables cannot be forecast, for a field's message.
+pub fn not_covered(date: NaiveDate) -> String {
+    format!(
+        "{date} is outside the lunar calendar's tables (lunisolar years 1901 to 2100): its \
+         market days and Spring Festival are unknown"
+    )
+}
+
 /// The Spring Festival nearest to `date` (this year's or next year's), for presence windows
 /// that straddle the Gregorian new year.
 pub fn nearest_spring_festival(date: NaiveDate) -> Option<NaiveDate> {
@@ -137,6 +151,9 @@ mod tests {
             assert_eq!(spring_festival(year), Some(expected), "{year}");
         }
         assert_eq!(spring_festival(1800), None);
+        assert!(covers(date(1901, 2, 19)) && covers(date(2101, 1, 28)));
+        assert!(!covers(date(1901, 2, 18)) && !covers(date(2101, 1, 29)));
+        assert!(!covers(date(9999, 12, 31)));
         assert_eq!(spring_festival(-5), None);
     }
 

@@ -4,7 +4,17 @@
 //! addresses and coordinators.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// A number of a stored result, `null` (a non-finite number, as JSON writes it) read as 0.
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(0.0))
+}
+
+/// A number as exports print it: `-0` (an empty sum) as `0`.
+fn shown(x: f64) -> f64 {
+    x + 0.0
+}
 
 /// A coordinator of a stop's point, as the caller may see them (phones masked outside reach).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -29,7 +39,9 @@ pub struct SheetStop {
     pub opens: String,
     pub closes: String,
     pub leave: String,
+    #[serde(deserialize_with = "number")]
     pub expected: f64,
+    #[serde(deserialize_with = "number")]
     pub donors: f64,
     pub coordinators: Vec<SheetCoordinator>,
 }
@@ -47,9 +59,9 @@ pub struct SheetRoute {
     pub depart: String,
     #[serde(rename = "return", default)]
     pub back: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub km: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub donors: f64,
     #[serde(default)]
     pub stops: Vec<SheetStop>,
@@ -74,7 +86,18 @@ fn contact(stop: &SheetStop) -> Option<&SheetCoordinator> {
         .or_else(|| stop.coordinators.first())
 }
 
-/// CSV, UTF-8, one row per stop in plan order, with a header.
+/// A text cell as spreadsheets may not take it for a formula (CSV injection): a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// CSV, UTF-8, one row per stop in plan order, with a header. Text cells are neutralised
+/// against formula injection ([`cell`]).
 ///
 /// # Errors
 /// Only if writing to memory fails.
@@ -102,20 +125,20 @@ pub fn csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
             let person = contact(stop);
             out.write_record([
                 route.date.to_string(),
-                route.vehicle.clone(),
-                route.vehicle_name.clone(),
+                cell(&route.vehicle),
+                cell(&route.vehicle_name),
                 (i + 1).to_string(),
-                stop.site.clone(),
-                stop.name.clone(),
-                stop.address.clone().unwrap_or_default(),
-                stop.arrive.clone(),
-                stop.opens.clone(),
-                stop.closes.clone(),
-                stop.leave.clone(),
-                format!("{:.1}", stop.expected),
-                format!("{:.1}", stop.donors),
-                person.map(|c| c.name.clone()).unwrap_or_default(),
-                person.map(|c| c.mobile.clone()).unwrap_or_default(),
+                cell(&stop.site),
+                cell(&stop.name),
+                cell(stop.address.as_deref().unwrap_or_default()),
+                cell(&stop.arrive),
+                cell(&stop.opens),
+                cell(&stop.closes),
+                cell(&stop.leave),
+                format!("{:.1}", shown(stop.expected)),
+                format!("{:.1}", shown(stop.donors)),
+                cell(person.map_or("", |c| c.name.as_str())),
+                cell(person.map_or("", |c| c.mobile.as_str())),
             ])?;
         }
     }
@@ -157,8 +180,13 @@ fn ics_line(out: &mut String, line: &str) {
 /// `date` at `HH:MM` (which may pass 24:00) as a local date-time.
 fn at(date: NaiveDate, hhmm: &str) -> Option<NaiveDateTime> {
     let (h, m) = hhmm.split_once(':')?;
-    let minutes = h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?;
-    Some(date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::minutes(minutes))
+    let minutes = h
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(60)?
+        .checked_add(m.parse::<i64>().ok()?)?;
+    date.and_hms_opt(0, 0, 0)?
+        .checked_add_signed(chrono::TimeDelta::try_minutes(minutes)?)
 }
 
 /// iCalendar: one event per stop, from arrival to departure, in China Standard Time
@@ -209,7 +237,9 @@ pub fn ics(sheet: &Sheet) -> String {
             };
             let mut description = format!(
                 "Donation {}-{}, {:.0} donors expected.",
-                stop.opens, stop.closes, stop.donors
+                stop.opens,
+                stop.closes,
+                shown(stop.donors)
             );
             if let Some(c) = contact(stop) {
                 description.push_str(&format!("\nCoordinator: {} {}", c.name, c.mobile));
@@ -306,8 +336,8 @@ pub fn html(sheet: &Sheet) -> String {
                 route.station_name,
                 route.depart,
                 route.back,
-                route.km,
-                route.donors,
+                shown(route.km),
+                shown(route.donors),
                 sheet.plan_id,
                 sheet.title
             ))
@@ -342,7 +372,7 @@ pub fn html(sheet: &Sheet) -> String {
                 html_text(&stop.site),
                 html_text(stop.address.as_deref().unwrap_or("")),
                 people.join("<br>"),
-                stop.donors,
+                shown(stop.donors),
             ));
         }
         out.push_str("</tbody>\n</table>\n</section>\n");
@@ -409,6 +439,55 @@ mod tests {
             "{}",
             lines[1]
         );
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        let mut sheet = sheet();
+        let stop = &mut sheet.routes[0].stops[0];
+        stop.name = "=HYPERLINK(\"http://x\")".to_owned();
+        stop.address = Some("+1+2".to_owned());
+        stop.coordinators[0].name = "@SUM(A1)".to_owned();
+        stop.coordinators[0].mobile = "-1".to_owned();
+        stop.expected = -0.0;
+        sheet.routes[0].vehicle_name = "\tcmd".to_owned();
+        let text = String::from_utf8(csv(&sheet).unwrap()).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[2], "'\tcmd");
+        assert_eq!(&row[5], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&row[6], "'+1+2");
+        assert_eq!(&row[11], "0.0");
+        assert_eq!((&row[13], &row[14]), ("'@SUM(A1)", "'-1"));
+        assert_eq!(&row[7], "08:30", "times are left alone");
+    }
+
+    #[test]
+    fn times_past_any_calendar_are_skipped_not_a_panic() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(
+            at(day, "25:30"),
+            NaiveDate::from_ymd_opt(2026, 12, 2)
+                .unwrap()
+                .and_hms_opt(1, 30, 0)
+        );
+        assert_eq!(at(day, "9223372036854775807:00"), None);
+        assert_eq!(at(NaiveDate::MAX, "71582788:15"), None);
+        let mut sheet = sheet();
+        sheet.routes[0].date = NaiveDate::MAX;
+        sheet.routes[0].stops[0].leave = "71582788:15".to_owned();
+        assert!(!ics(&sheet).contains("BEGIN:VEVENT"));
+    }
+
+    #[test]
+    fn null_numbers_of_a_stored_result_read_as_zero() {
+        let route: SheetRoute = serde_json::from_value(serde_json::json!({
+            "vehicle": "vehicle-1", "date": "2026-12-01", "km": null, "donors": null,
+            "stops": [{"site": "point-1", "expected": null, "donors": null}]
+        }))
+        .unwrap();
+        assert_eq!((route.km, route.donors), (0.0, 0.0));
+        assert_eq!(route.stops[0].expected, 0.0);
     }
 
     #[test]

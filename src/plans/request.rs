@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldErrors};
 use crate::planning::assemble::planning_days;
-use crate::planning::instance::{MAX_DAYS, Travel};
+use crate::planning::calendar;
+use crate::planning::instance::{Instance, InvalidInstance, MAX_DAYS, Travel};
 
 /// Defaults and bounds of the request's numbers.
 pub const DEFAULT_MIN_EXPECTED_DONORS: f64 = 10.0;
@@ -20,6 +21,20 @@ pub const DEFAULT_TIME_LIMIT_SECS: u64 = 30;
 pub const MAX_TIME_LIMIT_SECS: u64 = 120;
 pub const MAX_ITERATIONS: u64 = 1_000_000;
 pub const MAX_LISTED: usize = 1000;
+/// Upper bounds of the numbers of a travel model and of an instance given inline. The
+/// instance's own checks only require them finite and not negative; beyond these bounds the
+/// planner's sums overflow to infinity (stored and answered as `null`, which breaks exports).
+pub const MAX_DETOUR: f64 = 10.0;
+pub const SPEED_KMH: (f64, f64) = (1.0, 300.0);
+/// Half the Earth's circumference.
+pub const MAX_MATRIX_KM: f64 = 20_000.0;
+/// A fortnight.
+pub const MAX_MATRIX_MINUTES: f64 = 20_160.0;
+pub const MAX_STOP_MINUTES: f64 = 1440.0;
+pub const MAX_COST_PER_KM: f64 = 1000.0;
+pub const MAX_EXPECTED_DONORS: f64 = 100_000.0;
+pub const MAX_ML_PER_DONOR: f64 = 10_000.0;
+pub const MAX_ML_PER_YUAN: f64 = 1_000_000.0;
 
 /// Which places may be stops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -142,6 +157,11 @@ impl PlanRequest {
         let region = RegionCode::parse(self.region.trim())
             .map_err(|_| errors.add("region", "must be a 12-digit region code"))
             .ok();
+        for (field, date) in [("from", self.from), ("to", self.to)] {
+            if !calendar::covers(date) {
+                errors.add(field, calendar::not_covered(date));
+            }
+        }
         let span = (self.to - self.from).num_days() + 1;
         if span < 1 {
             errors.add("to", format!("must not be before from ({})", self.from));
@@ -234,6 +254,9 @@ impl PlanRequest {
                 );
             }
         }
+        if let Some((field, message)) = travel_out_of_bounds(&self.travel) {
+            errors.add(&format!("travel.{field}"), message);
+        }
         for (i, f) in self.forbidden.iter().enumerate() {
             if let Some(d) = f.date
                 && !in_range(&d)
@@ -250,6 +273,102 @@ impl PlanRequest {
             days,
         })
     }
+}
+
+/// The first number of `travel` outside its bounds (`field` relative to the travel model), as
+/// (field, message). NaN and negative numbers are left to `Instance::validate`.
+pub fn travel_out_of_bounds(travel: &Travel) -> Option<(String, String)> {
+    match travel {
+        Travel::StraightLine { detour, speed_kmh } => {
+            if *detour > MAX_DETOUR {
+                return Some((
+                    "detour".to_owned(),
+                    format!("must be between 1 and {MAX_DETOUR}"),
+                ));
+            }
+            let (lo, hi) = SPEED_KMH;
+            if speed_kmh.is_finite() && *speed_kmh > 0.0 && !(lo..=hi).contains(speed_kmh) {
+                return Some((
+                    "speed_kmh".to_owned(),
+                    format!("must be between {lo} and {hi}"),
+                ));
+            }
+            None
+        }
+        Travel::Matrix { km, minutes, .. } => {
+            for (name, matrix, max) in [
+                ("km", km, MAX_MATRIX_KM),
+                ("minutes", minutes, MAX_MATRIX_MINUTES),
+            ] {
+                for (i, row) in matrix.iter().enumerate() {
+                    if let Some(j) = row.iter().position(|v| *v > max) {
+                        return Some((
+                            format!("{name}[{i}][{j}]"),
+                            format!("must be between 0 and {max}"),
+                        ));
+                    }
+                }
+            }
+            None
+        }
+    }
+}
+
+/// The bounds an instance given inline (`POST /api/v1/plans/check`) keeps beyond
+/// `Instance::validate`, so that every time and total the check answers stays finite.
+///
+/// # Errors
+/// The first number out of bounds, naming its field.
+pub fn check_instance_bounds(instance: &Instance) -> Result<(), InvalidInstance> {
+    let out = |field: String, max: f64| InvalidInstance {
+        field,
+        message: format!("must be between 0 and {max}"),
+    };
+    for (i, v) in instance.vehicles.iter().enumerate() {
+        for (name, value, max) in [
+            ("setup_min", v.setup_min, MAX_STOP_MINUTES),
+            ("teardown_min", v.teardown_min, MAX_STOP_MINUTES),
+            ("cost_per_km", v.cost_per_km, MAX_COST_PER_KM),
+        ] {
+            if value > max {
+                return Err(out(format!("vehicles[{i}].{name}"), max));
+            }
+        }
+    }
+    for (i, s) in instance.sites.iter().enumerate() {
+        if let Some(d) = s.expected.iter().position(|e| *e > MAX_EXPECTED_DONORS) {
+            return Err(out(
+                format!("sites[{i}].expected[{d}]"),
+                MAX_EXPECTED_DONORS,
+            ));
+        }
+    }
+    let r = &instance.rules;
+    for (name, value, max) in [
+        (
+            "min_expected_donors",
+            r.min_expected_donors,
+            MAX_EXPECTED_DONORS,
+        ),
+        ("ml_per_donor", r.ml_per_donor, MAX_ML_PER_DONOR),
+        ("ml_per_yuan", r.ml_per_yuan, MAX_ML_PER_YUAN),
+        (
+            "bed_minutes_per_donor",
+            r.bed_minutes_per_donor,
+            MAX_STOP_MINUTES,
+        ),
+    ] {
+        if value > max {
+            return Err(out(format!("rules.{name}"), max));
+        }
+    }
+    if let Some((field, message)) = travel_out_of_bounds(&instance.travel) {
+        return Err(InvalidInstance {
+            field: format!("travel.{field}"),
+            message,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -333,5 +452,51 @@ mod tests {
             "region": "411102000000", "from": "2026-12-01", "to": "2027-01-30"
         }));
         assert_eq!(fields(&r), ["to"]);
+    }
+
+    #[test]
+    fn dates_outside_the_lunar_calendar_are_refused() {
+        let r = request(serde_json::json!({
+            "region": "411102000000", "from": "9999-12-01", "to": "9999-12-03"
+        }));
+        assert_eq!(fields(&r), ["from", "to"]);
+        let r = request(serde_json::json!({
+            "region": "411102000000", "from": "2101-01-20", "to": "2101-02-03"
+        }));
+        assert_eq!(fields(&r), ["to"]);
+        let r = request(serde_json::json!({
+            "region": "411102000000", "from": "1900-12-30", "to": "1901-01-03"
+        }));
+        assert_eq!(fields(&r), ["from", "to"]);
+    }
+
+    #[test]
+    fn travel_numbers_are_bounded() {
+        for (travel, field) in [
+            (
+                serde_json::json!({"model": "straight_line", "detour": 1e308, "speed_kmh": 40}),
+                "travel.detour",
+            ),
+            (
+                serde_json::json!({"model": "straight_line", "detour": 1.3, "speed_kmh": 1e-300}),
+                "travel.speed_kmh",
+            ),
+            (
+                serde_json::json!({"model": "matrix", "ids": ["a", "b"],
+                                   "km": [[0, 1], [1e308, 0]], "minutes": [[0, 1], [1, 0]]}),
+                "travel.km[1][0]",
+            ),
+            (
+                serde_json::json!({"model": "matrix", "ids": ["a", "b"],
+                                   "km": [[0, 1], [1, 0]], "minutes": [[0, 1e300], [1, 0]]}),
+                "travel.minutes[0][1]",
+            ),
+        ] {
+            let r = request(serde_json::json!({
+                "region": "411102000000", "from": "2026-12-01", "to": "2026-12-03",
+                "travel": travel
+            }));
+            assert_eq!(fields(&r), [field]);
+        }
     }
 }

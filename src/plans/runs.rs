@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tracing::Instrument;
 
 use crate::domain::plan::PlanStatus;
@@ -30,7 +30,17 @@ pub struct Progress {
 pub struct PlanRuns {
     live: Mutex<HashMap<i64, Progress>>,
     permits: Arc<Semaphore>,
+    /// Compiling an instance (its travel matrix: up to 128 MB) and checking a plan against
+    /// it happen in the request, one per core at a time, so that concurrent requests cannot
+    /// add up to gigabytes.
+    compiling: Arc<Semaphore>,
+    /// Most plans queued or running at once: each waiting plan holds its compiled problem
+    /// (up to 128 MB), so the queue is bounded.
+    max_unfinished: usize,
 }
+
+/// Plans that may be queued or running at once, per plan solved in parallel.
+pub const UNFINISHED_PER_CORE: usize = 4;
 
 impl Default for PlanRuns {
     fn default() -> Self {
@@ -45,7 +55,23 @@ impl PlanRuns {
         PlanRuns {
             live: Mutex::new(HashMap::new()),
             permits: Arc::new(Semaphore::new(parallel.max(1))),
+            compiling: Arc::new(Semaphore::new(parallel.max(1))),
+            max_unfinished: parallel.max(1) * UNFINISHED_PER_CORE,
         }
+    }
+
+    /// False when as many plans as this process takes are queued or running: a new one is
+    /// refused (429) rather than held in memory.
+    pub fn has_room(&self) -> bool {
+        self.live
+            .lock()
+            .map_or(true, |live| live.len() < self.max_unfinished)
+    }
+
+    /// Waits for a turn to compile an instance or check a plan; the turn lasts as long as the
+    /// permit.
+    pub async fn compile_turn(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.compiling).acquire_owned().await.ok()
     }
 
     /// The live progress of plan `id`, while this process is solving it.
@@ -159,5 +185,27 @@ impl PlanRuns {
         if let Err(e) = written {
             tracing::error!(error = %e, "cannot record the plan's outcome");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_is_bounded() {
+        let runs = PlanRuns::new(2);
+        let queued = Progress {
+            status: PlanStatus::Queued,
+            percent: 0,
+            best_objective: None,
+        };
+        for id in 0..(2 * UNFINISHED_PER_CORE as i64) {
+            assert!(runs.has_room(), "{id}");
+            runs.set(id, queued);
+        }
+        assert!(!runs.has_room());
+        runs.forget(0);
+        assert!(runs.has_room());
     }
 }

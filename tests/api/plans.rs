@@ -1269,3 +1269,146 @@ async fn the_plans_migration_rolls_back_and_reapplies() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn csv_exports_neutralise_formulas_and_absurd_numbers_are_refused() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let evil = app
+            .create_point(&json!({"name": "=HYPERLINK(\"http://evil.example\",\"x\")",
+                                  "kind": "village", "region_code": "990101101202",
+                                  "address": "+1-2@3", "longitude": 114.0458,
+                                  "latitude": 33.6726, "status": "active"}))
+            .await;
+        let site = format!("point-{}", evil["id"]);
+        let mut body = base_request();
+        body["fixed"] = json!([{"site": site, "date": "2026-12-08"}]);
+        let plan = make_plan(&app, &app.client, &body).await;
+        let id = plan["id"].as_i64().unwrap();
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/plans/{id}/export?format=csv")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let row = rows.iter().find(|r| r[4] == site).expect("the fixed stop");
+        assert_eq!(&row[5], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+        assert_eq!(&row[6], "'+1-2@3");
+        for row in &rows {
+            for cell in row {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "a cell starts a formula: {cell}"
+                );
+            }
+        }
+        let p1 = rows.iter().find(|r| r[4] == net.site(1)).unwrap();
+        assert_eq!(&p1[5], "东岭村献血点", "plain text is left alone");
+
+        // Travel numbers so large that every total overflows are refused, naming the field.
+        for (travel, field) in [
+            (
+                json!({"model": "straight_line", "detour": 1e308, "speed_kmh": 40}),
+                "travel.detour",
+            ),
+            (
+                json!({"model": "straight_line", "detour": 1.3, "speed_kmh": 1e-300}),
+                "travel.speed_kmh",
+            ),
+        ] {
+            let mut body = base_request();
+            body["travel"] = travel;
+            let response = app
+                .client
+                .post(app.url("/api/v1/plans"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let problem = expect_problem(response, 400, field).await;
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        let listed = app.get_ok("/api/v1/plans").await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+
+        // So are an inline instance's.
+        let instance = app.get_ok(&format!("/api/v1/plans/{id}/instance")).await;
+        for (path, value, field) in [
+            (
+                "/vehicles/0/setup_min",
+                json!(1e308),
+                "instance.vehicles[0].setup_min",
+            ),
+            (
+                "/vehicles/0/cost_per_km",
+                json!(1e300),
+                "instance.vehicles[0].cost_per_km",
+            ),
+            (
+                "/rules/ml_per_yuan",
+                json!(1e308),
+                "instance.rules.ml_per_yuan",
+            ),
+            ("/travel/detour", json!(1e308), "instance.travel.detour"),
+        ] {
+            let mut instance = instance.clone();
+            *instance.pointer_mut(path).unwrap() = value;
+            let (status, problem) = post(
+                &app,
+                &app.client,
+                "/api/v1/plans/check",
+                &json!({"instance": instance, "routes": plan["result"]["routes"]}),
+            )
+            .await;
+            assert_eq!(status, 422, "{field}: {problem}");
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dates_outside_the_lunar_calendar_are_refused() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        for date in [
+            "9999-12-31",
+            "1900-06-01",
+            "1901-02-18",
+            "2101-01-29",
+            "0001-01-01",
+        ] {
+            let response = app
+                .client
+                .get(app.url(&format!(
+                    "/api/v1/forecast?site={}&date={date}",
+                    net.site(1)
+                )))
+                .send()
+                .await
+                .unwrap();
+            let problem = expect_problem(response, 400, date).await;
+            assert_eq!(problem["errors"][0]["field"], "date", "{problem}");
+        }
+        let edge = app
+            .get_ok(&format!(
+                "/api/v1/forecast?site={}&date=2101-01-28",
+                net.site(1)
+            ))
+            .await;
+        assert_eq!(edge["date"], "2101-01-28");
+        let mut body = base_request();
+        body["from"] = json!("2101-01-20");
+        body["to"] = json!("2101-02-03");
+        let (status, problem) = post(&app, &app.client, "/api/v1/plans", &body).await;
+        assert_eq!(status, 400, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "to", "{problem}");
+        app
+    })
+    .await;
+}
