@@ -28,6 +28,9 @@ pub fn load(path: &Path) -> anyhow::Result<Problem> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let instance: Instance =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    // The same bounds the API keeps, so that every time and total stays finite.
+    crate::plans::request::check_instance_bounds(&instance)
+        .with_context(|| format!("instance {}", path.display()))?;
     Problem::new(instance).with_context(|| format!("instance {}", path.display()))
 }
 

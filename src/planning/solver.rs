@@ -1349,13 +1349,13 @@ fn reasons(p: &Problem, state: &State) -> Vec<Unscheduled> {
             {
                 let until = site
                     .last_visit
-                    .map(|d| d + chrono::Days::new(p.min_gap.unsigned_abs()));
+                    .and_then(|d| d.checked_add_days(chrono::Days::new(p.min_gap.unsigned_abs())));
                 (
                     ReasonKind::IntervalNotElapsed,
                     format!(
                         "last visited on {}; the next visit is due from {} ({} days)",
                         site.last_visit.map(|d| d.to_string()).unwrap_or_default(),
-                        until.map(|d| d.to_string()).unwrap_or_default(),
+                        until.map_or_else(|| "beyond the calendar".to_owned(), |d| d.to_string()),
                         p.min_gap
                     ),
                     None,
