@@ -89,6 +89,10 @@ fn score(problem: &Problem, plan_path: &Path) -> (Option<f64>, bool) {
     let Ok(plan) = serde_json::from_str::<PlanInput>(&text) else {
         return (None, false);
     };
+    if plan.routes.is_empty() {
+        // A peer that found nothing within its limit writes an empty plan.
+        return (None, false);
+    }
     let checked = evaluate::check(problem, &plan);
     (Some(checked.totals.objective), checked.is_feasible())
 }
