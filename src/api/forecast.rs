@@ -20,10 +20,10 @@ use crate::api::auth::Caller;
 use crate::api::extract::Query;
 use crate::domain::policy::{Action, Resource};
 use crate::domain::region::{Level, RegionCode};
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, FieldErrors, Problem};
 use crate::geo::Wgs84Point;
 use crate::planning::assemble::{CandidateSite, attribute};
-use crate::planning::turnout::{self, TurnoutParams};
+use crate::planning::turnout::{self, TurnoutOverrides, TurnoutParams};
 use crate::plans::build::{
     SiteRef, active_points_near, point_candidate, point_site_id, region_site_id, supply_range,
     turnout_params, village_supplies,
@@ -49,6 +49,16 @@ pub struct ForecastParams {
     pub date: NaiveDate,
     /// A vehicle (id): the forecast is capped by its `max_donors_per_day`.
     pub vehicle: Option<i64>,
+    /// Use this rate instead of the one in force (0 to 1).
+    pub rate: Option<f64>,
+    /// Use this decay scale, km, instead of the one in force (0.1 to 50).
+    pub decay_km: Option<f64>,
+    /// Use this catchment, km (0.5 to 50).
+    pub catchment_km: Option<f64>,
+    /// Use this weekend multiplier (0.1 to 5).
+    pub weekend_factor: Option<f64>,
+    /// Use this market-day multiplier (0.1 to 5).
+    pub market_factor: Option<f64>,
 }
 
 /// The site forecast.
@@ -278,7 +288,20 @@ async fn forecast(
             })
         }
     };
+    let overrides = TurnoutOverrides {
+        rate: params.rate,
+        decay_km: params.decay_km,
+        catchment_km: params.catchment_km,
+        weekend_factor: params.weekend_factor,
+        market_factor: params.market_factor,
+    };
+    let mut errors = FieldErrors::default();
+    for (field, message) in overrides.problems() {
+        errors.add(field, message);
+    }
+    errors.into_result()?;
     let (params_used, calibration) = turnout_params();
+    let params_used = overrides.apply(&params_used);
     let (lo, hi) = supply_range(&code, level);
     let villages = village_supplies(&state.db, &lo, &hi).await?;
     let others: Vec<(String, Wgs84Point)> = active_points_near(

@@ -68,6 +68,66 @@ impl Default for TurnoutParams {
     }
 }
 
+/// Overrides of the turnout parameters for one forecast or plan ("what if the draw fell off
+/// faster?"). Unset fields keep the parameters in use (calibrated, else the defaults).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TurnoutOverrides {
+    /// Share of the available eligible people at distance 0 who give (0 to 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Distance at which the draw falls to 1/e, km (0.1 to 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay_km: Option<f64>,
+    /// Villages farther than this are not counted, km (0.5 to 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catchment_km: Option<f64>,
+    /// Multiplier on Saturdays and Sundays (0.1 to 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekend_factor: Option<f64>,
+    /// Multiplier on market days (0.1 to 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_factor: Option<f64>,
+}
+
+impl TurnoutOverrides {
+    pub fn is_empty(&self) -> bool {
+        *self == TurnoutOverrides::default()
+    }
+
+    /// The fields out of bounds: (field name, message).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let bounds = [
+            ("rate", self.rate, 0.0, 1.0, false),
+            ("decay_km", self.decay_km, 0.1, 50.0, true),
+            ("catchment_km", self.catchment_km, 0.5, 50.0, true),
+            ("weekend_factor", self.weekend_factor, 0.1, 5.0, true),
+            ("market_factor", self.market_factor, 0.1, 5.0, true),
+        ];
+        bounds
+            .into_iter()
+            .filter_map(|(field, value, low, high, low_inclusive)| {
+                let v = value?;
+                let above_low = if low_inclusive { v >= low } else { v > low };
+                (!(v.is_finite() && above_low && v <= high))
+                    .then(|| (field, format!("must be between {low} and {high}")))
+            })
+            .collect()
+    }
+
+    /// `params` with these overrides applied.
+    pub fn apply(&self, params: &TurnoutParams) -> TurnoutParams {
+        TurnoutParams {
+            rate: self.rate.unwrap_or(params.rate),
+            decay_km: self.decay_km.unwrap_or(params.decay_km),
+            catchment_km: self.catchment_km.unwrap_or(params.catchment_km),
+            weekend_factor: self.weekend_factor.unwrap_or(params.weekend_factor),
+            market_factor: self.market_factor.unwrap_or(params.market_factor),
+            ..params.clone()
+        }
+    }
+}
+
 /// What a village offers, from its current survey.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VillageSupply {
@@ -332,6 +392,37 @@ mod tests {
 
     fn near_again() -> VillageSupply {
         village("A", 114.0, 33.6, 500.0, 0.0, 0.0)
+    }
+
+    #[test]
+    fn overrides_replace_only_what_they_set_and_are_bounded() {
+        let defaults = TurnoutParams::default();
+        let o = TurnoutOverrides {
+            decay_km: Some(5.0),
+            ..TurnoutOverrides::default()
+        };
+        let p = o.apply(&defaults);
+        assert_eq!(p.decay_km, 5.0);
+        assert_eq!(p.rate, defaults.rate);
+        assert!(o.problems().is_empty());
+        // A village 5 km out now draws e^-1 of one at the site.
+        let site = Site {
+            location: Wgs84Point::stored(114.0, 33.6),
+            market_days: None,
+        };
+        let d = 5.0 / 111.2;
+        let v = village("A", 114.0, 33.6 + d, 1000.0, 0.0, 0.0);
+        let f = forecast(&site, date(2026, 6, 9), &[v], &p, None);
+        assert!((f.villages[0].decay - (-f.villages[0].distance_km / 5.0).exp()).abs() < 1e-12);
+        let bad = TurnoutOverrides {
+            rate: Some(0.0),
+            decay_km: Some(f64::NAN),
+            market_factor: Some(9.0),
+            ..TurnoutOverrides::default()
+        };
+        let fields: Vec<&str> = bad.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["rate", "decay_km", "market_factor"]);
+        assert!(TurnoutOverrides::default().is_empty());
     }
 
     #[test]

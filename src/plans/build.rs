@@ -302,6 +302,7 @@ pub async fn build(
 
     // Turnout: the villages, and the active points that are not candidates but draw theirs.
     let (params, _) = turnout_params();
+    let params = request.turnout.apply(&params);
     let villages: Vec<VillageSupply> = facts.iter().filter_map(supply).collect();
     let locations: Vec<Wgs84Point> = candidates.iter().map(|c| c.location).collect();
     let others: Vec<OtherSite> = active_points_near(db, &locations, 2.0 * params.catchment_km)

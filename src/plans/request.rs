@@ -10,6 +10,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::planning::assemble::planning_days;
 use crate::planning::calendar;
 use crate::planning::instance::{Instance, InvalidInstance, MAX_DAYS, Travel};
+use crate::planning::turnout::TurnoutOverrides;
 
 /// Defaults and bounds of the request's numbers.
 pub const DEFAULT_MIN_EXPECTED_DONORS: f64 = 10.0;
@@ -137,6 +138,10 @@ pub struct PlanRequest {
     /// Improvement iterations (default: chosen from the instance's size; 1 to 1,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterations: Option<u64>,
+    /// Turnout parameters to use instead of those in force (`rate`, `decay_km`,
+    /// `catchment_km`, `weekend_factor`, `market_factor`), for this plan only.
+    #[serde(default, skip_serializing_if = "TurnoutOverrides::is_empty")]
+    pub turnout: TurnoutOverrides,
 }
 
 /// What the checks of [`PlanRequest::check`] establish.
@@ -161,6 +166,9 @@ impl PlanRequest {
             if !calendar::covers(date) {
                 errors.add(field, calendar::not_covered(date));
             }
+        }
+        for (field, message) in self.turnout.problems() {
+            errors.add(&format!("turnout.{field}"), message);
         }
         let span = (self.to - self.from).num_days() + 1;
         if span < 1 {

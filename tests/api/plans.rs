@@ -330,6 +330,17 @@ async fn a_forecast_explains_every_number_village_by_village() {
         assert_eq!(f["site"]["kind"], "village");
         approx(&f["total"], 2500.0 * 0.006, "unserved village");
 
+        // Other turnout parameters, for this forecast only: a doubled rate doubles the total,
+        // and the parameters shown are those used.
+        let f = app
+            .get_ok(&format!(
+                "/api/v1/forecast?site={p1}&date=2026-12-10&rate=0.012&decay_km=5"
+            ))
+            .await;
+        approx(&f["total"], 4100.0 * 0.012, "overridden rate");
+        approx(&f["params"]["decay_km"], 5.0, "overridden decay");
+        approx(&f["decay_km"], 5.0, "decay in use");
+
         // Mistakes and reach.
         for (query, status, field) in [
             ("site=p1&date=2026-12-10", 400, Some("site")),
@@ -345,6 +356,16 @@ async fn a_forecast_explains_every_number_village_by_village() {
                 Some("site"),
             ),
             ("site=point-999999&date=2026-12-10", 404, None),
+            (
+                &format!("site={p1}&date=2026-12-10&decay_km=0") as &str,
+                400,
+                Some("decay_km"),
+            ),
+            (
+                &format!("site={p1}&date=2026-12-10&rate=2") as &str,
+                400,
+                Some("rate"),
+            ),
             (
                 &format!("site={p1}&date=2026-12-10&vehicle=999999") as &str,
                 404,
@@ -551,6 +572,53 @@ async fn the_same_request_and_seed_give_the_same_plan() {
             .get_ok(&format!("/api/v1/plans/{}/instance", b["id"]))
             .await;
         assert_eq!(ia, ib);
+
+        // Turnout parameters for this plan only: a doubled rate doubles every expected figure
+        // of the instance, and the stored request keeps the override.
+        let mut doubled = body.clone();
+        doubled["turnout"] = json!({"rate": 0.012});
+        let c = make_plan(&app, &app.client, &doubled).await;
+        assert_eq!(c["request"]["turnout"], json!({"rate": 0.012}));
+        let ic = app
+            .get_ok(&format!("/api/v1/plans/{}/instance", c["id"]))
+            .await;
+        let figures = |i: &Value| -> Vec<f64> {
+            i["sites"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| {
+                    s["expected"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e.as_f64().unwrap())
+                })
+                .collect()
+        };
+        let (base, twice) = (figures(&ia), figures(&ic));
+        assert_eq!(base.len(), twice.len());
+        assert!(base.iter().any(|&e| e > 0.0));
+        for (x, y) in base.iter().zip(&twice) {
+            assert!((2.0 * x - y).abs() < 1e-9, "{x} doubled is not {y}");
+        }
+        let mut bad = body.clone();
+        bad["turnout"] = json!({"decay_km": -1, "market_factor": 7});
+        let response = app
+            .client
+            .post(app.url("/api/v1/plans"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "bad turnout overrides").await;
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["turnout.decay_km", "turnout.market_factor"]);
         app
     })
     .await;
