@@ -520,3 +520,96 @@ async fn drives_follow_plan_access() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn only_a_done_feasible_plan_with_routes_is_accepted() {
+    use donornet::store::plans::{self, NewPlan};
+    on_each_backend(|app| async move {
+        network(&app).await;
+        let now = chrono::Utc::now();
+        let plan = plans::insert(
+            &app.db,
+            NewPlan {
+                region_code: COUNTY.to_owned(),
+                request: "{}".to_owned(),
+                instance: "{}".to_owned(),
+                seed: 1,
+                created_by: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let problem = expect_problem(accept(&app, &app.client, plan.id).await, 409, "queued").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("only a done plan"),
+            "{problem}"
+        );
+
+        let broken =
+            json!({"routes": [], "violations": [{"kind": "capacity", "message": "too many"}]});
+        plans::set_done(&app.db, plan.id, broken.to_string(), 0.0, now)
+            .await
+            .unwrap();
+        let problem =
+            expect_problem(accept(&app, &app.client, plan.id).await, 409, "infeasible").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("breaks 1 rule"),
+            "{problem}"
+        );
+
+        let empty = json!({"routes": [], "violations": []});
+        plans::set_done(&app.db, plan.id, empty.to_string(), 0.0, now)
+            .await
+            .unwrap();
+        let problem =
+            expect_problem(accept(&app, &app.client, plan.id).await, 409, "no routes").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("no routes"),
+            "{problem}"
+        );
+        assert_eq!(app.get_ok("/api/v1/drives").await["items"], json!([]));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_drives_migration_rolls_back_and_reapplies() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let response = by_hand(
+            &app,
+            &json!({"vehicle_id": net.vehicles[0], "date": "2026-12-07", "stops": one_stop(net.points[0])}),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 201);
+        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let at = applied
+            .iter()
+            .position(|m| m.name() == "m20261126_000008_create_drives")
+            .expect("the drives migration is applied");
+        let steps = (applied.len() - at) as u32;
+        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        for table in ["drives", "drive_stops"] {
+            let gone = app
+                .db
+                .execute_unprepared(&format!("SELECT id FROM {table}"))
+                .await;
+            assert!(gone.is_err(), "{table}");
+        }
+        assert!(app.db.execute_unprepared("SELECT id FROM plans").await.is_ok());
+        Migrator::up(&app.db, None).await.expect("up again");
+        assert_eq!(app.get_ok("/api/v1/drives").await["items"], json!([]));
+        app
+    })
+    .await;
+}
