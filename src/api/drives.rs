@@ -203,7 +203,11 @@ async fn insert_all(
 ) -> Result<Vec<DriveView>, AppError> {
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    if let Some(plan_id) = drives.first().and_then(|d| d.plan_id)
+    let plan_id = drives.first().and_then(|d| d.plan_id);
+    if let Some(plan_id) = plan_id {
+        plans::lock(&txn, plan_id).await?;
+    }
+    if let Some(plan_id) = plan_id
         && store::plan_accepted(&txn, plan_id).await?
     {
         txn.rollback().await?;

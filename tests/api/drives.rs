@@ -613,3 +613,38 @@ async fn the_drives_migration_rolls_back_and_reapplies() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_plan_accepted_twice_at_once_makes_its_drives_once() {
+    on_each_backend(|app| async move {
+        network(&app).await;
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let plan_id = plan["id"].as_i64().unwrap();
+        let routes = plan["result"]["routes"].as_array().unwrap().len();
+        let attempts = accept_at_once(&app, plan_id).await;
+        let mut statuses: Vec<u16> = attempts.clone();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409, 409, 409], "{attempts:?}");
+        let listed = app.get_ok("/api/v1/drives").await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), routes);
+        app
+    })
+    .await;
+}
+
+/// Four accepts of `plan_id` at once; their statuses.
+async fn accept_at_once(app: &TestApp, plan_id: i64) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/plans/{plan_id}/accept"));
+        tasks.push(tokio::spawn(async move {
+            client.post(url).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
