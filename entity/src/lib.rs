@@ -7,6 +7,8 @@
 pub mod api_token;
 pub mod audit_log;
 pub mod coordinator;
+pub mod drive;
+pub mod drive_stop;
 pub mod login_failure;
 pub mod plan;
 pub mod point;
@@ -23,6 +25,8 @@ pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::coordinator::Entity as Coordinator;
+    pub use super::drive::Entity as Drive;
+    pub use super::drive_stop::Entity as DriveStop;
     pub use super::plan::Entity as Plan;
     pub use super::point::Entity as Point;
     pub use super::point_coordinator::Entity as PointCoordinator;

@@ -13,6 +13,7 @@ mod m20261126_000004_create_coordinators;
 mod m20261126_000005_create_accounts;
 mod m20261126_000006_create_fleet;
 mod m20261126_000007_create_plans;
+mod m20261126_000008_create_drives;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_accounts::Migration),
             Box::new(m20261126_000006_create_fleet::Migration),
             Box::new(m20261126_000007_create_plans::Migration),
+            Box::new(m20261126_000008_create_drives::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod coordinators;
 pub mod coverage;
+pub mod drives;
 pub mod extract;
 pub mod forecast;
 pub mod health;
@@ -55,6 +56,7 @@ use crate::state::AppState;
         (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
         (name = "vehicles", description = "Bloodmobiles: beds, crew, capacity, working window and running cost"),
         (name = "plans", description = "Drive planning: turnout forecasts, plans (made in the background), plan checks and exports"),
+        (name = "drives", description = "Drives: a vehicle-day with its stops, made from an accepted plan or by hand, and its states from draft to completed or cancelled"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
         (name = "auth", description = "Signing in and out (browser sessions)"),
@@ -85,6 +87,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(vehicles::router())
                 .merge(forecast::router())
                 .merge(plans::router())
+                .merge(drives::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

@@ -15,6 +15,8 @@
 //!
 //! Drive plans ([`Resource::Plan`]) are read like the registry and made only by admins and
 //! station staff, within their write scope.
+//! Drives (issue 6) are decided as plans of the drive's region: made and moved by admins and
+//! station staff within their write scope, read within the read scope.
 
 use crate::domain::account::{Principal, Role, Scope};
 use crate::domain::region::RegionCode;

@@ -217,6 +217,15 @@ pub async fn find_vehicle(
     Vehicle::find_by_id(id).one(db).await
 }
 
+/// The vehicle, its row locked until the transaction ends, so that two transactions making
+/// drives for it serialise (PostgreSQL; SQLite's write transactions serialise anyway).
+pub async fn lock_vehicle(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<vehicle::Model>, DbErr> {
+    Vehicle::find_by_id(id).lock_exclusive().one(db).await
+}
+
 /// A vehicle with its station.
 pub async fn find_vehicle_with_station(
     db: &impl ConnectionTrait,

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod coordinators;
+pub mod drives;
 pub mod fleet;
 pub mod plans;
 pub mod points;

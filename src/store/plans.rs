@@ -54,6 +54,13 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<plan::Mod
     Plan::find_by_id(id).one(db).await
 }
 
+/// The plan, its row locked until the transaction ends (accepting a plan twice at once:
+/// the second waits, then sees the first's drives; SQLite's write transactions serialise
+/// anyway).
+pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<plan::Model>, DbErr> {
+    Plan::find_by_id(id).lock_exclusive().one(db).await
+}
+
 /// Marks a queued plan running.
 pub async fn set_running(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     Plan::update_many()

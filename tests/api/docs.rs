@@ -129,6 +129,10 @@ async fn every_operation_declares_how_to_authenticate() {
             ("/api/v1/stations", "post"),
             ("/api/v1/vehicles/{id}", "patch"),
             ("/api/v1/vehicles/{id}", "delete"),
+            ("/api/v1/drives", "get"),
+            ("/api/v1/drives", "post"),
+            ("/api/v1/drives/{id}/transition", "post"),
+            ("/api/v1/plans/{id}/accept", "post"),
         ] {
             let responses = &doc["paths"][path][method]["responses"];
             assert!(responses.get("401").is_some(), "{method} {path}");

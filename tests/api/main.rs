@@ -10,6 +10,7 @@ mod coordinators;
 mod coverage;
 mod demo;
 mod docs;
+mod drives;
 mod fleet;
 mod health;
 mod import;

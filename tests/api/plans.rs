@@ -23,19 +23,19 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_problem, on_each_backend};
 
-const COUNTY: &str = "990101000000";
-const CITY: &str = "990100000000";
-const DONGLING: &str = "990101101000";
-const XIHE: &str = "990101102000";
+pub(crate) const COUNTY: &str = "990101000000";
+pub(crate) const CITY: &str = "990100000000";
+pub(crate) const DONGLING: &str = "990101101000";
+pub(crate) const XIHE: &str = "990101102000";
 
-struct Network {
-    vehicles: [i64; 2],
+pub(crate) struct Network {
+    pub(crate) vehicles: [i64; 2],
     /// P1, P2, P3, P4.
-    points: [i64; 4],
+    pub(crate) points: [i64; 4],
 }
 
 impl Network {
-    fn site(&self, n: usize) -> String {
+    pub(crate) fn site(&self, n: usize) -> String {
         format!("point-{}", self.points[n - 1])
     }
 }
@@ -52,7 +52,7 @@ async fn create(app: &TestApp, path: &str, body: &Value) -> Value {
     created
 }
 
-async fn network(app: &TestApp) -> Network {
+pub(crate) async fn network(app: &TestApp) -> Network {
     donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     for (village, eligible, away) in [
         ("990101101201", 5000, 1000),
@@ -171,12 +171,12 @@ fn approx(a: &Value, b: f64, what: &str) {
     assert!((a - b).abs() < 1e-9, "{what}: {a} != {b}");
 }
 
-fn base_request() -> Value {
+pub(crate) fn base_request() -> Value {
     json!({"region": COUNTY, "from": "2026-12-07", "to": "2026-12-11", "iterations": 300})
 }
 
 /// POSTs a plan as `client`, expecting 201 or 202, and returns it once done.
-async fn make_plan(app: &TestApp, client: &Client, body: &Value) -> Value {
+pub(crate) async fn make_plan(app: &TestApp, client: &Client, body: &Value) -> Value {
     let response = client
         .post(app.url("/api/v1/plans"))
         .json(body)

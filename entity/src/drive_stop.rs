@@ -1,0 +1,46 @@
+//! `drive_stops`: the ordered stops of a drive.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "drive_stops")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub drive_id: i64,
+    /// 1, 2, … in the order the vehicle visits them.
+    pub seq: i32,
+    /// `point-12` or `region-<12-digit code>`.
+    pub site_id: String,
+    /// The point, for sites that are points.
+    pub point_id: Option<i64>,
+    /// The site's region.
+    pub region_code: String,
+    pub name: String,
+    /// Minutes after midnight.
+    pub planned_start: i32,
+    /// Minutes after midnight.
+    pub planned_end: i32,
+    pub expected_donors: f64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::drive::Entity",
+        from = "Column::DriveId",
+        to = "super::drive::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Drive,
+}
+
+impl Related<super::drive::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Drive.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
