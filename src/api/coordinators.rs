@@ -17,7 +17,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, nullable, page_limit, paginate, required_if_match,
+    with_etag,
 };
 use crate::domain::point::{CoordinatorRole, MobileNumber, mask_phone};
 use crate::domain::policy::{self, Action, Resource};
@@ -396,12 +397,7 @@ async fn patch_coordinator(
     caller.require()?;
     let current = load(&state, path.id).await?;
     authorize(&caller, Action::Update, &current)?;
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the coordinator's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "coordinator", current.version)?;
     let stale = |m: coordinator::Model| -> Result<Response, AppError> {
         Ok(with_etag(
             StatusCode::PRECONDITION_FAILED,

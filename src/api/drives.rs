@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, page_limit, paginate, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match, with_etag,
 };
 use crate::domain::drive::{self as rules, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
@@ -690,12 +690,7 @@ async fn transition_drive(
     JsonBody(body): JsonBody<TransitionRequest>,
 ) -> Result<Response, AppError> {
     let current = load(&state, &caller, Action::Update, path.id).await?;
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the drive's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "drive", current.version)?;
     let to: DriveStatus = body
         .to
         .trim()

@@ -46,6 +46,16 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
         .map_err(|_| AppError::invalid("If-Match", "must be the ETag last received, e.g. \"3\""))
 }
 
+/// The version `If-Match` names, required to change a record: 428 without it, telling the
+/// client the `what`'s current ETag (`current`).
+pub fn required_if_match(headers: &HeaderMap, what: &str, current: i32) -> Result<i32, AppError> {
+    if_match(headers)?.ok_or_else(|| {
+        AppError::PreconditionRequired(format!(
+            "send If-Match with the {what}'s ETag (currently \"{current}\") to change it"
+        ))
+    })
+}
+
 /// `body` with `status` and the ETag of `version`.
 pub fn with_etag(status: StatusCode, version: i32, body: impl IntoResponse) -> Response {
     let mut response = (status, body).into_response();

@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
+    required_if_match, with_etag,
 };
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus, mask_phone, parse_market_days};
 use crate::domain::policy::{self, Action, Resource};
@@ -605,12 +606,7 @@ async fn patch_point(
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
     let current = load_for(&state, &caller, Action::Update, path.id).await?;
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the point's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "point", current.version)?;
     if expected != current.version {
         return Ok(respond(
             StatusCode::PRECONDITION_FAILED,

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, if_match, nullable, page_limit, paginate, with_etag,
+    Json as JsonBody, Path, Query, nullable, page_limit, paginate, required_if_match, with_etag,
 };
 use crate::domain::policy::{self, Action, Resource, Visibility};
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
@@ -373,12 +373,7 @@ async fn patch_region(
     let current = store::find(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the region's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "region", current.version)?;
     if expected != current.version {
         let mut response = region_detail(&state, code).await?;
         *response.status_mut() = StatusCode::PRECONDITION_FAILED;

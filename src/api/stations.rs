@@ -17,7 +17,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
+    required_if_match, with_etag,
 };
 use crate::domain::fleet::StationStatus;
 use crate::domain::policy::{self, Action, Resource};
@@ -510,12 +511,7 @@ async fn patch_station(
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
     let current = load_for(&state, &caller, Action::Update, path.id).await?;
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the station's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "station", current.version)?;
     if expected != current.version {
         return Ok(respond(
             StatusCode::PRECONDITION_FAILED,

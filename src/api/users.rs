@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, page_limit, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, page_limit, required_if_match, with_etag,
 };
 use crate::auth::secret;
 use crate::domain::account::{Principal, Role, Scope};
@@ -432,12 +432,7 @@ async fn patch_user(
     if !manages(principal, &current) {
         return Err(AppError::NotFound(format!("no user {}", path.id)));
     }
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the account's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "account", current.version)?;
     if expected != current.version {
         return Ok(with_etag(
             StatusCode::PRECONDITION_FAILED,

@@ -18,7 +18,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
+    required_if_match, with_etag,
 };
 use crate::api::stations::{self, region_range, status_filter};
 use crate::domain::fleet::{self, Plate, StationStatus, TimeOfDay, VehicleStatus};
@@ -595,12 +596,7 @@ async fn patch_vehicle(
     JsonBody(patch): JsonBody<PatchVehicle>,
 ) -> Result<Response, AppError> {
     let (current, station) = load_for(&state, &caller, Action::Update, path.id).await?;
-    let Some(expected) = if_match(&headers)? else {
-        return Err(AppError::PreconditionRequired(format!(
-            "send If-Match with the vehicle's ETag (currently \"{}\") to change it",
-            current.version
-        )));
-    };
+    let expected = required_if_match(&headers, "vehicle", current.version)?;
     if expected != current.version {
         return respond(StatusCode::PRECONDITION_FAILED, current, &station);
     }
