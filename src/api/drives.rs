@@ -27,7 +27,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match, with_etag,
+    Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match,
+    status_filter, with_etag,
 };
 use crate::domain::drive::{self as rules, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
@@ -585,14 +586,12 @@ async fn list_drives(
 ) -> Result<Json<DrivePage>, AppError> {
     let reach = policy::read_scope(caller.require()?);
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let statuses = match params.status.as_deref().map(str::trim) {
-        None | Some("") => vec![],
-        Some(raw) => raw
-            .split(',')
-            .map(|s| s.trim().parse::<DriveStatus>().map(DriveStatus::as_str))
-            .collect::<Result<_, _>>()
-            .map_err(|e| AppError::invalid("status", e))?,
-    };
+    let statuses = status_filter(
+        params.status.as_deref(),
+        DriveStatus::ALL,
+        None,
+        DriveStatus::as_str,
+    )?;
     if let (Some(from), Some(to)) = (params.from, params.to)
         && to < from
     {

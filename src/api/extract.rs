@@ -107,3 +107,33 @@ pub fn paginate<T>(
     let next = rows.last().map(cursor_of);
     (rows, next)
 }
+
+/// A listing's `status` filter (comma-separated names, 400 naming `status` for an unknown one),
+/// as stored names (`name`). Without one: every status of `all` but `hidden`, or, when nothing
+/// is hidden, no filter at all (an empty list).
+pub fn status_filter<S>(
+    raw: Option<&str>,
+    all: &[S],
+    hidden: Option<S>,
+    name: fn(S) -> &'static str,
+) -> Result<Vec<&'static str>, AppError>
+where
+    S: Copy + PartialEq + std::str::FromStr<Err = String>,
+{
+    match raw.map(str::trim) {
+        None | Some("") => Ok(match hidden {
+            Some(hidden) => all
+                .iter()
+                .copied()
+                .filter(|s| *s != hidden)
+                .map(name)
+                .collect(),
+            None => Vec::new(),
+        }),
+        Some(raw) => raw
+            .split(',')
+            .map(|s| s.trim().parse::<S>().map(name))
+            .collect::<Result<_, _>>()
+            .map_err(|e| AppError::invalid("status", e)),
+    }
+}

@@ -20,7 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, id_cursor, page_limit, paginate};
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, status_filter,
+};
 use crate::domain::plan::PlanStatus;
 use crate::domain::point::mask_phone;
 use crate::domain::policy::{self, Action, Resource};
@@ -399,14 +401,12 @@ async fn list_plans(
 ) -> Result<Json<PlanPage>, AppError> {
     let reach = policy::read_scope(caller.require()?);
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let statuses = match params.status.as_deref().map(str::trim) {
-        None | Some("") => vec![],
-        Some(raw) => raw
-            .split(',')
-            .map(|s| s.trim().parse::<PlanStatus>().map(PlanStatus::as_str))
-            .collect::<Result<_, _>>()
-            .map_err(|e| AppError::invalid("status", e))?,
-    };
+    let statuses = status_filter(
+        params.status.as_deref(),
+        PlanStatus::ALL,
+        None,
+        PlanStatus::as_str,
+    )?;
     let mut filter = PlanFilter {
         statuses,
         before_id: id_cursor(params.cursor.as_deref())?,

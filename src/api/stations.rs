@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
-    required_if_match, with_etag,
+    required_if_match, status_filter, with_etag,
 };
 use crate::domain::fleet::StationStatus;
 use crate::domain::policy::{self, Action, Resource};
@@ -364,32 +364,6 @@ pub struct StationPage {
     pub next_cursor: Option<String>,
 }
 
-/// The `status` filter of a fleet listing, as stored names (`name`); by default every status
-/// of `all` but `hidden`.
-pub(crate) fn status_filter<S>(
-    raw: Option<&str>,
-    all: &[S],
-    hidden: S,
-    name: fn(S) -> &'static str,
-) -> Result<Vec<&'static str>, AppError>
-where
-    S: Copy + PartialEq + std::str::FromStr<Err = String>,
-{
-    match raw.map(str::trim) {
-        None | Some("") => Ok(all
-            .iter()
-            .copied()
-            .filter(|s| *s != hidden)
-            .map(name)
-            .collect()),
-        Some(raw) => raw
-            .split(',')
-            .map(|s| s.trim().parse::<S>().map(name))
-            .collect::<Result<_, _>>()
-            .map_err(|e| AppError::invalid("status", e)),
-    }
-}
-
 /// The code range of a `region` filter, after checking the caller may read there (404 when
 /// not, or when the region does not exist).
 pub(crate) async fn region_range(
@@ -433,7 +407,7 @@ async fn list_stations(
         statuses: status_filter(
             params.status.as_deref(),
             StationStatus::ALL,
-            StationStatus::Closed,
+            Some(StationStatus::Closed),
             StationStatus::as_str,
         )?,
         after_id: id_cursor(params.cursor.as_deref())?,

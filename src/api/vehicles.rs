@@ -17,11 +17,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
+use crate::api::extract::status_filter;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
     required_if_match, with_etag,
 };
-use crate::api::stations::{self, region_range, status_filter};
+use crate::api::stations::{self, region_range};
 use crate::domain::fleet::{self, Plate, StationStatus, TimeOfDay, VehicleStatus};
 use crate::domain::policy::{self, Action};
 use crate::error::{AppError, FieldErrors, Problem};
@@ -490,7 +491,7 @@ async fn list_vehicles(
         statuses: status_filter(
             params.status.as_deref(),
             VehicleStatus::ALL,
-            VehicleStatus::Retired,
+            Some(VehicleStatus::Retired),
             VehicleStatus::as_str,
         )?,
         after_id: id_cursor(params.cursor.as_deref())?,
