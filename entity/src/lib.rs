@@ -6,10 +6,14 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod booking;
+pub mod booking_part;
+pub mod booking_slot;
 pub mod coordinator;
 pub mod drive;
 pub mod drive_stop;
 pub mod login_failure;
+pub mod outbox_message;
 pub mod plan;
 pub mod point;
 pub mod point_coordinator;
@@ -24,9 +28,13 @@ pub mod village_survey;
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::booking::Entity as Booking;
+    pub use super::booking_part::Entity as BookingPart;
+    pub use super::booking_slot::Entity as BookingSlot;
     pub use super::coordinator::Entity as Coordinator;
     pub use super::drive::Entity as Drive;
     pub use super::drive_stop::Entity as DriveStop;
+    pub use super::outbox_message::Entity as OutboxMessage;
     pub use super::plan::Entity as Plan;
     pub use super::point::Entity as Point;
     pub use super::point_coordinator::Entity as PointCoordinator;

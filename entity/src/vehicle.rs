@@ -27,6 +27,10 @@ pub struct Model {
     pub teardown_min: i32,
     /// Running cost, yuan per km.
     pub cost_per_km: f64,
+    /// Donors a bed takes in an hour: with `beds`, the places of a booking slot.
+    pub donors_per_bed_hour: f64,
+    /// The length of a booking slot, minutes.
+    pub slot_minutes: i32,
     /// `active` or `retired`.
     pub status: String,
     pub notes: Option<String>,

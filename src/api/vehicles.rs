@@ -68,6 +68,11 @@ pub struct VehicleView {
     pub teardown_min: i32,
     /// Running cost, yuan per km.
     pub cost_per_km: f64,
+    /// Donors one bed takes in an hour; with `beds` and `slot_minutes`, the places of each
+    /// booking slot.
+    pub donors_per_bed_hour: f64,
+    /// The length of a booking slot at this vehicle's stops, minutes.
+    pub slot_minutes: i32,
     pub status: VehicleStatus,
     pub notes: Option<String>,
     /// Bumped by every change; send it back in `If-Match`.
@@ -99,6 +104,8 @@ fn to_view(m: vehicle::Model, station: &station::Model) -> Result<VehicleView, A
         setup_min: m.setup_min,
         teardown_min: m.teardown_min,
         cost_per_km: m.cost_per_km,
+        donors_per_bed_hour: m.donors_per_bed_hour,
+        slot_minutes: m.slot_minutes,
         notes: m.notes,
         version: m.version,
         created_at: m.created_at,
@@ -143,6 +150,12 @@ pub struct CreateVehicle {
     /// Yuan per km, 0 to 1000.
     #[schema(example = 2.5)]
     pub cost_per_km: f64,
+    /// Donors one bed takes in an hour, 0.5 to 12 (default 2).
+    #[schema(example = 2.0)]
+    pub donors_per_bed_hour: Option<f64>,
+    /// Booking slot length, 10 to 240 minutes (default 30).
+    #[schema(example = 30)]
+    pub slot_minutes: Option<i32>,
     /// Default `active`.
     pub status: Option<VehicleStatus>,
     pub notes: Option<String>,
@@ -188,6 +201,12 @@ pub struct PatchVehicle {
     #[schema(value_type = f64, required = false)]
     pub cost_per_km: Option<Option<f64>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = f64, required = false)]
+    pub donors_per_bed_hour: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub slot_minutes: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = VehicleStatus, required = false)]
     pub status: Option<Option<VehicleStatus>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -209,6 +228,8 @@ struct Draft {
     setup_min: i32,
     teardown_min: i32,
     cost_per_km: f64,
+    donors_per_bed_hour: f64,
+    slot_minutes: i32,
     status: VehicleStatus,
     notes: Option<String>,
 }
@@ -227,6 +248,10 @@ impl From<CreateVehicle> for Draft {
             setup_min: b.setup_min,
             teardown_min: b.teardown_min,
             cost_per_km: b.cost_per_km,
+            donors_per_bed_hour: b
+                .donors_per_bed_hour
+                .unwrap_or(fleet::DEFAULT_DONORS_PER_BED_HOUR),
+            slot_minutes: b.slot_minutes.unwrap_or(fleet::DEFAULT_SLOT_MINUTES),
             status: b.status.unwrap_or(VehicleStatus::Active),
             notes: b.notes,
         }
@@ -251,6 +276,7 @@ fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
         ),
         ("setup_min", draft.setup_min, fleet::SETUP_MINUTES),
         ("teardown_min", draft.teardown_min, fleet::SETUP_MINUTES),
+        ("slot_minutes", draft.slot_minutes, fleet::SLOT_MINUTES),
     ] {
         if !(min..=max).contains(&value) {
             errors.add(field, format!("must be between {min} and {max}"));
@@ -261,6 +287,14 @@ fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
         errors.add(
             "cost_per_km",
             format!("must be between {min} and {max} (yuan per km)"),
+        );
+    }
+    let (min, max) = fleet::DONORS_PER_BED_HOUR;
+    if !(draft.donors_per_bed_hour.is_finite() && (min..=max).contains(&draft.donors_per_bed_hour))
+    {
+        errors.add(
+            "donors_per_bed_hour",
+            format!("must be between {min} and {max}"),
         );
     }
     let day_start = TimeOfDay::parse(&draft.day_start)
@@ -292,6 +326,8 @@ fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
         setup_min: draft.setup_min,
         teardown_min: draft.teardown_min,
         cost_per_km: draft.cost_per_km,
+        donors_per_bed_hour: draft.donors_per_bed_hour,
+        slot_minutes: draft.slot_minutes,
         status: draft.status,
         notes,
     })
@@ -639,6 +675,13 @@ fn merge(current: &vehicle::Model, patch: PatchVehicle) -> Result<Draft, AppErro
         setup_min: keep(e, "setup_min", patch.setup_min, current.setup_min),
         teardown_min: keep(e, "teardown_min", patch.teardown_min, current.teardown_min),
         cost_per_km: keep(e, "cost_per_km", patch.cost_per_km, current.cost_per_km),
+        donors_per_bed_hour: keep(
+            e,
+            "donors_per_bed_hour",
+            patch.donors_per_bed_hour,
+            current.donors_per_bed_hour,
+        ),
+        slot_minutes: keep(e, "slot_minutes", patch.slot_minutes, current.slot_minutes),
         status: keep(e, "status", patch.status, stored_status),
         notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
     };
@@ -698,6 +741,8 @@ fn stored_fields(m: &vehicle::Model) -> Result<VehicleFields, AppError> {
         setup_min: m.setup_min,
         teardown_min: m.teardown_min,
         cost_per_km: m.cost_per_km,
+        donors_per_bed_hour: m.donors_per_bed_hour,
+        slot_minutes: m.slot_minutes,
         status: m.status.parse().map_err(internal)?,
         notes: m.notes.clone(),
     })

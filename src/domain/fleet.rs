@@ -128,6 +128,12 @@ pub const MAX_DONORS_PER_DAY: (i32, i32) = (1, 2000);
 pub const SETUP_MINUTES: (i32, i32) = (0, 240);
 /// Yuan per km.
 pub const COST_PER_KM: (f64, f64) = (0.0, 1000.0);
+/// Donors one bed takes in an hour (screening, bleeding ~10 minutes, rest).
+pub const DONORS_PER_BED_HOUR: (f64, f64) = (0.5, 12.0);
+pub const DEFAULT_DONORS_PER_BED_HOUR: f64 = 2.0;
+/// Booking slot length, minutes.
+pub const SLOT_MINUTES: (i32, i32) = (10, 240);
+pub const DEFAULT_SLOT_MINUTES: i32 = 30;
 
 #[cfg(test)]
 mod tests {

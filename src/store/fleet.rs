@@ -50,6 +50,8 @@ pub struct VehicleFields {
     pub setup_min: i32,
     pub teardown_min: i32,
     pub cost_per_km: f64,
+    pub donors_per_bed_hour: f64,
+    pub slot_minutes: i32,
     pub status: VehicleStatus,
     pub notes: Option<String>,
 }
@@ -67,6 +69,8 @@ impl VehicleFields {
         model.setup_min = Set(self.setup_min);
         model.teardown_min = Set(self.teardown_min);
         model.cost_per_km = Set(self.cost_per_km);
+        model.donors_per_bed_hour = Set(self.donors_per_bed_hour);
+        model.slot_minutes = Set(self.slot_minutes);
         model.status = Set(self.status.as_str().to_owned());
         model.notes = Set(self.notes);
     }
