@@ -5,6 +5,7 @@
 //! erases it.
 
 pub mod api_token;
+pub mod attendance;
 pub mod audit_log;
 pub mod booking;
 pub mod booking_part;
@@ -27,6 +28,7 @@ pub mod village_survey;
 
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
+    pub use super::attendance::Entity as Attendance;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::booking::Entity as Booking;
     pub use super::booking_part::Entity as BookingPart;

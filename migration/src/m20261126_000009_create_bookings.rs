@@ -13,6 +13,9 @@
 //! collide, on either backend; a partial index would say the same but cannot be written
 //! portably).
 //!
+//! On the day, everyone who comes is an `attendances` row (booked or walk-in), with the outcome
+//! (registered, deferred with a reason category, or donated with volume and blood group).
+//!
 //! A message is generated once: `outbox_messages.dedupe_key` is unique, and generators insert
 //! with `ON CONFLICT DO NOTHING`, so a restart re-running the reminder scan adds nothing.
 
@@ -273,6 +276,133 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(Attendances::Table)
+                    .col(
+                        ColumnDef::new(Attendances::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Attendances::StopId).big_integer().not_null())
+                    .col(ColumnDef::new(Attendances::BookingId).big_integer().null())
+                    .col(ColumnDef::new(Attendances::Kind).string_len(16).not_null())
+                    .col(ColumnDef::new(Attendances::Name).string_len(100).not_null())
+                    .col(ColumnDef::new(Attendances::Mobile).string_len(20).null())
+                    .col(
+                        ColumnDef::new(Attendances::VillageCode)
+                            .string_len(12)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Attendances::Outcome)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Attendances::DeferralCategory)
+                            .string_len(32)
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Attendances::VolumeMl).integer().null())
+                    .col(ColumnDef::new(Attendances::Abo).string_len(2).null())
+                    .col(ColumnDef::new(Attendances::Rh).string_len(1).null())
+                    .col(
+                        ColumnDef::new(Attendances::Version)
+                            .integer()
+                            .not_null()
+                            .default(1),
+                    )
+                    .col(
+                        ColumnDef::new(Attendances::CheckedInAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Attendances::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Attendances::CreatedBy)
+                            .string_len(100)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Attendances::UpdatedBy)
+                            .string_len(100)
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_attendances_stop")
+                            .from(Attendances::Table, Attendances::StopId)
+                            .to(DriveStops::Table, DriveStops::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::NoAction),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_attendances_booking")
+                            .from(Attendances::Table, Attendances::BookingId)
+                            .to(Bookings::Table, Bookings::Id)
+                            .on_delete(ForeignKeyAction::SetNull)
+                            .on_update(ForeignKeyAction::NoAction),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_attendances_village")
+                            .from(Attendances::Table, Attendances::VillageCode)
+                            .to(Regions::Table, Regions::Code)
+                            .on_delete(ForeignKeyAction::Restrict)
+                            .on_update(ForeignKeyAction::NoAction),
+                    )
+                    .check(Expr::col(Attendances::Kind).is_in(["booked", "walk_in"]))
+                    .check(Expr::col(Attendances::Outcome).is_in([
+                        "registered",
+                        "deferred",
+                        "donated",
+                    ]))
+                    .check(
+                        Expr::col(Attendances::VolumeMl)
+                            .is_null()
+                            .or(Expr::col(Attendances::VolumeMl).is_in([200, 300, 400])),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_attendances_stop")
+                    .table(Attendances::Table)
+                    .col(Attendances::StopId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_attendances_booking")
+                    .table(Attendances::Table)
+                    .col(Attendances::BookingId)
+                    .to_owned(),
+            )
+            .await?;
+        // A mobile's donations (next eligible date).
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_attendances_mobile")
+                    .table(Attendances::Table)
+                    .col(Attendances::Mobile)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
                     .table(OutboxMessages::Table)
                     .col(
                         ColumnDef::new(OutboxMessages::Id)
@@ -370,6 +500,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             OutboxMessages::Table.into_iden(),
+            Attendances::Table.into_iden(),
             BookingParts::Table.into_iden(),
             Bookings::Table.into_iden(),
             BookingSlots::Table.into_iden(),
@@ -402,6 +533,34 @@ enum Vehicles {
     Table,
     DonorsPerBedHour,
     SlotMinutes,
+}
+
+#[derive(DeriveIden)]
+enum Regions {
+    Table,
+    Code,
+}
+
+#[derive(DeriveIden)]
+enum Attendances {
+    Table,
+    Id,
+    StopId,
+    BookingId,
+    Kind,
+    Name,
+    Mobile,
+    VillageCode,
+    Outcome,
+    DeferralCategory,
+    VolumeMl,
+    Abo,
+    Rh,
+    Version,
+    CheckedInAt,
+    UpdatedAt,
+    CreatedBy,
+    UpdatedBy,
 }
 
 #[derive(DeriveIden)]
