@@ -4,9 +4,10 @@
 //! within reach that count toward a nearer active point instead (the attribution rule of
 //! `crate::planning::assemble`, the same as in plans).
 //!
-//! The model's parameters are those of `plans::build::turnout_params`: fitted to recorded
-//! drive results once there are enough, which arrive with the next issue; until then the
-//! documented defaults, and the response says so.
+//! The model's parameters are those of `plans::build::turnout_params`: fitted to the recorded
+//! results of completed drives once there are enough; until then the documented defaults, and
+//! the response says so. Villages' recent donors are their recorded donations in the 180 days
+//! before the date.
 
 use axum::Json;
 use axum::extract::State;
@@ -22,10 +23,10 @@ use crate::domain::policy::{Action, Resource};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::geo::Wgs84Point;
-use crate::planning::assemble::{CandidateSite, attribute};
+use crate::planning::assemble::CandidateSite;
 use crate::planning::turnout::{self, TurnoutOverrides, TurnoutParams};
 use crate::plans::build::{
-    SiteRef, active_points_near, point_candidate, point_site_id, region_site_id, supply_range,
+    SiteRef, attributed, point_candidate, point_site_id, region_site_id, supply_range,
     turnout_params, village_supplies,
 };
 use crate::state::AppState;
@@ -95,7 +96,7 @@ pub struct ForecastVillage {
     pub resident_eligible: f64,
     /// Those away for work who are home on the date: `away_for_work x presence`.
     pub away_present: f64,
-    /// Donors who gave in the last 180 days (0 until drive results are recorded).
+    /// Donors who gave in the 180 days before the date (recorded drive results).
     pub recent_donors: f64,
     /// `max(0, resident_eligible + away_present - recent_donors)`.
     pub available: f64,
@@ -122,7 +123,7 @@ pub struct ForecastCalibration {
     /// results are recorded to fit `rate` and `decay_km`.
     #[schema(example = "defaults")]
     pub source: String,
-    /// Recorded stops the fit used (0 until drive results are recorded).
+    /// Recorded stops of completed drives (the fit needs at least 8).
     pub stops: usize,
     pub note: String,
 }
@@ -300,43 +301,22 @@ async fn forecast(
         errors.add(field, message);
     }
     errors.into_result()?;
-    let (params_used, calibration) = turnout_params();
+    let (params_used, calibration) = turnout_params(&state.db).await?;
     let params_used = overrides.apply(&params_used);
     let (lo, hi) = supply_range(&code, level);
-    let villages = village_supplies(&state.db, &lo, &hi).await?;
-    let others: Vec<(String, Wgs84Point)> = active_points_near(
-        &state.db,
-        &[candidate.location],
-        2.0 * params_used.catchment_km,
-    )
-    .await?
-    .into_iter()
-    .map(|p| {
-        (
-            point_site_id(p.id),
-            Wgs84Point::stored(p.longitude, p.latitude),
-        )
-    })
-    .filter(|(id, _)| *id != candidate.id)
-    .collect();
-    let places: Vec<(&str, Wgs84Point)> =
-        std::iter::once((candidate.id.as_str(), candidate.location))
-            .chain(others.iter().map(|(id, p)| (id.as_str(), *p)))
-            .collect();
-    let shares = attribute(&places, &villages, params_used.catchment_km);
-    let own: Vec<_> = shares[0].iter().map(|&v| villages[v].clone()).collect();
-    let mut elsewhere: Vec<ElsewhereVillage> = shares
-        .iter()
-        .enumerate()
-        .skip(1)
-        .flat_map(|(s, share)| share.iter().map(move |&v| (s, v)))
-        .filter_map(|(s, v)| {
+    let villages = village_supplies(&state.db, &lo, &hi, params.date).await?;
+    let (own, others) =
+        attributed(&state.db, &candidate, &villages, params_used.catchment_km).await?;
+    let own: Vec<_> = own.into_iter().map(|v| villages[v].clone()).collect();
+    let mut elsewhere: Vec<ElsewhereVillage> = others
+        .into_iter()
+        .filter_map(|(counted_at, v)| {
             let distance_km = candidate.location.distance_km(villages[v].location);
             (distance_km <= params_used.catchment_km).then(|| ElsewhereVillage {
                 code: villages[v].code.clone(),
                 name: villages[v].name.clone(),
                 distance_km,
-                counted_at: places[s].0.to_owned(),
+                counted_at,
             })
         })
         .collect();

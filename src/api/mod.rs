@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each with its own `router()`, merged here with the
 //! OpenAPI document, the interactive docs and the middleware stack.
 
+pub mod attendances;
 pub mod audit;
 pub mod auth;
 pub mod coordinators;
@@ -13,6 +14,7 @@ pub mod plans;
 pub mod points;
 pub mod regions;
 pub mod reports;
+pub mod results;
 pub mod stations;
 pub mod summary;
 pub mod survey_sheets;
@@ -57,6 +59,7 @@ use crate::state::AppState;
         (name = "vehicles", description = "Bloodmobiles: beds, crew, capacity, working window and running cost"),
         (name = "plans", description = "Drive planning: turnout forecasts, plans (made in the background), plan checks and exports"),
         (name = "drives", description = "Drives: a vehicle-day with its stops, made from an accepted plan or by hand, and its states from draft to completed or cancelled"),
+        (name = "results", description = "On the day and after: check-in (booked or walk-in), outcomes (deferred, donated), stop and drive results against the forecast, and results reports (JSON, CSV, XLSX)"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
         (name = "auth", description = "Signing in and out (browser sessions)"),
@@ -88,6 +91,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(forecast::router())
                 .merge(plans::router())
                 .merge(drives::router())
+                .merge(attendances::router())
+                .merge(results::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

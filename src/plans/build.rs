@@ -5,10 +5,17 @@
 //! Where turnout comes from: the villages of the city the plan's region lies in (the region
 //! itself when it is a city or a province), from their current surveys. Villages across a
 //! city border are not counted: a city's blood station plans its own city.
+//!
+//! Recorded drive results (issue 6) feed the model three ways: a site's last completed drive
+//! is its `last_visit` (no new stop there within `min_days_between_visits`); a village's
+//! donations in the 180 days before the date are its `recent_donors` (not available again
+//! yet); and every stop of a completed drive is an observation for
+//! [`crate::planning::calibrate`], its exposure computed exactly as the forecast of that site
+//! on that day would be ([`observations`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use entity::{point, station, vehicle};
 use sea_orm::ConnectionTrait;
 
@@ -19,11 +26,14 @@ use crate::domain::region::{Level, Region, RegionCode};
 use crate::error::{AppError, FieldErrors};
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
-use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite};
-use crate::planning::calibrate::{Calibration, calibrate};
+use crate::domain::attendance::RECENT_DAYS;
+use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite, attribute};
+use crate::planning::calibrate::{Calibration, Exposure, Observation, calibrate};
 use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
-use crate::planning::turnout::{TurnoutParams, VillageSupply};
+use crate::planning::turnout::{self, TurnoutParams, VillageSupply};
 use crate::plans::request::{Candidates, PlanRequest};
+use crate::store::attendances;
+use crate::store::drives::DriveFilter;
 use crate::store::fleet::{self, FleetFilter};
 use crate::store::points::{self, PointFilter};
 use crate::store::regions::{self, RegionFilter};
@@ -97,7 +107,7 @@ pub fn supply_range(code: &RegionCode, level: Level) -> (String, String) {
 }
 
 /// What a village offers, from its current survey: nothing when it is not located or never
-/// surveyed. Recent donors are 0 until drive results are recorded (the next issue).
+/// surveyed. Recent donors are 0 here; [`with_recent_donors`] fills them in for a date.
 pub fn supply(fact: &VillageFact) -> Option<VillageSupply> {
     let location = Wgs84Point::stored(fact.longitude?, fact.latitude?);
     let eligible = f64::from(fact.eligible_total?.max(0));
@@ -112,17 +122,84 @@ pub fn supply(fact: &VillageFact) -> Option<VillageSupply> {
     })
 }
 
-/// The located, surveyed villages in the code range `[lo, hi]`.
+/// `villages` with their recent donors as of `date`: the recorded donations (`donations`, as
+/// village and drive date) in the [`RECENT_DAYS`] days before `date`.
+pub fn with_recent_donors(
+    villages: &[VillageSupply],
+    donations: &[(String, NaiveDate)],
+    date: NaiveDate,
+) -> Vec<VillageSupply> {
+    let since = date
+        .checked_sub_days(Days::new(RECENT_DAYS.unsigned_abs()))
+        .unwrap_or(NaiveDate::MIN);
+    let mut recent: HashMap<&str, f64> = HashMap::new();
+    for (village, day) in donations {
+        if (since..date).contains(day) {
+            *recent.entry(village.as_str()).or_insert(0.0) += 1.0;
+        }
+    }
+    villages
+        .iter()
+        .map(|v| VillageSupply {
+            recent_donors: recent.get(v.code.as_str()).copied().unwrap_or(0.0),
+            ..v.clone()
+        })
+        .collect()
+}
+
+/// The located, surveyed villages in the code range `[lo, hi]`, with their recent donors as
+/// of `date`.
 pub async fn village_supplies(
     db: &impl ConnectionTrait,
     lo: &str,
     hi: &str,
+    date: NaiveDate,
 ) -> Result<Vec<VillageSupply>, AppError> {
-    Ok(surveys::village_facts(db, lo, hi)
+    let villages: Vec<VillageSupply> = surveys::village_facts(db, lo, hi)
         .await?
         .iter()
         .filter_map(supply)
-        .collect())
+        .collect();
+    let donations = attendances::donations_by_village(db, lo, hi).await?;
+    Ok(with_recent_donors(&villages, &donations, date))
+}
+
+/// Which of `villages` count toward `site` when it stands among the active points (the
+/// attribution rule of `crate::planning::assemble`): the indices of its own villages, and the
+/// others with the point (`point-<id>`) each counts toward instead.
+pub async fn attributed(
+    db: &impl ConnectionTrait,
+    site: &CandidateSite,
+    villages: &[VillageSupply],
+    catchment_km: f64,
+) -> Result<(Vec<usize>, Vec<(String, usize)>), AppError> {
+    let others: Vec<(String, Wgs84Point)> =
+        active_points_near(db, &[site.location], 2.0 * catchment_km)
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    point_site_id(p.id),
+                    Wgs84Point::stored(p.longitude, p.latitude),
+                )
+            })
+            .filter(|(id, _)| *id != site.id)
+            .collect();
+    let places: Vec<(&str, Wgs84Point)> = std::iter::once((site.id.as_str(), site.location))
+        .chain(others.iter().map(|(id, p)| (id.as_str(), *p)))
+        .collect();
+    let mut shares = attribute(&places, villages, catchment_km);
+    let own = std::mem::take(&mut shares[0]);
+    let elsewhere = shares
+        .into_iter()
+        .enumerate()
+        .skip(1)
+        .flat_map(|(s, share)| {
+            let id = places[s].0.to_owned();
+            share.into_iter().map(move |v| (id.clone(), v))
+        })
+        .collect();
+    Ok((own, elsewhere))
 }
 
 /// The active points within `margin_km` of any of `places`, in id order.
@@ -157,22 +234,119 @@ pub fn point_candidate(p: &point::Model) -> CandidateSite {
         name: p.name.clone(),
         location: Wgs84Point::stored(p.longitude, p.latitude),
         market_days: p.market_days.as_deref().and_then(|m| m.parse().ok()),
-        // Drive results (and so last visits) arrive with the next issue.
+        // Filled in from completed drives by `build`.
         last_visit: None,
     }
 }
 
-/// The turnout parameters in use and where they come from: fitted to recorded drive results
-/// once there are enough of them (`planning::calibrate`). Drive results are recorded from the
-/// next issue on; until then there are none, and the documented defaults stand.
-pub fn turnout_params() -> (TurnoutParams, Calibration) {
-    let (params, mut calibration) = calibrate(&[], &TurnoutParams::default());
-    calibration.note = format!(
-        "{}: drive results are not recorded yet (they arrive with the next issue), so the \
-         documented defaults are used",
-        calibration.note
-    );
-    (params, calibration)
+/// The site a drive stopped at, as a candidate (its point, or its township or village at the
+/// recorded centre); `None` when it can no longer be placed (no such point, no centre).
+pub async fn stop_site(
+    db: &impl ConnectionTrait,
+    site_id: &str,
+) -> Result<Option<(CandidateSite, RegionCode)>, AppError> {
+    Ok(match SiteRef::parse(site_id) {
+        Ok(SiteRef::Point(id)) => points::find(db, id).await?.and_then(|p| {
+            let code = RegionCode::parse(&p.region_code).ok()?;
+            Some((point_candidate(&p), code))
+        }),
+        Ok(SiteRef::Region(code)) => regions::find(db, &code).await?.and_then(|r| {
+            Some((
+                CandidateSite {
+                    id: region_site_id(&code),
+                    name: r.name.clone(),
+                    location: Wgs84Point::stored(r.longitude?, r.latitude?),
+                    market_days: None,
+                    last_visit: None,
+                },
+                code,
+            ))
+        }),
+        Err(_) => None,
+    })
+}
+
+/// Every stop of a completed drive as an observation for [`calibrate`]: the donors recorded
+/// there, and for each village that counts toward the site (attributed among the active
+/// points, as the forecast does) its available people that day, with the recent donors as of
+/// that day, times the day factor, and its distance. Exactly what `GET /api/v1/forecast` of
+/// that site on that date multiplies by the rate and the decay.
+///
+/// # Errors
+/// Database errors.
+pub async fn observations(
+    db: &impl ConnectionTrait,
+    params: &TurnoutParams,
+) -> Result<Vec<Observation>, AppError> {
+    let drives = attendances::completed_drives(db, &DriveFilter::default()).await?;
+    let stop_ids: Vec<i64> = drives
+        .iter()
+        .flat_map(|(_, stops)| stops.iter().map(|s| s.id))
+        .collect();
+    let donated = attendances::donations_per_stop(db, &stop_ids).await?;
+    // The villages and donations of each city, read once.
+    type Supply = (Vec<VillageSupply>, Vec<(String, NaiveDate)>);
+    let mut cities: HashMap<(String, String), Supply> = HashMap::new();
+    let mut out = Vec::with_capacity(stop_ids.len());
+    for (drive, stops) in &drives {
+        for stop in stops {
+            let Some((site, code)) = stop_site(db, &stop.site_id).await? else {
+                continue;
+            };
+            let range = supply_range(&code, Level::Village);
+            if !cities.contains_key(&range) {
+                let villages: Vec<VillageSupply> = surveys::village_facts(db, &range.0, &range.1)
+                    .await?
+                    .iter()
+                    .filter_map(supply)
+                    .collect();
+                let donations = attendances::donations_by_village(db, &range.0, &range.1).await?;
+                cities.insert(range.clone(), (villages, donations));
+            }
+            let (villages, donations) = &cities[&range];
+            let villages = with_recent_donors(villages, donations, drive.date);
+            let (own, _) = attributed(db, &site, &villages, params.catchment_km).await?;
+            let own: Vec<VillageSupply> = own.into_iter().map(|v| villages[v].clone()).collect();
+            let at = turnout::Site {
+                location: site.location,
+                market_days: site.market_days,
+            };
+            let f = turnout::forecast(&at, drive.date, &own, params, None);
+            out.push(Observation {
+                villages: f
+                    .villages
+                    .iter()
+                    .map(|t| Exposure {
+                        weighted_available: t.available * f.day.factor,
+                        distance_km: t.distance_km,
+                    })
+                    .collect(),
+                donors: donated.get(&stop.id).copied().unwrap_or(0) as f64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The turnout parameters in use and where they come from: fitted to the recorded results of
+/// completed drives once there are enough of them (`planning::calibrate`, at least
+/// [`crate::planning::calibrate::MIN_STOPS`] stops); until then the documented defaults.
+///
+/// # Errors
+/// Database errors.
+pub async fn turnout_params(
+    db: &impl ConnectionTrait,
+) -> Result<(TurnoutParams, Calibration), AppError> {
+    let defaults = TurnoutParams::default();
+    let observed = observations(db, &defaults).await?;
+    let (params, mut calibration) = calibrate(&observed, &defaults);
+    if calibration.source == "defaults" {
+        calibration.note = format!(
+            "{}: the documented defaults are used until then (drive results count once their drive is completed)",
+            calibration.note
+        );
+    }
+    Ok((params, calibration))
 }
 
 /// A built instance, with the request as accepted (defaults and vehicles filled in).
@@ -300,10 +474,17 @@ pub async fn build(
     }
     errors.into_result()?;
 
+    // Recorded results: the last completed drive at each site, the villages' recent donors.
+    let visits = attendances::last_visits(db, request.from).await?;
+    for c in &mut candidates {
+        c.last_visit = visits.get(&c.id).copied();
+    }
     // Turnout: the villages, and the active points that are not candidates but draw theirs.
-    let (params, _) = turnout_params();
+    let (params, _) = turnout_params(db).await?;
     let params = request.turnout.apply(&params);
     let villages: Vec<VillageSupply> = facts.iter().filter_map(supply).collect();
+    let donations = attendances::donations_by_village(db, &supply_lo, &supply_hi).await?;
+    let villages = with_recent_donors(&villages, &donations, request.from);
     let locations: Vec<Wgs84Point> = candidates.iter().map(|c| c.location).collect();
     let others: Vec<OtherSite> = active_points_near(db, &locations, 2.0 * params.catchment_km)
         .await?

@@ -88,7 +88,7 @@ fn contact(stop: &SheetStop) -> Option<&SheetCoordinator> {
 
 /// A text cell as spreadsheets may not take it for a formula (CSV injection): a cell that
 /// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
-fn cell(s: &str) -> String {
+pub fn cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

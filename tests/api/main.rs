@@ -17,4 +17,5 @@ mod import;
 mod plans;
 mod points;
 mod regions;
+mod results;
 mod surveys;
