@@ -106,11 +106,12 @@ fn to_view(m: attendance::Model, mask: bool) -> Result<AttendanceView, AppError>
         id,
         stop_id: m.stop_id,
         booking_id: m.booking_id,
-        kind: m.kind.parse().map_err(|e: String| internal("attendance", id, e))?,
+        kind: m
+            .kind
+            .parse()
+            .map_err(|e: String| internal("attendance", id, e))?,
         name: m.name,
-        mobile: m
-            .mobile
-            .map(|p| if mask { mask_phone(&p) } else { p }),
+        mobile: m.mobile.map(|p| if mask { mask_phone(&p) } else { p }),
         village_code: m.village_code,
         outcome: m
             .outcome
@@ -174,8 +175,7 @@ fn authorize_drive(
     drive: &drive::Model,
     what: impl Fn() -> String,
 ) -> Result<(), AppError> {
-    let code =
-        RegionCode::parse(&drive.region_code).map_err(|e| internal("drive", drive.id, e))?;
+    let code = RegionCode::parse(&drive.region_code).map_err(|e| internal("drive", drive.id, e))?;
     caller.authorize(Action::Read, Resource::Plan(&code), &what)?;
     if action != Action::Read {
         caller.authorize(action, Resource::Plan(&code), &what)?;
@@ -515,7 +515,12 @@ async fn check_in(
     let (kind, booking_id, name, mobile) = match &code {
         None => {
             let name = errors.text("name", body.name.clone(), MAX_NAME, false, true);
-            (AttendanceKind::WalkIn, None, name, mobile.map(|m| m.as_str().to_owned()))
+            (
+                AttendanceKind::WalkIn,
+                None,
+                name,
+                mobile.map(|m| m.as_str().to_owned()),
+            )
         }
         Some(code) => {
             let Some(booking) = store::lock_booking_by_code(&txn, code).await? else {
@@ -535,7 +540,8 @@ async fn check_in(
                 None if !group => booking.mobile.clone(),
                 None => None,
             };
-            errors.into_result()?;
+            // Faults in the request first (400), then whether the booking admits them (409).
+            std::mem::take(&mut errors).into_result()?;
             if booking.stop_id != stop.id {
                 return Err(AppError::Conflict(format!(
                     "booking {code} is for another stop ({}), not stop {}",
@@ -680,7 +686,10 @@ async fn update_attendance(
         )));
     }
     if status == DriveStatus::Cancelled {
-        return Err(AppError::Conflict(format!("drive {} was cancelled", drive.id)));
+        return Err(AppError::Conflict(format!(
+            "drive {} was cancelled",
+            drive.id
+        )));
     }
     let expected = required_if_match(&headers, "attendance", current.version)?;
 
@@ -689,7 +698,10 @@ async fn update_attendance(
         Some(new) => new.clone(),
         None => old.clone(),
     };
-    let outcome_raw = body.outcome.clone().unwrap_or_else(|| current.outcome.clone());
+    let outcome_raw = body
+        .outcome
+        .clone()
+        .unwrap_or_else(|| current.outcome.clone());
     let mut category = given(&body.deferral_category, &current.deferral_category);
     let mut volume = body.volume_ml.unwrap_or(current.volume_ml);
     let record_outcome: Option<Outcome> = outcome_raw.trim().parse().ok();
@@ -776,7 +788,11 @@ async fn update_attendance(
     .await?;
     txn.commit().await?;
     if correcting {
-        tracing::info!(attendance_id = id, drive_id = drive.id, "completed results corrected");
+        tracing::info!(
+            attendance_id = id,
+            drive_id = drive.id,
+            "completed results corrected"
+        );
     }
     let view = to_view(written, false)?;
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
@@ -962,7 +978,9 @@ async fn drive_report(
     let drive = crate::store::drives::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no drive with id {id}")))?;
-    authorize_drive(&caller, Action::Read, &drive, || format!("drive with id {id}"))?;
+    authorize_drive(&caller, Action::Read, &drive, || {
+        format!("drive with id {id}")
+    })?;
     let stops = crate::store::drives::stops(&state.db, id).await?;
     let results = results_of(&state, &drive, &stops).await?;
     let mut totals = Tally::default();

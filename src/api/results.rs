@@ -307,7 +307,11 @@ fn csv(report: &ResultsReport) -> Result<Vec<u8>, AppError> {
         let mut writer = csv::Writer::from_writer(&mut out);
         let fail = |e: csv::Error| AppError::Internal(e.into());
         writer.write_record(COLUMNS).map_err(fail)?;
-        for row in report.rows.iter().chain(std::iter::once(&total_row(report))) {
+        for row in report
+            .rows
+            .iter()
+            .chain(std::iter::once(&total_row(report)))
+        {
             let record: Vec<String> = values(row)
                 .into_iter()
                 .map(|v| match v {

@@ -90,7 +90,9 @@ string_enum!(DeferralCategory {
 });
 
 /// The ABO group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum Abo {
     A,
     B,
@@ -106,7 +108,9 @@ string_enum!(Abo {
 });
 
 /// The Rh(D) type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum Rh {
     #[serde(rename = "+")]
     Positive,
@@ -144,7 +148,10 @@ impl OutcomeRecord {
         if let Some(v) = self.volume_ml
             && !VOLUMES_ML.contains(&v)
         {
-            out.push(("volume_ml", format!("must be 200, 300 or 400 (mL), got {v}")));
+            out.push((
+                "volume_ml",
+                format!("must be 200, 300 or 400 (mL), got {v}"),
+            ));
         }
         match outcome {
             Outcome::Registered => {
@@ -312,7 +319,11 @@ impl StopResults {
                 AttendanceKind::WalkIn => tally.walk_ins += 1,
             }
             let village = by_village
-                .entry(a.village_code.clone().unwrap_or_else(|| "unknown".to_owned()))
+                .entry(
+                    a.village_code
+                        .clone()
+                        .unwrap_or_else(|| "unknown".to_owned()),
+                )
                 .or_default();
             village.registered += 1;
             match a.outcome {
@@ -359,7 +370,12 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn walk_in(outcome: Outcome, volume: Option<i32>, abo: Option<Abo>, rh: Option<Rh>) -> Attended {
+    fn walk_in(
+        outcome: Outcome,
+        volume: Option<i32>,
+        abo: Option<Abo>,
+        rh: Option<Rh>,
+    ) -> Attended {
         Attended {
             kind: AttendanceKind::WalkIn,
             outcome,
@@ -447,11 +463,21 @@ mod tests {
     fn a_stops_results_add_up_by_hand() {
         // 3 booked places: 2 came (one donated 400 mL A+, one deferred); 3 walk-ins: one
         // donated 200 mL with no blood group, one 300 mL A+ from village V, one only registered.
-        let mut booked_donor = walk_in(Outcome::Donated, Some(400), Some(Abo::A), Some(Rh::Positive));
+        let mut booked_donor = walk_in(
+            Outcome::Donated,
+            Some(400),
+            Some(Abo::A),
+            Some(Rh::Positive),
+        );
         booked_donor.kind = AttendanceKind::Booked;
         let mut booked_deferred = walk_in(Outcome::Deferred, None, None, None);
         booked_deferred.kind = AttendanceKind::Booked;
-        let mut from_v = walk_in(Outcome::Donated, Some(300), Some(Abo::A), Some(Rh::Positive));
+        let mut from_v = walk_in(
+            Outcome::Donated,
+            Some(300),
+            Some(Abo::A),
+            Some(Rh::Positive),
+        );
         from_v.village_code = Some("990101101201".to_owned());
         let all = vec![
             booked_donor,
@@ -476,8 +502,20 @@ mod tests {
         assert_eq!(t.abs_error, 1.0);
         assert_eq!(r.by_blood_group.get("A+"), Some(&2));
         assert_eq!(r.by_blood_group.get("unknown"), Some(&1));
-        assert_eq!(r.by_village["990101101201"], VillageCount { registered: 1, donated: 1 });
-        assert_eq!(r.by_village["unknown"], VillageCount { registered: 4, donated: 2 });
+        assert_eq!(
+            r.by_village["990101101201"],
+            VillageCount {
+                registered: 1,
+                donated: 1
+            }
+        );
+        assert_eq!(
+            r.by_village["unknown"],
+            VillageCount {
+                registered: 4,
+                donated: 2
+            }
+        );
     }
 
     #[test]
@@ -542,6 +580,9 @@ mod tests {
         }
         assert_eq!("+".parse::<Rh>(), Ok(Rh::Positive));
         assert!("pos".parse::<Rh>().is_err());
-        assert_eq!("walk_in".parse::<AttendanceKind>(), Ok(AttendanceKind::WalkIn));
+        assert_eq!(
+            "walk_in".parse::<AttendanceKind>(),
+            Ok(AttendanceKind::WalkIn)
+        );
     }
 }

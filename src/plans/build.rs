@@ -19,6 +19,7 @@ use chrono::{Days, NaiveDate};
 use entity::{point, station, vehicle};
 use sea_orm::ConnectionTrait;
 
+use crate::domain::attendance::RECENT_DAYS;
 use crate::domain::fleet::{StationStatus, VehicleStatus};
 use crate::domain::point::PointStatus;
 use crate::domain::policy::Visibility;
@@ -26,7 +27,6 @@ use crate::domain::region::{Level, Region, RegionCode};
 use crate::error::{AppError, FieldErrors};
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
-use crate::domain::attendance::RECENT_DAYS;
 use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite, attribute};
 use crate::planning::calibrate::{Calibration, Exposure, Observation, calibrate};
 use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
@@ -443,6 +443,12 @@ pub async fn build(
     if request.candidates == Candidates::PointsAndUnserved {
         candidates.extend(unserved(db, &region, &facts).await?);
     }
+    // Recorded results: the last completed drive at each site (no stop there within the
+    // interval).
+    let visits = attendances::last_visits(db, request.from).await?;
+    for c in &mut candidates {
+        c.last_visit = visits.get(&c.id).copied();
+    }
     if candidates.len() + fleet.len() > MAX_PLACES {
         errors.add(
             "region",
@@ -474,12 +480,8 @@ pub async fn build(
     }
     errors.into_result()?;
 
-    // Recorded results: the last completed drive at each site, the villages' recent donors.
-    let visits = attendances::last_visits(db, request.from).await?;
-    for c in &mut candidates {
-        c.last_visit = visits.get(&c.id).copied();
-    }
-    // Turnout: the villages, and the active points that are not candidates but draw theirs.
+    // Turnout: the villages (less their recent donors), and the active points that are not
+    // candidates but draw theirs.
     let (params, _) = turnout_params(db).await?;
     let params = request.turnout.apply(&params);
     let villages: Vec<VillageSupply> = facts.iter().filter_map(supply).collect();

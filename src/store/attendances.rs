@@ -142,7 +142,10 @@ pub async fn update_if_version(
         .col_expr(Column::Name, Expr::value(edit.name))
         .col_expr(Column::VillageCode, Expr::value(edit.village_code))
         .col_expr(Column::Outcome, Expr::value(edit.outcome.as_str()))
-        .col_expr(Column::DeferralCategory, Expr::value(edit.deferral_category))
+        .col_expr(
+            Column::DeferralCategory,
+            Expr::value(edit.deferral_category),
+        )
         .col_expr(Column::VolumeMl, Expr::value(edit.volume_ml))
         .col_expr(Column::Abo, Expr::value(edit.abo))
         .col_expr(Column::Rh, Expr::value(edit.rh))
@@ -172,7 +175,10 @@ pub async fn find_stop(
 }
 
 /// A booking with the slots its places are in (start-time order).
-pub type BookingWithSlots = (booking::Model, Vec<(booking_part::Model, booking_slot::Model)>);
+pub type BookingWithSlots = (
+    booking::Model,
+    Vec<(booking_part::Model, booking_slot::Model)>,
+);
 
 /// The active bookings of `stop_id`, in id order, each with its slots.
 pub async fn active_bookings_at(
@@ -342,7 +348,7 @@ pub async fn last_visits(
     let mut out: HashMap<String, NaiveDate> = HashMap::new();
     for (site, date) in rows {
         let last = out.entry(site).or_insert(date);
-        *last = (*last).max(date);
+        *last = std::cmp::Ord::max(*last, date);
     }
     Ok(out)
 }

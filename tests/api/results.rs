@@ -61,8 +61,17 @@ async fn drive(app: &TestApp, net: &Network, date: &str, at: &[(usize, f64)]) ->
                    "expected_donors": expected})
         })
         .collect();
-    let body = json!({"vehicle_id": net.vehicles[0], "date": date, "stops": stops});
-    let response = send(app, &app.client, Method::POST, "/api/v1/drives", Some(&body), None).await;
+    let body =
+        json!({"vehicle_id": net.vehicles[0], "date": date, "region": COUNTY, "stops": stops});
+    let response = send(
+        app,
+        &app.client,
+        Method::POST,
+        "/api/v1/drives",
+        Some(&body),
+        None,
+    )
+    .await;
     ok_json(response, 201, "making a drive").await
 }
 
@@ -144,7 +153,9 @@ async fn booking(
         kind: Set(kind.to_owned()),
         name: Set(name.to_owned()),
         mobile: Set(mobile.map(str::to_owned)),
-        active_mobile: Set((status == "active").then(|| mobile.map(str::to_owned)).flatten()),
+        active_mobile: Set((status == "active")
+            .then(|| mobile.map(str::to_owned))
+            .flatten()),
         blood_type: Set(None),
         organisation: Set((kind == "group").then(|| "青禾中学".to_owned())),
         headcount: Set(headcount),
@@ -233,8 +244,16 @@ impl Expect {
     /// Checks `totals` (a `ResultsTotals`) against these sums; `no_shows` given by the caller
     /// (stop by stop).
     fn check(&self, totals: &Value, no_shows: u64, what: &str) {
-        let n = |k: &str| totals[k].as_u64().unwrap_or_else(|| panic!("{what}: {k}: {totals}"));
-        let f = |k: &str| totals[k].as_f64().unwrap_or_else(|| panic!("{what}: {k}: {totals}"));
+        let n = |k: &str| {
+            totals[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{what}: {k}: {totals}"))
+        };
+        let f = |k: &str| {
+            totals[k]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{what}: {k}: {totals}"))
+        };
         assert_eq!(n("registered"), self.registered, "{what}: registered");
         assert_eq!(n("deferred"), self.deferred, "{what}: deferred");
         assert_eq!(n("donated"), self.donated, "{what}: donated");
@@ -243,7 +262,8 @@ impl Expect {
         assert_eq!(n("booked_attended"), self.booked_attended, "{what}");
         assert_eq!(n("booked_places"), self.booked_places, "{what}");
         assert_eq!(n("no_shows"), no_shows, "{what}: no_shows");
-        let close = |a: f64, b: f64, k: &str| assert!((a - b).abs() < 1e-9, "{what}: {k} {a} != {b}");
+        let close =
+            |a: f64, b: f64, k: &str| assert!((a - b).abs() < 1e-9, "{what}: {k} {a} != {b}");
         close(f("expected_donors"), self.expected, "expected_donors");
         close(
             f("forecast_error"),
@@ -279,24 +299,80 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         let net = network(&app).await;
         let d = drive(&app, &net, "2026-12-10", &[(1, 10.0), (4, 4.5)]).await;
         let (s1, s2) = (stop_id(&d, 0), stop_id(&d, 1));
-        booking(&app, s1, "IND001", "individual", "张三", Some("13700001111"), 1, "active").await;
-        booking(&app, s1, "GRP001", "group", "刘老师", Some("13700002222"), 3, "active").await;
-        booking(&app, s1, "CAN001", "individual", "赵六", Some("13700003333"), 1, "cancelled")
-            .await;
-        booking(&app, s2, "OTH001", "individual", "钱七", Some("13700004444"), 1, "active").await;
-        booking(&app, s2, "NOS001", "individual", "孙八", Some("13700005555"), 2, "active").await;
+        booking(
+            &app,
+            s1,
+            "IND001",
+            "individual",
+            "张三",
+            Some("13700001111"),
+            1,
+            "active",
+        )
+        .await;
+        booking(
+            &app,
+            s1,
+            "GRP001",
+            "group",
+            "刘老师",
+            Some("13700002222"),
+            3,
+            "active",
+        )
+        .await;
+        booking(
+            &app,
+            s1,
+            "CAN001",
+            "individual",
+            "赵六",
+            Some("13700003333"),
+            1,
+            "cancelled",
+        )
+        .await;
+        booking(
+            &app,
+            s2,
+            "OTH001",
+            "individual",
+            "钱七",
+            Some("13700004444"),
+            1,
+            "active",
+        )
+        .await;
+        booking(
+            &app,
+            s2,
+            "NOS001",
+            "individual",
+            "孙八",
+            Some("13700005555"),
+            2,
+            "active",
+        )
+        .await;
 
         // A draft drive takes nobody.
         let response = check_in(&app, &app.client, s1, &json!({"name": "早到者"})).await;
         let problem = expect_problem(response, 409, "draft drive").await;
-        assert!(problem["detail"].as_str().unwrap().contains("draft"), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("draft"),
+            "{problem}"
+        );
         let d = move_to(&app, &d, &["published"]).await;
 
         let mut made: Vec<Value> = Vec::new();
         // An individual booking: name and mobile from the booking.
-        let a = checked_in(&app, s1, &json!({"booking_code": "IND001",
+        let a = checked_in(
+            &app,
+            s1,
+            &json!({"booking_code": "IND001",
             "outcome": "donated", "volume_ml": 400, "abo": "A", "rh": "+",
-            "village_code": P1_VILLAGE}))
+            "village_code": P1_VILLAGE}),
+        )
         .await;
         assert_eq!(a["kind"], "booked");
         assert_eq!(a["name"], "张三");
@@ -306,13 +382,27 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         // Once is all an individual booking admits.
         let response = check_in(&app, &app.client, s1, &json!({"booking_code": "IND001"})).await;
         let problem = expect_problem(response, 409, "twice").await;
-        assert!(problem["detail"].as_str().unwrap().contains("fully checked in"), "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("fully checked in"),
+            "{problem}"
+        );
         // A group: each person by name, up to its headcount.
         let response = check_in(&app, &app.client, s1, &json!({"booking_code": "GRP001"})).await;
         let problem = expect_problem(response, 400, "group member without a name").await;
         assert_eq!(problem["errors"][0]["field"], "name", "{problem}");
-        for (name, outcome) in [("学生甲", json!({"outcome": "deferred", "deferral_category": "low_hemoglobin"})),
-                                ("学生乙", json!({"outcome": "donated", "volume_ml": 200, "abo": "O"}))] {
+        for (name, outcome) in [
+            (
+                "学生甲",
+                json!({"outcome": "deferred", "deferral_category": "low_hemoglobin"}),
+            ),
+            (
+                "学生乙",
+                json!({"outcome": "donated", "volume_ml": 200, "abo": "O"}),
+            ),
+        ] {
             let mut body = json!({"booking_code": "GRP001", "name": name});
             for (k, v) in outcome.as_object().unwrap() {
                 body[k] = v.clone();
@@ -324,10 +414,12 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         }
         // Cancelled, or for another stop: 409.
         for (code, says) in [("CAN001", "cancelled"), ("OTH001", "another stop")] {
-            let response =
-                check_in(&app, &app.client, s1, &json!({"booking_code": code})).await;
+            let response = check_in(&app, &app.client, s1, &json!({"booking_code": code})).await;
             let problem = expect_problem(response, 409, code).await;
-            assert!(problem["detail"].as_str().unwrap().contains(says), "{problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains(says),
+                "{problem}"
+            );
         }
         let response = check_in(&app, &app.client, s1, &json!({"booking_code": "NOPE99"})).await;
         let problem = expect_problem(response, 400, "unknown code").await;
@@ -342,20 +434,48 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         }
         assert_eq!(made[3]["mobile"], "13900003333", "normalised");
         let d = move_to(&app, &d, &["in_progress"]).await;
-        made.push(checked_in(&app, s2, &json!({"booking_code": "OTH001", "outcome": "donated",
-            "volume_ml": 400, "abo": "AB", "rh": "+"})).await);
-        made.push(checked_in(&app, s2, &json!({"name": "李四", "outcome": "deferred",
-            "deferral_category": "blood_pressure"})).await);
-        made.push(checked_in(&app, s2, &json!({"name": "周九", "outcome": "donated",
-            "volume_ml": 400})).await);
+        made.push(
+            checked_in(
+                &app,
+                s2,
+                &json!({"booking_code": "OTH001", "outcome": "donated",
+            "volume_ml": 400, "abo": "AB", "rh": "+"}),
+            )
+            .await,
+        );
+        made.push(
+            checked_in(
+                &app,
+                s2,
+                &json!({"name": "李四", "outcome": "deferred",
+            "deferral_category": "blood_pressure"}),
+            )
+            .await,
+        );
+        made.push(
+            checked_in(
+                &app,
+                s2,
+                &json!({"name": "周九", "outcome": "donated",
+            "volume_ml": 400}),
+            )
+            .await,
+        );
 
         // The check-in screen: bookings with whole mobiles and how many came.
         let screen = app.get_ok(&format!("/api/v1/stops/{s1}/check-in")).await;
         assert_eq!(screen["stop"]["id"], s1);
         assert_eq!(screen["open"], true);
         let bookings = screen["bookings"].as_array().unwrap();
-        let codes: Vec<&str> = bookings.iter().map(|b| b["code"].as_str().unwrap()).collect();
-        assert_eq!(codes, ["IND001", "GRP001"], "active bookings of this stop only");
+        let codes: Vec<&str> = bookings
+            .iter()
+            .map(|b| b["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            ["IND001", "GRP001"],
+            "active bookings of this stop only"
+        );
         assert_eq!(bookings[0]["mobile"], "13700001111");
         assert_eq!(bookings[0]["checked_in"], 1);
         assert_eq!(bookings[1]["checked_in"], 2);
@@ -372,20 +492,33 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         assert!(!list.to_string().contains("13900003333"));
 
         // Results, against sums computed here.
-        let at = |stop: i64| -> Vec<&Value> { made.iter().filter(|a| a["stop_id"] == stop).collect() };
+        let at =
+            |stop: i64| -> Vec<&Value> { made.iter().filter(|a| a["stop_id"] == stop).collect() };
         let e1 = Expect::of(&at(s1), 4, 10.0); // IND001 (1) + GRP001 (3)
         let e2 = Expect::of(&at(s2), 3, 4.5); // OTH001 (1) + NOS001 (2)
         assert_eq!((e1.no_shows(), e2.no_shows()), (1, 2));
         let r1 = app.get_ok(&format!("/api/v1/stops/{s1}/results")).await;
         e1.check(&r1["results"], e1.no_shows(), "stop 1");
         assert_eq!(r1["locked"], false);
-        let groups: BTreeMap<String, u64> = serde_json::from_value(r1["by_blood_group"].clone()).unwrap();
+        let groups: BTreeMap<String, u64> =
+            serde_json::from_value(r1["by_blood_group"].clone()).unwrap();
         assert_eq!(groups, e1.groups);
-        assert_eq!(r1["by_village"][P1_VILLAGE], json!({"registered": 1, "donated": 1}));
-        assert_eq!(r1["by_village"][P4_VILLAGE], json!({"registered": 1, "donated": 1}));
-        assert_eq!(r1["by_village"]["unknown"], json!({"registered": 3, "donated": 1}));
+        assert_eq!(
+            r1["by_village"][P1_VILLAGE],
+            json!({"registered": 1, "donated": 1})
+        );
+        assert_eq!(
+            r1["by_village"][P4_VILLAGE],
+            json!({"registered": 1, "donated": 1})
+        );
+        assert_eq!(
+            r1["by_village"]["unknown"],
+            json!({"registered": 3, "donated": 1})
+        );
 
-        let report = app.get_ok(&format!("/api/v1/drives/{}/report", d["id"])).await;
+        let report = app
+            .get_ok(&format!("/api/v1/drives/{}/report", d["id"]))
+            .await;
         let stops = report["stops"].as_array().unwrap();
         assert_eq!(stops.len(), 2);
         e1.check(&stops[0]["results"], e1.no_shows(), "report stop 1");
@@ -398,9 +531,14 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         }
         let mut all = e1.clone();
         all.add(&e2);
-        all.check(&report["totals"], e1.no_shows() + e2.no_shows(), "drive totals");
+        all.check(
+            &report["totals"],
+            e1.no_shows() + e2.no_shows(),
+            "drive totals",
+        );
         assert_eq!(report["totals"]["stops"], 2);
-        let groups: BTreeMap<String, u64> = serde_json::from_value(report["by_blood_group"].clone()).unwrap();
+        let groups: BTreeMap<String, u64> =
+            serde_json::from_value(report["by_blood_group"].clone()).unwrap();
         assert_eq!(groups, all.groups);
         app
     })
@@ -460,20 +598,35 @@ async fn edits_need_if_match_and_completed_results_are_corrected_only_by_admins(
         let d = drive(&app, &net, "2026-12-10", &[(1, 10.0)]).await;
         let s = stop_id(&d, 0);
         let d = move_to(&app, &d, &["published", "in_progress"]).await;
-        let response = check_in(&app, &staff, s, &json!({"name": "王五", "mobile": "13900003333"})).await;
+        let response = check_in(
+            &app,
+            &staff,
+            s,
+            &json!({"name": "王五", "mobile": "13900003333"}),
+        )
+        .await;
         let a = ok_json(response, 201, "staff checks in").await;
-        assert_eq!(a["created_by"], "desk");
+        assert_eq!(a["created_by"], "desk (token: tests)");
         let id = a["id"].clone();
         let donated = json!({"outcome": "donated", "volume_ml": 400, "abo": "O", "rh": "+"});
 
         let response = patch(&app, &staff, &id, None, &donated).await;
         let problem = expect_problem(response, 428, "no If-Match").await;
-        assert!(problem["detail"].as_str().unwrap().contains("\"1\""), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("\"1\""),
+            "{problem}"
+        );
         let response = patch(&app, &staff, &id, Some(1), &donated).await;
         assert_eq!(response.headers()["etag"], "\"2\"");
         let a = ok_json(response, 200, "recording a donation").await;
-        assert_eq!((a["outcome"].as_str(), a["volume_ml"].as_i64(), a["version"].as_i64()),
-                   (Some("donated"), Some(400), Some(2)));
+        assert_eq!(
+            (
+                a["outcome"].as_str(),
+                a["volume_ml"].as_i64(),
+                a["version"].as_i64()
+            ),
+            (Some("donated"), Some(400), Some(2))
+        );
         let response = patch(&app, &staff, &id, Some(1), &json!({"name": "王五五"})).await;
         let current = ok_json(response, 412, "stale").await;
         assert_eq!(current["version"], 2);
@@ -482,8 +635,14 @@ async fn edits_need_if_match_and_completed_results_are_corrected_only_by_admins(
         let response = patch(&app, &staff, &id, Some(2), &json!({"outcome": "deferred"})).await;
         let problem = expect_problem(response, 400, "deferral without category").await;
         assert_eq!(problem["errors"][0]["field"], "deferral_category");
-        let response = patch(&app, &staff, &id, Some(2),
-            &json!({"outcome": "deferred", "deferral_category": "recent_illness"})).await;
+        let response = patch(
+            &app,
+            &staff,
+            &id,
+            Some(2),
+            &json!({"outcome": "deferred", "deferral_category": "recent_illness"}),
+        )
+        .await;
         let a = ok_json(response, 200, "now deferred").await;
         assert_eq!(a["volume_ml"], Value::Null);
         assert_eq!(a["abo"], "O", "the blood group stays");
@@ -494,14 +653,20 @@ async fn edits_need_if_match_and_completed_results_are_corrected_only_by_admins(
         move_to(&app, &d, &["completed"]).await;
         let response = check_in(&app, &app.client, s, &json!({"name": "迟到者"})).await;
         let problem = expect_problem(response, 409, "checking in after completion").await;
-        assert!(problem["detail"].as_str().unwrap().contains("completed"), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("completed"),
+            "{problem}"
+        );
         let response = patch(&app, &staff, &id, Some(4), &json!({"volume_ml": 300})).await;
         let problem = expect_problem(response, 403, "staff after completion").await;
-        assert!(problem["detail"].as_str().unwrap().contains("locked"), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("locked"),
+            "{problem}"
+        );
         let response = patch(&app, &app.client, &id, Some(4), &json!({"volume_ml": 300})).await;
         let a = ok_json(response, 200, "admin correction").await;
         assert_eq!(a["volume_ml"], 300);
-        assert_eq!(a["updated_by"], "root");
+        assert_eq!(a["updated_by"], "root (token: tests)");
         let results = app.get_ok(&format!("/api/v1/stops/{s}/results")).await;
         assert_eq!(results["locked"], true);
         assert_eq!(results["results"]["total_ml"], 300);
@@ -510,7 +675,10 @@ async fn edits_need_if_match_and_completed_results_are_corrected_only_by_admins(
             .get_ok(&format!("/api/v1/audit?entity=attendance&id={id}"))
             .await;
         let items = audit["items"].as_array().unwrap();
-        let actions: Vec<&str> = items.iter().map(|i| i["action"].as_str().unwrap()).collect();
+        let actions: Vec<&str> = items
+            .iter()
+            .map(|i| i["action"].as_str().unwrap())
+            .collect();
         assert_eq!(actions, ["create", "update", "update", "update", "correct"]);
         let correction = items.last().unwrap();
         assert_eq!(correction["before"]["volume_ml"], 400);
@@ -534,16 +702,40 @@ async fn only_staff_check_in_readers_see_masked_lists_and_other_regions_see_noth
         let official = app.client_for("o", "township_official", &[DONGLING]).await;
         let elsewhere = app.client_for("x", "station_staff", &[XIHE]).await;
         for (client, who) in [(&viewer, "viewer"), (&official, "official")] {
-            let response = send(&app, client, Method::GET, &format!("/api/v1/stops/{s}/check-in"), None, None).await;
+            let response = send(
+                &app,
+                client,
+                Method::GET,
+                &format!("/api/v1/stops/{s}/check-in"),
+                None,
+                None,
+            )
+            .await;
             expect_problem(response, 403, who).await;
             let response = check_in(&app, client, s, &json!({"name": "x"})).await;
             expect_problem(response, 403, who).await;
             let response = patch(&app, client, &a["id"], Some(1), &json!({"name": "y"})).await;
             expect_problem(response, 403, who).await;
-            let response = send(&app, client, Method::GET, &format!("/api/v1/stops/{s}/attendances"), None, None).await;
+            let response = send(
+                &app,
+                client,
+                Method::GET,
+                &format!("/api/v1/stops/{s}/attendances"),
+                None,
+                None,
+            )
+            .await;
             let list = ok_json(response, 200, who).await;
             assert_eq!(list["items"][0]["mobile"], "139****3333", "{who}");
-            let response = send(&app, client, Method::GET, &format!("/api/v1/drives/{}/report", d["id"]), None, None).await;
+            let response = send(
+                &app,
+                client,
+                Method::GET,
+                &format!("/api/v1/drives/{}/report", d["id"]),
+                None,
+                None,
+            )
+            .await;
             ok_json(response, 200, who).await;
         }
         for path in [
@@ -559,10 +751,23 @@ async fn only_staff_check_in_readers_see_masked_lists_and_other_regions_see_noth
         expect_problem(response, 404, "outside").await;
         let response = patch(&app, &elsewhere, &a["id"], Some(1), &json!({"name": "y"})).await;
         expect_problem(response, 404, "outside").await;
-        let response = app.anonymous.get(app.url(&format!("/api/v1/stops/{s}/attendances"))).send().await.unwrap();
+        let response = app
+            .anonymous
+            .get(app.url(&format!("/api/v1/stops/{s}/attendances")))
+            .send()
+            .await
+            .unwrap();
         expect_problem(response, 401, "anonymous").await;
         // Reports only count what the caller reads.
-        let report = send(&app, &elsewhere, Method::GET, "/api/v1/reports/results", None, None).await;
+        let report = send(
+            &app,
+            &elsewhere,
+            Method::GET,
+            "/api/v1/reports/results",
+            None,
+            None,
+        )
+        .await;
         let report = ok_json(report, 200, "elsewhere").await;
         assert_eq!(report["rows"], json!([]));
         app
@@ -726,13 +931,20 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
 
 /// Completes a drive of vehicle 1 on `date` at the points `at`, with `donors` walk-in
 /// donations at each stop, from `village` when given.
-async fn completed_drive(app: &TestApp, net: &Network, date: &str, at: &[(usize, u32)], village: Option<&str>) -> Value {
+async fn completed_drive(
+    app: &TestApp,
+    net: &Network,
+    date: &str,
+    at: &[(usize, u32)],
+    village: Option<&str>,
+) -> Value {
     let stops: Vec<(usize, f64)> = at.iter().map(|(n, _)| (*n, 5.0)).collect();
     let d = drive(app, net, date, &stops).await;
     let d = move_to(app, &d, &["published", "in_progress"]).await;
     for (i, (_, donors)) in at.iter().enumerate() {
         for k in 0..*donors {
-            let mut body = json!({"name": format!("donor {k}"), "outcome": "donated", "volume_ml": 400});
+            let mut body =
+                json!({"name": format!("donor {k}"), "outcome": "donated", "volume_ml": 400});
             if let Some(v) = village {
                 body["village_code"] = json!(v);
             }
@@ -749,7 +961,15 @@ async fn recorded_results_feed_availability_the_visit_interval_and_calibration()
         let forecast = |date: &str| format!("/api/v1/forecast?site={}&date={date}", net.site(1));
         let before = app.get_ok(&forecast("2026-12-10")).await;
         assert_eq!(before["calibration"]["source"], "defaults");
-        let village = |f: &Value| f["villages"].as_array().unwrap().iter().find(|v| v["code"] == P1_VILLAGE).unwrap().clone();
+        let village = |f: &Value| {
+            f["villages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["code"] == P1_VILLAGE)
+                .unwrap()
+                .clone()
+        };
         assert_eq!(village(&before)["recent_donors"], 0.0);
 
         // 30 people of P1's village gave at P1 on 1 December.
@@ -762,8 +982,8 @@ async fn recorded_results_feed_availability_the_visit_interval_and_calibration()
         assert!(after["total"].as_f64().unwrap() < before["total"].as_f64().unwrap());
         assert_eq!(after["calibration"]["source"], "defaults");
         assert_eq!(after["calibration"]["stops"], 1);
-        // 180 days later they count again; the day itself is not "before".
-        let later = app.get_ok(&forecast("2027-05-30")).await;
+        // 181 days later they count again; the day itself is not "before".
+        let later = app.get_ok(&forecast("2027-05-31")).await;
         assert_eq!(village(&later)["recent_donors"], 0.0);
         let same_day = app.get_ok(&forecast("2026-12-01")).await;
         assert_eq!(village(&same_day)["recent_donors"], 0.0);
@@ -771,22 +991,54 @@ async fn recorded_results_feed_availability_the_visit_interval_and_calibration()
         // The plan of 7 to 11 December does not go back to P1 (visited on the 1st).
         let plan = make_plan(&app, &app.client, &base_request()).await;
         let result = &plan["result"];
-        let planned: Vec<&str> = result["routes"].as_array().unwrap().iter()
-            .flat_map(|r| r["stops"].as_array().unwrap().iter().map(|s| s["site"].as_str().unwrap()))
+        let planned: Vec<&str> = result["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r["stops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["site"].as_str().unwrap())
+            })
             .collect();
         assert!(!planned.contains(&net.site(1).as_str()), "{result}");
-        let p1 = result["unscheduled"].as_array().unwrap().iter().find(|u| u["site"] == net.site(1)).unwrap();
+        let p1 = result["unscheduled"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["site"] == net.site(1))
+            .unwrap();
         assert_eq!(p1["reason"], "interval_not_elapsed", "{p1}");
-        let instance = app.get_ok(&format!("/api/v1/plans/{}/instance", plan["id"])).await;
-        let site = instance["sites"].as_array().unwrap().iter().find(|s| s["id"] == net.site(1)).unwrap();
+        let instance = app
+            .get_ok(&format!("/api/v1/plans/{}/instance", plan["id"]))
+            .await;
+        let site = instance["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == net.site(1))
+            .unwrap();
         assert_eq!(site["last_visit"], "2026-12-01");
 
         // Eight recorded stops: the forecast's parameters are fitted.
         completed_drive(&app, &net, "2026-11-02", &[(1, 20), (4, 12), (2, 30)], None).await;
-        completed_drive(&app, &net, "2026-11-03", &[(1, 25), (4, 9), (2, 41), (3, 1)], None).await;
+        completed_drive(
+            &app,
+            &net,
+            "2026-11-03",
+            &[(1, 25), (4, 9), (2, 41), (3, 1)],
+            None,
+        )
+        .await;
         let fitted = app.get_ok(&forecast("2026-12-10")).await;
         assert_eq!(fitted["calibration"]["stops"], 8);
-        assert_eq!(fitted["calibration"]["source"], "fitted", "{}", fitted["calibration"]);
+        assert_eq!(
+            fitted["calibration"]["source"], "fitted",
+            "{}",
+            fitted["calibration"]
+        );
         assert!(fitted["rate"].as_f64().unwrap() != 0.006);
         app
     })
