@@ -135,16 +135,16 @@ async fn patch(
 
 /// A booking written straight into the database (the public booking endpoints are another
 /// step of issue 6; check-in only reads bookings).
+/// `who` is the name and mobile, `places` the kind (`individual`, `group`) and headcount.
 async fn booking(
     app: &TestApp,
     stop: i64,
     code: &str,
-    kind: &str,
-    name: &str,
-    mobile: Option<&str>,
-    headcount: i32,
+    who: (&str, Option<&str>),
+    places: (&str, i32),
     status: &str,
 ) -> i64 {
+    let ((name, mobile), (kind, headcount)) = (who, places);
     let now = Utc::now();
     let row = entity::booking::Entity::insert(entity::booking::ActiveModel {
         code: Set(code.to_owned()),
@@ -303,10 +303,8 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
             &app,
             s1,
             "IND001",
-            "individual",
-            "张三",
-            Some("13700001111"),
-            1,
+            ("张三", Some("13700001111")),
+            ("individual", 1),
             "active",
         )
         .await;
@@ -314,10 +312,8 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
             &app,
             s1,
             "GRP001",
-            "group",
-            "刘老师",
-            Some("13700002222"),
-            3,
+            ("刘老师", Some("13700002222")),
+            ("group", 3),
             "active",
         )
         .await;
@@ -325,10 +321,8 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
             &app,
             s1,
             "CAN001",
-            "individual",
-            "赵六",
-            Some("13700003333"),
-            1,
+            ("赵六", Some("13700003333")),
+            ("individual", 1),
             "cancelled",
         )
         .await;
@@ -336,10 +330,8 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
             &app,
             s2,
             "OTH001",
-            "individual",
-            "钱七",
-            Some("13700004444"),
-            1,
+            ("钱七", Some("13700004444")),
+            ("individual", 1),
             "active",
         )
         .await;
@@ -347,10 +339,8 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
             &app,
             s2,
             "NOS001",
-            "individual",
-            "孙八",
-            Some("13700005555"),
-            2,
+            ("孙八", Some("13700005555")),
+            ("individual", 2),
             "active",
         )
         .await;
@@ -788,8 +778,8 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         // Drive C, 2026-12-04: not completed, not counted.
         let c = drive(&app, &net, "2026-12-04", &[(1, 5.0)]).await;
         let (a1, a2, b1, c1) = (stop_id(&a, 0), stop_id(&a, 1), stop_id(&b, 0), stop_id(&c, 0));
-        booking(&app, a1, "BKA001", "individual", "甲", Some("13700001111"), 1, "active").await;
-        booking(&app, a2, "BKA002", "group", "乙", Some("13700002222"), 4, "active").await;
+        booking(&app, a1, "BKA001", ("甲", Some("13700001111")), ("individual", 1), "active").await;
+        booking(&app, a2, "BKA002", ("乙", Some("13700002222")), ("group", 4), "active").await;
         for d in [&a, &b, &c] {
             move_to(&app, d, &["published"]).await;
         }
