@@ -143,6 +143,7 @@ pub(crate) fn attended(m: &attendance::Model) -> Result<Attended, AppError> {
         volume_ml: m.volume_ml,
         abo: parse_opt(m.id, m.abo.as_deref())?,
         rh: parse_opt(m.id, m.rh.as_deref())?,
+        deferral_category: parse_opt(m.id, m.deferral_category.as_deref())?,
         village_code: m.village_code.clone(),
     })
 }
@@ -865,6 +866,8 @@ pub struct StopResultsView {
     /// Check-ins and donors by village of residence (12-digit code, `unknown` when not
     /// given).
     pub by_village: BTreeMap<String, VillageCount>,
+    /// Deferrals by category (`low_hemoglobin`, …).
+    pub by_deferral_category: BTreeMap<String, u64>,
 }
 
 /// The results of each of `stops` (of `drive`), from the database.
@@ -896,6 +899,7 @@ pub(crate) async fn results_of(
                 results: ResultsTotals::from(&results.tally),
                 by_blood_group: results.by_blood_group.clone(),
                 by_village: results.by_village.clone(),
+                by_deferral_category: results.by_deferral_category.clone(),
             },
             results,
         ));
@@ -945,6 +949,8 @@ pub struct DriveReport {
     pub totals: ResultsTotals,
     /// Donors by blood group over the drive.
     pub by_blood_group: BTreeMap<String, u64>,
+    /// Deferrals by category over the drive.
+    pub by_deferral_category: BTreeMap<String, u64>,
 }
 
 /// The drive's path.
@@ -985,10 +991,14 @@ async fn drive_report(
     let results = results_of(&state, &drive, &stops).await?;
     let mut totals = Tally::default();
     let mut by_blood_group: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_deferral_category: BTreeMap<String, u64> = BTreeMap::new();
     for (_, r) in &results {
         totals.add(&r.tally);
         for (group, n) in &r.by_blood_group {
             *by_blood_group.entry(group.clone()).or_insert(0) += n;
+        }
+        for (category, n) in &r.by_deferral_category {
+            *by_deferral_category.entry(category.clone()).or_insert(0) += n;
         }
     }
     let status = status_of(&drive)?;
@@ -1002,5 +1012,6 @@ async fn drive_report(
         stops: results.into_iter().map(|(v, _)| v).collect(),
         totals: ResultsTotals::from(&totals),
         by_blood_group,
+        by_deferral_category,
     }))
 }

@@ -219,6 +219,7 @@ pub struct Attended {
     pub volume_ml: Option<i32>,
     pub abo: Option<Abo>,
     pub rh: Option<Rh>,
+    pub deferral_category: Option<DeferralCategory>,
     pub village_code: Option<String>,
 }
 
@@ -299,6 +300,8 @@ pub struct StopResults {
     pub by_blood_group: BTreeMap<String, u64>,
     /// By village of residence (12-digit code; `unknown` when not given).
     pub by_village: BTreeMap<String, VillageCount>,
+    /// Deferrals by category (`unknown` for one recorded without).
+    pub by_deferral_category: BTreeMap<String, u64>,
 }
 
 impl StopResults {
@@ -312,6 +315,7 @@ impl StopResults {
         };
         let mut by_blood_group = BTreeMap::new();
         let mut by_village: BTreeMap<String, VillageCount> = BTreeMap::new();
+        let mut by_deferral_category = BTreeMap::new();
         for a in attendances {
             tally.registered += 1;
             match a.kind {
@@ -328,7 +332,13 @@ impl StopResults {
             village.registered += 1;
             match a.outcome {
                 Outcome::Registered => {}
-                Outcome::Deferred => tally.deferred += 1,
+                Outcome::Deferred => {
+                    tally.deferred += 1;
+                    let category = a
+                        .deferral_category
+                        .map_or("unknown", DeferralCategory::as_str);
+                    *by_deferral_category.entry(category.to_owned()).or_insert(0) += 1;
+                }
                 Outcome::Donated => {
                     tally.donated += 1;
                     tally.total_ml += a.volume_ml.map_or(0, |v| u64::try_from(v).unwrap_or(0));
@@ -345,6 +355,7 @@ impl StopResults {
             tally,
             by_blood_group,
             by_village,
+            by_deferral_category,
         }
     }
 }
@@ -382,6 +393,7 @@ mod tests {
             volume_ml: volume,
             abo,
             rh,
+            deferral_category: None,
             village_code: None,
         }
     }
@@ -472,6 +484,7 @@ mod tests {
         booked_donor.kind = AttendanceKind::Booked;
         let mut booked_deferred = walk_in(Outcome::Deferred, None, None, None);
         booked_deferred.kind = AttendanceKind::Booked;
+        booked_deferred.deferral_category = Some(DeferralCategory::Weight);
         let mut from_v = walk_in(
             Outcome::Donated,
             Some(300),
@@ -502,6 +515,10 @@ mod tests {
         assert_eq!(t.abs_error, 1.0);
         assert_eq!(r.by_blood_group.get("A+"), Some(&2));
         assert_eq!(r.by_blood_group.get("unknown"), Some(&1));
+        assert_eq!(
+            r.by_deferral_category,
+            BTreeMap::from([("weight".to_owned(), 1)])
+        );
         assert_eq!(
             r.by_village["990101101201"],
             VillageCount {

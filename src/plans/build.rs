@@ -173,7 +173,7 @@ pub async fn attributed(
     villages: &[VillageSupply],
     catchment_km: f64,
 ) -> Result<(Vec<usize>, Vec<(String, usize)>), AppError> {
-    let others: Vec<(String, Wgs84Point)> =
+    let points: Vec<(String, Wgs84Point)> =
         active_points_near(db, &[site.location], 2.0 * catchment_km)
             .await?
             .into_iter()
@@ -183,10 +183,26 @@ pub async fn attributed(
                     Wgs84Point::stored(p.longitude, p.latitude),
                 )
             })
-            .filter(|(id, _)| *id != site.id)
             .collect();
+    Ok(attribute_among(site, &points, villages, catchment_km))
+}
+
+/// [`attributed`] with the active points given (`point-<id>` and location; the site itself
+/// among them is skipped). Points farther than twice the catchment from the site change
+/// nothing, so any superset of those within it gives the same answer.
+pub fn attribute_among(
+    site: &CandidateSite,
+    points: &[(String, Wgs84Point)],
+    villages: &[VillageSupply],
+    catchment_km: f64,
+) -> (Vec<usize>, Vec<(String, usize)>) {
     let places: Vec<(&str, Wgs84Point)> = std::iter::once((site.id.as_str(), site.location))
-        .chain(others.iter().map(|(id, p)| (id.as_str(), *p)))
+        .chain(
+            points
+                .iter()
+                .filter(|(id, _)| *id != site.id)
+                .map(|(id, p)| (id.as_str(), *p)),
+        )
         .collect();
     let mut shares = attribute(&places, villages, catchment_km);
     let own = std::mem::take(&mut shares[0]);
@@ -199,7 +215,7 @@ pub async fn attributed(
             share.into_iter().map(move |v| (id.clone(), v))
         })
         .collect();
-    Ok((own, elsewhere))
+    (own, elsewhere)
 }
 
 /// The active points within `margin_km` of any of `places`, in id order.
@@ -266,11 +282,13 @@ pub async fn stop_site(
     })
 }
 
-/// Every stop of a completed drive as an observation for [`calibrate`]: the donors recorded
-/// there, and for each village that counts toward the site (attributed among the active
-/// points, as the forecast does) its available people that day, with the recent donors as of
-/// that day, times the day factor, and its distance. Exactly what `GET /api/v1/forecast` of
-/// that site on that date multiplies by the rate and the decay.
+/// Every stop of a completed drive with results recorded (at least one check-in: a stop
+/// where nobody was checked in is taken as unrecorded, not as a stop nobody came to) as an
+/// observation for [`calibrate`]: the donors recorded there, and for each village that counts
+/// toward the site (attributed among the active points, as the forecast does) its available
+/// people that day, with the recent donors as of that day taken off, times the day factor,
+/// and its distance. Exactly what `GET /api/v1/forecast` of that site on that date multiplies
+/// by the rate and the decay.
 ///
 /// # Errors
 /// Database errors.
@@ -283,17 +301,41 @@ pub async fn observations(
         .iter()
         .flat_map(|(_, stops)| stops.iter().map(|s| s.id))
         .collect();
-    let donated = attendances::donations_per_stop(db, &stop_ids).await?;
-    // The villages and donations of each city, read once.
+    let recorded = attendances::recorded_per_stop(db, &stop_ids).await?;
+    // Each site, city and the active points near them read once.
+    let mut sites: HashMap<String, Option<(CandidateSite, RegionCode)>> = HashMap::new();
+    for (_, stops) in &drives {
+        for stop in stops.iter().filter(|s| recorded.contains_key(&s.id)) {
+            if !sites.contains_key(&stop.site_id) {
+                let site = stop_site(db, &stop.site_id).await?;
+                sites.insert(stop.site_id.clone(), site);
+            }
+        }
+    }
+    let locations: Vec<Wgs84Point> = sites.values().flatten().map(|(c, _)| c.location).collect();
+    let points: Vec<(String, Wgs84Point)> =
+        active_points_near(db, &locations, 2.0 * params.catchment_km)
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    point_site_id(p.id),
+                    Wgs84Point::stored(p.longitude, p.latitude),
+                )
+            })
+            .collect();
     type Supply = (Vec<VillageSupply>, Vec<(String, NaiveDate)>);
     let mut cities: HashMap<(String, String), Supply> = HashMap::new();
-    let mut out = Vec::with_capacity(stop_ids.len());
+    let mut out = Vec::with_capacity(recorded.len());
     for (drive, stops) in &drives {
         for stop in stops {
-            let Some((site, code)) = stop_site(db, &stop.site_id).await? else {
+            let Some(&(_, donated)) = recorded.get(&stop.id) else {
                 continue;
             };
-            let range = supply_range(&code, Level::Village);
+            let Some(Some((site, code))) = sites.get(&stop.site_id) else {
+                continue;
+            };
+            let range = supply_range(code, Level::Village);
             if !cities.contains_key(&range) {
                 let villages: Vec<VillageSupply> = surveys::village_facts(db, &range.0, &range.1)
                     .await?
@@ -305,7 +347,7 @@ pub async fn observations(
             }
             let (villages, donations) = &cities[&range];
             let villages = with_recent_donors(villages, donations, drive.date);
-            let (own, _) = attributed(db, &site, &villages, params.catchment_km).await?;
+            let (own, _) = attribute_among(site, &points, &villages, params.catchment_km);
             let own: Vec<VillageSupply> = own.into_iter().map(|v| villages[v].clone()).collect();
             let at = turnout::Site {
                 location: site.location,
@@ -321,7 +363,7 @@ pub async fn observations(
                         distance_km: t.distance_km,
                     })
                     .collect(),
-                donors: donated.get(&stop.id).copied().unwrap_or(0) as f64,
+                donors: donated as f64,
             });
         }
     }

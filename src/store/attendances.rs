@@ -285,25 +285,31 @@ pub async fn completed_drives(
         .collect())
 }
 
-/// Donations per stop, for `stop_ids`.
-pub async fn donations_per_stop(
+/// Per stop of `stop_ids` with anyone checked in: how many checked in, and how many donated.
+pub async fn recorded_per_stop(
     db: &impl ConnectionTrait,
     stop_ids: &[i64],
-) -> Result<HashMap<i64, u64>, DbErr> {
-    let mut out = HashMap::new();
+) -> Result<HashMap<i64, (u64, u64)>, DbErr> {
+    let mut out: HashMap<i64, (u64, u64)> = HashMap::new();
     for chunk in stop_ids.chunks(CHUNK) {
-        let rows: Vec<(i64, i64)> = Attendance::find()
+        let rows: Vec<(i64, String, i64)> = Attendance::find()
             .select_only()
             .column(Column::StopId)
+            .column(Column::Outcome)
             .column_as(Column::Id.count(), "n")
             .filter(Column::StopId.is_in(chunk.iter().copied()))
-            .filter(Column::Outcome.eq(Outcome::Donated.as_str()))
             .group_by(Column::StopId)
+            .group_by(Column::Outcome)
             .into_tuple()
             .all(db)
             .await?;
-        for (stop, n) in rows {
-            out.insert(stop, u64::try_from(n).unwrap_or(0));
+        for (stop, outcome, n) in rows {
+            let n = u64::try_from(n).unwrap_or(0);
+            let entry = out.entry(stop).or_insert((0, 0));
+            entry.0 += n;
+            if outcome == Outcome::Donated.as_str() {
+                entry.1 += n;
+            }
         }
     }
     Ok(out)

@@ -185,6 +185,7 @@ struct Expect {
     expected: f64,
     abs_error: f64,
     groups: BTreeMap<String, u64>,
+    deferrals: BTreeMap<String, u64>,
 }
 
 impl Expect {
@@ -202,7 +203,11 @@ impl Expect {
                 e.booked_attended += 1;
             }
             match a["outcome"].as_str().unwrap() {
-                "deferred" => e.deferred += 1,
+                "deferred" => {
+                    e.deferred += 1;
+                    let category = a["deferral_category"].as_str().unwrap().to_owned();
+                    *e.deferrals.entry(category).or_insert(0) += 1;
+                }
                 "donated" => {
                     e.donated += 1;
                     e.total_ml += a["volume_ml"].as_u64().unwrap();
@@ -233,6 +238,9 @@ impl Expect {
         self.abs_error += other.abs_error;
         for (g, n) in &other.groups {
             *self.groups.entry(g.clone()).or_insert(0) += n;
+        }
+        for (c, n) in &other.deferrals {
+            *self.deferrals.entry(c.clone()).or_insert(0) += n;
         }
     }
 
@@ -530,6 +538,10 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         let groups: BTreeMap<String, u64> =
             serde_json::from_value(report["by_blood_group"].clone()).unwrap();
         assert_eq!(groups, all.groups);
+        let deferrals: BTreeMap<String, u64> =
+            serde_json::from_value(report["by_deferral_category"].clone()).unwrap();
+        assert_eq!(deferrals, all.deferrals);
+        assert_eq!(deferrals.len(), 2, "low_hemoglobin and blood_pressure");
         app
     })
     .await;
@@ -1011,6 +1023,11 @@ async fn recorded_results_feed_availability_the_visit_interval_and_calibration()
             .find(|s| s["id"] == net.site(1))
             .unwrap();
         assert_eq!(site["last_visit"], "2026-12-01");
+
+        // A completed drive where nobody was checked in is taken as unrecorded.
+        completed_drive(&app, &net, "2026-11-01", &[(2, 0)], None).await;
+        let unrecorded = app.get_ok(&forecast("2026-12-10")).await;
+        assert_eq!(unrecorded["calibration"]["stops"], 1);
 
         // Eight recorded stops: the forecast's parameters are fitted.
         completed_drive(&app, &net, "2026-11-02", &[(1, 20), (4, 12), (2, 30)], None).await;
