@@ -15,7 +15,7 @@
 //! audited (entity `attendance`).
 //!
 //! Mobiles are shown whole only on the check-in screen and in the answers to the desk's own
-//! writes; the attendance listing masks them (`138****5678`).
+//! writes; the attendance listing and the audit log mask them (`138****5678`).
 
 use std::collections::BTreeMap;
 
@@ -127,6 +127,15 @@ fn to_view(m: attendance::Model, mask: bool) -> Result<AttendanceView, AppError>
         created_by: m.created_by,
         updated_by: m.updated_by,
     })
+}
+
+/// An attendance as the audit log keeps it: the mobile masked, since the log is a listing
+/// too (and check-in never changes a mobile, so nothing is lost).
+fn audited(m: &attendance::Model) -> attendance::Model {
+    attendance::Model {
+        mobile: m.mobile.as_deref().map(mask_phone),
+        ..m.clone()
+    }
 }
 
 /// An attendance as the results count it.
@@ -595,7 +604,7 @@ async fn check_in(
             action: "create",
             region_code: Some(drive.region_code.clone()),
             before: None,
-            after: Some(&created),
+            after: Some(&audited(&created)),
             actor: caller.actor(),
             at: now,
         },
@@ -780,8 +789,8 @@ async fn update_attendance(
             entity_id: id.to_string(),
             action: if correcting { "correct" } else { "update" },
             region_code: Some(drive.region_code.clone()),
-            before: Some(&current),
-            after: Some(&written),
+            before: Some(&audited(&current)),
+            after: Some(&audited(&written)),
             actor: caller.actor(),
             at: now,
         },

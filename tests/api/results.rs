@@ -687,6 +687,11 @@ async fn edits_need_if_match_and_completed_results_are_corrected_only_by_admins(
         assert_eq!(correction["after"]["volume_ml"], 300);
         assert_eq!(correction["actor"], "root (token: tests)");
         assert_eq!(correction["region_code"], COUNTY);
+        assert_eq!(
+            correction["after"]["mobile"], "139****3333",
+            "the log is a listing too"
+        );
+        assert!(!audit.to_string().contains("13900003333"));
         app
     })
     .await;
