@@ -10,8 +10,8 @@
 //! creating transaction, with the vehicle's row locked (see the migration
 //! `m20261126_000008_create_drives`).
 //!
-//! Bookings, checklists, check-in and results come in later steps: until then a cancelled
-//! drive lists nobody booked (`booked: []`).
+//! Publishing a drive opens its stops' booking slots (`crate::bookings::open_slots`);
+//! cancelling it cancels every booking with it and answers with who was booked.
 
 use axum::Json;
 use axum::extract::State;
@@ -33,7 +33,7 @@ use crate::api::extract::{
 use crate::domain::drive::{self as rules, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::plan::PlanStatus;
-use crate::domain::point::PointStatus;
+use crate::domain::point::{PointStatus, mask_phone};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldErrors, Problem};
@@ -77,11 +77,18 @@ pub struct StopView {
     pub expected_donors: f64,
 }
 
-/// Someone booked on a cancelled drive, to be told (bookings come in a later step).
+/// Someone whose booking a cancelled drive took with it; each has been sent a cancellation
+/// notice through the outbox.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookedView {
     pub stop_id: i64,
+    pub code: String,
+    /// The person, or the group's contact.
     pub name: String,
+    /// Masked (`138****5678`).
+    pub mobile: Option<String>,
+    pub organisation: Option<String>,
+    pub headcount: i32,
 }
 
 /// A drive with its stops.
@@ -102,8 +109,8 @@ pub struct DriveView {
     pub created_by: Option<String>,
     pub updated_by: Option<String>,
     pub stops: Vec<StopView>,
-    /// Only in the answer to a cancellation: everyone booked, to be notified. Always empty
-    /// until bookings arrive (a later step of issue 6).
+    /// Only in the answer to a cancellation: everyone whose booking it cancelled (each sent a
+    /// cancellation notice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booked: Option<Vec<BookedView>>,
 }
@@ -662,8 +669,8 @@ pub struct TransitionRequest {
 /// Moves a drive to its next state: `draft` -> `published` -> `in_progress` -> `completed`,
 /// or to `cancelled` (with a `reason`) from any state but the final ones. Needs `If-Match`
 /// with the version last seen; each move is audited (entity `drive`, action the new status).
-/// The answer to a cancellation lists everyone booked (`booked`), to be notified; bookings
-/// arrive in a later step, so for now that list is always empty.
+/// Publishing opens the stops' booking slots. Cancelling cancels every booking, writes each a
+/// cancellation notice, and answers with everyone who was booked (`booked`, mobiles masked).
 #[utoipa::path(
     post,
     path = "/drives/{id}/transition",
@@ -757,11 +764,40 @@ async fn transition_drive(
         },
     )
     .await?;
+    let stops = store::stops(&txn, written.id).await?;
+    let mut booked = None;
+    match to {
+        DriveStatus::Published => {
+            crate::bookings::open_slots(&txn, &written, &stops).await?;
+        }
+        DriveStatus::Cancelled => {
+            let cancelled = crate::bookings::cancel_all(
+                &txn,
+                &written,
+                &stops,
+                written.cancel_reason.as_deref().unwrap_or(""),
+                now,
+            )
+            .await?;
+            booked = Some(
+                cancelled
+                    .into_iter()
+                    .map(|c| BookedView {
+                        stop_id: c.stop_id,
+                        code: c.booking.code,
+                        name: c.booking.name,
+                        mobile: c.booking.mobile.as_deref().map(mask_phone),
+                        organisation: c.booking.organisation,
+                        headcount: c.booking.headcount,
+                    })
+                    .collect(),
+            );
+        }
+        _ => {}
+    }
     txn.commit().await?;
     tracing::info!(drive_id = written.id, %from, %to, "drive moved");
-    let mut view = full_view(&state, written).await?;
-    if to == DriveStatus::Cancelled {
-        view.booked = Some(vec![]);
-    }
+    let mut view = to_view(written, stops)?;
+    view.booked = booked;
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }

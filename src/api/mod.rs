@@ -286,6 +286,7 @@ async fn problem_for_foreign_errors(request: Request, next: Next) -> Response {
             _ => reason.to_lowercase(),
         },
         errors: vec![],
+        next_eligible_date: None,
     };
     let (mut parts, _) = response.into_parts();
     for stale in [

@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bookings;
 pub mod coordinators;
 pub mod drives;
 pub mod fleet;
+pub mod outbox;
 pub mod plans;
 pub mod points;
 pub mod regions;
