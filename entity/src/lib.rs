@@ -6,6 +6,8 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod checklist_item;
+pub mod checklist_template;
 pub mod coordinator;
 pub mod drive;
 pub mod drive_stop;
@@ -24,6 +26,8 @@ pub mod village_survey;
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::checklist_item::Entity as ChecklistItem;
+    pub use super::checklist_template::Entity as ChecklistTemplate;
     pub use super::coordinator::Entity as Coordinator;
     pub use super::drive::Entity as Drive;
     pub use super::drive_stop::Entity as DriveStop;

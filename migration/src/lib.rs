@@ -14,6 +14,7 @@ mod m20261126_000005_create_accounts;
 mod m20261126_000006_create_fleet;
 mod m20261126_000007_create_plans;
 mod m20261126_000008_create_drives;
+mod m20261126_000010_create_checklists;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_fleet::Migration),
             Box::new(m20261126_000007_create_plans::Migration),
             Box::new(m20261126_000008_create_drives::Migration),
+            Box::new(m20261126_000010_create_checklists::Migration),
         ]
     }
 }

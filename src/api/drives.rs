@@ -10,8 +10,14 @@
 //! creating transaction, with the vehicle's row locked (see the migration
 //! `m20261126_000008_create_drives`).
 //!
-//! Bookings, checklists, check-in and results come in later steps: until then a cancelled
+//! Every stop of a new drive gets its preparation checklist (`api::checklists`) in the
+//! transaction that makes the drive.
+//!
+//! Bookings, check-in and results come in later steps: until then a cancelled
 //! drive lists nobody booked (`booked: []`).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use axum::Json;
 use axum::extract::State;
@@ -30,6 +36,7 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match,
     status_filter, with_etag,
 };
+use crate::domain::checklist::TemplateItem;
 use crate::domain::drive::{self as rules, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::plan::PlanStatus;
@@ -41,7 +48,7 @@ use crate::plans::build::SiteRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Change};
 use crate::store::drives::{self as store, DriveFilter, NewDrive, NewStop};
-use crate::store::{fleet, plans, points, regions};
+use crate::store::{checklists, fleet, plans, points, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -173,7 +180,7 @@ fn region_of(m: &drive::Model) -> Result<RegionCode, AppError> {
 
 /// Loads drive `id` if the caller may do `action` to it (404 outside read scope, 403
 /// outside write scope).
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     caller: &Caller,
     action: Action,
@@ -197,6 +204,8 @@ async fn load(
 
 /// Inserts `drives` in one transaction, each checked against the vehicle's other drives that
 /// day (vehicle row locked) and audited; 409 naming the vehicle and date when one is taken.
+/// Every stop gets its preparation checklist from the template of the vehicle's station as it
+/// is now (or the defaults), in the same transaction.
 async fn insert_all(
     state: &AppState,
     caller: &Caller,
@@ -217,8 +226,12 @@ async fn insert_all(
         )));
     }
     let mut out = Vec::with_capacity(drives.len());
+    // Each station's checklist template, read once per transaction.
+    let mut templates: HashMap<i64, Vec<TemplateItem>> = HashMap::new();
     for new in drives {
-        fleet::lock_vehicle(&txn, new.vehicle_id).await?;
+        let vehicle = fleet::lock_vehicle(&txn, new.vehicle_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {}", new.vehicle_id)))?;
         if let Some(other) = store::taken(&txn, new.vehicle_id, new.date).await? {
             txn.rollback().await?;
             return Err(AppError::Conflict(format!(
@@ -227,6 +240,13 @@ async fn insert_all(
             )));
         }
         let (drive, stops) = store::insert(&txn, new, now).await?;
+        let template = match templates.entry(vehicle.station_id) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => {
+                slot.insert(checklists::effective_template(&txn, vehicle.station_id).await?)
+            }
+        };
+        checklists::insert_for_stops(&txn, template, drive.date, &stops).await?;
         audit::record(
             &txn,
             Change {

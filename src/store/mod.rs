@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checklists;
 pub mod coordinators;
 pub mod drives;
 pub mod fleet;
