@@ -784,6 +784,22 @@ async fn the_due_listing_shows_what_is_due_or_late_per_township() {
             vec![(item_id(&c1, 0, 1), "due".to_owned(), 0)]
         );
 
+        // The window's edge: D1's 7 Dec item is not listed three days ahead; two days ahead
+        // it is due.
+        for (date, listed) in [("2026-12-04", false), ("2026-12-05", true)] {
+            let page = app
+                .get_ok(&format!(
+                    "/api/v1/checklists/due?region={DONGLING}&date={date}"
+                ))
+                .await;
+            let rows = due_rows(&page);
+            assert_eq!(
+                rows.contains(&(item_id(&c1, 0, 2), "due".to_owned(), 0)),
+                listed,
+                "{date}: {rows:?}"
+            );
+        }
+
         // A week later: D1's 7 Dec item is late, D2's 20 Dec one still not listed; D4 moves on
         // to in progress (still listed), then completed (gone).
         let page = app
@@ -900,6 +916,73 @@ async fn the_checklists_migration_rolls_back_and_reapplies() {
                 .await
                 .is_ok()
         );
+        app
+    })
+    .await;
+}
+
+/// Sends `count` copies of one request at once; their statuses, sorted.
+async fn at_once(
+    client: &Client,
+    method: Method,
+    url: String,
+    body: Option<Value>,
+    tag: &str,
+    count: usize,
+) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for _ in 0..count {
+        let mut request = client
+            .request(method.clone(), url.clone())
+            .header("If-Match", tag);
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        tasks.push(tokio::spawn(async move {
+            request.send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out.sort_unstable();
+    out
+}
+
+#[tokio::test]
+async fn simultaneous_edits_of_one_version_let_exactly_one_win() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let station = station_id(&app).await;
+        let path = format!("/api/v1/stations/{station}/checklist-template");
+        let body = json!({"items": [{"title": "Check the generator", "days_before": 2}]});
+        let statuses = at_once(
+            &app.client,
+            Method::PUT,
+            app.url(&path),
+            Some(body),
+            "\"0\"",
+            4,
+        )
+        .await;
+        assert_eq!(statuses, [200, 412, 412, 412]);
+        let template = app.get_ok(&path).await;
+        assert_eq!(template["version"], 1);
+        assert_eq!(template["items"].as_array().unwrap().len(), 1);
+
+        let d = drive(&app, net.vehicles[0], "2026-12-08", &[net.points[0]]).await;
+        let list = checklist(&app, &d["id"], "2026-12-01").await;
+        let id = &list["stops"][0]["items"][0]["id"];
+        let url = app.url(&format!("/api/v1/checklist-items/{id}/done"));
+        let statuses = at_once(&app.client, Method::POST, url, None, "\"1\"", 4).await;
+        assert_eq!(statuses, [200, 412, 412, 412]);
+        let audit = app
+            .get_ok(&format!("/api/v1/audit?entity=checklist_item&id={id}"))
+            .await;
+        assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+        let list = checklist(&app, &d["id"], "2026-12-01").await;
+        assert_eq!(list["stops"][0]["items"][0]["version"], 2);
         app
     })
     .await;
