@@ -18,8 +18,8 @@
 //!
 //! - `done` when it is marked done, whatever the dates;
 //! - `late` when not done and its due date is before `today`;
-//! - `due` when not done and its due date is `today` or within the next
-//!   [`DUE_WINDOW_DAYS`]` - 1` days (with a window of 3: today, tomorrow, the day after);
+//! - `due` when not done and its due date lies in the due window of [`DUE_WINDOW_DAYS`]
+//!   days starting `today` (3: today, tomorrow and the day after);
 //! - `upcoming` otherwise (due later than that).
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
