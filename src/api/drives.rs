@@ -12,6 +12,12 @@
 //!
 //! Publishing a drive opens its stops' booking slots (`crate::bookings::open_slots`);
 //! cancelling it cancels every booking with it and answers with who was booked.
+//!
+//! Every stop of a new drive gets its preparation checklist (`api::checklists`) in the
+//! transaction that makes the drive.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use axum::Json;
 use axum::extract::State;
@@ -30,6 +36,7 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match,
     status_filter, with_etag,
 };
+use crate::domain::checklist::TemplateItem;
 use crate::domain::drive::{self as rules, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::plan::PlanStatus;
@@ -41,7 +48,7 @@ use crate::plans::build::SiteRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Change};
 use crate::store::drives::{self as store, DriveFilter, NewDrive, NewStop};
-use crate::store::{fleet, plans, points, regions};
+use crate::store::{checklists, fleet, plans, points, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -180,7 +187,7 @@ fn region_of(m: &drive::Model) -> Result<RegionCode, AppError> {
 
 /// Loads drive `id` if the caller may do `action` to it (404 outside read scope, 403
 /// outside write scope).
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     caller: &Caller,
     action: Action,
@@ -204,6 +211,8 @@ async fn load(
 
 /// Inserts `drives` in one transaction, each checked against the vehicle's other drives that
 /// day (vehicle row locked) and audited; 409 naming the vehicle and date when one is taken.
+/// Every stop gets its preparation checklist from the template of the vehicle's station as it
+/// is now (or the defaults), in the same transaction.
 async fn insert_all(
     state: &AppState,
     caller: &Caller,
@@ -224,8 +233,12 @@ async fn insert_all(
         )));
     }
     let mut out = Vec::with_capacity(drives.len());
+    // Each station's checklist template, read once per transaction.
+    let mut templates: HashMap<i64, Vec<TemplateItem>> = HashMap::new();
     for new in drives {
-        fleet::lock_vehicle(&txn, new.vehicle_id).await?;
+        let vehicle = fleet::lock_vehicle(&txn, new.vehicle_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {}", new.vehicle_id)))?;
         if let Some(other) = store::taken(&txn, new.vehicle_id, new.date).await? {
             txn.rollback().await?;
             return Err(AppError::Conflict(format!(
@@ -234,6 +247,13 @@ async fn insert_all(
             )));
         }
         let (drive, stops) = store::insert(&txn, new, now).await?;
+        let template = match templates.entry(vehicle.station_id) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => {
+                slot.insert(checklists::effective_template(&txn, vehicle.station_id).await?)
+            }
+        };
+        checklists::insert_for_stops(&txn, template, drive.date, &stops).await?;
         audit::record(
             &txn,
             Change {

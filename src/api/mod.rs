@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod checklists;
 pub mod coordinators;
 pub mod coverage;
 pub mod drives;
@@ -57,6 +58,7 @@ use crate::state::AppState;
         (name = "vehicles", description = "Bloodmobiles: beds, crew, capacity, working window and running cost"),
         (name = "plans", description = "Drive planning: turnout forecasts, plans (made in the background), plan checks and exports"),
         (name = "drives", description = "Drives: a vehicle-day with its stops, made from an accepted plan or by hand, and its states from draft to completed or cancelled"),
+        (name = "checklists", description = "Preparation checklists: each station's template (or the defaults), the items of every stop of a drive done or not with who and when, and what is due or late per township"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
         (name = "auth", description = "Signing in and out (browser sessions)"),
@@ -88,6 +90,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(forecast::router())
                 .merge(plans::router())
                 .merge(drives::router())
+                .merge(checklists::router())
                 .merge(audit::router()),
         )
         .split_for_parts()

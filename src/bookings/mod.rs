@@ -445,8 +445,10 @@ async fn full(open: &OpenStop, slot: &booking_slot::Model, db: &DatabaseConnecti
 
 /// Inside a booking's transaction: the drive is still open (read with a shared lock).
 async fn still_open(txn: &DatabaseTransaction, open: &OpenStop) -> Result<(), AppError> {
-    let status = store::drive_status_locked(txn, open.drive.id).await?;
-    let open_now = status.as_deref().is_some_and(|s| {
+    // A shared row lock: a cancellation (which updates the row) waits for the bookings in
+    // flight and then sees them; on SQLite write transactions are serial anyway.
+    let drive = crate::store::drives::lock_shared(txn, open.drive.id).await?;
+    let open_now = drive.map(|d| d.status).as_deref().is_some_and(|s| {
         s == DriveStatus::Published.as_str() || s == DriveStatus::InProgress.as_str()
     });
     if !open_now {

@@ -37,6 +37,7 @@ macro_rules! string_enum {
 
 pub mod account;
 pub mod booking;
+pub mod checklist;
 pub mod drive;
 pub mod fleet;
 pub mod plan;

@@ -271,22 +271,6 @@ pub async fn stop_with_drive(
     Ok(drive.map(|d| (stop, d)))
 }
 
-/// Reads the status of drive `id` with a shared row lock (PostgreSQL): a booking's
-/// transaction holds it until commit, so a cancellation (which updates the row) waits for the
-/// bookings in flight and then sees them; on SQLite write transactions are serial anyway.
-pub async fn drive_status_locked(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<String>, DbErr> {
-    Ok(drive::Entity::find_by_id(id)
-        .select_only()
-        .column(drive::Column::Status)
-        .lock_shared()
-        .into_tuple::<String>()
-        .one(db)
-        .await?)
-}
-
 /// Published or under-way drives dated `from` to `to`, with their stops, by date.
 pub async fn open_drives(
     db: &impl ConnectionTrait,

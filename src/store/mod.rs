@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod bookings;
+pub mod checklists;
 pub mod coordinators;
 pub mod drives;
 pub mod fleet;
