@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bookings;
 pub mod checklists;
 pub mod coordinators;
 pub mod coverage;
@@ -10,6 +11,7 @@ pub mod drives;
 pub mod extract;
 pub mod forecast;
 pub mod health;
+pub mod outbox;
 pub mod plans;
 pub mod points;
 pub mod regions;
@@ -59,6 +61,8 @@ use crate::state::AppState;
         (name = "plans", description = "Drive planning: turnout forecasts, plans (made in the background), plan checks and exports"),
         (name = "drives", description = "Drives: a vehicle-day with its stops, made from an accepted plan or by hand, and its states from draft to completed or cancelled"),
         (name = "checklists", description = "Preparation checklists: each station's template (or the defaults), the items of every stop of a drive done or not with who and when, and what is due or late per township"),
+        (name = "public", description = "For donors, no sign-in: the schedule of announced stops (JSON or iCalendar), and booking a place alone or as a group; a booking is looked at, moved or cancelled with its code and token"),
+        (name = "outbox", description = "Messages to donors (confirmations, reminders, cancellations) and their delivery"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
         (name = "auth", description = "Signing in and out (browser sessions)"),
@@ -90,6 +94,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(forecast::router())
                 .merge(plans::router())
                 .merge(drives::router())
+                .merge(bookings::router())
+                .merge(outbox::router())
                 .merge(checklists::router())
                 .merge(audit::router()),
         )
@@ -106,6 +112,13 @@ const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/points"),
     ("get", "/api/v1/points.geojson"),
     ("get", "/api/v1/points/{id}"),
+    ("get", "/api/v1/public/drives"),
+    ("get", "/api/v1/public/stops/{id}"),
+    ("post", "/api/v1/public/stops/{id}/bookings"),
+    ("post", "/api/v1/public/stops/{id}/group-bookings"),
+    ("get", "/api/v1/public/bookings/{code}"),
+    ("post", "/api/v1/public/bookings/{code}/cancel"),
+    ("post", "/api/v1/public/bookings/{code}/reschedule"),
 ];
 
 trait PipeSecurity {

@@ -130,6 +130,9 @@ pub enum Resource<'a> {
     /// A blood station's checklist template, by the station's region: read like the station,
     /// written (replaced) like plans are made: admins and station staff within write scope.
     ChecklistTemplate(&'a RegionCode),
+    /// The outbox of messages to donors (names, mobiles, texts across every drive): admins
+    /// without region bounds only, since it is not split by region.
+    Outbox,
     /// A drive stop's checklist item, by the stop's region: read within the read scope; marked
     /// done or undone by admins, station staff and township officials within their write scope
     /// (not viewers).
@@ -202,6 +205,13 @@ pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -
                     Role::Admin | Role::StationStaff | Role::TownshipOfficial
                 ) && write_scope(caller).contains(region))
             {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        Resource::Outbox => {
+            if caller.role == Role::Admin && read_scope(caller) == Visibility::All {
                 Decision::Allow
             } else {
                 Decision::Forbidden
