@@ -246,8 +246,9 @@ pub struct HttpConfig {
     #[arg(long, env = "DONORNET_TRUST_FORWARDED")]
     pub trust_forwarded: bool,
     /// Anonymous bookings (new, cancel, reschedule) each client address may make per minute;
-    /// beyond it 429 with `Retry-After`. 0 turns the limit off (load tests).
-    #[arg(long, env = "DONORNET_BOOKING_RATE_LIMIT", default_value_t = 10)]
+    /// beyond it 429 with `Retry-After`. Mobile carriers put many phones behind one address,
+    /// so keep it well above one person's needs. 0 turns the limit off (load tests).
+    #[arg(long, env = "DONORNET_BOOKING_RATE_LIMIT", default_value_t = 30)]
     pub booking_rate_limit: u32,
 }
 
@@ -264,7 +265,7 @@ impl Default for HttpConfig {
             request_timeout_secs: 30,
             secure_cookies: false,
             trust_forwarded: false,
-            booking_rate_limit: 10,
+            booking_rate_limit: 30,
         }
     }
 }
