@@ -192,6 +192,39 @@ pub struct ServeArgs {
     pub no_demo: bool,
     #[command(flatten)]
     pub http: HttpConfig,
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
+}
+
+/// How messages to donors (booking confirmations, reminders, cancellations) leave.
+#[derive(Debug, Clone, Args)]
+pub struct OutboxConfig {
+    /// `log`: messages stay in the outbox table and are written to the log (for a station
+    /// that sends them by hand or has no gateway yet); `webhook`: each is POSTed as JSON to
+    /// --outbox-webhook-url (an SMS gateway).
+    #[arg(long, env = "DONORNET_OUTBOX_SENDER", default_value = "log", value_parser = ["log", "webhook"])]
+    pub outbox_sender: String,
+    /// Where the webhook sender posts (plain `http://`, e.g. a gateway on the station's
+    /// network).
+    #[arg(
+        long,
+        env = "DONORNET_OUTBOX_WEBHOOK_URL",
+        required_if_eq("outbox_sender", "webhook")
+    )]
+    pub outbox_webhook_url: Option<String>,
+    /// Seconds between two runs of the outbox (reminders due, messages to send).
+    #[arg(long, env = "DONORNET_OUTBOX_INTERVAL_SECS", default_value_t = 30)]
+    pub outbox_interval_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            outbox_sender: "log".to_owned(),
+            outbox_webhook_url: None,
+            outbox_interval_secs: 30,
+        }
+    }
 }
 
 /// Limits of the HTTP layer.
@@ -212,6 +245,11 @@ pub struct HttpConfig {
     /// throttling, `Secure` cookies, the Origin check). Only set this when the proxy sets them.
     #[arg(long, env = "DONORNET_TRUST_FORWARDED")]
     pub trust_forwarded: bool,
+    /// Anonymous bookings (new, cancel, reschedule) each client address may make per minute;
+    /// beyond it 429 with `Retry-After`. Mobile carriers put many phones behind one address,
+    /// so keep it well above one person's needs. 0 turns the limit off (load tests).
+    #[arg(long, env = "DONORNET_BOOKING_RATE_LIMIT", default_value_t = 30)]
+    pub booking_rate_limit: u32,
 }
 
 impl HttpConfig {
@@ -227,6 +265,7 @@ impl Default for HttpConfig {
             request_timeout_secs: 30,
             secure_cookies: false,
             trust_forwarded: false,
+            booking_rate_limit: 30,
         }
     }
 }

@@ -130,6 +130,9 @@ pub struct Problem {
     /// For validation problems: each offending field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a donor who gave blood too recently to book: the first day they may give again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_eligible_date: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +175,14 @@ pub enum AppError {
     /// 409: the request conflicts with the stored state.
     #[error("{0}")]
     Conflict(String),
+    /// 409: a donor whose last donation is too recent to book this date.
+    #[error(
+        "the last donation recorded for this mobile was on {last_donation}; whole blood may be given again from {next_eligible} (180 days)"
+    )]
+    NotYetEligible {
+        last_donation: chrono::NaiveDate,
+        next_eligible: chrono::NaiveDate,
+    },
     /// 409: a value that must be unique is taken; names the field.
     #[error("{detail}")]
     Taken { field: String, detail: String },
@@ -218,7 +229,9 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Taken { .. } | AppError::NotYetEligible { .. } => {
+                StatusCode::CONFLICT
+            }
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -244,6 +257,11 @@ impl AppError {
                 detail.clone(),
                 vec![FieldError::new(field.clone(), "is already taken")],
             ),
+            AppError::NotYetEligible { .. } => (
+                "urn:donornet:problem:not-yet-eligible",
+                self.to_string(),
+                vec![],
+            ),
             AppError::Internal(_) => (
                 "about:blank",
                 "an internal error occurred; it has been logged".to_owned(),
@@ -262,6 +280,10 @@ impl AppError {
             status: status.as_u16(),
             detail,
             errors,
+            next_eligible_date: match self {
+                AppError::NotYetEligible { next_eligible, .. } => Some(*next_eligible),
+                _ => None,
+            },
         }
     }
 }

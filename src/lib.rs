@@ -13,12 +13,14 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bookings;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod geo;
 pub mod import;
+pub mod outbox;
 pub mod planfile;
 pub mod planning;
 pub mod plans;
@@ -36,12 +38,25 @@ use tokio::net::TcpListener;
 pub use config::{Cli, HttpConfig};
 pub use state::AppState;
 
-/// The application router over an open, migrated database.
+/// The application router over an open, migrated database, sending messages to the log.
 pub fn build_app(db: DatabaseConnection, http: HttpConfig) -> axum::Router {
+    build_app_with(db, http, Arc::new(outbox::LogSender))
+}
+
+/// The application router, with messages to donors going to `sender`.
+pub fn build_app_with(
+    db: DatabaseConnection,
+    http: HttpConfig,
+    sender: Arc<dyn outbox::Sender>,
+) -> axum::Router {
+    let booking_limiter = std::num::NonZeroU32::new(http.booking_rate_limit)
+        .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))));
     api::build_router(AppState {
         db,
         http: Arc::new(http),
         plans: Arc::new(plans::runs::PlanRuns::default()),
+        sender,
+        booking_limiter,
     })
 }
 

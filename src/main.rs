@@ -253,8 +253,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "listening on http://{} (API docs at /docs)",
         listener.local_addr()?
     );
-    let app = donornet::build_app(conn.clone(), args.http);
+    let sender = donornet::outbox::sender_from(&args.outbox)?;
+    tracing::info!(
+        sender = sender.name(),
+        "messages to donors go through the outbox"
+    );
+    let outbox = donornet::outbox::spawn(
+        conn.clone(),
+        sender.clone(),
+        std::time::Duration::from_secs(args.outbox.outbox_interval_secs.max(1)),
+    );
+    let app = donornet::build_app_with(conn.clone(), args.http, sender);
     donornet::serve(listener, app, donornet::shutdown_signal()).await?;
+    outbox.abort();
     conn.close().await?;
     tracing::info!("stopped");
     Ok(())

@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use governor::DefaultKeyedRateLimiter;
+
 use sea_orm::DatabaseConnection;
 
 use crate::config::HttpConfig;
+use crate::outbox::Sender;
 use crate::plans::runs::PlanRuns;
 
 /// Cloned into each request: the pool, the configuration and the plans being solved (cheap
@@ -14,4 +17,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub http: Arc<HttpConfig>,
     pub plans: Arc<PlanRuns>,
+    /// Where messages to donors go (`POST /api/v1/outbox/run` uses it too).
+    pub sender: Arc<dyn Sender>,
+    /// Anonymous bookings per client address (`None`: no limit).
+    pub booking_limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
 }

@@ -35,11 +35,19 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     Drive,
+    #[sea_orm(has_many = "super::checklist_item::Entity")]
+    ChecklistItem,
 }
 
 impl Related<super::drive::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Drive.def()
+    }
+}
+
+impl Related<super::checklist_item::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ChecklistItem.def()
     }
 }
 

@@ -10,6 +10,8 @@ pub mod audit_log;
 pub mod booking;
 pub mod booking_part;
 pub mod booking_slot;
+pub mod checklist_item;
+pub mod checklist_template;
 pub mod coordinator;
 pub mod drive;
 pub mod drive_stop;
@@ -33,6 +35,8 @@ pub mod prelude {
     pub use super::booking::Entity as Booking;
     pub use super::booking_part::Entity as BookingPart;
     pub use super::booking_slot::Entity as BookingSlot;
+    pub use super::checklist_item::Entity as ChecklistItem;
+    pub use super::checklist_template::Entity as ChecklistTemplate;
     pub use super::coordinator::Entity as Coordinator;
     pub use super::drive::Entity as Drive;
     pub use super::drive_stop::Entity as DriveStop;

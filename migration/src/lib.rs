@@ -15,6 +15,7 @@ mod m20261126_000006_create_fleet;
 mod m20261126_000007_create_plans;
 mod m20261126_000008_create_drives;
 mod m20261126_000009_create_bookings;
+mod m20261126_000010_create_checklists;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_plans::Migration),
             Box::new(m20261126_000008_create_drives::Migration),
             Box::new(m20261126_000009_create_bookings::Migration),
+            Box::new(m20261126_000010_create_checklists::Migration),
         ]
     }
 }

@@ -37,6 +37,7 @@ use crate::domain::attendance::{
     Abo, AttendanceKind, Attended, DeferralCategory, Outcome, OutcomeRecord, Rh, StopResults,
     Tally, VillageCount,
 };
+use crate::domain::booking::{BookingKind, BookingStatus, normalise_code};
 use crate::domain::drive::DriveStatus;
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::point::{MobileNumber, mask_phone};
@@ -515,12 +516,12 @@ async fn check_in(
                 .ok()
         });
     let village_code = village(&state, &mut errors, body.village_code.as_deref()).await?;
+    // As the donor reads it out: case, spaces and hyphens do not matter.
     let code = body
         .booking_code
         .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned);
+        .map(normalise_code)
+        .filter(|c| !c.is_empty());
     let txn = crate::db::begin_write(&state.db).await?;
     let (kind, booking_id, name, mobile) = match &code {
         None => {
@@ -541,7 +542,7 @@ async fn check_in(
                     .unwrap_or_else(|| AppError::invalid("booking_code", "no such booking")));
             };
             // Each person of a group needs their own name; a person's booking names them.
-            let group = booking.kind == "group";
+            let group = booking.kind == BookingKind::Group.as_str();
             let name = errors
                 .text("name", body.name.clone(), MAX_NAME, false, group)
                 .or_else(|| (!group).then(|| booking.name.clone()));
@@ -558,7 +559,7 @@ async fn check_in(
                     booking.stop_id, stop.id
                 )));
             }
-            if booking.status != "active" {
+            if booking.status != BookingStatus::Active.as_str() {
                 return Err(AppError::Conflict(format!(
                     "booking {code} is {}",
                     booking.status

@@ -49,6 +49,8 @@ const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// Writes that need no credentials.
 const ANONYMOUS_WRITES: &[&str] = &["/api/v1/auth/login", "/api/v1/auth/logout"];
+/// Everything under it is for anyone (the public schedule and booking).
+const PUBLIC_PREFIX: &str = "/api/v1/public/";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -179,6 +181,7 @@ pub async fn authenticate(
     if unsafe_method {
         match &caller.credential {
             None if !ANONYMOUS_WRITES.contains(&request.uri().path())
+                && !request.uri().path().starts_with(PUBLIC_PREFIX)
                 && is_operation(request.method(), request.extensions().get::<MatchedPath>()) =>
             {
                 return Err(unauthenticated());

@@ -10,8 +10,14 @@
 //! creating transaction, with the vehicle's row locked (see the migration
 //! `m20261126_000008_create_drives`).
 //!
-//! Bookings, checklists, check-in and results come in later steps: until then a cancelled
-//! drive lists nobody booked (`booked: []`).
+//! Publishing a drive opens its stops' booking slots (`crate::bookings::open_slots`);
+//! cancelling it cancels every booking with it and answers with who was booked.
+//!
+//! Every stop of a new drive gets its preparation checklist (`api::checklists`) in the
+//! transaction that makes the drive.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use axum::Json;
 use axum::extract::State;
@@ -30,10 +36,11 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match,
     status_filter, with_etag,
 };
+use crate::domain::checklist::TemplateItem;
 use crate::domain::drive::{self as rules, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::plan::PlanStatus;
-use crate::domain::point::PointStatus;
+use crate::domain::point::{PointStatus, mask_phone};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldErrors, Problem};
@@ -41,7 +48,7 @@ use crate::plans::build::SiteRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Change};
 use crate::store::drives::{self as store, DriveFilter, NewDrive, NewStop};
-use crate::store::{fleet, plans, points, regions};
+use crate::store::{checklists, fleet, plans, points, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -77,11 +84,18 @@ pub struct StopView {
     pub expected_donors: f64,
 }
 
-/// Someone booked on a cancelled drive, to be told (bookings come in a later step).
+/// Someone whose booking a cancelled drive took with it; each has been sent a cancellation
+/// notice through the outbox.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookedView {
     pub stop_id: i64,
+    pub code: String,
+    /// The person, or the group's contact.
     pub name: String,
+    /// Masked (`138****5678`).
+    pub mobile: Option<String>,
+    pub organisation: Option<String>,
+    pub headcount: i32,
 }
 
 /// A drive with its stops.
@@ -102,8 +116,8 @@ pub struct DriveView {
     pub created_by: Option<String>,
     pub updated_by: Option<String>,
     pub stops: Vec<StopView>,
-    /// Only in the answer to a cancellation: everyone booked, to be notified. Always empty
-    /// until bookings arrive (a later step of issue 6).
+    /// Only in the answer to a cancellation: everyone whose booking it cancelled (each sent a
+    /// cancellation notice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booked: Option<Vec<BookedView>>,
 }
@@ -173,7 +187,7 @@ fn region_of(m: &drive::Model) -> Result<RegionCode, AppError> {
 
 /// Loads drive `id` if the caller may do `action` to it (404 outside read scope, 403
 /// outside write scope).
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     caller: &Caller,
     action: Action,
@@ -197,6 +211,8 @@ async fn load(
 
 /// Inserts `drives` in one transaction, each checked against the vehicle's other drives that
 /// day (vehicle row locked) and audited; 409 naming the vehicle and date when one is taken.
+/// Every stop gets its preparation checklist from the template of the vehicle's station as it
+/// is now (or the defaults), in the same transaction.
 async fn insert_all(
     state: &AppState,
     caller: &Caller,
@@ -217,8 +233,12 @@ async fn insert_all(
         )));
     }
     let mut out = Vec::with_capacity(drives.len());
+    // Each station's checklist template, read once per transaction.
+    let mut templates: HashMap<i64, Vec<TemplateItem>> = HashMap::new();
     for new in drives {
-        fleet::lock_vehicle(&txn, new.vehicle_id).await?;
+        let vehicle = fleet::lock_vehicle(&txn, new.vehicle_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {}", new.vehicle_id)))?;
         if let Some(other) = store::taken(&txn, new.vehicle_id, new.date).await? {
             txn.rollback().await?;
             return Err(AppError::Conflict(format!(
@@ -227,6 +247,13 @@ async fn insert_all(
             )));
         }
         let (drive, stops) = store::insert(&txn, new, now).await?;
+        let template = match templates.entry(vehicle.station_id) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => {
+                slot.insert(checklists::effective_template(&txn, vehicle.station_id).await?)
+            }
+        };
+        checklists::insert_for_stops(&txn, template, drive.date, &stops).await?;
         audit::record(
             &txn,
             Change {
@@ -662,8 +689,8 @@ pub struct TransitionRequest {
 /// Moves a drive to its next state: `draft` -> `published` -> `in_progress` -> `completed`,
 /// or to `cancelled` (with a `reason`) from any state but the final ones. Needs `If-Match`
 /// with the version last seen; each move is audited (entity `drive`, action the new status).
-/// The answer to a cancellation lists everyone booked (`booked`), to be notified; bookings
-/// arrive in a later step, so for now that list is always empty.
+/// Publishing opens the stops' booking slots. Cancelling cancels every booking, writes each a
+/// cancellation notice, and answers with everyone who was booked (`booked`, mobiles masked).
 #[utoipa::path(
     post,
     path = "/drives/{id}/transition",
@@ -757,11 +784,40 @@ async fn transition_drive(
         },
     )
     .await?;
+    let stops = store::stops(&txn, written.id).await?;
+    let mut booked = None;
+    match to {
+        DriveStatus::Published => {
+            crate::bookings::open_slots(&txn, &written, &stops).await?;
+        }
+        DriveStatus::Cancelled => {
+            let cancelled = crate::bookings::cancel_all(
+                &txn,
+                &written,
+                &stops,
+                written.cancel_reason.as_deref().unwrap_or(""),
+                now,
+            )
+            .await?;
+            booked = Some(
+                cancelled
+                    .into_iter()
+                    .map(|c| BookedView {
+                        stop_id: c.stop_id,
+                        code: c.booking.code,
+                        name: c.booking.name,
+                        mobile: c.booking.mobile.as_deref().map(mask_phone),
+                        organisation: c.booking.organisation,
+                        headcount: c.booking.headcount,
+                    })
+                    .collect(),
+            );
+        }
+        _ => {}
+    }
     txn.commit().await?;
     tracing::info!(drive_id = written.id, %from, %to, "drive moved");
-    let mut view = full_view(&state, written).await?;
-    if to == DriveStatus::Cancelled {
-        view.booked = Some(vec![]);
-    }
+    let mut view = to_view(written, stops)?;
+    view.booked = booked;
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }

@@ -137,3 +137,21 @@ where
             .map_err(|e| AppError::invalid("status", e)),
     }
 }
+
+/// `count` comma-separated finite numbers (`lon,lat`, a bounding box); 400 naming `field`.
+pub fn numbers(field: &str, raw: &str, count: usize) -> Result<Vec<f64>, AppError> {
+    let values: Vec<f64> = raw
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            AppError::invalid(field, format!("must be {count} comma-separated numbers"))
+        })?;
+    if values.len() != count || values.iter().any(|v| !v.is_finite()) {
+        return Err(AppError::invalid(
+            field,
+            format!("must be {count} comma-separated numbers"),
+        ));
+    }
+    Ok(values)
+}

@@ -4,12 +4,15 @@
 pub mod attendances;
 pub mod audit;
 pub mod auth;
+pub mod bookings;
+pub mod checklists;
 pub mod coordinators;
 pub mod coverage;
 pub mod drives;
 pub mod extract;
 pub mod forecast;
 pub mod health;
+pub mod outbox;
 pub mod plans;
 pub mod points;
 pub mod regions;
@@ -59,6 +62,9 @@ use crate::state::AppState;
         (name = "vehicles", description = "Bloodmobiles: beds, crew, capacity, working window and running cost"),
         (name = "plans", description = "Drive planning: turnout forecasts, plans (made in the background), plan checks and exports"),
         (name = "drives", description = "Drives: a vehicle-day with its stops, made from an accepted plan or by hand, and its states from draft to completed or cancelled"),
+        (name = "checklists", description = "Preparation checklists: each station's template (or the defaults), the items of every stop of a drive done or not with who and when, and what is due or late per township"),
+        (name = "public", description = "For donors, no sign-in: the schedule of announced stops (JSON or iCalendar), and booking a place alone or as a group; a booking is looked at, moved or cancelled with its code and token"),
+        (name = "outbox", description = "Messages to donors (confirmations, reminders, cancellations) and their delivery"),
         (name = "results", description = "On the day and after: check-in (booked or walk-in), outcomes (deferred, donated), stop and drive results against the forecast, and results reports (JSON, CSV, XLSX)"),
         (name = "reports", description = "What to fix next, per region; CSV downloads"),
         (name = "audit", description = "Every change to the registry"),
@@ -93,6 +99,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(drives::router())
                 .merge(attendances::router())
                 .merge(results::router())
+                .merge(bookings::router())
+                .merge(outbox::router())
+                .merge(checklists::router())
                 .merge(audit::router()),
         )
         .split_for_parts()
@@ -108,6 +117,13 @@ const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/points"),
     ("get", "/api/v1/points.geojson"),
     ("get", "/api/v1/points/{id}"),
+    ("get", "/api/v1/public/drives"),
+    ("get", "/api/v1/public/stops/{id}"),
+    ("post", "/api/v1/public/stops/{id}/bookings"),
+    ("post", "/api/v1/public/stops/{id}/group-bookings"),
+    ("get", "/api/v1/public/bookings/{code}"),
+    ("post", "/api/v1/public/bookings/{code}/cancel"),
+    ("post", "/api/v1/public/bookings/{code}/reschedule"),
 ];
 
 trait PipeSecurity {
@@ -291,6 +307,7 @@ async fn problem_for_foreign_errors(request: Request, next: Next) -> Response {
             _ => reason.to_lowercase(),
         },
         errors: vec![],
+        next_eligible_date: None,
     };
     let (mut parts, _) = response.into_parts();
     for stale in [

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
+    Json as JsonBody, Path, Query, id_cursor, if_match, nullable, numbers, page_limit, paginate,
     required_if_match, with_etag,
 };
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus, mask_phone, parse_market_days};
@@ -878,23 +878,6 @@ pub struct PointPage {
     pub items: Vec<PointView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
-}
-
-fn numbers(field: &str, raw: &str, count: usize) -> Result<Vec<f64>, AppError> {
-    let values: Vec<f64> = raw
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            AppError::invalid(field, format!("must be {count} comma-separated numbers"))
-        })?;
-    if values.len() != count || values.iter().any(|v| !v.is_finite()) {
-        return Err(AppError::invalid(
-            field,
-            format!("must be {count} comma-separated numbers"),
-        ));
-    }
-    Ok(values)
 }
 
 /// Runs a listing: the page, and the cursor of the next one.

@@ -37,6 +37,8 @@ macro_rules! string_enum {
 
 pub mod account;
 pub mod attendance;
+pub mod booking;
+pub mod checklist;
 pub mod drive;
 pub mod fleet;
 pub mod plan;

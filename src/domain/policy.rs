@@ -17,6 +17,11 @@
 //! station staff, within their write scope.
 //! Drives (issue 6) are decided as plans of the drive's region: made and moved by admins and
 //! station staff within their write scope, read within the read scope.
+//! Preparation checklists (issue 6): a station's template ([`Resource::ChecklistTemplate`], by
+//! the station's region) is read like the station and written by admins and station staff
+//! within their write scope; a stop's item ([`Resource::ChecklistItem`], by the stop's region)
+//! is ticked by them and also by township officials whose write scope holds the stop (they
+//! confirm venues and coordinators and post notices locally); viewers never tick.
 
 use crate::domain::account::{Principal, Role, Scope};
 use crate::domain::region::RegionCode;
@@ -122,6 +127,16 @@ pub enum Resource<'a> {
     /// station's work: admins and station staff, within their write scope (township officials
     /// and viewers may read plans of their reach, not make them).
     Plan(&'a RegionCode),
+    /// A blood station's checklist template, by the station's region: read like the station,
+    /// written (replaced) like plans are made: admins and station staff within write scope.
+    ChecklistTemplate(&'a RegionCode),
+    /// The outbox of messages to donors (names, mobiles, texts across every drive): admins
+    /// without region bounds only, since it is not split by region.
+    Outbox,
+    /// A drive stop's checklist item, by the stop's region: read within the read scope; marked
+    /// done or undone by admins, station staff and township officials within their write scope
+    /// (not viewers).
+    ChecklistItem(&'a RegionCode),
 }
 
 /// The answer.
@@ -169,13 +184,34 @@ pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -
                 Decision::Hidden
             }
         }
-        Resource::Plan(region) => {
+        Resource::Plan(region) | Resource::ChecklistTemplate(region) => {
             if !read_scope(caller).contains(region) {
                 Decision::Hidden
             } else if action == Action::Read
                 || (matches!(caller.role, Role::Admin | Role::StationStaff)
                     && write_scope(caller).contains(region))
             {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        Resource::ChecklistItem(region) => {
+            if !read_scope(caller).contains(region) {
+                Decision::Hidden
+            } else if action == Action::Read
+                || (matches!(
+                    caller.role,
+                    Role::Admin | Role::StationStaff | Role::TownshipOfficial
+                ) && write_scope(caller).contains(region))
+            {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        Resource::Outbox => {
+            if caller.role == Role::Admin && read_scope(caller) == Visibility::All {
                 Decision::Allow
             } else {
                 Decision::Forbidden
@@ -453,6 +489,103 @@ mod tests {
             Decision::Hidden
         );
         assert_eq!(can(None, Action::Read, plan), Decision::Unauthenticated);
+    }
+
+    #[test]
+    fn checklist_templates_are_written_by_the_station_only() {
+        let city = code(CITY);
+        let template = Resource::ChecklistTemplate(&city);
+        let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
+        let admin = user(Role::Admin, vec![]);
+        let elsewhere = user(Role::StationStaff, vec![scope("411200000000", Level::City)]);
+        let viewer = user(Role::Viewer, vec![scope(CITY, Level::City)]);
+        assert_eq!(can(Some(&staff), Action::Update, template), Decision::Allow);
+        assert_eq!(can(Some(&admin), Action::Update, template), Decision::Allow);
+        assert_eq!(can(Some(&viewer), Action::Read, template), Decision::Allow);
+        assert_eq!(
+            can(Some(&viewer), Action::Update, template),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            can(Some(&elsewhere), Action::Update, template),
+            Decision::Hidden
+        );
+        // A station inside a township official's own township: read, never written.
+        let township = code(TOWNSHIP);
+        let official = user(
+            Role::TownshipOfficial,
+            vec![scope(TOWNSHIP, Level::Township)],
+        );
+        let local = Resource::ChecklistTemplate(&township);
+        assert_eq!(can(Some(&official), Action::Read, local), Decision::Allow);
+        assert_eq!(
+            can(Some(&official), Action::Update, local),
+            Decision::Forbidden
+        );
+        assert_eq!(can(None, Action::Read, local), Decision::Unauthenticated);
+    }
+
+    #[test]
+    fn checklist_items_are_ticked_by_the_station_and_the_township() {
+        let item = |region: &str| {
+            let leaked: &'static RegionCode = Box::leak(Box::new(code(region)));
+            Resource::ChecklistItem(leaked)
+        };
+        let official = user(
+            Role::TownshipOfficial,
+            vec![scope(TOWNSHIP, Level::Township)],
+        );
+        let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
+        let admin = user(Role::Admin, vec![]);
+        let viewer = user(Role::Viewer, vec![scope(CITY, Level::City)]);
+        // The official: its township's stops, not its neighbours' (readable: same county),
+        // nothing of another county.
+        assert_eq!(
+            can(Some(&official), Action::Update, item(VILLAGE)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&official), Action::Update, item(TOWNSHIP)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&official), Action::Update, item(SIBLING_VILLAGE)),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            can(Some(&official), Action::Read, item(SIBLING_VILLAGE)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&official), Action::Update, item(OTHER_COUNTY_VILLAGE)),
+            Decision::Hidden
+        );
+        // Station staff and admins within their reach.
+        assert_eq!(
+            can(Some(&staff), Action::Update, item(OTHER_COUNTY_VILLAGE)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&staff), Action::Update, item(OTHER_CITY_VILLAGE)),
+            Decision::Hidden
+        );
+        assert_eq!(
+            can(Some(&admin), Action::Update, item(OTHER_CITY_VILLAGE)),
+            Decision::Allow
+        );
+        // Viewers read, never tick.
+        assert_eq!(
+            can(Some(&viewer), Action::Read, item(VILLAGE)),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&viewer), Action::Update, item(VILLAGE)),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            can(None, Action::Update, item(VILLAGE)),
+            Decision::Unauthenticated
+        );
     }
 
     #[test]

@@ -85,6 +85,17 @@ impl RegionCode {
         self.0[..n] == parent.0[..n] && self.0 != parent.0
     }
 
+    /// The township this unit lies in (itself for a township): its first 9 digits padded with
+    /// zeros. `None` above township level, where those digits end in `000`.
+    pub fn township(&self) -> Option<RegionCode> {
+        let prefix = &self.0[..Level::Township.prefix_len()];
+        if prefix.ends_with("000") {
+            None
+        } else {
+            Some(Self(format!("{prefix}000")))
+        }
+    }
+
     /// True when the digits after this level's prefix are all zeros, as the padding rule says.
     pub fn is_padded_for(&self, level: Level) -> bool {
         self.0[level.prefix_len()..].bytes().all(|b| b == b'0')
@@ -317,6 +328,17 @@ mod tests {
         assert!(code("411103101000").is_under(&county, Level::County));
         assert!(!code("411102101000").is_under(&county, Level::County));
         assert!(!county.is_under(&county, Level::County));
+    }
+
+    #[test]
+    fn the_township_of_a_unit_is_its_nine_digit_prefix() {
+        let township = |s: &str| code(s).township().map(|c| c.to_string());
+        assert_eq!(township("990101101201").as_deref(), Some("990101101000"));
+        assert_eq!(township("990101101000").as_deref(), Some("990101101000"));
+        assert_eq!(township("990101000000"), None);
+        assert_eq!(township("990100000000"), None);
+        // A township directly under a city (no county digits).
+        assert_eq!(township("441900003001").as_deref(), Some("441900003000"));
     }
 
     #[test]

@@ -146,7 +146,7 @@ pub fn csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
 }
 
 /// Escapes TEXT for iCalendar (RFC 5545 3.3.11).
-fn ics_text(s: &str) -> String {
+pub(crate) fn ics_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -163,7 +163,7 @@ fn ics_text(s: &str) -> String {
 
 /// One content line, folded at 75 octets (RFC 5545 3.1: a continuation starts with a space;
 /// never inside a UTF-8 character), ended by CRLF.
-fn ics_line(out: &mut String, line: &str) {
+pub(crate) fn ics_line(out: &mut String, line: &str) {
     let mut width = 0;
     for c in line.chars() {
         let n = c.len_utf8();
@@ -189,25 +189,15 @@ fn at(date: NaiveDate, hhmm: &str) -> Option<NaiveDateTime> {
         .checked_add_signed(chrono::TimeDelta::try_minutes(minutes)?)
 }
 
-/// iCalendar: one event per stop, from arrival to departure, in China Standard Time
-/// (`TZID=Asia/Shanghai`, UTC+8 all year). UIDs name the plan, the day, the vehicle and the
-/// site, so exporting again updates the same events rather than adding new ones.
-pub fn ics(sheet: &Sheet) -> String {
-    let mut out = String::new();
-    let stamp = sheet.finished_at.format("%Y%m%dT%H%M%SZ").to_string();
-    for line in [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//donornet//drive plans//ZH",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-    ] {
-        ics_line(&mut out, line);
-    }
-    ics_line(
-        &mut out,
-        &format!("X-WR-CALNAME:{}", ics_text(&sheet.title)),
-    );
+/// Opens a calendar in China Standard Time (`TZID=Asia/Shanghai`, UTC+8 all year): the
+/// `VCALENDAR` header, its name, and the time zone. [`ics_line`] `END:VCALENDAR` closes it.
+pub(crate) fn ics_begin(out: &mut String, product: &str, title: &str) {
+    ics_line(out, "BEGIN:VCALENDAR");
+    ics_line(out, "VERSION:2.0");
+    ics_line(out, &format!("PRODID:-//donornet//{product}//ZH"));
+    ics_line(out, "CALSCALE:GREGORIAN");
+    ics_line(out, "METHOD:PUBLISH");
+    ics_line(out, &format!("X-WR-CALNAME:{}", ics_text(title)));
     for line in [
         "BEGIN:VTIMEZONE",
         "TZID:Asia/Shanghai",
@@ -219,8 +209,17 @@ pub fn ics(sheet: &Sheet) -> String {
         "END:STANDARD",
         "END:VTIMEZONE",
     ] {
-        ics_line(&mut out, line);
+        ics_line(out, line);
     }
+}
+
+/// iCalendar: one event per stop, from arrival to departure, in China Standard Time
+/// (`TZID=Asia/Shanghai`, UTC+8 all year). UIDs name the plan, the day, the vehicle and the
+/// site, so exporting again updates the same events rather than adding new ones.
+pub fn ics(sheet: &Sheet) -> String {
+    let mut out = String::new();
+    let stamp = sheet.finished_at.format("%Y%m%dT%H%M%SZ").to_string();
+    ics_begin(&mut out, "drive plans", &sheet.title);
     let local = |t: Option<NaiveDateTime>| t.map(|t| t.format("%Y%m%dT%H%M%S").to_string());
     for route in &sheet.routes {
         for stop in &route.stops {

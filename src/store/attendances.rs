@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use crate::domain::attendance::{AttendanceKind, Outcome};
+use crate::domain::booking::BookingStatus;
 use crate::domain::drive::DriveStatus;
 use crate::store::drives::DriveFilter;
 
@@ -187,7 +188,7 @@ pub async fn active_bookings_at(
 ) -> Result<Vec<BookingWithSlots>, DbErr> {
     let bookings = Booking::find()
         .filter(booking::Column::StopId.eq(stop_id))
-        .filter(booking::Column::Status.eq("active"))
+        .filter(booking::Column::Status.eq(BookingStatus::Active.as_str()))
         .order_by_asc(booking::Column::Id)
         .all(db)
         .await?;
@@ -240,7 +241,7 @@ pub async fn booked_places(
             .column(booking::Column::StopId)
             .column(booking::Column::Headcount)
             .filter(booking::Column::StopId.is_in(chunk.iter().copied()))
-            .filter(booking::Column::Status.eq("active"))
+            .filter(booking::Column::Status.eq(BookingStatus::Active.as_str()))
             .into_tuple()
             .all(db)
             .await?;

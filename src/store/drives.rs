@@ -109,6 +109,16 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<drive::Mo
     Drive::find_by_id(id).one(db).await
 }
 
+/// Drive `id`, its row share-locked until the transaction ends, so that a change waiting on
+/// the drive (ticking a checklist item) sees a cancellation committed meanwhile (PostgreSQL;
+/// SQLite's write transactions serialise anyway).
+pub async fn lock_shared(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<drive::Model>, DbErr> {
+    Drive::find_by_id(id).lock_shared().one(db).await
+}
+
 /// The stops of `drive_id`, in order.
 pub async fn stops(
     db: &impl ConnectionTrait,

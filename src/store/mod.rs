@@ -6,9 +6,12 @@
 pub mod accounts;
 pub mod attendances;
 pub mod audit;
+pub mod bookings;
+pub mod checklists;
 pub mod coordinators;
 pub mod drives;
 pub mod fleet;
+pub mod outbox;
 pub mod plans;
 pub mod points;
 pub mod regions;

@@ -125,10 +125,24 @@ impl TestApp {
 
     /// As [`TestApp::spawn`], with other HTTP limits.
     pub async fn spawn_with(backend: Backend, http: HttpConfig) -> TestApp {
+        Self::spawn_with_sender(
+            backend,
+            http,
+            std::sync::Arc::new(donornet::outbox::LogSender),
+        )
+        .await
+    }
+
+    /// As [`TestApp::spawn_with`], with messages to donors going to `sender`.
+    pub async fn spawn_with_sender(
+        backend: Backend,
+        http: HttpConfig,
+        sender: std::sync::Arc<dyn donornet::outbox::Sender>,
+    ) -> TestApp {
         init_logging();
         let database = TestDb::create(backend).await;
         let db = database.connect().await;
-        let app = donornet::build_app(db.clone(), http);
+        let app = donornet::build_app_with(db.clone(), http, sender);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -220,6 +234,28 @@ impl TestApp {
         items
     }
 
+    /// Stops the server and starts a new one (fresh state: no plans in memory, new rate
+    /// limits) on the same database, as a restart does; the admin client keeps working.
+    pub async fn restart(
+        mut self,
+        http: HttpConfig,
+        sender: std::sync::Arc<dyn donornet::outbox::Sender>,
+    ) -> TestApp {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let app = donornet::build_app_with(self.db.clone(), http, sender);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        self.address = format!("http://{}", listener.local_addr().expect("local addr"));
+        self.server = tokio::spawn(async move {
+            donornet::serve(listener, app, std::future::pending())
+                .await
+                .expect("server");
+        });
+        self
+    }
+
     pub async fn stop(self) {
         self.server.abort();
         let _ = self.server.await;
@@ -285,8 +321,17 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = TestApp>,
 {
+    on_each_backend_with(HttpConfig::default, test).await;
+}
+
+/// As [`on_each_backend`], with the HTTP configuration `http` makes.
+pub async fn on_each_backend_with<F, Fut>(http: impl Fn() -> HttpConfig, test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = TestApp>,
+{
     for backend in backends() {
-        let app = TestApp::spawn(backend).await;
+        let app = TestApp::spawn_with(backend, http()).await;
         let app = test(app).await;
         app.stop().await;
     }

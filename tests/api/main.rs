@@ -5,6 +5,8 @@ mod helpers;
 
 mod access;
 mod accounts;
+mod bookings;
+mod checklists;
 mod cli;
 mod coordinators;
 mod coverage;

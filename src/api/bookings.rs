@@ -1,0 +1,918 @@
+//! `/api/v1/public/…`: the public schedule and booking (issue 6), anonymous; and
+//! `/api/v1/drives/{id}/bookings`, the staff's list of who booked.
+//!
+//! Anyone may list the announced stops near a place (JSON or iCalendar), look at a stop's
+//! slots, and book a place for themselves or a group. A booking answers with its code (quoted
+//! at check-in) and a token, shown once, that the donor sends back in `X-Booking-Token` to
+//! look at, move or cancel it. Anonymous writes are limited per client address
+//! (`--booking-rate-limit` a minute; 429 with `Retry-After`).
+//!
+//! Mobiles are masked in every answer and list here; only the check-in screen shows them.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::{booking, booking_part, booking_slot, drive, drive_stop};
+use governor::clock::{Clock, DefaultClock};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::auth::Caller;
+use crate::api::extract::{Json as JsonBody, Path, Query, numbers};
+use crate::bookings::{self as service, GroupRequest, OpenStop, PersonRequest};
+use crate::domain::booking::{self as rules, BloodType, BookingKind, BookingStatus, MAX_HEADCOUNT};
+use crate::domain::point::{MobileNumber, mask_phone};
+use crate::domain::policy::Action;
+use crate::domain::region::RegionCode;
+use crate::error::{AppError, FieldErrors, Problem};
+use crate::geo::{Crs, Wgs84Point};
+use crate::plans::export::{ics_begin, ics_line, ics_text};
+use crate::state::AppState;
+use crate::store::bookings as store;
+use crate::store::{points, regions};
+
+/// The header that carries a booking's token.
+pub const TOKEN_HEADER: &str = "x-booking-token";
+const DEFAULT_RADIUS_KM: f64 = 30.0;
+const MAX_RADIUS_KM: f64 = 200.0;
+const DEFAULT_DAYS: i64 = 30;
+const MAX_DAYS: i64 = 92;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(public_drives))
+        .routes(routes!(public_stop))
+        .routes(routes!(book_person))
+        .routes(routes!(book_group))
+        .routes(routes!(get_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(reschedule_booking))
+        .routes(routes!(drive_bookings))
+}
+
+/// One bookable slot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotView {
+    /// `HH:MM`: what to send as `slot`.
+    #[schema(example = "09:00")]
+    pub starts: String,
+    #[schema(example = "09:30")]
+    pub ends: String,
+    pub places: i32,
+    pub places_left: i32,
+    /// False once the slot has begun.
+    pub open: bool,
+}
+
+/// An announced stop, as the public sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStopView {
+    pub stop_id: i64,
+    pub drive_id: i64,
+    pub date: NaiveDate,
+    pub name: String,
+    pub address: Option<String>,
+    /// WGS-84, when known.
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    /// From `near`, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+    #[schema(example = "09:00")]
+    pub opens: String,
+    #[schema(example = "11:30")]
+    pub closes: String,
+    /// Places that may still be booked in slots that have not begun. Walk-ins are welcome
+    /// too; bookings are served first.
+    pub places_left: i32,
+    pub slots: Vec<SlotView>,
+    /// Where to `POST` a booking.
+    pub book: String,
+}
+
+/// Announced stops, by date then distance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicSchedule {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub items: Vec<PublicStopView>,
+}
+
+fn slot_views(
+    drive_date: NaiveDate,
+    slots: &[booking_slot::Model],
+    now: DateTime<Utc>,
+) -> Vec<SlotView> {
+    slots
+        .iter()
+        .map(|s| SlotView {
+            starts: rules::clock(s.starts),
+            ends: rules::clock(s.ends),
+            places: s.capacity,
+            places_left: (s.capacity - s.booked).max(0),
+            open: now < rules::instant(drive_date, s.starts),
+        })
+        .collect()
+}
+
+/// Where a stop is: its point's address and place, or its region's centre.
+async fn place_of(
+    state: &AppState,
+    stop: &drive_stop::Model,
+) -> Result<(Option<String>, Option<(f64, f64)>), AppError> {
+    if let Some(id) = stop.point_id
+        && let Some(p) = points::find(&state.db, id).await?
+    {
+        return Ok((p.address, Some((p.longitude, p.latitude))));
+    }
+    let code = RegionCode::parse(&stop.region_code)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stop {}: {e}", stop.id)))?;
+    let region = regions::find_model(&state.db, &code).await?;
+    Ok((None, region.and_then(|r| r.longitude.zip(r.latitude))))
+}
+
+async fn public_view(
+    state: &AppState,
+    drive: &drive::Model,
+    stop: &drive_stop::Model,
+    slots: &[booking_slot::Model],
+    now: DateTime<Utc>,
+) -> Result<(PublicStopView, Option<(f64, f64)>), AppError> {
+    let (address, place) = place_of(state, stop).await?;
+    let slots = slot_views(drive.date, slots, now);
+    let places_left = slots.iter().filter(|s| s.open).map(|s| s.places_left).sum();
+    Ok((
+        PublicStopView {
+            stop_id: stop.id,
+            drive_id: drive.id,
+            date: drive.date,
+            name: stop.name.clone(),
+            address,
+            longitude: place.map(|p| p.0),
+            latitude: place.map(|p| p.1),
+            distance_km: None,
+            opens: rules::clock(stop.planned_start),
+            closes: rules::clock(stop.planned_end),
+            places_left,
+            slots,
+            book: format!("/api/v1/public/stops/{}/bookings", stop.id),
+        },
+        place,
+    ))
+}
+
+/// The schedule's query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleParams {
+    /// `lon,lat` (WGS-84): only stops within `radius_km`, nearest first on each day.
+    pub near: Option<String>,
+    /// With `near`: km (default 30, at most 200).
+    pub radius_km: Option<f64>,
+    /// First date (default today, China time).
+    pub from: Option<NaiveDate>,
+    /// Last date (default 30 days on; at most 92 days after `from`).
+    pub to: Option<NaiveDate>,
+    /// `json` (default) or `ics` (iCalendar, one event per stop).
+    pub format: Option<String>,
+}
+
+/// The announced stops (drives published or under way) near a place, with their slots and
+/// the places left; as JSON or as an iCalendar file to subscribe to.
+#[utoipa::path(
+    get,
+    path = "/public/drives",
+    tag = "public",
+    params(ScheduleParams),
+    responses(
+        (status = 200, description = "The stops by date, then distance", body = PublicSchedule, content_type = "application/json"),
+        (status = 200, description = "With `format=ics`: an iCalendar file", body = String, content_type = "text/calendar"),
+        (status = 400, description = "Invalid parameter (named)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn public_drives(
+    State(state): State<AppState>,
+    Query(params): Query<ScheduleParams>,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let mut errors = FieldErrors::default();
+    let ics = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("ics") => true,
+        Some(other) => {
+            errors.add("format", format!("must be json or ics, not {other:?}"));
+            false
+        }
+    };
+    let from = params.from.unwrap_or_else(|| rules::today_in_china(now));
+    let to = params.to.unwrap_or(from + Duration::days(DEFAULT_DAYS));
+    if to < from {
+        errors.add("to", "must not be before from");
+    } else if (to - from).num_days() > MAX_DAYS {
+        errors.add("to", format!("must be at most {MAX_DAYS} days after from"));
+    }
+    let near = match params.near.as_deref() {
+        None => {
+            if params.radius_km.is_some() {
+                errors.add("radius_km", "applies with near=lon,lat");
+            }
+            None
+        }
+        Some(raw) => {
+            let centre = numbers("near", raw, 2).and_then(|v| {
+                Wgs84Point::from_crs(v[0], v[1], Crs::Wgs84)
+                    .map_err(|e| AppError::invalid("near", e.message))
+            });
+            let radius = params.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
+            if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
+                errors.add(
+                    "radius_km",
+                    format!("must be above 0 and at most {MAX_RADIUS_KM}"),
+                );
+            }
+            match centre {
+                Ok(c) => Some((c, radius)),
+                Err(_) => {
+                    errors.add("near", "must be lon,lat in WGS-84");
+                    None
+                }
+            }
+        }
+    };
+    errors.into_result()?;
+    let drives = store::open_drives(&state.db, from, to).await?;
+    let stop_ids: Vec<i64> = drives
+        .iter()
+        .flat_map(|(_, stops)| stops.iter().map(|s| s.id))
+        .collect();
+    let slots = store::slots_of(&state.db, &stop_ids).await?;
+    let mut items = Vec::new();
+    for (drive, stops) in &drives {
+        let mut day = Vec::new();
+        for stop in stops {
+            let mine: Vec<booking_slot::Model> = slots
+                .iter()
+                .filter(|s| s.stop_id == stop.id)
+                .cloned()
+                .collect();
+            let (mut view, place) = public_view(&state, drive, stop, &mine, now).await?;
+            if let Some((centre, radius)) = near {
+                let Some((lon, lat)) = place else { continue };
+                let Ok(at) = Wgs84Point::from_crs(lon, lat, Crs::Wgs84) else {
+                    continue;
+                };
+                let km = centre.distance_km(at);
+                if km > radius {
+                    continue;
+                }
+                view.distance_km = Some((km * 100.0).round() / 100.0);
+            }
+            day.push(view);
+        }
+        items.extend(day);
+    }
+    items.sort_by(|a, b| {
+        a.date
+            .cmp(&b.date)
+            .then(
+                a.distance_km
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.distance_km.unwrap_or(0.0)),
+            )
+            .then(a.opens.cmp(&b.opens))
+            .then(a.stop_id.cmp(&b.stop_id))
+    });
+    let schedule = PublicSchedule { from, to, items };
+    if ics {
+        return Ok(calendar(&schedule, now));
+    }
+    Ok(Json(schedule).into_response())
+}
+
+/// The schedule as iCalendar: one event per stop, China time; UIDs name the stop, so a
+/// calendar that subscribes updates its events.
+fn calendar(schedule: &PublicSchedule, now: DateTime<Utc>) -> Response {
+    let mut out = String::new();
+    ics_begin(&mut out, "blood drives", "献血车日程");
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    for stop in &schedule.items {
+        let day = stop.date.format("%Y%m%d");
+        let local = |hhmm: &str| format!("{day}T{}00", hhmm.replace(':', ""));
+        ics_line(&mut out, "BEGIN:VEVENT");
+        ics_line(&mut out, &format!("UID:stop-{}@donornet", stop.stop_id));
+        ics_line(&mut out, &format!("DTSTAMP:{stamp}"));
+        ics_line(
+            &mut out,
+            &format!("DTSTART;TZID=Asia/Shanghai:{}", local(&stop.opens)),
+        );
+        ics_line(
+            &mut out,
+            &format!("DTEND;TZID=Asia/Shanghai:{}", local(&stop.closes)),
+        );
+        ics_line(
+            &mut out,
+            &format!("SUMMARY:{}", ics_text(&format!("献血车 · {}", stop.name))),
+        );
+        let place = stop.address.as_deref().unwrap_or(&stop.name);
+        ics_line(&mut out, &format!("LOCATION:{}", ics_text(place)));
+        if let (Some(lon), Some(lat)) = (stop.longitude, stop.latitude) {
+            ics_line(&mut out, &format!("GEO:{lat:.6};{lon:.6}"));
+        }
+        ics_line(
+            &mut out,
+            &format!(
+                "DESCRIPTION:{}",
+                ics_text(&format!(
+                    "{} places left to book ({}); walk-ins welcome.",
+                    stop.places_left, stop.book
+                ))
+            ),
+        );
+        ics_line(&mut out, "END:VEVENT");
+    }
+    ics_line(&mut out, "END:VCALENDAR");
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("inline; filename=\"drives.ics\""),
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// A stop's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct StopPath {
+    pub id: i64,
+}
+
+/// An announced stop with its slots.
+#[utoipa::path(
+    get,
+    path = "/public/stops/{id}",
+    tag = "public",
+    params(StopPath),
+    responses(
+        (status = 200, description = "The stop", body = PublicStopView),
+        (status = 404, description = "No announced stop with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Its drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(stop_id = path.id))]
+async fn public_stop(
+    State(state): State<AppState>,
+    Path(path): Path<StopPath>,
+) -> Result<Json<PublicStopView>, AppError> {
+    let open = service::open_stop(&state.db, path.id).await?;
+    let (view, _) = public_view(&state, &open.drive, &open.stop, &open.slots, Utc::now()).await?;
+    Ok(Json(view))
+}
+
+/// 429 when this address has booked too often this minute.
+fn rate_limit(state: &AppState, caller: &Caller) -> Result<(), AppError> {
+    let Some(limiter) = &state.booking_limiter else {
+        return Ok(());
+    };
+    limiter.check_key(&caller.address).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::warn!(address = %caller.address, "booking rate limit");
+        AppError::TooManyRequests {
+            detail: format!(
+                "too many bookings from this address; try again in {} second(s)",
+                secs.max(1)
+            ),
+            retry_after_secs: secs.max(1),
+        }
+    })
+}
+
+/// `HH:MM` of a slot, as minutes.
+fn slot_minutes(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<i32> {
+    match crate::domain::fleet::TimeOfDay::parse(raw) {
+        Ok(t) => Some(t.minutes()),
+        Err(m) => {
+            errors.add(field, m);
+            None
+        }
+    }
+}
+
+fn mobile(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<String> {
+    MobileNumber::parse(raw)
+        .map(|m| m.as_str().to_owned())
+        .map_err(|m| errors.add(field, m))
+        .ok()
+}
+
+/// The body of `POST /api/v1/public/stops/{id}/bookings`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonBody {
+    #[schema(example = "张三")]
+    pub name: String,
+    /// Mainland mobile: the confirmation and reminders go there.
+    #[schema(example = "13800001234")]
+    pub mobile: String,
+    /// When known: A, B, AB or O, with + or - (`O+`, `AB型阴性`).
+    pub blood_type: Option<String>,
+    /// The slot's start, `HH:MM`.
+    #[schema(example = "09:30")]
+    pub slot: String,
+}
+
+/// The body of `POST /api/v1/public/stops/{id}/group-bookings`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupBody {
+    /// The company, school or village committee.
+    #[schema(example = "城关镇中学")]
+    pub organisation: String,
+    pub contact_name: String,
+    /// The contact's mainland mobile: the confirmation and reminders go there.
+    pub contact_mobile: String,
+    /// 2 to 200 people.
+    pub headcount: i32,
+    /// Slot starts (`HH:MM`) the group can come at; the group is spread evenly over them.
+    /// Empty or absent: any slot that has not begun.
+    #[serde(default)]
+    pub preferred_slots: Vec<String>,
+}
+
+/// A booking as its holder (or staff) sees it; the mobile masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingView {
+    /// Quote it at check-in.
+    #[schema(example = "7K3MZQ2D")]
+    pub code: String,
+    /// Only in the answer that made the booking: send it in `X-Booking-Token` to look at,
+    /// move or cancel the booking. It is not stored and cannot be shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub kind: BookingKind,
+    pub status: BookingStatus,
+    pub stop_id: i64,
+    pub stop_name: String,
+    pub date: NaiveDate,
+    pub name: String,
+    /// Masked (`138****1234`).
+    pub mobile: Option<String>,
+    pub blood_type: Option<String>,
+    pub organisation: Option<String>,
+    pub headcount: i32,
+    /// Where its places are.
+    pub slots: Vec<BookedSlot>,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// Places a booking holds in one slot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookedSlot {
+    #[schema(example = "09:30")]
+    pub starts: String,
+    pub places: i32,
+}
+
+fn booking_view(
+    b: booking::Model,
+    token: Option<String>,
+    parts: &[booking_part::Model],
+    slots: &[booking_slot::Model],
+    stop: &drive_stop::Model,
+    date: NaiveDate,
+) -> Result<BookingView, AppError> {
+    let internal = |e: String| AppError::Internal(anyhow::anyhow!("booking {}: {e}", b.id));
+    let mut booked: Vec<(i32, i32)> = parts
+        .iter()
+        .filter(|p| p.booking_id == b.id)
+        .filter_map(|p| {
+            slots
+                .iter()
+                .find(|s| s.id == p.slot_id)
+                .map(|s| (s.starts, p.places))
+        })
+        .collect();
+    booked.sort_unstable();
+    Ok(BookingView {
+        kind: b.kind.parse().map_err(internal)?,
+        status: b.status.parse().map_err(internal)?,
+        code: b.code,
+        token,
+        stop_id: stop.id,
+        stop_name: stop.name.clone(),
+        date,
+        name: b.name,
+        mobile: b.mobile.as_deref().map(mask_phone),
+        blood_type: b.blood_type,
+        organisation: b.organisation,
+        headcount: b.headcount,
+        slots: booked
+            .into_iter()
+            .map(|(starts, places)| BookedSlot {
+                starts: rules::clock(starts),
+                places,
+            })
+            .collect(),
+        created_at: b.created_at,
+        cancelled_at: b.cancelled_at,
+    })
+}
+
+async fn made_view(
+    state: &AppState,
+    open: &OpenStop,
+    made: service::Made,
+) -> Result<Response, AppError> {
+    let slots = store::slots_of(&state.db, &[open.stop.id]).await?;
+    let view = booking_view(
+        made.booking,
+        Some(made.token),
+        &made.parts,
+        &slots,
+        &open.stop,
+        open.drive.date,
+    )?;
+    let location = format!("/api/v1/public/bookings/{}", view.code);
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Books one person into a slot. One active booking per mobile per stop; a mobile whose last
+/// recorded donation is less than 180 days before the stop is told its next eligible date
+/// (409, `next_eligible_date`).
+#[utoipa::path(
+    post,
+    path = "/public/stops/{id}/bookings",
+    tag = "public",
+    params(StopPath),
+    request_body = PersonBody,
+    responses(
+        (status = 201, description = "Booked: the code and, once, the token", body = BookingView),
+        (status = 400, description = "Invalid member (named), or no such slot", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No announced stop with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slot is full or has begun, the mobile has booked this stop, it gave blood too recently (`next_eligible_date`), or the drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many bookings from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(stop_id = path.id))]
+async fn book_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StopPath>,
+    JsonBody(body): JsonBody<PersonBody>,
+) -> Result<Response, AppError> {
+    rate_limit(&state, &caller)?;
+    let mut errors = FieldErrors::default();
+    let name = errors.text("name", Some(body.name), 50, false, true);
+    let mobile = mobile(&mut errors, "mobile", &body.mobile);
+    let blood_type = match body.blood_type.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => BloodType::parse(raw)
+            .map(|b| b.as_str().to_owned())
+            .map_err(|m| errors.add("blood_type", m))
+            .ok(),
+    };
+    let slot = slot_minutes(&mut errors, "slot", &body.slot);
+    errors.into_result()?;
+    let (Some(name), Some(mobile), Some(slot)) = (name, mobile, slot) else {
+        unreachable!("every missing field added an error above");
+    };
+    let open = service::open_stop(&state.db, path.id).await?;
+    let made = service::book_person(
+        &state.db,
+        &open,
+        PersonRequest {
+            name,
+            mobile,
+            blood_type,
+            slot,
+        },
+        Utc::now(),
+    )
+    .await?;
+    tracing::info!(stop_id = open.stop.id, code = %made.booking.code, "booked");
+    made_view(&state, &open, made).await
+}
+
+/// Books a group: its headcount spread evenly over its preferred slots (or over every slot
+/// that has not begun). All or nothing: 409 naming how many places are left when too few.
+#[utoipa::path(
+    post,
+    path = "/public/stops/{id}/group-bookings",
+    tag = "public",
+    params(StopPath),
+    request_body = GroupBody,
+    responses(
+        (status = 201, description = "Booked: the code, the token (once), and the places per slot", body = BookingView),
+        (status = 400, description = "Invalid member (named), or no such slot", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No announced stop with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too few places left, a slot has begun, the contact's mobile has booked this stop, or the drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many bookings from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(stop_id = path.id))]
+async fn book_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StopPath>,
+    JsonBody(body): JsonBody<GroupBody>,
+) -> Result<Response, AppError> {
+    rate_limit(&state, &caller)?;
+    let mut errors = FieldErrors::default();
+    let organisation = errors.text("organisation", Some(body.organisation), 200, false, true);
+    let contact_name = errors.text("contact_name", Some(body.contact_name), 50, false, true);
+    let contact_mobile = mobile(&mut errors, "contact_mobile", &body.contact_mobile);
+    if !(2..=MAX_HEADCOUNT).contains(&body.headcount) {
+        errors.add(
+            "headcount",
+            format!("must be between 2 and {MAX_HEADCOUNT} (one person books alone)"),
+        );
+    }
+    let mut preferred = Vec::with_capacity(body.preferred_slots.len());
+    for (i, raw) in body.preferred_slots.iter().enumerate() {
+        let field = format!("preferred_slots[{i}]");
+        if let Some(m) = slot_minutes(&mut errors, &field, raw) {
+            if preferred.contains(&m) {
+                errors.add(&field, "names a slot twice");
+            }
+            preferred.push(m);
+        }
+    }
+    errors.into_result()?;
+    let (Some(organisation), Some(contact_name), Some(contact_mobile)) =
+        (organisation, contact_name, contact_mobile)
+    else {
+        unreachable!("every missing field added an error above");
+    };
+    let open = service::open_stop(&state.db, path.id).await?;
+    let made = service::book_group(
+        &state.db,
+        &open,
+        GroupRequest {
+            organisation,
+            contact_name,
+            contact_mobile,
+            headcount: body.headcount,
+            preferred,
+        },
+        Utc::now(),
+    )
+    .await?;
+    tracing::info!(stop_id = open.stop.id, code = %made.booking.code, headcount = made.booking.headcount, "group booked");
+    made_view(&state, &open, made).await
+}
+
+/// A booking's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    /// The booking code (case and hyphens do not matter).
+    pub code: String,
+}
+
+fn token(headers: &HeaderMap) -> Result<String, AppError> {
+    headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "X-Booking-Token",
+                "send the token the booking was made with",
+            )
+        })
+}
+
+async fn holder_view(
+    state: &AppState,
+    b: booking::Model,
+    parts: Option<Vec<booking_part::Model>>,
+) -> Result<BookingView, AppError> {
+    let (stop, drive) = store::stop_with_drive(&state.db, b.stop_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("booking {}: no stop", b.id)))?;
+    let parts = match parts {
+        Some(p) => p,
+        None => store::parts_of(&state.db, &[b.id]).await?,
+    };
+    let slots = store::slots_of(&state.db, &[stop.id]).await?;
+    booking_view(b, None, &parts, &slots, &stop, drive.date)
+}
+
+/// A booking, for its holder (`X-Booking-Token`).
+#[utoipa::path(
+    get,
+    path = "/public/bookings/{code}",
+    tag = "public",
+    params(CodePath, ("X-Booking-Token" = String, Header, description = "The token given when booking")),
+    responses(
+        (status = 200, description = "The booking", body = BookingView),
+        (status = 400, description = "No token sent", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No booking with this code and token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn get_booking(
+    State(state): State<AppState>,
+    Path(path): Path<CodePath>,
+    headers: HeaderMap,
+) -> Result<Json<BookingView>, AppError> {
+    let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
+    Ok(Json(holder_view(&state, b, None).await?))
+}
+
+/// Cancels a booking (`X-Booking-Token`): its places return to the slot, its reminders are
+/// dropped, and a cancellation notice is sent.
+#[utoipa::path(
+    post,
+    path = "/public/bookings/{code}/cancel",
+    tag = "public",
+    params(CodePath, ("X-Booking-Token" = String, Header, description = "The token given when booking")),
+    responses(
+        (status = 200, description = "Cancelled", body = BookingView),
+        (status = 400, description = "No token sent", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No booking with this code and token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled, or its slot has begun", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many bookings from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn cancel_booking(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<CodePath>,
+    headers: HeaderMap,
+) -> Result<Json<BookingView>, AppError> {
+    rate_limit(&state, &caller)?;
+    let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
+    let parts = store::parts_of(&state.db, &[b.id]).await?;
+    let cancelled = service::cancel(&state.db, &b, Utc::now()).await?;
+    tracing::info!(code = %cancelled.code, "booking cancelled");
+    Ok(Json(holder_view(&state, cancelled, Some(parts)).await?))
+}
+
+/// The body of `POST /api/v1/public/bookings/{code}/reschedule`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    /// A person's new slot, `HH:MM`.
+    pub slot: Option<String>,
+    /// A group's new slots, spread over again (empty: any slot not begun).
+    pub preferred_slots: Option<Vec<String>>,
+}
+
+/// Moves a booking (`X-Booking-Token`) to another slot of its stop (a group: over other
+/// slots). Its old places count as free for the move; when the new slots are full nothing
+/// changes.
+#[utoipa::path(
+    post,
+    path = "/public/bookings/{code}/reschedule",
+    tag = "public",
+    params(CodePath, ("X-Booking-Token" = String, Header, description = "The token given when booking")),
+    request_body = RescheduleBody,
+    responses(
+        (status = 200, description = "Moved", body = BookingView),
+        (status = 400, description = "No token, or an invalid or unknown slot (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No booking with this code and token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Cancelled, begun, or the new slots are full", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many bookings from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn reschedule_booking(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<CodePath>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<RescheduleBody>,
+) -> Result<Json<BookingView>, AppError> {
+    rate_limit(&state, &caller)?;
+    let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
+    let mut errors = FieldErrors::default();
+    let mut slots = Vec::new();
+    if b.kind == BookingKind::Individual.as_str() {
+        if body.preferred_slots.is_some() {
+            errors.add("preferred_slots", "is for group bookings; send slot");
+        }
+        match body.slot.as_deref() {
+            Some(raw) => slots.extend(slot_minutes(&mut errors, "slot", raw)),
+            None => errors.add("slot", "is required"),
+        }
+    } else {
+        if body.slot.is_some() {
+            errors.add("slot", "is for one person; send preferred_slots");
+        }
+        for (i, raw) in body.preferred_slots.iter().flatten().enumerate() {
+            let field = format!("preferred_slots[{i}]");
+            if let Some(m) = slot_minutes(&mut errors, &field, raw) {
+                if slots.contains(&m) {
+                    errors.add(&field, "names a slot twice");
+                }
+                slots.push(m);
+            }
+        }
+    }
+    errors.into_result()?;
+    let (moved, parts) = service::reschedule(&state.db, &b, &slots, Utc::now()).await?;
+    tracing::info!(code = %moved.code, "booking moved");
+    Ok(Json(holder_view(&state, moved, Some(parts)).await?))
+}
+
+/// A drive's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DrivePath {
+    pub id: i64,
+}
+
+/// Who booked a drive's stops, per stop, with slot fill (mobiles masked; the check-in screen
+/// shows them).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriveBookings {
+    pub drive_id: i64,
+    pub stops: Vec<StopBookings>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StopBookings {
+    pub stop_id: i64,
+    pub name: String,
+    pub slots: Vec<SlotView>,
+    /// Places held by active bookings.
+    pub booked: i32,
+    pub bookings: Vec<BookingView>,
+}
+
+/// The bookings of a drive, active and cancelled, per stop (read scope of the drive's region).
+#[utoipa::path(
+    get,
+    path = "/drives/{id}/bookings",
+    tag = "drives",
+    params(DrivePath),
+    responses(
+        (status = 200, description = "Per stop: slots and bookings", body = DriveBookings),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such drive (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(drive_id = path.id))]
+async fn drive_bookings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<DrivePath>,
+) -> Result<Json<DriveBookings>, AppError> {
+    let drive = crate::api::drives::load(&state, &caller, Action::Read, path.id).await?;
+    let stops = crate::store::drives::stops(&state.db, drive.id).await?;
+    let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
+    let slots = store::slots_of(&state.db, &ids).await?;
+    let all = store::of_stops(&state.db, &ids, false).await?;
+    let parts = store::parts_of(&state.db, &all.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(stops.len());
+    for stop in &stops {
+        let mine: Vec<booking_slot::Model> = slots
+            .iter()
+            .filter(|s| s.stop_id == stop.id)
+            .cloned()
+            .collect();
+        let bookings = all
+            .iter()
+            .filter(|b| b.stop_id == stop.id)
+            .cloned()
+            .map(|b| booking_view(b, None, &parts, &mine, stop, drive.date))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(StopBookings {
+            stop_id: stop.id,
+            name: stop.name.clone(),
+            booked: bookings
+                .iter()
+                .filter(|b| b.status == BookingStatus::Active)
+                .map(|b| b.headcount)
+                .sum(),
+            slots: slot_views(drive.date, &mine, now),
+            bookings,
+        });
+    }
+    Ok(Json(DriveBookings {
+        drive_id: drive.id,
+        stops: out,
+    }))
+}

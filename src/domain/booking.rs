@@ -1,0 +1,424 @@
+//! Booking rules (issue 6), pure: cutting a stop into slots, spreading a group over slots,
+//! blood types, booking codes, and when each reminder is due.
+//!
+//! A stop runs from its planned start to its planned end. It is cut into slots of the
+//! vehicle's `slot_minutes` (the last one shorter when the stop does not divide evenly), and a
+//! slot holds `floor(beds × donors_per_bed_hour × minutes / 60)` booked places. Walk-ins are
+//! served between bookings on the day: bookings have priority, so all of a slot's places may
+//! be booked.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Whether a booking is for one person or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingKind {
+    Individual,
+    Group,
+}
+
+string_enum!(BookingKind {
+    Individual => "individual",
+    Group => "group",
+});
+
+/// A booking is active until cancelled (by the donor, or with its drive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    Active,
+    Cancelled,
+}
+
+string_enum!(BookingStatus {
+    Active => "active",
+    Cancelled => "cancelled",
+});
+
+/// The messages a booking produces, each at most once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Confirmation,
+    DayBefore,
+    TwoHoursBefore,
+    Rescheduled,
+    Cancellation,
+}
+
+string_enum!(MessageKind {
+    Confirmation => "confirmation",
+    DayBefore => "day_before",
+    TwoHoursBefore => "two_hours_before",
+    Rescheduled => "rescheduled",
+    Cancellation => "cancellation",
+});
+
+/// The most people one group booking may bring.
+pub const MAX_HEADCOUNT: i32 = 200;
+
+/// A slot to create: minutes after midnight, and its places.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotPlan {
+    pub starts: i32,
+    pub ends: i32,
+    pub capacity: i32,
+}
+
+/// The slots of a stop open from `start` to `end` (minutes after midnight).
+pub fn slots(
+    start: i32,
+    end: i32,
+    beds: i32,
+    donors_per_bed_hour: f64,
+    slot_minutes: i32,
+) -> Vec<SlotPlan> {
+    let slot_minutes = slot_minutes.max(1);
+    let mut out = Vec::new();
+    let mut starts = start;
+    while starts < end {
+        let ends = (starts + slot_minutes).min(end);
+        let places = f64::from(beds) * donors_per_bed_hour * f64::from(ends - starts) / 60.0;
+        // A hair over a whole number is that number (2 × 2.1 × 30 / 60 = 2.1000000000000001).
+        let capacity = (places + 1e-9).floor() as i32;
+        out.push(SlotPlan {
+            starts,
+            ends,
+            capacity: capacity.max(0),
+        });
+        starts = ends;
+    }
+    out
+}
+
+/// Spreads `headcount` places over slots with `left` places each (in the order given):
+/// one place at a time to the slot with the most places left (the earlier on a tie), so that
+/// a group fills its preferred slots evenly rather than swamping the first. Returns the places
+/// per slot (same order, zeros included), or the places available when there are too few.
+pub fn spread(headcount: i32, left: &[i32]) -> Result<Vec<i32>, i32> {
+    let available: i32 = left.iter().map(|l| (*l).max(0)).sum();
+    if headcount > available {
+        return Err(available);
+    }
+    let mut taken = vec![0; left.len()];
+    for _ in 0..headcount {
+        let (best, _) = left
+            .iter()
+            .zip(&taken)
+            .enumerate()
+            .map(|(i, (l, t))| (i, l - t))
+            .filter(|(_, remaining)| *remaining > 0)
+            .fold(
+                None,
+                |best: Option<(usize, i32)>, (i, remaining)| match best {
+                    Some((_, r)) if r >= remaining => best,
+                    _ => Some((i, remaining)),
+                },
+            )
+            .expect("enough places were counted above");
+        taken[best] += 1;
+    }
+    Ok(taken)
+}
+
+/// A blood type as a donor gives it: ABO, with the Rh sign when known (`A+`, `O-`, `AB`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BloodType(String);
+
+impl BloodType {
+    /// # Errors
+    /// Anything but A, B, AB or O, optionally followed by + or - (Chinese 阳/阴 and
+    /// 型 are understood: `AB型阴性` is `AB-`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let compact: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '型' && *c != '性')
+            .map(|c| match c {
+                '阳' | '＋' => '+',
+                '阴' | '－' => '-',
+                c => c.to_ascii_uppercase(),
+            })
+            .collect();
+        let (abo, rh) = match compact.strip_suffix(['+', '-']) {
+            Some(abo) => (abo, &compact[abo.len()..]),
+            None => (compact.as_str(), ""),
+        };
+        if matches!(abo, "A" | "B" | "AB" | "O") {
+            Ok(BloodType(format!("{abo}{rh}")))
+        } else {
+            Err("must be A, B, AB or O, optionally followed by + or - (e.g. O+, AB-)".to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The letters of booking codes: no 0/O, 1/I/L, so that codes read out over the phone are
+/// unambiguous.
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// Characters of a booking code: 31^8 ≈ 8.5 × 10^11 codes.
+pub const CODE_LEN: usize = 8;
+
+/// A booking code from random bytes (one character per byte; the bias of `byte % 31` is
+/// immaterial for a code that is not a secret: the token is).
+pub fn booking_code(random: &[u8; CODE_LEN]) -> String {
+    random
+        .iter()
+        .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Normalises a code as a donor might type it (lower case, spaces, hyphens).
+pub fn normalise_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// China Standard Time, the time every drive is planned in.
+pub fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("a valid offset")
+}
+
+/// The instant `minutes` after midnight of `date`, China time.
+pub fn instant(date: NaiveDate, minutes: i32) -> DateTime<Utc> {
+    let midnight = NaiveDateTime::new(date, NaiveTime::MIN);
+    china()
+        .from_local_datetime(&midnight)
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&Utc)
+        + Duration::minutes(i64::from(minutes))
+}
+
+/// Today's date in China.
+pub fn today_in_china(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&china()).date_naive()
+}
+
+/// The reminder due at `now` for a booking whose first slot starts at `starts`: the
+/// day-before reminder from 24 hours before until 2 hours before, then the two-hours-before
+/// one until the start. A booking made less than 2 hours ahead gets neither: its confirmation
+/// is its reminder.
+pub fn reminder_due(
+    starts: DateTime<Utc>,
+    booked_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<MessageKind> {
+    let two_hours = starts - Duration::hours(2);
+    let day = starts - Duration::hours(24);
+    if booked_at >= two_hours || now >= starts {
+        None
+    } else if now >= two_hours {
+        Some(MessageKind::TwoHoursBefore)
+    } else if now >= day && booked_at < day {
+        Some(MessageKind::DayBefore)
+    } else {
+        None
+    }
+}
+
+/// `"HH:MM"` of minutes after midnight.
+pub fn clock(minutes: i32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// What a message says, in Chinese as donors read it.
+#[derive(Clone, Debug)]
+pub struct MessageFacts<'a> {
+    pub name: &'a str,
+    pub code: &'a str,
+    pub stop: &'a str,
+    pub address: Option<&'a str>,
+    pub date: NaiveDate,
+    /// Minutes after midnight of the booked slot (a group's first).
+    pub starts: i32,
+    pub headcount: i32,
+    pub reason: Option<&'a str>,
+}
+
+/// The text of `kind` for a booking.
+pub fn message_body(kind: MessageKind, f: &MessageFacts<'_>) -> String {
+    let place = match f.address {
+        Some(address) => format!("{}（{address}）", f.stop),
+        None => f.stop.to_owned(),
+    };
+    let when = format!("{} {}", f.date.format("%Y-%m-%d"), clock(f.starts));
+    let people = if f.headcount > 1 {
+        format!("，共{}人", f.headcount)
+    } else {
+        String::new()
+    };
+    match kind {
+        MessageKind::Confirmation => format!(
+            "{}您好：您已预约{when}在{place}献血{people}，预约码{}。请携带身份证，献血前吃清淡早餐、休息好。",
+            f.name, f.code
+        ),
+        MessageKind::DayBefore => format!(
+            "{}您好：明天{}您预约在{place}献血{people}，预约码{}。请携带身份证，今晚早些休息，勿饮酒。",
+            f.name,
+            clock(f.starts),
+            f.code
+        ),
+        MessageKind::TwoHoursBefore => format!(
+            "{}您好：今天{}您预约在{place}献血{people}，预约码{}。请按时到达。",
+            f.name,
+            clock(f.starts),
+            f.code
+        ),
+        MessageKind::Rescheduled => format!(
+            "{}您好：您的献血预约已改为{when}在{place}{people}，预约码{}。",
+            f.name, f.code
+        ),
+        MessageKind::Cancellation => match f.reason {
+            Some(reason) => format!(
+                "{}您好：{when}在{place}的献血活动已取消（{reason}），您的预约{}随之取消。给您带来不便，敬请谅解。",
+                f.name, f.code
+            ),
+            None => format!(
+                "{}您好：您{when}在{place}的献血预约{}已取消。",
+                f.name, f.code
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_is_cut_into_slots_whose_places_come_from_beds_and_throughput() {
+        // 09:00-11:10, 4 beds at 3 donors per bed-hour, 30-minute slots: 6 places a slot,
+        // and the last 10 minutes hold 4 × 3 × 10 / 60 = 2.
+        let s = slots(540, 670, 4, 3.0, 30);
+        assert_eq!(s.len(), 5);
+        assert_eq!(
+            s[0],
+            SlotPlan {
+                starts: 540,
+                ends: 570,
+                capacity: 6
+            }
+        );
+        assert_eq!(
+            s[4],
+            SlotPlan {
+                starts: 660,
+                ends: 670,
+                capacity: 2
+            }
+        );
+        // 2 beds at 2.5 per hour for 30 minutes: 2.5 places, so 2.
+        assert_eq!(slots(0, 30, 2, 2.5, 30)[0].capacity, 2);
+        // Floating error does not lose a place: 2 × 2.1 × 30 / 60 = 2.1 → 2; 3 × 2 × 20/60 = 2.
+        assert_eq!(slots(0, 20, 3, 2.0, 20)[0].capacity, 2);
+        assert!(slots(600, 600, 4, 2.0, 30).is_empty());
+    }
+
+    #[test]
+    fn a_group_is_spread_evenly_over_its_slots() {
+        assert_eq!(spread(5, &[6, 6, 6]), Ok(vec![2, 2, 1]));
+        // The fuller slot gets fewer.
+        assert_eq!(spread(4, &[1, 6]), Ok(vec![0, 4]));
+        assert_eq!(spread(7, &[1, 6]), Ok(vec![1, 6]));
+        assert_eq!(spread(8, &[1, 6]), Err(7));
+        assert_eq!(spread(1, &[0, 0, 3]), Ok(vec![0, 0, 1]));
+        assert_eq!(spread(0, &[2]), Ok(vec![0]));
+    }
+
+    #[test]
+    fn blood_types_are_read_as_donors_write_them() {
+        let ok = |s: &str| BloodType::parse(s).map(|b| b.as_str().to_owned());
+        assert_eq!(ok("o+"), Ok("O+".to_owned()));
+        assert_eq!(ok("AB型阴性"), Ok("AB-".to_owned()));
+        assert_eq!(ok("A型"), Ok("A".to_owned()));
+        assert_eq!(ok(" b - "), Ok("B-".to_owned()));
+        assert!(ok("C+").is_err());
+        assert!(ok("+").is_err());
+        assert!(ok("AB+-").is_err());
+    }
+
+    #[test]
+    fn codes_use_unambiguous_letters() {
+        let code = booking_code(&[0, 1, 30, 31, 255, 8, 9, 10]);
+        assert_eq!(code.len(), CODE_LEN);
+        assert_eq!(&code[..4], "23Z2");
+        assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
+        assert_eq!(normalise_code("23z2-ab cd"), "23Z2ABCD");
+    }
+
+    #[test]
+    fn times_are_china_time() {
+        let date = NaiveDate::from_ymd_opt(2027, 1, 18).unwrap();
+        // 09:30 in China is 01:30 UTC.
+        assert_eq!(instant(date, 570).to_rfc3339(), "2027-01-18T01:30:00+00:00");
+        let late_utc = "2027-01-17T17:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(today_in_china(late_utc), date);
+    }
+
+    #[test]
+    fn reminders_fall_due_once_each_in_their_windows() {
+        let starts = "2027-01-18T01:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let h = |hours: i64| starts - Duration::hours(hours);
+        let early = h(72);
+        assert_eq!(reminder_due(starts, early, h(25)), None);
+        assert_eq!(
+            reminder_due(starts, early, h(24)),
+            Some(MessageKind::DayBefore)
+        );
+        assert_eq!(
+            reminder_due(starts, early, h(3)),
+            Some(MessageKind::DayBefore)
+        );
+        assert_eq!(
+            reminder_due(starts, early, h(2)),
+            Some(MessageKind::TwoHoursBefore)
+        );
+        assert_eq!(reminder_due(starts, early, starts), None);
+        // Booked within the last day: no day-before reminder, but the two-hours one.
+        assert_eq!(reminder_due(starts, h(10), h(5)), None);
+        assert_eq!(
+            reminder_due(starts, h(10), h(1)),
+            Some(MessageKind::TwoHoursBefore)
+        );
+        // Booked within the last two hours: neither.
+        assert_eq!(
+            reminder_due(starts, h(1), starts - Duration::minutes(30)),
+            None
+        );
+    }
+
+    #[test]
+    fn messages_name_the_place_time_and_code() {
+        let facts = MessageFacts {
+            name: "张三",
+            code: "ABCD2345",
+            stop: "城关镇卫生院",
+            address: Some("城关镇人民路1号"),
+            date: NaiveDate::from_ymd_opt(2027, 1, 18).unwrap(),
+            starts: 570,
+            headcount: 1,
+            reason: None,
+        };
+        let text = message_body(MessageKind::Confirmation, &facts);
+        assert!(text.contains("2027-01-18 09:30"), "{text}");
+        assert!(text.contains("城关镇卫生院（城关镇人民路1号）"), "{text}");
+        assert!(text.contains("ABCD2345"), "{text}");
+        let cancelled = message_body(
+            MessageKind::Cancellation,
+            &MessageFacts {
+                reason: Some("大雪"),
+                headcount: 12,
+                ..facts
+            },
+        );
+        assert!(cancelled.contains("已取消（大雪）"), "{cancelled}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Messages to donors: the outbox and its senders (issue 6).
+//!
+//! Every message (booking confirmation, the day-before and two-hours-before reminders, a
+//! reschedule notice, a cancellation) is a row in `outbox_messages` with a unique
+//! `dedupe_key`: confirmations, reschedules and cancellations are written in the transaction
+//! that books, moves or cancels, and reminders by [`scan_reminders`], which inserts with
+//! `ON CONFLICT DO NOTHING`. So each message is generated exactly once, however often the scan
+//! runs and across restarts.
+//!
+//! [`dispatch`] hands pending messages to the configured [`Sender`] and records the outcome
+//! (`sent`, or a retry with backoff, or `failed` after [`MAX_ATTEMPTS`]). Delivery is
+//! at-least-once: a crash between a gateway accepting a message and the row being marked sent
+//! would send it again on restart, so the webhook carries the message's `dedupe_key` as an
+//! `Idempotency-Key` for the gateway to drop repeats.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{booking, drive_stop, outbox_message};
+use sea_orm::{DatabaseConnection, DbErr};
+use serde::Serialize;
+
+use crate::config::OutboxConfig;
+use crate::domain::booking::{self as rules, MessageFacts};
+use crate::store::outbox::{self as store, NewMessage};
+use crate::store::{bookings, points};
+
+/// Attempts before a message is given up (`failed`).
+pub const MAX_ATTEMPTS: i32 = 8;
+/// Messages handed to the sender per run.
+const BATCH: u64 = 200;
+
+/// The result of one delivery attempt: `Err` with what went wrong.
+pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Where messages go. Implement it for a new gateway and choose it in [`sender_from`].
+pub trait Sender: Send + Sync {
+    /// For the log.
+    fn name(&self) -> &'static str;
+    fn send<'a>(&'a self, message: &'a outbox_message::Model) -> Delivery<'a>;
+}
+
+/// The default: the outbox table is the record, and each message is written to the log for
+/// staff who send by hand.
+pub struct LogSender;
+
+impl Sender for LogSender {
+    fn name(&self) -> &'static str {
+        "log"
+    }
+
+    fn send<'a>(&'a self, message: &'a outbox_message::Model) -> Delivery<'a> {
+        Box::pin(async move {
+            tracing::info!(
+                id = message.id,
+                kind = %message.kind,
+                recipient = %crate::domain::point::mask_phone(&message.recipient),
+                body = %message.body,
+                "message to a donor"
+            );
+            Ok(())
+        })
+    }
+}
+
+/// Posts each message as JSON to a URL.
+pub struct WebhookSender {
+    url: String,
+    client: reqwest::Client,
+}
+
+/// What the webhook receives.
+#[derive(Debug, Serialize)]
+pub struct WebhookPayload<'a> {
+    pub id: i64,
+    pub dedupe_key: &'a str,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub body: &'a str,
+    pub booking_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl WebhookSender {
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn new(url: String) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(StdDuration::from_secs(10))
+            .build()?;
+        Ok(Self { url, client })
+    }
+}
+
+impl Sender for WebhookSender {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn send<'a>(&'a self, message: &'a outbox_message::Model) -> Delivery<'a> {
+        Box::pin(async move {
+            let payload = WebhookPayload {
+                id: message.id,
+                dedupe_key: &message.dedupe_key,
+                kind: &message.kind,
+                recipient: &message.recipient,
+                body: &message.body,
+                booking_id: message.booking_id,
+                created_at: message.created_at,
+            };
+            let response = self
+                .client
+                .post(&self.url)
+                .header("Idempotency-Key", &message.dedupe_key)
+                .json(&payload)
+                .send()
+                .await
+                .map_err(|e| format!("webhook: {e}"))?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("webhook answered {}", response.status()))
+            }
+        })
+    }
+}
+
+/// The sender the configuration names.
+///
+/// # Errors
+/// A webhook without a URL, or a URL that is not `http://`.
+pub fn sender_from(config: &OutboxConfig) -> anyhow::Result<Arc<dyn Sender>> {
+    match config.outbox_sender.as_str() {
+        "webhook" => {
+            let url = config
+                .outbox_webhook_url
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--outbox-webhook-url is required"))?;
+            let parsed = url::Url::parse(&url)
+                .map_err(|e| anyhow::anyhow!("--outbox-webhook-url {url:?}: {e}"))?;
+            anyhow::ensure!(
+                parsed.scheme() == "http",
+                "--outbox-webhook-url must be an http:// URL (TLS is for a proxy in front)"
+            );
+            Ok(Arc::new(WebhookSender::new(url)?))
+        }
+        _ => Ok(Arc::new(LogSender)),
+    }
+}
+
+/// The facts of a booking's messages.
+pub async fn facts_for<'a>(
+    db: &impl sea_orm::ConnectionTrait,
+    booking: &'a booking::Model,
+    stop: &'a drive_stop::Model,
+    date: chrono::NaiveDate,
+    starts: i32,
+    address: &'a mut Option<String>,
+) -> Result<MessageFacts<'a>, DbErr> {
+    if let Some(point_id) = stop.point_id {
+        *address = points::find(db, point_id).await?.and_then(|p| p.address);
+    }
+    Ok(MessageFacts {
+        name: &booking.name,
+        code: &booking.code,
+        stop: &stop.name,
+        address: address.as_deref(),
+        date,
+        starts,
+        headcount: booking.headcount,
+        reason: None,
+    })
+}
+
+/// Writes the reminders due at `now` that were not written before; how many were written.
+///
+/// # Errors
+/// The database fails.
+pub async fn scan_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let today = rules::today_in_china(now);
+    let active = bookings::active_between(db, today, today + Duration::days(1)).await?;
+    let ids: Vec<i64> = active.iter().map(|(b, _, _)| b.id).collect();
+    let parts = bookings::parts_of(db, &ids).await?;
+    let stop_ids: Vec<i64> = active.iter().map(|(_, s, _)| s.id).collect();
+    let slots = bookings::slots_of(db, &stop_ids).await?;
+    let mut written = 0;
+    for (booking, stop, date) in &active {
+        let Some(mobile) = &booking.mobile else {
+            continue;
+        };
+        let Some(first) = parts
+            .iter()
+            .filter(|p| p.booking_id == booking.id)
+            .filter_map(|p| slots.iter().find(|s| s.id == p.slot_id))
+            .map(|s| s.starts)
+            .min()
+        else {
+            continue;
+        };
+        let starts = rules::instant(*date, first);
+        let Some(kind) = rules::reminder_due(starts, booking.created_at, now) else {
+            continue;
+        };
+        let mut address = None;
+        let facts = facts_for(db, booking, stop, *date, first, &mut address).await?;
+        let added = store::enqueue(
+            db,
+            NewMessage {
+                dedupe_key: store::booking_key(booking.id, kind, None),
+                kind,
+                booking_id: Some(booking.id),
+                recipient: mobile.clone(),
+                body: rules::message_body(kind, &facts),
+            },
+            now,
+        )
+        .await?;
+        written += usize::from(added);
+    }
+    Ok(written)
+}
+
+/// What one dispatch run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Dispatched {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// Sends the pending messages due at `now`.
+///
+/// # Errors
+/// The database fails.
+pub async fn dispatch(
+    db: &DatabaseConnection,
+    sender: &dyn Sender,
+    now: DateTime<Utc>,
+) -> Result<Dispatched, DbErr> {
+    let mut out = Dispatched::default();
+    for message in store::due(db, now, BATCH).await? {
+        match sender.send(&message).await {
+            Ok(()) => {
+                if store::mark_sent(db, message.id, Utc::now()).await? {
+                    out.sent += 1;
+                }
+            }
+            Err(error) => {
+                let attempts = message.attempts + 1;
+                let retry_at = (attempts < MAX_ATTEMPTS)
+                    .then(|| Utc::now() + Duration::seconds(30 * (1 << attempts.min(10))));
+                tracing::warn!(id = message.id, attempts, %error, sender = sender.name(), "message not delivered");
+                store::mark_failed(db, message.id, &error, retry_at).await?;
+                out.failed += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One run: write the reminders due, then send what is pending.
+///
+/// # Errors
+/// The database fails.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    sender: &dyn Sender,
+    now: DateTime<Utc>,
+) -> Result<(usize, Dispatched), DbErr> {
+    let reminders = scan_reminders(db, now).await?;
+    let dispatched = dispatch(db, sender, now).await?;
+    Ok((reminders, dispatched))
+}
+
+/// Runs the outbox every `interval` until the process stops.
+pub fn spawn(
+    db: DatabaseConnection,
+    sender: Arc<dyn Sender>,
+    interval: StdDuration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match run_once(&db, sender.as_ref(), Utc::now()).await {
+                Ok((reminders, d)) if reminders + d.sent + d.failed > 0 => {
+                    tracing::info!(reminders, sent = d.sent, failed = d.failed, "outbox run");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "outbox run failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,345 @@
+//! Queries over `booking_slots`, `bookings` and `booking_parts`.
+//!
+//! Capacity is the database's to enforce: [`take`] adds places to a slot with one conditional
+//! `UPDATE … WHERE booked + n <= capacity` inside the booking's transaction, so two bookings
+//! racing for the last place cannot both have it (PostgreSQL locks the row; SQLite's write
+//! transactions are serial), and the table's `booked <= capacity` check is the backstop.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::booking::{self, Column, Entity as Booking};
+use entity::booking_part::{self, Entity as BookingPart};
+use entity::booking_slot::{self, Entity as BookingSlot};
+use entity::{attendance, drive, drive_stop};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use crate::domain::booking::{BookingKind, BookingStatus, SlotPlan};
+use crate::domain::drive::DriveStatus;
+
+/// Creates the slots of a stop.
+pub async fn create_slots(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+    plans: &[SlotPlan],
+) -> Result<(), DbErr> {
+    if plans.is_empty() {
+        return Ok(());
+    }
+    BookingSlot::insert_many(plans.iter().map(|p| booking_slot::ActiveModel {
+        stop_id: Set(stop_id),
+        starts: Set(p.starts),
+        ends: Set(p.ends),
+        capacity: Set(p.capacity),
+        booked: Set(0),
+        ..Default::default()
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The slots of the stops `stop_ids`, by stop and start.
+pub async fn slots_of(
+    db: &impl ConnectionTrait,
+    stop_ids: &[i64],
+) -> Result<Vec<booking_slot::Model>, DbErr> {
+    if stop_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    BookingSlot::find()
+        .filter(booking_slot::Column::StopId.is_in(stop_ids.iter().copied()))
+        .order_by_asc(booking_slot::Column::StopId)
+        .order_by_asc(booking_slot::Column::Starts)
+        .all(db)
+        .await
+}
+
+/// Takes `places` in slot `slot_id` if it has them; `false` when it has not.
+pub async fn take(db: &impl ConnectionTrait, slot_id: i64, places: i32) -> Result<bool, DbErr> {
+    use booking_slot::Column as S;
+    let result = BookingSlot::update_many()
+        .col_expr(S::Booked, Expr::col(S::Booked).add(places))
+        .filter(S::Id.eq(slot_id))
+        .filter(Expr::col(S::Booked).add(places).lte(Expr::col(S::Capacity)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives `places` in slot `slot_id` back.
+pub async fn release(db: &impl ConnectionTrait, slot_id: i64, places: i32) -> Result<(), DbErr> {
+    use booking_slot::Column as S;
+    BookingSlot::update_many()
+        .col_expr(S::Booked, Expr::col(S::Booked).sub(places))
+        .filter(S::Id.eq(slot_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A booking to record (its places already taken).
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub code: String,
+    pub token_hash: String,
+    pub stop_id: i64,
+    pub kind: BookingKind,
+    pub name: String,
+    pub mobile: String,
+    pub blood_type: Option<String>,
+    pub organisation: Option<String>,
+    /// (slot id, places), places > 0.
+    pub parts: Vec<(i64, i32)>,
+}
+
+/// Records a booking and its parts.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewBooking,
+    now: DateTime<Utc>,
+) -> Result<(booking::Model, Vec<booking_part::Model>), DbErr> {
+    let headcount = new.parts.iter().map(|(_, n)| n).sum();
+    let stored = Booking::insert(booking::ActiveModel {
+        code: Set(new.code),
+        token_hash: Set(new.token_hash),
+        stop_id: Set(new.stop_id),
+        kind: Set(new.kind.as_str().to_owned()),
+        name: Set(new.name),
+        mobile: Set(Some(new.mobile.clone())),
+        active_mobile: Set(Some(new.mobile)),
+        blood_type: Set(new.blood_type),
+        organisation: Set(new.organisation),
+        headcount: Set(headcount),
+        status: Set(BookingStatus::Active.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        cancelled_at: Set(None),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await?;
+    let parts = insert_parts(db, stored.id, &new.parts).await?;
+    Ok((stored, parts))
+}
+
+async fn insert_parts(
+    db: &impl ConnectionTrait,
+    booking_id: i64,
+    parts: &[(i64, i32)],
+) -> Result<Vec<booking_part::Model>, DbErr> {
+    let mut out = Vec::with_capacity(parts.len());
+    for (slot_id, places) in parts.iter().copied().filter(|(_, n)| *n > 0) {
+        out.push(
+            BookingPart::insert(booking_part::ActiveModel {
+                booking_id: Set(booking_id),
+                slot_id: Set(slot_id),
+                places: Set(places),
+                ..Default::default()
+            })
+            .exec_with_returning(db)
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Moves a booking to new parts (the new places already taken, the old not yet released: the
+/// caller releases them) if it is still at `expected`; `None` when it moved on.
+pub async fn replace_parts_if_version(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected: i32,
+    parts: &[(i64, i32)],
+    now: DateTime<Utc>,
+) -> Result<Option<(booking::Model, Vec<booking_part::Model>)>, DbErr> {
+    let result = Booking::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(expected))
+        .filter(Column::Status.eq(BookingStatus::Active.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    BookingPart::delete_many()
+        .filter(booking_part::Column::BookingId.eq(id))
+        .exec(db)
+        .await?;
+    let parts = insert_parts(db, id, parts).await?;
+    let stored = Booking::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DbErr::RecordNotFound(format!("booking {id}")))?;
+    Ok(Some((stored, parts)))
+}
+
+/// Cancels booking `id` if it is active and at `expected`; `None` otherwise. Its places are
+/// not released here: the caller releases them (it knows the parts).
+pub async fn cancel_if_version(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<booking::Model>, DbErr> {
+    let result = Booking::update_many()
+        .col_expr(
+            Column::Status,
+            Expr::value(BookingStatus::Cancelled.as_str()),
+        )
+        .col_expr(Column::ActiveMobile, Expr::value(Option::<String>::None))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::CancelledAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(expected))
+        .filter(Column::Status.eq(BookingStatus::Active.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    Booking::find_by_id(id).one(db).await
+}
+
+pub async fn find_by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<booking::Model>, DbErr> {
+    Booking::find().filter(Column::Code.eq(code)).one(db).await
+}
+
+/// The active booking of `mobile` at `stop_id`, if any.
+pub async fn active_of_mobile(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+    mobile: &str,
+) -> Result<Option<booking::Model>, DbErr> {
+    Booking::find()
+        .filter(Column::StopId.eq(stop_id))
+        .filter(Column::ActiveMobile.eq(mobile))
+        .one(db)
+        .await
+}
+
+/// The parts of the bookings `ids`.
+pub async fn parts_of(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<booking_part::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    BookingPart::find()
+        .filter(booking_part::Column::BookingId.is_in(ids.iter().copied()))
+        .order_by_asc(booking_part::Column::BookingId)
+        .order_by_asc(booking_part::Column::SlotId)
+        .all(db)
+        .await
+}
+
+/// The bookings of the stops `stop_ids` (active only, or all), oldest first.
+pub async fn of_stops(
+    db: &impl ConnectionTrait,
+    stop_ids: &[i64],
+    active_only: bool,
+) -> Result<Vec<booking::Model>, DbErr> {
+    if stop_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = Booking::find().filter(Column::StopId.is_in(stop_ids.iter().copied()));
+    if active_only {
+        query = query.filter(Column::Status.eq(BookingStatus::Active.as_str()));
+    }
+    query.order_by_asc(Column::Id).all(db).await
+}
+
+/// A stop with its drive, for the public schedule.
+pub async fn stop_with_drive(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+) -> Result<Option<(drive_stop::Model, drive::Model)>, DbErr> {
+    let Some(stop) = drive_stop::Entity::find_by_id(stop_id).one(db).await? else {
+        return Ok(None);
+    };
+    let drive = drive::Entity::find_by_id(stop.drive_id).one(db).await?;
+    Ok(drive.map(|d| (stop, d)))
+}
+
+/// Published or under-way drives dated `from` to `to`, with their stops, by date.
+pub async fn open_drives(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(drive::Model, Vec<drive_stop::Model>)>, DbErr> {
+    drive::Entity::find()
+        .filter(drive::Column::Status.is_in([
+            DriveStatus::Published.as_str(),
+            DriveStatus::InProgress.as_str(),
+        ]))
+        .filter(drive::Column::Date.between(from, to))
+        .order_by_asc(drive::Column::Date)
+        .order_by_asc(drive::Column::Id)
+        .find_with_related(drive_stop::Entity)
+        .order_by_asc(drive_stop::Column::Seq)
+        .all(db)
+        .await
+}
+
+/// Active bookings of open drives dated `from` to `to`, with their stop and drive date: what
+/// the reminder scan looks at.
+pub async fn active_between(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(booking::Model, drive_stop::Model, NaiveDate)>, DbErr> {
+    let mut out = Vec::new();
+    for (drive, stops) in open_drives(db, from, to).await? {
+        let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
+        for b in of_stops(db, &ids, true).await? {
+            if let Some(stop) = stops.iter().find(|s| s.id == b.stop_id) {
+                out.push((b, stop.clone(), drive.date));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The date of the last donation recorded for `mobile` at a completed drive, if any.
+pub async fn last_donation(
+    db: &impl ConnectionTrait,
+    mobile: &str,
+) -> Result<Option<NaiveDate>, DbErr> {
+    let stop_ids: Vec<i64> = attendance::Entity::find()
+        .select_only()
+        .column(attendance::Column::StopId)
+        .filter(attendance::Column::Mobile.eq(mobile))
+        .filter(attendance::Column::Outcome.eq("donated"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if stop_ids.is_empty() {
+        return Ok(None);
+    }
+    let drive_ids: Vec<i64> = drive_stop::Entity::find()
+        .select_only()
+        .column(drive_stop::Column::DriveId)
+        .filter(drive_stop::Column::Id.is_in(stop_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    drive::Entity::find()
+        .select_only()
+        .column(drive::Column::Date)
+        .filter(drive::Column::Id.is_in(drive_ids))
+        .filter(drive::Column::Status.eq(DriveStatus::Completed.as_str()))
+        .order_by_desc(drive::Column::Date)
+        .into_tuple::<NaiveDate>()
+        .one(db)
+        .await
+}

@@ -1,0 +1,794 @@
+//! Booking (issue 6): publishing opens slots, the public schedule (JSON and iCalendar),
+//! individual and group booking with their rules, moving and cancelling with the token,
+//! cancelled drives taking their bookings with them, the rate limit, 200 simultaneous
+//! bookings for 50 places, and the outbox writing each message once across a restart.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{Duration, NaiveDate, Timelike, Utc};
+use donornet::HttpConfig;
+use reqwest::Client;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, backends, expect_problem, on_each_backend, on_each_backend_with};
+use crate::plans::{COUNTY, Network, network};
+
+/// No limit on bookings per address (these tests book many times from one).
+fn unlimited() -> HttpConfig {
+    HttpConfig {
+        booking_rate_limit: 0,
+        ..HttpConfig::default()
+    }
+}
+
+/// Today in China.
+fn today() -> NaiveDate {
+    (Utc::now() + Duration::hours(8)).date_naive()
+}
+
+async fn post(app: &TestApp, client: &Client, path: &str, body: &Value) -> reqwest::Response {
+    client.post(app.url(path)).json(body).send().await.unwrap()
+}
+
+/// A drive by hand at `point` on `date` from `start` to `end`, published; its stop's id.
+async fn published_stop(
+    app: &TestApp,
+    vehicle: i64,
+    point: i64,
+    date: NaiveDate,
+    start: &str,
+    end: &str,
+) -> (i64, i64) {
+    let response = post(
+        app,
+        &app.client,
+        "/api/v1/drives",
+        &json!({"vehicle_id": vehicle, "date": date, "region": COUNTY,
+                "stops": [{"site": format!("point-{point}"), "planned_start": start,
+                           "planned_end": end, "expected_donors": 20.0}]}),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let drive: Value = response.json().await.unwrap();
+    let id = drive["id"].as_i64().unwrap();
+    let stop = drive["stops"][0]["id"].as_i64().unwrap();
+    let published = app
+        .client
+        .post(app.url(&format!("/api/v1/drives/{id}/transition")))
+        .header("If-Match", "\"1\"")
+        .json(&json!({"to": "published"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status().as_u16(), 200);
+    (id, stop)
+}
+
+async fn book(app: &TestApp, stop: i64, name: &str, mobile: &str, slot: &str) -> reqwest::Response {
+    post(
+        app,
+        &app.anonymous,
+        &format!("/api/v1/public/stops/{stop}/bookings"),
+        &json!({"name": name, "mobile": mobile, "slot": slot}),
+    )
+    .await
+}
+
+async fn booked(app: &TestApp, stop: i64, name: &str, mobile: &str, slot: &str) -> Value {
+    let response = book(app, stop, name, mobile, slot).await;
+    assert_eq!(response.status().as_u16(), 201, "{name} at {slot}");
+    response.json().await.unwrap()
+}
+
+fn with_token(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    app.anonymous
+        .request(method, app.url(path))
+        .header("X-Booking-Token", token)
+}
+
+/// Places left per slot start, from the public stop.
+async fn left(app: &TestApp, stop: i64) -> Vec<(String, i64)> {
+    let view = app.get_ok(&format!("/api/v1/public/stops/{stop}")).await;
+    view["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["starts"].as_str().unwrap().to_owned(),
+                s["places_left"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
+    app.get_ok(&format!("/api/v1/outbox?limit=500{query}"))
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn publishing_opens_slots_that_the_public_schedule_shows_near_a_place() {
+    on_each_backend(|app| async move {
+        let Network { vehicles, points } = network(&app).await;
+        let date = today() + Duration::days(10);
+        // Made, not yet published: not public.
+        let draft = post(
+            &app,
+            &app.client,
+            "/api/v1/drives",
+            &json!({"vehicle_id": vehicles[0], "date": date, "region": COUNTY,
+                    "stops": [{"site": format!("point-{}", points[0]), "planned_start": "09:00",
+                               "planned_end": "11:30", "expected_donors": 20.0}]}),
+        )
+        .await;
+        let draft: Value = draft.json().await.unwrap();
+        let draft_stop = draft["stops"][0]["id"].as_i64().unwrap();
+        let hidden = app
+            .anonymous
+            .get(app.url(&format!("/api/v1/public/stops/{draft_stop}")))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(hidden, 404, "a draft is not public").await;
+
+        // Vehicle 1: 4 beds at the default 2 donors per bed-hour, 30-minute slots: 4 places
+        // a slot, 5 slots from 09:00 to 11:30.
+        let (_, stop) = published_stop(
+            &app,
+            vehicles[0],
+            points[1],
+            date + Duration::days(1),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        let view = app.get_ok(&format!("/api/v1/public/stops/{stop}")).await;
+        let starts: Vec<&str> = view["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["starts"].as_str().unwrap())
+            .collect();
+        assert_eq!(starts, ["09:00", "09:30", "10:00", "10:30", "11:00"]);
+        assert!(
+            view["slots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["places"] == 4)
+        );
+        assert_eq!(view["places_left"], 20);
+        assert_eq!(view["name"], "南塘镇献血点");
+
+        // Near the point (南塘镇, 114.0687, 33.5162): listed, with its distance.
+        let near = app
+            .get_ok(&format!(
+                "/api/v1/public/drives?near=114.07,33.52&radius_km=5&from={date}&to={}",
+                date + Duration::days(3)
+            ))
+            .await;
+        let items = near["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{near}");
+        assert_eq!(items[0]["stop_id"], stop);
+        let km = items[0]["distance_km"].as_f64().unwrap();
+        assert!(km > 0.0 && km < 1.0, "{km}");
+        // Far away, or another fortnight: nothing.
+        let far = app
+            .get_ok(&format!(
+                "/api/v1/public/drives?near=113.0,33.0&radius_km=5&from={date}"
+            ))
+            .await;
+        assert_eq!(far["items"].as_array().unwrap().len(), 0);
+        let later = app
+            .get_ok(&format!(
+                "/api/v1/public/drives?from={}",
+                date + Duration::days(5)
+            ))
+            .await;
+        assert_eq!(later["items"].as_array().unwrap().len(), 0);
+
+        // iCalendar.
+        let ics = app
+            .anonymous
+            .get(app.url(&format!("/api/v1/public/drives?format=ics&from={date}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ics.status().as_u16(), 200);
+        assert!(
+            ics.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/calendar")
+        );
+        let text = ics.text().await.unwrap().replace("\r\n ", "");
+        let day = (date + Duration::days(1)).format("%Y%m%d");
+        assert!(
+            text.contains(&format!("UID:stop-{stop}@donornet\r\n")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("DTSTART;TZID=Asia/Shanghai:{day}T090000\r\n")));
+        assert!(text.contains(&format!("DTEND;TZID=Asia/Shanghai:{day}T113000\r\n")));
+        assert!(text.contains("GEO:33.516200;114.068700"));
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 1);
+
+        for (query, field) in [
+            ("near=abc", "near"),
+            ("radius_km=3", "radius_km"),
+            ("from=2027-01-10&to=2027-01-01", "to"),
+            ("from=2027-01-01&to=2027-12-01", "to"),
+            ("format=xml", "format"),
+        ] {
+            let response = app
+                .anonymous
+                .get(app.url(&format!("/api/v1/public/drives?{query}")))
+                .send()
+                .await
+                .unwrap();
+            let problem = expect_problem(response, 400, query).await;
+            assert_eq!(problem["errors"][0]["field"], field, "{query}");
+        }
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_person_books_moves_and_cancels_with_code_and_token() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let date = today() + Duration::days(10);
+        let (drive, stop) =
+            published_stop(&app, net.vehicles[0], net.points[0], date, "09:00", "11:30").await;
+
+        let response = book(&app, stop, "张三", "138 0000 0001", "09:00").await;
+        assert_eq!(response.status().as_u16(), 201);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let first: Value = response.json().await.unwrap();
+        let code = first["code"].as_str().unwrap().to_owned();
+        let token = first["token"].as_str().unwrap().to_owned();
+        assert_eq!(location, format!("/api/v1/public/bookings/{code}"));
+        assert_eq!(code.len(), 8);
+        assert!(!code.contains(['0', 'O', '1', 'I', 'L']), "{code}");
+        assert_eq!(token.len(), 64);
+        assert_eq!(first["mobile"], "138****0001");
+        assert_eq!(first["kind"], "individual");
+        assert_eq!(first["status"], "active");
+        assert_eq!(first["slots"], json!([{"starts": "09:00", "places": 1}]));
+
+        // One active booking per mobile per stop.
+        let again = book(&app, stop, "张三", "13800000001", "10:00").await;
+        let problem = expect_problem(again, 409, "same mobile").await;
+        assert!(problem["detail"].as_str().unwrap().contains("already has an active booking"));
+
+        // Field errors, all at once.
+        let bad = post(
+            &app,
+            &app.anonymous,
+            &format!("/api/v1/public/stops/{stop}/bookings"),
+            &json!({"name": " ", "mobile": "12345", "blood_type": "C", "slot": "9am"}),
+        )
+        .await;
+        let problem = expect_problem(bad, 400, "bad fields").await;
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["name", "mobile", "blood_type", "slot"]);
+        let no_slot = expect_problem(book(&app, stop, "李四", "13800000002", "09:10").await, 400, "no such slot").await;
+        assert_eq!(no_slot["errors"][0]["field"], "slot");
+        assert!(no_slot["errors"][0]["message"].as_str().unwrap().contains("09:00, 09:30"));
+        let missing = app
+            .anonymous
+            .post(app.url("/api/v1/public/stops/999999/bookings"))
+            .json(&json!({"name": "李四", "mobile": "13800000002", "slot": "09:00"}))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(missing, 404, "no such stop").await;
+
+        // The 09:00 slot holds 4: three more fill it; the fifth is refused, told where
+        // places are left.
+        let typed = post(
+            &app,
+            &app.anonymous,
+            &format!("/api/v1/public/stops/{stop}/bookings"),
+            &json!({"name": "王五", "mobile": "13800000003", "slot": "09:00", "blood_type": "ab型阴性"}),
+        )
+        .await;
+        assert_eq!(typed.status().as_u16(), 201);
+        let typed: Value = typed.json().await.unwrap();
+        assert_eq!(typed["blood_type"], "AB-");
+        for n in [4, 5] {
+            booked(&app, stop, "赵六", &format!("1380000000{n}"), "09:00").await;
+        }
+        let full = expect_problem(book(&app, stop, "钱七", "13800000006", "09:00").await, 409, "full").await;
+        assert!(full["detail"].as_str().unwrap().contains("09:30 (4 left)"), "{full}");
+        assert_eq!(left(&app, stop).await[0], ("09:00".to_owned(), 0));
+
+        // The holder reads, moves and cancels it with the token; without it, nothing.
+        let path = format!("/api/v1/public/bookings/{}", code.to_lowercase());
+        let read = with_token(&app, reqwest::Method::GET, &path, &token).send().await.unwrap();
+        assert_eq!(read.status().as_u16(), 200);
+        let read: Value = read.json().await.unwrap();
+        assert_eq!(read["code"], code.as_str());
+        assert!(read.get("token").is_none());
+        let wrong = with_token(&app, reqwest::Method::GET, &path, &"0".repeat(64)).send().await.unwrap();
+        expect_problem(wrong, 404, "wrong token").await;
+        let none = app.anonymous.get(app.url(&path)).send().await.unwrap();
+        let problem = expect_problem(none, 400, "no token").await;
+        assert_eq!(problem["errors"][0]["field"], "X-Booking-Token");
+
+        let moved = with_token(&app, reqwest::Method::POST, &format!("{path}/reschedule"), &token)
+            .json(&json!({"slot": "10:30"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(moved.status().as_u16(), 200);
+        let moved: Value = moved.json().await.unwrap();
+        assert_eq!(moved["slots"], json!([{"starts": "10:30", "places": 1}]));
+        let slots = left(&app, stop).await;
+        assert_eq!(slots[0], ("09:00".to_owned(), 1));
+        assert_eq!(slots[3], ("10:30".to_owned(), 3));
+        // A move into a full slot changes nothing.
+        booked(&app, stop, "孙八", "13800000007", "09:00").await;
+        let into_full = with_token(&app, reqwest::Method::POST, &format!("{path}/reschedule"), &token)
+            .json(&json!({"slot": "09:00"}))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(into_full, 409, "move into a full slot").await;
+        assert_eq!(left(&app, stop).await[3], ("10:30".to_owned(), 3));
+
+        let cancelled = with_token(&app, reqwest::Method::POST, &format!("{path}/cancel"), &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status().as_u16(), 200);
+        let cancelled: Value = cancelled.json().await.unwrap();
+        assert_eq!(cancelled["status"], "cancelled");
+        assert_eq!(left(&app, stop).await[3], ("10:30".to_owned(), 4));
+        let twice = with_token(&app, reqwest::Method::POST, &format!("{path}/cancel"), &token)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(twice, 409, "cancelled twice").await;
+        // Once cancelled, the mobile may book the stop again.
+        booked(&app, stop, "张三", "13800000001", "11:00").await;
+
+        // Every message written once: a confirmation each, a reschedule notice, a
+        // cancellation; recipients masked.
+        let messages = outbox(&app, "").await;
+        let count = |kind: &str| messages.iter().filter(|m| m["kind"] == kind).count();
+        assert_eq!(count("confirmation"), 6);
+        assert_eq!(count("rescheduled"), 1);
+        assert_eq!(count("cancellation"), 1);
+        assert!(messages.iter().all(|m| m["recipient"].as_str().unwrap().contains("****")));
+        let confirmation = messages
+            .iter()
+            .find(|m| m["kind"] == "confirmation" && m["body"].as_str().unwrap().contains(&code))
+            .unwrap();
+        let body = confirmation["body"].as_str().unwrap();
+        assert!(body.contains(&format!("{date} 09:00")), "{body}");
+        assert!(body.contains("东岭村献血点"), "{body}");
+
+        // Staff see who booked, masked; the drive totals.
+        let list = app.get_ok(&format!("/api/v1/drives/{drive}/bookings")).await;
+        let stop_list = &list["stops"][0];
+        assert_eq!(stop_list["booked"], 5);
+        assert_eq!(stop_list["bookings"].as_array().unwrap().len(), 6);
+        assert!(stop_list["bookings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["mobile"].as_str().unwrap().contains("****")));
+        let anonymous = app
+            .anonymous
+            .get(app.url(&format!("/api/v1/drives/{drive}/bookings")))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(anonymous, 401, "staff list needs sign-in").await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_group_is_spread_over_its_slots_and_a_cancelled_drive_takes_every_booking() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let date = today() + Duration::days(12);
+        let (drive, stop) =
+            published_stop(&app, net.vehicles[0], net.points[0], date, "09:00", "11:30").await;
+        booked(&app, stop, "张三", "13800000001", "10:00").await;
+        let group = post(
+            &app,
+            &app.anonymous,
+            &format!("/api/v1/public/stops/{stop}/group-bookings"),
+            &json!({"organisation": "城关镇中学", "contact_name": "李老师",
+                    "contact_mobile": "13900000001", "headcount": 6,
+                    "preferred_slots": ["10:00", "10:30"]}),
+        )
+        .await;
+        assert_eq!(group.status().as_u16(), 201);
+        let group: Value = group.json().await.unwrap();
+        // 10:00 has 3 left, 10:30 has 4: spread so that the slots end as evenly filled as
+        // they can (the emptier slot takes the first place).
+        assert_eq!(
+            group["slots"],
+            json!([{"starts": "10:00", "places": 3}, {"starts": "10:30", "places": 3}])
+        );
+        assert_eq!(group["headcount"], 6);
+        assert_eq!(group["kind"], "group");
+        assert_eq!(group["organisation"], "城关镇中学");
+        let slots = left(&app, stop).await;
+        assert_eq!(slots[2], ("10:00".to_owned(), 0));
+        assert_eq!(slots[3], ("10:30".to_owned(), 1));
+
+        // Too many for the chosen slots: all or nothing, told how many are left.
+        let too_many = post(
+            &app,
+            &app.anonymous,
+            &format!("/api/v1/public/stops/{stop}/group-bookings"),
+            &json!({"organisation": "村委会", "contact_name": "王主任",
+                    "contact_mobile": "13900000002", "headcount": 3,
+                    "preferred_slots": ["10:00", "10:30"]}),
+        )
+        .await;
+        let problem = expect_problem(too_many, 409, "too many").await;
+        assert!(problem["detail"].as_str().unwrap().contains("1 left"), "{problem}");
+        // Without preferences: every slot.
+        let anywhere = post(
+            &app,
+            &app.anonymous,
+            &format!("/api/v1/public/stops/{stop}/group-bookings"),
+            &json!({"organisation": "村委会", "contact_name": "王主任",
+                    "contact_mobile": "13900000002", "headcount": 12}),
+        )
+        .await;
+        assert_eq!(anywhere.status().as_u16(), 201);
+        let anywhere: Value = anywhere.json().await.unwrap();
+        let placed: i64 = anywhere["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["places"].as_i64().unwrap())
+            .sum();
+        assert_eq!(placed, 12);
+        for (body, field) in [
+            (json!({"organisation": "x", "contact_name": "y", "contact_mobile": "13900000003", "headcount": 1}), "headcount"),
+            (json!({"organisation": "x", "contact_name": "y", "contact_mobile": "13900000003", "headcount": 2, "preferred_slots": ["25:00"]}), "preferred_slots[0]"),
+            (json!({"organisation": "x", "contact_name": "y", "contact_mobile": "13900000003", "headcount": 2, "preferred_slots": ["09:00", "09:00"]}), "preferred_slots[1]"),
+            (json!({"organisation": "", "contact_name": "y", "contact_mobile": "13900000003", "headcount": 2}), "organisation"),
+        ] {
+            let response = post(&app, &app.anonymous, &format!("/api/v1/public/stops/{stop}/group-bookings"), &body).await;
+            let problem = expect_problem(response, 400, field).await;
+            assert_eq!(problem["errors"][0]["field"], field);
+        }
+
+        // Cancelling the drive cancels all three bookings and lists them, masked.
+        let cancel = app
+            .client
+            .post(app.url(&format!("/api/v1/drives/{drive}/transition")))
+            .header("If-Match", "\"2\"")
+            .json(&json!({"to": "cancelled", "reason": "大雪封路"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancel.status().as_u16(), 200);
+        let cancelled: Value = cancel.json().await.unwrap();
+        let listed = cancelled["booked"].as_array().unwrap();
+        assert_eq!(listed.len(), 3);
+        let people: i64 = listed.iter().map(|b| b["headcount"].as_i64().unwrap()).sum();
+        assert_eq!(people, 19);
+        assert!(listed.iter().all(|b| b["mobile"].as_str().unwrap().contains("****")));
+        assert!(listed.iter().any(|b| b["code"] == group["code"]));
+        let messages = outbox(&app, "").await;
+        let notices: Vec<&Value> = messages.iter().filter(|m| m["kind"] == "cancellation").collect();
+        assert_eq!(notices.len(), 3);
+        assert!(notices.iter().all(|m| m["body"].as_str().unwrap().contains("大雪封路")));
+        // The stop is closed to booking.
+        let closed = book(&app, stop, "赵六", "13800000009", "09:00").await;
+        expect_problem(closed, 409, "cancelled drive").await;
+        let list = app.get_ok(&format!("/api/v1/drives/{drive}/bookings")).await;
+        assert_eq!(list["stops"][0]["booked"], 0);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn anonymous_booking_is_rate_limited_per_address() {
+    for backend in backends() {
+        let http = HttpConfig {
+            booking_rate_limit: 3,
+            ..HttpConfig::default()
+        };
+        let app = TestApp::spawn_with(backend, http).await;
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(9),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        for n in 1..=3 {
+            booked(&app, stop, "张三", &format!("1380000000{n}"), "09:30").await;
+        }
+        let limited = book(&app, stop, "张三", "13800000004", "09:30").await;
+        let retry: u64 = limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        let problem = expect_problem(limited, 429, "fourth in a minute").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("too many bookings")
+        );
+        // Reading is not limited.
+        app.get_ok(&format!("/api/v1/public/stops/{stop}")).await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn two_hundred_simultaneous_bookings_for_fifty_places_admit_exactly_fifty() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, unlimited()).await;
+        network(&app).await;
+        let station = app.get_ok("/api/v1/stations").await["items"][0]["id"].clone();
+        // 25 beds × 4 donors per bed-hour × 30 minutes: one slot of 50 places.
+        let vehicle = post(
+            &app,
+            &app.client,
+            "/api/v1/vehicles",
+            &json!({"name": "大采血车", "plate": "豫LD9999", "station_id": station, "beds": 25,
+                    "staff": 30, "max_donors_per_day": 400, "day_start": "07:00",
+                    "day_end": "18:00", "setup_min": 30, "teardown_min": 20,
+                    "cost_per_km": 3.0, "donors_per_bed_hour": 4.0, "slot_minutes": 30}),
+        )
+        .await;
+        assert_eq!(vehicle.status().as_u16(), 201);
+        let vehicle: Value = vehicle.json().await.unwrap();
+        let points = app.get_ok("/api/v1/points?limit=1").await;
+        let point = points["items"][0]["id"].as_i64().unwrap();
+        let (drive, stop) = published_stop(
+            &app,
+            vehicle["id"].as_i64().unwrap(),
+            point,
+            today() + Duration::days(7),
+            "09:00",
+            "09:30",
+        )
+        .await;
+        assert_eq!(left(&app, stop).await, [("09:00".to_owned(), 50)]);
+
+        let url = app.url(&format!("/api/v1/public/stops/{stop}/bookings"));
+        let gate = Arc::new(tokio::sync::Barrier::new(200));
+        let tasks: Vec<_> = (0..200)
+            .map(|n| {
+                let url = url.clone();
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    // A client each: separate connections, as separate phones.
+                    let client = Client::new();
+                    let body = json!({"name": format!("献血者{n}"),
+                                      "mobile": format!("137{n:08}"), "slot": "09:00"});
+                    gate.wait().await;
+                    client
+                        .post(&url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        let accepted = statuses.iter().filter(|s| **s == 201).count();
+        let refused = statuses.iter().filter(|s| **s == 409).count();
+        assert_eq!((accepted, refused), (50, 150), "{statuses:?}");
+
+        // Counts agree afterwards: the slot, the bookings, the confirmations.
+        assert_eq!(left(&app, stop).await, [("09:00".to_owned(), 0)]);
+        let list = app
+            .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
+            .await;
+        assert_eq!(list["stops"][0]["booked"], 50);
+        assert_eq!(list["stops"][0]["bookings"].as_array().unwrap().len(), 50);
+        let slot = entity::booking_slot::Entity::find()
+            .filter(entity::booking_slot::Column::StopId.eq(stop))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((slot.booked, slot.capacity), (50, 50));
+        let confirmations = outbox(&app, "").await;
+        assert_eq!(
+            confirmations
+                .iter()
+                .filter(|m| m["kind"] == "confirmation")
+                .count(),
+            50
+        );
+        app.stop().await;
+    }
+}
+
+/// A webhook receiver: every message it was sent, with its `Idempotency-Key`; answers
+/// `status` (500 to refuse).
+#[derive(Clone, Default)]
+struct Gateway {
+    received: Arc<Mutex<Vec<(String, Value)>>>,
+    refuse: Arc<Mutex<bool>>,
+}
+
+async fn gateway(gateway: Gateway) -> String {
+    async fn receive(
+        State(g): State<Gateway>,
+        headers: HeaderMap,
+        axum::Json(body): axum::Json<Value>,
+    ) -> StatusCode {
+        if *g.refuse.lock().unwrap() {
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        let key = headers["idempotency-key"].to_str().unwrap().to_owned();
+        g.received.lock().unwrap().push((key, body));
+        StatusCode::NO_CONTENT
+    }
+    let router = axum::Router::new()
+        .route("/sms", axum::routing::post(receive))
+        .with_state(gateway);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn the_outbox_writes_and_delivers_each_message_once_across_a_restart() {
+    for backend in backends() {
+        let gate = Gateway::default();
+        let url = gateway(gate.clone()).await;
+        let sender = || -> Arc<dyn donornet::outbox::Sender> {
+            Arc::new(donornet::outbox::WebhookSender::new(url.clone()).unwrap())
+        };
+        let app = TestApp::spawn_with_sender(backend, HttpConfig::default(), sender()).await;
+        let net = network(&app).await;
+        // Tomorrow, at a time 14 hours or more from now: the day-before reminder is due.
+        let now = Utc::now() + Duration::hours(8);
+        let minutes = i64::from(now.hour() * 60 + now.minute());
+        let start = ((minutes - 600).max(0) / 30) * 30;
+        let clock = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(1),
+            &clock(start),
+            &clock(start + 60),
+        )
+        .await;
+        let first = booked(&app, stop, "张三", "13800000001", &clock(start)).await;
+        let second = booked(&app, stop, "李四", "13800000002", &clock(start)).await;
+        // Both booked three days ago (a booking made within the last day gets no day-before
+        // reminder: its confirmation is fresh).
+        entity::booking::Entity::update_many()
+            .col_expr(
+                entity::booking::Column::CreatedAt,
+                Expr::value(Utc::now() - Duration::days(3)),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        // The gateway is down: the run tries the two confirmations, and keeps them pending.
+        *gate.refuse.lock().unwrap() = true;
+        let run = app
+            .client
+            .post(app.url("/api/v1/outbox/run"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(run.status().as_u16(), 200);
+        let run: Value = run.json().await.unwrap();
+        assert_eq!(run["reminders"], 2);
+        assert_eq!(run["dispatched"], json!({"sent": 0, "failed": 4}));
+        let pending = outbox(&app, "&status=pending").await;
+        assert_eq!(pending.len(), 4);
+        assert!(pending.iter().all(|m| m["attempts"] == 1));
+        assert!(pending[0]["last_error"].as_str().unwrap().contains("500"));
+
+        // Restart; the gateway is back. Retries wait for their backoff, so make them due now.
+        let app = app.restart(HttpConfig::default(), sender()).await;
+        *gate.refuse.lock().unwrap() = false;
+        entity::outbox_message::Entity::update_many()
+            .col_expr(
+                entity::outbox_message::Column::NextAttemptAt,
+                Expr::value(Utc::now() - Duration::minutes(1)),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        for round in 0..3 {
+            let run: Value = app
+                .client
+                .post(app.url("/api/v1/outbox/run"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            // The reminders exist already: written once, however often the outbox runs.
+            assert_eq!(run["reminders"], 0, "round {round}");
+            let sent = if round == 0 { 4 } else { 0 };
+            assert_eq!(
+                run["dispatched"],
+                json!({"sent": sent, "failed": 0}),
+                "round {round}"
+            );
+        }
+        let received = gate.received.lock().unwrap().clone();
+        assert_eq!(received.len(), 4);
+        let mut keys: Vec<&str> = received.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), 4, "each message delivered once");
+        for booking in [&first, &second] {
+            let code = booking["code"].as_str().unwrap();
+            let mine: Vec<&Value> = received
+                .iter()
+                .map(|(_, body)| body)
+                .filter(|b| b["body"].as_str().unwrap().contains(code))
+                .collect();
+            let mut kinds: Vec<&str> = mine.iter().map(|b| b["kind"].as_str().unwrap()).collect();
+            kinds.sort_unstable();
+            assert_eq!(kinds, ["confirmation", "day_before"], "{code}");
+            assert!(
+                mine.iter()
+                    .all(|b| b["recipient"].as_str().unwrap().len() == 11)
+            );
+        }
+        let messages = outbox(&app, "").await;
+        assert_eq!(messages.len(), 4);
+        assert!(
+            messages
+                .iter()
+                .all(|m| m["status"] == "sent" && m["attempts"] == 2)
+        );
+
+        // Only unbounded admins see the outbox.
+        let staff = app.client_for("zhou", "station_staff", &[COUNTY]).await;
+        let refused = staff.get(app.url("/api/v1/outbox")).send().await.unwrap();
+        expect_problem(refused, 403, "staff").await;
+        app.stop().await;
+    }
+}
