@@ -792,3 +792,86 @@ async fn the_outbox_writes_and_delivers_each_message_once_across_a_restart() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn vehicles_carry_their_slot_figures_and_the_bookings_migration_rolls_back() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let vehicle = app
+            .get_ok(&format!("/api/v1/vehicles/{}", net.vehicles[0]))
+            .await;
+        assert_eq!(vehicle["donors_per_bed_hour"], 2.0);
+        assert_eq!(vehicle["slot_minutes"], 30);
+        for (patch, field) in [
+            (json!({"donors_per_bed_hour": 0.1}), "donors_per_bed_hour"),
+            (json!({"slot_minutes": 5}), "slot_minutes"),
+            (json!({"slot_minutes": null}), "slot_minutes"),
+        ] {
+            let response = app
+                .client
+                .patch(app.url(&format!("/api/v1/vehicles/{}", net.vehicles[0])))
+                .header("If-Match", "\"1\"")
+                .json(&patch)
+                .send()
+                .await
+                .unwrap();
+            let problem = expect_problem(response, 400, field).await;
+            assert_eq!(problem["errors"][0]["field"], field);
+        }
+        // 4 beds at 3 an hour in 20-minute slots: 4 places a slot, 09:00-10:00 in three.
+        let patched = app
+            .client
+            .patch(app.url(&format!("/api/v1/vehicles/{}", net.vehicles[0])))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"donors_per_bed_hour": 3.0, "slot_minutes": 20}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status().as_u16(), 200);
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(8),
+            "09:00",
+            "10:00",
+        )
+        .await;
+        assert_eq!(
+            left(&app, stop).await,
+            [
+                ("09:00".to_owned(), 4),
+                ("09:20".to_owned(), 4),
+                ("09:40".to_owned(), 4)
+            ]
+        );
+        booked(&app, stop, "张三", "13800000001", "09:20").await;
+
+        // Down to before the bookings migration, whatever came after it, and up again.
+        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let at = applied
+            .iter()
+            .position(|m| m.name() == "m20261126_000009_create_bookings")
+            .expect("the bookings migration is applied");
+        let steps = (applied.len() - at) as u32;
+        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        for gone in [
+            "SELECT id FROM bookings",
+            "SELECT id FROM booking_slots",
+            "SELECT id FROM outbox_messages",
+            "SELECT id FROM attendances",
+            "SELECT slot_minutes FROM vehicles",
+        ] {
+            assert!(app.db.execute_unprepared(gone).await.is_err(), "{gone}");
+        }
+        Migrator::up(&app.db, None).await.expect("up again");
+        let vehicle = app
+            .get_ok(&format!("/api/v1/vehicles/{}", net.vehicles[0]))
+            .await;
+        assert_eq!(vehicle["slot_minutes"], 30, "the default again");
+        app
+    })
+    .await;
+}
