@@ -1056,3 +1056,160 @@ async fn recorded_results_feed_availability_the_visit_interval_and_calibration()
     })
     .await;
 }
+
+/// What a donor books through the public API is what the desk checks in, by its code as the
+/// donor reads it out; a donation recorded at a completed drive then holds the donor's next
+/// booking back for 180 days (the booking rule reads the attendances recorded here).
+#[tokio::test]
+async fn public_bookings_are_checked_in_by_their_code_and_donations_start_the_180_days() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
+        let day = today + chrono::Duration::days(10);
+        let d = drive(&app, &net, &day.to_string(), &[(1, 10.0)]).await;
+        let s = stop_id(&d, 0);
+        let d = move_to(&app, &d, &["published"]).await;
+        let public = |path: String, body: Value| {
+            let app = &app;
+            async move {
+                let response = app
+                    .anonymous
+                    .post(app.url(&path))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                ok_json(response, 201, &path).await
+            }
+        };
+        let one = public(
+            format!("/api/v1/public/stops/{s}/bookings"),
+            json!({"name": "张三", "mobile": "13800001234", "blood_type": "O+", "slot": "08:00"}),
+        )
+        .await;
+        let group = public(
+            format!("/api/v1/public/stops/{s}/group-bookings"),
+            json!({"organisation": "城关镇中学", "contact_name": "李老师",
+                   "contact_mobile": "13900001234", "headcount": 3,
+                   "preferred_slots": ["08:00", "08:30"]}),
+        )
+        .await;
+        let gone = public(
+            format!("/api/v1/public/stops/{s}/bookings"),
+            json!({"name": "王五", "mobile": "13700001234", "slot": "08:30"}),
+        )
+        .await;
+        let gone_code = gone["code"].as_str().unwrap();
+        let response = app
+            .anonymous
+            .post(app.url(&format!("/api/v1/public/bookings/{gone_code}/cancel")))
+            .header("X-Booking-Token", gone["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+
+        let screen = app.get_ok(&format!("/api/v1/stops/{s}/check-in")).await;
+        let bookings = screen["bookings"].as_array().unwrap();
+        let codes: Vec<&Value> = bookings.iter().map(|b| &b["code"]).collect();
+        assert_eq!(
+            codes,
+            [&one["code"], &group["code"]],
+            "active bookings only"
+        );
+        assert_eq!(
+            bookings[0]["mobile"], "13800001234",
+            "whole on the check-in screen"
+        );
+        assert_eq!(bookings[0]["slots"], json!(["08:00-08:30"]));
+        assert_eq!(bookings[0]["blood_type"], "O+");
+        assert_eq!(bookings[1]["headcount"], 3);
+        assert_eq!(bookings[1]["kind"], "group");
+
+        // The code as read out: lower case, with a hyphen.
+        let code = one["code"].as_str().unwrap();
+        let typed = format!("{}-{}", code[..4].to_lowercase(), &code[4..]);
+        let a = checked_in(
+            &app,
+            s,
+            &json!({"booking_code": typed, "outcome": "donated",
+                                           "volume_ml": 400, "abo": "O", "rh": "+"}),
+        )
+        .await;
+        assert_eq!(
+            (a["kind"].as_str(), a["name"].as_str(), a["mobile"].as_str()),
+            (Some("booked"), Some("张三"), Some("13800001234"))
+        );
+        for name in ["学生甲", "学生乙", "学生丙"] {
+            checked_in(
+                &app,
+                s,
+                &json!({"booking_code": group["code"], "name": name}),
+            )
+            .await;
+        }
+        let response = check_in(
+            &app,
+            &app.client,
+            s,
+            &json!({"booking_code": group["code"], "name": "学生丁"}),
+        )
+        .await;
+        expect_problem(response, 409, "a fourth on a group of three").await;
+        let response = check_in(&app, &app.client, s, &json!({"booking_code": gone_code})).await;
+        let problem = expect_problem(response, 409, "cancelled booking").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("cancelled"),
+            "{problem}"
+        );
+        let screen = app.get_ok(&format!("/api/v1/stops/{s}/check-in")).await;
+        let counts: Vec<&Value> = screen["bookings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["checked_in"])
+            .collect();
+        assert_eq!(counts, [&json!(1), &json!(3)]);
+        let results = app.get_ok(&format!("/api/v1/stops/{s}/results")).await;
+        let r = &results["results"];
+        assert_eq!(
+            (
+                r["booked_places"].as_u64(),
+                r["booked_attended"].as_u64(),
+                r["no_shows"].as_u64()
+            ),
+            (Some(4), Some(4), Some(0)),
+            "the cancelled booking's place is not counted"
+        );
+        assert_eq!(r["no_show_rate"], 0.0);
+
+        // Completed: 张三 may not book again within 180 days of the donation.
+        move_to(&app, &d, &["in_progress", "completed"]).await;
+        let later = drive(
+            &app,
+            &net,
+            &(day + chrono::Duration::days(20)).to_string(),
+            &[(4, 5.0)],
+        )
+        .await;
+        let later = move_to(&app, &later, &["published"]).await;
+        let response = app
+            .anonymous
+            .post(app.url(&format!(
+                "/api/v1/public/stops/{}/bookings",
+                stop_id(&later, 0)
+            )))
+            .json(&json!({"name": "张三", "mobile": "13800001234", "slot": "08:00"}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 409, "within 180 days of a donation").await;
+        assert_eq!(problem["type"], "urn:donornet:problem:not-yet-eligible");
+        assert_eq!(
+            problem["next_eligible_date"],
+            (day + chrono::Duration::days(180)).to_string()
+        );
+        app
+    })
+    .await;
+}
