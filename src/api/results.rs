@@ -422,6 +422,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn csv_cells_that_look_like_formulas_are_neutralised() {
+        let totals = ResultsTotals::from(&Tally::default());
+        let report = ResultsReport {
+            group: GroupBy::Township,
+            region: None,
+            from: None,
+            to: None,
+            rows: vec![ResultsRow {
+                group: "990101101000".to_owned(),
+                label: "=HYPERLINK(\"http://x\")".to_owned(),
+                drives: 1,
+                totals: totals.clone(),
+            }],
+            totals,
+            drives: 1,
+        };
+        let out = String::from_utf8(csv(&report).unwrap()).unwrap();
+        assert!(out.contains("'=HYPERLINK"), "{out}");
+        assert!(out.lines().last().unwrap().starts_with("total,"), "{out}");
+    }
+
+    #[test]
     fn townships_are_the_first_nine_digits() {
         assert_eq!(township_of("990101101201"), "990101101000");
         assert_eq!(township_of("990101103000"), "990101103000");

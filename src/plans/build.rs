@@ -723,6 +723,64 @@ async fn unserved(
 mod tests {
     use super::*;
 
+    fn village(code: &str, lon: f64) -> VillageSupply {
+        VillageSupply {
+            code: code.to_owned(),
+            name: code.to_owned(),
+            location: Wgs84Point::stored(lon, 33.5),
+            resident_eligible: 1000.0,
+            away_for_work: 0.0,
+            recent_donors: 0.0,
+        }
+    }
+
+    #[test]
+    fn recent_donors_are_the_donations_of_the_180_days_before_the_date() {
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let villages = [village("a", 114.0), village("b", 114.1)];
+        let donations = vec![
+            ("a".to_owned(), day(6, 1)), // 183 days before 1 December: too old
+            ("a".to_owned(), day(6, 4)), // exactly 180 days before: counts
+            ("a".to_owned(), day(11, 30)),
+            ("a".to_owned(), day(12, 1)), // the day itself: not before
+            ("b".to_owned(), day(11, 2)),
+            ("c".to_owned(), day(11, 2)), // not among the villages
+        ];
+        let out = with_recent_donors(&villages, &donations, day(12, 1));
+        assert_eq!(out[0].recent_donors, 2.0);
+        assert_eq!(out[1].recent_donors, 1.0);
+        assert_eq!(out[0].resident_eligible, 1000.0, "nothing else changes");
+    }
+
+    #[test]
+    fn a_site_among_points_keeps_the_villages_nearest_to_it() {
+        let site = CandidateSite {
+            id: "point-1".to_owned(),
+            name: String::new(),
+            location: Wgs84Point::stored(114.0, 33.5),
+            market_days: None,
+            last_visit: None,
+        };
+        // About 0.93 km per 0.01 degree of longitude at 33.5 degrees north.
+        let villages = [
+            village("near", 114.01),
+            village("between", 114.04),
+            village("far", 114.2),
+        ];
+        let points = vec![
+            ("point-1".to_owned(), site.location), // the site itself is skipped
+            ("point-2".to_owned(), Wgs84Point::stored(114.06, 33.5)),
+        ];
+        let (own, elsewhere) = attribute_among(&site, &points, &villages, 10.0);
+        assert_eq!(own, vec![0]);
+        assert_eq!(elsewhere, vec![("point-2".to_owned(), 1)]);
+        // Without the other point, both near villages are the site's (the far one is out of
+        // the catchment).
+        let (own, elsewhere) = attribute_among(&site, &[], &villages, 10.0);
+        assert_eq!(own, vec![0, 1]);
+        assert!(elsewhere.is_empty());
+    }
+
     #[test]
     fn site_ids_parse() {
         assert_eq!(SiteRef::parse("point-12"), Ok(SiteRef::Point(12)));
