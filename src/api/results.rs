@@ -1,5 +1,5 @@
 //! `GET /api/v1/reports/results`: the results of completed drives summed per drive, per
-//! township or per season: donors, mL, deferral rate, no-show rate and the forecast error
+//! township, per season or per month: donors, mL, deferral rate, no-show rate and the forecast error
 //! (signed, and the sum of each stop's absolute error), as JSON, CSV or XLSX.
 //!
 //! Only completed drives count: until a drive is completed its results may still change, and
@@ -52,6 +52,8 @@ pub enum GroupBy {
     Township,
     /// One row per season (`2026-winter` is Dec 2026 to Feb 2027), in time order.
     Season,
+    /// One row per calendar month (`2026-12`), in time order.
+    Month,
 }
 
 /// Parameters of the report.
@@ -67,7 +69,7 @@ pub struct ResultsParams {
     pub from: Option<NaiveDate>,
     /// Drives on or before this date.
     pub to: Option<NaiveDate>,
-    /// `drive` (default), `township` or `season`.
+    /// `drive` (default), `township`, `season` or `month`.
     #[param(inline)]
     pub group: Option<GroupBy>,
     /// `json` (default), `csv` or `xlsx`.
@@ -77,9 +79,10 @@ pub struct ResultsParams {
 /// One row of the report.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultsRow {
-    /// The drive's id, the township's code or the season (`2026-winter`).
+    /// The drive's id, the township's code, the season (`2026-winter`) or the month
+    /// (`2026-12`).
     pub group: String,
-    /// The drive's date, the township's name or the season's months.
+    /// The drive's date, the township's name, the season's months or the month.
     pub label: String,
     /// Completed drives with a stop in the row.
     pub drives: u64,
@@ -176,6 +179,10 @@ async fn compute(
             );
             let (key, label) = match group {
                 GroupBy::Drive => (drive.id.to_string(), drive.date.to_string()),
+                GroupBy::Month => {
+                    let key = drive.date.format("%Y-%m").to_string();
+                    (key.clone(), key)
+                }
                 GroupBy::Season => {
                     let key = season_of(drive.date);
                     let label = season_label(&key);
@@ -401,6 +408,7 @@ async fn results_report(
         GroupBy::Drive => "drive",
         GroupBy::Township => "township",
         GroupBy::Season => "season",
+        GroupBy::Month => "month",
     };
     Ok(match format {
         "csv" => download(

@@ -859,6 +859,11 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         let keys: Vec<&str> = rows.iter().map(|r| r["group"].as_str().unwrap()).collect();
         assert_eq!(keys, ["2026-autumn", "2026-winter"]);
         assert_eq!(rows[1]["label"], "Dec 2026 to Feb 2027");
+        sum(&[&ea1, &ea2]).check(&rows[0], no_shows(&[&ea1, &ea2]), "autumn");
+        let report = app.get_ok("/api/v1/reports/results?group=month").await;
+        let keys: Vec<&str> = report["rows"].as_array().unwrap().iter().map(|r| r["group"].as_str().unwrap()).collect();
+        assert_eq!(keys, ["2026-11", "2026-12"]);
+        sum(&[&eb1]).check(&report["rows"][1], 0, "December");
         let report = app
             .get_ok(&format!("/api/v1/reports/results?region={NANTANG}&from=2026-11-01&to=2026-11-30"))
             .await;
