@@ -42,7 +42,8 @@ pub struct AuditRecord {
     /// `point`, …
     pub entity: String,
     pub entity_id: String,
-    /// `create`, `update`, `close`, `delete`, `assign` or `unassign`.
+    /// `create`, `update`, `close`, `delete`, `assign` or `unassign`; for drives their new
+    /// status; `correct` for a change to a completed drive's results.
     pub action: String,
     pub region_code: Option<String>,
     /// The entity before the change (absent for a creation): an object, or for
