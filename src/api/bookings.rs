@@ -41,6 +41,8 @@ const DEFAULT_RADIUS_KM: f64 = 30.0;
 const MAX_RADIUS_KM: f64 = 200.0;
 const DEFAULT_DAYS: i64 = 30;
 const MAX_DAYS: i64 = 92;
+/// Addresses the rate limiter remembers before it forgets the idle ones.
+const LIMITER_KEYS: usize = 10_000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -387,6 +389,11 @@ fn rate_limit(state: &AppState, caller: &Caller) -> Result<(), AppError> {
     let Some(limiter) = &state.booking_limiter else {
         return Ok(());
     };
+    // Forget addresses whose allowance is full again, so that the table stays small.
+    if limiter.len() > LIMITER_KEYS {
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+    }
     limiter.check_key(&caller.address).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

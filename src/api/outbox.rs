@@ -16,7 +16,7 @@ use crate::api::extract::{Query, id_cursor, page_limit, paginate};
 use crate::domain::point::mask_phone;
 use crate::domain::policy::{Action, Resource};
 use crate::error::{AppError, Problem};
-use crate::outbox::{self, Dispatched};
+use crate::outbox::{self, Run};
 use crate::state::AppState;
 use crate::store::outbox as store;
 
@@ -134,35 +134,22 @@ async fn list_messages(
     }))
 }
 
-/// What a run did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RunView {
-    /// Reminders written (each is written once, however often the outbox runs).
-    pub reminders: usize,
-    pub dispatched: Dispatched,
-}
-
-/// Runs the outbox now: writes the reminders due and hands pending messages to the sender.
+/// Runs the outbox now: writes the reminders due, hands pending messages to the sender, and
+/// erases the mobiles no drive needs any more.
 #[utoipa::path(
     post,
     path = "/outbox/run",
     tag = "outbox",
     responses(
-        (status = 200, description = "What the run did", body = RunView),
+        (status = 200, description = "What the run did", body = Run),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an unbounded admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
-async fn run_outbox(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<RunView>, AppError> {
+async fn run_outbox(State(state): State<AppState>, caller: Caller) -> Result<Json<Run>, AppError> {
     admin(&caller)?;
-    let (reminders, dispatched) =
-        outbox::run_once(&state.db, state.sender.as_ref(), Utc::now()).await?;
-    Ok(Json(RunView {
-        reminders,
-        dispatched,
-    }))
+    Ok(Json(
+        outbox::run_once(&state.db, state.sender.as_ref(), Utc::now()).await?,
+    ))
 }

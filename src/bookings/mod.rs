@@ -96,7 +96,13 @@ pub async fn cancel_all(
             .find(|s| s.id == b.stop_id)
             .expect("the booking was found by its stop");
         let first = first_start(&parts, &slots, b.id).unwrap_or(stop.planned_start);
-        let mut facts = facts(txn, &cancelled, stop, drive.date, first).await?;
+        let open = OpenStop {
+            stop: stop.clone(),
+            drive: drive.clone(),
+            address: address_of(txn, stop).await?,
+            slots: Vec::new(),
+        };
+        let mut facts = facts(&cancelled, &open, first);
         facts.reason = Some(reason.to_owned());
         write_message(
             txn,
@@ -156,27 +162,28 @@ impl Facts {
     }
 }
 
-async fn facts(
+/// The address of a stop's point, for messages.
+async fn address_of(
     db: &impl ConnectionTrait,
-    booking: &booking::Model,
     stop: &drive_stop::Model,
-    date: NaiveDate,
-    starts: i32,
-) -> Result<Facts, DbErr> {
-    let address = match stop.point_id {
+) -> Result<Option<String>, DbErr> {
+    Ok(match stop.point_id {
         Some(id) => points::find(db, id).await?.and_then(|p| p.address),
         None => None,
-    };
-    Ok(Facts {
+    })
+}
+
+fn facts(booking: &booking::Model, open: &OpenStop, starts: i32) -> Facts {
+    Facts {
         name: booking.name.clone(),
         code: booking.code.clone(),
-        stop: stop.name.clone(),
-        address,
-        date,
+        stop: open.stop.name.clone(),
+        address: open.address.clone(),
+        date: open.drive.date,
         starts,
         headcount: booking.headcount,
         reason: None,
-    })
+    }
 }
 
 async fn write_message(
@@ -210,6 +217,8 @@ async fn write_message(
 pub struct OpenStop {
     pub stop: drive_stop::Model,
     pub drive: drive::Model,
+    /// The stop's point's address, for messages.
+    pub address: Option<String>,
     pub slots: Vec<booking_slot::Model>,
 }
 
@@ -243,7 +252,13 @@ pub async fn open_stop(db: &DatabaseConnection, id: i64) -> Result<OpenStop, App
         DriveStatus::Published | DriveStatus::InProgress => {}
     }
     let slots = store::slots_of(db, &[stop.id]).await?;
-    Ok(OpenStop { stop, drive, slots })
+    let address = address_of(db, &stop).await?;
+    Ok(OpenStop {
+        stop,
+        drive,
+        address,
+        slots,
+    })
 }
 
 /// The slot of `stop` starting at `starts` (minutes), open at `now`: 400 naming `field` when
@@ -403,7 +418,7 @@ pub async fn book_person(
     )
     .await
     .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
-    let facts = facts(&txn, &booking, &open.stop, open.drive.date, slot.starts).await?;
+    let facts = facts(&booking, open, slot.starts);
     write_message(&txn, &booking, MessageKind::Confirmation, None, &facts, now).await?;
     txn.commit().await?;
     Ok(Made {
@@ -557,7 +572,7 @@ pub async fn book_group(
             .map(|(s, _)| s.starts)
             .min()
             .unwrap_or(open.stop.planned_start);
-        let facts = facts(&txn, &booking, &open.stop, open.drive.date, first).await?;
+        let facts = facts(&booking, open, first);
         write_message(&txn, &booking, MessageKind::Confirmation, None, &facts, now).await?;
         txn.commit().await?;
         return Ok(Made {
@@ -630,7 +645,7 @@ pub async fn cancel(
         store::release(&txn, p.slot_id, p.places).await?;
     }
     outbox::void_pending(&txn, booking.id).await?;
-    let facts = facts(&txn, &cancelled, &open.stop, open.drive.date, first).await?;
+    let facts = facts(&cancelled, &open, first);
     write_message(
         &txn,
         &cancelled,
@@ -730,7 +745,7 @@ pub async fn reschedule(
         .map(|s| s.starts)
         .min()
         .unwrap_or(open.stop.planned_start);
-    let facts = facts(&txn, &moved, &open.stop, open.drive.date, starts).await?;
+    let facts = facts(&moved, &open, starts);
     write_message(
         &txn,
         &moved,

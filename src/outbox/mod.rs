@@ -260,7 +260,37 @@ pub async fn dispatch(
     Ok(out)
 }
 
-/// One run: write the reminders due, then send what is pending.
+/// Days after a drive that its bookings' mobiles are kept (messages sent, check-in done,
+/// a month for follow-up calls).
+pub const KEEP_BOOKING_MOBILES_DAYS: i64 = 30;
+
+/// Erases the mobiles no drive needs any more (see `store::bookings::erase_mobiles`): those of
+/// bookings [`KEEP_BOOKING_MOBILES_DAYS`] after their drive, and those of attendances once the
+/// 180-day donation interval has passed.
+///
+/// # Errors
+/// The database fails.
+pub async fn erase_old_mobiles(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let today = rules::today_in_china(now);
+    bookings::erase_mobiles(
+        db,
+        today - Duration::days(KEEP_BOOKING_MOBILES_DAYS),
+        today - Duration::days(crate::bookings::DONATION_INTERVAL_DAYS),
+    )
+    .await
+}
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Run {
+    /// Reminders written (each is written once, however often the outbox runs).
+    pub reminders: usize,
+    pub dispatched: Dispatched,
+    /// Rows whose mobile was erased because no drive needs it any more.
+    pub erased: u64,
+}
+
+/// One run: write the reminders due, send what is pending, erase the mobiles no drive needs.
 ///
 /// # Errors
 /// The database fails.
@@ -268,10 +298,15 @@ pub async fn run_once(
     db: &DatabaseConnection,
     sender: &dyn Sender,
     now: DateTime<Utc>,
-) -> Result<(usize, Dispatched), DbErr> {
+) -> Result<Run, DbErr> {
     let reminders = scan_reminders(db, now).await?;
     let dispatched = dispatch(db, sender, now).await?;
-    Ok((reminders, dispatched))
+    let erased = erase_old_mobiles(db, now).await?;
+    Ok(Run {
+        reminders,
+        dispatched,
+        erased,
+    })
 }
 
 /// Runs the outbox every `interval` until the process stops.
@@ -286,8 +321,14 @@ pub fn spawn(
         loop {
             ticker.tick().await;
             match run_once(&db, sender.as_ref(), Utc::now()).await {
-                Ok((reminders, d)) if reminders + d.sent + d.failed > 0 => {
-                    tracing::info!(reminders, sent = d.sent, failed = d.failed, "outbox run");
+                Ok(run) if run != Run::default() => {
+                    tracing::info!(
+                        reminders = run.reminders,
+                        sent = run.dispatched.sent,
+                        failed = run.dispatched.failed,
+                        erased = run.erased,
+                        "outbox run"
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "outbox run failed"),

@@ -343,3 +343,62 @@ pub async fn last_donation(
         .one(db)
         .await
 }
+
+/// Erases the mobiles the drives no longer need: those of bookings at drives dated before
+/// `bookings_before` (messages and check-in are done), and those of attendances dated before
+/// `attendances_before` (the 180-day rule no longer needs them), with the recipients of their
+/// messages. Returns the rows changed.
+pub async fn erase_mobiles(
+    db: &impl ConnectionTrait,
+    bookings_before: NaiveDate,
+    attendances_before: NaiveDate,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Query;
+    let stops_before = |date: NaiveDate| {
+        Query::select()
+            .column((drive_stop::Entity, drive_stop::Column::Id))
+            .from(drive_stop::Entity)
+            .inner_join(
+                drive::Entity,
+                Expr::col((drive::Entity, drive::Column::Id))
+                    .equals((drive_stop::Entity, drive_stop::Column::DriveId)),
+            )
+            .and_where(Expr::col((drive::Entity, drive::Column::Date)).lt(date))
+            .to_owned()
+    };
+    let old_bookings = Query::select()
+        .column(Column::Id)
+        .from(Booking)
+        .and_where(Column::StopId.in_subquery(stops_before(bookings_before)))
+        .and_where(Column::Mobile.is_not_null())
+        .to_owned();
+    let messages = entity::outbox_message::Entity::update_many()
+        .col_expr(
+            entity::outbox_message::Column::Recipient,
+            Expr::value("erased"),
+        )
+        .filter(entity::outbox_message::Column::BookingId.in_subquery(old_bookings))
+        .filter(entity::outbox_message::Column::Recipient.ne("erased"))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let bookings = Booking::update_many()
+        .col_expr(Column::Mobile, Expr::value(Option::<String>::None))
+        .col_expr(Column::ActiveMobile, Expr::value(Option::<String>::None))
+        .filter(Column::StopId.in_subquery(stops_before(bookings_before)))
+        .filter(Column::Mobile.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    let attendances = attendance::Entity::update_many()
+        .col_expr(
+            attendance::Column::Mobile,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(attendance::Column::StopId.in_subquery(stops_before(attendances_before)))
+        .filter(attendance::Column::Mobile.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(messages + bookings + attendances)
+}

@@ -875,3 +875,78 @@ async fn vehicles_carry_their_slot_figures_and_the_bookings_migration_rolls_back
     })
     .await;
 }
+
+#[tokio::test]
+async fn mobiles_are_erased_once_no_drive_needs_them() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let (drive, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(5),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        booked(&app, stop, "张三", "13800000001", "09:00").await;
+        let run: Value = app
+            .client
+            .post(app.url("/api/v1/outbox/run"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(run["erased"], 0, "a drive to come keeps its mobiles");
+        // The drive was 31 days ago: a booking's mobile is kept 30 days after its drive.
+        entity::drive::Entity::update_many()
+            .col_expr(
+                entity::drive::Column::Date,
+                Expr::value(today() - Duration::days(31)),
+            )
+            .filter(entity::drive::Column::Id.eq(drive))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let run: Value = app
+            .client
+            .post(app.url("/api/v1/outbox/run"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // The booking's mobile and its confirmation's recipient.
+        assert_eq!(run["erased"], 2, "{run}");
+        let list = app
+            .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
+            .await;
+        assert_eq!(list["stops"][0]["bookings"][0]["mobile"], Value::Null);
+        let stored = entity::booking::Entity::find().all(&app.db).await.unwrap();
+        assert!(
+            stored
+                .iter()
+                .all(|b| b.mobile.is_none() && b.active_mobile.is_none())
+        );
+        let messages = entity::outbox_message::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert!(messages.iter().all(|m| m.recipient == "erased"));
+        let again: Value = app
+            .client
+            .post(app.url("/api/v1/outbox/run"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["erased"], 0);
+        app
+    })
+    .await;
+}

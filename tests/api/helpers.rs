@@ -317,7 +317,11 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = TestApp>,
 {
-    on_each_backend_with(HttpConfig::default, test).await;
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let app = test(app).await;
+        app.stop().await;
+    }
 }
 
 /// As [`on_each_backend`], with the HTTP configuration `http` makes.
