@@ -119,7 +119,11 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
 }
 
 impl TestApp {
-    /// The application on `backend`, with the HTTP limits `http`.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, HttpConfig::default()).await
+    }
+
+    /// As [`TestApp::spawn`], with other HTTP limits.
     pub async fn spawn_with(backend: Backend, http: HttpConfig) -> TestApp {
         Self::spawn_with_sender(
             backend,
