@@ -47,7 +47,7 @@ use crate::error::{AppError, FieldErrors, Problem};
 use crate::state::AppState;
 use crate::store::attendances::{self as store, AttendanceEdit, NewAttendance};
 use crate::store::audit::{self, Change};
-use crate::store::regions;
+use crate::store::{drives, regions};
 
 /// Longest name kept, characters.
 const MAX_NAME: usize = 100;
@@ -372,6 +372,37 @@ async fn list_attendances(
     }))
 }
 
+/// 409 unless people can be checked in at `drive` now.
+fn open_for_check_in(drive: &drive::Model) -> Result<(), AppError> {
+    let status = status_of(drive)?;
+    if matches!(status, DriveStatus::Published | DriveStatus::InProgress) {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "drive {} is {status}: people are checked in while it is published or in progress",
+            drive.id
+        )))
+    }
+}
+
+/// Whether someone of `role` may change the results of `drive` now: `Ok(true)` for a
+/// correction of a completed drive's results (admins only: 403 for others), 409 once
+/// cancelled.
+fn editable(drive: &drive::Model, role: Role) -> Result<bool, AppError> {
+    match status_of(drive)? {
+        DriveStatus::Completed if role == Role::Admin => Ok(true),
+        DriveStatus::Completed => Err(AppError::Forbidden(format!(
+            "drive {} is completed: its results are locked, and only an admin corrects them",
+            drive.id
+        ))),
+        DriveStatus::Cancelled => Err(AppError::Conflict(format!(
+            "drive {} was cancelled",
+            drive.id
+        ))),
+        _ => Ok(false),
+    }
+}
+
 /// A check-in: booked (`booking_code`) or walk-in (`name`), with the outcome when already
 /// known.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -488,13 +519,7 @@ async fn check_in(
     JsonBody(body): JsonBody<CheckInRequest>,
 ) -> Result<Response, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Create, path.id).await?;
-    let status = status_of(&drive)?;
-    if !matches!(status, DriveStatus::Published | DriveStatus::InProgress) {
-        return Err(AppError::Conflict(format!(
-            "drive {} is {status}: people are checked in while it is published or in progress",
-            drive.id
-        )));
-    }
+    open_for_check_in(&drive)?;
     let mut errors = FieldErrors::default();
     let record = parse_outcome(
         &mut errors,
@@ -523,6 +548,12 @@ async fn check_in(
         .map(normalise_code)
         .filter(|c| !c.is_empty());
     let txn = crate::db::begin_write(&state.db).await?;
+    // The drive again, its row share-locked: a check-in lands before the drive is completed or
+    // cancelled, or sees that it was.
+    let drive = drives::lock_shared(&txn, drive.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no stop with id {}", stop.id)))?;
+    open_for_check_in(&drive)?;
     let (kind, booking_id, name, mobile) = match &code {
         None => {
             let name = errors.text("name", body.name.clone(), MAX_NAME, false, true);
@@ -688,20 +719,7 @@ async fn update_attendance(
     authorize_drive(&caller, Action::Update, &drive, || {
         format!("attendance with id {id}")
     })?;
-    let status = status_of(&drive)?;
-    let correcting = status == DriveStatus::Completed;
-    if correcting && principal.role != Role::Admin {
-        return Err(AppError::Forbidden(format!(
-            "drive {} is completed: its results are locked, and only an admin corrects them",
-            drive.id
-        )));
-    }
-    if status == DriveStatus::Cancelled {
-        return Err(AppError::Conflict(format!(
-            "drive {} was cancelled",
-            drive.id
-        )));
-    }
+    editable(&drive, principal.role)?;
     let expected = required_if_match(&headers, "attendance", current.version)?;
 
     let mut errors = FieldErrors::default();
@@ -754,6 +772,12 @@ async fn update_attendance(
     }
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
+    // The drive again, share-locked: an edit lands before the drive is completed, or is a
+    // correction of its final results.
+    let drive = drives::lock_shared(&txn, drive.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no attendance with id {id}")))?;
+    let correcting = editable(&drive, principal.role)?;
     let Some(written) = store::update_if_version(
         &txn,
         id,
