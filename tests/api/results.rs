@@ -1218,3 +1218,53 @@ async fn public_bookings_are_checked_in_by_their_code_and_donations_start_the_18
     })
     .await;
 }
+
+/// Twenty desks checking in people of a group of five at once admit exactly five.
+#[tokio::test]
+async fn simultaneous_check_ins_never_admit_more_than_a_group_booked() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let d = drive(&app, &net, "2026-12-10", &[(1, 10.0)]).await;
+        let s = stop_id(&d, 0);
+        move_to(&app, &d, &["published"]).await;
+        booking(
+            &app,
+            s,
+            "GRP555",
+            ("刘老师", Some("13700002222")),
+            ("group", 5),
+            "active",
+        )
+        .await;
+        let url = app.url(&format!("/api/v1/stops/{s}/attendances"));
+        let gate = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+        let tasks: Vec<_> = (0..20)
+            .map(|n| {
+                let (client, url, gate) = (app.client.clone(), url.clone(), gate.clone());
+                tokio::spawn(async move {
+                    let body = json!({"booking_code": "GRP555", "name": format!("学生{n}")});
+                    gate.wait().await;
+                    client
+                        .post(&url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        let admitted = statuses.iter().filter(|s| **s == 201).count();
+        let refused = statuses.iter().filter(|s| **s == 409).count();
+        assert_eq!((admitted, refused), (5, 15), "{statuses:?}");
+        let list = app.get_ok(&format!("/api/v1/stops/{s}/attendances")).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 5);
+        app
+    })
+    .await;
+}
