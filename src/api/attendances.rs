@@ -14,8 +14,8 @@
 //! correction audited (action `correct`, with the record before and after). Every write is
 //! audited (entity `attendance`).
 //!
-//! Mobiles are shown whole only on the check-in screen and in the answers to the desk's own
-//! writes; the attendance listing and the audit log mask them (`138****5678`).
+//! Mobiles are shown whole only on the check-in screen; every other answer (the listing, the
+//! answers to writes) and the audit log mask them (`138****5678`), as bookings do.
 
 use std::collections::BTreeMap;
 
@@ -70,8 +70,7 @@ pub struct AttendanceView {
     pub booking_id: Option<i64>,
     pub kind: AttendanceKind,
     pub name: String,
-    /// Whole on the check-in screen and in answers to writes; masked (`138****5678`) in the
-    /// listing.
+    /// Whole on the check-in screen; masked (`138****5678`) everywhere else.
     pub mobile: Option<String>,
     /// The village they live in (12-digit code), when given.
     pub village_code: Option<String>,
@@ -643,7 +642,7 @@ async fn check_in(
     )
     .await?;
     txn.commit().await?;
-    let view = to_view(created, false)?;
+    let view = to_view(created, true)?;
     Ok(with_etag(StatusCode::CREATED, view.version, Json(view)))
 }
 
@@ -763,7 +762,7 @@ async fn update_attendance(
     };
     errors.into_result()?;
     if expected != current.version {
-        let view = to_view(current, false)?;
+        let view = to_view(current, true)?;
         return Ok(with_etag(
             StatusCode::PRECONDITION_FAILED,
             view.version,
@@ -800,7 +799,7 @@ async fn update_attendance(
         let latest = store::find(&state.db, id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no attendance with id {id}")))?;
-        let view = to_view(latest, false)?;
+        let view = to_view(latest, true)?;
         return Ok(with_etag(
             StatusCode::PRECONDITION_FAILED,
             view.version,
@@ -829,7 +828,7 @@ async fn update_attendance(
             "completed results corrected"
         );
     }
-    let view = to_view(written, false)?;
+    let view = to_view(written, true)?;
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }
 

@@ -374,7 +374,10 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         .await;
         assert_eq!(a["kind"], "booked");
         assert_eq!(a["name"], "张三");
-        assert_eq!(a["mobile"], "13700001111");
+        assert_eq!(
+            a["mobile"], "137****1111",
+            "masked outside the check-in screen"
+        );
         assert_eq!(a["version"], 1);
         made.push(a);
         // Once is all an individual booking admits.
@@ -430,7 +433,7 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         ] {
             made.push(checked_in(&app, s1, &body).await);
         }
-        assert_eq!(made[3]["mobile"], "13900003333", "normalised");
+        assert_eq!(made[3]["mobile"], "139****3333");
         let d = move_to(&app, &d, &["in_progress"]).await;
         made.push(
             checked_in(
@@ -480,7 +483,8 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         assert_eq!(bookings[1]["headcount"], 3);
         let screen_people = screen["attendances"].as_array().unwrap();
         assert_eq!(screen_people.len(), 5);
-        assert_eq!(screen_people[3]["mobile"], "13900003333");
+        assert_eq!(screen_people[0]["mobile"], "13700001111", "the booking's");
+        assert_eq!(screen_people[3]["mobile"], "13900003333", "normalised");
         // The listing masks them.
         let list = app.get_ok(&format!("/api/v1/stops/{s1}/attendances")).await;
         let items = list["items"].as_array().unwrap();
@@ -1143,7 +1147,7 @@ async fn public_bookings_are_checked_in_by_their_code_and_donations_start_the_18
         .await;
         assert_eq!(
             (a["kind"].as_str(), a["name"].as_str(), a["mobile"].as_str()),
-            (Some("booked"), Some("张三"), Some("13800001234"))
+            (Some("booked"), Some("张三"), Some("138****1234"))
         );
         for name in ["学生甲", "学生乙", "学生丙"] {
             checked_in(
