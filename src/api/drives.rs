@@ -15,6 +15,9 @@
 //!
 //! Every stop of a new drive gets its preparation checklist (`api::checklists`) in the
 //! transaction that makes the drive.
+//!
+//! On the day, people are checked in at its stops and their outcomes recorded
+//! (`api::attendances`); completing the drive locks those results (only admins correct them).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;

@@ -17,6 +17,9 @@
 //! station staff, within their write scope.
 //! Drives (issue 6) are decided as plans of the drive's region: made and moved by admins and
 //! station staff within their write scope, read within the read scope.
+//! So are check-in and results: admins and station staff within their write scope check
+//! people in and record outcomes; results are read within the read scope; once a drive is
+//! completed only admins correct its results (decided in `api::attendances`).
 //! Preparation checklists (issue 6): a station's template ([`Resource::ChecklistTemplate`], by
 //! the station's region) is read like the station and written by admins and station staff
 //! within their write scope; a stop's item ([`Resource::ChecklistItem`], by the stop's region)
