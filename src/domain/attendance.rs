@@ -587,6 +587,49 @@ mod tests {
         assert_eq!(season_of(date(2027, 11, 30)), "2027-autumn");
     }
 
+    proptest::proptest! {
+        /// Whatever the attendances: registered is everyone, outcomes never exceed it, no-shows
+        /// are never negative nor more than the places, rates are shares, and the stops'
+        /// tallies add up to the tally of all of them at once.
+        #[test]
+        fn results_are_consistent_and_add_up(
+            people in proptest::collection::vec((0u8..2, 0u8..3, 0usize..3, 0u8..2), 0..40),
+            places in 0u64..20,
+            split in 0usize..40,
+        ) {
+            let all: Vec<Attended> = people
+                .iter()
+                .map(|&(kind, outcome, volume, abo)| Attended {
+                    kind: if kind == 0 { AttendanceKind::Booked } else { AttendanceKind::WalkIn },
+                    outcome: Outcome::ALL[usize::from(outcome)],
+                    volume_ml: (outcome == 2).then_some(VOLUMES_ML[volume]),
+                    abo: (abo == 1).then_some(Abo::O),
+                    rh: None,
+                    deferral_category: (outcome == 1).then_some(DeferralCategory::Other),
+                    village_code: None,
+                })
+                .collect();
+            let r = StopResults::compute(&all, places, 5.0);
+            let t = &r.tally;
+            proptest::prop_assert_eq!(t.registered, all.len() as u64);
+            proptest::prop_assert_eq!(t.booked_attended + t.walk_ins, t.registered);
+            proptest::prop_assert!(t.deferred + t.donated <= t.registered);
+            proptest::prop_assert!(t.no_shows <= places);
+            proptest::prop_assert_eq!(r.by_blood_group.values().sum::<u64>(), t.donated);
+            proptest::prop_assert_eq!(r.by_deferral_category.values().sum::<u64>(), t.deferred);
+            for rate in [t.deferral_rate(), t.no_show_rate()].into_iter().flatten() {
+                proptest::prop_assert!((0.0..=1.0).contains(&rate));
+            }
+            let (a, b) = all.split_at(split.min(all.len()));
+            let mut sum = StopResults::compute(a, 0, 2.0).tally;
+            sum.add(&StopResults::compute(b, 0, 3.0).tally);
+            proptest::prop_assert_eq!(sum.registered, t.registered);
+            proptest::prop_assert_eq!(sum.donated, t.donated);
+            proptest::prop_assert_eq!(sum.total_ml, t.total_ml);
+            proptest::prop_assert!((sum.forecast_error() - t.forecast_error()).abs() < 1e-9);
+        }
+    }
+
     #[test]
     fn enums_round_trip_as_text() {
         for &c in DeferralCategory::ALL {
