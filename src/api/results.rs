@@ -337,22 +337,36 @@ fn csv(report: &ResultsReport) -> Result<Vec<u8>, AppError> {
 fn xlsx(report: &ResultsReport) -> Result<Vec<u8>, XlsxError> {
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
+    let share = Format::new().set_num_format("0.0%");
+    let decimal = Format::new().set_num_format("0.00");
+    let count = Format::new();
+    // Rates as percentages, forecasts with two decimals; the cells keep the exact numbers.
+    let format_of = |name: &str| {
+        if name.ends_with("_rate") || name == "relative_error" {
+            &share
+        } else if matches!(name, "expected_donors" | "forecast_error" | "abs_error") {
+            &decimal
+        } else {
+            &count
+        }
+    };
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("results")?;
     for (c, name) in (0u16..).zip(COLUMNS) {
         sheet.write_string_with_format(0, c, name, &bold)?;
+        sheet.set_column_width(c, name.len().max(10) as f64 + 2.0)?;
     }
     sheet.set_freeze_panes(1, 0)?;
     let total = total_row(report);
     for (r, row) in (1u32..).zip(report.rows.iter().chain(std::iter::once(&total))) {
-        for (c, value) in (0u16..).zip(values(row)) {
+        for ((c, name), value) in (0u16..).zip(COLUMNS).zip(values(row)) {
             match value {
                 Value::Text(s) => {
                     sheet.write_string_with_format(r, c, s, &text)?;
                 }
                 Value::Number(f) => {
-                    sheet.write_number(r, c, f)?;
+                    sheet.write_number_with_format(r, c, f, format_of(name))?;
                 }
                 Value::Blank => {}
             }
