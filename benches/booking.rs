@@ -19,7 +19,8 @@
 //!   clients, latency counted from when each request was due (no coordinated omission): the
 //!   p99 at the target rate, where the closed loop above measures the most the service does;
 //! - then the same closed-loop load against the floor handler;
-//! - then 200 workers racing for the 600 places of one fresh slot (exactly 600 accepted);
+//! - then 200 workers racing for the 600 places of one fresh slot (exactly 600 accepted), and
+//!   the first 200 bookings sent again at once (all refused 409, no place taken);
 //! - checks in the database that no slot is overbooked, and that active bookings, the sum of
 //!   the slots' `booked`, the booking parts and the confirmations in the outbox all equal the
 //!   number of 201 answers;
@@ -727,6 +728,24 @@ async fn run(backend: &str, url: &str, settings: &Settings) {
         settings.clients, PLACES_PER_SLOT, race.ok_all, race.conflict, race.server_5xx_all
     );
 
+    // Duplicates: the first bookings of the closed loop sent again, all at once (same stop,
+    // slot and mobile): each must be refused 409 and hold no place.
+    let duplicates = phase(
+        addr,
+        settings,
+        Duration::ZERO,
+        Duration::from_secs(60),
+        booking_next(slots.clone(), 3_000_000_000),
+        true,
+        None,
+    )
+    .await
+    .tally;
+    println!(
+        "duplicates: {} bookings sent again at once: {} refused 409, {} booked (201), {} 5xx",
+        settings.clients, duplicates.conflict, duplicates.ok_all, duplicates.server_5xx_all
+    );
+
     let accepted = booking.tally.ok_all + paced.tally.ok_all + race.ok_all;
     let c = check(&conn, fill.0).await;
     let consistent = c.overbooked_slots == 0
@@ -736,7 +755,9 @@ async fn run(backend: &str, url: &str, settings: &Settings) {
         && c.parts == accepted as i64
         && c.confirmations == accepted as i64
         && c.fill_booked == PLACES_PER_SLOT as i64
-        && race.ok_all == PLACES_PER_SLOT;
+        && race.ok_all == PLACES_PER_SLOT
+        && duplicates.ok_all == 0
+        && duplicates.conflict == settings.clients as u64;
     println!(
         "database: {} overbooked slots, {} slots whose count differs from their bookings; \
          201 answers {accepted} = active bookings {} = sum of booked {} = parts {} = confirmations {}; \
@@ -758,9 +779,11 @@ async fn run(backend: &str, url: &str, settings: &Settings) {
 
     let accepted_per_sec = booking.ok_per_sec();
     let floor_rps = floor.per_sec();
-    let server_errors =
-        booking.tally.server_5xx_all + paced.tally.server_5xx_all + race.server_5xx_all;
-    let transport = booking.tally.failed + paced.tally.failed + race.failed;
+    let server_errors = booking.tally.server_5xx_all
+        + paced.tally.server_5xx_all
+        + race.server_5xx_all
+        + duplicates.server_5xx_all;
+    let transport = booking.tally.failed + paced.tally.failed + race.failed + duplicates.failed;
     println!(
         "ratio: booking accepted/s / floor req/s = {accepted_per_sec:.0} / {floor_rps:.0} = {:.4}; \
          CPU per request {:.3} / {:.3} ms = {:.0}x",
