@@ -540,17 +540,13 @@ fn booking_view(
     })
 }
 
-async fn made_view(
-    state: &AppState,
-    open: &OpenStop,
-    made: service::Made,
-) -> Result<Response, AppError> {
-    let slots = store::slots_of(&state.db, &[open.stop.id]).await?;
+fn made_view(open: &OpenStop, made: service::Made) -> Result<Response, AppError> {
+    // The slots as loaded before booking: their starts are all the view needs.
     let view = booking_view(
         made.booking,
         Some(made.token),
         &made.parts,
-        &slots,
+        &open.slots,
         &open.stop,
         open.drive.date,
     )?;
@@ -616,7 +612,7 @@ async fn book_person(
     )
     .await?;
     tracing::info!(stop_id = open.stop.id, code = %made.booking.code, "booked");
-    made_view(&state, &open, made).await
+    made_view(&open, made)
 }
 
 /// Books a group: its headcount spread evenly over its preferred slots (or over every slot
@@ -684,7 +680,7 @@ async fn book_group(
     )
     .await?;
     tracing::info!(stop_id = open.stop.id, code = %made.booking.code, headcount = made.booking.headcount, "group booked");
-    made_view(&state, &open, made).await
+    made_view(&open, made)
 }
 
 /// A booking's path.

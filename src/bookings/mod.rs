@@ -353,18 +353,13 @@ fn duplicate(stop_id: i64) -> AppError {
     ))
 }
 
-/// Refuses a mobile that booked here already, or gave blood too recently.
+/// Refuses a mobile that gave blood too recently. (One that booked here already is refused
+/// by the unique index on `(stop_id, active_mobile)` when its booking is inserted.)
 async fn admissible(
     db: &DatabaseConnection,
     open: &OpenStop,
     mobile: &str,
 ) -> Result<(), AppError> {
-    if store::active_of_mobile(db, open.stop.id, mobile)
-        .await?
-        .is_some()
-    {
-        return Err(duplicate(open.stop.id));
-    }
     if let Some((last, next)) = next_eligible(db, mobile, open.drive.date).await? {
         return Err(AppError::NotYetEligible {
             last_donation: last,
@@ -395,6 +390,7 @@ pub async fn book_person(
     let slot = open_slot(open, request.slot, "slot", now)?;
     admissible(db, open, &request.mobile).await?;
     let (code, token) = new_secrets()?;
+    let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     still_open(&txn, open).await?;
     if !store::take(&txn, slot.id, 1).await? {
@@ -507,14 +503,9 @@ pub async fn book_group(
     now: DateTime<Utc>,
 ) -> Result<Made, AppError> {
     group_slots(open, &request.preferred, now)?;
-    if store::active_of_mobile(db, open.stop.id, &request.contact_mobile)
-        .await?
-        .is_some()
-    {
-        return Err(duplicate(open.stop.id));
-    }
     let (code, token) = new_secrets()?;
     for _ in 0..GROUP_ATTEMPTS {
+        let _turn = crate::db::write_turn(db).await;
         let txn = crate::db::begin_write(db).await?;
         still_open(&txn, open).await?;
         // Fresh counts, inside the transaction.
@@ -632,6 +623,7 @@ pub async fn cancel(
             booking.code
         )));
     }
+    let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     let Some(cancelled) = store::cancel_if_version(&txn, booking.id, booking.version, now).await?
     else {
@@ -686,6 +678,7 @@ pub async fn reschedule(
             booking.code
         )));
     }
+    let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     still_open(&txn, &open).await?;
     // Release first inside the transaction, then take: the places the booking held count as

@@ -214,19 +214,6 @@ pub async fn find_by_code(
     Booking::find().filter(Column::Code.eq(code)).one(db).await
 }
 
-/// The active booking of `mobile` at `stop_id`, if any.
-pub async fn active_of_mobile(
-    db: &impl ConnectionTrait,
-    stop_id: i64,
-    mobile: &str,
-) -> Result<Option<booking::Model>, DbErr> {
-    Booking::find()
-        .filter(Column::StopId.eq(stop_id))
-        .filter(Column::ActiveMobile.eq(mobile))
-        .one(db)
-        .await
-}
-
 /// The parts of the bookings `ids`.
 pub async fn parts_of(
     db: &impl ConnectionTrait,
@@ -264,11 +251,11 @@ pub async fn stop_with_drive(
     db: &impl ConnectionTrait,
     stop_id: i64,
 ) -> Result<Option<(drive_stop::Model, drive::Model)>, DbErr> {
-    let Some(stop) = drive_stop::Entity::find_by_id(stop_id).one(db).await? else {
-        return Ok(None);
-    };
-    let drive = drive::Entity::find_by_id(stop.drive_id).one(db).await?;
-    Ok(drive.map(|d| (stop, d)))
+    Ok(drive_stop::Entity::find_by_id(stop_id)
+        .find_also_related(drive::Entity)
+        .one(db)
+        .await?
+        .and_then(|(stop, drive)| drive.map(|d| (stop, d))))
 }
 
 /// Published or under-way drives dated `from` to `to`, with their stops, by date.
