@@ -507,7 +507,7 @@ async fn village(
         (status = 400, description = "Invalid fields, each named (`name`, `mobile`, `village_code`, `outcome`, `deferral_category`, `volume_ml`, `abo`, `rh`, `booking_code`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins and station staff check people in, within their write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such stop (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The drive is not published or in progress; or the booking is cancelled, for another stop, or fully checked in", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The drive is not published or in progress; the booking is cancelled, for another stop, or fully checked in; or the mobile was checked in here already", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(stop_id = path.id))]
@@ -607,6 +607,15 @@ async fn check_in(
     };
     errors.into_result()?;
     let name = name.ok_or_else(|| AppError::invalid("name", "a name is needed"))?;
+    // One person, one check-in a stop: a mobile seen here already is the same person.
+    if let Some(mobile) = &mobile
+        && let Some(earlier) = store::with_mobile_at(&txn, stop.id, mobile).await?
+    {
+        return Err(AppError::Conflict(format!(
+            "this mobile was checked in at stop {} already (attendance {}); correct that record instead",
+            stop.id, earlier.id
+        )));
+    }
     let now = Utc::now();
     let created = store::insert(
         &txn,

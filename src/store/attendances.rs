@@ -87,6 +87,19 @@ pub async fn at_stop(
         .await
 }
 
+/// The attendance at `stop_id` with `mobile`, if someone was checked in with it already.
+pub async fn with_mobile_at(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+    mobile: &str,
+) -> Result<Option<attendance::Model>, DbErr> {
+    Attendance::find()
+        .filter(Column::StopId.eq(stop_id))
+        .filter(Column::Mobile.eq(mobile))
+        .one(db)
+        .await
+}
+
 /// The attendances of all of `stop_ids`, in check-in order.
 pub async fn at_stops(
     db: &impl ConnectionTrait,

@@ -147,8 +147,9 @@ async fn insert_parts(
     Ok(out)
 }
 
-/// Moves a booking to new parts (the new places already taken, the old not yet released: the
-/// caller releases them) if it is still at `expected`; `None` when it moved on.
+/// Gives a booking new parts if it is still active at `expected`; `None` when it moved on.
+/// The slots' counts are the caller's to adjust (release the old places, take the new) in the
+/// same transaction.
 pub async fn replace_parts_if_version(
     db: &impl ConnectionTrait,
     id: i64,

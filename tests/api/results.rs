@@ -614,6 +614,22 @@ async fn edits_need_if_match_and_completed_results_are_corrected_only_by_admins(
         let a = ok_json(response, 201, "staff checks in").await;
         assert_eq!(a["created_by"], "desk (token: tests)");
         let id = a["id"].clone();
+        // The same mobile again at this stop is the same person: corrected, not added.
+        let twice = check_in(
+            &app,
+            &staff,
+            s,
+            &json!({"name": "王五", "mobile": "139 0000 3333"}),
+        )
+        .await;
+        let problem = expect_problem(twice, 409, "checked in twice").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("attendance {id}")),
+            "{problem}"
+        );
         let donated = json!({"outcome": "donated", "volume_ml": 400, "abo": "O", "rh": "+"});
 
         let response = patch(&app, &staff, &id, None, &donated).await;
