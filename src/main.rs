@@ -219,6 +219,8 @@ async fn open_migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // A sender that cannot work is a configuration mistake: say so before touching anything.
+    let sender = donornet::outbox::sender_from(&args.outbox)?;
     let conn = open_migrated(&args.db).await?;
     tracing::info!(
         database = %redact_url(&args.db.database_url),
@@ -253,7 +255,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "listening on http://{} (API docs at /docs)",
         listener.local_addr()?
     );
-    let sender = donornet::outbox::sender_from(&args.outbox)?;
     tracing::info!(
         sender = sender.name(),
         "messages to donors go through the outbox"

@@ -515,3 +515,41 @@ async fn accounts_are_managed_from_the_command_line_and_no_secret_reaches_a_log(
         db.drop_database().await;
     }
 }
+
+#[test]
+fn serve_refuses_an_unusable_outbox_sender_before_touching_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("never.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let without_url = donornet()
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--outbox-sender",
+            "webhook",
+        ])
+        .output()
+        .unwrap();
+    assert!(!without_url.status.success());
+    let stderr = String::from_utf8_lossy(&without_url.stderr);
+    assert!(stderr.contains("--outbox-webhook-url"), "{stderr}");
+    let https = donornet()
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--bind",
+            "127.0.0.1:0",
+            "--outbox-sender",
+            "webhook",
+            "--outbox-webhook-url",
+            "https://gateway.example/sms",
+        ])
+        .output()
+        .unwrap();
+    assert!(!https.status.success());
+    let stderr = String::from_utf8_lossy(&https.stderr);
+    assert!(stderr.contains("must be an http:// URL"), "{stderr}");
+    assert!(!file.exists(), "nothing was created");
+}
