@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{attendance, drive, drive_stop};
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, nullable, required_if_match, with_etag};
+use crate::api::extract::{Json as JsonBody, Path, Query, nullable, required_if_match, with_etag};
+use crate::api::results::ResultsRow;
 use crate::domain::account::Role;
 use crate::domain::attendance::{
     Abo, AttendanceKind, Attended, DeferralCategory, Outcome, OutcomeRecord, Rh, StopResults,
@@ -1002,16 +1003,26 @@ pub struct DrivePath {
     pub id: i64,
 }
 
+/// How to answer a drive's report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DriveReportParams {
+    /// `json` (default), or `csv` / `xlsx`: one row per stop (`stop-<id>`, its name) with the
+    /// columns of the results report, and a `total` row.
+    pub format: Option<String>,
+}
+
 /// The forecast against the actual donors at each stop of a drive (error and relative
-/// error), with each stop's results and the drive's totals.
+/// error), with each stop's results and the drive's totals; as JSON, CSV or XLSX.
 #[utoipa::path(
     get,
     path = "/drives/{id}/report",
     tag = "results",
-    params(DrivePath),
+    params(DrivePath, DriveReportParams),
     responses(
-        (status = 200, description = "The drive's report", body = DriveReport),
-        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The drive's report (JSON), or its CSV (text/csv) or XLSX download", body = DriveReport),
+        (status = 400, description = "Malformed id, or a `format` other than json, csv or xlsx", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such drive (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1020,8 +1031,13 @@ async fn drive_report(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<DrivePath>,
-) -> Result<Json<DriveReport>, AppError> {
+    Query(params): Query<DriveReportParams>,
+) -> Result<Response, AppError> {
     caller.require()?;
+    let format = params.format.as_deref().map(str::trim).unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "xlsx") {
+        return Err(AppError::invalid("format", "must be json, csv or xlsx"));
+    }
     let id = path.id;
     let drive = crate::store::drives::find(&state.db, id)
         .await?
@@ -1044,6 +1060,24 @@ async fn drive_report(
         }
     }
     let status = status_of(&drive)?;
+    if format != "json" {
+        let rows: Vec<ResultsRow> = results
+            .iter()
+            .map(|(v, _)| ResultsRow {
+                group: format!("stop-{}", v.stop.id),
+                label: v.stop.name.clone(),
+                drives: 1,
+                totals: v.results.clone(),
+            })
+            .collect();
+        let total = ResultsRow {
+            group: "total".to_owned(),
+            label: String::new(),
+            drives: 1,
+            totals: ResultsTotals::from(&totals),
+        };
+        return crate::api::results::export(&rows, &total, format, &format!("drive-{id}"));
+    }
     Ok(Json(DriveReport {
         drive_id: drive.id,
         date: drive.date,
@@ -1055,5 +1089,6 @@ async fn drive_report(
         totals: ResultsTotals::from(&totals),
         by_blood_group,
         by_deferral_category,
-    }))
+    })
+    .into_response())
 }

@@ -307,18 +307,14 @@ fn total_row(report: &ResultsReport) -> ResultsRow {
     }
 }
 
-fn csv(report: &ResultsReport) -> Result<Vec<u8>, AppError> {
+fn csv(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, AppError> {
     // A UTF-8 byte-order mark, so that Excel opens the Chinese names correctly.
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut writer = csv::Writer::from_writer(&mut out);
         let fail = |e: csv::Error| AppError::Internal(e.into());
         writer.write_record(COLUMNS).map_err(fail)?;
-        for row in report
-            .rows
-            .iter()
-            .chain(std::iter::once(&total_row(report)))
-        {
+        for row in rows.iter().chain(std::iter::once(total)) {
             let record: Vec<String> = values(row)
                 .into_iter()
                 .map(|v| match v {
@@ -334,7 +330,7 @@ fn csv(report: &ResultsReport) -> Result<Vec<u8>, AppError> {
     Ok(out)
 }
 
-fn xlsx(report: &ResultsReport) -> Result<Vec<u8>, XlsxError> {
+fn xlsx(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, XlsxError> {
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let share = Format::new().set_num_format("0.0%");
@@ -358,8 +354,7 @@ fn xlsx(report: &ResultsReport) -> Result<Vec<u8>, XlsxError> {
         sheet.set_column_width(c, name.len().max(10) as f64 + 2.0)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    let total = total_row(report);
-    for (r, row) in (1u32..).zip(report.rows.iter().chain(std::iter::once(&total))) {
+    for (r, row) in (1u32..).zip(rows.iter().chain(std::iter::once(total))) {
         for ((c, name), value) in (0u16..).zip(COLUMNS).zip(values(row)) {
             match value {
                 Value::Text(s) => {
@@ -424,18 +419,34 @@ async fn results_report(
         GroupBy::Season => "season",
         GroupBy::Month => "month",
     };
-    Ok(match format {
-        "csv" => download(
-            csv(&report)?,
+    if format == "json" {
+        return Ok(axum::Json(report).into_response());
+    }
+    let total = total_row(&report);
+    export(&report.rows, &total, format, &format!("results-by-{name}"))
+}
+
+/// `format` (`csv` or `xlsx`) must be checked by the caller: the rows and their total row as
+/// a download named `stem.csv` or `stem.xlsx`.
+pub(crate) fn export(
+    rows: &[ResultsRow],
+    total: &ResultsRow,
+    format: &str,
+    stem: &str,
+) -> Result<Response, AppError> {
+    Ok(if format == "csv" {
+        download(
+            csv(rows, total)?,
             "text/csv; charset=utf-8",
-            &format!("results-by-{name}.csv"),
-        ),
-        "xlsx" => download(
-            xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("results XLSX: {e}")))?,
+            &format!("{stem}.csv"),
+        )
+    } else {
+        download(
+            xlsx(rows, total)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("results XLSX: {e}")))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &format!("results-by-{name}.xlsx"),
-        ),
-        _ => axum::Json(report).into_response(),
+            &format!("{stem}.xlsx"),
+        )
     })
 }
 
@@ -460,7 +471,7 @@ mod tests {
             totals,
             drives: 1,
         };
-        let out = String::from_utf8(csv(&report).unwrap()).unwrap();
+        let out = String::from_utf8(csv(&report.rows, &total_row(&report)).unwrap()).unwrap();
         assert!(out.contains("'=HYPERLINK"), "{out}");
         assert!(out.lines().last().unwrap().starts_with("total,"), "{out}");
     }

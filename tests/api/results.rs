@@ -546,6 +546,59 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
             serde_json::from_value(report["by_deferral_category"].clone()).unwrap();
         assert_eq!(deferrals, all.deferrals);
         assert_eq!(deferrals.len(), 2, "low_hemoglobin and blood_pressure");
+
+        // The same report as CSV: a row per stop and the total, against the same sums.
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/drives/{}/report?format=csv", d["id"])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(
+            response.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(&format!("drive-{}.csv", d["id"]))
+        );
+        let text = response.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let row = |r: &csv::StringRecord| -> Value {
+            let mut v = json!({});
+            for (i, h) in header.iter().enumerate() {
+                let cell = &r[i];
+                v[h] = if cell.is_empty() {
+                    Value::Null
+                } else if let Ok(n) = cell.parse::<u64>() {
+                    json!(n)
+                } else if let Ok(f) = cell.parse::<f64>() {
+                    json!(f)
+                } else {
+                    json!(cell)
+                };
+            }
+            v
+        };
+        assert_eq!(records.len(), 3, "two stops and the total");
+        assert_eq!(&records[0][0], format!("stop-{}", stops[0]["stop"]["id"]));
+        e1.check(&row(&records[0]), e1.no_shows(), "CSV stop 1");
+        e2.check(&row(&records[1]), e2.no_shows(), "CSV stop 2");
+        assert_eq!(&records[2][0], "total");
+        all.check(
+            &row(&records[2]),
+            e1.no_shows() + e2.no_shows(),
+            "CSV total",
+        );
+        let bad = app
+            .client
+            .get(app.url(&format!("/api/v1/drives/{}/report?format=pdf", d["id"])))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(bad, 400, "format=pdf").await;
+        assert_eq!(problem["errors"][0]["field"], "format");
         app
     })
     .await;
