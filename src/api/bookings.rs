@@ -9,12 +9,14 @@
 //!
 //! Mobiles are masked in every answer and list here; only the check-in screen shows them.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{booking, booking_part, booking_slot, drive, drive_stop};
+use entity::{booking, booking_part, booking_slot, drive, drive_stop, point, region};
 use governor::clock::{Clock, DefaultClock};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,7 +29,6 @@ use crate::bookings::{self as service, GroupRequest, OpenStop, PersonRequest};
 use crate::domain::booking::{self as rules, BloodType, BookingKind, BookingStatus, MAX_HEADCOUNT};
 use crate::domain::point::{MobileNumber, mask_phone};
 use crate::domain::policy::Action;
-use crate::domain::region::RegionCode;
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::geo::{Crs, Wgs84Point};
 use crate::plans::export::{ics_begin, ics_line, ics_text};
@@ -122,49 +123,71 @@ fn slot_views(
 }
 
 /// Where a stop is: its point's address and place, or its region's centre.
-async fn place_of(
+type Place = (Option<String>, Option<(f64, f64)>);
+
+/// Where each of `stops` is, by stop id: two queries, whatever the number of stops.
+async fn places_of(
     state: &AppState,
-    stop: &drive_stop::Model,
-) -> Result<(Option<String>, Option<(f64, f64)>), AppError> {
-    if let Some(id) = stop.point_id
-        && let Some(p) = points::find(&state.db, id).await?
-    {
-        return Ok((p.address, Some((p.longitude, p.latitude))));
-    }
-    let code = RegionCode::parse(&stop.region_code)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stop {}: {e}", stop.id)))?;
-    let region = regions::find_model(&state.db, &code).await?;
-    Ok((None, region.and_then(|r| r.longitude.zip(r.latitude))))
+    stops: &[&drive_stop::Model],
+) -> Result<HashMap<i64, Place>, AppError> {
+    let point_ids: Vec<i64> = stops.iter().filter_map(|s| s.point_id).collect();
+    let points: HashMap<i64, point::Model> = points::find_many(&state.db, &point_ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let codes: Vec<String> = stops
+        .iter()
+        .filter(|s| s.point_id.is_none())
+        .map(|s| s.region_code.clone())
+        .collect();
+    let regions: HashMap<String, region::Model> = regions::find_models(&state.db, &codes)
+        .await?
+        .into_iter()
+        .map(|r| (r.code.clone(), r))
+        .collect();
+    Ok(stops
+        .iter()
+        .map(|s| {
+            let place = match s.point_id.and_then(|id| points.get(&id)) {
+                Some(p) => (p.address.clone(), Some((p.longitude, p.latitude))),
+                None => (
+                    None,
+                    regions
+                        .get(&s.region_code)
+                        .and_then(|r| r.longitude.zip(r.latitude)),
+                ),
+            };
+            (s.id, place)
+        })
+        .collect())
 }
 
-async fn public_view(
-    state: &AppState,
+fn public_view(
     drive: &drive::Model,
     stop: &drive_stop::Model,
+    place: Place,
     slots: &[booking_slot::Model],
     now: DateTime<Utc>,
-) -> Result<(PublicStopView, Option<(f64, f64)>), AppError> {
-    let (address, place) = place_of(state, stop).await?;
+) -> PublicStopView {
+    let (address, place) = place;
     let slots = slot_views(drive.date, slots, now);
     let places_left = slots.iter().filter(|s| s.open).map(|s| s.places_left).sum();
-    Ok((
-        PublicStopView {
-            stop_id: stop.id,
-            drive_id: drive.id,
-            date: drive.date,
-            name: stop.name.clone(),
-            address,
-            longitude: place.map(|p| p.0),
-            latitude: place.map(|p| p.1),
-            distance_km: None,
-            opens: rules::clock(stop.planned_start),
-            closes: rules::clock(stop.planned_end),
-            places_left,
-            slots,
-            book: format!("/api/v1/public/stops/{}/bookings", stop.id),
-        },
-        place,
-    ))
+    PublicStopView {
+        stop_id: stop.id,
+        drive_id: drive.id,
+        date: drive.date,
+        name: stop.name.clone(),
+        address,
+        longitude: place.map(|p| p.0),
+        latitude: place.map(|p| p.1),
+        distance_km: None,
+        opens: rules::clock(stop.planned_start),
+        closes: rules::clock(stop.planned_end),
+        places_left,
+        slots,
+        book: format!("/api/v1/public/stops/{}/bookings", stop.id),
+    }
 }
 
 /// The schedule's query.
@@ -254,18 +277,23 @@ async fn public_drives(
         .flat_map(|(_, stops)| stops.iter().map(|s| s.id))
         .collect();
     let slots = store::slots_of(&state.db, &stop_ids).await?;
+    let all_stops: Vec<&drive_stop::Model> = drives.iter().flat_map(|(_, s)| s).collect();
+    let mut places = places_of(&state, &all_stops).await?;
     let mut items = Vec::new();
     for (drive, stops) in &drives {
-        let mut day = Vec::new();
         for stop in stops {
             let mine: Vec<booking_slot::Model> = slots
                 .iter()
                 .filter(|s| s.stop_id == stop.id)
                 .cloned()
                 .collect();
-            let (mut view, place) = public_view(&state, drive, stop, &mine, now).await?;
+            let place = places.remove(&stop.id).unwrap_or((None, None));
+            let coordinates = place.1;
+            let mut view = public_view(drive, stop, place, &mine, now);
             if let Some((centre, radius)) = near {
-                let Some((lon, lat)) = place else { continue };
+                let Some((lon, lat)) = coordinates else {
+                    continue;
+                };
                 let Ok(at) = Wgs84Point::from_crs(lon, lat, Crs::Wgs84) else {
                     continue;
                 };
@@ -275,9 +303,8 @@ async fn public_drives(
                 }
                 view.distance_km = Some((km * 100.0).round() / 100.0);
             }
-            day.push(view);
+            items.push(view);
         }
-        items.extend(day);
     }
     items.sort_by(|a, b| {
         a.date
@@ -380,8 +407,17 @@ async fn public_stop(
     Path(path): Path<StopPath>,
 ) -> Result<Json<PublicStopView>, AppError> {
     let open = service::open_stop(&state.db, path.id).await?;
-    let (view, _) = public_view(&state, &open.drive, &open.stop, &open.slots, Utc::now()).await?;
-    Ok(Json(view))
+    let place = places_of(&state, &[&open.stop])
+        .await?
+        .remove(&open.stop.id)
+        .unwrap_or((None, None));
+    Ok(Json(public_view(
+        &open.drive,
+        &open.stop,
+        place,
+        &open.slots,
+        Utc::now(),
+    )))
 }
 
 /// 429 when this address has booked too often this minute.
@@ -417,6 +453,22 @@ fn slot_minutes(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<i32>
             None
         }
     }
+}
+
+/// A group's `preferred_slots`, as minutes; each bad or repeated one named
+/// (`preferred_slots[2]`).
+fn preferred_slots(errors: &mut FieldErrors, raw: &[String]) -> Vec<i32> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, raw) in raw.iter().enumerate() {
+        let field = format!("preferred_slots[{i}]");
+        if let Some(m) = slot_minutes(errors, &field, raw) {
+            if out.contains(&m) {
+                errors.add(&field, "names a slot twice");
+            }
+            out.push(m);
+        }
+    }
+    out
 }
 
 fn mobile(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<String> {
@@ -649,16 +701,7 @@ async fn book_group(
             format!("must be between 2 and {MAX_HEADCOUNT} (one person books alone)"),
         );
     }
-    let mut preferred = Vec::with_capacity(body.preferred_slots.len());
-    for (i, raw) in body.preferred_slots.iter().enumerate() {
-        let field = format!("preferred_slots[{i}]");
-        if let Some(m) = slot_minutes(&mut errors, &field, raw) {
-            if preferred.contains(&m) {
-                errors.add(&field, "names a slot twice");
-            }
-            preferred.push(m);
-        }
-    }
+    let preferred = preferred_slots(&mut errors, &body.preferred_slots);
     errors.into_result()?;
     let (Some(organisation), Some(contact_name), Some(contact_mobile)) =
         (organisation, contact_name, contact_mobile)
@@ -823,15 +866,10 @@ async fn reschedule_booking(
         if body.slot.is_some() {
             errors.add("slot", "is for one person; send preferred_slots");
         }
-        for (i, raw) in body.preferred_slots.iter().flatten().enumerate() {
-            let field = format!("preferred_slots[{i}]");
-            if let Some(m) = slot_minutes(&mut errors, &field, raw) {
-                if slots.contains(&m) {
-                    errors.add(&field, "names a slot twice");
-                }
-                slots.push(m);
-            }
-        }
+        slots = preferred_slots(
+            &mut errors,
+            body.preferred_slots.as_deref().unwrap_or_default(),
+        );
     }
     errors.into_result()?;
     let (moved, parts) = service::reschedule(&state.db, &b, &slots, Utc::now()).await?;

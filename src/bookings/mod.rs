@@ -492,6 +492,26 @@ fn group_slots<'a>(
         .collect()
 }
 
+/// `headcount` places spread over `chosen` slots (`rules::spread`), as (slot id, places)
+/// parts; 409 naming how many places are left when there are too few.
+fn spread_over(
+    chosen: &[&booking_slot::Model],
+    headcount: i32,
+) -> Result<Vec<(i64, i32)>, AppError> {
+    let left: Vec<i32> = chosen.iter().map(|s| s.capacity - s.booked).collect();
+    let spread = rules::spread(headcount, &left).map_err(|available| {
+        AppError::Conflict(format!(
+            "{headcount} places asked for, {available} left in the chosen slots"
+        ))
+    })?;
+    Ok(chosen
+        .iter()
+        .zip(spread)
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| (s.id, n))
+        .collect())
+}
+
 /// Books a group, spread evenly over its preferred slots.
 ///
 /// # Errors
@@ -513,20 +533,10 @@ pub async fn book_group(
             slots: store::slots_of(&txn, &[open.stop.id]).await?,
             ..open.clone()
         };
-        let chosen = group_slots(&fresh, &request.preferred, now)?;
-        let left: Vec<i32> = chosen.iter().map(|s| s.capacity - s.booked).collect();
-        let spread = rules::spread(request.headcount, &left).map_err(|available| {
-            AppError::Conflict(format!(
-                "{} places asked for, {available} left in the chosen slots",
-                request.headcount
-            ))
-        })?;
-        let parts: Vec<(i64, i32)> = chosen
-            .iter()
-            .zip(&spread)
-            .filter(|(_, n)| **n > 0)
-            .map(|(s, n)| (s.id, *n))
-            .collect();
+        let parts = spread_over(
+            &group_slots(&fresh, &request.preferred, now)?,
+            request.headcount,
+        )?;
         let mut all_taken = true;
         for (slot_id, n) in &parts {
             if !store::take(&txn, *slot_id, *n).await? {
@@ -556,13 +566,8 @@ pub async fn book_group(
         )
         .await
         .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
-        let first = chosen
-            .iter()
-            .zip(&spread)
-            .filter(|(_, n)| **n > 0)
-            .map(|(s, _)| s.starts)
-            .min()
-            .unwrap_or(open.stop.planned_start);
+        let first =
+            first_start(&stored_parts, &fresh.slots, booking.id).unwrap_or(open.stop.planned_start);
         let facts = facts(&booking, open, first);
         write_message(&txn, &booking, MessageKind::Confirmation, None, &facts, now).await?;
         txn.commit().await?;
@@ -598,6 +603,32 @@ pub async fn by_code_and_token(
     Ok(booking)
 }
 
+/// An active booking whose first slot has not begun, with its stop, its parts and that
+/// slot's start: what cancelling or moving needs. 409 otherwise (`verb`: what cannot be done).
+async fn changeable(
+    db: &DatabaseConnection,
+    booking: &booking::Model,
+    verb: &str,
+    now: DateTime<Utc>,
+) -> Result<(OpenStop, Vec<booking_part::Model>, i32), AppError> {
+    if booking.status == BookingStatus::Cancelled.as_str() {
+        return Err(AppError::Conflict(format!(
+            "booking {} is cancelled; it can no longer be {verb}",
+            booking.code
+        )));
+    }
+    let open = open_stop(db, booking.stop_id).await?;
+    let parts = store::parts_of(db, &[booking.id]).await?;
+    let first = first_start(&parts, &open.slots, booking.id).unwrap_or(open.stop.planned_start);
+    if now >= rules::instant(open.drive.date, first) {
+        return Err(AppError::Conflict(format!(
+            "booking {}'s slot has begun; it can no longer be {verb}",
+            booking.code
+        )));
+    }
+    Ok((open, parts, first))
+}
+
 /// Cancels a booking (by its donor): its places return, its reminders are voided, and a
 /// cancellation notice is written.
 ///
@@ -608,21 +639,7 @@ pub async fn cancel(
     booking: &booking::Model,
     now: DateTime<Utc>,
 ) -> Result<booking::Model, AppError> {
-    if booking.status == BookingStatus::Cancelled.as_str() {
-        return Err(AppError::Conflict(format!(
-            "booking {} is already cancelled",
-            booking.code
-        )));
-    }
-    let open = open_stop(db, booking.stop_id).await?;
-    let parts = store::parts_of(db, &[booking.id]).await?;
-    let first = first_start(&parts, &open.slots, booking.id).unwrap_or(open.stop.planned_start);
-    if now >= rules::instant(open.drive.date, first) {
-        return Err(AppError::Conflict(format!(
-            "booking {}'s slot has begun; it can no longer be cancelled here",
-            booking.code
-        )));
-    }
+    let (open, parts, first) = changeable(db, booking, "cancelled", now).await?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     let Some(cancelled) = store::cancel_if_version(&txn, booking.id, booking.version, now).await?
@@ -663,21 +680,7 @@ pub async fn reschedule(
     slots: &[i32],
     now: DateTime<Utc>,
 ) -> Result<(booking::Model, Vec<booking_part::Model>), AppError> {
-    if booking.status == BookingStatus::Cancelled.as_str() {
-        return Err(AppError::Conflict(format!(
-            "booking {} is cancelled; make a new one",
-            booking.code
-        )));
-    }
-    let open = open_stop(db, booking.stop_id).await?;
-    let old = store::parts_of(db, &[booking.id]).await?;
-    let first = first_start(&old, &open.slots, booking.id).unwrap_or(open.stop.planned_start);
-    if now >= rules::instant(open.drive.date, first) {
-        return Err(AppError::Conflict(format!(
-            "booking {}'s slot has begun; it can no longer be moved",
-            booking.code
-        )));
-    }
+    let (open, old, _) = changeable(db, booking, "moved", now).await?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     still_open(&txn, &open).await?;
@@ -697,20 +700,7 @@ pub async fn reschedule(
         let slot = open_slot(&fresh, starts, "slot", now)?;
         vec![(slot.id, 1)]
     } else {
-        let chosen = group_slots(&fresh, slots, now)?;
-        let left: Vec<i32> = chosen.iter().map(|s| s.capacity - s.booked).collect();
-        let spread = rules::spread(booking.headcount, &left).map_err(|available| {
-            AppError::Conflict(format!(
-                "{} places needed, {available} left in the chosen slots",
-                booking.headcount
-            ))
-        })?;
-        chosen
-            .iter()
-            .zip(spread)
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| (s.id, n))
-            .collect()
+        spread_over(&group_slots(&fresh, slots, now)?, booking.headcount)?
     };
     for (slot_id, n) in &parts {
         if !store::take(&txn, *slot_id, *n).await? {
@@ -732,12 +722,7 @@ pub async fn reschedule(
             booking.code
         )));
     };
-    let starts = new_parts
-        .iter()
-        .filter_map(|p| fresh.slots.iter().find(|s| s.id == p.slot_id))
-        .map(|s| s.starts)
-        .min()
-        .unwrap_or(open.stop.planned_start);
+    let starts = first_start(&new_parts, &fresh.slots, moved.id).unwrap_or(open.stop.planned_start);
     let facts = facts(&moved, &open, starts);
     write_message(
         &txn,

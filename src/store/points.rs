@@ -76,6 +76,17 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<point::Mo
     PointEntity::find_by_id(id).one(db).await
 }
 
+/// The points with these ids (in no particular order; missing ones left out).
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<point::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    PointEntity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
 /// Writes `fields` over point `id` if it is still at `expected_version`, bumping the version.
 /// Returns the new row, or `None` when the point is gone or its version moved on (someone
 /// else's change won).

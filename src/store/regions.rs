@@ -282,6 +282,20 @@ pub async fn update_if_version(
     find(db, code).await
 }
 
+/// The stored rows of the regions with these codes (missing ones left out).
+pub async fn find_models(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<Vec<region::Model>, DbErr> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    RegionEntity::find()
+        .filter(Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await
+}
+
 /// The stored row of a region, as the audit log records it.
 pub async fn find_model(
     db: &impl ConnectionTrait,
