@@ -111,6 +111,18 @@ async fn left(app: &TestApp, stop: i64) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// `POST /api/v1/outbox/run` as the admin: what the run did.
+async fn run_outbox(app: &TestApp) -> Value {
+    let response = app
+        .client
+        .post(app.url("/api/v1/outbox/run"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
 async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
     app.get_ok(&format!("/api/v1/outbox?limit=500{query}"))
         .await["items"]
@@ -711,14 +723,7 @@ async fn the_outbox_writes_and_delivers_each_message_once_across_a_restart() {
             .unwrap();
         // The gateway is down: the run tries the two confirmations, and keeps them pending.
         *gate.refuse.lock().unwrap() = true;
-        let run = app
-            .client
-            .post(app.url("/api/v1/outbox/run"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(run.status().as_u16(), 200);
-        let run: Value = run.json().await.unwrap();
+        let run = run_outbox(&app).await;
         assert_eq!(run["reminders"], 2);
         assert_eq!(run["dispatched"], json!({"sent": 0, "failed": 4}));
         let pending = outbox(&app, "&status=pending").await;
@@ -738,15 +743,7 @@ async fn the_outbox_writes_and_delivers_each_message_once_across_a_restart() {
             .await
             .unwrap();
         for round in 0..3 {
-            let run: Value = app
-                .client
-                .post(app.url("/api/v1/outbox/run"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let run: Value = run_outbox(&app).await;
             // The reminders exist already: written once, however often the outbox runs.
             assert_eq!(run["reminders"], 0, "round {round}");
             let sent = if round == 0 { 4 } else { 0 };
@@ -890,15 +887,7 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
         )
         .await;
         booked(&app, stop, "张三", "13800000001", "09:00").await;
-        let run: Value = app
-            .client
-            .post(app.url("/api/v1/outbox/run"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let run: Value = run_outbox(&app).await;
         assert_eq!(run["erased"], 0, "a drive to come keeps its mobiles");
         // The drive was 31 days ago: a booking's mobile is kept 30 days after its drive.
         entity::drive::Entity::update_many()
@@ -910,15 +899,7 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
             .exec(&app.db)
             .await
             .unwrap();
-        let run: Value = app
-            .client
-            .post(app.url("/api/v1/outbox/run"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let run: Value = run_outbox(&app).await;
         // The booking's mobile and its confirmation's recipient.
         assert_eq!(run["erased"], 2, "{run}");
         let list = app
@@ -936,15 +917,7 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
             .await
             .unwrap();
         assert!(messages.iter().all(|m| m.recipient == "erased"));
-        let again: Value = app
-            .client
-            .post(app.url("/api/v1/outbox/run"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let again: Value = run_outbox(&app).await;
         assert_eq!(again["erased"], 0);
         app
     })

@@ -562,35 +562,13 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
                 .contains(&format!("drive-{}.csv", d["id"]))
         );
         let text = response.text().await.unwrap();
-        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-        let header = reader.headers().unwrap().clone();
-        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        let row = |r: &csv::StringRecord| -> Value {
-            let mut v = json!({});
-            for (i, h) in header.iter().enumerate() {
-                let cell = &r[i];
-                v[h] = if cell.is_empty() {
-                    Value::Null
-                } else if let Ok(n) = cell.parse::<u64>() {
-                    json!(n)
-                } else if let Ok(f) = cell.parse::<f64>() {
-                    json!(f)
-                } else {
-                    json!(cell)
-                };
-            }
-            v
-        };
-        assert_eq!(records.len(), 3, "two stops and the total");
-        assert_eq!(&records[0][0], format!("stop-{}", stops[0]["stop"]["id"]));
-        e1.check(&row(&records[0]), e1.no_shows(), "CSV stop 1");
-        e2.check(&row(&records[1]), e2.no_shows(), "CSV stop 2");
-        assert_eq!(&records[2][0], "total");
-        all.check(
-            &row(&records[2]),
-            e1.no_shows() + e2.no_shows(),
-            "CSV total",
-        );
+        let rows = csv_rows(&text);
+        assert_eq!(rows.len(), 3, "two stops and the total");
+        assert_eq!(rows[0].0, format!("stop-{}", stops[0]["stop"]["id"]));
+        e1.check(&rows[0].1, e1.no_shows(), "CSV stop 1");
+        e2.check(&rows[1].1, e2.no_shows(), "CSV stop 2");
+        assert_eq!(rows[2].0, "total");
+        all.check(&rows[2].1, e1.no_shows() + e2.no_shows(), "CSV total");
         let bad = app
             .client
             .get(app.url(&format!("/api/v1/drives/{}/report?format=pdf", d["id"])))
@@ -948,32 +926,13 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let bytes = response.bytes().await.unwrap();
         let text = std::str::from_utf8(&bytes[3..]).unwrap();
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        assert_eq!(records.len(), 3, "two townships and the total");
-        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
-        let row = |r: &csv::StringRecord| -> Value {
-            let mut v = json!({});
-            for (i, h) in header.iter().enumerate() {
-                let cell = &r[i];
-                v[h] = if cell.is_empty() {
-                    Value::Null
-                } else if let Ok(n) = cell.parse::<u64>() {
-                    json!(n)
-                } else if let Ok(f) = cell.parse::<f64>() {
-                    json!(f)
-                } else {
-                    json!(cell)
-                };
-            }
-            v
-        };
-        assert_eq!(&records[0][column("group")], DONGLING);
-        sum(&[&ea1, &eb1]).check(&row(&records[0]), ea1.no_shows(), "CSV 东岭乡");
-        sum(&[&ea2]).check(&row(&records[1]), ea2.no_shows(), "CSV 南塘镇");
-        assert_eq!(&records[2][column("group")], "total");
-        everything.check(&row(&records[2]), no_shows(&[&ea1, &ea2, &eb1]), "CSV total");
+        let rows = csv_rows(text);
+        assert_eq!(rows.len(), 3, "two townships and the total");
+        assert_eq!(rows[0].0, DONGLING);
+        sum(&[&ea1, &eb1]).check(&rows[0].1, ea1.no_shows(), "CSV 东岭乡");
+        sum(&[&ea2]).check(&rows[1].1, ea2.no_shows(), "CSV 南塘镇");
+        assert_eq!(rows[2].0, "total");
+        everything.check(&rows[2].1, no_shows(&[&ea1, &ea2, &eb1]), "CSV total");
 
         // XLSX: parsed back with calamine.
         let response = app.client.get(app.url("/api/v1/reports/results?group=season&format=xlsx")).send().await.unwrap();
@@ -1340,4 +1299,30 @@ async fn simultaneous_check_ins_never_admit_more_than_a_group_booked() {
         app
     })
     .await;
+}
+
+/// The rows of a CSV download (a byte-order mark allowed): each row's first cell, and the
+/// row as JSON by column name (numbers as numbers, empty cells as null).
+fn csv_rows(text: &str) -> Vec<(String, Value)> {
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(Result::unwrap)
+        .map(|r| {
+            let mut v = json!({});
+            for (h, cell) in header.iter().zip(r.iter()) {
+                v[h] = if cell.is_empty() {
+                    Value::Null
+                } else if let Ok(n) = cell.parse::<u64>() {
+                    json!(n)
+                } else if let Ok(f) = cell.parse::<f64>() {
+                    json!(f)
+                } else {
+                    json!(cell)
+                };
+            }
+            (r[0].to_owned(), v)
+        })
+        .collect()
 }
