@@ -100,16 +100,6 @@ impl WaitWithRusage for std::process::Child {
     }
 }
 
-fn source_file() -> PathBuf {
-    std::env::var_os("DONORNET_BENCH_FILE").map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/seed-data-source/china-divisions-2023.csv.gz")
-        },
-        PathBuf::from,
-    )
-}
-
 fn donornet_import(url: &str, file: &Path) -> Run {
     measure(
         Command::new(env!("CARGO_BIN_EXE_donornet"))
@@ -295,12 +285,9 @@ fn report(f: &Figures) {
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
-    let file = source_file();
-    assert!(
-        file.exists(),
-        "{} is missing (../shared beside the repository)",
-        file.display()
-    );
+    let Some(file) = common::national_divisions() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     println!("national division table: {}", file.display());
 

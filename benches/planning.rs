@@ -23,7 +23,11 @@ use donornet::planning::instance::{Instance, PlanInput};
 use donornet::planning::problem::Problem;
 use donornet::planning::synthetic::{self, Shape, Township};
 
-const SOURCE: &str = "../shared/seed-data-source/luohe-divisions-2023.csv";
+/// The Luohe division table, kept in the repository for the tests.
+const SOURCE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/luohe-divisions-2023.csv"
+);
 
 fn luohe() -> Vec<Township> {
     let mut reader = csv::Reader::from_path(SOURCE).expect("the Luohe division table");

@@ -318,9 +318,9 @@ async fn run(backend: &str, url: &str, file: &Path) {
 
 #[tokio::main]
 async fn main() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/seed-data-source/china-divisions-2023.csv.gz");
-    assert!(file.exists(), "{} is missing", file.display());
+    let Some(file) = common::national_divisions() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     run(
         "SQLite",

@@ -33,3 +33,28 @@ pub async fn admin_client(conn: &DatabaseConnection) -> reqwest::Client {
         .build()
         .expect("client")
 }
+
+/// The national division table (665,271 rows): `DONORNET_NATIONAL_DIVISIONS` if set, else
+/// `../shared/seed-data-source/china-divisions-2023.csv.gz` beside the repository (BENCHMARKS.md
+/// says where to get it). `None`, after saying so on standard error, when the file is missing:
+/// the benchmark then stops without measuring anything.
+#[allow(dead_code)] // not every benchmark reads the national table
+pub fn national_divisions() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("DONORNET_NATIONAL_DIVISIONS").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/seed-data-source/china-divisions-2023.csv.gz")
+        },
+        std::path::PathBuf::from,
+    );
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: the national division table {} is missing; set DONORNET_NATIONAL_DIVISIONS \
+             to china-divisions-2023.csv.gz (BENCHMARKS.md says where to get it)",
+            path.display()
+        );
+        None
+    }
+}

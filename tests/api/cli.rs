@@ -41,9 +41,35 @@ fn summary_has(stdout: &str, row: [&str; 4]) -> bool {
         .any(|l| l.split_whitespace().collect::<Vec<_>>() == row)
 }
 
-/// A `donornet serve` child process on a free port, up and answering.
+/// A child process that is killed (and reaped) when dropped, so that a failing test never
+/// leaves it running after the test binary has exited.
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// A `donornet serve` child process on a free port, up and answering; killed when dropped.
 pub(crate) struct Server {
-    child: Child,
+    child: KillOnDrop,
     /// Where the server's standard output and error go.
     log: tempfile::NamedTempFile,
     base: String,
@@ -84,7 +110,7 @@ impl Server {
             .spawn()
             .unwrap();
         let server = Server {
-            child,
+            child: KillOnDrop(child),
             log,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
@@ -219,13 +245,15 @@ async fn serve_loads_the_demo_shows_imports_at_once_and_stops_on_sigterm() {
 
         // An import while serving: requests keep succeeding while it runs, and the new
         // regions show as soon as it has finished.
-        let mut importer = donornet()
-            .args(["import-divisions", "--database-url", &db.url])
-            .arg(luohe_csv())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut importer = KillOnDrop(
+            donornet()
+                .args(["import-divisions", "--database-url", &db.url])
+                .arg(luohe_csv())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let mut served_during_import = 0;
         let import_status = loop {
             if let Some(status) = importer.try_wait().unwrap() {

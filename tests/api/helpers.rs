@@ -341,13 +341,15 @@ where
     }
 }
 
-/// `../shared/seed-data-source/`, beside the repository.
-pub fn seed_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed-data-source")
+/// `tests/data/`: the official division tables the tests read (its README gives their source
+/// and licence), inside the repository so that a fresh clone's tests need nothing beside it.
+pub fn test_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
+/// The Luohe city table (1,400 rows).
 pub fn luohe_csv() -> PathBuf {
-    seed_source().join("luohe-divisions-2023.csv")
+    test_data().join("luohe-divisions-2023.csv")
 }
 
 /// Asserts that `response` is an RFC 9457 problem with `status` and returns its body.
