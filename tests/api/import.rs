@@ -1,7 +1,7 @@
 //! The division import, through the library function behind `import-divisions`, checked
 //! through the API.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
 use donornet::domain::region::Level;
 use donornet::import::divisions::{self, ImportError, ImportOptions, Source};
