@@ -31,25 +31,71 @@ pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if the header is there.
+/// What `If-Match` says about the record whose current version is `current`: `None` without
+/// the header; `Some(current)` when it matches (`*`, or a listed entity-tag naming that version:
+/// `"3"`, `W/"3"`, or a bare `3`); otherwise `Some` of a version that is not `current`, for the
+/// caller's 412 (RFC 9110 §13.1.1: a well-formed entity-tag the server never issued, such as
+/// `"stale-0"`, simply matches nothing).
 ///
 /// # Errors
-/// A header that names no version: 400 naming `If-Match`.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
+/// A header that is not `*` or a list of entity-tags: 400 naming `If-Match`.
+pub fn if_match(headers: &HeaderMap, current: i32) -> Result<Option<i32>, AppError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let raw = value.to_str().unwrap_or("").trim();
-    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    raw.parse::<i32>()
-        .map(Some)
-        .map_err(|_| AppError::invalid("If-Match", "must be the ETag last received, e.g. \"3\""))
+    let malformed = || AppError::invalid("If-Match", "must be the ETag last received, e.g. \"3\"");
+    let raw = value.to_str().map_err(|_| malformed())?.trim();
+    if raw == "*" {
+        return Ok(Some(current));
+    }
+    let mut tags = 0;
+    let mut named = None;
+    for tag in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let version = entity_tag_version(tag).ok_or_else(malformed)?;
+        if version == Some(current) {
+            return Ok(Some(current));
+        }
+        tags += 1;
+        named = named.or(version);
+    }
+    if tags == 0 {
+        return Err(malformed());
+    }
+    // Tags this server never issued match nothing.
+    Ok(Some(named.unwrap_or(NO_VERSION)))
+}
+
+/// A version no record has (versions start at 0): what a tag naming none of them matches.
+const NO_VERSION: i32 = -1;
+
+/// `None` when `tag` is not a well-formed entity-tag (RFC 9110 §8.8.3); otherwise `Some` of
+/// the version it names, or `Some(None)` for a tag this server never issues. A bare number
+/// (no quotes) is read as a version too, as it always was, for requests made by hand.
+fn entity_tag_version(tag: &str) -> Option<Option<i32>> {
+    if !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(tag.parse::<i32>().ok());
+    }
+    let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+    let inner = opaque.strip_prefix('"')?.strip_suffix('"')?;
+    // etagc = %x21 / %x23-7E / obs-text
+    if !inner
+        .bytes()
+        .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+    {
+        return None;
+    }
+    let ours = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit());
+    Some(if ours {
+        inner.parse::<i32>().ok()
+    } else {
+        None
+    })
 }
 
 /// The version `If-Match` names, required to change a record: 428 without it, telling the
-/// client the `what`'s current ETag (`current`).
+/// client the `what`'s current ETag (`current`). A version other than `current` means 412.
 pub fn required_if_match(headers: &HeaderMap, what: &str, current: i32) -> Result<i32, AppError> {
-    if_match(headers)?.ok_or_else(|| {
+    if_match(headers, current)?.ok_or_else(|| {
         AppError::PreconditionRequired(format!(
             "send If-Match with the {what}'s ETag (currently \"{current}\") to change it"
         ))
@@ -154,4 +200,46 @@ pub fn numbers(field: &str, raw: &str, count: usize) -> Result<Vec<f64>, AppErro
         ));
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_MATCH, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn entity_tags_are_read_as_rfc_9110_writes_them() {
+        assert_eq!(entity_tag_version("\"3\""), Some(Some(3)));
+        assert_eq!(entity_tag_version("W/\"3\""), Some(Some(3)));
+        assert_eq!(entity_tag_version("3"), Some(Some(3)));
+        assert_eq!(entity_tag_version("\"stale-0\""), Some(None));
+        assert_eq!(entity_tag_version("\"\""), Some(None));
+        assert_eq!(entity_tag_version("\"99999999999\""), Some(None));
+        assert_eq!(entity_tag_version("stale-0"), None);
+        assert_eq!(entity_tag_version("\"a b\""), None);
+        assert_eq!(entity_tag_version("\"3"), None);
+        assert_eq!(entity_tag_version("W/3"), None);
+    }
+
+    #[test]
+    fn if_match_matches_the_current_version_or_names_another() {
+        assert_eq!(if_match(&HeaderMap::new(), 2).unwrap(), None);
+        assert_eq!(if_match(&with("\"2\""), 2).unwrap(), Some(2));
+        assert_eq!(if_match(&with("*"), 2).unwrap(), Some(2));
+        assert_eq!(if_match(&with("\"1\", W/\"2\""), 2).unwrap(), Some(2));
+        assert_eq!(if_match(&with("\"1\""), 2).unwrap(), Some(1));
+        let foreign = if_match(&with("\"stale-0\""), 2).unwrap().unwrap();
+        assert_ne!(foreign, 2);
+        assert!(if_match(&with("stale-0"), 2).is_err());
+        assert!(if_match(&with(" , "), 2).is_err());
+        assert_eq!(
+            required_if_match(&with("\"stale-0\""), "point", 0).ok(),
+            Some(-1)
+        );
+    }
 }

@@ -753,7 +753,7 @@ async fn close_point(
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
     let current = load_for(&state, &caller, Action::Close, path.id).await?;
-    let expected = if_match(&headers)?.unwrap_or(current.version);
+    let expected = if_match(&headers, current.version)?.unwrap_or(current.version);
     if expected != current.version {
         return Ok(respond(
             StatusCode::PRECONDITION_FAILED,

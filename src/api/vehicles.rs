@@ -711,7 +711,7 @@ async fn retire_vehicle(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (current, station) = load_for(&state, &caller, Action::Close, path.id).await?;
-    let expected = if_match(&headers)?.unwrap_or(current.version);
+    let expected = if_match(&headers, current.version)?.unwrap_or(current.version);
     if expected != current.version {
         return respond(StatusCode::PRECONDITION_FAILED, current, &station);
     }

@@ -320,6 +320,60 @@ async fn patch_needs_if_match_and_a_stale_version_gets_412_with_the_current_poin
     .await;
 }
 
+#[tokio::test]
+async fn an_if_match_naming_no_version_of_ours_is_412_not_400() {
+    on_each_backend(|app| async move {
+        with_demo(&app).await;
+        let created = app.create_point(&township_point()).await;
+        let path = format!("/api/v1/points/{}", created["id"]);
+        // Well-formed entity-tags this server never issued match nothing (RFC 9110): 412 with
+        // the current point, and nothing changes.
+        for tag in ["\"stale-0\"", "W/\"abc\"", "\"\"", "\"x\", \"7\""] {
+            let response = app
+                .send_json(Method::PATCH, &path, &json!({"beds": 9}), Some(tag))
+                .await;
+            assert_eq!(response.status().as_u16(), 412, "If-Match: {tag}");
+            assert_eq!(response.headers()["etag"], "\"1\"", "If-Match: {tag}");
+            let current: Value = response.json().await.unwrap();
+            assert_eq!(current["beds"], 4, "If-Match: {tag}: {current}");
+        }
+        let response = app
+            .send_json(Method::DELETE, &path, &json!({}), Some("\"stale-0\""))
+            .await;
+        assert_eq!(
+            response.status().as_u16(),
+            412,
+            "closing with a foreign tag"
+        );
+        assert_eq!(app.get_ok(&path).await["status"], "active");
+        // Malformed headers stay 400 naming If-Match.
+        for tag in ["stale-0", "\"unclosed", "W/", ","] {
+            let response = app
+                .send_json(Method::PATCH, &path, &json!({"beds": 9}), Some(tag))
+                .await;
+            let problem = expect_problem(response, 400, tag).await;
+            assert_eq!(problem["errors"][0]["field"], "If-Match", "{problem}");
+        }
+        // A list naming the current version matches, and so does `*`.
+        let response = app
+            .send_json(
+                Method::PATCH,
+                &path,
+                &json!({"beds": 5}),
+                Some("\"stale-0\", \"1\""),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let response = app
+            .send_json(Method::PATCH, &path, &json!({"beds": 6}), Some("*"))
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(app.get_ok(&path).await["beds"], 6);
+        app
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_concurrent_patches_with_the_same_version_exactly_one_wins() {
     on_each_backend(|app| async move {
