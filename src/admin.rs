@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 use crate::api::tokens;
-use crate::api::users::{UserView, scopes_from, valid_username};
+use crate::api::users::{self, UserView, scopes_from, valid_username};
 use crate::auth::secret;
 use crate::domain::account::Role;
 use crate::error::AppError;
@@ -30,8 +30,11 @@ pub(crate) fn explain(err: AppError) -> anyhow::Error {
     }
 }
 
-async fn hashed(password: &str) -> anyhow::Result<String> {
-    if let Some(problem) = secret::password_problem(password) {
+/// The hash of a new password for `username`, under the API's rules.
+async fn hashed(password: &str, username: &str) -> anyhow::Result<String> {
+    if let Some(problem) = secret::password_problem(password)
+        .or_else(|| secret::guessable(password, username).map(str::to_owned))
+    {
         bail!("the password {problem}");
     }
     let password = password.to_owned();
@@ -82,7 +85,7 @@ pub async fn add_user(
     if accounts::find_user_by_name(db, &username).await?.is_some() {
         bail!("the username {username} is taken");
     }
-    let password_hash = hashed(password).await?;
+    let password_hash = hashed(password, &username).await?;
     let user = accounts::insert_user(
         db,
         NewUser {
@@ -144,7 +147,8 @@ pub async fn set_password(
     username: &str,
     password: &str,
 ) -> anyhow::Result<User> {
-    let hash = hashed(password).await?;
+    let user = existing(db, username).await?;
+    let hash = hashed(password, &user.username).await?;
     change(
         db,
         username,
@@ -154,6 +158,19 @@ pub async fn set_password(
         },
     )
     .await
+}
+
+/// Lifts the sign-in lock that failed sign-ins put on an account; returns how many failures
+/// were forgotten (0: it was not locked).
+///
+/// # Errors
+/// No such user; database errors.
+pub async fn unlock_user(db: &DatabaseConnection, username: &str) -> anyhow::Result<(User, u64)> {
+    let user = existing(db, username).await?;
+    let cleared = users::unlock(db, &user, Actor::command_line(), Utc::now())
+        .await
+        .map_err(explain)?;
+    Ok((user, cleared))
 }
 
 /// Every account, in id order.

@@ -133,6 +133,13 @@ pub enum UserCommand {
         db: DatabaseArgs,
         name: String,
     },
+    /// Lift the sign-in lock that 5 failed sign-ins within 15 minutes put on an account, so its
+    /// owner may sign in again at once.
+    Unlock {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        name: String,
+    },
     /// Set an account's password, read from standard input; ends its sessions.
     Passwd {
         #[command(flatten)]
@@ -233,7 +240,7 @@ pub struct HttpConfig {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "DONORNET_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
-    /// Longest a request may take before it is answered 408, in seconds.
+    /// Longest a request may take before it is answered 503 Service Unavailable, in seconds.
     #[arg(long, env = "DONORNET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
     /// Mark the session cookie `Secure` (set it when users reach the service over HTTPS).

@@ -153,6 +153,10 @@ pub enum AppError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 422: a password of a valid length that is too easy to guess (the username, one of the
+    /// commonest passwords); names the field `password`.
+    #[error("the password {0}")]
+    WeakPassword(String),
     /// 401: no credentials, or credentials that are not (or no longer) valid. Answered with
     /// `WWW-Authenticate`.
     #[error("{0}")]
@@ -222,7 +226,9 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unprocessable { .. } | AppError::WeakPassword(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::Validation { .. } | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -251,6 +257,11 @@ impl AppError {
                 "urn:donornet:problem:unplannable",
                 detail.clone(),
                 errors.clone(),
+            ),
+            AppError::WeakPassword(message) => (
+                "urn:donornet:problem:weak-password",
+                self.to_string(),
+                vec![FieldError::new("password", message.clone())],
             ),
             AppError::Taken { field, detail } => (
                 "urn:donornet:problem:taken",

@@ -8,6 +8,7 @@ use clap::Parser;
 use donornet::config::{
     Cli, Command, DatabaseArgs, ServeArgs, TokenCommand, UserCommand, redact_url,
 };
+use donornet::db::Create;
 use donornet::import::divisions::{self, ImportError, ImportOptions, Source};
 use donornet::{admin, db, planfile, seed, telemetry};
 use migration::{Migrator, MigratorTrait};
@@ -34,7 +35,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate { db, status } => {
-            let conn = open(&db).await?;
+            let conn = open(&db, Create::AsTheUrlSays).await?;
             if status {
                 for migration in Migrator::get_migration_with_status(&conn).await? {
                     println!("{:?}\t{}", migration.status(), migration.name());
@@ -47,7 +48,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo { db } => {
-            let conn = open_migrated(&db).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
             let summary = seed::load_demo(&conn).await?;
             println!("demo data:\n{summary}");
             demo_admin_if_no_users(&conn).await?;
@@ -68,8 +69,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     expires_days,
                 },
         } => {
-            let conn = open_migrated(&db).await?;
-            let secret = admin::create_token(&conn, &name, &user, expires_days).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
+            let secret = admin::create_token(&conn, &name, &user, expires_days)
+                .await
+                .with_context(|| in_database(&db))?;
             eprintln!("token {name:?} for {user} created; it is shown only now:");
             println!("{secret}");
             conn.close().await?;
@@ -80,7 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             no_progress,
         } => {
-            let conn = open_migrated(&db).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
             let started = std::time::Instant::now();
             let options = ImportOptions {
                 progress: !no_progress && std::io::stderr().is_terminal(),
@@ -108,7 +111,7 @@ async fn users(action: UserCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = password_from_stdin(password_stdin)?;
-            let conn = open_migrated(&db).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
             let user = admin::add_user(
                 &conn,
                 &name,
@@ -117,12 +120,13 @@ async fn users(action: UserCommand) -> anyhow::Result<()> {
                 &regions,
                 &password,
             )
-            .await?;
+            .await
+            .with_context(|| in_database(&db))?;
             println!("created {} ({}, id {})", user.username, user.role, user.id);
             conn.close().await?;
         }
         UserCommand::List { db } => {
-            let conn = open_migrated(&db).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
             println!("id\tusername\trole\tregions\tdisabled\tlast_login");
             for u in admin::list_users(&conn).await? {
                 let regions: Vec<String> = u.scopes.iter().map(|s| s.code.to_string()).collect();
@@ -144,12 +148,29 @@ async fn users(action: UserCommand) -> anyhow::Result<()> {
             conn.close().await?;
         }
         UserCommand::Disable { db, name } => {
-            let conn = open_migrated(&db).await?;
-            let user = admin::disable_user(&conn, &name).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
+            let user = admin::disable_user(&conn, &name)
+                .await
+                .with_context(|| in_database(&db))?;
             println!(
                 "disabled {}; their sessions ended and their tokens stopped",
                 user.username
             );
+            conn.close().await?;
+        }
+        UserCommand::Unlock { db, name } => {
+            let conn = open_migrated(&db, Create::Never).await?;
+            let (user, cleared) = admin::unlock_user(&conn, &name)
+                .await
+                .with_context(|| in_database(&db))?;
+            if cleared == 0 {
+                println!("{} was not locked; nothing to lift", user.username);
+            } else {
+                println!(
+                    "{} may sign in again ({cleared} failed sign-ins forgotten)",
+                    user.username
+                );
+            }
             conn.close().await?;
         }
         UserCommand::Passwd {
@@ -158,8 +179,10 @@ async fn users(action: UserCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = password_from_stdin(password_stdin)?;
-            let conn = open_migrated(&db).await?;
-            let user = admin::set_password(&conn, &name, &password).await?;
+            let conn = open_migrated(&db, Create::Never).await?;
+            let user = admin::set_password(&conn, &name, &password)
+                .await
+                .with_context(|| in_database(&db))?;
             println!(
                 "password of {} changed; their sessions ended",
                 user.username
@@ -168,6 +191,12 @@ async fn users(action: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What an account command's error is prefixed with: the database it looked in, so that one
+/// run in another folder, or against another database, says so.
+fn in_database(args: &DatabaseArgs) -> String {
+    format!("in the database {}", redact_url(&args.database_url))
 }
 
 /// The first line of standard input, without its line ending.
@@ -201,17 +230,21 @@ async fn demo_admin_if_no_users(conn: &DatabaseConnection) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn open(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    db::connect(args).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            redact_url(&args.database_url)
-        )
-    })
+/// Opens the database; only `serve` and `migrate` may create it (see [`Create`]).
+async fn open(args: &DatabaseArgs, create: Create) -> anyhow::Result<DatabaseConnection> {
+    match create {
+        Create::Never => db::connect_existing(args).await,
+        Create::AsTheUrlSays => db::connect(args).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&args.database_url)
+            )
+        }),
+    }
 }
 
-async fn open_migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    let conn = open(args).await?;
+async fn open_migrated(args: &DatabaseArgs, create: Create) -> anyhow::Result<DatabaseConnection> {
+    let conn = open(args, create).await?;
     db::migrate(&conn)
         .await
         .context("cannot migrate the database")?;
@@ -221,7 +254,7 @@ async fn open_migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // A sender that cannot work is a configuration mistake: say so before touching anything.
     let sender = donornet::outbox::sender_from(&args.outbox)?;
-    let conn = open_migrated(&args.db).await?;
+    let conn = open_migrated(&args.db, Create::AsTheUrlSays).await?;
     tracing::info!(
         database = %redact_url(&args.db.database_url),
         backend = db::backend_name(&conn),

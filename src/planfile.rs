@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::admin::explain;
-use crate::config::{PlanArgs, redact_url};
+use crate::config::PlanArgs;
 use crate::db;
 use crate::error::AppError;
 use crate::planning::instance::{Instance, PlanInput};
@@ -107,12 +107,7 @@ pub async fn export_instance(args: &PlanArgs) -> anyhow::Result<()> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let request: PlanRequest =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let conn = db::connect(&args.db).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            redact_url(&args.db.database_url)
-        )
-    })?;
+    let conn = db::connect_existing(&args.db).await?;
     db::migrate(&conn)
         .await
         .context("cannot migrate the database")?;

@@ -43,7 +43,8 @@ pub struct AuditRecord {
     pub entity: String,
     pub entity_id: String,
     /// `create`, `update`, `close`, `delete`, `assign` or `unassign`; for drives their new
-    /// status; `correct` for a change to a completed drive's results.
+    /// status; `correct` for a change to a completed drive's results; `unlock` for an account
+    /// whose sign-in lock an admin lifted.
     pub action: String,
     pub region_code: Option<String>,
     /// The entity before the change (absent for a creation): an object, or for

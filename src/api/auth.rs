@@ -316,7 +316,17 @@ async fn session(state: &AppState, token: &str, now: DateTime<Utc>) -> Result<Ca
     })
 }
 
-/// True when the request's `Origin` names the host the request was sent to.
+/// True when users reach this server over HTTPS: it is told so (`--secure-cookies`), or a
+/// trusted proxy says this request came over HTTPS (`X-Forwarded-Proto: https`).
+fn over_https(headers: &HeaderMap, http: &HttpConfig) -> bool {
+    http.secure_cookies
+        || forwarded(headers, http, "x-forwarded-proto")
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+}
+
+/// True when the request's `Origin` names this site: the scheme it is reached by (see
+/// [`over_https`]) and the host the request was sent to. A page served over another scheme is
+/// another origin (RFC 6454), whatever its host.
 fn same_origin(headers: &HeaderMap, http: &HttpConfig) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
@@ -329,6 +339,14 @@ fn same_origin(headers: &HeaderMap, http: &HttpConfig) -> bool {
     let Ok(origin) = url::Url::parse(origin) else {
         return false;
     };
+    let scheme = if over_https(headers, http) {
+        "https"
+    } else {
+        "http"
+    };
+    if origin.scheme() != scheme {
+        return false;
+    }
     let origin_host = match (origin.host_str(), origin.port()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
@@ -498,8 +516,7 @@ async fn login(
     .await?;
     txn.commit().await?;
     tracing::info!(user_id = user.id, "signed in");
-    let secure = state.http.secure_cookies
-        || forwarded(&headers, &state.http, "x-forwarded-proto") == Some("https");
+    let secure = over_https(&headers, &state.http);
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
         .same_site(SameSite::Strict)

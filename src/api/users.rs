@@ -24,7 +24,7 @@ use crate::domain::text;
 use crate::error::{AppError, FieldError, Problem};
 use crate::state::AppState;
 use crate::store::accounts::{self, NewUser, User, UserChanges};
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::regions;
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, patch_user))
+        .routes(routes!(unlock_user))
 }
 
 /// An account as the API shows it (never with its password or hash).
@@ -85,7 +86,8 @@ pub struct CreateUser {
     #[serde(default)]
     #[schema(example = json!(["411102001000"]))]
     pub regions: Vec<String>,
-    /// At least 10 characters.
+    /// At least 10 characters (400 otherwise); not the username nor one of the commonest
+    /// passwords (422 otherwise).
     #[schema(format = Password)]
     pub password: String,
 }
@@ -99,7 +101,7 @@ pub struct PatchUser {
     pub regions: Option<Vec<String>>,
     /// Disabling ends the account's sessions and stops its tokens.
     pub disabled: Option<bool>,
-    /// A new password; ends the account's sessions.
+    /// A new password, under the same rules as at creation; ends the account's sessions.
     #[schema(format = Password)]
     pub password: Option<String>,
 }
@@ -200,9 +202,14 @@ fn display_name(raw: &str) -> Result<String, AppError> {
         .ok_or_else(|| AppError::invalid("display_name", "must not be empty"))
 }
 
-async fn hash(password: String) -> Result<String, AppError> {
+/// The hash of a new password for `username`: 400 for a length out of bounds, 422 for a
+/// password too easy to guess.
+async fn hash(password: String, username: &str) -> Result<String, AppError> {
     if let Some(problem) = secret::password_problem(&password) {
         return Err(AppError::invalid("password", problem));
+    }
+    if let Some(problem) = secret::guessable(&password, username) {
+        return Err(AppError::WeakPassword(problem.to_owned()));
     }
     tokio::task::spawn_blocking(move || secret::hash_password(&password))
         .await
@@ -253,6 +260,7 @@ fn taken(err: sea_orm::DbErr) -> AppError {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or the regions are outside the admin's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password is too easy to guess (field `password`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn create_user(
@@ -275,7 +283,7 @@ async fn create_user(
                 .to_owned(),
         ));
     }
-    let password_hash = hash(body.password).await?;
+    let password_hash = hash(body.password, &username).await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
     let user = accounts::insert_user(
@@ -417,6 +425,7 @@ async fn get_user(
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The version moved on: the body is the current account", body = UserView),
+        (status = 422, description = "The password is too easy to guess (field `password`)", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -501,7 +510,7 @@ async fn patch_user(
         ));
     }
     if let Some(password) = patch.password {
-        changes.password_hash = Some(hash(password).await?);
+        changes.password_hash = Some(hash(password, &current.username).await?);
     }
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
@@ -532,4 +541,78 @@ async fn patch_user(
     .await?;
     txn.commit().await?;
     Ok(with_etag(StatusCode::OK, after.version, Json(after)))
+}
+
+/// What lifting a sign-in lock did.
+#[derive(Serialize, ToSchema)]
+pub struct UnlockView {
+    pub user: UserView,
+    /// The failed sign-ins forgotten (0: the account was not locked).
+    pub cleared_failures: u64,
+}
+
+/// Lifts the lock that failed sign-ins put on `user`'s username (see the login throttle), in
+/// one transaction with its audit record (action `unlock`). The lock on a client address is
+/// not the account's and stays. Shared by the API and `donornet user unlock`.
+///
+/// # Errors
+/// Database errors.
+pub async fn unlock(
+    db: &sea_orm::DatabaseConnection,
+    user: &User,
+    actor: Actor,
+    at: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let txn = crate::db::begin_write(db).await?;
+    let cleared = accounts::clear_failures(&txn, &user.username).await?;
+    let view = UserView::from(user.clone());
+    audit::record(
+        &txn,
+        Change {
+            entity: "user",
+            entity_id: user.id.to_string(),
+            action: "unlock",
+            region_code: user.scopes.first().map(|s| s.code.to_string()),
+            before: None,
+            after: Some(&view),
+            actor,
+            at,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(cleared)
+}
+
+/// Lifts the sign-in lock on an account: after 5 failed sign-ins for a username within 15
+/// minutes its owner is refused too, even with the right password; an admin who manages the
+/// account may let them in at once. Audited. (Failures counted against a client address are
+/// not lifted: they are not the account's.)
+#[utoipa::path(
+    post,
+    path = "/users/{id}/unlock",
+    tag = "users",
+    params(UserPath),
+    responses(
+        (status = 200, description = "The lock is lifted (or there was none)", body = UnlockView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account (or not one the caller manages)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn unlock_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<UserPath>,
+) -> Result<Json<UnlockView>, AppError> {
+    let principal = admin_only(&caller)?;
+    let user = match accounts::find_user(&state.db, path.id).await? {
+        Some(u) if u.id == principal.user_id || manages(principal, &u) => u,
+        _ => return Err(AppError::NotFound(format!("no user {}", path.id))),
+    };
+    let cleared_failures = unlock(&state.db, &user, caller.actor(), Utc::now()).await?;
+    Ok(Json(UnlockView {
+        user: UserView::from(user),
+        cleared_failures,
+    }))
 }

@@ -558,11 +558,12 @@ pub async fn forget_attempt(db: &impl ConnectionTrait, attempt_id: i64) -> Resul
     Ok(())
 }
 
-/// Forgets a username's failures after a successful login.
-pub async fn clear_failures(db: &impl ConnectionTrait, username: &str) -> Result<(), DbErr> {
-    LoginFailure::delete_many()
+/// Forgets a username's failures: after a successful login, or when an admin lifts the lock
+/// they put on it. Returns how many were forgotten.
+pub async fn clear_failures(db: &impl ConnectionTrait, username: &str) -> Result<u64, DbErr> {
+    let result = LoginFailure::delete_many()
         .filter(login_failure::Column::Username.eq(username))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected)
 }

@@ -994,3 +994,249 @@ async fn behind_a_trusted_proxy_the_proxys_own_forwarded_entry_counts() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_origin_check_compares_the_scheme_the_server_is_reached_by() {
+    // (configuration, X-Forwarded-Proto sent, the scheme of the Origin that passes)
+    let cases = [
+        (donornet::HttpConfig::default(), None, "http"),
+        (
+            donornet::HttpConfig {
+                secure_cookies: true,
+                ..donornet::HttpConfig::default()
+            },
+            None,
+            "https",
+        ),
+        (
+            donornet::HttpConfig {
+                trust_forwarded: true,
+                ..donornet::HttpConfig::default()
+            },
+            Some("https"),
+            "https",
+        ),
+        (
+            donornet::HttpConfig {
+                trust_forwarded: true,
+                ..donornet::HttpConfig::default()
+            },
+            None,
+            "http",
+        ),
+        // A proxy's word counts only when it is trusted.
+        (donornet::HttpConfig::default(), Some("https"), "http"),
+    ];
+    for backend in crate::helpers::backends() {
+        for (i, (http, proto, passes)) in cases.iter().enumerate() {
+            let app = TestApp::spawn_with(backend, http.clone()).await;
+            user_with_token(&app.db, "li.na", "admin", &[], Some(PASSWORD)).await;
+            let response = login(&app, "li.na", PASSWORD).await;
+            let (cookie, _) = session_cookie(&response);
+            let host = app.address.strip_prefix("http://").unwrap().to_owned();
+            for scheme in ["http", "https"] {
+                let mut request = app
+                    .anonymous
+                    .post(app.url("/api/v1/tokens"))
+                    .header("cookie", &cookie)
+                    .header("origin", format!("{scheme}://{host}"))
+                    .json(&json!({"name": format!("from {scheme}")}));
+                if let Some(proto) = proto {
+                    request = request.header("x-forwarded-proto", *proto);
+                }
+                let response = request.send().await.unwrap();
+                let context = format!("{backend:?} case {i}: Origin {scheme}://{host}");
+                if scheme == *passes {
+                    assert_eq!(response.status(), StatusCode::CREATED, "{context}");
+                } else {
+                    let problem = expect_problem(response, 403, &context).await;
+                    assert!(
+                        problem["detail"].as_str().unwrap().contains("Origin"),
+                        "{context}: {problem}"
+                    );
+                }
+            }
+            app.stop().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn passwords_easy_to_guess_are_refused_with_422_wherever_a_password_is_set() {
+    on_each_backend(|app| async move {
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
+        let create = |username: &str, password: &str| {
+            let request = app.client.post(app.url("/api/v1/users")).json(&json!({
+                "username": username, "display_name": "x", "role": "viewer",
+                "regions": ["990101000000"], "password": password}));
+            async move { request.send().await.unwrap() }
+        };
+        for (username, password, says) in [
+            ("wang.fang", "1234567890", "commonest"),
+            ("wang.fang", "QWERTYUIOP", "commonest"),
+            ("wang.fang", "Wang.Fang!", "username"),
+            ("wang.fang", "wang.fang2024!", "username"),
+            ("wang.fang", "7777777777", "different characters"),
+            ("wang.fang", "3456789012", "consecutive"),
+        ] {
+            let context = format!("{username} / {password}");
+            let problem = expect_problem(create(username, password).await, 422, &context).await;
+            assert_eq!(
+                problem["type"], "urn:donornet:problem:weak-password",
+                "{problem}"
+            );
+            assert_eq!(problem["errors"][0]["field"], "password", "{problem}");
+            let message = problem["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{context}: {problem}");
+        }
+        // A too short password is still a malformed one (400), and nothing was created.
+        let problem = expect_problem(create("wang.fang", "short").await, 400, "short").await;
+        assert_eq!(problem["errors"][0]["field"], "password");
+        let users: Value = app.get_ok("/api/v1/users").await;
+        assert_eq!(
+            users["items"].as_array().unwrap().len(),
+            1,
+            "only root: {users}"
+        );
+
+        // The same rule when an admin sets a password.
+        let response = create("wang.fang", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        let path = format!("/api/v1/users/{}", created["id"]);
+        let response = app
+            .send_json(
+                Method::PATCH,
+                &path,
+                &json!({"password": "password123"}),
+                Some("\"1\""),
+            )
+            .await;
+        let problem = expect_problem(response, 422, "a common password by PATCH").await;
+        assert_eq!(problem["errors"][0]["field"], "password");
+        assert_eq!(
+            login(&app, "wang.fang", "password123").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "the refused password was not set"
+        );
+        let response = app
+            .send_json(
+                Method::PATCH,
+                &path,
+                &json!({"password": "a fresh passphrase"}),
+                Some("\"1\""),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            login(&app, "wang.fang", "a fresh passphrase")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_lifts_the_lock_failed_sign_ins_put_on_an_account() {
+    on_each_backend(|app| async move {
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
+        user_with_token(
+            &app.db,
+            "zhao.lei",
+            "viewer",
+            &["990101101000"],
+            Some(PASSWORD),
+        )
+        .await;
+        let users: Value = app.get_ok("/api/v1/users").await;
+        let id = users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "zhao.lei")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let unlock_path = format!("/api/v1/users/{id}/unlock");
+        for _ in 0..5 {
+            assert_eq!(
+                login(&app, "zhao.lei", "a wrong guess").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            login(&app, "zhao.lei", PASSWORD).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+
+        // Not for anyone else to lift: a viewer, an admin of another region, anonymous.
+        let viewer = app
+            .client_for("other.viewer", "viewer", &["990101101000"])
+            .await;
+        expect_problem(
+            viewer.post(app.url(&unlock_path)).send().await.unwrap(),
+            403,
+            "a viewer",
+        )
+        .await;
+        let elsewhere = app
+            .client_for("far.admin", "admin", &["990101102000"])
+            .await;
+        expect_problem(
+            elsewhere.post(app.url(&unlock_path)).send().await.unwrap(),
+            404,
+            "an admin elsewhere",
+        )
+        .await;
+        expect_problem(
+            app.anonymous
+                .post(app.url(&unlock_path))
+                .send()
+                .await
+                .unwrap(),
+            401,
+            "anonymous",
+        )
+        .await;
+        expect_problem(
+            app.client
+                .post(app.url("/api/v1/users/999999/unlock"))
+                .send()
+                .await
+                .unwrap(),
+            404,
+            "no such user",
+        )
+        .await;
+        assert_eq!(
+            login(&app, "zhao.lei", PASSWORD).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+
+        let response = app.client.post(app.url(&unlock_path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["cleared_failures"], 5, "{body}");
+        assert_eq!(body["user"]["username"], "zhao.lei", "{body}");
+        assert_eq!(
+            login(&app, "zhao.lei", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+
+        let audit = app
+            .get_ok(&format!("/api/v1/audit?entity=user&id={id}"))
+            .await;
+        let unlock = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == "unlock")
+            .unwrap_or_else(|| panic!("no unlock in {audit}"));
+        assert_eq!(unlock["actor"], "root (token: tests)", "{unlock}");
+        app
+    })
+    .await;
+}

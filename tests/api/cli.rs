@@ -174,6 +174,8 @@ async fn import_divisions_refuses_a_bad_file_with_the_line_and_exit_status() {
         lines[99] = lines[99].replacen(",village,", ",hamlet,", 1);
         std::fs::write(&bad, lines.join("\n")).unwrap();
         let luohe = luohe_csv().display().to_string();
+        // Only serve and migrate create a database.
+        stdout_of_success(&run(&["migrate"], &db.url));
 
         let out = run(&["import-divisions", bad.to_str().unwrap()], &db.url);
         assert!(
@@ -383,6 +385,7 @@ async fn accounts_are_managed_from_the_command_line_and_no_secret_reaches_a_log(
     const OFFICIAL_PASSWORD: &str = "official's password";
     for backend in backends() {
         let db = TestDb::create(backend).await;
+        stdout_of_success(&run(&["migrate"], &db.url));
         let mut outputs = Vec::new();
         // Passwords come only on standard input.
         let out = run(&["user", "add", "chief", "--role", "admin"], &db.url);
@@ -407,6 +410,36 @@ async fn accounts_are_managed_from_the_command_line_and_no_secret_reaches_a_log(
             "short\n",
         );
         assert!(!out.status.success(), "a weak password is refused");
+        // So are the username and the commonest passwords, from the command line as from the
+        // API.
+        for (name, password, says) in [
+            ("wang.fang", "wang.fang2024", "username"),
+            ("wang.fang", "1234567890", "commonest"),
+        ] {
+            let out = run_with_stdin(
+                &["user", "add", name, "--role", "admin", "--password-stdin"],
+                &db.url,
+                &format!("{password}\n"),
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{password} was accepted");
+            assert!(stderr.contains(says), "{password}: {stderr}");
+        }
+        let out = run_with_stdin(
+            &["user", "passwd", "chief", "--password-stdin"],
+            &db.url,
+            "Chief2026!\n",
+        );
+        assert!(!out.status.success(), "a password too short is refused");
+        let out = run_with_stdin(
+            &["user", "passwd", "chief", "--password-stdin"],
+            &db.url,
+            "qwertyuiop\n",
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("commonest"),
+            "passwd applies the rule too"
+        );
         let out = run_with_stdin(
             &[
                 "user",
@@ -580,4 +613,204 @@ fn serve_refuses_an_unusable_outbox_sender_before_touching_the_database() {
     let stderr = String::from_utf8_lossy(&https.stderr);
     assert!(stderr.contains("must be an http:// URL"), "{stderr}");
     assert!(!file.exists(), "nothing was created");
+}
+
+#[test]
+fn serve_help_says_a_timed_out_request_is_answered_503() {
+    let out = donornet().args(["serve", "--help"]).output().unwrap();
+    let help = stdout_of_success(&out);
+    let timeout = help
+        .split("--request-timeout-secs")
+        .nth(1)
+        .and_then(|rest| rest.split("\n      --").next())
+        .expect("--request-timeout-secs is documented");
+    assert!(timeout.contains("503"), "{timeout}");
+    assert!(!timeout.contains("408"), "{timeout}");
+    // The README's configuration table says the same.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `--request-timeout-secs`"))
+        .expect("the README documents --request-timeout-secs");
+    assert!(row.contains("503") && !row.contains("408"), "{row}");
+}
+
+#[tokio::test]
+async fn commands_other_than_serve_and_migrate_never_create_a_database_and_name_the_one_used() {
+    // Run in a folder without a database, with the default URL: each refuses, naming the
+    // database and how to make it, and leaves no file behind.
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("request.json");
+    std::fs::write(
+        &request,
+        r#"{"region":"990101000000","from":"2027-01-18","to":"2027-01-20"}"#,
+    )
+    .unwrap();
+    let luohe = luohe_csv().display().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["token", "create", "x", "--user", "demo-admin"],
+        vec!["user", "list"],
+        vec!["user", "disable", "demo-admin"],
+        vec!["user", "unlock", "demo-admin"],
+        vec!["seed-demo"],
+        vec!["import-divisions", &luohe],
+        vec!["plan", "--export-instance", request.to_str().unwrap()],
+    ];
+    for args in &commands {
+        let out = donornet()
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr.contains("database sqlite://donornet.db?mode=rwc does not exist")
+                && stderr.contains("donornet migrate"),
+            "{args:?}: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("request.json")],
+            "{args:?}"
+        );
+    }
+    // `user add` reads its password first, then refuses the same way.
+    let mut add = donornet()
+        .args([
+            "user",
+            "add",
+            "chief",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a long enough password\n")
+            .unwrap();
+    }
+    let out = add.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    assert!(!dir.path().join("donornet.db").exists());
+
+    // migrate creates it; then an unknown user is named with the database looked in.
+    let out = donornet()
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    stdout_of_success(&out);
+    assert!(dir.path().join("donornet.db").exists());
+    let out = donornet()
+        .args(["token", "create", "x", "--user", "demo-admin"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in the database sqlite://donornet.db?mode=rwc: no user named demo-admin"),
+        "{stderr}"
+    );
+
+    for backend in backends() {
+        let db = TestDb::create(backend).await;
+        stdout_of_success(&run(&["migrate"], &db.url));
+        let out = run(&["user", "disable", "nobody"], &db.url);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("in the database {}: no user named nobody", db.url)),
+            "{backend:?}: {stderr}"
+        );
+        db.drop_database().await;
+    }
+    // A PostgreSQL database is named without the password in its URL.
+    if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_password(Some("pw-never-shown")).unwrap();
+        url.set_path("/donornet_no_such_database");
+        let out = run(&["user", "list"], url.as_str());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(stderr.contains("donornet_no_such_database"), "{stderr}");
+        assert!(stderr.contains(":***@"), "{stderr}");
+        assert!(!stderr.contains("pw-never-shown"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn an_admin_lifts_a_sign_in_lock_from_the_command_line() {
+    const PASSWORD: &str = "the owner's own passphrase";
+    for backend in backends() {
+        let db = TestDb::create(backend).await;
+        let server = Server::start(&db.url, &["--no-demo"]).await;
+        let out = run_with_stdin(
+            &[
+                "user",
+                "add",
+                "zhao.lei",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            &db.url,
+            &format!("{PASSWORD}\n"),
+        );
+        stdout_of_success(&out);
+        let client = reqwest::Client::new();
+        let login = |password: &str| {
+            client
+                .post(server.url("/api/v1/auth/login"))
+                .json(&serde_json::json!({"username": "zhao.lei", "password": password}))
+                .send()
+        };
+        let out = stdout_of_success(&run(&["user", "unlock", "zhao.lei"], &db.url));
+        assert!(out.contains("was not locked"), "{out}");
+        for _ in 0..5 {
+            assert_eq!(login("a wrong guess").await.unwrap().status(), 401);
+        }
+        // Locked: the owner too, with the right password…
+        assert_eq!(login(PASSWORD).await.unwrap().status(), 429, "{backend:?}");
+        // …until an admin lifts the lock.
+        let out = stdout_of_success(&run(&["user", "unlock", "zhao.lei"], &db.url));
+        assert!(out.contains("5 failed sign-ins forgotten"), "{out}");
+        assert_eq!(login(PASSWORD).await.unwrap().status(), 200, "{backend:?}");
+        let out = run(&["user", "unlock", "nobody"], &db.url);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no user named nobody"));
+        // The lifting is in the audit log, made from the command line.
+        let token = token_for(&db.url, "zhao.lei");
+        let audit: Value = client
+            .get(server.url("/api/v1/audit?entity=user"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let unlocks: Vec<&Value> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == "unlock")
+            .collect();
+        assert_eq!(unlocks.len(), 2, "{backend:?}: {audit}");
+        assert_eq!(unlocks[0]["actor"], "command line", "{audit}");
+        assert!(server.terminate().await);
+        db.drop_database().await;
+    }
 }
