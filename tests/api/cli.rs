@@ -814,3 +814,94 @@ async fn an_admin_lifts_a_sign_in_lock_from_the_command_line() {
         db.drop_database().await;
     }
 }
+
+/// The words of a shell command line: split at spaces, with '…' and "…" quoting.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, ' ') => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+#[tokio::test]
+async fn the_readmes_first_admin_commands_work_on_the_demo_database_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("**The first admin**")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows how to make the first admin");
+    for backend in backends() {
+        let db = TestDb::create(backend).await;
+        stdout_of_success(&run(&["migrate"], &db.url));
+        stdout_of_success(&run(&["seed-demo"], &db.url));
+        let mut ran = 0;
+        for line in block.lines().filter(|l| !l.trim().is_empty()) {
+            let line = line.split("  #").next().unwrap().trim();
+            // `printf '%s\n' 'PASSWORD' | donornet …`, or `donornet …`.
+            let (stdin, command) = match line.split_once(" | ") {
+                Some((printf, command)) => {
+                    let words = shell_words(printf);
+                    assert_eq!(words[..2], ["printf", "%s\\n"], "{line}");
+                    (Some(format!("{}\n", words[2])), command)
+                }
+                None => (None, line),
+            };
+            let words = shell_words(command);
+            assert_eq!(words[0], "donornet", "{line}");
+            let child = donornet()
+                .args(&words[1..])
+                .args(["--database-url", &db.url])
+                // Nothing on standard input unless the line gives it: a command that waits
+                // for it sees the end at once.
+                .stdin(if stdin.is_some() {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                })
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut child = KillOnDrop(child);
+            if let Some(text) = &stdin {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(text.as_bytes())
+                    .unwrap();
+            }
+            // The outputs are a few lines: the pipes cannot fill up before it exits.
+            let status = child.wait().unwrap();
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            assert!(status.success(), "{backend:?}: `{line}` failed: {stderr}");
+            ran += 1;
+        }
+        assert_eq!(ran, 3, "{block}");
+        let list = stdout_of_success(&run(&["user", "list"], &db.url));
+        assert!(
+            list.lines()
+                .any(|l| l.contains("\twang.fang\ttownship_official\t990101101000\t")),
+            "{list}"
+        );
+        db.drop_database().await;
+    }
+}
