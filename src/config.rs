@@ -243,8 +243,9 @@ pub struct HttpConfig {
     /// Longest a request may take before it is answered 503 Service Unavailable, in seconds.
     #[arg(long, env = "DONORNET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
-    /// Mark the session cookie `Secure` (set it when users reach the service over HTTPS).
-    /// With --trust-forwarded it is also set for requests a proxy says came over HTTPS.
+    /// Mark the session cookie `Secure` and expect `https://` origins in the CSRF Origin check
+    /// (set it when users reach the service over HTTPS). With --trust-forwarded both also apply
+    /// to requests a proxy says came over HTTPS.
     #[arg(long, env = "DONORNET_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For`

@@ -6,8 +6,8 @@
 //!   expired, and belong to an enabled user; otherwise 401.
 //! - The `donornet_session` cookie (browsers): HttpOnly, SameSite=Strict, `Secure` when
 //!   configured; sessions end after 8 hours idle or 7 days in all. A state-changing request
-//!   with the cookie must also carry an `Origin` that matches the host it was sent to, or the
-//!   session's CSRF token in `X-CSRF-Token`; otherwise 403.
+//!   with the cookie must also carry an `Origin` that matches the scheme and host it was sent
+//!   to, or the session's CSRF token in `X-CSRF-Token`; otherwise 403.
 //! - Neither: anonymous. Anonymous writes are refused with 401 before any handler runs.
 
 use std::net::SocketAddr;
