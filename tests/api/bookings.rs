@@ -1227,10 +1227,27 @@ async fn the_request_threshold_is_a_station_setting() {
             group(&app, stop, "13900000001", 3).await.status().as_u16(),
             201
         );
-        assert_eq!(
-            group(&app, stop, "13900000002", 4).await.status().as_u16(),
-            202
+        let asked = group(&app, stop, "13900000002", 4).await;
+        assert_eq!(asked.status().as_u16(), 202);
+        // Its contact may withdraw it with the token, once.
+        let asked: Value = asked.json().await.unwrap();
+        let path = format!(
+            "/api/v1/public/bookings/{}/cancel",
+            asked["code"].as_str().unwrap()
         );
+        let token = asked["token"].as_str().unwrap();
+        let withdrawn = with_token(&app, reqwest::Method::POST, &path, token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(withdrawn.status().as_u16(), 200);
+        let withdrawn: Value = withdrawn.json().await.unwrap();
+        assert_eq!(withdrawn["status"], "cancelled");
+        let again = with_token(&app, reqwest::Method::POST, &path, token)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(again, 409, "withdrawn already").await;
         app
     })
     .await;
