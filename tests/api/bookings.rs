@@ -894,6 +894,11 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
         )
         .await;
         booked(&app, stop, "张三", "13800000001", "09:00").await;
+        // A group request too (above 10: it holds no places).
+        assert_eq!(
+            group(&app, stop, "13900000001", 15).await.status().as_u16(),
+            202
+        );
         let run: Value = run_outbox(&app).await;
         assert_eq!(run["erased"], 0, "a drive to come keeps its mobiles");
         // The drive was 31 days ago: a booking's mobile is kept 30 days after its drive.
@@ -907,18 +912,27 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
             .await
             .unwrap();
         let run: Value = run_outbox(&app).await;
-        // The booking's mobile and its confirmation's recipient.
-        assert_eq!(run["erased"], 2, "{run}");
+        // The booking's mobile (and address) and its confirmation's recipient; the request's
+        // mobile (and address) and its receipt's recipient.
+        assert_eq!(run["erased"], 4, "{run}");
+        let requests = entity::group_request::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(requests.len(), 1);
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.mobile.is_none() && r.client_address.is_none())
+        );
         let list = app
             .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
             .await;
         assert_eq!(list["stops"][0]["bookings"][0]["mobile"], Value::Null);
         let stored = entity::booking::Entity::find().all(&app.db).await.unwrap();
-        assert!(
-            stored
-                .iter()
-                .all(|b| b.mobile.is_none() && b.active_mobile.is_none())
-        );
+        assert!(stored.iter().all(|b| b.mobile.is_none()
+            && b.active_mobile.is_none()
+            && b.client_address.is_none()));
         let messages = entity::outbox_message::Entity::find()
             .all(&app.db)
             .await
