@@ -1494,6 +1494,23 @@ async fn messages_caused_by_anonymous_requests_are_capped_per_recipient_and_day(
             // Another number is not held back.
             booked(&app, stop, "李四", "13800000002", "09:00").await;
             assert_eq!(outbox(&app, "&status=pending").await.len(), 1);
+            // What staff cause is always sent: a 13th booking's confirmation is suppressed, the
+            // station's cancellation of it is not.
+            let thirteenth = booked(&app, stop, "张三", "13800000001", "09:00").await;
+            let code = thirteenth["code"].as_str().unwrap();
+            let cancelled = post_if_match(
+                &app,
+                &app.client,
+                &format!("/api/v1/bookings/{code}/cancel"),
+                Some(1),
+                &json!({"reason": "重复预约"}),
+            )
+            .await;
+            assert_eq!(cancelled.status().as_u16(), 200);
+            let pending = outbox(&app, "&status=pending").await;
+            assert_eq!(pending.len(), 2);
+            assert!(pending.iter().any(|m| m["kind"] == "cancelled_by_station"));
+            assert_eq!(outbox(&app, "&status=suppressed").await.len(), 24 - 5 + 1);
             app
         },
     )
