@@ -258,6 +258,30 @@ pub struct HttpConfig {
     /// so keep it well above one person's needs. 0 turns the limit off (load tests).
     #[arg(long, env = "DONORNET_BOOKING_RATE_LIMIT", default_value_t = 30)]
     pub booking_rate_limit: u32,
+    /// Places one mobile may hold at once through the public booking (active bookings at
+    /// drives not yet over, groups counted by headcount; bookings staff confirmed do not
+    /// count); beyond it 409 naming the mobile. 0 turns the cap off.
+    #[arg(long, env = "DONORNET_BOOKING_PLACES_PER_MOBILE", default_value_t = 20)]
+    pub booking_places_per_mobile: u32,
+    /// Places one client address may hold at once through the public booking, counted as
+    /// for a mobile; beyond it 409 naming `client_address`. Many phones share a carrier's
+    /// address, so keep it above one village's needs. 0 turns the cap off.
+    #[arg(
+        long,
+        env = "DONORNET_BOOKING_PLACES_PER_ADDRESS",
+        default_value_t = 40
+    )]
+    pub booking_places_per_address: u32,
+    /// Messages one mobile may be sent in 24 hours because of public requests (confirmations,
+    /// moves, cancellations, request receipts); beyond it they are recorded as `suppressed`
+    /// and never sent. Reminders and messages caused by staff are always sent (and count).
+    /// 0 turns the cap off.
+    #[arg(
+        long,
+        env = "DONORNET_MESSAGES_PER_RECIPIENT_PER_DAY",
+        default_value_t = 5
+    )]
+    pub messages_per_recipient_per_day: u32,
 }
 
 impl HttpConfig {
@@ -274,6 +298,9 @@ impl Default for HttpConfig {
             secure_cookies: false,
             trust_forwarded: false,
             booking_rate_limit: 30,
+            booking_places_per_mobile: 20,
+            booking_places_per_address: 40,
+            messages_per_recipient_per_day: 5,
         }
     }
 }

@@ -190,6 +190,10 @@ pub enum AppError {
     /// 409: a value that must be unique is taken; names the field.
     #[error("{detail}")]
     Taken { field: String, detail: String },
+    /// 409: an allowance is used up (the places one mobile or address may hold through the
+    /// public booking); names the field.
+    #[error("{detail}")]
+    Limit { field: String, detail: String },
     /// 428: a change needs `If-Match` with the version the client last saw.
     #[error("{0}")]
     PreconditionRequired(String),
@@ -235,9 +239,10 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::Taken { .. } | AppError::NotYetEligible { .. } => {
-                StatusCode::CONFLICT
-            }
+            AppError::Conflict(_)
+            | AppError::Taken { .. }
+            | AppError::Limit { .. }
+            | AppError::NotYetEligible { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -267,6 +272,11 @@ impl AppError {
                 "urn:donornet:problem:taken",
                 detail.clone(),
                 vec![FieldError::new(field.clone(), "is already taken")],
+            ),
+            AppError::Limit { field, detail } => (
+                "urn:donornet:problem:limit",
+                detail.clone(),
+                vec![FieldError::new(field.clone(), detail.clone())],
             ),
             AppError::NotYetEligible { .. } => (
                 "urn:donornet:problem:not-yet-eligible",

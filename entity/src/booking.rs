@@ -31,6 +31,10 @@ pub struct Model {
     /// `active` or `cancelled`.
     pub status: String,
     pub version: i32,
+    /// The client address a public booking came from (NULL when staff made or confirmed
+    /// it); erased with the mobile.
+    #[serde(skip)]
+    pub client_address: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub cancelled_at: Option<DateTimeUtc>,

@@ -15,6 +15,7 @@ pub mod checklist_template;
 pub mod coordinator;
 pub mod drive;
 pub mod drive_stop;
+pub mod group_request;
 pub mod login_failure;
 pub mod outbox_message;
 pub mod plan;
@@ -40,6 +41,7 @@ pub mod prelude {
     pub use super::coordinator::Entity as Coordinator;
     pub use super::drive::Entity as Drive;
     pub use super::drive_stop::Entity as DriveStop;
+    pub use super::group_request::Entity as GroupRequest;
     pub use super::outbox_message::Entity as OutboxMessage;
     pub use super::plan::Entity as Plan;
     pub use super::point::Entity as Point;

@@ -14,9 +14,13 @@ pub struct Model {
     /// `confirmation`, `day_before`, `two_hours_before`, `rescheduled`, `cancellation`.
     pub kind: String,
     pub booking_id: Option<i64>,
+    /// The group request it is about, for a request's messages.
+    pub request_id: Option<i64>,
     pub recipient: String,
     pub body: String,
-    /// `pending`, `sent`, `failed` (gave up) or `void` (its booking was cancelled first).
+    /// `pending`, `sent`, `failed` (gave up), `void` (its booking was cancelled first),
+    /// `to_send_by_hand` (the `log` sender: staff send it and mark it sent) or `suppressed`
+    /// (beyond its recipient's daily cap: never sent).
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,

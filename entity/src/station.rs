@@ -16,6 +16,8 @@ pub struct Model {
     pub longitude: f64,
     /// WGS-84.
     pub latitude: f64,
+    /// Public group bookings above this many people are requests that staff confirm.
+    pub group_request_threshold: i32,
     /// `active` or `closed`.
     pub status: String,
     /// Bumped by every change; the ETag.

@@ -16,6 +16,8 @@ mod m20261126_000007_create_plans;
 mod m20261126_000008_create_drives;
 mod m20261126_000009_create_bookings;
 mod m20261126_000010_create_checklists;
+mod m20261207_000011_create_group_requests;
+mod m20261207_000012_outbox_by_hand;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_create_drives::Migration),
             Box::new(m20261126_000009_create_bookings::Migration),
             Box::new(m20261126_000010_create_checklists::Migration),
+            Box::new(m20261207_000011_create_group_requests::Migration),
+            Box::new(m20261207_000012_outbox_by_hand::Migration),
         ]
     }
 }

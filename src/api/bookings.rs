@@ -5,7 +5,13 @@
 //! slots, and book a place for themselves or a group. A booking answers with its code (quoted
 //! at check-in) and a token, shown once, that the donor sends back in `X-Booking-Token` to
 //! look at, move or cancel it. Anonymous writes are limited per client address
-//! (`--booking-rate-limit` a minute; 429 with `Retry-After`).
+//! (`--booking-rate-limit` a minute; 429 with `Retry-After`), and so are the places one
+//! mobile or address holds (`--booking-places-per-mobile`, `--booking-places-per-address`;
+//! 409 naming the field). A group above its station's `group_request_threshold` is a request
+//! (202) that holds no places until staff confirm it.
+//!
+//! Staff (`/api/v1/bookings/{code}/…`, `/api/v1/group-requests/{id}/…`) cancel or move one
+//! booking and confirm or decline requests, within the drive's scope, with `If-Match`.
 //!
 //! Mobiles are masked in every answer and list here; only the check-in screen shows them.
 
@@ -16,7 +22,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{booking, booking_part, booking_slot, drive, drive_stop, point, region};
+use entity::{
+    booking, booking_part, booking_slot, drive, drive_stop, group_request, point, region,
+};
 use governor::clock::{Clock, DefaultClock};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,9 +32,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, numbers};
-use crate::bookings::{self as service, GroupRequest, OpenStop, PersonRequest};
-use crate::domain::booking::{self as rules, BloodType, BookingKind, BookingStatus, MAX_HEADCOUNT};
+use crate::api::extract::{Json as JsonBody, Path, Query, numbers, required_if_match, with_etag};
+use crate::bookings::{
+    self as service, By, GroupOutcome, GroupRequest, Limits, OpenStop, PersonRequest,
+};
+use crate::domain::booking::{
+    self as rules, BloodType, BookingKind, BookingStatus, MAX_HEADCOUNT, RequestStatus,
+};
 use crate::domain::point::{MobileNumber, mask_phone};
 use crate::domain::policy::Action;
 use crate::error::{AppError, FieldErrors, Problem};
@@ -55,6 +67,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_booking))
         .routes(routes!(reschedule_booking))
         .routes(routes!(drive_bookings))
+        .routes(routes!(staff_cancel))
+        .routes(routes!(staff_reschedule))
+        .routes(routes!(confirm_request))
+        .routes(routes!(decline_request))
 }
 
 /// One bookable slot.
@@ -112,6 +128,8 @@ fn slot_views(
 ) -> Vec<SlotView> {
     slots
         .iter()
+        // Slots cut before slots were kept off a 0-place tail: never offered.
+        .filter(|s| s.capacity > 0)
         .map(|s| SlotView {
             starts: rules::clock(s.starts),
             ends: rules::clock(s.ends),
@@ -535,8 +553,57 @@ pub struct BookingView {
     pub headcount: i32,
     /// Where its places are.
     pub slots: Vec<BookedSlot>,
+    /// A group request's preferred slots (`requested`, `declined`); empty for any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requested_slots: Vec<String>,
+    /// Why staff declined a request, or cancelled the booking, when they said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Bumped by every change: staff send it in `If-Match` to cancel or move the booking.
+    pub version: i32,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// A group request as its contact sees it: a booking `requested` (no places yet), `declined`,
+/// or `cancelled` (withdrawn).
+fn request_as_booking(
+    r: group_request::Model,
+    token: Option<String>,
+    stop: &drive_stop::Model,
+    date: NaiveDate,
+) -> Result<BookingView, AppError> {
+    let internal = |e: String| AppError::Internal(anyhow::anyhow!("request {}: {e}", r.id));
+    let status = match r.status.parse().map_err(internal)? {
+        RequestStatus::Pending => BookingStatus::Requested,
+        RequestStatus::Declined => BookingStatus::Declined,
+        RequestStatus::Withdrawn | RequestStatus::Confirmed => BookingStatus::Cancelled,
+    };
+    Ok(BookingView {
+        code: r.code,
+        token,
+        kind: BookingKind::Group,
+        status,
+        stop_id: stop.id,
+        stop_name: stop.name.clone(),
+        date,
+        name: r.contact_name,
+        mobile: r.mobile.as_deref().map(mask_phone),
+        blood_type: None,
+        organisation: Some(r.organisation),
+        headcount: r.headcount,
+        slots: Vec::new(),
+        requested_slots: r
+            .preferred
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        reason: r.reason,
+        version: r.version,
+        created_at: r.created_at,
+        cancelled_at: (status == BookingStatus::Cancelled).then_some(r.updated_at),
+    })
 }
 
 /// Places a booking holds in one slot.
@@ -587,6 +654,9 @@ fn booking_view(
                 places,
             })
             .collect(),
+        requested_slots: Vec::new(),
+        reason: None,
+        version: b.version,
         created_at: b.created_at,
         cancelled_at: b.cancelled_at,
     })
@@ -623,7 +693,7 @@ fn made_view(open: &OpenStop, made: service::Made) -> Result<Response, AppError>
         (status = 201, description = "Booked: the code and, once, the token", body = BookingView),
         (status = 400, description = "Invalid member (named), or no such slot", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No announced stop with this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slot is full or has begun, the mobile has booked this stop, it gave blood too recently (`next_eligible_date`), or the drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slot is full or has begun, the mobile has booked this stop, it gave blood too recently (`next_eligible_date`), the places the mobile (`mobile`) or address (`client_address`) holds would pass their cap, or the drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many bookings from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -660,6 +730,8 @@ async fn book_person(
             blood_type,
             slot,
         },
+        &caller.address,
+        Limits::from_config(&state.http),
         Utc::now(),
     )
     .await?;
@@ -669,6 +741,9 @@ async fn book_person(
 
 /// Books a group: its headcount spread evenly over its preferred slots (or over every slot
 /// that has not begun). All or nothing: 409 naming how many places are left when too few.
+/// A group above its station's `group_request_threshold` (10 unless the station says
+/// otherwise) is a request instead (202, status `requested`): it holds no places until the
+/// blood station confirms it, and its contact is told either way.
 #[utoipa::path(
     post,
     path = "/public/stops/{id}/group-bookings",
@@ -677,9 +752,10 @@ async fn book_person(
     request_body = GroupBody,
     responses(
         (status = 201, description = "Booked: the code, the token (once), and the places per slot", body = BookingView),
+        (status = 202, description = "Above the station's threshold: a request (`requested`), holding no places until staff confirm it; the code and the token (once)", body = BookingView),
         (status = 400, description = "Invalid member (named), or no such slot", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No announced stop with this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Too few places left, a slot has begun, the contact's mobile has booked this stop, or the drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too few places left, a slot has begun, the contact's mobile has booked this stop or has a pending request there, the places the mobile (`contact_mobile`) or address (`client_address`) holds would pass their cap, or the drive is over or cancelled", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many bookings from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -709,7 +785,7 @@ async fn book_group(
         unreachable!("every missing field added an error above");
     };
     let open = service::open_stop(&state.db, path.id).await?;
-    let made = service::book_group(
+    let outcome = service::book_group(
         &state.db,
         &open,
         GroupRequest {
@@ -719,11 +795,27 @@ async fn book_group(
             headcount: body.headcount,
             preferred,
         },
+        &caller.address,
+        Limits::from_config(&state.http),
         Utc::now(),
     )
     .await?;
-    tracing::info!(stop_id = open.stop.id, code = %made.booking.code, headcount = made.booking.headcount, "group booked");
-    made_view(&open, made)
+    match outcome {
+        GroupOutcome::Booked(made) => {
+            tracing::info!(stop_id = open.stop.id, code = %made.booking.code, headcount = made.booking.headcount, "group booked");
+            made_view(&open, made)
+        }
+        GroupOutcome::Requested { request, token } => {
+            tracing::info!(stop_id = open.stop.id, code = %request.code, headcount = request.headcount, "group request");
+            let view = request_as_booking(request, Some(token), &open.stop, open.drive.date)?;
+            let location = format!("/api/v1/public/bookings/{}", view.code);
+            let mut response = (StatusCode::ACCEPTED, Json(view)).into_response();
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            Ok(response)
+        }
+    }
 }
 
 /// A booking's path.
@@ -781,8 +873,29 @@ async fn get_booking(
     Path(path): Path<CodePath>,
     headers: HeaderMap,
 ) -> Result<Json<BookingView>, AppError> {
-    let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
-    Ok(Json(holder_view(&state, b, None).await?))
+    let token = token(&headers)?;
+    match service::by_code_and_token(&state.db, &path.code, &token).await {
+        Err(AppError::NotFound(m)) => match request_view(&state, &path.code, &token).await? {
+            Some(view) => Ok(Json(view)),
+            None => Err(AppError::NotFound(m)),
+        },
+        found => Ok(Json(holder_view(&state, found?, None).await?)),
+    }
+}
+
+/// A group request as its contact sees it, when `code` and `token` name a request.
+async fn request_view(
+    state: &AppState,
+    code: &str,
+    token: &str,
+) -> Result<Option<BookingView>, AppError> {
+    let Some(r) = service::request_by_code_and_token(&state.db, code, token).await? else {
+        return Ok(None);
+    };
+    let (stop, drive) = store::stop_with_drive(&state.db, r.stop_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request {}: no stop", r.id)))?;
+    Ok(Some(request_as_booking(r, None, &stop, drive.date)?))
 }
 
 /// Cancels a booking (`X-Booking-Token`): its places return to the slot, its reminders are
@@ -808,9 +921,29 @@ async fn cancel_booking(
     headers: HeaderMap,
 ) -> Result<Json<BookingView>, AppError> {
     rate_limit(&state, &caller)?;
-    let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
+    let token = token(&headers)?;
+    let b = match service::by_code_and_token(&state.db, &path.code, &token).await {
+        Err(AppError::NotFound(m)) => {
+            // A group request not yet decided: withdrawn.
+            let Some(r) = service::request_by_code_and_token(&state.db, &path.code, &token).await?
+            else {
+                return Err(AppError::NotFound(m));
+            };
+            let withdrawn = service::withdraw_request(&state.db, &r, Utc::now()).await?;
+            let (stop, drive) = store::stop_with_drive(&state.db, withdrawn.stop_id)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request {}: no stop", r.id)))?;
+            return Ok(Json(request_as_booking(
+                withdrawn, None, &stop, drive.date,
+            )?));
+        }
+        found => found?,
+    };
     let parts = store::parts_of(&state.db, &[b.id]).await?;
-    let cancelled = service::cancel(&state.db, &b, Utc::now()).await?;
+    let by = By::Holder {
+        cap: state.http.messages_per_recipient_per_day,
+    };
+    let cancelled = service::cancel(&state.db, &b, &by, Utc::now()).await?;
     tracing::info!(code = %cancelled.code, "booking cancelled");
     Ok(Json(holder_view(&state, cancelled, Some(parts)).await?))
 }
@@ -852,29 +985,39 @@ async fn reschedule_booking(
 ) -> Result<Json<BookingView>, AppError> {
     rate_limit(&state, &caller)?;
     let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
+    let slots = new_slots(&b, &body.slot, &body.preferred_slots)?;
+    let by = By::Holder {
+        cap: state.http.messages_per_recipient_per_day,
+    };
+    let (moved, parts) = service::reschedule(&state.db, &b, &slots, &by, Utc::now()).await?;
+    tracing::info!(code = %moved.code, "booking moved");
+    Ok(Json(holder_view(&state, moved, Some(parts)).await?))
+}
+
+/// The slots a move asks for: a person's `slot`, a group's `preferred_slots`.
+fn new_slots(
+    b: &booking::Model,
+    slot: &Option<String>,
+    preferred: &Option<Vec<String>>,
+) -> Result<Vec<i32>, AppError> {
     let mut errors = FieldErrors::default();
     let mut slots = Vec::new();
     if b.kind == BookingKind::Individual.as_str() {
-        if body.preferred_slots.is_some() {
+        if preferred.is_some() {
             errors.add("preferred_slots", "is for group bookings; send slot");
         }
-        match body.slot.as_deref() {
+        match slot.as_deref() {
             Some(raw) => slots.extend(slot_minutes(&mut errors, "slot", raw)),
             None => errors.add("slot", "is required"),
         }
     } else {
-        if body.slot.is_some() {
+        if slot.is_some() {
             errors.add("slot", "is for one person; send preferred_slots");
         }
-        slots = preferred_slots(
-            &mut errors,
-            body.preferred_slots.as_deref().unwrap_or_default(),
-        );
+        slots = preferred_slots(&mut errors, preferred.as_deref().unwrap_or_default());
     }
     errors.into_result()?;
-    let (moved, parts) = service::reschedule(&state.db, &b, &slots, Utc::now()).await?;
-    tracing::info!(code = %moved.code, "booking moved");
-    Ok(Json(holder_view(&state, moved, Some(parts)).await?))
+    Ok(slots)
 }
 
 /// A drive's path.
@@ -900,6 +1043,58 @@ pub struct StopBookings {
     /// Places held by active bookings.
     pub booked: i32,
     pub bookings: Vec<BookingView>,
+    /// Public group requests (above the station's threshold), pending ones holding no places:
+    /// confirm or decline them at `/api/v1/group-requests/{id}/…`.
+    pub requests: Vec<RequestView>,
+}
+
+/// A public group request, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: i64,
+    pub code: String,
+    pub status: RequestStatus,
+    pub stop_id: i64,
+    pub organisation: String,
+    pub contact_name: String,
+    /// Masked.
+    pub mobile: Option<String>,
+    pub headcount: i32,
+    /// In order of preference; empty for any slot.
+    pub preferred_slots: Vec<String>,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    /// Send it in `If-Match` to confirm or decline.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn request_view_for_staff(r: group_request::Model) -> Result<RequestView, AppError> {
+    Ok(RequestView {
+        status: r
+            .status
+            .parse()
+            .map_err(|e: String| AppError::Internal(anyhow::anyhow!("request {}: {e}", r.id)))?,
+        id: r.id,
+        preferred_slots: r
+            .preferred
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        code: r.code,
+        stop_id: r.stop_id,
+        organisation: r.organisation,
+        contact_name: r.contact_name,
+        mobile: r.mobile.as_deref().map(mask_phone),
+        headcount: r.headcount,
+        reason: r.reason,
+        decided_by: r.decided_by,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
 }
 
 /// The bookings of a drive, active and cancelled, per stop (read scope of the drive's region).
@@ -926,6 +1121,7 @@ async fn drive_bookings(
     let slots = store::slots_of(&state.db, &ids).await?;
     let all = store::of_stops(&state.db, &ids, false).await?;
     let parts = store::parts_of(&state.db, &all.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
+    let requests = store::requests_of_stops(&state.db, &ids).await?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(stops.len());
     for stop in &stops {
@@ -950,10 +1146,320 @@ async fn drive_bookings(
                 .sum(),
             slots: slot_views(drive.date, &mine, now),
             bookings,
+            requests: requests
+                .iter()
+                .filter(|r| r.stop_id == stop.id)
+                .cloned()
+                .map(request_view_for_staff)
+                .collect::<Result<Vec<_>, _>>()?,
         });
     }
     Ok(Json(DriveBookings {
         drive_id: drive.id,
         stops: out,
     }))
+}
+
+/// A booking's path, for staff.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct StaffCodePath {
+    /// The booking code (case and hyphens do not matter).
+    pub code: String,
+}
+
+/// A booking by its code, with its drive, when the caller may change the drive (404 as if it
+/// did not exist when the drive is beyond the caller's reach).
+async fn staff_booking(
+    state: &AppState,
+    caller: &Caller,
+    raw: &str,
+) -> Result<(booking::Model, drive::Model), AppError> {
+    caller.require()?;
+    let code = rules::normalise_code(raw);
+    let not_found = || AppError::NotFound(format!("no booking {code}"));
+    let b = store::find_by_code(&state.db, &code)
+        .await?
+        .ok_or_else(not_found)?;
+    let (_, drive) = store::stop_with_drive(&state.db, b.stop_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let drive = crate::api::drives::load(state, caller, Action::Update, drive.id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => not_found(),
+            other => other,
+        })?;
+    Ok((b, drive))
+}
+
+/// The body of a staff cancellation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffCancelBody {
+    /// Told to the person (`已由献血站取消（…）`) and kept in the audit log.
+    pub reason: Option<String>,
+}
+
+fn reason(errors: &mut FieldErrors, raw: Option<String>) -> Option<String> {
+    raw.and_then(|r| errors.text("reason", Some(r), 200, false, false))
+}
+
+/// Cancels one booking (staff, within the drive's scope; `If-Match` with the booking's
+/// version): its places return, its reminders are dropped, the person is told (with the
+/// reason), and the change is audited.
+#[utoipa::path(
+    post,
+    path = "/bookings/{code}/cancel",
+    tag = "drives",
+    params(StaffCodePath),
+    request_body = StaffCancelBody,
+    responses(
+        (status = 200, description = "Cancelled", body = BookingView),
+        (status = 400, description = "Invalid reason or If-Match (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "May read the drive, not change it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled, or its slot has begun", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` named an old version: the body is the booking as it is", body = BookingView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn staff_cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StaffCodePath>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<StaffCancelBody>,
+) -> Result<Response, AppError> {
+    let (b, _) = staff_booking(&state, &caller, &path.code).await?;
+    let mut errors = FieldErrors::default();
+    let reason = reason(&mut errors, body.reason);
+    errors.into_result()?;
+    let expected = required_if_match(&headers, "booking", b.version)?;
+    if expected != b.version {
+        let version = b.version;
+        let view = holder_view(&state, b, None).await?;
+        return Ok(with_etag(
+            StatusCode::PRECONDITION_FAILED,
+            version,
+            Json(view),
+        ));
+    }
+    let parts = store::parts_of(&state.db, &[b.id]).await?;
+    let by = By::Staff {
+        actor: caller.actor(),
+        reason,
+    };
+    let cancelled = service::cancel(&state.db, &b, &by, Utc::now()).await?;
+    tracing::info!(code = %cancelled.code, "booking cancelled by staff");
+    let version = cancelled.version;
+    let view = holder_view(&state, cancelled, Some(parts)).await?;
+    Ok(with_etag(StatusCode::OK, version, Json(view)))
+}
+
+/// The body of a staff move.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffRescheduleBody {
+    /// A person's new slot, `HH:MM`.
+    pub slot: Option<String>,
+    /// A group's new slots, spread over again (empty: any slot not begun).
+    pub preferred_slots: Option<Vec<String>>,
+    /// Kept in the audit log.
+    pub reason: Option<String>,
+}
+
+/// Moves one booking to other slots of its stop (staff, within the drive's scope;
+/// `If-Match`): as the holder's move, the person told and the change audited.
+#[utoipa::path(
+    post,
+    path = "/bookings/{code}/reschedule",
+    tag = "drives",
+    params(StaffCodePath),
+    request_body = StaffRescheduleBody,
+    responses(
+        (status = 200, description = "Moved", body = BookingView),
+        (status = 400, description = "An invalid or unknown slot, reason or If-Match (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "May read the drive, not change it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Cancelled, begun, or the new slots are full", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` named an old version: the body is the booking as it is", body = BookingView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn staff_reschedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<StaffCodePath>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<StaffRescheduleBody>,
+) -> Result<Response, AppError> {
+    let (b, _) = staff_booking(&state, &caller, &path.code).await?;
+    let slots = new_slots(&b, &body.slot, &body.preferred_slots)?;
+    let mut errors = FieldErrors::default();
+    let reason = reason(&mut errors, body.reason);
+    errors.into_result()?;
+    let expected = required_if_match(&headers, "booking", b.version)?;
+    if expected != b.version {
+        let version = b.version;
+        let view = holder_view(&state, b, None).await?;
+        return Ok(with_etag(
+            StatusCode::PRECONDITION_FAILED,
+            version,
+            Json(view),
+        ));
+    }
+    let by = By::Staff {
+        actor: caller.actor(),
+        reason,
+    };
+    let (moved, parts) = service::reschedule(&state.db, &b, &slots, &by, Utc::now()).await?;
+    tracing::info!(code = %moved.code, "booking moved by staff");
+    let version = moved.version;
+    let view = holder_view(&state, moved, Some(parts)).await?;
+    Ok(with_etag(StatusCode::OK, version, Json(view)))
+}
+
+/// A group request's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RequestPath {
+    pub id: i64,
+}
+
+/// A group request, when the caller may change its drive (404 otherwise).
+async fn staff_request(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<group_request::Model, AppError> {
+    caller.require()?;
+    let not_found = || AppError::NotFound(format!("no group request with id {id}"));
+    let r = store::find_request(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (_, drive) = store::stop_with_drive(&state.db, r.stop_id)
+        .await?
+        .ok_or_else(not_found)?;
+    crate::api::drives::load(state, caller, Action::Update, drive.id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => not_found(),
+            other => other,
+        })?;
+    Ok(r)
+}
+
+fn stale_request(r: group_request::Model) -> Result<Response, AppError> {
+    let version = r.version;
+    Ok(with_etag(
+        StatusCode::PRECONDITION_FAILED,
+        version,
+        Json(request_view_for_staff(r)?),
+    ))
+}
+
+/// The body of a confirmation.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// Slots to spread the group over instead of those it asked for (empty: any slot not
+    /// begun).
+    pub preferred_slots: Option<Vec<String>>,
+}
+
+/// Confirms a group request (staff, within the drive's scope; `If-Match` with the request's
+/// version): its places are taken now, all or nothing, through the same check as any
+/// booking (409 naming how many are left when too few), it becomes a booking with the
+/// request's code and token, the contact is told, and the change is audited.
+#[utoipa::path(
+    post,
+    path = "/group-requests/{id}/confirm",
+    tag = "drives",
+    params(RequestPath),
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "Confirmed: the booking it became", body = BookingView),
+        (status = 400, description = "An invalid or unknown slot or If-Match (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "May read the drive, not change it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too few places left, a slot has begun, the request was decided or withdrawn, or the drive is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` named an old version: the body is the request as it is", body = RequestView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(request_id = path.id))]
+async fn confirm_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<RequestPath>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ConfirmBody>,
+) -> Result<Response, AppError> {
+    let r = staff_request(&state, &caller, path.id).await?;
+    let mut errors = FieldErrors::default();
+    let preferred = body
+        .preferred_slots
+        .map(|raw| preferred_slots(&mut errors, &raw));
+    errors.into_result()?;
+    let expected = required_if_match(&headers, "group request", r.version)?;
+    if expected != r.version {
+        return stale_request(r);
+    }
+    let (decided, made) =
+        service::confirm_request(&state.db, &r, preferred, &caller.actor(), Utc::now()).await?;
+    tracing::info!(code = %decided.code, headcount = decided.headcount, "group request confirmed");
+    let version = made.booking.version;
+    let view = holder_view(&state, made.booking, Some(made.parts)).await?;
+    Ok(with_etag(StatusCode::OK, version, Json(view)))
+}
+
+/// Declines a group request (staff, within the drive's scope; `If-Match`): the contact is
+/// told (with the reason), and the change is audited.
+#[utoipa::path(
+    post,
+    path = "/group-requests/{id}/decline",
+    tag = "drives",
+    params(RequestPath),
+    request_body = StaffCancelBody,
+    responses(
+        (status = 200, description = "Declined", body = RequestView),
+        (status = 400, description = "Invalid reason or If-Match (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "May read the drive, not change it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request was decided or withdrawn already", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` named an old version: the body is the request as it is", body = RequestView),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(request_id = path.id))]
+async fn decline_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<RequestPath>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<StaffCancelBody>,
+) -> Result<Response, AppError> {
+    let r = staff_request(&state, &caller, path.id).await?;
+    let mut errors = FieldErrors::default();
+    let reason = reason(&mut errors, body.reason);
+    errors.into_result()?;
+    let expected = required_if_match(&headers, "group request", r.version)?;
+    if expected != r.version {
+        return stale_request(r);
+    }
+    let decided =
+        service::decline_request(&state.db, &r, reason, &caller.actor(), Utc::now()).await?;
+    let version = decided.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        Json(request_view_for_staff(decided)?),
+    ))
 }

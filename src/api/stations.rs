@@ -20,6 +20,7 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
     required_if_match, status_filter, with_etag,
 };
+use crate::domain::booking::{DEFAULT_GROUP_REQUEST_THRESHOLD, MAX_HEADCOUNT};
 use crate::domain::fleet::StationStatus;
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
@@ -53,6 +54,9 @@ pub struct StationView {
     pub latitude: f64,
     pub crs: Crs,
     pub status: StationStatus,
+    /// Public group bookings above this many people are requests that hold no places until
+    /// staff confirm them (default 10).
+    pub group_request_threshold: i32,
     /// Bumped by every change; send it back in `If-Match`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -75,6 +79,7 @@ fn to_view(m: station::Model, crs: Crs) -> Result<StationView, AppError> {
         longitude,
         latitude,
         crs,
+        group_request_threshold: m.group_request_threshold,
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -102,6 +107,10 @@ pub struct CreateStation {
     pub crs: Crs,
     /// Default `active`.
     pub status: Option<StationStatus>,
+    /// Public group bookings above this many people are requests that staff confirm
+    /// (2 to 200; default 10).
+    #[serde(default)]
+    pub group_request_threshold: Option<i32>,
 }
 
 /// The body of `PATCH /api/v1/stations/{id}`: only the members to change; `null` clears an
@@ -131,6 +140,11 @@ pub struct PatchStation {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = StationStatus, required = false)]
     pub status: Option<Option<StationStatus>>,
+    /// Public group bookings above this many people are requests that staff confirm
+    /// (2 to 200).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = i32, required = false)]
+    pub group_request_threshold: Option<Option<i32>>,
 }
 
 /// A station's fields before validation: what the client sent, merged over what is stored.
@@ -140,6 +154,7 @@ struct Draft {
     address: Option<String>,
     location: Option<(f64, f64, Crs)>,
     status: StationStatus,
+    group_request_threshold: i32,
 }
 
 /// Checks a draft against every rule and the database.
@@ -156,6 +171,12 @@ async fn validate(db: &impl ConnectionTrait, draft: Draft) -> Result<StationFiel
             .map_err(|e| errors.add(e.field, e.message))
             .ok(),
     };
+    if !(2..=MAX_HEADCOUNT).contains(&draft.group_request_threshold) {
+        errors.add(
+            "group_request_threshold",
+            format!("must be between 2 and {MAX_HEADCOUNT}"),
+        );
+    }
     let mut region_code = None;
     match draft.region_code.as_deref().map(str::trim) {
         None | Some("") => errors.add("region_code", "is required"),
@@ -177,6 +198,7 @@ async fn validate(db: &impl ConnectionTrait, draft: Draft) -> Result<StationFiel
         address,
         location,
         status: draft.status,
+        group_request_threshold: draft.group_request_threshold,
     })
 }
 
@@ -271,6 +293,9 @@ pub(crate) async fn create(
             address: body.address,
             location: Some((body.longitude, body.latitude, body.crs)),
             status: body.status.unwrap_or(StationStatus::Active),
+            group_request_threshold: body
+                .group_request_threshold
+                .unwrap_or(DEFAULT_GROUP_REQUEST_THRESHOLD),
         },
     )
     .await?;
@@ -551,6 +576,13 @@ fn merge(current: &station::Model, patch: PatchStation) -> Result<Draft, AppErro
         status: errors
             .keep_or_set("status", patch.status, stored_status)
             .unwrap_or(stored_status),
+        group_request_threshold: errors
+            .keep_or_set(
+                "group_request_threshold",
+                patch.group_request_threshold,
+                current.group_request_threshold,
+            )
+            .unwrap_or(current.group_request_threshold),
     };
     errors.into_result()?;
     Ok(draft)
@@ -615,6 +647,7 @@ fn stored_fields(m: &station::Model) -> Result<StationFields, AppError> {
         address: m.address.clone(),
         location: Wgs84Point::stored(m.longitude, m.latitude),
         status: m.status.parse().map_err(internal)?,
+        group_request_threshold: m.group_request_threshold,
     })
 }
 

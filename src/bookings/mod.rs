@@ -7,20 +7,52 @@
 //! Capacity: places are taken with the conditional update of `store::bookings::take`, after
 //! the drive's row is read with a shared lock, so a booking racing a cancellation either
 //! lands before it (and is cancelled with the rest) or sees the drive cancelled.
+//!
+//! Abuse of the anonymous booking (issue 12): a public group above its station's
+//! `group_request_threshold` is a *request* that holds no places until staff confirm it
+//! ([`confirm_request`], which takes the places through the same conditional update, or
+//! refuses 409 when they are gone) or decline it; the places one mobile and one client
+//! address hold through the public endpoints are capped ([`Limits`]); messages caused by
+//! public requests beyond a recipient's daily cap are recorded `suppressed`, never sent.
+//! Staff may cancel or move any single booking within their scope (audited, the person
+//! notified).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{booking, booking_part, booking_slot, drive, drive_stop};
+use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr};
+use serde::Serialize;
 
 use crate::auth::secret;
 use crate::domain::booking::{
-    self as rules, BookingKind, BookingStatus, MessageFacts, MessageKind, SlotPlan,
+    self as rules, BookingKind, BookingStatus, MessageFacts, MessageKind, RequestStatus, SlotPlan,
 };
 use crate::domain::drive::DriveStatus;
 use crate::error::AppError;
-use crate::store::bookings::{self as store, NewBooking};
+use crate::store::audit::{self, Actor, Change};
+use crate::store::bookings::{self as store, Decision, NewBooking, NewRequest};
 use crate::store::outbox::{self, NewMessage};
 use crate::store::{fleet, points};
+
+/// What the public booking may do (from `HttpConfig`; 0 turns a cap off).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// Places one mobile may hold through the public endpoints.
+    pub places_per_mobile: u32,
+    /// Places one client address may hold through the public endpoints.
+    pub places_per_address: u32,
+    /// Messages caused by public requests one recipient may be given in 24 hours.
+    pub messages_per_day: u32,
+}
+
+impl Limits {
+    pub fn from_config(http: &crate::config::HttpConfig) -> Self {
+        Limits {
+            places_per_mobile: http.booking_places_per_mobile,
+            places_per_address: http.booking_places_per_address,
+            messages_per_day: http.messages_per_recipient_per_day,
+        }
+    }
+}
 
 /// Days between two whole-blood donations (China's national standard, GB 18467).
 pub const DONATION_INTERVAL_DAYS: i64 = 180;
@@ -101,6 +133,7 @@ pub async fn cancel_all(
             drive: drive.clone(),
             address: address_of(txn, stop).await?,
             slots: Vec::new(),
+            group_request_threshold: rules::DEFAULT_GROUP_REQUEST_THRESHOLD,
         };
         let mut facts = facts(&cancelled, &open, first);
         facts.reason = Some(reason.to_owned());
@@ -110,6 +143,7 @@ pub async fn cancel_all(
             MessageKind::Cancellation,
             None,
             &facts,
+            0,
             now,
         )
         .await?;
@@ -186,26 +220,31 @@ fn facts(booking: &booking::Model, open: &OpenStop, starts: i32) -> Facts {
     }
 }
 
+/// Writes a message about `booking`; beyond `cap` messages to its recipient in 24 hours
+/// (0: no cap) it is recorded `suppressed`.
 async fn write_message(
     db: &impl ConnectionTrait,
     booking: &booking::Model,
     kind: MessageKind,
     version: Option<i32>,
     facts: &Facts,
+    cap: u32,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let Some(mobile) = &booking.mobile else {
         return Ok(());
     };
-    outbox::enqueue(
+    outbox::enqueue_capped(
         db,
         NewMessage {
             dedupe_key: outbox::booking_key(booking.id, kind, version),
             kind,
             booking_id: Some(booking.id),
+            request_id: None,
             recipient: mobile.clone(),
             body: rules::message_body(kind, &facts.view()),
         },
+        cap,
         now,
     )
     .await?;
@@ -220,6 +259,8 @@ pub struct OpenStop {
     /// The stop's point's address, for messages.
     pub address: Option<String>,
     pub slots: Vec<booking_slot::Model>,
+    /// Public groups above this many people are requests (the vehicle's station's setting).
+    pub group_request_threshold: i32,
 }
 
 /// Loads stop `id` for booking: 404 when there is no such stop or its drive is not announced
@@ -253,11 +294,17 @@ pub async fn open_stop(db: &DatabaseConnection, id: i64) -> Result<OpenStop, App
     }
     let slots = store::slots_of(db, &[stop.id]).await?;
     let address = address_of(db, &stop).await?;
+    let group_request_threshold = fleet::find_vehicle_with_station(db, drive.vehicle_id)
+        .await?
+        .map_or(rules::DEFAULT_GROUP_REQUEST_THRESHOLD, |(_, s)| {
+            s.group_request_threshold
+        });
     Ok(OpenStop {
         stop,
         drive,
         address,
         slots,
+        group_request_threshold,
     })
 }
 
@@ -385,6 +432,8 @@ pub async fn book_person(
     db: &DatabaseConnection,
     open: &OpenStop,
     request: PersonRequest,
+    address: &str,
+    limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<Made, AppError> {
     let slot = open_slot(open, request.slot, "slot", now)?;
@@ -393,6 +442,7 @@ pub async fn book_person(
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     still_open(&txn, open).await?;
+    within_allowance(&txn, &request.mobile, "mobile", address, 1, limits).await?;
     if !store::take(&txn, slot.id, 1).await? {
         txn.rollback().await?;
         return Err(full(open, slot, db).await);
@@ -409,19 +459,68 @@ pub async fn book_person(
             blood_type: request.blood_type,
             organisation: None,
             parts: vec![(slot.id, 1)],
+            client_address: Some(address.to_owned()),
         },
         now,
     )
     .await
     .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
     let facts = facts(&booking, open, slot.starts);
-    write_message(&txn, &booking, MessageKind::Confirmation, None, &facts, now).await?;
+    write_message(
+        &txn,
+        &booking,
+        MessageKind::Confirmation,
+        None,
+        &facts,
+        limits.messages_per_day,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Made {
         booking,
         parts,
         token,
     })
+}
+
+/// 409 naming the field when `adding` places would take what `mobile` (reported as `field`)
+/// or `address` holds through the public endpoints over its cap. Counted inside the booking's
+/// write transaction: on SQLite writers take turns, so the cap is exact; on PostgreSQL two
+/// bookings by one mobile at the same instant may both pass.
+async fn within_allowance(
+    txn: &DatabaseTransaction,
+    mobile: &str,
+    field: &str,
+    address: &str,
+    adding: i32,
+    limits: Limits,
+) -> Result<(), AppError> {
+    if limits.places_per_mobile > 0 {
+        let held = store::public_places_held(txn, Some(mobile), None).await?;
+        let cap = i64::from(limits.places_per_mobile);
+        if held + i64::from(adding) > cap {
+            return Err(AppError::Limit {
+                field: field.to_owned(),
+                detail: format!(
+                    "this mobile holds {held} place(s) through public booking; at most {cap} at once (cancel one first, or ask the blood station)"
+                ),
+            });
+        }
+    }
+    if limits.places_per_address > 0 {
+        let held = store::public_places_held(txn, None, Some(address)).await?;
+        let cap = i64::from(limits.places_per_address);
+        if held + i64::from(adding) > cap {
+            return Err(AppError::Limit {
+                field: "client_address".to_owned(),
+                detail: format!(
+                    "bookings from this network address hold {held} place(s); at most {cap} at once (ask the blood station)"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// 409 naming the full slot and where places are left.
@@ -512,22 +611,57 @@ fn spread_over(
         .collect())
 }
 
-/// Books a group, spread evenly over its preferred slots.
+/// What a public group booking became.
+#[derive(Debug, Clone)]
+pub enum GroupOutcome {
+    /// Booked at once (up to the station's threshold).
+    Booked(Made),
+    /// Above the threshold: a request holding no places, and its token (shown once).
+    Requested {
+        request: group_request::Model,
+        token: String,
+    },
+}
+
+/// Books a group, spread evenly over its preferred slots; above the station's
+/// `group_request_threshold`, records a request instead (no places held until staff confirm
+/// it). Either way, 409 when the chosen slots have too few places now.
 ///
 /// # Errors
-/// 409 when the slots have too few places (naming how many), or as [`book_person`].
+/// 409 when the slots have too few places (naming how many), the contact has a pending
+/// request at this stop, or an allowance is used up (naming the field); or as
+/// [`book_person`].
 pub async fn book_group(
     db: &DatabaseConnection,
     open: &OpenStop,
     request: GroupRequest,
+    address: &str,
+    limits: Limits,
     now: DateTime<Utc>,
-) -> Result<Made, AppError> {
-    group_slots(open, &request.preferred, now)?;
+) -> Result<GroupOutcome, AppError> {
+    let chosen = group_slots(open, &request.preferred, now)?;
+    spread_over(&chosen, request.headcount)?;
     let (code, token) = new_secrets()?;
+    if request.headcount > open.group_request_threshold {
+        let stored = request_places(db, open, request, code, &token, address, limits, now).await?;
+        return Ok(GroupOutcome::Requested {
+            request: stored,
+            token,
+        });
+    }
     for _ in 0..GROUP_ATTEMPTS {
         let _turn = crate::db::write_turn(db).await;
         let txn = crate::db::begin_write(db).await?;
         still_open(&txn, open).await?;
+        within_allowance(
+            &txn,
+            &request.contact_mobile,
+            "contact_mobile",
+            address,
+            request.headcount,
+            limits,
+        )
+        .await?;
         // Fresh counts, inside the transaction.
         let fresh = OpenStop {
             slots: store::slots_of(&txn, &[open.stop.id]).await?,
@@ -561,6 +695,7 @@ pub async fn book_group(
                 blood_type: None,
                 organisation: Some(request.organisation.clone()),
                 parts,
+                client_address: Some(address.to_owned()),
             },
             now,
         )
@@ -569,17 +704,421 @@ pub async fn book_group(
         let first =
             first_start(&stored_parts, &fresh.slots, booking.id).unwrap_or(open.stop.planned_start);
         let facts = facts(&booking, open, first);
-        write_message(&txn, &booking, MessageKind::Confirmation, None, &facts, now).await?;
+        write_message(
+            &txn,
+            &booking,
+            MessageKind::Confirmation,
+            None,
+            &facts,
+            limits.messages_per_day,
+            now,
+        )
+        .await?;
         txn.commit().await?;
-        return Ok(Made {
+        return Ok(GroupOutcome::Booked(Made {
             booking,
             parts: stored_parts,
             token,
-        });
+        }));
     }
     Err(AppError::Conflict(
         "the places changed while booking; try again".to_owned(),
     ))
+}
+
+/// Records a group request (no places taken) and tells its contact it was received.
+#[allow(clippy::too_many_arguments)]
+async fn request_places(
+    db: &DatabaseConnection,
+    open: &OpenStop,
+    request: GroupRequest,
+    code: String,
+    token: &str,
+    address: &str,
+    limits: Limits,
+    now: DateTime<Utc>,
+) -> Result<group_request::Model, AppError> {
+    let _turn = crate::db::write_turn(db).await;
+    let txn = crate::db::begin_write(db).await?;
+    still_open(&txn, open).await?;
+    if store::has_pending_request(&txn, open.stop.id, &request.contact_mobile).await? {
+        return Err(AppError::Limit {
+            field: "contact_mobile".to_owned(),
+            detail: format!(
+                "this mobile already has a group request at stop {} waiting for the blood station",
+                open.stop.id
+            ),
+        });
+    }
+    let preferred: Vec<String> = request.preferred.iter().map(|m| rules::clock(*m)).collect();
+    let stored = store::insert_request(
+        &txn,
+        NewRequest {
+            code,
+            token_hash: secret::digest(token),
+            stop_id: open.stop.id,
+            organisation: request.organisation,
+            contact_name: request.contact_name,
+            mobile: request.contact_mobile,
+            headcount: request.headcount,
+            preferred: preferred.join(","),
+            client_address: Some(address.to_owned()),
+        },
+        now,
+    )
+    .await?;
+    write_request_message(
+        &txn,
+        &stored,
+        open,
+        MessageKind::RequestReceived,
+        limits.messages_per_day,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// Writes a message about a group request to its contact.
+async fn write_request_message(
+    db: &impl ConnectionTrait,
+    request: &group_request::Model,
+    open: &OpenStop,
+    kind: MessageKind,
+    cap: u32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let Some(mobile) = &request.mobile else {
+        return Ok(());
+    };
+    let facts = Facts {
+        name: request.contact_name.clone(),
+        code: request.code.clone(),
+        stop: open.stop.name.clone(),
+        address: open.address.clone(),
+        date: open.drive.date,
+        starts: open.stop.planned_start,
+        headcount: request.headcount,
+        reason: request.reason.clone(),
+    };
+    outbox::enqueue_capped(
+        db,
+        NewMessage {
+            dedupe_key: format!("request:{}:{kind}", request.id),
+            kind,
+            booking_id: None,
+            request_id: Some(request.id),
+            recipient: mobile.clone(),
+            body: rules::message_body(kind, &facts.view()),
+        },
+        cap,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The slot starts a request prefers, as minutes.
+pub fn preferred_of(request: &group_request::Model) -> Vec<i32> {
+    request
+        .preferred
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| crate::domain::fleet::TimeOfDay::parse(s).ok())
+        .map(|t| t.minutes())
+        .collect()
+}
+
+/// What the audit log records of a booking or request staff changed (no mobile).
+#[derive(Debug, Serialize)]
+struct Audited<'a> {
+    code: &'a str,
+    status: &'a str,
+    headcount: i32,
+    /// (slot start, places).
+    slots: Vec<(String, i32)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+fn audited<'a>(
+    code: &'a str,
+    status: &'a str,
+    headcount: i32,
+    parts: &[booking_part::Model],
+    slots: &[booking_slot::Model],
+    reason: Option<&'a str>,
+) -> Audited<'a> {
+    let mut placed: Vec<(i32, i32)> = parts
+        .iter()
+        .filter_map(|p| {
+            slots
+                .iter()
+                .find(|s| s.id == p.slot_id)
+                .map(|s| (s.starts, p.places))
+        })
+        .collect();
+    placed.sort_unstable();
+    Audited {
+        code,
+        status,
+        headcount,
+        slots: placed
+            .into_iter()
+            .map(|(s, n)| (rules::clock(s), n))
+            .collect(),
+        reason,
+    }
+}
+
+/// One audit record of a staff change to a booking or a request.
+struct Audit<'a> {
+    entity: &'a str,
+    id: i64,
+    action: &'a str,
+    region: &'a str,
+    actor: &'a Actor,
+}
+
+impl Audit<'_> {
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        before: &Audited<'_>,
+        after: &Audited<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        audit::record(
+            txn,
+            Change {
+                entity: self.entity,
+                entity_id: self.id.to_string(),
+                action: self.action,
+                region_code: Some(self.region.to_owned()),
+                before: Some(before),
+                after: Some(after),
+                actor: self.actor.clone(),
+                at: now,
+            },
+        )
+        .await
+    }
+}
+
+/// Confirms a pending group request (at the version read): its places are taken through
+/// the same conditional update as any booking (spread over `preferred`, or the request's own
+/// preferences when `None`), and it becomes a booking with the request's code and token; the
+/// contact is told. Audited.
+///
+/// # Errors
+/// 409 when too few places are left (naming how many), the request is no longer pending or
+/// changed meanwhile, or the drive is closed.
+pub async fn confirm_request(
+    db: &DatabaseConnection,
+    request: &group_request::Model,
+    preferred: Option<Vec<i32>>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(group_request::Model, Made), AppError> {
+    pending(request, "confirmed")?;
+    let Some(mobile) = request.mobile.clone() else {
+        return Err(AppError::Conflict(format!(
+            "group request {} has no mobile any more",
+            request.code
+        )));
+    };
+    let open = open_stop(db, request.stop_id).await?;
+    let preferred = preferred.unwrap_or_else(|| preferred_of(request));
+    let _turn = crate::db::write_turn(db).await;
+    let txn = crate::db::begin_write(db).await?;
+    still_open(&txn, &open).await?;
+    let fresh = OpenStop {
+        slots: store::slots_of(&txn, &[open.stop.id]).await?,
+        ..open.clone()
+    };
+    let parts = spread_over(&group_slots(&fresh, &preferred, now)?, request.headcount)?;
+    for (slot_id, n) in &parts {
+        if !store::take(&txn, *slot_id, *n).await? {
+            txn.rollback().await?;
+            return Err(AppError::Conflict(
+                "the places changed while confirming; try again".to_owned(),
+            ));
+        }
+    }
+    let (booking, stored_parts) = store::insert(
+        &txn,
+        NewBooking {
+            code: request.code.clone(),
+            token_hash: request.token_hash.clone(),
+            stop_id: open.stop.id,
+            kind: BookingKind::Group,
+            name: request.contact_name.clone(),
+            mobile,
+            blood_type: None,
+            organisation: Some(request.organisation.clone()),
+            parts,
+            client_address: None,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
+    let Some(decided) = store::decide_request_if_version(
+        &txn,
+        request.id,
+        request.version,
+        Decision {
+            status: RequestStatus::Confirmed,
+            booking_id: Some(booking.id),
+            reason: None,
+            decided_by: actor.name.clone(),
+        },
+        now,
+    )
+    .await?
+    else {
+        txn.rollback().await?;
+        return Err(changed_meanwhile(&request.code));
+    };
+    let first =
+        first_start(&stored_parts, &fresh.slots, booking.id).unwrap_or(open.stop.planned_start);
+    write_message(
+        &txn,
+        &booking,
+        MessageKind::Confirmation,
+        None,
+        &facts(&booking, &open, first),
+        0,
+        now,
+    )
+    .await?;
+    Audit {
+        entity: "group_request",
+        id: request.id,
+        action: "confirm",
+        region: &open.drive.region_code,
+        actor,
+    }
+    .record(
+        &txn,
+        &audited(
+            &request.code,
+            &request.status,
+            request.headcount,
+            &[],
+            &[],
+            None,
+        ),
+        &audited(
+            &decided.code,
+            &decided.status,
+            decided.headcount,
+            &stored_parts,
+            &fresh.slots,
+            None,
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((
+        decided,
+        Made {
+            booking,
+            parts: stored_parts,
+            token: String::new(),
+        },
+    ))
+}
+
+/// Declines a pending group request (at the version read), with `reason` told to the
+/// contact. Audited.
+///
+/// # Errors
+/// 409 when it is no longer pending or changed meanwhile.
+pub async fn decline_request(
+    db: &DatabaseConnection,
+    request: &group_request::Model,
+    reason: Option<String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<group_request::Model, AppError> {
+    pending(request, "declined")?;
+    let (stop, drive) = store::stop_with_drive(db, request.stop_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no group request {}", request.code)))?;
+    let open = OpenStop {
+        address: address_of(db, &stop).await?,
+        stop,
+        drive,
+        slots: Vec::new(),
+        group_request_threshold: rules::DEFAULT_GROUP_REQUEST_THRESHOLD,
+    };
+    let _turn = crate::db::write_turn(db).await;
+    let txn = crate::db::begin_write(db).await?;
+    let Some(decided) = store::decide_request_if_version(
+        &txn,
+        request.id,
+        request.version,
+        Decision {
+            status: RequestStatus::Declined,
+            booking_id: None,
+            reason: reason.clone(),
+            decided_by: actor.name.clone(),
+        },
+        now,
+    )
+    .await?
+    else {
+        txn.rollback().await?;
+        return Err(changed_meanwhile(&request.code));
+    };
+    write_request_message(&txn, &decided, &open, MessageKind::RequestDeclined, 0, now).await?;
+    Audit {
+        entity: "group_request",
+        id: request.id,
+        action: "decline",
+        region: &open.drive.region_code,
+        actor,
+    }
+    .record(
+        &txn,
+        &audited(
+            &request.code,
+            &request.status,
+            request.headcount,
+            &[],
+            &[],
+            None,
+        ),
+        &audited(
+            &decided.code,
+            &decided.status,
+            decided.headcount,
+            &[],
+            &[],
+            reason.as_deref(),
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(decided)
+}
+
+fn pending(request: &group_request::Model, verb: &str) -> Result<(), AppError> {
+    if request.status != RequestStatus::Pending.as_str() {
+        return Err(AppError::Conflict(format!(
+            "group request {} is {}; it can no longer be {verb}",
+            request.code, request.status
+        )));
+    }
+    Ok(())
+}
+
+fn changed_meanwhile(code: &str) -> AppError {
+    AppError::Conflict(format!("{code} changed meanwhile; look it up again"))
 }
 
 /// A booking found by its code, when `token` is its token (404 otherwise: a wrong token
@@ -601,6 +1140,55 @@ pub async fn by_code_and_token(
         return Err(not_found());
     }
     Ok(booking)
+}
+
+/// A group request found by its code, when `token` is its token; `None` otherwise (a
+/// request's contact looks it up with the code and token of the booking it may become).
+///
+/// # Errors
+/// The database fails.
+pub async fn request_by_code_and_token(
+    db: &DatabaseConnection,
+    code: &str,
+    token: &str,
+) -> Result<Option<group_request::Model>, AppError> {
+    let code = rules::normalise_code(code);
+    Ok(store::find_request_by_code(db, &code)
+        .await?
+        .filter(|r| secret::same_secret(&secret::digest(token.trim()), &r.token_hash)))
+}
+
+/// Withdraws a pending group request (by its contact, with the token).
+///
+/// # Errors
+/// 409 when staff decided it already or it changed meanwhile.
+pub async fn withdraw_request(
+    db: &DatabaseConnection,
+    request: &group_request::Model,
+    now: DateTime<Utc>,
+) -> Result<group_request::Model, AppError> {
+    pending(request, "withdrawn")?;
+    let _turn = crate::db::write_turn(db).await;
+    let txn = crate::db::begin_write(db).await?;
+    let Some(withdrawn) = store::decide_request_if_version(
+        &txn,
+        request.id,
+        request.version,
+        Decision {
+            status: RequestStatus::Withdrawn,
+            booking_id: None,
+            reason: None,
+            decided_by: None,
+        },
+        now,
+    )
+    .await?
+    else {
+        txn.rollback().await?;
+        return Err(changed_meanwhile(&request.code));
+    };
+    txn.commit().await?;
+    Ok(withdrawn)
 }
 
 /// An active booking whose first slot has not begun, with its stop, its parts and that
@@ -629,14 +1217,37 @@ async fn changeable(
     Ok((open, parts, first))
 }
 
-/// Cancels a booking (by its donor): its places return, its reminders are voided, and a
-/// cancellation notice is written.
+/// Who cancels or moves a booking: its holder (with the token; messages capped at `cap` a
+/// day for the recipient) or staff (audited; the notice names the station and `reason`).
+#[derive(Debug, Clone)]
+pub enum By {
+    Holder {
+        cap: u32,
+    },
+    Staff {
+        actor: Actor,
+        reason: Option<String>,
+    },
+}
+
+impl By {
+    fn cap(&self) -> u32 {
+        match self {
+            By::Holder { cap } => *cap,
+            By::Staff { .. } => 0,
+        }
+    }
+}
+
+/// Cancels a booking (by its holder or by staff): its places return, its reminders are
+/// voided, and a cancellation notice is written; staff cancellations are audited.
 ///
 /// # Errors
 /// 409 when already cancelled or its first slot has begun.
 pub async fn cancel(
     db: &DatabaseConnection,
     booking: &booking::Model,
+    by: &By,
     now: DateTime<Utc>,
 ) -> Result<booking::Model, AppError> {
     let (open, parts, first) = changeable(db, booking, "cancelled", now).await?;
@@ -654,16 +1265,45 @@ pub async fn cancel(
         store::release(&txn, p.slot_id, p.places).await?;
     }
     outbox::void_pending(&txn, booking.id).await?;
-    let facts = facts(&cancelled, &open, first);
-    write_message(
-        &txn,
-        &cancelled,
-        MessageKind::Cancellation,
-        None,
-        &facts,
-        now,
-    )
-    .await?;
+    let mut facts = facts(&cancelled, &open, first);
+    let kind = match by {
+        By::Holder { .. } => MessageKind::Cancellation,
+        By::Staff { reason, .. } => {
+            facts.reason.clone_from(reason);
+            MessageKind::CancelledByStation
+        }
+    };
+    write_message(&txn, &cancelled, kind, None, &facts, by.cap(), now).await?;
+    if let By::Staff { actor, reason } = by {
+        Audit {
+            entity: "booking",
+            id: booking.id,
+            action: "cancel",
+            region: &open.drive.region_code,
+            actor,
+        }
+        .record(
+            &txn,
+            &audited(
+                &booking.code,
+                &booking.status,
+                booking.headcount,
+                &parts,
+                &open.slots,
+                None,
+            ),
+            &audited(
+                &cancelled.code,
+                &cancelled.status,
+                cancelled.headcount,
+                &[],
+                &[],
+                reason.as_deref(),
+            ),
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(cancelled)
 }
@@ -678,6 +1318,7 @@ pub async fn reschedule(
     db: &DatabaseConnection,
     booking: &booking::Model,
     slots: &[i32],
+    by: &By,
     now: DateTime<Utc>,
 ) -> Result<(booking::Model, Vec<booking_part::Model>), AppError> {
     let (open, old, _) = changeable(db, booking, "moved", now).await?;
@@ -730,9 +1371,40 @@ pub async fn reschedule(
         MessageKind::Rescheduled,
         Some(moved.version),
         &facts,
+        by.cap(),
         now,
     )
     .await?;
+    if let By::Staff { actor, reason } = by {
+        Audit {
+            entity: "booking",
+            id: booking.id,
+            action: "move",
+            region: &open.drive.region_code,
+            actor,
+        }
+        .record(
+            &txn,
+            &audited(
+                &booking.code,
+                &booking.status,
+                booking.headcount,
+                &old,
+                &open.slots,
+                None,
+            ),
+            &audited(
+                &moved.code,
+                &moved.status,
+                moved.headcount,
+                &new_parts,
+                &fresh.slots,
+                reason.as_deref(),
+            ),
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok((moved, new_parts))
 }

@@ -25,18 +25,46 @@ string_enum!(BookingKind {
     Group => "group",
 });
 
-/// A booking is active until cancelled (by the donor, or with its drive).
+/// A booking is active until cancelled (by the donor, by staff, or with its drive). As a
+/// public group request is shown to its contact before staff decide it, it is `requested`,
+/// then `declined` (or the booking it became); those two are never stored in `bookings`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     Active,
     Cancelled,
+    Requested,
+    Declined,
 }
 
 string_enum!(BookingStatus {
     Active => "active",
     Cancelled => "cancelled",
+    Requested => "requested",
+    Declined => "declined",
 });
+
+/// A public group request: pending until staff confirm it (it becomes a booking) or decline
+/// it, or its contact withdraws it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Confirmed,
+    Declined,
+    Withdrawn,
+}
+
+string_enum!(RequestStatus {
+    Pending => "pending",
+    Confirmed => "confirmed",
+    Declined => "declined",
+    Withdrawn => "withdrawn",
+});
+
+/// Public group bookings above this many people are requests, unless the station says
+/// otherwise (`group_request_threshold`).
+pub const DEFAULT_GROUP_REQUEST_THRESHOLD: i32 = 10;
 
 /// The messages a booking produces, each at most once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -47,6 +75,12 @@ pub enum MessageKind {
     TwoHoursBefore,
     Rescheduled,
     Cancellation,
+    /// Staff cancelled one booking.
+    CancelledByStation,
+    /// A group request was received (it holds no places yet).
+    RequestReceived,
+    /// Staff declined a group request.
+    RequestDeclined,
 }
 
 string_enum!(MessageKind {
@@ -55,6 +89,9 @@ string_enum!(MessageKind {
     TwoHoursBefore => "two_hours_before",
     Rescheduled => "rescheduled",
     Cancellation => "cancellation",
+    CancelledByStation => "cancelled_by_station",
+    RequestReceived => "request_received",
+    RequestDeclined => "request_declined",
 });
 
 /// The most people one group booking may bring.
@@ -69,6 +106,11 @@ pub struct SlotPlan {
 }
 
 /// The slots of a stop open from `start` to `end` (minutes after midnight).
+///
+/// Slots lie on a grid of `slot_minutes` from midnight (the half-hour grid for the usual 30),
+/// so that a stop the planner set to open at 10:27 offers 10:30, 11:00, … rather than 10:27,
+/// 10:57: the minutes before the first grid time are for walk-ins, and the last slot ends with
+/// the stop. A slot too short to hold one place is not offered.
 pub fn slots(
     start: i32,
     end: i32,
@@ -76,19 +118,22 @@ pub fn slots(
     donors_per_bed_hour: f64,
     slot_minutes: i32,
 ) -> Vec<SlotPlan> {
-    let slot_minutes = slot_minutes.max(1);
+    let step = slot_minutes.max(1);
     let mut out = Vec::new();
-    let mut starts = start;
+    // The first grid time at or after the stop opens.
+    let mut starts = (start + step - 1).div_euclid(step) * step;
     while starts < end {
-        let ends = (starts + slot_minutes).min(end);
+        let ends = (starts + step).min(end);
         let places = f64::from(beds) * donors_per_bed_hour * f64::from(ends - starts) / 60.0;
         // A hair over a whole number is that number (2 × 2.1 × 30 / 60 = 2.1000000000000001).
         let capacity = (places + 1e-9).floor() as i32;
-        out.push(SlotPlan {
-            starts,
-            ends,
-            capacity: capacity.max(0),
-        });
+        if capacity > 0 {
+            out.push(SlotPlan {
+                starts,
+                ends,
+                capacity,
+            });
+        }
         starts = ends;
     }
     out
@@ -255,6 +300,8 @@ pub fn message_body(kind: MessageKind, f: &MessageFacts<'_>) -> String {
     } else {
         String::new()
     };
+    let why = f.reason.map(|r| format!("（{r}）")).unwrap_or_default();
+    let day = f.date.format("%Y-%m-%d");
     match kind {
         MessageKind::Confirmation => format!(
             "{}您好：您已预约{when}在{place}献血{people}，预约码{}。请携带身份证，献血前吃清淡早餐、休息好。",
@@ -274,6 +321,18 @@ pub fn message_body(kind: MessageKind, f: &MessageFacts<'_>) -> String {
         ),
         MessageKind::Rescheduled => format!(
             "{}您好：您的献血预约已改为{when}在{place}{people}，预约码{}。",
+            f.name, f.code
+        ),
+        MessageKind::CancelledByStation => format!(
+            "{}您好：您{when}在{place}的献血预约{}已由献血站取消{why}。给您带来不便，敬请谅解。",
+            f.name, f.code
+        ),
+        MessageKind::RequestReceived => format!(
+            "{}您好：已收到您{day}在{place}的团体献血预约申请{people}，申请码{}。献血站确认后将短信通知您；确认前不占名额。",
+            f.name, f.code
+        ),
+        MessageKind::RequestDeclined => format!(
+            "{}您好：您{day}在{place}的团体献血预约申请{}未获确认{why}。如有疑问请联系献血站。",
             f.name, f.code
         ),
         MessageKind::Cancellation => match f.reason {
@@ -320,6 +379,36 @@ mod tests {
         // Floating error does not lose a place: 2 × 2.1 × 30 / 60 = 2.1 → 2; 3 × 2 × 20/60 = 2.
         assert_eq!(slots(0, 20, 3, 2.0, 20)[0].capacity, 2);
         assert!(slots(600, 600, 4, 2.0, 30).is_empty());
+    }
+
+    #[test]
+    fn slots_lie_on_the_grid_and_none_is_empty() {
+        // A planner's 10:27-11:57 with 2 beds at 2 per bed-hour: 10:30, 11:00, and 11:30 to
+        // 11:57 (2 × 2 × 27 / 60 = 1.8, so 1 place); the 3 minutes before 10:30 are for
+        // walk-ins.
+        let s = slots(627, 717, 2, 2.0, 30);
+        let starts: Vec<i32> = s.iter().map(|p| p.starts).collect();
+        assert_eq!(starts, vec![630, 660, 690]);
+        assert_eq!(s[0].capacity, 2);
+        assert_eq!(
+            s[2],
+            SlotPlan {
+                starts: 690,
+                ends: 717,
+                capacity: 1
+            }
+        );
+        // Ending 3 minutes into a slot: 2 × 2 × 3 / 60 = 0.2 places, so no 11:30 slot.
+        let s = slots(600, 693, 2, 2.0, 30);
+        assert_eq!(
+            s.iter().map(|p| p.starts).collect::<Vec<_>>(),
+            vec![600, 630, 660]
+        );
+        assert!(s.iter().all(|p| p.capacity > 0));
+        // The grid follows the vehicle's slot length: 20 minutes from 09:05 starts at 09:20.
+        assert_eq!(slots(545, 600, 3, 2.0, 20)[0].starts, 560);
+        // Opening on the grid loses nothing.
+        assert_eq!(slots(540, 600, 2, 2.0, 30)[0].starts, 540);
     }
 
     #[test]
@@ -420,5 +509,27 @@ mod tests {
             },
         );
         assert!(cancelled.contains("已取消（大雪）"), "{cancelled}");
+        let by_station = message_body(
+            MessageKind::CancelledByStation,
+            &MessageFacts {
+                reason: Some("重复预约"),
+                ..facts.clone()
+            },
+        );
+        assert!(
+            by_station.contains("已由献血站取消（重复预约）"),
+            "{by_station}"
+        );
+        let received = message_body(
+            MessageKind::RequestReceived,
+            &MessageFacts {
+                headcount: 23,
+                ..facts
+            },
+        );
+        assert!(
+            received.contains("共23人") && received.contains("不占名额"),
+            "{received}"
+        );
     }
 }

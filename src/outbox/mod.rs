@@ -8,7 +8,13 @@
 //! runs and across restarts.
 //!
 //! [`dispatch`] hands pending messages to the configured [`Sender`] and records the outcome
-//! (`sent`, or a retry with backoff, or `failed` after [`MAX_ATTEMPTS`]). Delivery is
+//! (`sent`, or a retry with backoff, or `failed` after [`MAX_ATTEMPTS`]). A sender that only
+//! hands messages to people ([`Sender::by_hand`]: the `log` sender) records them
+//! `to_send_by_hand` instead: nothing has left the station until staff send each one and mark
+//! it sent (`/api/v1/outbox/by-hand`).
+//!
+//! Messages caused by public requests beyond their recipient's daily cap are written
+//! `suppressed` (see `store::outbox::enqueue_capped`) and never dispatched. Delivery is
 //! at-least-once: a crash between a gateway accepting a message and the row being marked sent
 //! would send it again on restart, so the webhook carries the message's `dedupe_key` as an
 //! `Idempotency-Key` for the gateway to drop repeats.
@@ -41,15 +47,24 @@ pub trait Sender: Send + Sync {
     /// For the log.
     fn name(&self) -> &'static str;
     fn send<'a>(&'a self, message: &'a outbox_message::Model) -> Delivery<'a>;
+    /// True when `send` delivers nothing itself but hands the message to staff, who send it
+    /// by hand: the message is then recorded `to_send_by_hand`, not `sent`.
+    fn by_hand(&self) -> bool {
+        false
+    }
 }
 
-/// The default: the outbox table is the record, and each message is written to the log for
-/// staff who send by hand.
+/// The default: the outbox table is the record, and each message is written to the log and
+/// left `to_send_by_hand` for staff who send by hand.
 pub struct LogSender;
 
 impl Sender for LogSender {
     fn name(&self) -> &'static str {
         "log"
+    }
+
+    fn by_hand(&self) -> bool {
+        true
     }
 
     fn send<'a>(&'a self, message: &'a outbox_message::Model) -> Delivery<'a> {
@@ -212,6 +227,7 @@ pub async fn scan_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
                 dedupe_key: store::booking_key(booking.id, kind, None),
                 kind,
                 booking_id: Some(booking.id),
+                request_id: None,
                 recipient: mobile.clone(),
                 body: rules::message_body(kind, &facts),
             },
@@ -228,6 +244,8 @@ pub async fn scan_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
 pub struct Dispatched {
     pub sent: usize,
     pub failed: usize,
+    /// Handed to staff to send by hand (the `log` sender).
+    pub by_hand: usize,
 }
 
 /// Sends the pending messages due at `now`.
@@ -242,6 +260,11 @@ pub async fn dispatch(
     let mut out = Dispatched::default();
     for message in store::due(db, now, BATCH).await? {
         match sender.send(&message).await {
+            Ok(()) if sender.by_hand() => {
+                if store::mark_by_hand(db, message.id).await? {
+                    out.by_hand += 1;
+                }
+            }
             Ok(()) => {
                 if store::mark_sent(db, message.id, Utc::now()).await? {
                     out.sent += 1;
@@ -326,6 +349,7 @@ pub fn spawn(
                         reminders = run.reminders,
                         sent = run.dispatched.sent,
                         failed = run.dispatched.failed,
+                        by_hand = run.dispatched.by_hand,
                         erased = run.erased,
                         "outbox run"
                     );

@@ -9,14 +9,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::booking::{self, Column, Entity as Booking};
 use entity::booking_part::{self, Entity as BookingPart};
 use entity::booking_slot::{self, Entity as BookingSlot};
-use entity::{attendance, drive, drive_stop};
+use entity::{attendance, drive, drive_stop, group_request};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
-use crate::domain::booking::{BookingKind, BookingStatus, SlotPlan};
+use crate::domain::booking::{BookingKind, BookingStatus, RequestStatus, SlotPlan};
 use crate::domain::drive::DriveStatus;
 
 /// Creates the slots of a stop.
@@ -93,6 +93,8 @@ pub struct NewBooking {
     pub organisation: Option<String>,
     /// (slot id, places), places > 0.
     pub parts: Vec<(i64, i32)>,
+    /// The client address of a public booking; `None` when staff made or confirmed it.
+    pub client_address: Option<String>,
 }
 
 /// Records a booking and its parts.
@@ -112,6 +114,7 @@ pub async fn insert(
         active_mobile: Set(Some(new.mobile)),
         blood_type: Set(new.blood_type),
         organisation: Set(new.organisation),
+        client_address: Set(new.client_address),
         headcount: Set(headcount),
         status: Set(BookingStatus::Active.as_str().to_owned()),
         version: Set(1),
@@ -206,6 +209,178 @@ pub async fn cancel_if_version(
         return Ok(None);
     }
     Booking::find_by_id(id).one(db).await
+}
+
+/// Places held by active public bookings (those with a client address) at drives not yet
+/// over, by `mobile` or from `address`.
+pub async fn public_places_held(
+    db: &impl ConnectionTrait,
+    mobile: Option<&str>,
+    address: Option<&str>,
+) -> Result<i64, DbErr> {
+    use sea_orm::sea_query::Query;
+    let open_stops = Query::select()
+        .column((drive_stop::Entity, drive_stop::Column::Id))
+        .from(drive_stop::Entity)
+        .inner_join(
+            drive::Entity,
+            Expr::col((drive::Entity, drive::Column::Id))
+                .equals((drive_stop::Entity, drive_stop::Column::DriveId)),
+        )
+        .and_where(Expr::col((drive::Entity, drive::Column::Status)).is_in([
+            DriveStatus::Published.as_str(),
+            DriveStatus::InProgress.as_str(),
+        ]))
+        .to_owned();
+    use sea_orm::sea_query::{Alias, Func};
+    let mut query = Booking::find()
+        .select_only()
+        // SUM is an integer on SQLite and a bigint on PostgreSQL; NULL over no rows.
+        .column_as(
+            Expr::from(Func::cast_as(
+                Func::sum(Expr::col(Column::Headcount)),
+                Alias::new("BIGINT"),
+            )),
+            "held",
+        )
+        .filter(Column::Status.eq(BookingStatus::Active.as_str()))
+        .filter(Column::ClientAddress.is_not_null())
+        .filter(Column::StopId.in_subquery(open_stops));
+    if let Some(mobile) = mobile {
+        query = query.filter(Column::Mobile.eq(mobile));
+    }
+    if let Some(address) = address {
+        query = query.filter(Column::ClientAddress.eq(address));
+    }
+    let held: Option<Option<i64>> = query.into_tuple().one(db).await?;
+    Ok(held.flatten().unwrap_or(0))
+}
+
+/// A group request to record.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub code: String,
+    pub token_hash: String,
+    pub stop_id: i64,
+    pub organisation: String,
+    pub contact_name: String,
+    pub mobile: String,
+    pub headcount: i32,
+    /// `HH:MM,HH:MM`; empty for any slot.
+    pub preferred: String,
+    pub client_address: Option<String>,
+}
+
+/// Records a pending group request.
+pub async fn insert_request(
+    db: &impl ConnectionTrait,
+    new: NewRequest,
+    now: DateTime<Utc>,
+) -> Result<group_request::Model, DbErr> {
+    group_request::Entity::insert(group_request::ActiveModel {
+        code: Set(new.code),
+        token_hash: Set(new.token_hash),
+        stop_id: Set(new.stop_id),
+        organisation: Set(new.organisation),
+        contact_name: Set(new.contact_name),
+        mobile: Set(Some(new.mobile)),
+        headcount: Set(new.headcount),
+        preferred: Set(new.preferred),
+        status: Set(RequestStatus::Pending.as_str().to_owned()),
+        booking_id: Set(None),
+        client_address: Set(new.client_address),
+        reason: Set(None),
+        decided_by: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await
+}
+
+pub async fn find_request(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<group_request::Model>, DbErr> {
+    group_request::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn find_request_by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<group_request::Model>, DbErr> {
+    group_request::Entity::find()
+        .filter(group_request::Column::Code.eq(code))
+        .one(db)
+        .await
+}
+
+/// Whether `mobile` has a pending request at stop `stop_id`.
+pub async fn has_pending_request(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+    mobile: &str,
+) -> Result<bool, DbErr> {
+    Ok(group_request::Entity::find()
+        .filter(group_request::Column::StopId.eq(stop_id))
+        .filter(group_request::Column::Mobile.eq(mobile))
+        .filter(group_request::Column::Status.eq(RequestStatus::Pending.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The group requests of the stops `stop_ids`, oldest first.
+pub async fn requests_of_stops(
+    db: &impl ConnectionTrait,
+    stop_ids: &[i64],
+) -> Result<Vec<group_request::Model>, DbErr> {
+    if stop_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    group_request::Entity::find()
+        .filter(group_request::Column::StopId.is_in(stop_ids.iter().copied()))
+        .order_by_asc(group_request::Column::Id)
+        .all(db)
+        .await
+}
+
+/// How a pending request was decided.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub status: RequestStatus,
+    pub booking_id: Option<i64>,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+/// Decides request `id` if it is pending at `expected`; `None` otherwise.
+pub async fn decide_request_if_version(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected: i32,
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> Result<Option<group_request::Model>, DbErr> {
+    use group_request::Column as R;
+    let result = group_request::Entity::update_many()
+        .col_expr(R::Status, Expr::value(decision.status.as_str()))
+        .col_expr(R::BookingId, Expr::value(decision.booking_id))
+        .col_expr(R::Reason, Expr::value(decision.reason))
+        .col_expr(R::DecidedBy, Expr::value(decision.decided_by))
+        .col_expr(R::Version, Expr::col(R::Version).add(1))
+        .col_expr(R::UpdatedAt, Expr::value(now))
+        .filter(R::Id.eq(id))
+        .filter(R::Version.eq(expected))
+        .filter(R::Status.eq(RequestStatus::Pending.as_str()))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find_request(db, id).await
 }
 
 pub async fn find_by_code(
@@ -370,9 +545,39 @@ pub async fn erase_mobiles(
         .exec(db)
         .await?
         .rows_affected;
+    let old_requests = Query::select()
+        .column(group_request::Column::Id)
+        .from(group_request::Entity)
+        .and_where(group_request::Column::StopId.in_subquery(stops_before(bookings_before)))
+        .to_owned();
+    let request_messages = entity::outbox_message::Entity::update_many()
+        .col_expr(
+            entity::outbox_message::Column::Recipient,
+            Expr::value("erased"),
+        )
+        .filter(entity::outbox_message::Column::RequestId.in_subquery(old_requests))
+        .filter(entity::outbox_message::Column::Recipient.ne("erased"))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let requests = group_request::Entity::update_many()
+        .col_expr(
+            group_request::Column::Mobile,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            group_request::Column::ClientAddress,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(group_request::Column::StopId.in_subquery(stops_before(bookings_before)))
+        .filter(group_request::Column::Mobile.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected;
     let bookings = Booking::update_many()
         .col_expr(Column::Mobile, Expr::value(Option::<String>::None))
         .col_expr(Column::ActiveMobile, Expr::value(Option::<String>::None))
+        .col_expr(Column::ClientAddress, Expr::value(Option::<String>::None))
         .filter(Column::StopId.in_subquery(stops_before(bookings_before)))
         .filter(Column::Mobile.is_not_null())
         .exec(db)
@@ -388,5 +593,5 @@ pub async fn erase_mobiles(
         .exec(db)
         .await?
         .rows_affected;
-    Ok(messages + bookings + attendances)
+    Ok(messages + request_messages + requests + bookings + attendances)
 }

@@ -23,6 +23,8 @@ pub struct StationFields {
     pub address: Option<String>,
     pub location: Wgs84Point,
     pub status: StationStatus,
+    /// Public group bookings above this many people are requests.
+    pub group_request_threshold: i32,
 }
 
 impl StationFields {
@@ -33,6 +35,7 @@ impl StationFields {
         model.longitude = Set(self.location.lon());
         model.latitude = Set(self.location.lat());
         model.status = Set(self.status.as_str().to_owned());
+        model.group_request_threshold = Set(self.group_request_threshold);
     }
 }
 

@@ -1,15 +1,24 @@
 //! Queries over `outbox_messages`: messages are generated once (a unique `dedupe_key`,
-//! inserted with `ON CONFLICT DO NOTHING`) and then delivered by the sender.
+//! inserted with `ON CONFLICT DO NOTHING`) and then delivered by the sender, or handed to
+//! staff to send by hand (`to_send_by_hand`), or, beyond their recipient's daily cap,
+//! recorded as `suppressed` and never sent.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::outbox_message::{self, Column, Entity as OutboxMessage};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::{booking, drive, drive_stop, group_request};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TryInsertResult,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
 };
 
 use crate::domain::booking::MessageKind;
+use crate::domain::policy::Visibility;
+
+/// A message waiting for staff to send it by hand.
+pub const TO_SEND_BY_HAND: &str = "to_send_by_hand";
+/// A message beyond its recipient's daily cap: recorded, never sent.
+pub const SUPPRESSED: &str = "suppressed";
 
 /// A message to generate.
 #[derive(Debug, Clone)]
@@ -17,6 +26,7 @@ pub struct NewMessage {
     pub dedupe_key: String,
     pub kind: MessageKind,
     pub booking_id: Option<i64>,
+    pub request_id: Option<i64>,
     pub recipient: String,
     pub body: String,
 }
@@ -36,13 +46,58 @@ pub async fn enqueue(
     new: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    insert(db, new, "pending", now).await
+}
+
+/// Messages `recipient` was given in the 24 hours before `now` (those not suppressed or
+/// voided: the ones that went, or will go, out).
+pub async fn given_in_a_day(
+    db: &impl ConnectionTrait,
+    recipient: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    OutboxMessage::find()
+        .filter(Column::Recipient.eq(recipient))
+        .filter(Column::CreatedAt.gt(now - Duration::hours(24)))
+        .filter(Column::Status.is_not_in([SUPPRESSED, "void"]))
+        .count(db)
+        .await
+}
+
+/// As [`enqueue`], but recorded as `suppressed` (never sent) when its recipient was given
+/// `cap` messages or more in the last 24 hours (`cap` 0: no cap). Whether it will be sent.
+///
+/// The count and the insert share the caller's transaction: on SQLite writers take turns, so
+/// the cap is exact; on PostgreSQL two requests for one mobile at the same instant may each
+/// see the other's message uncommitted and both go out, one over the cap.
+pub async fn enqueue_capped(
+    db: &impl ConnectionTrait,
+    new: NewMessage,
+    cap: u32,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let over = cap > 0 && given_in_a_day(db, &new.recipient, now).await? >= u64::from(cap);
+    if over {
+        tracing::warn!(kind = %new.kind, "message suppressed: its recipient's daily cap is reached");
+    }
+    let status = if over { SUPPRESSED } else { "pending" };
+    Ok(insert(db, new, status, now).await? && !over)
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewMessage,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let inserted = OutboxMessage::insert(outbox_message::ActiveModel {
         dedupe_key: Set(new.dedupe_key),
         kind: Set(new.kind.as_str().to_owned()),
         booking_id: Set(new.booking_id),
+        request_id: Set(new.request_id),
         recipient: Set(new.recipient),
         body: Set(new.body),
-        status: Set("pending".to_owned()),
+        status: Set(status.to_owned()),
         attempts: Set(0),
         last_error: Set(None),
         created_at: Set(now),
@@ -103,6 +158,101 @@ pub async fn mark_sent(
         .await?
         .rows_affected
         == 1)
+}
+
+/// Hands a pending message to staff to send by hand (the `log` sender); whether this call did.
+pub async fn mark_by_hand(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+    Ok(OutboxMessage::update_many()
+        .col_expr(Column::Status, Expr::value(TO_SEND_BY_HAND))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq("pending"))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Records that staff sent a message by hand: only a message waiting for that becomes sent;
+/// the message as it now is, or `None` when it was not waiting.
+pub async fn mark_sent_by_hand(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<outbox_message::Model>, DbErr> {
+    let changed = OutboxMessage::update_many()
+        .col_expr(Column::Status, Expr::value("sent"))
+        .col_expr(Column::SentAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(TO_SEND_BY_HAND))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Ok(None);
+    }
+    OutboxMessage::find_by_id(id).one(db).await
+}
+
+/// The condition "the message is about a booking or a request at a stop of a drive within
+/// `reach`" (`None`: every message).
+fn about_drives_within(reach: &Visibility) -> Option<Condition> {
+    let region = super::within(drive::Column::RegionCode, reach)?;
+    let stops = Query::select()
+        .column((drive_stop::Entity, drive_stop::Column::Id))
+        .from(drive_stop::Entity)
+        .inner_join(
+            drive::Entity,
+            Expr::col((drive::Entity, drive::Column::Id))
+                .equals((drive_stop::Entity, drive_stop::Column::DriveId)),
+        )
+        .cond_where(region)
+        .to_owned();
+    let bookings = Query::select()
+        .column(booking::Column::Id)
+        .from(booking::Entity)
+        .and_where(booking::Column::StopId.in_subquery(stops.clone()))
+        .to_owned();
+    let requests = Query::select()
+        .column(group_request::Column::Id)
+        .from(group_request::Entity)
+        .and_where(group_request::Column::StopId.in_subquery(stops))
+        .to_owned();
+    Some(
+        Condition::any()
+            .add(Column::BookingId.in_subquery(bookings))
+            .add(Column::RequestId.in_subquery(requests)),
+    )
+}
+
+/// Messages waiting to be sent by hand about drives within `reach`, oldest first.
+pub async fn by_hand(
+    db: &impl ConnectionTrait,
+    reach: &Visibility,
+    after_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<outbox_message::Model>, DbErr> {
+    let mut query = OutboxMessage::find().filter(Column::Status.eq(TO_SEND_BY_HAND));
+    if let Some(condition) = about_drives_within(reach) {
+        query = query.filter(condition);
+    }
+    if let Some(after) = after_id {
+        query = query.filter(Column::Id.gt(after));
+    }
+    query.order_by_asc(Column::Id).limit(limit).all(db).await
+}
+
+/// Message `id` if it is about a drive within `reach`.
+pub async fn find_within(
+    db: &impl ConnectionTrait,
+    id: i64,
+    reach: &Visibility,
+) -> Result<Option<outbox_message::Model>, DbErr> {
+    let mut query = OutboxMessage::find_by_id(id);
+    if let Some(condition) = about_drives_within(reach) {
+        query = query.filter(condition);
+    }
+    query.one(db).await
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up (`failed`) when `None`.

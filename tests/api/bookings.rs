@@ -17,10 +17,14 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, backends, expect_problem, on_each_backend, on_each_backend_with};
 use crate::plans::{COUNTY, Network, network};
 
-/// No limit on bookings per address (these tests book many times from one).
+/// No limit on bookings, places or messages per address or mobile (these tests book many
+/// times from one).
 fn unlimited() -> HttpConfig {
     HttpConfig {
         booking_rate_limit: 0,
+        booking_places_per_mobile: 0,
+        booking_places_per_address: 0,
+        messages_per_recipient_per_day: 0,
         ..HttpConfig::default()
     }
 }
@@ -465,13 +469,13 @@ async fn a_group_is_spread_over_its_slots_and_a_cancelled_drive_takes_every_book
         .await;
         let problem = expect_problem(too_many, 409, "too many").await;
         assert!(problem["detail"].as_str().unwrap().contains("1 left"), "{problem}");
-        // Without preferences: every slot.
+        // Without preferences: every slot (10 people: the most booked without a request).
         let anywhere = post(
             &app,
             &app.anonymous,
             &format!("/api/v1/public/stops/{stop}/group-bookings"),
             &json!({"organisation": "村委会", "contact_name": "王主任",
-                    "contact_mobile": "13900000002", "headcount": 12}),
+                    "contact_mobile": "13900000002", "headcount": 10}),
         )
         .await;
         assert_eq!(anywhere.status().as_u16(), 201);
@@ -482,7 +486,7 @@ async fn a_group_is_spread_over_its_slots_and_a_cancelled_drive_takes_every_book
             .iter()
             .map(|s| s["places"].as_i64().unwrap())
             .sum();
-        assert_eq!(placed, 12);
+        assert_eq!(placed, 10);
         for (body, field) in [
             (json!({"organisation": "x", "contact_name": "y", "contact_mobile": "13900000003", "headcount": 1}), "headcount"),
             (json!({"organisation": "x", "contact_name": "y", "contact_mobile": "13900000003", "headcount": 2, "preferred_slots": ["25:00"]}), "preferred_slots[0]"),
@@ -508,7 +512,7 @@ async fn a_group_is_spread_over_its_slots_and_a_cancelled_drive_takes_every_book
         let listed = cancelled["booked"].as_array().unwrap();
         assert_eq!(listed.len(), 3);
         let people: i64 = listed.iter().map(|b| b["headcount"].as_i64().unwrap()).sum();
-        assert_eq!(people, 19);
+        assert_eq!(people, 17);
         assert!(listed.iter().all(|b| b["mobile"].as_str().unwrap().contains("****")));
         assert!(listed.iter().any(|b| b["code"] == group["code"]));
         let messages = outbox(&app, "").await;
@@ -725,7 +729,10 @@ async fn the_outbox_writes_and_delivers_each_message_once_across_a_restart() {
         *gate.refuse.lock().unwrap() = true;
         let run = run_outbox(&app).await;
         assert_eq!(run["reminders"], 2);
-        assert_eq!(run["dispatched"], json!({"sent": 0, "failed": 4}));
+        assert_eq!(
+            run["dispatched"],
+            json!({"sent": 0, "failed": 4, "by_hand": 0})
+        );
         let pending = outbox(&app, "&status=pending").await;
         assert_eq!(pending.len(), 4);
         assert!(pending.iter().all(|m| m["attempts"] == 1));
@@ -749,7 +756,7 @@ async fn the_outbox_writes_and_delivers_each_message_once_across_a_restart() {
             let sent = if round == 0 { 4 } else { 0 };
             assert_eq!(
                 run["dispatched"],
-                json!({"sent": sent, "failed": 0}),
+                json!({"sent": sent, "failed": 0, "by_hand": 0}),
                 "round {round}"
             );
         }
@@ -887,6 +894,11 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
         )
         .await;
         booked(&app, stop, "张三", "13800000001", "09:00").await;
+        // A group request too (above 10: it holds no places).
+        assert_eq!(
+            group(&app, stop, "13900000001", 15).await.status().as_u16(),
+            202
+        );
         let run: Value = run_outbox(&app).await;
         assert_eq!(run["erased"], 0, "a drive to come keeps its mobiles");
         // The drive was 31 days ago: a booking's mobile is kept 30 days after its drive.
@@ -900,18 +912,27 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
             .await
             .unwrap();
         let run: Value = run_outbox(&app).await;
-        // The booking's mobile and its confirmation's recipient.
-        assert_eq!(run["erased"], 2, "{run}");
+        // The booking's mobile (and address) and its confirmation's recipient; the request's
+        // mobile (and address) and its receipt's recipient.
+        assert_eq!(run["erased"], 4, "{run}");
+        let requests = entity::group_request::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(requests.len(), 1);
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.mobile.is_none() && r.client_address.is_none())
+        );
         let list = app
             .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
             .await;
         assert_eq!(list["stops"][0]["bookings"][0]["mobile"], Value::Null);
         let stored = entity::booking::Entity::find().all(&app.db).await.unwrap();
-        assert!(
-            stored
-                .iter()
-                .all(|b| b.mobile.is_none() && b.active_mobile.is_none())
-        );
+        assert!(stored.iter().all(|b| b.mobile.is_none()
+            && b.active_mobile.is_none()
+            && b.client_address.is_none()));
         let messages = entity::outbox_message::Entity::find()
             .all(&app.db)
             .await
@@ -919,6 +940,740 @@ async fn mobiles_are_erased_once_no_drive_needs_them() {
         assert!(messages.iter().all(|m| m.recipient == "erased"));
         let again: Value = run_outbox(&app).await;
         assert_eq!(again["erased"], 0);
+        app
+    })
+    .await;
+}
+
+/// Starts of a public stop's slots, with their places.
+async fn slot_starts(app: &TestApp, stop: i64) -> Vec<(String, i64)> {
+    let view = app.get_ok(&format!("/api/v1/public/stops/{stop}")).await;
+    view["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["starts"].as_str().unwrap().to_owned(),
+                s["places"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn slots_lie_on_the_half_hour_grid_and_none_is_offered_without_places() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        // A planner's odd times: 10:27 to 11:33, vehicle 1 (4 beds at 2 per bed-hour, 30-minute
+        // slots). Slots at 10:30 and 11:00 (4 places each); 11:30-11:33 would hold
+        // 4 × 2 × 3 / 60 = 0.4 places, so it is not offered, and nothing starts at 10:27.
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(10),
+            "10:27",
+            "11:33",
+        )
+        .await;
+        assert_eq!(
+            slot_starts(&app, stop).await,
+            [("10:30".to_owned(), 4), ("11:00".to_owned(), 4)]
+        );
+        let odd = book(&app, stop, "张三", "13800000001", "10:27").await;
+        let problem = expect_problem(odd, 400, "10:27 is not a slot").await;
+        assert_eq!(problem["errors"][0]["field"], "slot");
+        booked(&app, stop, "张三", "13800000001", "10:30").await;
+        app
+    })
+    .await;
+}
+
+/// `POST` a public group booking.
+async fn group(app: &TestApp, stop: i64, mobile: &str, headcount: i64) -> reqwest::Response {
+    post(
+        app,
+        &app.anonymous,
+        &format!("/api/v1/public/stops/{stop}/group-bookings"),
+        &json!({"organisation": "fake", "contact_name": "x", "contact_mobile": mobile,
+                "headcount": headcount}),
+    )
+    .await
+}
+
+/// Places left at a stop, over all its slots.
+async fn places_left(app: &TestApp, stop: i64) -> i64 {
+    app.get_ok(&format!("/api/v1/public/stops/{stop}")).await["places_left"]
+        .as_i64()
+        .unwrap()
+}
+
+/// `POST` as `client` with `If-Match`.
+async fn post_if_match(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    version: Option<i64>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = client.post(app.url(path)).json(body);
+    if let Some(v) = version {
+        request = request.header("If-Match", format!("\"{v}\""));
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_large_anonymous_group_is_a_request_that_holds_no_places_until_staff_confirm_it() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        // 09:00-12:00, 4 beds at 2 an hour: 6 slots of 4, 24 places.
+        let (drive, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(12),
+            "09:00",
+            "12:00",
+        )
+        .await;
+        assert_eq!(places_left(&app, stop).await, 24);
+
+        // The reproduction: 23 anonymous places were booked at once. Now a request (202),
+        // and the stop keeps its places.
+        let asked = group(&app, stop, "18600000001", 23).await;
+        assert_eq!(asked.status().as_u16(), 202);
+        let asked: Value = asked.json().await.unwrap();
+        assert_eq!(asked["status"], "requested");
+        assert_eq!(asked["slots"], json!([]));
+        assert_eq!(places_left(&app, stop).await, 24);
+        let code = asked["code"].as_str().unwrap().to_owned();
+        let token = asked["token"].as_str().unwrap().to_owned();
+        let seen: Value = with_token(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/public/bookings/{code}"),
+            &token,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(seen["status"], "requested");
+        // One pending request per mobile per stop.
+        let again = group(&app, stop, "18600000001", 15).await;
+        let problem = expect_problem(again, 409, "a second request").await;
+        assert_eq!(problem["errors"][0]["field"], "contact_mobile");
+        // A group of up to 10 still books at once; more than the stop has is refused outright.
+        let small = group(&app, stop, "18600000002", 10).await;
+        assert_eq!(small.status().as_u16(), 201);
+        assert_eq!(places_left(&app, stop).await, 14);
+        let huge = group(&app, stop, "18600000003", 30).await;
+        expect_problem(huge, 409, "more than the stop has").await;
+        // A second request, to be declined.
+        let second = group(&app, stop, "18600000004", 12).await;
+        assert_eq!(second.status().as_u16(), 202);
+        let second: Value = second.json().await.unwrap();
+        let receipts = outbox(&app, "").await;
+        assert!(
+            receipts.iter().any(|m| m["kind"] == "request_received"
+                && m["body"].as_str().unwrap().contains("不占名额")),
+            "{receipts:?}"
+        );
+
+        // Staff see it with the drive's bookings, holding nothing.
+        let list = app
+            .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
+            .await;
+        let requests = list["stops"][0]["requests"].as_array().unwrap().clone();
+        assert_eq!(requests.len(), 2);
+        let first = requests
+            .iter()
+            .find(|r| r["code"] == code.as_str())
+            .unwrap();
+        assert_eq!(first["status"], "pending");
+        assert_eq!(first["headcount"], 23);
+        assert_eq!(list["stops"][0]["booked"], 10);
+        let id = first["id"].as_i64().unwrap();
+        let confirm = format!("/api/v1/group-requests/{id}/confirm");
+
+        // Confirming needs If-Match, and takes the places through the same check as a
+        // booking: 23 asked for, 14 left.
+        let bare = post_if_match(&app, &app.client, &confirm, None, &json!({})).await;
+        expect_problem(bare, 428, "no If-Match").await;
+        let too_few = post_if_match(&app, &app.client, &confirm, Some(1), &json!({})).await;
+        let problem = expect_problem(too_few, 409, "too few places").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("14 left"),
+            "{problem}"
+        );
+        assert_eq!(places_left(&app, stop).await, 14);
+
+        // Once the small group cancels, there is room: the request becomes a booking with its
+        // code and token, holding 23 places, and its contact is told.
+        let small_view: Value = app
+            .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
+            .await;
+        let small_code = small_view["stops"][0]["bookings"][0]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let cancel = post_if_match(
+            &app,
+            &app.client,
+            &format!("/api/v1/bookings/{small_code}/cancel"),
+            Some(1),
+            &json!({"reason": "腾出名额"}),
+        )
+        .await;
+        assert_eq!(cancel.status().as_u16(), 200);
+        let confirmed = post_if_match(&app, &app.client, &confirm, Some(1), &json!({})).await;
+        assert_eq!(confirmed.status().as_u16(), 200);
+        let confirmed: Value = confirmed.json().await.unwrap();
+        assert_eq!(confirmed["status"], "active");
+        assert_eq!(confirmed["code"], code.as_str());
+        assert_eq!(places_left(&app, stop).await, 1);
+        let held: Value = with_token(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/public/bookings/{code}"),
+            &token,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(held["status"], "active");
+        assert_eq!(held["headcount"], 23);
+        let decided = post_if_match(&app, &app.client, &confirm, Some(2), &json!({})).await;
+        expect_problem(decided, 409, "decided already").await;
+
+        // The other request, declined with a reason the contact is told.
+        let list = app
+            .get_ok(&format!("/api/v1/drives/{drive}/bookings"))
+            .await;
+        let id = list["stops"][0]["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == second["code"])
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let declined = post_if_match(
+            &app,
+            &app.client,
+            &format!("/api/v1/group-requests/{id}/decline"),
+            Some(1),
+            &json!({"reason": "名额已满"}),
+        )
+        .await;
+        assert_eq!(declined.status().as_u16(), 200);
+        let declined: Value = declined.json().await.unwrap();
+        assert_eq!(declined["status"], "declined");
+        let notices = outbox(&app, "").await;
+        assert!(
+            notices.iter().any(|m| m["kind"] == "request_declined"
+                && m["body"].as_str().unwrap().contains("名额已满")),
+            "{notices:?}"
+        );
+        let audit = app.get_ok("/api/v1/audit?entity=group_request").await;
+        let actions: Vec<&str> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"confirm") && actions.contains(&"decline"),
+            "{actions:?}"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_request_threshold_is_a_station_setting() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let vehicle = app
+            .get_ok(&format!("/api/v1/vehicles/{}", net.vehicles[0]))
+            .await;
+        let station_path = format!("/api/v1/stations/{}", vehicle["station_id"]);
+        let station = app.get_ok(&station_path).await;
+        assert_eq!(station["group_request_threshold"], 10);
+        let version = station["version"].as_i64().unwrap();
+        let bad = app
+            .client
+            .patch(app.url(&station_path))
+            .header("If-Match", format!("\"{version}\""))
+            .json(&json!({"group_request_threshold": 1}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(bad, 400, "threshold 1").await;
+        assert_eq!(problem["errors"][0]["field"], "group_request_threshold");
+        let patched = app
+            .client
+            .patch(app.url(&station_path))
+            .header("If-Match", format!("\"{version}\""))
+            .json(&json!({"group_request_threshold": 3}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status().as_u16(), 200);
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(12),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        assert_eq!(
+            group(&app, stop, "13900000001", 3).await.status().as_u16(),
+            201
+        );
+        let asked = group(&app, stop, "13900000002", 4).await;
+        assert_eq!(asked.status().as_u16(), 202);
+        // Its contact may withdraw it with the token, once.
+        let asked: Value = asked.json().await.unwrap();
+        let path = format!(
+            "/api/v1/public/bookings/{}/cancel",
+            asked["code"].as_str().unwrap()
+        );
+        let token = asked["token"].as_str().unwrap();
+        let withdrawn = with_token(&app, reqwest::Method::POST, &path, token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(withdrawn.status().as_u16(), 200);
+        let withdrawn: Value = withdrawn.json().await.unwrap();
+        assert_eq!(withdrawn["status"], "cancelled");
+        let again = with_token(&app, reqwest::Method::POST, &path, token)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(again, 409, "withdrawn already").await;
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_places_one_mobile_or_one_address_holds_publicly_are_capped() {
+    on_each_backend_with(
+        || HttpConfig {
+            booking_rate_limit: 0,
+            booking_places_per_mobile: 3,
+            booking_places_per_address: 5,
+            ..HttpConfig::default()
+        },
+        |app| async move {
+            let net = network(&app).await;
+            let mut stops = Vec::new();
+            for day in 10..12 {
+                let (_, stop) = published_stop(
+                    &app,
+                    net.vehicles[0],
+                    net.points[0],
+                    today() + Duration::days(day),
+                    "09:00",
+                    "11:30",
+                )
+                .await;
+                stops.push(stop);
+            }
+            // One mobile: 2 places in a group, then 2 more at another stop would be 4 > 3.
+            assert_eq!(
+                group(&app, stops[0], "13900000001", 2)
+                    .await
+                    .status()
+                    .as_u16(),
+                201
+            );
+            let over = group(&app, stops[1], "13900000001", 2).await;
+            let problem = expect_problem(over, 409, "a mobile over its cap").await;
+            assert_eq!(problem["errors"][0]["field"], "contact_mobile");
+            let mine = booked(&app, stops[1], "张三", "13900000001", "09:00").await;
+            let person = book(&app, stops[0], "张三", "13900000001", "09:00").await;
+            let problem = expect_problem(person, 409, "a person over the mobile's cap").await;
+            assert_eq!(problem["errors"][0]["field"], "mobile");
+            // One address (every test client is 127.0.0.1): 3 held, 2 more make 5, a sixth no.
+            assert_eq!(
+                group(&app, stops[1], "13900000002", 2)
+                    .await
+                    .status()
+                    .as_u16(),
+                201
+            );
+            let sixth = book(&app, stops[1], "李四", "13900000003", "09:30").await;
+            let problem = expect_problem(sixth, 409, "an address over its cap").await;
+            assert_eq!(problem["errors"][0]["field"], "client_address");
+            assert_eq!(places_left(&app, stops[1]).await, 20 - 3);
+            // Cancelling gives the allowance back.
+            let cancelled = with_token(
+                &app,
+                reqwest::Method::POST,
+                &format!(
+                    "/api/v1/public/bookings/{}/cancel",
+                    mine["code"].as_str().unwrap()
+                ),
+                mine["token"].as_str().unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+            assert_eq!(cancelled.status().as_u16(), 200);
+            booked(&app, stops[1], "李四", "13900000003", "09:30").await;
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn staff_cancel_or_move_one_booking_within_their_scope_audited_and_notified() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(12),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        let one = booked(&app, stop, "张三", "13800000001", "09:30").await;
+        let code = one["code"].as_str().unwrap().to_owned();
+        assert_eq!(one["version"], 1);
+        let moving = format!("/api/v1/bookings/{code}/reschedule");
+        let cancelling = format!("/api/v1/bookings/{code}/cancel");
+
+        // Outside the drive's scope it does not exist; a viewer in scope may not change it.
+        let elsewhere = app
+            .client_for("xihe.staff", "station_staff", &[crate::plans::XIHE])
+            .await;
+        let hidden = post_if_match(&app, &elsewhere, &cancelling, Some(1), &json!({})).await;
+        expect_problem(hidden, 404, "outside the scope").await;
+        let viewer = app.client_for("county.viewer", "viewer", &[COUNTY]).await;
+        let forbidden = post_if_match(&app, &viewer, &cancelling, Some(1), &json!({})).await;
+        expect_problem(forbidden, 403, "a viewer").await;
+        let anonymous = post_if_match(&app, &app.anonymous, &cancelling, Some(1), &json!({})).await;
+        expect_problem(anonymous, 401, "anonymous").await;
+
+        // Staff of the county move it (If-Match required, stale refused with the booking).
+        let staff = app
+            .client_for("county.staff", "station_staff", &[COUNTY])
+            .await;
+        let bare = post_if_match(&app, &staff, &moving, None, &json!({"slot": "10:00"})).await;
+        expect_problem(bare, 428, "no If-Match").await;
+        let stale = post_if_match(&app, &staff, &moving, Some(7), &json!({"slot": "10:00"})).await;
+        assert_eq!(stale.status().as_u16(), 412);
+        let moved = post_if_match(&app, &staff, &moving, Some(1), &json!({"slot": "10:00"})).await;
+        assert_eq!(moved.status().as_u16(), 200);
+        assert_eq!(moved.headers()["etag"], "\"2\"");
+        let moved: Value = moved.json().await.unwrap();
+        assert_eq!(moved["slots"], json!([{"starts": "10:00", "places": 1}]));
+        let slots = left(&app, stop).await;
+        assert_eq!(slots[1], ("09:30".to_owned(), 4));
+        assert_eq!(slots[2], ("10:00".to_owned(), 3));
+
+        // And cancel it, with a reason the person is told; the places come back.
+        let cancelled = post_if_match(
+            &app,
+            &staff,
+            &cancelling,
+            Some(2),
+            &json!({"reason": "重复预约"}),
+        )
+        .await;
+        assert_eq!(cancelled.status().as_u16(), 200);
+        let cancelled: Value = cancelled.json().await.unwrap();
+        assert_eq!(cancelled["status"], "cancelled");
+        assert_eq!(left(&app, stop).await[2], ("10:00".to_owned(), 4));
+        let again = post_if_match(&app, &staff, &cancelling, Some(3), &json!({})).await;
+        expect_problem(again, 409, "cancelled already").await;
+        let messages = outbox(&app, "").await;
+        let kinds: Vec<&str> = messages
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"rescheduled"), "{kinds:?}");
+        let notice = messages
+            .iter()
+            .find(|m| m["kind"] == "cancelled_by_station")
+            .expect("a cancellation notice");
+        assert!(
+            notice["body"]
+                .as_str()
+                .unwrap()
+                .contains("已由献血站取消（重复预约）")
+        );
+        let audit = app.get_ok("/api/v1/audit?entity=booking").await;
+        let entries: Vec<(&str, &str)> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["action"].as_str().unwrap(),
+                    a["actor"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert!(
+            entries
+                .iter()
+                .any(|(a, who)| *a == "move" && who.contains("county.staff")),
+            "{entries:?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|(a, who)| *a == "cancel" && who.contains("county.staff")),
+            "{entries:?}"
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn messages_caused_by_anonymous_requests_are_capped_per_recipient_and_day() {
+    on_each_backend_with(
+        || HttpConfig {
+            booking_rate_limit: 0,
+            ..HttpConfig::default()
+        },
+        |app| async move {
+            let net = network(&app).await;
+            let (_, stop) = published_stop(
+                &app,
+                net.vehicles[0],
+                net.points[0],
+                today() + Duration::days(12),
+                "09:00",
+                "11:30",
+            )
+            .await;
+            // 12 book/cancel cycles on one number made 24 messages for it.
+            for _ in 0..12 {
+                let b = booked(&app, stop, "张三", "13800000001", "09:00").await;
+                let cancelled = with_token(
+                    &app,
+                    reqwest::Method::POST,
+                    &format!(
+                        "/api/v1/public/bookings/{}/cancel",
+                        b["code"].as_str().unwrap()
+                    ),
+                    b["token"].as_str().unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+                assert_eq!(cancelled.status().as_u16(), 200);
+            }
+            let all = outbox(&app, "").await;
+            assert_eq!(all.len(), 24, "every message is recorded");
+            let suppressed = outbox(&app, "&status=suppressed").await;
+            assert_eq!(suppressed.len(), 24 - 5, "beyond 5 a day: suppressed");
+            let pending = outbox(&app, "&status=pending").await;
+            assert_eq!(pending.len(), 5);
+            // Only those go to the sender.
+            let run = run_outbox(&app).await;
+            assert_eq!(run["dispatched"]["by_hand"], 5);
+            // Another number is not held back.
+            booked(&app, stop, "李四", "13800000002", "09:00").await;
+            assert_eq!(outbox(&app, "&status=pending").await.len(), 1);
+            // What staff cause is always sent: a 13th booking's confirmation is suppressed, the
+            // station's cancellation of it is not.
+            let thirteenth = booked(&app, stop, "张三", "13800000001", "09:00").await;
+            let code = thirteenth["code"].as_str().unwrap();
+            let cancelled = post_if_match(
+                &app,
+                &app.client,
+                &format!("/api/v1/bookings/{code}/cancel"),
+                Some(1),
+                &json!({"reason": "重复预约"}),
+            )
+            .await;
+            assert_eq!(cancelled.status().as_u16(), 200);
+            let pending = outbox(&app, "&status=pending").await;
+            assert_eq!(pending.len(), 2);
+            assert!(pending.iter().any(|m| m["kind"] == "cancelled_by_station"));
+            assert_eq!(outbox(&app, "&status=suppressed").await.len(), 24 - 5 + 1);
+            app
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_log_sender_leaves_messages_for_staff_to_send_by_hand_and_mark_sent() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(12),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        booked(&app, stop, "张三", "13800000001", "09:00").await;
+        let run = run_outbox(&app).await;
+        assert_eq!(
+            run["dispatched"],
+            json!({"sent": 0, "failed": 0, "by_hand": 1})
+        );
+        let waiting = outbox(&app, "&status=to_send_by_hand").await;
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(
+            waiting[0]["recipient"], "138****0001",
+            "the admin list stays masked"
+        );
+        assert!(
+            outbox(&app, "&status=sent").await.is_empty(),
+            "nothing left the station"
+        );
+
+        // Station staff of the county see the whole number; the listing is audited.
+        let staff = app
+            .client_for("county.staff", "station_staff", &[COUNTY])
+            .await;
+        let list: Value = staff
+            .get(app.url("/api/v1/outbox/by-hand"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["recipient"], "13800000001");
+        let id = items[0]["id"].as_i64().unwrap();
+        let audit = app.get_ok("/api/v1/audit?entity=outbox_message").await;
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["action"] == "reveal"
+                    && a["actor"].as_str().unwrap().contains("county.staff")),
+            "{audit}"
+        );
+
+        // Staff elsewhere see nothing of it; viewers may not list.
+        let elsewhere = app
+            .client_for("xihe.staff", "station_staff", &[crate::plans::XIHE])
+            .await;
+        let theirs: Value = elsewhere
+            .get(app.url("/api/v1/outbox/by-hand"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(theirs["items"], json!([]));
+        let hidden = elsewhere
+            .post(app.url(&format!("/api/v1/outbox/{id}/sent")))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(hidden, 404, "outside the scope").await;
+        let viewer = app.client_for("county.viewer", "viewer", &[COUNTY]).await;
+        let refused = viewer
+            .get(app.url("/api/v1/outbox/by-hand"))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(refused, 403, "a viewer").await;
+
+        // Marked sent once.
+        let marked = staff
+            .post(app.url(&format!("/api/v1/outbox/{id}/sent")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(marked.status().as_u16(), 200);
+        let marked: Value = marked.json().await.unwrap();
+        assert_eq!(marked["status"], "sent");
+        assert!(marked["sent_at"].is_string());
+        let twice = staff
+            .post(app.url(&format!("/api/v1/outbox/{id}/sent")))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(twice, 409, "sent already").await;
+        assert_eq!(outbox(&app, "&status=sent").await.len(), 1);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_outbox_status_migration_keeps_messages_and_rolls_back() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(12),
+            "09:00",
+            "11:30",
+        )
+        .await;
+        booked(&app, stop, "张三", "13800000001", "09:00").await;
+        booked(&app, stop, "李四", "13800000002", "09:00").await;
+        run_outbox(&app).await;
+        booked(&app, stop, "王五", "13800000003", "09:00").await;
+        // Down past the outbox migration: by hand becomes `sent` (as the log sender said before).
+        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let at = applied
+            .iter()
+            .position(|m| m.name() == "m20261207_000012_outbox_by_hand")
+            .expect("applied");
+        Migrator::down(&app.db, Some((applied.len() - at) as u32))
+            .await
+            .expect("down");
+        let count = |status: &'static str| {
+            let db = app.db.clone();
+            async move {
+                let row = db
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        db.get_database_backend(),
+                        format!(
+                            "SELECT COUNT(*) AS n FROM outbox_messages WHERE status = '{status}'"
+                        ),
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get::<i64>("", "n").unwrap()
+            }
+        };
+        assert_eq!(count("sent").await, 2);
+        assert_eq!(count("pending").await, 1);
+        Migrator::up(&app.db, None).await.expect("up again");
+        assert_eq!(outbox(&app, "").await.len(), 3);
+        // Messages are written after the rebuild (the id sequence goes on).
+        booked(&app, stop, "赵六", "13800000004", "09:00").await;
+        assert_eq!(outbox(&app, "").await.len(), 4);
         app
     })
     .await;
