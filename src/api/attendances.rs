@@ -590,7 +590,22 @@ async fn check_in(
             )
         }
         Some(code) => {
-            let Some(booking) = store::lock_booking_by_code(&txn, code).await? else {
+            // A booking at a stop beyond the caller's read scope does not exist for them: the
+            // same answer as for a code nobody has, not "for another stop (id)".
+            let booking = match store::lock_booking_by_code(&txn, code).await? {
+                Some(b) if b.stop_id != stop.id => {
+                    let visible = match store::find_stop(&txn, b.stop_id).await? {
+                        Some((s, d)) => {
+                            authorize_drive(&caller, Action::Read, &d, String::new).is_ok()
+                                && authorize_site(&caller, Action::Read, &s, String::new).is_ok()
+                        }
+                        None => false,
+                    };
+                    visible.then_some(b)
+                }
+                found => found,
+            };
+            let Some(booking) = booking else {
                 errors.add("booking_code", format!("no booking with code {code}"));
                 return Err(errors
                     .into_result()

@@ -139,7 +139,7 @@ async fn patch(
 /// A booking written straight into the database (the public booking endpoints are another
 /// step of issue 6; check-in only reads bookings).
 /// `who` is the name and mobile, `places` the kind (`individual`, `group`) and headcount.
-async fn booking(
+pub(crate) async fn booking(
     app: &TestApp,
     stop: i64,
     code: &str,

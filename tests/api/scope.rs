@@ -702,3 +702,83 @@ async fn plans_name_no_station_or_vehicle_the_reader_cannot_read() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_booking_code_of_a_stop_beyond_reach_is_answered_as_an_unknown_code() {
+    on_each_backend(|app| async move {
+        let (mengmiao, _) = border(&app).await;
+        let vehicle = fleet(&app).await;
+        let d = make_drive(
+            &app,
+            vehicle,
+            "2026-11-20",
+            CITY,
+            &[stop_at(mengmiao, "08:00", "09:00")],
+        )
+        .await;
+        move_along(&app, &d, &["published", "in_progress"]).await;
+        let here = d["stops"][0]["id"].as_i64().unwrap();
+
+        // A drive of another city (the demo city), with a booking at its stop.
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
+        let station = created(
+            &app,
+            "/api/v1/stations",
+            &json!({"name": "演示市中心血站", "region_code": "990100000000",
+                    "address": "人民路 1 号", "longitude": 114.02, "latitude": 33.58}),
+        )
+        .await;
+        let far_vehicle = created(
+            &app,
+            "/api/v1/vehicles",
+            &json!({"name": "演示车", "plate": "豫LD0001", "station_id": station["id"],
+                    "beds": 2, "staff": 4, "max_donors_per_day": 40, "day_start": "08:00",
+                    "day_end": "17:00", "setup_min": 30, "teardown_min": 20, "cost_per_km": 2.0}),
+        )
+        .await;
+        let far_point = point(&app, "东岭镇献血点", "990101101000", 114.0132, 33.6737).await;
+        let far = make_drive(
+            &app,
+            far_vehicle["id"].as_i64().unwrap(),
+            "2026-11-20",
+            "990100000000",
+            &[stop_at(far_point, "08:00", "09:00")],
+        )
+        .await;
+        let far_stop = far["stops"][0]["id"].as_i64().unwrap();
+        crate::results::booking(
+            &app,
+            far_stop,
+            "FAR00001",
+            ("远方", Some("13700009999")),
+            ("individual", 1),
+            "active",
+        )
+        .await;
+
+        // Luohe's staff, checking someone in with that code, learn nothing of it.
+        let staff = app
+            .client_for("luohe.staff", "station_staff", &[CITY])
+            .await;
+        let mut answers = Vec::new();
+        for code in ["FAR00001", "NONE0001"] {
+            let response = send(
+                &app,
+                &staff,
+                Method::POST,
+                &format!("/api/v1/stops/{here}/attendances"),
+                Some(&json!({"booking_code": code})),
+                None,
+            )
+            .await;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            assert!(!text.contains(&far_stop.to_string()), "{text}");
+            answers.push((status, text.replace(code, "CODE")));
+        }
+        assert_eq!(answers[0], answers[1], "{answers:?}");
+        assert_eq!(answers[0].0, 400);
+        app
+    })
+    .await;
+}
