@@ -297,6 +297,23 @@ fn redact_routes(instance: &Instance, hidden: &HashSet<String>, result: &mut Val
     }
 }
 
+/// Takes the vehicles of the stations in `hidden` out of the request's `vehicles` (the ids of
+/// the vehicles used).
+fn redact_request(instance: &Instance, hidden: &HashSet<String>, request: &mut Value) {
+    if hidden.is_empty() {
+        return;
+    }
+    let hidden_ids: HashSet<i64> = instance
+        .vehicles
+        .iter()
+        .filter(|v| hidden.contains(&v.station))
+        .filter_map(|v| v.id.strip_prefix("vehicle-")?.parse().ok())
+        .collect();
+    if let Some(ids) = request.get_mut("vehicles").and_then(Value::as_array_mut) {
+        ids.retain(|id| id.as_i64().is_none_or(|id| !hidden_ids.contains(&id)));
+    }
+}
+
 /// What a route's `vehicle_name` says for a vehicle of a station outside the caller's area.
 const VEHICLE_OUTSIDE: &str = "vehicle outside your area";
 
@@ -312,17 +329,27 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
         progress = live.percent;
         objective = live.best_objective;
     }
-    let result = match (&m.result, &m.instance) {
+    let instance: Option<Instance> = match &m.instance {
+        Some(text) => Some(parse_json(m.id, "instance", text)?),
+        None => None,
+    };
+    let hidden = match &instance {
+        Some(instance) => hidden_stations(state, caller, instance).await?,
+        None => HashSet::new(),
+    };
+    let result = match (&m.result, &instance) {
         (Some(result), Some(instance)) => {
-            let instance: Instance = parse_json(m.id, "instance", instance)?;
             let result: Value = parse_json(m.id, "result", result)?;
-            let mut result = enrich(state, caller, &instance, result).await?;
-            let hidden = hidden_stations(state, caller, &instance).await?;
-            redact_routes(&instance, &hidden, &mut result);
+            let mut result = enrich(state, caller, instance, result).await?;
+            redact_routes(instance, &hidden, &mut result);
             Some(result)
         }
         _ => None,
     };
+    let mut request: Value = parse_json(m.id, "request", &m.request)?;
+    if let Some(instance) = &instance {
+        redact_request(instance, &hidden, &mut request);
+    }
     Ok(PlanView {
         id: m.id,
         region_code: m.region_code,
@@ -335,7 +362,7 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
         created_at: m.created_at,
         finished_at: m.finished_at,
         version: m.version,
-        request: parse_json(m.id, "request", &m.request)?,
+        request,
         result,
     })
 }

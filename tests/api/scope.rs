@@ -632,7 +632,7 @@ async fn records_outside_the_callers_area_answer_as_records_that_do_not_exist() 
 async fn plans_name_no_station_or_vehicle_the_reader_cannot_read() {
     on_each_backend(|app| async move {
         border(&app).await;
-        fleet(&app).await;
+        let vehicle = fleet(&app).await;
         let plan = crate::plans::make_plan(
             &app,
             &app.client,
@@ -672,6 +672,9 @@ async fn plans_name_no_station_or_vehicle_the_reader_cannot_read() {
         }
         let mine: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(mine["result"]["routes"][0]["vehicle"], "outside-1");
+        // The request as accepted lists the vehicles used: not those.
+        assert_eq!(plan["request"]["vehicles"], json!([vehicle]), "{plan}");
+        assert_eq!(mine["request"]["vehicles"], json!([]), "{mine}");
         assert_eq!(
             mine["result"]["routes"][0]["stops"],
             plan["result"]["routes"][0]["stops"]
