@@ -314,6 +314,14 @@ fn redact_request(instance: &Instance, hidden: &HashSet<String>, request: &mut V
     }
 }
 
+/// 403 for a plan whose instance holds stations the caller cannot read.
+fn instance_beyond_reach(id: i64) -> AppError {
+    AppError::Forbidden(format!(
+        "plan {id}'s instance holds the fleet of stations outside your area; it is for those \
+         who read every station in it"
+    ))
+}
+
 /// What a route's `vehicle_name` says for a vehicle of a station outside the caller's area.
 const VEHICLE_OUTSIDE: &str = "vehicle outside your area";
 
@@ -616,11 +624,7 @@ async fn plan_instance(
         .await?
         .is_empty()
     {
-        return Err(AppError::Forbidden(format!(
-            "plan {}'s instance holds the fleet of stations outside your area; it is for those \
-             who read every station in it",
-            path.id
-        )));
+        return Err(instance_beyond_reach(path.id));
     }
     Ok((
         [(
@@ -744,6 +748,7 @@ pub struct CheckRequest {
     responses(
         (status = 200, description = "`feasible`, `routes` with times, `totals`, `violations`", body = Object),
         (status = 400, description = "Malformed body, or neither/both of `plan_id` and `instance`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The plan's instance holds stations (and their vehicles) outside the caller's read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The inline instance is inconsistent; names the field (`instance.…`)", body = Problem, content_type = "application/problem+json"),
@@ -782,7 +787,16 @@ async fn check_plan(
             let text = model
                 .instance
                 .ok_or_else(|| AppError::Conflict(format!("plan {id} has no instance")))?;
-            (parse_json::<Instance>(id, "instance", &text)?, None)
+            let instance = parse_json::<Instance>(id, "instance", &text)?;
+            // Checking against the instance answers with its fleet's data: as for the
+            // instance itself, only for those who read every station in it.
+            if !hidden_stations(&state, &caller, &instance)
+                .await?
+                .is_empty()
+            {
+                return Err(instance_beyond_reach(id));
+            }
+            (instance, None)
         }
         (None, Some(instance)) => {
             if instance.sites.len() + instance.stations.len() > build::MAX_PLACES {

@@ -697,6 +697,17 @@ async fn plans_name_no_station_or_vehicle_the_reader_cannot_read() {
         for leak in ["豫L12345", "漯河市中心血站", "cost_per_km"] {
             assert!(!text.contains(leak), "{text}");
         }
+        // So is checking routes against it.
+        let response = send(
+            &app,
+            &official,
+            Method::POST,
+            "/api/v1/plans/check",
+            Some(&json!({"plan_id": id, "routes": []})),
+            None,
+        )
+        .await;
+        expect_problem(response, 403, "checking against a plan's instance").await;
         let (status, text) =
             get_as(&app, &app.client, &format!("/api/v1/plans/{id}/instance")).await;
         assert_eq!(status, 200);
