@@ -456,8 +456,7 @@ pub(crate) async fn create(
     request_body = CreateVehicle,
     responses(
         (status = 201, description = "Created; `ETag` carries the version", body = VehicleView),
-        (status = 400, description = "Invalid fields, each named (an unknown or closed station names `station_id`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The station is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields, each named (an unknown or closed station names `station_id`; a station outside what the caller may read is unknown to it)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another vehicle has this plate", body = Problem, content_type = "application/problem+json"),
     )
 )]
