@@ -14,6 +14,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bookings;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -49,6 +50,16 @@ pub fn build_app_with(
     http: HttpConfig,
     sender: Arc<dyn outbox::Sender>,
 ) -> axum::Router {
+    build_app_with_clock(db, http, sender, clock::Clock::system())
+}
+
+/// As [`build_app_with`], reading the time from `clock` (tests set it to a day).
+pub fn build_app_with_clock(
+    db: DatabaseConnection,
+    http: HttpConfig,
+    sender: Arc<dyn outbox::Sender>,
+    clock: clock::Clock,
+) -> axum::Router {
     let booking_limiter = std::num::NonZeroU32::new(http.booking_rate_limit)
         .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))));
     api::build_router(AppState {
@@ -57,6 +68,7 @@ pub fn build_app_with(
         plans: Arc::new(plans::runs::PlanRuns::default()),
         sender,
         booking_limiter,
+        clock,
     })
 }
 

@@ -6,6 +6,7 @@ use governor::DefaultKeyedRateLimiter;
 
 use sea_orm::DatabaseConnection;
 
+use crate::clock::Clock;
 use crate::config::HttpConfig;
 use crate::outbox::Sender;
 use crate::plans::runs::PlanRuns;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub sender: Arc<dyn Sender>,
     /// Anonymous bookings per client address (`None`: no limit).
     pub booking_limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// Where `now` comes from for the rules that depend on the day (a drive's date).
+    pub clock: Clock,
 }

@@ -4,12 +4,15 @@
 //! drive's results against the forecast. The rules of an outcome and of the results are pure
 //! (`crate::domain::attendance`); the cross-drive report is `crate::api::results`.
 //!
-//! Access follows drives ([`Resource::Plan`] by the drive's region): the check-in screen and
-//! every write are for admins and station staff within their write scope; reading attendances
-//! (mobiles masked) and results follows the read scope.
+//! Access follows drives ([`Resource::Plan`] by the drive's region) and, for a stop's records,
+//! the stop's site as well (a drive's region holds all its stops, but a caller who cannot read
+//! the stop's site learns nothing of it): the check-in screen and every write are for admins
+//! and station staff within their write scope; reading attendances (mobiles masked) and
+//! results follows the read scope.
 //!
-//! When: people are checked in while the drive is `published` or `in_progress` (409
-//! otherwise). Outcomes may be edited until the drive is `completed`; completing a drive locks
+//! When: people are checked in while the drive is `published` or `in_progress`, on the
+//! drive's date (China time) or after it (results from paper forms), never before (409
+//! otherwise; the clock is `AppState::clock`). Outcomes may be edited until the drive is `completed`; completing a drive locks
 //! its results: from then on only admins correct them (403 for station staff), each
 //! correction audited (action `correct`, with the record before and after). Every write is
 //! audited (entity `attendance`).
@@ -38,8 +41,8 @@ use crate::domain::attendance::{
     Abo, AttendanceKind, Attended, DeferralCategory, Outcome, OutcomeRecord, Rh, StopResults,
     Tally, VillageCount,
 };
-use crate::domain::booking::{BookingKind, BookingStatus, normalise_code};
-use crate::domain::drive::DriveStatus;
+use crate::domain::booking::{BookingKind, BookingStatus, normalise_code, today_in_china};
+use crate::domain::drive::{DayBound, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::point::{MobileNumber, mask_phone};
 use crate::domain::policy::{Action, Resource};
@@ -177,7 +180,24 @@ async fn load_stop(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stop with id {id}")))?;
     authorize_drive(caller, action, &drive, || format!("stop with id {id}"))?;
+    authorize_site(caller, action, &stop, || format!("stop with id {id}"))?;
     Ok((stop, drive))
+}
+
+/// As [`authorize_drive`], for the region of the stop's site: a stop outside the caller's read
+/// scope is hidden (404) even when its drive is not.
+pub(crate) fn authorize_site(
+    caller: &Caller,
+    action: Action,
+    stop: &drive_stop::Model,
+    what: impl Fn() -> String,
+) -> Result<(), AppError> {
+    let code = RegionCode::parse(&stop.region_code).map_err(|e| internal("stop", stop.id, e))?;
+    caller.authorize(Action::Read, Resource::Plan(&code), &what)?;
+    if action != Action::Read {
+        caller.authorize(action, Resource::Plan(&code), &what)?;
+    }
+    Ok(())
 }
 
 fn authorize_drive(
@@ -261,7 +281,8 @@ pub struct DeskBooking {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckInScreen {
     pub stop: StopSummary,
-    /// Whether people can be checked in now (the drive is published or in progress).
+    /// Whether people can be checked in now (the drive is published or in progress, and its
+    /// day has come).
     pub open: bool,
     pub bookings: Vec<DeskBooking>,
     /// Everyone checked in so far, mobiles whole, in check-in order.
@@ -325,7 +346,8 @@ async fn check_in_screen(
     let status = status_of(&drive)?;
     Ok(Json(CheckInScreen {
         stop: stop_summary(&stop, &drive)?,
-        open: matches!(status, DriveStatus::Published | DriveStatus::InProgress),
+        open: matches!(status, DriveStatus::Published | DriveStatus::InProgress)
+            && open_for_check_in(&drive, state.clock.now()).is_ok(),
         bookings,
         attendances: rows
             .into_iter()
@@ -372,11 +394,13 @@ async fn list_attendances(
     }))
 }
 
-/// 409 unless people can be checked in at `drive` now.
-fn open_for_check_in(drive: &drive::Model) -> Result<(), AppError> {
+/// 409 unless people can be checked in at `drive` now: it is published or in progress, and
+/// its day (China time) has come.
+fn open_for_check_in(drive: &drive::Model, now: DateTime<Utc>) -> Result<(), AppError> {
     let status = status_of(drive)?;
     if matches!(status, DriveStatus::Published | DriveStatus::InProgress) {
-        Ok(())
+        crate::domain::drive::day_allows(DayBound::CheckIn, drive.date, today_in_china(now))
+            .map_err(AppError::Conflict)
     } else {
         Err(AppError::Conflict(format!(
             "drive {} is {status}: people are checked in while it is published or in progress",
@@ -519,7 +543,8 @@ async fn check_in(
     JsonBody(body): JsonBody<CheckInRequest>,
 ) -> Result<Response, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Create, path.id).await?;
-    open_for_check_in(&drive)?;
+    let now = state.clock.now();
+    open_for_check_in(&drive, now)?;
     let mut errors = FieldErrors::default();
     let record = parse_outcome(
         &mut errors,
@@ -553,7 +578,7 @@ async fn check_in(
     let drive = drives::lock_shared(&txn, drive.id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stop with id {}", stop.id)))?;
-    open_for_check_in(&drive)?;
+    open_for_check_in(&drive, now)?;
     let (kind, booking_id, name, mobile) = match &code {
         None => {
             let name = errors.text("name", body.name.clone(), MAX_NAME, false, true);
@@ -565,7 +590,22 @@ async fn check_in(
             )
         }
         Some(code) => {
-            let Some(booking) = store::lock_booking_by_code(&txn, code).await? else {
+            // A booking at a stop beyond the caller's read scope does not exist for them: the
+            // same answer as for a code nobody has, not "for another stop (id)".
+            let booking = match store::lock_booking_by_code(&txn, code).await? {
+                Some(b) if b.stop_id != stop.id => {
+                    let visible = match store::find_stop(&txn, b.stop_id).await? {
+                        Some((s, d)) => {
+                            authorize_drive(&caller, Action::Read, &d, String::new).is_ok()
+                                && authorize_site(&caller, Action::Read, &s, String::new).is_ok()
+                        }
+                        None => false,
+                    };
+                    visible.then_some(b)
+                }
+                found => found,
+            };
+            let Some(booking) = booking else {
                 errors.add("booking_code", format!("no booking with code {code}"));
                 return Err(errors
                     .into_result()
@@ -617,7 +657,6 @@ async fn check_in(
             stop.id, earlier.id
         )));
     }
-    let now = Utc::now();
     let created = store::insert(
         &txn,
         NewAttendance {
@@ -722,10 +761,13 @@ async fn update_attendance(
     let current = store::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no attendance with id {id}")))?;
-    let (_, drive) = store::find_stop(&state.db, current.stop_id)
+    let (stop, drive) = store::find_stop(&state.db, current.stop_id)
         .await?
         .ok_or_else(|| internal("attendance", id, "its stop is gone"))?;
     authorize_drive(&caller, Action::Update, &drive, || {
+        format!("attendance with id {id}")
+    })?;
+    authorize_site(&caller, Action::Update, &stop, || {
         format!("attendance with id {id}")
     })?;
     editable(&drive, principal.role)?;
@@ -864,15 +906,22 @@ pub struct ResultsTotals {
     pub deferral_rate: Option<f64>,
     /// `no_shows / booked_places`; `null` without bookings.
     pub no_show_rate: Option<f64>,
-    /// The forecast: the stops' `expected_donors`.
+    /// The forecast at the recorded stops (those where someone was checked in): the stops'
+    /// `expected_donors`, compared with `donated`.
     pub expected_donors: f64,
-    /// `donated - expected_donors`: positive when more came than forecast.
-    pub forecast_error: f64,
-    /// `forecast_error / expected_donors`; `null` when nothing was expected.
+    /// `donated - expected_donors`: positive when more came than forecast; `null` when no stop
+    /// has results recorded.
+    pub forecast_error: Option<f64>,
+    /// `forecast_error / expected_donors`; `null` when nothing was expected (or recorded).
     pub relative_error: Option<f64>,
-    /// The stops' `|donated - expected_donors|` summed (errors of opposite sign do not
-    /// cancel).
+    /// The recorded stops' `|donated - expected_donors|` summed (errors of opposite sign do
+    /// not cancel).
     pub abs_error: f64,
+    /// Stops where nobody was checked in: their results are unrecorded, not zero, so they
+    /// take no part in the forecast error (as in calibration).
+    pub unrecorded_stops: u64,
+    /// The forecast at the unrecorded stops, apart.
+    pub unrecorded_expected: f64,
 }
 
 impl From<&Tally> for ResultsTotals {
@@ -893,6 +942,8 @@ impl From<&Tally> for ResultsTotals {
             forecast_error: t.forecast_error(),
             relative_error: t.relative_error(),
             abs_error: t.abs_error,
+            unrecorded_stops: t.unrecorded_stops,
+            unrecorded_expected: t.unrecorded_expected,
         }
     }
 }
@@ -1045,7 +1096,14 @@ async fn drive_report(
     authorize_drive(&caller, Action::Read, &drive, || {
         format!("drive with id {id}")
     })?;
-    let stops = crate::store::drives::stops(&state.db, id).await?;
+    // The stops whose site the caller reads: all of them, as a drive's region holds its stops
+    // (drives made before that rule may not).
+    let reach = crate::domain::policy::read_scope(caller.require()?);
+    let stops: Vec<_> = crate::store::drives::stops(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|s| RegionCode::parse(&s.region_code).is_ok_and(|c| reach.contains(&c)))
+        .collect();
     let results = results_of(&state, &drive, &stops).await?;
     let mut totals = Tally::default();
     let mut by_blood_group: BTreeMap<String, u64> = BTreeMap::new();

@@ -433,7 +433,14 @@ async fn get_drive_checklist(
 ) -> Result<Json<DriveChecklist>, AppError> {
     let drive = crate::api::drives::load(&state, &caller, Action::Read, path.id).await?;
     let date = params.date.unwrap_or_else(today);
-    let stops = drives::stops(&state.db, drive.id).await?;
+    // Only the stops whose site the caller reads (all of them, as a drive's region holds its
+    // stops; drives made before that rule may not).
+    let reach = policy::read_scope(caller.require()?);
+    let stops: Vec<_> = drives::stops(&state.db, drive.id)
+        .await?
+        .into_iter()
+        .filter(|s| RegionCode::parse(&s.region_code).is_ok_and(|c| reach.contains(&c)))
+        .collect();
     let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
     let mut by_stop: BTreeMap<i64, Vec<ItemView>> = BTreeMap::new();
     for item in store::items_of_stops(&state.db, &ids).await? {
@@ -551,7 +558,7 @@ async fn set_done(
     let (item, stop, drive) = store::find_item(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no checklist item with id {id}")))?;
-    authorize_item(caller, &stop, id)?;
+    authorize_item(caller, &stop, &drive, id)?;
     let expected = required_if_match(headers, "checklist item", item.version)?;
     let date = today();
     if expected != item.version {
@@ -611,11 +618,19 @@ async fn set_done(
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }
 
-/// May the caller tick items of `stop`: 404 outside its read scope, 403 outside its write
-/// scope (or a viewer).
-fn authorize_item(caller: &Caller, stop: &drive_stop::Model, id: i64) -> Result<(), AppError> {
+/// May the caller tick items of `stop` of `drive`: 404 outside its read scope (the stop's or
+/// the drive's: an item of a drive the caller cannot read does not exist for them), 403
+/// outside its write scope (or a viewer).
+fn authorize_item(
+    caller: &Caller,
+    stop: &drive_stop::Model,
+    drive: &drive::Model,
+    id: i64,
+) -> Result<(), AppError> {
     let code = RegionCode::parse(&stop.region_code).map_err(internal)?;
+    let drive_code = RegionCode::parse(&drive.region_code).map_err(internal)?;
     let what = || format!("checklist item with id {id}");
+    caller.authorize(Action::Read, Resource::Plan(&drive_code), what)?;
     caller.authorize(Action::Read, Resource::ChecklistItem(&code), what)?;
     caller.authorize(Action::Update, Resource::ChecklistItem(&code), what)
 }

@@ -156,16 +156,24 @@ pub(crate) fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, Ap
     }
 }
 
-/// A unique-mobile clash becomes a 409 naming the field.
+/// A unique-mobile clash becomes a 409 naming the field. Mobiles are unique across the whole
+/// registry (every city on the deployment): the answer says so, and the same way whoever holds
+/// the number, without naming or confirming that record (it may lie outside the caller's
+/// read scope, where it does not exist for them).
 fn mobile_clash(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Taken {
             field: "mobile".to_owned(),
-            detail: "another coordinator already has this mobile number".to_owned(),
+            detail: MOBILE_NOT_AVAILABLE.to_owned(),
         },
         _ => AppError::from(err),
     }
 }
+
+/// The answer to a mobile number that cannot be recorded.
+pub(crate) const MOBILE_NOT_AVAILABLE: &str = "this mobile number cannot be recorded: a mobile \
+     number is recorded once in the whole registry, shared by every city on this service; find \
+     the person among your area's coordinators or ask the blood station";
 
 async fn load(state: &AppState, id: i64) -> Result<coordinator::Model, AppError> {
     store::find(&state.db, id)

@@ -16,6 +16,10 @@
 //! Every stop of a new drive gets its preparation checklist (`api::checklists`) in the
 //! transaction that makes the drive.
 //!
+//! A drive's region holds every one of its stops (422 naming the stop otherwise), so that
+//! whoever may read the drive may read each stop, and no stop's records are reached through
+//! a drive of another region.
+//!
 //! On the day, people are checked in at its stops and their outcomes recorded
 //! (`api::attendances`); completing the drive locks those results (only admins correct them).
 
@@ -39,14 +43,16 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match,
     status_filter, with_etag,
 };
+use crate::domain::account::Scope;
+use crate::domain::booking::today_in_china;
 use crate::domain::checklist::TemplateItem;
-use crate::domain::drive::{self as rules, DriveStatus};
+use crate::domain::drive::{self as rules, DayBound, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::plan::PlanStatus;
 use crate::domain::point::{PointStatus, mask_phone};
 use crate::domain::policy::{self, Action, Resource};
-use crate::domain::region::RegionCode;
-use crate::error::{AppError, FieldErrors, Problem};
+use crate::domain::region::{Level, RegionCode};
+use crate::error::{AppError, FieldError, FieldErrors, Problem};
 use crate::plans::build::SiteRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Change};
@@ -179,8 +185,20 @@ fn to_view(m: drive::Model, stops: Vec<drive_stop::Model>) -> Result<DriveView, 
     })
 }
 
-async fn full_view(state: &AppState, m: drive::Model) -> Result<DriveView, AppError> {
-    let stops = store::stops(&state.db, m.id).await?;
+/// The drive with the stops the caller reads: all of them, as a drive's region holds its
+/// stops (drives made before that rule may not, and a stop outside the caller's read scope
+/// does not exist for them).
+async fn full_view(
+    state: &AppState,
+    caller: &Caller,
+    m: drive::Model,
+) -> Result<DriveView, AppError> {
+    let reach = policy::read_scope(caller.require()?);
+    let stops = store::stops(&state.db, m.id)
+        .await?
+        .into_iter()
+        .filter(|s| RegionCode::parse(&s.region_code).is_ok_and(|c| reach.contains(&c)))
+        .collect();
     to_view(m, stops)
 }
 
@@ -277,6 +295,38 @@ async fn insert_all(
     Ok(out)
 }
 
+/// 422 naming each stop (`fields[i]` for `stops[i]`) whose site lies outside the drive's
+/// region: a drive's region holds all its stops, since who may read and run the drive is
+/// decided by it.
+fn outside_region(scope: &Scope, stops: &[NewStop], fields: &[String]) -> Result<(), AppError> {
+    let errors: Vec<FieldError> = stops
+        .iter()
+        .zip(fields)
+        .filter(|(stop, _)| !RegionCode::parse(&stop.region_code).is_ok_and(|c| scope.contains(&c)))
+        .map(|(stop, field)| {
+            FieldError::new(
+                field.clone(),
+                format!(
+                    "{} ({}) lies outside the drive's region {}: a drive's region must hold \
+                     every stop",
+                    stop.site_id, stop.region_code, scope.code
+                ),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Unprocessable {
+        detail: format!(
+            "{} stop(s) lie outside the drive's region {}",
+            errors.len(),
+            scope.code
+        ),
+        errors,
+    })
+}
+
 /// The plan's path.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -299,6 +349,7 @@ pub struct PlanPath {
         (status = 403, description = "Only admins and station staff accept plans, within their write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is not done, breaks rules, was accepted before, or a vehicle already has a drive that day (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A stop's site lies outside the plan's region (`routes[0].stops[1].site`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(plan_id = path.id))]
@@ -384,6 +435,16 @@ async fn accept_plan(
             "plan {id} has no routes; there is nothing to accept"
         )));
     }
+    let level = regions::find(&state.db, &region)
+        .await?
+        .map_or(Level::Village, |r| r.level);
+    let scope = Scope::new(region.clone(), level);
+    for (r, d) in drives.iter().enumerate() {
+        let fields: Vec<String> = (0..d.stops.len())
+            .map(|i| format!("routes[{r}].stops[{i}].site"))
+            .collect();
+        outside_region(&scope, &d.stops, &fields)?;
+    }
     let created = insert_all(&state, &caller, drives).await?;
     tracing::info!(plan_id = id, drives = created.len(), "plan accepted");
     Ok((StatusCode::CREATED, Json(created)))
@@ -413,6 +474,7 @@ pub struct CreateDrive {
     pub vehicle_id: i64,
     pub date: NaiveDate,
     /// The region the drive belongs to (who may see it); default: the vehicle's station's.
+    /// It must hold every stop's site (422 naming the stop otherwise).
     #[schema(pattern = r"^[0-9]{12}$")]
     pub region: Option<String>,
     /// In the order the vehicle visits them; at least one.
@@ -432,6 +494,7 @@ pub struct CreateDrive {
         (status = 403, description = "Only admins and station staff make drives, within their write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The region is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The vehicle already has a drive that day", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A stop's site lies outside the drive's region (`stops[0].site`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -442,7 +505,17 @@ async fn create_drive(
 ) -> Result<Response, AppError> {
     caller.require()?;
     let mut errors = FieldErrors::default();
-    let vehicle = fleet::find_vehicle_with_station(&state.db, body.vehicle_id).await?;
+    // A vehicle of a station outside the caller's read scope does not exist for them: the
+    // same answer as for an id nobody has, whatever its status.
+    let vehicle = fleet::find_vehicle_with_station(&state.db, body.vehicle_id)
+        .await?
+        .filter(|(_, station)| {
+            RegionCode::parse(&station.region_code).is_ok_and(|code| {
+                caller
+                    .authorize(Action::Read, Resource::Registry(Some(&code)), String::new)
+                    .is_ok()
+            })
+        });
     let vehicle = match vehicle {
         Some((v, _)) if v.status != "active" => {
             errors.add("vehicle_id", format!("vehicle {} is retired", v.id));
@@ -469,21 +542,15 @@ async fn create_drive(
             .as_ref()
             .and_then(|(_, station)| RegionCode::parse(&station.region_code).ok()),
     };
+    let mut region_scope = None;
     if let Some(code) = &region {
         caller.authorize(Action::Create, Resource::Plan(code), || {
             format!("region with code {code}")
         })?;
-        if regions::find(&state.db, code).await?.is_none() {
-            errors.add("region", format!("no region with code {code}"));
+        match regions::find(&state.db, code).await? {
+            Some(found) => region_scope = Some(Scope::new(code.clone(), found.level)),
+            None => errors.add("region", format!("no region with code {code}")),
         }
-    }
-    if let Some((v, station)) = &vehicle
-        && let Ok(code) = RegionCode::parse(&station.region_code)
-        && caller
-            .authorize(Action::Read, Resource::Registry(Some(&code)), String::new)
-            .is_err()
-    {
-        errors.add("vehicle_id", format!("no vehicle with id {}", v.id));
     }
     if body.stops.is_empty() {
         errors.add("stops", "name at least one stop");
@@ -496,21 +563,21 @@ async fn create_drive(
     for (i, input) in body.stops.iter().enumerate() {
         let field = |name: &str| format!("stops[{i}].{name}");
         let point = match SiteRef::parse(input.site.trim()) {
-            Ok(SiteRef::Point(pid)) => match points::find(&state.db, pid).await? {
+            // A point outside the caller's read scope does not exist for them, whatever its
+            // status.
+            Ok(SiteRef::Point(pid)) => match points::find(&state.db, pid).await?.filter(|p| {
+                RegionCode::parse(&p.region_code).is_ok_and(|code| {
+                    caller
+                        .authorize(Action::Read, Resource::Registry(Some(&code)), String::new)
+                        .is_ok()
+                })
+            }) {
                 Some(p) if p.status != PointStatus::Active.as_str() => {
                     errors.add(&field("site"), format!("point {pid} is {}", p.status));
                     None
                 }
-                Some(p)
-                    if RegionCode::parse(&p.region_code).is_ok_and(|code| {
-                        caller
-                            .authorize(Action::Read, Resource::Registry(Some(&code)), String::new)
-                            .is_ok()
-                    }) =>
-                {
-                    Some(p)
-                }
-                _ => {
+                Some(p) => Some(p),
+                None => {
                     errors.add(&field("site"), format!("no point with id {pid}"));
                     None
                 }
@@ -555,6 +622,12 @@ async fn create_drive(
     errors.into_result()?;
     let region =
         region.ok_or_else(|| AppError::Internal(anyhow::anyhow!("drive without a region")))?;
+    if let Some(scope) = &region_scope {
+        let fields: Vec<String> = (0..stops.len())
+            .map(|i| format!("stops[{i}].site"))
+            .collect();
+        outside_region(scope, &stops, &fields)?;
+    }
     let mut created = insert_all(
         &state,
         &caller,
@@ -644,7 +717,7 @@ async fn list_drives(
     });
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        items.push(full_view(&state, row).await?);
+        items.push(full_view(&state, &caller, row).await?);
     }
     Ok(Json(DrivePage { items, next_cursor }))
 }
@@ -675,7 +748,7 @@ async fn get_drive(
     Path(path): Path<DrivePath>,
 ) -> Result<Response, AppError> {
     let model = load(&state, &caller, Action::Read, path.id).await?;
-    let view = full_view(&state, model).await?;
+    let view = full_view(&state, &caller, model).await?;
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }
 
@@ -690,7 +763,9 @@ pub struct TransitionRequest {
 }
 
 /// Moves a drive to its next state: `draft` -> `published` -> `in_progress` -> `completed`,
-/// or to `cancelled` (with a `reason`) from any state but the final ones. Needs `If-Match`
+/// or to `cancelled` (with a `reason`) from any state but the final ones. `in_progress` and
+/// `completed` wait for the drive's date (China time): on it, or later for a past drive whose
+/// results come from paper forms; never before. Needs `If-Match`
 /// with the version last seen; each move is audited (entity `drive`, action the new status).
 /// Publishing opens the stops' booking slots. Cancelling cancels every booking, writes each a
 /// cancellation notice, and answers with everyone who was booked (`booked`, mobiles masked).
@@ -705,7 +780,7 @@ pub struct TransitionRequest {
         (status = 400, description = "Unknown `to`, or cancelling without a `reason`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins and station staff move drives, within their write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such drive (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The drive cannot go to `to` from its current state", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The drive cannot go to `to` from its current state, or not yet: it is started and completed on its date (China time) or later, never before", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The version moved on: the body is the current drive", body = DriveView),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     )
@@ -737,7 +812,7 @@ async fn transition_drive(
         ));
     }
     if expected != current.version {
-        let view = full_view(&state, current).await?;
+        let view = full_view(&state, &caller, current).await?;
         return Ok(with_etag(
             StatusCode::PRECONDITION_FAILED,
             view.version,
@@ -750,7 +825,9 @@ async fn transition_drive(
         .map_err(|e: String| internal(current.id, e))?;
     rules::transition(from, to, reason)
         .map_err(|e| AppError::Conflict(format!("invalid to: {e}")))?;
-    let now = Utc::now();
+    let now = state.clock.now();
+    rules::day_allows(DayBound::Move(to), current.date, today_in_china(now))
+        .map_err(|e| AppError::Conflict(format!("invalid to: {e}")))?;
     let txn = crate::db::begin_write(&state.db).await?;
     let cancel_reason = (to == DriveStatus::Cancelled).then(|| reason.unwrap_or("").to_owned());
     let Some(written) = store::set_status_if_version(
@@ -766,7 +843,7 @@ async fn transition_drive(
     else {
         txn.rollback().await?;
         let latest = load(&state, &caller, Action::Read, current.id).await?;
-        let view = full_view(&state, latest).await?;
+        let view = full_view(&state, &caller, latest).await?;
         return Ok(with_etag(
             StatusCode::PRECONDITION_FAILED,
             view.version,

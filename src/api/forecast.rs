@@ -4,10 +4,16 @@
 //! within reach that count toward a nearer active point instead (the attribution rule of
 //! `crate::planning::assemble`, the same as in plans).
 //!
+//! Outside the caller's read scope a village does not exist for them: villages beyond it still
+//! count toward the total (the forecast is the same for everyone), but appear only as an
+//! aggregate (`outside`: how many and what they add), never by name, code or survey figure.
+//!
 //! The model's parameters are those of `plans::build::turnout_params`: fitted to the recorded
 //! results of completed drives once there are enough; until then the documented defaults, and
 //! the response says so. Villages' recent donors are their recorded donations in the 180 days
 //! before the date.
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -19,7 +25,7 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::Query;
-use crate::domain::policy::{Action, Resource};
+use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::geo::Wgs84Point;
@@ -116,6 +122,21 @@ pub struct ElsewhereVillage {
     pub counted_at: String,
 }
 
+/// Villages the forecast counts (or that count elsewhere) which lie outside the caller's read
+/// scope: only how many and what they add, never which.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct OutsideVillages {
+    /// Villages counted at this site that lie outside the caller's area.
+    pub villages: usize,
+    /// What they add to `uncapped`.
+    pub expected: f64,
+    /// Villages within the catchment, counted toward another active point, that lie outside
+    /// the caller's area (or count toward a point outside it).
+    pub elsewhere: usize,
+    /// `3 villages outside your area: 41.2 expected`; empty when there are none.
+    pub note: String,
+}
+
 /// Where the parameters come from.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ForecastCalibration {
@@ -143,7 +164,7 @@ pub struct ForecastView {
     pub date: NaiveDate,
     /// Expected donors: `uncapped`, capped by `capacity`.
     pub total: f64,
-    /// The sum of `villages[].expected`.
+    /// The sum of `villages[].expected` and `outside.expected`.
     pub uncapped: f64,
     /// The vehicle's `max_donors_per_day`, when a vehicle is given.
     pub capacity: Option<f64>,
@@ -156,14 +177,35 @@ pub struct ForecastView {
     /// The Spring Festival the presence window is measured from.
     pub spring_festival: Option<NaiveDate>,
     pub day: ForecastDay,
-    /// The villages counted, nearest first.
+    /// The villages counted that the caller may read, nearest first.
     pub villages: Vec<ForecastVillage>,
-    /// Villages within the catchment that count toward a nearer active point, nearest first.
+    /// Villages within the catchment that count toward a nearer active point, nearest first
+    /// (those the caller may read, counted toward a point the caller may read).
     pub elsewhere: Vec<ElsewhereVillage>,
+    /// The villages beyond the caller's read scope, as an aggregate only.
+    pub outside: OutsideVillages,
     /// The model's parameters.
     #[schema(value_type = Object)]
     pub params: TurnoutParams,
     pub calibration: ForecastCalibration,
+}
+
+/// The sentence that stands for the villages beyond the caller's area; empty when none.
+fn outside_note(counted: usize, expected: f64, elsewhere: usize) -> String {
+    let mut parts = Vec::new();
+    if counted > 0 {
+        let s = if counted == 1 { "" } else { "s" };
+        parts.push(format!(
+            "{counted} village{s} outside your area: {expected:.1} expected"
+        ));
+    }
+    if elsewhere > 0 {
+        let s = if elsewhere == 1 { "" } else { "s" };
+        parts.push(format!(
+            "{elsewhere} village{s} within reach outside your area count toward other points"
+        ));
+    }
+    parts.join("; ")
 }
 
 /// Loads the site named by `raw`, if the caller may read it.
@@ -308,18 +350,43 @@ async fn forecast(
     let (own, others) =
         attributed(&state.db, &candidate, &villages, params_used.catchment_km).await?;
     let own: Vec<_> = own.into_iter().map(|v| villages[v].clone()).collect();
-    let mut elsewhere: Vec<ElsewhereVillage> = others
-        .into_iter()
-        .filter_map(|(counted_at, v)| {
-            let distance_km = candidate.location.distance_km(villages[v].location);
-            (distance_km <= params_used.catchment_km).then(|| ElsewhereVillage {
-                code: villages[v].code.clone(),
-                name: villages[v].name.clone(),
-                distance_km,
-                counted_at,
-            })
-        })
-        .collect();
+    let reach = policy::read_scope(caller.require()?);
+    let readable = |code: &str| RegionCode::parse(code).is_ok_and(|c| reach.contains(&c));
+    // Where each village within reach counts instead: shown only when both the village and
+    // that point are the caller's to read.
+    let mut point_readable: HashMap<String, bool> = HashMap::new();
+    let mut elsewhere: Vec<ElsewhereVillage> = Vec::new();
+    let mut elsewhere_outside = 0;
+    for (counted_at, v) in others {
+        let distance_km = candidate.location.distance_km(villages[v].location);
+        if distance_km > params_used.catchment_km {
+            continue;
+        }
+        let at_readable = match point_readable.get(&counted_at) {
+            Some(known) => *known,
+            None => {
+                let known = match SiteRef::parse(&counted_at) {
+                    Ok(SiteRef::Point(id)) => points::find(&state.db, id)
+                        .await?
+                        .is_some_and(|p| readable(&p.region_code)),
+                    Ok(SiteRef::Region(code)) => reach.contains(&code),
+                    Err(_) => false,
+                };
+                point_readable.insert(counted_at.clone(), known);
+                known
+            }
+        };
+        if !(at_readable && readable(&villages[v].code)) {
+            elsewhere_outside += 1;
+            continue;
+        }
+        elsewhere.push(ElsewhereVillage {
+            code: villages[v].code.clone(),
+            name: villages[v].name.clone(),
+            distance_km,
+            counted_at,
+        });
+    }
     elsewhere.sort_by(|a, b| {
         a.distance_km
             .total_cmp(&b.distance_km)
@@ -331,6 +398,30 @@ async fn forecast(
         market_days: candidate.market_days,
     };
     let f = turnout::forecast(&site, params.date, &own, &params_used, capacity);
+    let mut outside = OutsideVillages {
+        elsewhere: elsewhere_outside,
+        ..OutsideVillages::default()
+    };
+    let mut shown = Vec::with_capacity(f.villages.len());
+    for v in f.villages {
+        if !readable(&v.code) {
+            outside.villages += 1;
+            outside.expected += v.expected;
+            continue;
+        }
+        shown.push(ForecastVillage {
+            code: v.code,
+            name: v.name,
+            distance_km: v.distance_km,
+            resident_eligible: v.resident_eligible,
+            away_present: v.away_present,
+            recent_donors: v.recent_donors,
+            available: v.available,
+            decay: v.decay,
+            expected: v.expected,
+        });
+    }
+    outside.note = outside_note(outside.villages, outside.expected, outside.elsewhere);
     Ok(Json(ForecastView {
         site: site_view,
         date: f.date,
@@ -348,22 +439,9 @@ async fn forecast(
             market_day: f.day.market_day,
             factor: f.day.factor,
         },
-        villages: f
-            .villages
-            .into_iter()
-            .map(|v| ForecastVillage {
-                code: v.code,
-                name: v.name,
-                distance_km: v.distance_km,
-                resident_eligible: v.resident_eligible,
-                away_present: v.away_present,
-                recent_donors: v.recent_donors,
-                available: v.available,
-                decay: v.decay,
-                expected: v.expected,
-            })
-            .collect(),
+        villages: shown,
         elsewhere,
+        outside,
         params: params_used,
         calibration: ForecastCalibration {
             source: calibration.source.to_owned(),
@@ -371,4 +449,23 @@ async fn forecast(
             note: calibration.note,
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outside_note;
+
+    #[test]
+    fn the_outside_note_says_how_many_and_what_they_add() {
+        assert_eq!(outside_note(0, 0.0, 0), "");
+        assert_eq!(
+            outside_note(3, 41.04, 0),
+            "3 villages outside your area: 41.0 expected"
+        );
+        assert_eq!(
+            outside_note(1, 2.0, 2),
+            "1 village outside your area: 2.0 expected; \
+             2 villages within reach outside your area count toward other points"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 //! for admins and station staff within their write scope; reading them follows the read
 //! scope. Plans never change once done; exports render the stored result.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use axum::Json;
@@ -37,7 +38,7 @@ use crate::plans::export::{self, Sheet, SheetRoute};
 use crate::plans::request::PlanRequest;
 use crate::state::AppState;
 use crate::store::plans::{self as store, NewPlan, PlanFilter};
-use crate::store::{coordinators, points};
+use crate::store::{coordinators, fleet, points};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -225,6 +226,105 @@ async fn enrich(
     Ok(result)
 }
 
+/// The stations of `instance` (instance ids, `station-<id>`) the caller cannot read: for them
+/// they do not exist, and neither do their vehicles.
+async fn hidden_stations(
+    state: &AppState,
+    caller: &Caller,
+    instance: &Instance,
+) -> Result<HashSet<String>, AppError> {
+    let mut hidden = HashSet::new();
+    for station in &instance.stations {
+        let readable = match station
+            .id
+            .strip_prefix("station-")
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            Some(id) => match fleet::find_station(&state.db, id).await? {
+                Some(s) => {
+                    crate::api::stations::authorize_at(caller, Action::Read, &s, String::new)
+                        .is_ok()
+                }
+                None => false,
+            },
+            None => false,
+        };
+        if !readable {
+            hidden.insert(station.id.clone());
+        }
+    }
+    Ok(hidden)
+}
+
+/// Takes out of a plan's result (as enriched) what names the stations in `hidden` and their
+/// vehicles: the route's vehicle becomes `outside-1`, `outside-2`, … (one per vehicle, in the
+/// instance's order), and its names, plate and station go. Times, stops and donors stay: the
+/// reader may see what comes to their area, not whose vehicle it is.
+fn redact_routes(instance: &Instance, hidden: &HashSet<String>, result: &mut Value) {
+    if hidden.is_empty() {
+        return;
+    }
+    let aliases: HashMap<&str, String> = instance
+        .vehicles
+        .iter()
+        .filter(|v| hidden.contains(&v.station))
+        .enumerate()
+        .map(|(i, v)| (v.id.as_str(), format!("outside-{}", i + 1)))
+        .collect();
+    let Some(routes) = result.get_mut("routes").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for route in routes {
+        let vehicle = route["vehicle"].as_str().unwrap_or("").to_owned();
+        if let Some(alias) = aliases.get(vehicle.as_str()) {
+            route["vehicle"] = json!(alias);
+            route["vehicle_name"] = json!(VEHICLE_OUTSIDE);
+            if let Some(map) = route.as_object_mut() {
+                for key in ["station", "station_name", "cost_ml"] {
+                    map.remove(key);
+                }
+            }
+        }
+    }
+    // Rule messages name vehicles; those of hidden vehicles go with them.
+    if let Some(violations) = result.get_mut("violations").and_then(Value::as_array_mut) {
+        for v in violations {
+            let message = v["message"].as_str().unwrap_or("").to_owned();
+            if aliases.keys().any(|id| message.contains(id)) {
+                v["message"] = json!("a rule is broken by a vehicle outside your area");
+            }
+        }
+    }
+}
+
+/// Takes the vehicles of the stations in `hidden` out of the request's `vehicles` (the ids of
+/// the vehicles used).
+fn redact_request(instance: &Instance, hidden: &HashSet<String>, request: &mut Value) {
+    if hidden.is_empty() {
+        return;
+    }
+    let hidden_ids: HashSet<i64> = instance
+        .vehicles
+        .iter()
+        .filter(|v| hidden.contains(&v.station))
+        .filter_map(|v| v.id.strip_prefix("vehicle-")?.parse().ok())
+        .collect();
+    if let Some(ids) = request.get_mut("vehicles").and_then(Value::as_array_mut) {
+        ids.retain(|id| id.as_i64().is_none_or(|id| !hidden_ids.contains(&id)));
+    }
+}
+
+/// 403 for a plan whose instance holds stations the caller cannot read.
+fn instance_beyond_reach(id: i64) -> AppError {
+    AppError::Forbidden(format!(
+        "plan {id}'s instance holds the fleet of stations outside your area; it is for those \
+         who read every station in it"
+    ))
+}
+
+/// What a route's `vehicle_name` says for a vehicle of a station outside the caller's area.
+const VEHICLE_OUTSIDE: &str = "vehicle outside your area";
+
 /// The API's representation of a stored plan.
 async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanView, AppError> {
     let mut status = status_of(&m)?;
@@ -237,14 +337,27 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
         progress = live.percent;
         objective = live.best_objective;
     }
-    let result = match (&m.result, &m.instance) {
+    let instance: Option<Instance> = match &m.instance {
+        Some(text) => Some(parse_json(m.id, "instance", text)?),
+        None => None,
+    };
+    let hidden = match &instance {
+        Some(instance) => hidden_stations(state, caller, instance).await?,
+        None => HashSet::new(),
+    };
+    let result = match (&m.result, &instance) {
         (Some(result), Some(instance)) => {
-            let instance: Instance = parse_json(m.id, "instance", instance)?;
             let result: Value = parse_json(m.id, "result", result)?;
-            Some(enrich(state, caller, &instance, result).await?)
+            let mut result = enrich(state, caller, instance, result).await?;
+            redact_routes(instance, &hidden, &mut result);
+            Some(result)
         }
         _ => None,
     };
+    let mut request: Value = parse_json(m.id, "request", &m.request)?;
+    if let Some(instance) = &instance {
+        redact_request(instance, &hidden, &mut request);
+    }
     Ok(PlanView {
         id: m.id,
         region_code: m.region_code,
@@ -257,7 +370,7 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
         created_at: m.created_at,
         finished_at: m.finished_at,
         version: m.version,
-        request: parse_json(m.id, "request", &m.request)?,
+        request,
         result,
     })
 }
@@ -489,6 +602,7 @@ async fn get_plan(
     responses(
         (status = 200, description = "The instance", body = Object),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The instance holds stations (and their vehicles) outside the caller's read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
     )
@@ -503,6 +617,15 @@ async fn plan_instance(
     let text = model
         .instance
         .ok_or_else(|| AppError::Conflict(format!("plan {} has no instance", path.id)))?;
+    // The instance is the whole problem, the fleet's stations, plates and costs with it: only
+    // for those who read every station in it.
+    let instance: Instance = parse_json(path.id, "instance", &text)?;
+    if !hidden_stations(&state, &caller, &instance)
+        .await?
+        .is_empty()
+    {
+        return Err(instance_beyond_reach(path.id));
+    }
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -625,6 +748,7 @@ pub struct CheckRequest {
     responses(
         (status = 200, description = "`feasible`, `routes` with times, `totals`, `violations`", body = Object),
         (status = 400, description = "Malformed body, or neither/both of `plan_id` and `instance`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The plan's instance holds stations (and their vehicles) outside the caller's read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan has no instance", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The inline instance is inconsistent; names the field (`instance.…`)", body = Problem, content_type = "application/problem+json"),
@@ -663,7 +787,16 @@ async fn check_plan(
             let text = model
                 .instance
                 .ok_or_else(|| AppError::Conflict(format!("plan {id} has no instance")))?;
-            (parse_json::<Instance>(id, "instance", &text)?, None)
+            let instance = parse_json::<Instance>(id, "instance", &text)?;
+            // Checking against the instance answers with its fleet's data: as for the
+            // instance itself, only for those who read every station in it.
+            if !hidden_stations(&state, &caller, &instance)
+                .await?
+                .is_empty()
+            {
+                return Err(instance_beyond_reach(id));
+            }
+            (instance, None)
         }
         (None, Some(instance)) => {
             if instance.sites.len() + instance.stations.len() > build::MAX_PLACES {

@@ -1,6 +1,8 @@
 //! `GET /api/v1/reports/results`: the results of completed drives summed per drive, per
 //! township, per season or per month: donors, mL, deferral rate, no-show rate and the forecast error
-//! (signed, and the sum of each stop's absolute error), as JSON, CSV or XLSX.
+//! (signed, and the sum of each stop's absolute error), as JSON, CSV or XLSX. Stops where
+//! nobody was checked in are unrecorded: counted apart (`unrecorded_stops`,
+//! `unrecorded_expected`), never as a forecast error of -100%.
 //!
 //! Only completed drives count: until a drive is completed its results may still change, and
 //! completing it is what locks them. Drives are chosen by date (`from`, `to`, inclusive) and
@@ -134,6 +136,7 @@ async fn compute(
     group: GroupBy,
 ) -> Result<ResultsReport, AppError> {
     let reach = policy::read_scope(caller.require()?);
+    let drive_reach = reach.clone();
     let range = match params.region.as_deref() {
         Some(raw) => Some(crate::api::stations::region_range(state, caller, raw.trim()).await?),
         None => None,
@@ -143,15 +146,18 @@ async fn compute(
         &DriveFilter {
             from: params.from,
             to: params.to,
-            reach: Some(reach),
+            reach: Some(drive_reach),
             ..DriveFilter::default()
         },
     )
     .await?;
+    // A stop counts when its site is in `region` and in the caller's read scope (a drive's
+    // region holds its stops; drives made before that rule may not).
     let in_range = |code: &str| {
         range
             .as_ref()
             .is_none_or(|(lo, hi)| (lo.as_str()..=hi.as_str()).contains(&code))
+            && RegionCode::parse(code).is_ok_and(|c| reach.contains(&c))
     };
     let stop_ids: Vec<i64> = drives
         .iter()
@@ -244,7 +250,7 @@ async fn compute(
 }
 
 /// The columns of the CSV and XLSX exports, in order.
-const COLUMNS: [&str; 18] = [
+const COLUMNS: [&str; 20] = [
     "group",
     "label",
     "drives",
@@ -263,6 +269,8 @@ const COLUMNS: [&str; 18] = [
     "forecast_error",
     "relative_error",
     "abs_error",
+    "unrecorded_stops",
+    "unrecorded_expected",
 ];
 
 enum Value {
@@ -291,9 +299,11 @@ fn values(row: &ResultsRow) -> Vec<Value> {
         opt(t.deferral_rate),
         opt(t.no_show_rate),
         Value::Number(t.expected_donors),
-        Value::Number(t.forecast_error),
+        opt(t.forecast_error),
         opt(t.relative_error),
         Value::Number(t.abs_error),
+        n(t.unrecorded_stops),
+        Value::Number(t.unrecorded_expected),
     ]
 }
 
@@ -340,7 +350,10 @@ fn xlsx(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, XlsxError> {
     let format_of = |name: &str| {
         if name.ends_with("_rate") || name == "relative_error" {
             &share
-        } else if matches!(name, "expected_donors" | "forecast_error" | "abs_error") {
+        } else if matches!(
+            name,
+            "expected_donors" | "forecast_error" | "abs_error" | "unrecorded_expected"
+        ) {
             &decimal
         } else {
             &count

@@ -333,22 +333,29 @@ fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
     })
 }
 
-/// The station a vehicle is to be put at: it must exist (400 naming `station_id`) and be one
-/// the caller may change (404 outside its reach, 403 outside its write scope, as for a point's
-/// region).
+/// The station a vehicle is to be put at: it must exist for the caller (400 naming
+/// `station_id`, the same for a station outside the caller's read scope as for none at all)
+/// and be one the caller may change (403 outside its write scope).
 async fn check_station(state: &AppState, caller: &Caller, id: i64) -> Result<(), AppError> {
     let station = store::find_station(&state.db, id)
         .await?
+        .filter(|s| stations::authorize(caller, Action::Read, s).is_ok())
         .ok_or_else(|| AppError::invalid("station_id", format!("no station with id {id}")))?;
     stations::authorize(caller, Action::Create, &station)
 }
 
-/// A unique-plate clash becomes a 409 naming the field.
+/// A unique-plate clash becomes a 409 naming the field. Plates are unique across the whole
+/// registry (a plate is one vehicle, whichever city runs it): the answer says so, and the same
+/// way whoever holds the plate, without naming or confirming that record (it may lie outside
+/// the caller's read scope, where it does not exist for them).
 fn plate_clash(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Taken {
             field: "plate".to_owned(),
-            detail: "another vehicle already has this plate".to_owned(),
+            detail: "this plate cannot be recorded: a plate is recorded once in the whole \
+                     registry, shared by every city on this service; find the vehicle among \
+                     your stations' or ask the blood station"
+                .to_owned(),
         },
         _ => AppError::from(err),
     }
@@ -449,8 +456,7 @@ pub(crate) async fn create(
     request_body = CreateVehicle,
     responses(
         (status = 201, description = "Created; `ETag` carries the version", body = VehicleView),
-        (status = 400, description = "Invalid fields, each named (an unknown or closed station names `station_id`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The station is outside what the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid fields, each named (an unknown or closed station names `station_id`; a station outside what the caller may read is unknown to it)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another vehicle has this plate", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -20,6 +20,11 @@
 //! no-show rate `no_shows / booked places`; the forecast error is `donated - expected`
 //! (positive: more came than forecast), relative to `expected`.
 //!
+//! A stop where nobody was checked in is *unrecorded*, not a stop nobody came to (its results
+//! were never entered; calibration skips it for the same reason): its forecast is reported
+//! apart (`unrecorded_stops`, `unrecorded_expected`) and takes no part in the forecast error,
+//! which compares what was recorded with what was forecast for those stops only.
+//!
 //! Seasons ([`season_of`]) are the meteorological ones: winter is December to February
 //! (named by the year of its December: `2026-winter` is Dec 2026 to Feb 2027), spring March
 //! to May, summer June to August, autumn September to November. Winter holds the Spring
@@ -241,10 +246,15 @@ pub struct Tally {
     pub booked_attended: u64,
     /// Booked places nobody came for: per stop `max(0, booked_places - booked_attended)`.
     pub no_shows: u64,
-    /// The forecast's expected donors.
+    /// The forecast's expected donors at the recorded stops (those where someone was checked
+    /// in): what `donated` is compared with.
     pub expected_donors: f64,
-    /// `sum |donated - expected|` over the stops.
+    /// `sum |donated - expected|` over the recorded stops.
     pub abs_error: f64,
+    /// Stops where nobody was checked in: unrecorded, left out of the forecast error.
+    pub unrecorded_stops: u64,
+    /// The forecast's expected donors at the unrecorded stops.
+    pub unrecorded_expected: f64,
 }
 
 impl Tally {
@@ -259,14 +269,22 @@ impl Tally {
         (self.booked_places > 0).then(|| self.no_shows as f64 / self.booked_places as f64)
     }
 
-    /// `donated - expected_donors` (positive: more came than forecast).
-    pub fn forecast_error(&self) -> f64 {
-        self.donated as f64 - self.expected_donors
+    /// Stops with results recorded (someone checked in).
+    pub fn recorded_stops(&self) -> u64 {
+        self.stops.saturating_sub(self.unrecorded_stops)
     }
 
-    /// The forecast error relative to the forecast; `None` when nothing was expected.
+    /// `donated - expected_donors` over the recorded stops (positive: more came than
+    /// forecast); `None` when no stop is recorded.
+    pub fn forecast_error(&self) -> Option<f64> {
+        (self.recorded_stops() > 0).then_some(self.donated as f64 - self.expected_donors)
+    }
+
+    /// The forecast error relative to the forecast; `None` when nothing was expected at the
+    /// recorded stops (or none is recorded).
     pub fn relative_error(&self) -> Option<f64> {
-        (self.expected_donors > 0.0).then(|| self.forecast_error() / self.expected_donors)
+        let error = self.forecast_error()?;
+        (self.expected_donors > 0.0).then(|| error / self.expected_donors)
     }
 
     /// Adds `other` (another stop, drive or group).
@@ -282,6 +300,8 @@ impl Tally {
         self.no_shows += other.no_shows;
         self.expected_donors += other.expected_donors;
         self.abs_error += other.abs_error;
+        self.unrecorded_stops += other.unrecorded_stops;
+        self.unrecorded_expected += other.unrecorded_expected;
     }
 }
 
@@ -350,7 +370,14 @@ impl StopResults {
             }
         }
         tally.no_shows = booked_places.saturating_sub(tally.booked_attended);
-        tally.abs_error = tally.forecast_error().abs();
+        if attendances.is_empty() {
+            // Nothing recorded: not a stop nobody came to.
+            tally.unrecorded_stops = 1;
+            tally.unrecorded_expected = expected_donors;
+            tally.expected_donors = 0.0;
+        } else {
+            tally.abs_error = (tally.donated as f64 - tally.expected_donors).abs();
+        }
         StopResults {
             tally,
             by_blood_group,
@@ -510,8 +537,9 @@ mod tests {
         assert_eq!(t.no_shows, 1);
         assert_eq!(t.deferral_rate(), Some(0.25));
         assert_eq!(t.no_show_rate(), Some(1.0 / 3.0));
-        assert_eq!(t.forecast_error(), -1.0);
+        assert_eq!(t.forecast_error(), Some(-1.0));
         assert_eq!(t.relative_error(), Some(-0.25));
+        assert_eq!(t.unrecorded_stops, 0);
         assert_eq!(t.abs_error, 1.0);
         assert_eq!(r.by_blood_group.get("A+"), Some(&2));
         assert_eq!(r.by_blood_group.get("unknown"), Some(&1));
@@ -565,7 +593,7 @@ mod tests {
         assert_eq!(sum.donated, 3);
         assert_eq!(sum.total_ml, 800);
         assert_eq!(sum.no_shows, 2);
-        assert_eq!(sum.forecast_error(), -0.5); // 3 - 3.5
+        assert_eq!(sum.forecast_error(), Some(-0.5)); // 3 - 3.5
         assert_eq!(sum.abs_error, 3.5); // |1 - 3| + |2 - 0.5|
         assert_eq!(sum.no_show_rate(), Some(1.0));
     }
@@ -626,8 +654,42 @@ mod tests {
             proptest::prop_assert_eq!(sum.registered, t.registered);
             proptest::prop_assert_eq!(sum.donated, t.donated);
             proptest::prop_assert_eq!(sum.total_ml, t.total_ml);
-            proptest::prop_assert!((sum.forecast_error() - t.forecast_error()).abs() < 1e-9);
+            // Every stop's forecast is counted once, recorded or not.
+            proptest::prop_assert!(
+                (sum.expected_donors + sum.unrecorded_expected - 5.0).abs() < 1e-9
+            );
+            if !a.is_empty() && !b.is_empty() {
+                let (s, t) = (sum.forecast_error().unwrap(), t.forecast_error().unwrap());
+                proptest::prop_assert!((s - t).abs() < 1e-9);
+            }
         }
+    }
+
+    #[test]
+    fn a_stop_where_nobody_was_checked_in_is_unrecorded_not_a_miss() {
+        let empty = StopResults::compute(&[], 4, 12.0);
+        let t = &empty.tally;
+        assert_eq!(t.stops, 1);
+        assert_eq!(t.unrecorded_stops, 1);
+        assert_eq!(t.unrecorded_expected, 12.0);
+        assert_eq!(t.expected_donors, 0.0);
+        assert_eq!(t.forecast_error(), None);
+        assert_eq!(t.relative_error(), None);
+        assert_eq!(t.abs_error, 0.0);
+        // Beside a recorded stop, the error is the recorded stop's alone: 3 - 5, not
+        // 3 - 17 nor an abs_error of 2 + 12.
+        let three: Vec<Attended> = (0..3)
+            .map(|_| walk_in(Outcome::Donated, Some(400), None, None))
+            .collect();
+        let mut sum = StopResults::compute(&three, 0, 5.0).tally;
+        sum.add(t);
+        assert_eq!(sum.stops, 2);
+        assert_eq!(sum.recorded_stops(), 1);
+        assert_eq!(sum.expected_donors, 5.0);
+        assert_eq!(sum.unrecorded_expected, 12.0);
+        assert_eq!(sum.forecast_error(), Some(-2.0));
+        assert_eq!(sum.relative_error(), Some(-0.4));
+        assert_eq!(sum.abs_error, 2.0);
     }
 
     #[test]

@@ -7,7 +7,12 @@
 //! ```
 //!
 //! `completed` and `cancelled` are final.
+//!
+//! The drive's day ([`day_allows`]): a drive is started, people are checked in and it is
+//! completed on its date (China time) or, for the results of a past drive entered later from
+//! paper forms, after it; never before it. Publishing and cancelling may happen any day.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,9 +73,65 @@ pub fn transition(from: DriveStatus, to: DriveStatus, reason: Option<&str>) -> R
     Ok(())
 }
 
+/// What needs the drive's day to have come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayBound {
+    /// Moving the drive to this status.
+    Move(DriveStatus),
+    /// Checking someone in at one of its stops.
+    CheckIn,
+}
+
+/// Whether `what` may happen on `today` (China time) to a drive dated `date`: starting,
+/// completing and checking in not before the date; everything else any day.
+///
+/// # Errors
+/// Why not, for the client (names the drive's date).
+pub fn day_allows(what: DayBound, date: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    let doing = match what {
+        DayBound::Move(DriveStatus::InProgress) => "started",
+        DayBound::Move(DriveStatus::Completed) => "completed",
+        DayBound::CheckIn => "checked in at",
+        DayBound::Move(_) => return Ok(()),
+    };
+    if today < date {
+        return Err(format!(
+            "the drive is on {date} (China time) and today is {today}: it can be {doing} on \
+             its day, not before"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn starting_completing_and_checking_in_wait_for_the_drives_day() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+        let before = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let after = NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+        for what in [
+            DayBound::Move(DriveStatus::InProgress),
+            DayBound::Move(DriveStatus::Completed),
+            DayBound::CheckIn,
+        ] {
+            let refused = day_allows(what, date, before).unwrap_err();
+            assert!(refused.contains("2026-12-15"), "{refused}");
+            assert!(refused.contains("2026-12-07"), "{refused}");
+            assert_eq!(day_allows(what, date, date), Ok(()), "{what:?}");
+            // Results of past drives are entered later, from paper forms.
+            assert_eq!(day_allows(what, date, after), Ok(()), "{what:?}");
+        }
+        for to in [
+            DriveStatus::Draft,
+            DriveStatus::Published,
+            DriveStatus::Cancelled,
+        ] {
+            assert_eq!(day_allows(DayBound::Move(to), date, before), Ok(()));
+        }
+    }
     use DriveStatus::{Cancelled, Completed, Draft, InProgress, Published};
 
     #[test]

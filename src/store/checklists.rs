@@ -220,7 +220,7 @@ pub struct DueCursor {
 pub struct DueFilter {
     /// Inclusive code range of the stops' region subtree.
     pub region_range: (String, String),
-    /// Only stops inside the caller's reach (`None`: no restriction).
+    /// Only stops, of drives, inside the caller's reach (`None`: no restriction).
     pub reach: Option<Visibility>,
     /// Items due on or before this date.
     pub due_until: NaiveDate,
@@ -265,6 +265,14 @@ pub async fn due(db: &impl ConnectionTrait, filter: &DueFilter) -> Result<Vec<Du
         .reach
         .as_ref()
         .and_then(|reach| super::within(S::RegionCode, reach))
+    {
+        query = query.filter(condition);
+    }
+    // And the drive too: a stop's items are read only through a drive the caller reads.
+    if let Some(condition) = filter
+        .reach
+        .as_ref()
+        .and_then(|reach| super::within(D::RegionCode, reach))
     {
         query = query.filter(condition);
     }

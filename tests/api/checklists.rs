@@ -813,6 +813,8 @@ async fn the_due_listing_shows_what_is_due_or_late_per_township() {
         assert!(rows.contains(&(item_id(&c1, 0, 2), "late".to_owned(), 1)));
         assert!(rows.contains(&(item_id(&c4, 0, 2), "due".to_owned(), 0)));
         assert!(rows.contains(&(item_id(&c2, 0, 0), "late".to_owned(), 2)));
+        // On D4's day (started and completed then, not before).
+        app.set_today("2026-12-10");
         for (version, to) in [(1, "published"), (2, "in_progress"), (3, "completed")] {
             let response = send(
                 &app,

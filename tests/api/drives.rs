@@ -316,6 +316,8 @@ async fn drives_move_only_along_the_state_machine_with_if_match_and_audit() {
             }
         };
         let id = make("2026-12-07").await;
+        // Started and completed on the day (the day rule itself: `drive_day`).
+        app.set_today("2026-12-07");
         let path = format!("/api/v1/drives/{id}/transition");
 
         // Without If-Match: 428; with a stale one: 412 and the current drive.
@@ -395,6 +397,7 @@ async fn drives_move_only_along_the_state_machine_with_if_match_and_audit() {
             ("2026-12-10", &["published", "in_progress"][..]),
         ] {
             let id = make(date).await;
+            app.set_today(date);
             let mut version = 1;
             for to in path_to {
                 let response = transition(&app, &app.client, id, version, to, None).await;

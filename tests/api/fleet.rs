@@ -584,11 +584,17 @@ async fn stations_and_vehicles_are_scoped_by_the_station_region() {
                 vehicles[1]["id"].as_i64().unwrap()
             ]
         );
-        // It cannot move its own vehicle, or station, out of its reach.
+        // It cannot move its own vehicle, or station, out of its reach: a station beyond it
+        // is answered as one that does not exist.
         let body = Some(json!({"station_id": stations[2]["id"]}));
         assert_eq!(
             status_of(&official, Method::PATCH, vehicle_path(0), body).await,
-            404
+            400
+        );
+        let body = Some(json!({"station_id": 99_999}));
+        assert_eq!(
+            status_of(&official, Method::PATCH, vehicle_path(0), body).await,
+            400
         );
         let body = Some(json!({"station_id": stations[1]["id"]}));
         assert_eq!(
@@ -648,7 +654,9 @@ async fn stations_and_vehicles_are_scoped_by_the_station_region() {
                 "{region}"
             );
         }
-        for (i, want) in [(0, 201), (1, 403), (2, 404)] {
+        // A station beyond reach is answered as one that does not exist (400 naming
+        // `station_id`).
+        for (i, want) in [(0, 201), (1, 403), (2, 400)] {
             let body = Some(vehicle_body(&stations[i], &format!("豫L1000{i}")));
             assert_eq!(
                 status_of(&official, Method::POST, "/api/v1/vehicles".to_owned(), body).await,

@@ -102,6 +102,8 @@ pub struct TestApp {
     pub database: TestDb,
     pub client: reqwest::Client,
     pub anonymous: reqwest::Client,
+    /// The server's clock: the system's until [`TestApp::set_today`].
+    pub clock: donornet::clock::Clock,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -142,7 +144,8 @@ impl TestApp {
         init_logging();
         let database = TestDb::create(backend).await;
         let db = database.connect().await;
-        let app = donornet::build_app_with(db.clone(), http, sender);
+        let clock = donornet::clock::Clock::settable();
+        let app = donornet::build_app_with_clock(db.clone(), http, sender, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -159,6 +162,7 @@ impl TestApp {
             database,
             client: bearer_client(&admin_token),
             anonymous: reqwest::Client::new(),
+            clock,
             server,
         }
     }
@@ -172,6 +176,13 @@ impl TestApp {
         regions: &[&str],
     ) -> reqwest::Client {
         bearer_client(&user_with_token(&self.db, username, role, regions, None).await)
+    }
+
+    /// Sets the server's clock to 10:00 China time on `date` (`2026-12-15`).
+    pub fn set_today(&self, date: &str) {
+        let day: chrono::NaiveDate = date.parse().expect("a date");
+        let at = day.and_hms_opt(2, 0, 0).expect("a time").and_utc();
+        self.clock.set(at);
     }
 
     pub fn backend(&self) -> Backend {
@@ -243,7 +254,7 @@ impl TestApp {
     ) -> TestApp {
         self.server.abort();
         let _ = (&mut self.server).await;
-        let app = donornet::build_app_with(self.db.clone(), http, sender);
+        let app = donornet::build_app_with_clock(self.db.clone(), http, sender, self.clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -1114,13 +1114,19 @@ async fn only_staff_make_plans_and_plans_stay_within_reach() {
                 .unwrap();
             expect_problem(response, status, what).await;
         }
-        // Reading follows the read scope.
+        // Reading follows the read scope; the instance holds the fleet's data, and the
+        // station (the city's) is beyond the county's viewer and official.
         let path = format!("/api/v1/plans/{id}");
-        for (client, status) in [(&viewer, 200), (&official, 200), (&elsewhere, 404)] {
-            for p in [
-                path.clone(),
-                format!("{path}/instance"),
-                format!("{path}/export?format=html"),
+        for (client, status, instance) in [
+            (&staff, 200, 200),
+            (&viewer, 200, 403),
+            (&official, 200, 403),
+            (&elsewhere, 404, 404),
+        ] {
+            for (p, status) in [
+                (path.clone(), status),
+                (format!("{path}/instance"), instance),
+                (format!("{path}/export?format=html"), status),
             ] {
                 let got = client
                     .get(app.url(&p))

@@ -75,8 +75,11 @@ async fn drive(app: &TestApp, net: &Network, date: &str, at: &[(usize, f64)]) ->
     ok_json(response, 201, "making a drive").await
 }
 
-/// Moves `drive` through `to` in turn (as admin); returns the drive as it ends up.
+/// Moves `drive` through `to` in turn (as admin); returns the drive as it ends up. The
+/// server's clock is set to the drive's date: these drives are run, and people checked in, on
+/// their day (the day rule itself is tested in `drive_day`).
 async fn move_to(app: &TestApp, drive: &Value, to: &[&str]) -> Value {
+    app.set_today(drive["date"].as_str().unwrap());
     let mut current = drive.clone();
     for step in to {
         let response = send(
@@ -136,7 +139,7 @@ async fn patch(
 /// A booking written straight into the database (the public booking endpoints are another
 /// step of issue 6; check-in only reads bookings).
 /// `who` is the name and mobile, `places` the kind (`individual`, `group`) and headcount.
-async fn booking(
+pub(crate) async fn booking(
     app: &TestApp,
     stop: i64,
     code: &str,
