@@ -57,6 +57,7 @@ pub fn build_app_with(
         plans: Arc::new(plans::runs::PlanRuns::default()),
         sender,
         booking_limiter,
+        sheet_uploads: Arc::default(),
     })
 }
 
