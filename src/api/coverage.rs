@@ -61,7 +61,9 @@ pub struct UncoveredVillage {
     pub name: String,
     /// From the current survey (0 when never surveyed).
     pub eligible_total: i64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
 }
 
@@ -74,7 +76,9 @@ pub struct Suggestion {
     pub code: String,
     pub name: String,
     pub level: Level,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     /// Eligible donors newly within reach with this pick (after the earlier picks).
     pub gain_eligible: i64,

@@ -54,7 +54,9 @@ pub struct PointView {
     pub region_code: String,
     pub address: Option<String>,
     /// In the response's `crs` (WGS-84 unless `?crs=gcj02`).
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     pub crs: Crs,
     pub status: PointStatus,
@@ -122,7 +124,9 @@ pub struct PublicPointView {
     pub name: String,
     pub kind: PointKind,
     pub address: Option<String>,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     pub crs: Crs,
     /// The primary coordinator's mobile, masked (`138****5678`).
@@ -132,6 +136,7 @@ pub struct PublicPointView {
     /// The township's market days (lunar-day digits, `1,4,7`).
     pub market_days: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::domain::rounding::ser::opt_km")]
     pub distance_km: Option<f64>,
 }
 
