@@ -17,6 +17,7 @@ use crate::api::extract::Query;
 use crate::api::regions::read;
 use crate::api::summary::{location, nearest_active_points_within};
 use crate::domain::region::{Level, RegionCode};
+use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, Problem};
 use crate::geo::Wgs84Point;
 use crate::planning::coverage::{Demand, greedy_max_coverage};
@@ -268,7 +269,13 @@ async fn coverage(
     if !geojson {
         return Ok(Json(report).into_response());
     }
-    let point = |lon: f64, lat: f64| json!({"type": "Point", "coordinates": [lon, lat]});
+    let point = |lon: f64, lat: f64| {
+        let (lon, lat) = (
+            rounding::round(lon, Measure::Coordinate),
+            rounding::round(lat, Measure::Coordinate),
+        );
+        json!({"type": "Point", "coordinates": [lon, lat]})
+    };
     let mut features: Vec<serde_json::Value> = report
         .uncovered
         .iter()

@@ -22,6 +22,7 @@ use crate::api::extract::{
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus, mask_phone, parse_market_days};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
+use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, FieldError, FieldErrors as Errors, Problem};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
@@ -1123,7 +1124,10 @@ async fn points_geojson(
     let features: Vec<serde_json::Value> = located
         .into_iter()
         .map(|(id, longitude, latitude, mut properties)| {
-            let geometry = json!({"type": "Point", "coordinates": [longitude, latitude]});
+            let geometry = json!({"type": "Point", "coordinates": [
+                rounding::round(longitude, Measure::Coordinate),
+                rounding::round(latitude, Measure::Coordinate),
+            ]});
             if let Some(map) = properties.as_object_mut() {
                 for coordinate in ["longitude", "latitude", "crs"] {
                     map.remove(coordinate);

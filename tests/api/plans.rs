@@ -1539,6 +1539,16 @@ async fn plans_and_points_carry_no_floating_point_noise() {
                 assert!(decimals(&shown[member]) <= 7, "{member}: {}", shown[member]);
             }
         }
+        let geojson = app.get_ok("/api/v1/points.geojson").await;
+        let feature = geojson["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap();
+        for n in feature["geometry"]["coordinates"].as_array().unwrap() {
+            assert!(decimals(n) <= 7, "GeoJSON: {n}");
+        }
         let plan = make_plan(&app, &app.client, &base_request()).await;
         let mut found = Vec::new();
         numbers_named(&plan, &["km", "ml", "objective", "cost_ml"], &mut found);
