@@ -76,10 +76,11 @@ pub struct PlanView {
     #[schema(value_type = Object)]
     pub request: Value,
     /// Once done: `routes` (each `vehicle`, `vehicle_name`, `station`, `station_name`, `date`,
-    /// `depart`, `return`, `km`, `donors`, `ml` and its `stops`: `site`, `name`, `address`,
-    /// `longitude`, `latitude`, `coordinators`, `arrive`, `opens`, `closes`, `leave`,
-    /// `expected`, `donors`, `ml`, …), `totals`, `violations`, `unscheduled` (every candidate
-    /// left out, with its `reason`) and `solver` (seed, iterations, time).
+    /// `depart`, `return`, `km`, `donors`, `ml` and its `stops`: `site`, `name`, `township`,
+    /// `address`, `longitude`, `latitude`, `coordinators`, `arrive`, `opens`, `closes`,
+    /// `leave`, `expected`, `donors`, `ml`, …), `totals`, `violations`, `unscheduled` (every
+    /// candidate left out, with its `reason`) and `solver` (seed, iterations, time). Coordinates
+    /// are given to 7 decimals, km and mL to 0.1.
     #[schema(value_type = Object)]
     pub result: Option<Value>,
 }
