@@ -48,6 +48,14 @@ pub const MAX_TEXT_CHARS: u64 = 32_767;
 /// # Errors
 /// The file is not a zip, or breaks one of the limits of this module.
 pub fn check(bytes: &[u8]) -> Result<(), String> {
+    // An OLE compound file: an old `.xls`, or an XLSX saved with a password (encrypted).
+    if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        return Err(
+            "the file is an old .xls workbook or has a password: save it in Excel as \
+                    an .xlsx workbook without a password"
+                .to_owned(),
+        );
+    }
     let mut zip = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
     if zip.len() > MAX_ENTRIES {
@@ -486,5 +494,9 @@ mod tests {
     #[test]
     fn not_a_zip_is_refused() {
         assert!(check(b"village_code,eligible_total").is_err());
+        let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+        ole.extend_from_slice(&[0; 504]);
+        let error = check(&ole).expect_err("an OLE file");
+        assert!(error.contains("without a password"), "{error}");
     }
 }
