@@ -822,20 +822,33 @@ async fn an_account_uploads_one_sheet_at_a_time() {
                     .unwrap()
             }
         };
-        // The first upload is under way: its body has not all arrived.
-        let mut slow = start_upload(&app, &token, &query, sheet.as_bytes(), 20).await;
-        // Once the server has it in hand, a second one by the same account is turned away.
-        let mut refused = None;
-        for _ in 0..200 {
-            let response = send(official.clone()).await;
-            if response.status().as_u16() == 429 {
-                refused = Some(response);
-                break;
+        // The first upload is under way: its body has not all arrived. Once the server has it
+        // in hand, a second one by the same account is turned away. (A probe can overtake the
+        // slow upload on its way in, and then the slow one is the upload turned away: start
+        // again.)
+        let mut found = None;
+        'attempts: for _ in 0..10 {
+            let slow = start_upload(&app, &token, &query, sheet.as_bytes(), 20).await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            for _ in 0..50 {
+                let response = send(official.clone()).await;
+                if response.status().as_u16() == 429 {
+                    found = Some((slow, response));
+                    break 'attempts;
+                }
+                assert_eq!(response.status().as_u16(), 200, "before the first is read");
+                let mut peek = [0u8; 1];
+                let answered = tokio::time::timeout(
+                    std::time::Duration::from_millis(20),
+                    slow.peek(&mut peek),
+                )
+                .await;
+                if matches!(answered, Ok(Ok(n)) if n > 0) {
+                    continue 'attempts;
+                }
             }
-            assert_eq!(response.status().as_u16(), 200, "before the first is read");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        let refused = refused.expect("a second concurrent upload is refused");
+        let (mut slow, refused) = found.expect("a second concurrent upload is refused");
         assert_eq!(refused.headers()["retry-after"], "5");
         let problem = expect_problem(refused, 429, "second upload").await;
         assert!(
