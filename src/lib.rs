@@ -69,6 +69,7 @@ pub fn build_app_with_clock(
         sender,
         booking_limiter,
         clock,
+        sheet_uploads: Arc::default(),
     })
 }
 

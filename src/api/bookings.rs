@@ -96,10 +96,15 @@ pub struct PublicStopView {
     pub name: String,
     pub address: Option<String>,
     /// WGS-84, when known.
+    #[serde(serialize_with = "crate::domain::rounding::ser::opt_coordinate")]
     pub longitude: Option<f64>,
+    #[serde(serialize_with = "crate::domain::rounding::ser::opt_coordinate")]
     pub latitude: Option<f64>,
     /// From `near`, when asked.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::domain::rounding::ser::opt_km"
+    )]
     pub distance_km: Option<f64>,
     #[schema(example = "09:00")]
     pub opens: String,

@@ -17,6 +17,7 @@ use crate::api::extract::Query;
 use crate::api::regions::read;
 use crate::api::summary::{location, nearest_active_points_within};
 use crate::domain::region::{Level, RegionCode};
+use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, Problem};
 use crate::geo::Wgs84Point;
 use crate::planning::coverage::{Demand, greedy_max_coverage};
@@ -61,7 +62,9 @@ pub struct UncoveredVillage {
     pub name: String,
     /// From the current survey (0 when never surveyed).
     pub eligible_total: i64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
 }
 
@@ -74,7 +77,9 @@ pub struct Suggestion {
     pub code: String,
     pub name: String,
     pub level: Level,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     /// Eligible donors newly within reach with this pick (after the earlier picks).
     pub gain_eligible: i64,
@@ -264,7 +269,13 @@ async fn coverage(
     if !geojson {
         return Ok(Json(report).into_response());
     }
-    let point = |lon: f64, lat: f64| json!({"type": "Point", "coordinates": [lon, lat]});
+    let point = |lon: f64, lat: f64| {
+        let (lon, lat) = (
+            rounding::round(lon, Measure::Coordinate),
+            rounding::round(lat, Measure::Coordinate),
+        );
+        json!({"type": "Point", "coordinates": [lon, lat]})
+    };
     let mut features: Vec<serde_json::Value> = report
         .uncovered
         .iter()

@@ -28,6 +28,7 @@ use crate::domain::plan::PlanStatus;
 use crate::domain::point::mask_phone;
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
+use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, Problem};
 use crate::planning::evaluate;
 use crate::planning::instance::{Instance, RouteInput};
@@ -38,7 +39,7 @@ use crate::plans::export::{self, Sheet, SheetRoute};
 use crate::plans::request::PlanRequest;
 use crate::state::AppState;
 use crate::store::plans::{self as store, NewPlan, PlanFilter};
-use crate::store::{coordinators, fleet, points};
+use crate::store::{coordinators, fleet, points, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -76,10 +77,11 @@ pub struct PlanView {
     #[schema(value_type = Object)]
     pub request: Value,
     /// Once done: `routes` (each `vehicle`, `vehicle_name`, `station`, `station_name`, `date`,
-    /// `depart`, `return`, `km`, `donors`, `ml` and its `stops`: `site`, `name`, `address`,
-    /// `longitude`, `latitude`, `coordinators`, `arrive`, `opens`, `closes`, `leave`,
-    /// `expected`, `donors`, `ml`, …), `totals`, `violations`, `unscheduled` (every candidate
-    /// left out, with its `reason`) and `solver` (seed, iterations, time).
+    /// `depart`, `return`, `km`, `donors`, `ml` and its `stops`: `site`, `name`, `township`,
+    /// `address`, `longitude`, `latitude`, `coordinators`, `arrive`, `opens`, `closes`,
+    /// `leave`, `expected`, `donors`, `ml`, …), `totals`, `violations`, `unscheduled` (every
+    /// candidate left out, with its `reason`) and `solver` (seed, iterations, time). Coordinates
+    /// are given to 7 decimals, km and mL to 0.1.
     #[schema(value_type = Object)]
     pub result: Option<Value>,
 }
@@ -171,10 +173,16 @@ async fn enrich(
     point_ids.dedup();
     let mut about: std::collections::HashMap<i64, (Option<String>, Vec<Value>)> =
         std::collections::HashMap::new();
+    // The township of every stop (people know a site by its name and township, not its id).
+    let mut site_region: std::collections::HashMap<String, RegionCode> =
+        std::collections::HashMap::new();
     for id in point_ids {
         let Some(point) = points::find(&state.db, id).await? else {
             continue;
         };
+        if let Ok(code) = RegionCode::parse(&point.region_code) {
+            site_region.insert(format!("point-{id}"), code);
+        }
         let people = coordinators::of_point(&state.db, id)
             .await?
             .into_iter()
@@ -196,6 +204,26 @@ async fn enrich(
             })
             .collect();
         about.insert(id, (point.address, people));
+    }
+    for site in routes
+        .iter()
+        .flat_map(|r| r["stops"].as_array().into_iter().flatten())
+        .filter_map(|s| s["site"].as_str())
+    {
+        if let Ok(SiteRef::Region(code)) = SiteRef::parse(site) {
+            site_region.insert(site.to_owned(), code);
+        }
+    }
+    let mut townships: std::collections::HashMap<RegionCode, Option<String>> =
+        std::collections::HashMap::new();
+    for code in site_region.values() {
+        let Some(township) = code.township() else {
+            continue;
+        };
+        if let std::collections::hash_map::Entry::Vacant(entry) = townships.entry(township) {
+            let name = regions::find(&state.db, entry.key()).await?.map(|r| r.name);
+            entry.insert(name);
+        }
     }
     for route in routes.iter_mut() {
         let vehicle = route["vehicle"].as_str().unwrap_or("").to_owned();
@@ -221,6 +249,11 @@ async fn enrich(
             };
             stop["address"] = json!(address);
             stop["coordinators"] = Value::Array(people);
+            let township = site_region
+                .get(&site)
+                .and_then(RegionCode::township)
+                .and_then(|t| townships.get(&t).cloned().flatten());
+            stop["township"] = json!(township);
         }
     }
     Ok(result)
@@ -350,6 +383,7 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
             let result: Value = parse_json(m.id, "result", result)?;
             let mut result = enrich(state, caller, instance, result).await?;
             redact_routes(instance, &hidden, &mut result);
+            rounding::round_json(&mut result);
             Some(result)
         }
         _ => None,
@@ -363,7 +397,7 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
         region_code: m.region_code,
         status,
         progress,
-        objective,
+        objective: objective.map(|o| rounding::round(o, Measure::Ml)),
         error: m.error,
         seed: m.seed,
         created_by: m.created_by,
@@ -551,7 +585,7 @@ async fn list_plans(
                     region_code: p.region_code,
                     status,
                     progress,
-                    objective: p.objective,
+                    objective: p.objective.map(|o| rounding::round(o, Measure::Ml)),
                     seed: p.seed,
                     created_by: p.created_by,
                     created_at: p.created_at,
@@ -835,5 +869,6 @@ async fn check_plan(
     let mut out = serde_json::to_value(&checked)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("plan check: {e}")))?;
     out["feasible"] = json!(feasible);
+    rounding::round_json(&mut out);
     Ok(Json(out))
 }

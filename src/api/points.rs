@@ -22,6 +22,7 @@ use crate::api::extract::{
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus, mask_phone, parse_market_days};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
+use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, FieldError, FieldErrors as Errors, Problem};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
@@ -54,7 +55,9 @@ pub struct PointView {
     pub region_code: String,
     pub address: Option<String>,
     /// In the response's `crs` (WGS-84 unless `?crs=gcj02`).
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     pub crs: Crs,
     pub status: PointStatus,
@@ -122,7 +125,9 @@ pub struct PublicPointView {
     pub name: String,
     pub kind: PointKind,
     pub address: Option<String>,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     pub crs: Crs,
     /// The primary coordinator's mobile, masked (`138****5678`).
@@ -132,6 +137,7 @@ pub struct PublicPointView {
     /// The township's market days (lunar-day digits, `1,4,7`).
     pub market_days: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::domain::rounding::ser::opt_km")]
     pub distance_km: Option<f64>,
 }
 
@@ -1118,7 +1124,10 @@ async fn points_geojson(
     let features: Vec<serde_json::Value> = located
         .into_iter()
         .map(|(id, longitude, latitude, mut properties)| {
-            let geometry = json!({"type": "Point", "coordinates": [longitude, latitude]});
+            let geometry = json!({"type": "Point", "coordinates": [
+                rounding::round(longitude, Measure::Coordinate),
+                rounding::round(latitude, Measure::Coordinate),
+            ]});
             if let Some(map) = properties.as_object_mut() {
                 for coordinate in ["longitude", "latitude", "crs"] {
                     map.remove(coordinate);

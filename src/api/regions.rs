@@ -46,8 +46,10 @@ pub struct RegionSummary {
     /// Village-level units only: `village` or `community`.
     pub kind: Option<VillageKind>,
     /// WGS-84 longitude of the centre, when known.
+    #[serde(serialize_with = "crate::domain::rounding::ser::opt_coordinate")]
     pub longitude: Option<f64>,
     /// WGS-84 latitude of the centre, when known.
+    #[serde(serialize_with = "crate::domain::rounding::ser::opt_coordinate")]
     pub latitude: Option<f64>,
     pub population: Option<i64>,
 }

@@ -32,6 +32,7 @@ use crate::api::extract::Query;
 use crate::domain::attendance::{Attended, StopResults, Tally, season_of};
 use crate::domain::policy;
 use crate::domain::region::{Level, RegionCode};
+use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, Problem};
 use crate::plans::export::cell;
 use crate::state::AppState;
@@ -317,6 +318,21 @@ fn total_row(report: &ResultsReport) -> ResultsRow {
     }
 }
 
+/// How a column's numbers are shown: rates as shares (`0.0%` in the XLSX, 3 decimals in the
+/// CSV), forecasts with 2 decimals; counts as they are.
+fn measure_of(column: &str) -> Option<Measure> {
+    if column.ends_with("_rate") || column == "relative_error" {
+        Some(Measure::Rate)
+    } else if matches!(
+        column,
+        "expected_donors" | "forecast_error" | "abs_error" | "unrecorded_expected"
+    ) {
+        Some(Measure::Forecast)
+    } else {
+        None
+    }
+}
+
 fn csv(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, AppError> {
     // A UTF-8 byte-order mark, so that Excel opens the Chinese names correctly.
     let mut out = b"\xEF\xBB\xBF".to_vec();
@@ -327,9 +343,11 @@ fn csv(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, AppError> {
         for row in rows.iter().chain(std::iter::once(total)) {
             let record: Vec<String> = values(row)
                 .into_iter()
-                .map(|v| match v {
+                .zip(COLUMNS)
+                .map(|(v, name)| match v {
                     Value::Text(s) => cell(&s),
-                    Value::Number(f) => f.to_string(),
+                    // Rounded as the XLSX shows them: no `0.16666666666666666`.
+                    Value::Number(f) => rounding::csv_number(f, measure_of(name)),
                     Value::Blank => String::new(),
                 })
                 .collect();
@@ -347,17 +365,10 @@ fn xlsx(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, XlsxError> {
     let decimal = Format::new().set_num_format("0.00");
     let count = Format::new();
     // Rates as percentages, forecasts with two decimals; the cells keep the exact numbers.
-    let format_of = |name: &str| {
-        if name.ends_with("_rate") || name == "relative_error" {
-            &share
-        } else if matches!(
-            name,
-            "expected_donors" | "forecast_error" | "abs_error" | "unrecorded_expected"
-        ) {
-            &decimal
-        } else {
-            &count
-        }
+    let format_of = |name: &str| match measure_of(name) {
+        Some(Measure::Rate) => &share,
+        Some(_) => &decimal,
+        None => &count,
     };
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -487,6 +498,29 @@ mod tests {
         let out = String::from_utf8(csv(&report.rows, &total_row(&report)).unwrap()).unwrap();
         assert!(out.contains("'=HYPERLINK"), "{out}");
         assert!(out.lines().last().unwrap().starts_with("total,"), "{out}");
+    }
+
+    #[test]
+    fn csv_rates_and_forecasts_are_rounded_as_the_xlsx_shows_them() {
+        let mut totals = ResultsTotals::from(&Tally::default());
+        totals.deferral_rate = Some(1.0 / 6.0);
+        totals.expected_donors = 16.428163158292122;
+        totals.forecast_error = Some(-2.0 / 3.0);
+        let row = ResultsRow {
+            group: "t".to_owned(),
+            label: String::new(),
+            drives: 1,
+            totals,
+        };
+        let out = String::from_utf8(csv(std::slice::from_ref(&row), &row).unwrap()).unwrap();
+        let mut reader = csv::Reader::from_reader(out.trim_start_matches('\u{feff}').as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let record = reader.records().next().unwrap().unwrap();
+        let at = |name: &str| &record[header.iter().position(|h| h == name).unwrap()];
+        assert_eq!(at("deferral_rate"), "0.167");
+        assert_eq!(at("expected_donors"), "16.43");
+        assert_eq!(at("forecast_error"), "-0.67");
+        assert_eq!(at("drives"), "1");
     }
 
     #[test]

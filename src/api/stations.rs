@@ -50,7 +50,9 @@ pub struct StationView {
     pub region_code: String,
     pub address: Option<String>,
     /// In the response's `crs` (WGS-84 unless `?crs=gcj02`).
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     pub crs: Crs,
     pub status: StationStatus,

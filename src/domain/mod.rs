@@ -45,5 +45,6 @@ pub mod plan;
 pub mod point;
 pub mod policy;
 pub mod region;
+pub mod rounding;
 pub mod survey;
 pub mod text;

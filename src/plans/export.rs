@@ -32,6 +32,8 @@ pub struct SheetStop {
     pub site: String,
     pub name: String,
     pub address: Option<String>,
+    /// The township the site lies in, when known.
+    pub township: Option<String>,
     pub longitude: Option<f64>,
     pub latitude: Option<f64>,
     /// `HH:MM`.
@@ -96,13 +98,15 @@ pub fn cell(s: &str) -> String {
     }
 }
 
-/// CSV, UTF-8, one row per stop in plan order, with a header. Text cells are neutralised
+/// CSV, UTF-8 with a byte-order mark, one row per stop in plan order, with a header. Text cells are neutralised
 /// against formula injection ([`cell`]).
 ///
 /// # Errors
 /// Only if writing to memory fails.
 pub fn csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    // A UTF-8 byte-order mark, as every CSV download has: without it Excel on Chinese Windows
+    // reads the file as GBK and garbles the names.
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     out.write_record([
         "date",
         "vehicle",
@@ -298,7 +302,12 @@ h1{font-size:15pt;margin:0 0 .3em}h2{font-size:11pt;font-weight:normal;margin:0 
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #444;padding:.3em .4em;\
 text-align:left;vertical-align:top}th{background:#eee}td.n{text-align:right}\
 .sheet{page-break-after:always;break-after:page}.sheet:last-child{page-break-after:auto;\
-break-after:auto}.muted{color:#555}@media print{body{margin:0}}";
+break-after:auto}.muted{color:#555}@media print{body{margin:0}}\
+@media screen and (max-width:600px){body{margin:.6em;font-size:12pt}\
+table,tbody,tr,td{display:block;width:auto}thead{display:none}\
+tr{border:1px solid #444;margin:0 0 .7em;padding:.3em .5em}td,td.n{border:none;padding:.1em 0;\
+text-align:left;overflow-wrap:anywhere}td::before{content:attr(data-label) \": \";\
+font-weight:bold}}";
 
 /// A printable route sheet: one page per vehicle-day with its stops in order, times,
 /// addresses, coordinators and their phones, and expected donors. No external assets; every
@@ -306,6 +315,8 @@ break-after:auto}.muted{color:#555}@media print{body{margin:0}}";
 pub fn html(sheet: &Sheet) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
+    // Read on phones too: laid out for the screen's width (a card per stop when narrow).
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!(
         "<title>{}</title>\n<style>{SHEET_CSS}</style>\n</head>\n<body>\n",
         html_text(&format!("Plan {} — {}", sheet.plan_id, sheet.title))
@@ -358,17 +369,27 @@ pub fn html(sheet: &Sheet) -> String {
                     )
                 })
                 .collect();
+            // The site by its name and township: its internal id (`point-1`) means nothing
+            // to a driver.
+            let township = match stop.township.as_deref() {
+                Some(t) if !t.is_empty() => {
+                    format!("<br><span class=\"muted\">{}</span>", html_text(t))
+                }
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}–{}</td><td>{}</td>\
-                 <td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td>\
-                 <td class=\"n\">{:.0}</td></tr>\n",
+                "<tr><td class=\"n\" data-label=\"#\">{}</td><td data-label=\"Arrive\">{}</td>\
+                 <td data-label=\"Donation\">{}–{}</td><td data-label=\"Leave\">{}</td>\
+                 <td data-label=\"Site\">{}{}</td><td data-label=\"Address\">{}</td>\
+                 <td data-label=\"Coordinators\">{}</td>\
+                 <td class=\"n\" data-label=\"Donors\">{:.0}</td></tr>\n",
                 i + 1,
                 html_text(&stop.arrive),
                 html_text(&stop.opens),
                 html_text(&stop.closes),
                 html_text(&stop.leave),
                 html_text(&stop.name),
-                html_text(&stop.site),
+                township,
                 html_text(stop.address.as_deref().unwrap_or("")),
                 people.join("<br>"),
                 shown(stop.donors),
@@ -404,6 +425,7 @@ mod tests {
                     site: "point-3".to_owned(),
                     name: "<东岭>村, \"献血点\"; 一".to_owned(),
                     address: Some("人民路 1 号, 东岭镇; 北".to_owned()),
+                    township: Some("东岭镇".to_owned()),
                     longitude: Some(114.0132),
                     latitude: Some(33.6737),
                     arrive: "08:30".to_owned(),
@@ -425,6 +447,9 @@ mod tests {
     #[test]
     fn csv_has_a_header_and_a_row_per_stop() {
         let text = String::from_utf8(csv(&sheet()).unwrap()).unwrap();
+        let text = text
+            .strip_prefix('\u{feff}')
+            .expect("a byte-order mark, for Excel");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("date,vehicle,vehicle_name,stop,site,name,address"));
@@ -540,5 +565,22 @@ mod tests {
         assert!(page.contains("page-break-after:always"));
         assert!(page.contains("李医生 13800001234 (primary)"));
         assert!(!page.contains("http"), "no external assets");
+    }
+
+    #[test]
+    fn the_route_sheet_names_sites_and_fits_a_phone() {
+        let page = html(&sheet());
+        assert!(page.contains("<meta name=\"viewport\" content=\"width=device-width"));
+        assert!(page.contains("max-width:600px"), "a narrow layout");
+        assert!(!page.contains("point-3"), "no internal ids: {page}");
+        assert!(
+            page.contains("<span class=\"muted\">东岭镇</span>"),
+            "{page}"
+        );
+        assert!(page.contains("data-label=\"Arrive\""));
+        // No township known: the name alone.
+        let mut sheet = sheet();
+        sheet.routes[0].stops[0].township = None;
+        assert!(!html(&sheet).contains("class=\"muted\">"));
     }
 }

@@ -2,5 +2,7 @@
 //! eligible population.
 //!
 //! - `sheet`: the CSV/XLSX survey sheets, bytes ↔ typed rows (pure, no I/O).
+//! - `workbook`: bounds on an uploaded XLSX container, checked before it is read (pure).
 
 pub mod sheet;
+pub mod workbook;

@@ -28,6 +28,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::region::RegionCode;
+use crate::domain::rounding::{self, Measure};
 
 /// The worksheet name written by [`write_xlsx`] and preferred by [`parse_sheet`].
 const SHEET_NAME: &str = "surveys";
@@ -346,7 +347,7 @@ impl Value {
     fn describe(&self) -> String {
         match self {
             Value::Empty => "an empty cell".to_owned(),
-            Value::Text(s) => format!("\"{s}\""),
+            Value::Text(s) => quote_bounded(s),
             Value::Number(f) => format_number(*f),
             Value::Bool(b) => b.to_string(),
             Value::Date(d) => format!("the date {}", d.format("%Y-%m-%d")),
@@ -362,6 +363,29 @@ fn format_number(f: f64) -> String {
         format!("{f:.0}")
     } else {
         f.to_string()
+    }
+}
+
+/// The most characters of a value repeated in a message. A cell holds up to 32,767 characters,
+/// and messages that repeated a cell whole (an unknown header, twice) made answers of gigabytes.
+pub const MAX_QUOTED_CHARS: usize = 40;
+
+/// `s` cut to [`MAX_QUOTED_CHARS`] characters, with `…` when cut: what a message may repeat of
+/// a value someone else chose.
+pub(crate) fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => s.to_owned(),
+        Some((end, _)) => format!("{}…", &s[..end]),
+    }
+}
+
+/// `s` in quotes for a message, cut as [`shorten`] does; a cut value says how long it was.
+pub(crate) fn quote_bounded(s: &str) -> String {
+    let short = shorten(s);
+    if short.len() == s.len() {
+        format!("\"{s}\"")
+    } else {
+        format!("\"{short}\" ({} characters)", s.chars().count())
     }
 }
 
@@ -466,7 +490,7 @@ fn csv_field_name(rows: &[(usize, Vec<Value>)], index: usize) -> String {
     match header.and_then(|(_, cells)| cells.get(index)) {
         None => "header".to_owned(),
         Some(Value::Text(h)) => {
-            Col::from_header(h).map_or_else(|| h.clone(), |c| c.name().to_owned())
+            Col::from_header(h).map_or_else(|| shorten(h), |c| c.name().to_owned())
         }
         Some(_) => format!("column {}", column_letters(index)),
     }
@@ -489,6 +513,9 @@ pub const MAX_SHEET_COLUMNS: u32 = 64;
 
 fn read_xlsx(bytes: &[u8]) -> Result<Grid, Vec<CellError>> {
     let file_error = |message: String| vec![CellError::new(1, "file", message)];
+    // The container is bounded before any part of it is read (a zip of XML expands a
+    // thousandfold: see `workbook`).
+    super::workbook::check(bytes).map_err(file_error)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| file_error(format!("not a readable XLSX workbook: {e}")))?;
     let names = workbook.sheet_names();
@@ -502,8 +529,12 @@ fn read_xlsx(bytes: &[u8]) -> Result<Grid, Vec<CellError>> {
     // Cells are streamed and bounded before any grid is built: a workbook is a zip of XML,
     // and two cells at A1 and XFD1048576 would otherwise make calamine allocate the whole
     // sheet (tens of billions of cells) for a file of a few hundred bytes.
-    let unreadable =
-        |e: calamine::XlsxError| file_error(format!("cannot read the worksheet \"{name}\": {e}"));
+    let unreadable = |e: calamine::XlsxError| {
+        file_error(format!(
+            "cannot read the worksheet {}: {e}",
+            quote_bounded(&name)
+        ))
+    };
     let mut reader = workbook.worksheet_cells_reader(&name).map_err(unreadable)?;
     let mut cells = Vec::new();
     while let Some(cell) = reader.next_cell().map_err(unreadable)? {
@@ -632,17 +663,20 @@ fn map_header(
                     row,
                     col.name(),
                     format!(
-                        "column {} appears twice (\"{first}\" and \"{text}\")",
-                        col.name()
+                        "column {} appears twice ({} and {})",
+                        col.name(),
+                        quote_bounded(first),
+                        quote_bounded(&text)
                     ),
                 )),
                 None => seen[col.index()] = Some(text),
             },
             None => errors.push(CellError::new(
                 row,
-                text.clone(),
+                shorten(&text),
                 format!(
-                    "unknown column \"{text}\" (column {}); the columns are: {}",
+                    "unknown column {} (column {}); the columns are: {}",
+                    quote_bounded(&text),
                     column_letters(first_col + i),
                     Col::ALL.map(Col::name).join(", ")
                 ),
@@ -817,14 +851,16 @@ fn parse_code(value: &Value) -> Result<Option<String>, String> {
     };
     if code.contains(['E', 'e']) && code.parse::<f64>().is_ok() {
         return Err(format!(
-            "\"{code}\" is a village code that Excel turned into a rounded number: format the \
-             column as Text and type the 12 digits again, or use the XLSX sheet"
+            "{} is a village code that Excel turned into a rounded number: format the \
+             column as Text and type the 12 digits again, or use the XLSX sheet",
+            quote_bounded(&code)
         ));
     }
     match RegionCode::parse(&code) {
         Ok(_) => Ok(Some(code)),
         Err(_) => Err(format!(
-            "a village code has exactly 12 digits, got \"{code}\""
+            "a village code has exactly 12 digits, got {}",
+            quote_bounded(&code)
         )),
     }
 }
@@ -837,7 +873,7 @@ fn parse_count(value: &Value) -> Result<Option<i64>, String> {
         Value::Empty => return Ok(None),
         Value::Text(s) => s
             .parse::<i64>()
-            .map_err(|_| format!("expected a whole number, got \"{s}\""))?,
+            .map_err(|_| format!("expected a whole number, got {}", quote_bounded(s)))?,
         Value::Number(f) if f.fract() == 0.0 && f.abs() <= EXACT => *f as i64,
         other => return Err(format!("expected a whole number, got {}", other.describe())),
     };
@@ -861,7 +897,7 @@ fn parse_date(value: &Value, is_1904: bool) -> Result<Option<NaiveDate>, String>
         .map(Some),
         Value::Text(s) => parse_date_text(s)
             .map(Some)
-            .ok_or_else(|| format!("expected a date as YYYY-MM-DD, got \"{s}\"")),
+            .ok_or_else(|| format!("expected a date as YYYY-MM-DD, got {}", quote_bounded(s))),
         other => Err(format!(
             "expected a date as YYYY-MM-DD, got {}",
             other.describe()
@@ -891,7 +927,7 @@ fn parse_source(value: &Value) -> Result<Option<String>, String> {
                 .into_iter()
                 .find(|(en, zh)| *en == key || *zh == key)
                 .map(|(en, _)| Some(en.to_owned()))
-                .ok_or_else(|| format!("expected one of {}; got \"{s}\"", allowed()))
+                .ok_or_else(|| format!("expected one of {}; got {}", allowed(), quote_bounded(s)))
         }
         other => Err(format!(
             "expected one of {}; got {}",
@@ -930,7 +966,7 @@ fn parse_coordinate(value: &Value, limit: f64) -> Result<Option<f64>, String> {
         Value::Number(f) => *f,
         Value::Text(s) => s
             .parse::<f64>()
-            .map_err(|_| format!("expected a number of degrees, got \"{s}\""))?,
+            .map_err(|_| format!("expected a number of degrees, got {}", quote_bounded(s)))?,
         other => {
             return Err(format!(
                 "expected a number of degrees, got {}",
@@ -987,11 +1023,20 @@ impl ExportRow {
             Col::Source => self.source.as_deref().map_or(Out::Blank, Out::Text),
             Col::SurveyedBy => self.surveyed_by.as_deref().map_or(Out::Blank, Out::Text),
             Col::Notes => self.notes.as_deref().map_or(Out::Blank, Out::Text),
-            Col::Longitude => self.longitude.map_or(Out::Blank, Out::Degrees),
-            Col::Latitude => self.latitude.map_or(Out::Blank, Out::Degrees),
+            // To 7 decimals (a centimetre), without floating-point noise.
+            Col::Longitude => self
+                .longitude
+                .map_or(Out::Blank, |f| Out::Degrees(coordinate(f))),
+            Col::Latitude => self
+                .latitude
+                .map_or(Out::Blank, |f| Out::Degrees(coordinate(f))),
             Col::ConfirmLargeChange => Out::Blank,
         }
     }
+}
+
+fn coordinate(degrees: f64) -> f64 {
+    rounding::round(degrees, Measure::Coordinate)
 }
 
 /// A CSV sheet of `rows` under a header of the canonical column names, UTF-8 with a BOM so that
@@ -1172,8 +1217,9 @@ mod tests {
             source: export.source.clone().expect("surveyed row"),
             surveyed_by: export.surveyed_by.clone(),
             notes: export.notes.clone(),
-            longitude: export.longitude,
-            latitude: export.latitude,
+            // Coordinates are written to 7 decimals.
+            longitude: export.longitude.map(coordinate),
+            latitude: export.latitude.map(coordinate),
             confirm_large_change: false,
         }
     }
@@ -1219,6 +1265,23 @@ mod tests {
             "{}",
             errors[0].message
         );
+    }
+
+    #[test]
+    fn a_full_size_export_is_within_the_workbook_bounds() {
+        // The largest sheet the import takes, written by the export, must pass the checks
+        // that refuse zip bombs (sizes and compression ratios).
+        let rows: Vec<ExportRow> = (0..MAX_SHEET_ROWS - 1)
+            .map(|i| {
+                let mut row = full_row();
+                row.village_code = format!("4111020{i:05}");
+                row.eligible_total = Some(i64::from(i % 5000));
+                row.notes = Some(format!("第 {i} 行备注"));
+                row
+            })
+            .collect();
+        let bytes = write_xlsx(&rows).expect("workbook");
+        assert_eq!(super::super::workbook::check(&bytes), Ok(()));
     }
 
     #[test]

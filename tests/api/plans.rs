@@ -949,6 +949,23 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
             plan["result"]["routes"].as_array().unwrap().len()
         );
         assert!(html.contains("李医生 13800001111"));
+        // Readable on a phone, and sites by name and township, never by internal id.
+        assert!(html.contains("<meta name=\"viewport\" content=\"width=device-width"));
+        assert!(!html.contains("point-"), "no internal ids");
+        assert!(html.contains("东岭镇"), "the township of P1");
+        assert!(all_stops[0]["township"].is_string(), "{}", all_stops[0]);
+
+        // The CSV opens in Excel with its names: a byte-order mark, like every CSV.
+        let bytes = app
+            .client
+            .get(app.url(&format!("/api/v1/plans/{id}/export?format=csv")))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBFdate,"), "a byte-order mark");
 
         let response = app
             .client
@@ -1482,6 +1499,75 @@ async fn dates_outside_the_lunar_calendar_are_refused() {
         let (status, problem) = post(&app, &app.client, "/api/v1/plans", &body).await;
         assert_eq!(status, 400, "{problem}");
         assert_eq!(problem["errors"][0]["field"], "to", "{problem}");
+        app
+    })
+    .await;
+}
+
+/// The decimals a JSON number is written with.
+fn decimals(n: &Value) -> usize {
+    let text = n.to_string();
+    text.split_once('.').map_or(0, |(_, f)| f.len())
+}
+
+/// Every number under a member named one of `names`, at any depth.
+fn numbers_named<'a>(value: &'a Value, names: &[&str], out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if names.contains(&k.as_str()) && v.is_number() {
+                    out.push((k.clone(), v));
+                }
+                numbers_named(v, names, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| numbers_named(v, names, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn plans_and_points_carry_no_floating_point_noise() {
+    on_each_backend(|app| async move {
+        network(&app).await;
+        // GCJ-02 input is converted: the converted degrees carry noise inside.
+        let point = app
+            .create_point(&json!({"name": "噪声村献血点", "kind": "village",
+                                  "region_code": "990101101201", "longitude": 114.0185,
+                                  "latitude": 33.6712, "crs": "gcj02", "status": "active"}))
+            .await;
+        let id = point["id"].as_i64().unwrap();
+        for shown in [
+            point.clone(),
+            app.get_ok(&format!("/api/v1/points/{id}")).await,
+        ] {
+            for member in ["longitude", "latitude"] {
+                assert!(decimals(&shown[member]) <= 7, "{member}: {}", shown[member]);
+            }
+        }
+        let geojson = app.get_ok("/api/v1/points.geojson").await;
+        let feature = geojson["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap();
+        for n in feature["geometry"]["coordinates"].as_array().unwrap() {
+            assert!(decimals(n) <= 7, "GeoJSON: {n}");
+        }
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let mut found = Vec::new();
+        numbers_named(&plan, &["km", "ml", "objective", "cost_ml"], &mut found);
+        assert!(found.iter().any(|(k, _)| k == "km"), "{plan}");
+        for (name, n) in &found {
+            assert!(decimals(n) <= 1, "{name}: {n}");
+        }
+        let mut found = Vec::new();
+        numbers_named(&plan, &["longitude", "latitude"], &mut found);
+        assert!(!found.is_empty());
+        for (name, n) in &found {
+            assert!(decimals(n) <= 7, "{name}: {n}");
+        }
         app
     })
     .await;

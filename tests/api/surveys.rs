@@ -546,20 +546,19 @@ async fn the_xlsx_sheet_round_trips_through_the_api() {
         assert_eq!(response.headers()["content-type"], xlsx_type);
         let bytes = response.bytes().await.unwrap().to_vec();
         assert!(bytes.starts_with(b"PK"), "a zip container");
-        // Uploading it back unchanged re-records the one filled row (as a new, equal survey).
-        let report: Value = upload(
-            &app,
-            &format!("region={township}&dry_run=true"),
-            xlsx_type,
-            bytes,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-        assert_eq!(report["surveys_recorded"], 1, "{report}");
+        // Uploading it back as it is records nothing: the filled row repeats the survey.
+        let report: Value = upload(&app, &format!("region={township}"), xlsx_type, bytes)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["surveys_recorded"], 0, "{report}");
+        assert_eq!(report["unchanged"], 1, "{report}");
         assert_eq!(report["rows"][0]["village_code"], code);
+        assert_eq!(report["rows"][0]["outcome"], "unchanged");
         assert_eq!(report["rows"][0]["previous_total"], 600);
+        let history = app.get_ok(&format!("/api/v1/regions/{code}/surveys")).await;
+        assert_eq!(history.as_array().unwrap().len(), 1, "not recorded twice");
         app
     })
     .await;
@@ -611,6 +610,438 @@ async fn concurrent_surveys_never_record_an_unconfirmed_large_change() {
                 other => panic!("unexpected status {other}: {rb}"),
             }
         }
+        app
+    })
+    .await;
+}
+
+/// A workbook whose first cell is one shared string of `len` letters: tiny on disk (zip
+/// compresses repetition a thousandfold), huge once read. Built from a real workbook with its
+/// shared strings part replaced.
+fn workbook_with_long_text_in_a1(len: usize) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    workbook
+        .add_worksheet()
+        .write_string(0, 0, "placeholder")
+        .unwrap();
+    let original = workbook.save_to_buffer().unwrap();
+    let mut source = zip::ZipArchive::new(Cursor::new(original)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let name = entry.name().unwrap().into_owned();
+        out.start_file(name.as_str(), options).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"1\" uniqueCount=\"1\"><si><t>")
+                .unwrap();
+            let chunk = vec![b'A'; 1024 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                out.write_all(&chunk[..n]).unwrap();
+                left -= n;
+            }
+            out.write_all(b"</t></si></sst>").unwrap();
+        } else {
+            let mut body = Vec::new();
+            entry.read_to_end(&mut body).unwrap();
+            out.write_all(&body).unwrap();
+        }
+    }
+    out.finish().unwrap().into_inner()
+}
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[tokio::test]
+async fn a_small_workbook_holding_a_huge_text_is_refused_with_a_short_answer() {
+    // 40 MB of text in A1, a few tens of KB on disk: read whole, it would be an unknown header
+    // repeated twice in the error (the reported case was 900 MB, answered with 1.8 GB).
+    let bomb = workbook_with_long_text_in_a1(40 * 1024 * 1024);
+    assert!(
+        bomb.len() < 200 * 1024,
+        "small on disk: {} bytes",
+        bomb.len()
+    );
+    on_each_backend(|app| {
+        let bomb = bomb.clone();
+        async move {
+            app.import_luohe().await;
+            let response = upload(&app, "region=411103101000&dry_run=true", XLSX_TYPE, bomb).await;
+            assert_eq!(response.status().as_u16(), 400);
+            let body = response.bytes().await.unwrap();
+            assert!(body.len() < 2_000, "a short answer: {} bytes", body.len());
+            let problem: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
+            let message = problem["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains("xl/sharedStrings.xml"), "{message}");
+            app
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn long_values_are_cut_short_in_error_messages() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        // Within Excel's limits (32,767 characters a cell), but far too long to repeat.
+        let long = "长".repeat(30_000);
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (c, h) in [
+            "village_name",
+            "eligible_total",
+            "surveyed_on",
+            "source",
+            &long,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sheet.write_string(0, c as u16, h).unwrap();
+        }
+        let bytes = workbook.save_to_buffer().unwrap();
+        let response = upload(&app, &format!("region={township}"), XLSX_TYPE, bytes).await;
+        assert_eq!(response.status().as_u16(), 400);
+        let body = response.bytes().await.unwrap();
+        assert!(body.len() < 2_000, "unknown header: {} bytes", body.len());
+        let problem: Value = serde_json::from_slice(&body).unwrap();
+        let error = &problem["errors"][0];
+        assert!(
+            error["field"].as_str().unwrap().starts_with("长长长"),
+            "{problem}"
+        );
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("(30000 characters)"),
+            "{problem}"
+        );
+        // The same for every kind of cell that is quoted back: a CSV with long bad cells.
+        let csv = format!(
+            "village_name,eligible_total,surveyed_on,source,longitude,latitude\n\
+             {long},{long},{long},{long},{long},{long}\n"
+        );
+        let response = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 400);
+        let body = response.bytes().await.unwrap();
+        let problem: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["errors"].as_array().unwrap().len(), 5, "{problem}");
+        assert!(body.len() < 4_000, "bad cells: {} bytes", body.len());
+        // A village name that is not found.
+        let csv =
+            format!("village_name,eligible_total,surveyed_on,source\n{long},1,2026-11-01,other\n");
+        let response = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await;
+        let problem = expect_problem(response, 400, "unknown village").await;
+        assert_eq!(problem["errors"][0]["field"], "village_name");
+        assert!(problem.to_string().len() < 2_000, "{problem}");
+        app
+    })
+    .await;
+}
+
+/// Sends the head of an upload and `first` bytes of its body, leaving the rest for later.
+async fn start_upload(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    body: &[u8],
+    first: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /api/v1/surveys/import?{query} HTTP/1.1\r\nHost: {host}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: text/csv\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..first]).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn an_account_uploads_one_sheet_at_a_time() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let token = crate::helpers::user_with_token(
+            &app.db,
+            "uploader",
+            "township_official",
+            &[township],
+            None,
+        )
+        .await;
+        let official = crate::helpers::bearer_client(&token);
+        let colleague = app
+            .client_for("colleague", "township_official", &[township])
+            .await;
+        let code = app.list_all(&format!("parent={township}"), 500).await[0]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sheet = format!(
+            "village_code,eligible_total,surveyed_on,source\n{code},120,2026-11-01,other\n"
+        );
+        let query = format!("region={township}&dry_run=true");
+        let send = |client: reqwest::Client| {
+            let (url, body) = (
+                app.url(&format!("/api/v1/surveys/import?{query}")),
+                sheet.clone(),
+            );
+            async move {
+                client
+                    .post(url)
+                    .header("content-type", "text/csv")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // The first upload is under way: its body has not all arrived. Once the server has it
+        // in hand, a second one by the same account is turned away. (A probe can overtake the
+        // slow upload on its way in, and then the slow one is the upload turned away: start
+        // again.)
+        let mut found = None;
+        'attempts: for _ in 0..10 {
+            let slow = start_upload(&app, &token, &query, sheet.as_bytes(), 20).await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            for _ in 0..50 {
+                let response = send(official.clone()).await;
+                if response.status().as_u16() == 429 {
+                    found = Some((slow, response));
+                    break 'attempts;
+                }
+                assert_eq!(response.status().as_u16(), 200, "before the first is read");
+                let mut peek = [0u8; 1];
+                let answered = tokio::time::timeout(
+                    std::time::Duration::from_millis(20),
+                    slow.peek(&mut peek),
+                )
+                .await;
+                if matches!(answered, Ok(Ok(n)) if n > 0) {
+                    continue 'attempts;
+                }
+            }
+        }
+        let (mut slow, refused) = found.expect("a second concurrent upload is refused");
+        assert_eq!(refused.headers()["retry-after"], "5");
+        let problem = expect_problem(refused, 429, "second upload").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("another sheet upload"),
+            "{problem}"
+        );
+        // Another account is not held up.
+        assert_eq!(send(colleague).await.status().as_u16(), 200);
+        // The first upload completes normally, and then the account may upload again.
+        slow.write_all(&sheet.as_bytes()[20..]).await.unwrap();
+        let mut answer = Vec::new();
+        slow.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("\"surveys_recorded\":1"), "{answer}");
+        assert_eq!(send(official).await.status().as_u16(), 200);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_sheet_sent_back_records_only_what_changed_and_older_rows_need_confirming() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let days_ago =
+            |n: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+        let villages = app.list_all(&format!("parent={township}"), 500).await;
+        let codes: Vec<String> = villages[..3]
+            .iter()
+            .map(|v| v["code"].as_str().unwrap().to_owned())
+            .collect();
+        for code in &codes {
+            assert_eq!(
+                post(&app, code, &survey(600, &days_ago(30)))
+                    .await
+                    .status()
+                    .as_u16(),
+                201
+            );
+        }
+        let history_len = |code: String| {
+            let app = &app;
+            async move {
+                app.get_ok(&format!("/api/v1/regions/{code}/surveys"))
+                    .await
+                    .as_array()
+                    .unwrap()
+                    .len()
+            }
+        };
+        // Export, edit one row, send it back: only that row is recorded.
+        let mut sheet = exported(&app, township).await;
+        let header = sheet[0].clone();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let row_of = |sheet: &[Vec<String>], code: &str| {
+            sheet
+                .iter()
+                .position(|r| r[col("village_code")] == code)
+                .unwrap()
+        };
+        let edited = row_of(&sheet, &codes[0]);
+        sheet[edited][col("eligible_total")] = "640".to_owned();
+        sheet[edited][col("male")] = "320".to_owned();
+        sheet[edited][col("female")] = "320".to_owned();
+        sheet[edited][col("surveyed_on")] = days_ago(1);
+        let report: Value = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            to_csv(&sheet),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                &report["surveys_recorded"],
+                &report["unchanged"],
+                &report["older"]
+            ),
+            (&json!(1), &json!(2), &json!(0)),
+            "{report}"
+        );
+        let outcome = |report: &Value, code: &str| {
+            report["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["village_code"] == code)
+                .map(|r| r["outcome"].clone())
+                .unwrap_or(Value::Null)
+        };
+        assert_eq!(outcome(&report, &codes[0]), "recorded");
+        assert_eq!(outcome(&report, &codes[1]), "unchanged");
+        assert_eq!(
+            (
+                history_len(codes[0].clone()).await,
+                history_len(codes[1].clone()).await
+            ),
+            (2, 1),
+            "nothing recorded twice"
+        );
+
+        // A row dated before the current survey: flagged by the dry run, refused unconfirmed,
+        // recorded as history when confirmed.
+        let mut sheet = exported(&app, township).await;
+        let older = row_of(&sheet, &codes[2]);
+        sheet[older][col("eligible_total")] = "580".to_owned();
+        sheet[older][col("male")] = "290".to_owned();
+        sheet[older][col("female")] = "290".to_owned();
+        sheet[older][col("surveyed_on")] = days_ago(400);
+        let body = to_csv(&sheet);
+        let report: Value = upload(
+            &app,
+            &format!("region={township}&dry_run=true"),
+            "text/csv",
+            body.clone(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(
+            (&report["older"], &report["surveys_recorded"]),
+            (&json!(1), &json!(0)),
+            "{report}"
+        );
+        assert_eq!(outcome(&report, &codes[2]), "older");
+        assert_eq!(outcome(&report, &codes[0]), "unchanged");
+        let response = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            body.clone(),
+        )
+        .await;
+        let problem = expect_problem(response, 400, "unconfirmed older row").await;
+        assert_eq!(problem["errors"][0]["field"], "surveyed_on", "{problem}");
+        assert_eq!(problem["errors"][0]["row"], older + 1, "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("confirm_older")
+        );
+        assert_eq!(history_len(codes[2].clone()).await, 1, "nothing recorded");
+        let report: Value = upload(
+            &app,
+            &format!("region={township}&confirm_older=true"),
+            "text/csv",
+            body,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(outcome(&report, &codes[2]), "history", "{report}");
+        assert_eq!(report["surveys_recorded"], 1, "{report}");
+        let history = app
+            .get_ok(&format!("/api/v1/regions/{}/surveys", codes[2]))
+            .await;
+        assert_eq!(history.as_array().unwrap().len(), 2);
+        assert_eq!(
+            history[0]["eligible_total"], 600,
+            "the current survey stays current"
+        );
+        assert_eq!(history[1]["eligible_total"], 580);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_import_offers_both_csv_and_xlsx_in_the_api_description() {
+    on_each_backend(|app| async move {
+        let spec = app.get_ok("/openapi.json").await;
+        let content = &spec["paths"]["/api/v1/surveys/import"]["post"]["requestBody"]["content"];
+        for media in ["text/csv", XLSX_TYPE] {
+            assert_eq!(
+                content[media]["schema"]["type"], "string",
+                "{media}: {content}"
+            );
+        }
+        assert_eq!(
+            content[XLSX_TYPE]["schema"]["format"], "binary",
+            "a file picker: {content}"
+        );
         app
     })
     .await;
