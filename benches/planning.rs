@@ -1,11 +1,18 @@
-//! Proof of quality for the planner: seeded instances on the Luohe hierarchy (S, M, L and 20
-//! tiny ones), solved by donornet, by the exact solver (tiny ones) and, when their virtual
-//! environment is set up (`tools/peers/setup.sh`), by OR-Tools and PyVRP on exactly the same
-//! files. Every plan, whoever made it, is scored by donornet's plan check.
+//! Proof of quality for the planner: seeded instances on the Luohe hierarchy (S, M, L, 20
+//! tiny ones and 6 "wide" ones), solved by donornet, exactly (tiny and wide ones) and, when
+//! their virtual environment is set up (`tools/peers/setup.sh`), by OR-Tools and PyVRP on
+//! exactly the same files. Every plan, whoever made it, is scored by donornet's plan check.
+//!
+//! The optimum of each tiny and wide instance is proved twice: by `exact::solve` (the module
+//! the planner's last step also uses, on groups of up to 3 routes and 12 sites, which covers
+//! a whole tiny instance) and by the independent `tools/peers/exact_small.py` (Python standard
+//! library only: `python3`, or `PLAN_BENCH_PYTHON`). Both are printed; the benchmark fails if
+//! they disagree. The wide instances (14-16 sites, 4 routes) are beyond the last step's reach.
 //!
 //! ```sh
-//! cargo bench --bench planning                 # donornet and the exact solver only
+//! cargo bench --bench planning                 # donornet and the two exact solvers only
 //! PLAN_BENCH_PEERS=1 cargo bench --bench planning   # with the peers (about 20 minutes)
+//! PLAN_BENCH_ONLY=tiny cargo bench --bench planning  # the tiny and wide instances only
 //! ```
 //!
 //! Instances are written to `target/plan-bench/` so any other solver can be run on them.
@@ -169,6 +176,63 @@ fn peer(
     }
 }
 
+/// How many instances beyond the planner's last step (14-16 sites, 4 routes) are solved.
+const WIDE: u64 = 6;
+/// The two exact solvers must agree to this many mL (donornet keeps distances as `f32`).
+const AGREE_ML: f64 = 0.01;
+
+/// The independent optimum: `tools/peers/exact_small.py` (standard library only) on the same
+/// file, its plan scored by donornet's plan check. Stops the benchmark when it cannot run.
+fn exact_small(python: &Path, problem: &Problem, inst: &Path, dir: &Path) -> Outcome {
+    let out = dir.join(format!(
+        "{}.exact_small.json",
+        inst.file_stem().unwrap().to_string_lossy()
+    ));
+    let _ = fs::remove_file(&out);
+    let started = Instant::now();
+    let run = Command::new(python)
+        .arg("tools/peers/exact_small.py")
+        .arg(inst)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} tools/peers/exact_small.py ({e}): the tiny instances need \
+                 python3 (set PLAN_BENCH_PYTHON to another interpreter)",
+                python.display()
+            )
+        });
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&run.stderr).trim().to_owned();
+    // Its own objective, from its own evaluator: "exact: objective 126019.123 mL (DP ...".
+    let reported: Option<f64> = stderr
+        .split("exact: objective ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok());
+    let (scored, feasible) = score(problem, &out);
+    let objective = match (run.status.success() && feasible, reported, scored) {
+        // Its plan, scored by donornet's plan check, must come to what it reported.
+        (true, Some(r), Some(s)) if (r - s).abs() <= AGREE_ML => Some(r),
+        _ => None,
+    };
+    Outcome {
+        objective,
+        feasible,
+        seconds,
+        rss_mb: 0.0,
+        note: if objective.is_some() {
+            String::new()
+        } else {
+            format!(
+                "failed (reported {reported:?}, plan check {scored:?}, feasible {feasible}): \
+                 {stderr}"
+            )
+        },
+    }
+}
+
 fn fmt_obj(o: &Outcome) -> String {
     match o.objective {
         Some(v) if o.feasible => format!("{v:.0}"),
@@ -192,64 +256,134 @@ fn main() {
         path
     };
     let with_peers = std::env::var_os("PLAN_BENCH_PEERS").is_some();
-    let python = PathBuf::from("tools/peers/.venv/bin/python");
-    if with_peers && !python.exists() {
+    if with_peers && !Path::new("tools/peers/.venv/bin/python").exists() {
         panic!(
             "PLAN_BENCH_PEERS is set but tools/peers/.venv is missing: run tools/peers/setup.sh"
         );
     }
 
-    // Tiny instances against the exact optimum.
+    // Tiny instances against the exact optimum, proved twice: by donornet's exact solver (the
+    // module the planner's last step also uses) and by the independent exact_small.py.
+    let python =
+        std::env::var_os("PLAN_BENCH_PYTHON").map_or_else(|| "python3".into(), PathBuf::from);
     println!(
-        "tiny instances (donornet vs exact optimum{})",
-        if with_peers { ", peers at 10 s" } else { "" }
+        "tiny instances (donornet vs the exact optimum, proved by donornet's exact solver and by \
+         tools/peers/exact_small.py{})",
+        if with_peers { "; peers at 10 s" } else { "" }
     );
     println!(
-        "{:<8} {:>5} {:>4} {:>10} {:>10} {:>8} {:>10} {:>10}",
-        "instance", "sites", "days", "exact", "donornet", "time s", "OR-Tools", "PyVRP"
+        "{:<8} {:>5} {:>4} {:>6} {:>6} {:>10} {:>8} {:>10} {:>8} {:>10} {:>8} {:>10} {:>10}",
+        "instance",
+        "sites",
+        "days",
+        "routes",
+        "whole",
+        "exact",
+        "s",
+        "exact.py",
+        "s",
+        "donornet",
+        "s",
+        "OR-Tools",
+        "PyVRP"
     );
-    let mut matched = 0;
-    let mut peer_matched = [0, 0];
-    for i in 1..=20u64 {
-        let instance = synthetic::tiny(&townships, 1000 + i);
-        let path = write(&instance);
+    let instances: Vec<Instance> = (1..=20u64)
+        .map(|i| {
+            let mut instance = synthetic::tiny(&townships, 1000 + i);
+            instance.name = format!("tiny-{i:02}");
+            instance
+        })
+        .chain((1..=WIDE).map(|i| {
+            let mut instance = synthetic::tiny_wide(&townships, 2000 + i);
+            instance.name = format!("wide-{i:02}");
+            instance
+        }))
+        .collect();
+    let mut matched = [0usize; 2];
+    let mut peer_matched = [[0usize; 2]; 2];
+    let mut disagreements = Vec::new();
+    for instance in &instances {
+        let wide = instance.name.starts_with("wide");
+        let path = write(instance);
         let problem = Problem::new(instance.clone()).expect("valid");
-        let (_, optimum) = exact::solve(&problem).expect("tiny");
+        let started = Instant::now();
+        let (_, optimum) = exact::solve(&problem).expect("a tiny instance");
+        let exact_s = started.elapsed().as_secs_f64();
+        let independent = exact_small(&python, &problem, &path, &dir);
+        if independent
+            .objective
+            .is_none_or(|v| (v - optimum).abs() > AGREE_ML)
+        {
+            disagreements.push(format!(
+                "{}: exact::solve {optimum:.3} mL, exact_small.py {}",
+                instance.name,
+                independent
+                    .objective
+                    .map_or(independent.note.clone(), |v| format!("{v:.3} mL"))
+            ));
+        }
         let ours = donornet(&bin, &problem, &path, &dir, 1);
         let got = ours.objective.unwrap_or(f64::NAN);
         if ours.feasible && got >= optimum - 1e-6 {
-            matched += 1;
+            matched[usize::from(wide)] += 1;
         }
         let (mut ort, mut pyv) = (String::from("-"), String::from("-"));
         if with_peers {
-            let o = peer(&python, "ortools_solve.py", &problem, &path, &dir, 10);
-            let p = peer(&python, "pyvrp_solve.py", &problem, &path, &dir, 10);
+            let venv = Path::new("tools/peers/.venv/bin/python");
+            let o = peer(venv, "ortools_solve.py", &problem, &path, &dir, 10);
+            let p = peer(venv, "pyvrp_solve.py", &problem, &path, &dir, 10);
             for (k, x) in [&o, &p].into_iter().enumerate() {
                 if x.feasible && x.objective.is_some_and(|v| v >= optimum - 1e-6) {
-                    peer_matched[k] += 1;
+                    peer_matched[usize::from(wide)][k] += 1;
                 }
             }
             ort = fmt_obj(&o);
             pyv = fmt_obj(&p);
         }
+        let routes = instance.days.len() * instance.vehicles.len();
+        // Whether the planner's last step (groups of up to 3 routes and 12 sites, re-planned
+        // exactly) could take the whole instance at once.
+        let whole = routes <= 3 && instance.sites.len() <= 12;
         println!(
-            "{:<8} {:>5} {:>4} {:>10.0} {:>10} {:>8.2} {:>10} {:>10}",
-            format!("tiny-{i:02}"),
+            "{:<8} {:>5} {:>4} {:>6} {:>6} {:>10.1} {:>8.2} {:>10} {:>8.2} {:>10} {:>8.2} {:>10} {:>10}",
+            instance.name,
             instance.sites.len(),
             instance.days.len(),
+            routes,
+            if whole { "yes" } else { "no" },
             optimum,
+            exact_s,
+            independent
+                .objective
+                .map_or_else(|| independent.note.clone(), |v| format!("{v:.1}")),
+            independent.seconds,
             fmt_obj(&ours),
             ours.seconds,
             ort,
             pyv
         );
     }
-    println!("donornet matched the optimum on {matched}/20 tiny instances");
+    println!(
+        "donornet matched the optimum on {}/20 tiny instances and {}/{WIDE} wide ones",
+        matched[0], matched[1]
+    );
     if with_peers {
         println!(
-            "OR-Tools matched {}/20, PyVRP {}/20",
-            peer_matched[0], peer_matched[1]
+            "OR-Tools matched {}/20 and {}/{WIDE}, PyVRP {}/20 and {}/{WIDE}",
+            peer_matched[0][0], peer_matched[1][0], peer_matched[0][1], peer_matched[1][1]
         );
+    }
+    assert!(
+        disagreements.is_empty(),
+        "THE TWO EXACT SOLVERS DISAGREE (tolerance {AGREE_ML} mL):\n{}",
+        disagreements.join("\n")
+    );
+    println!(
+        "the two exact solvers agree on all {} instances (within {AGREE_ML} mL)",
+        instances.len()
+    );
+    if std::env::var("PLAN_BENCH_ONLY").is_ok_and(|only| only == "tiny") {
+        return;
     }
 
     println!();
@@ -301,14 +435,15 @@ fn main() {
             rss_mb: 0.0,
             note: "not run".into(),
         };
+        let venv = Path::new("tools/peers/.venv/bin/python");
         let runs: Vec<(String, Outcome, Outcome)> = if with_peers {
             limits
                 .iter()
                 .map(|&limit| {
                     (
                         format!("{name}@{limit}s"),
-                        peer(&python, "ortools_solve.py", &problem, &path, &dir, limit),
-                        peer(&python, "pyvrp_solve.py", &problem, &path, &dir, limit),
+                        peer(venv, "ortools_solve.py", &problem, &path, &dir, limit),
+                        peer(venv, "pyvrp_solve.py", &problem, &path, &dir, limit),
                     )
                 })
                 .collect()

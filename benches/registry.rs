@@ -78,8 +78,10 @@ async fn exec(
     .expect("bulk statement");
 }
 
-/// Generates coordinates, points and surveys.
-async fn populate(db: &DatabaseConnection, file: &Path) {
+/// Generates coordinates, points and surveys. Returns the places of 100 points spread over
+/// the country (every `points / 100`-th point in the table's order, which goes province by
+/// province) and how many provinces they lie in.
+async fn populate(db: &DatabaseConnection, file: &Path) -> (Vec<(f64, f64)>, usize) {
     let started = Instant::now();
     let now = Utc::now();
     let gz = flate2::read::MultiGzDecoder::new(std::fs::File::open(file).unwrap());
@@ -196,6 +198,19 @@ async fn populate(db: &DatabaseConnection, file: &Path) {
         surveys.len(),
         started.elapsed().as_secs_f64()
     );
+    let step = (points.len() / 100).max(1);
+    let spread: Vec<&serde_json::Value> = points.iter().step_by(step).take(100).collect();
+    let mut provinces: Vec<&str> = spread
+        .iter()
+        .map(|p| &p[2].as_str().expect("a region code")[..2])
+        .collect();
+    provinces.sort_unstable();
+    provinces.dedup();
+    let places = spread
+        .iter()
+        .map(|p| (p[3].as_f64().expect("lon"), p[4].as_f64().expect("lat")))
+        .collect();
+    (places, provinces.len())
 }
 
 async fn latency(client: &reqwest::Client, urls: &[String], requests: usize) -> (f64, f64) {
@@ -237,7 +252,7 @@ async fn run(backend: &str, url: &str, file: &Path) {
         "\n== {backend} ==\nimported the national table in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    populate(&conn, file).await;
+    let (places, provinces) = populate(&conn, file).await;
 
     let app = donornet::build_app(conn.clone(), HttpConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -246,27 +261,14 @@ async fn run(backend: &str, url: &str, file: &Path) {
     let client = common::admin_client(&conn).await;
 
     // 100 places: the locations of points spread over the country.
-    let sample: serde_json::Value = client
-        .get(format!("{base}/api/v1/points?limit=500"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let near: Vec<String> = sample["items"]
-        .as_array()
-        .unwrap()
+    let near: Vec<String> = places
         .iter()
-        .step_by(5)
-        .take(100)
-        .map(|p| {
-            format!(
-                "{base}/api/v1/points?near={},{}&radius_km=10",
-                p["longitude"], p["latitude"]
-            )
-        })
+        .map(|(lon, lat)| format!("{base}/api/v1/points?near={lon},{lat}&radius_km=10"))
         .collect();
+    println!(
+        "near queries around {} points in {provinces} provinces",
+        near.len()
+    );
     let report = |what: &str, (median, p99): (f64, f64), target: &str| {
         println!("{what:<52} median {median:>7.2} ms  p99 {p99:>7.2} ms  ({target})");
     };

@@ -87,8 +87,9 @@ pub struct PlanArgs {
     /// Improvement iterations (default: chosen from the instance's size).
     #[arg(long)]
     pub iterations: Option<u64>,
-    /// Stop the search after this many seconds, whatever the iterations.
-    #[arg(long, default_value_t = 60)]
+    /// Stop the search after this many seconds, whatever the iterations (the same default as
+    /// `time_limit_secs` of `POST /api/v1/plans`).
+    #[arg(long, default_value_t = crate::plans::request::DEFAULT_TIME_LIMIT_SECS)]
     pub time_limit: u64,
     /// Write the JSON here instead of standard output.
     #[arg(long, short, value_name = "FILE")]

@@ -251,6 +251,24 @@ mod tests {
     }
 
     #[test]
+    fn the_token_digest_is_hex_sha256() {
+        // FIPS 180-2's known answers for SHA-256 ("abc" is its appendix B.1 example).
+        assert_eq!(
+            digest(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // A token-shaped input (the answer from coreutils' `sha256sum`).
+        assert_eq!(
+            digest(&format!("{TOKEN_PREFIX}{}", "0".repeat(64))),
+            "545a30adff133b9debc618447317f68ada6448983cdb024ff7c09bfade83731b"
+        );
+    }
+
+    #[test]
     fn short_passwords_are_refused() {
         assert!(password_problem("short").is_some());
         assert!(password_problem("long enough pass").is_none());

@@ -333,6 +333,24 @@ impl Instance {
             Travel::Matrix { ids, km, minutes } => {
                 unique(ids.iter().map(String::as_str), "travel.ids")?;
                 let n = ids.len();
+                // When both matrices agree on a size, a list of another length is the fault
+                // of `ids`, not of the matrices.
+                let side = |m: &Vec<Vec<f64>>| {
+                    let rows = m.len();
+                    m.iter().all(|row| row.len() == rows).then_some(rows)
+                };
+                if let (Some(rows), Some(other)) = (side(km), side(minutes))
+                    && rows == other
+                    && rows != n
+                {
+                    return Err(invalid(
+                        "travel.ids",
+                        format!(
+                            "{rows} ids expected, one per row and column of travel.km and \
+                             travel.minutes; got {n}"
+                        ),
+                    ));
+                }
                 let square = |m: &Vec<Vec<f64>>| {
                     m.len() == n
                         && m.iter().all(|row| {

@@ -1073,8 +1073,8 @@ impl<'p> Search<'p> {
         if value <= before + 1e-6 {
             return false;
         }
-        // Check each new route keeps the window (the exact solver's shortest tour is the
-        // quickest only when time follows distance).
+        // Check each new route keeps the window as measured here (the exact solver keeps it
+        // too, with a travel matrix as well; this guards the planner's own arithmetic).
         for (k, &r) in group.iter().enumerate() {
             let (t, _, _) = self.measure(pairs[k].0, pairs[k].1, &orders[k]);
             if t > self.window[r] {

@@ -187,11 +187,35 @@ pub fn generate(townships: &[Township], shape: &Shape) -> Instance {
 /// A tiny instance for exact comparison: one township's seat and some of its villages (8 to
 /// 12 sites), 2 or 3 days, one vehicle, the station 10 to 25 km away.
 pub fn tiny(townships: &[Township], seed: u64) -> Instance {
+    small(townships, &format!("tiny-{seed}"), seed, 8..=12, 2..=3, 1)
+}
+
+/// A small instance for exact comparison that the planner's last step (which re-plans groups
+/// of up to 3 routes and 12 sites exactly) cannot cover whole: 14 to 16 sites, 2 days, two
+/// vehicles (4 routes).
+pub fn tiny_wide(townships: &[Township], seed: u64) -> Instance {
+    small(townships, &format!("wide-{seed}"), seed, 14..=16, 2..=2, 2)
+}
+
+/// One township's seat and `sites` - 1 of its villages, over `days` days, with `vehicles`
+/// vehicles at a station 10 to 25 km from the seat.
+fn small(
+    townships: &[Township],
+    name: &str,
+    seed: u64,
+    sites: std::ops::RangeInclusive<usize>,
+    days: std::ops::RangeInclusive<usize>,
+    vehicles: usize,
+) -> Instance {
     let mut rng = Pcg64Mcg::seed_from_u64(seed);
-    let candidates: Vec<&Township> = townships.iter().filter(|t| t.villages.len() >= 7).collect();
+    let fewest = sites.start() - 1;
+    let candidates: Vec<&Township> = townships
+        .iter()
+        .filter(|t| t.villages.len() >= fewest)
+        .collect();
     let t = candidates[rng.random_range(0..candidates.len())];
-    let n_sites = rng.random_range(8..=12usize).min(t.villages.len() + 1);
-    let days = rng.random_range(2..=3usize);
+    let n_sites = rng.random_range(sites).min(t.villages.len() + 1);
+    let days = rng.random_range(days);
     let mut villages = t.villages.clone();
     villages.shuffle(&mut rng);
     villages.truncate(n_sites - 1);
@@ -202,10 +226,10 @@ pub fn tiny(townships: &[Township], seed: u64) -> Instance {
     let mut instance = generate(
         std::slice::from_ref(&township),
         &Shape {
-            name: format!("tiny-{seed}"),
+            name: name.to_owned(),
             sites: usize::MAX,
             days,
-            vehicles: 1,
+            vehicles,
             first_day: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
             seed,
         },

@@ -35,3 +35,23 @@ async fn health_is_503_when_the_database_is_unreachable() {
     })
     .await;
 }
+
+/// A run without `TEST_DATABASE_URL` says once that PostgreSQL was skipped: this test binary
+/// is run again on the two tests above, without it.
+#[test]
+fn a_run_without_test_database_url_says_once_that_postgresql_was_skipped() {
+    let out = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["health::health_", "--test-threads", "2"])
+        .env_remove("TEST_DATABASE_URL")
+        .output()
+        .expect("run the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 passed"), "{stdout}");
+    assert_eq!(
+        stderr.matches("PostgreSQL skipped").count(),
+        1,
+        "stderr: {stderr}"
+    );
+}

@@ -318,10 +318,22 @@ pub async fn user_with_token(
 }
 
 /// The backends this run covers: SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set.
+/// Without it, the run says once, on standard error, that PostgreSQL was skipped.
 pub fn backends() -> Vec<Backend> {
     let mut out = vec![Backend::Sqlite];
     if std::env::var_os("TEST_DATABASE_URL").is_some() {
         out.push(Backend::Postgres);
+    } else {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            // Written to the process's standard error directly: the test harness captures
+            // `eprintln!` and would show it only for a failing test.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "TEST_DATABASE_URL is not set: PostgreSQL skipped, these tests ran on SQLite only"
+            );
+        });
     }
     out
 }

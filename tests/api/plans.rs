@@ -1093,6 +1093,95 @@ async fn plan_requests_are_validated_field_by_field() {
 }
 
 #[tokio::test]
+async fn a_travel_matrix_with_one_id_short_is_a_fault_of_ids_naming_the_length() {
+    on_each_backend(|app| async move {
+        network(&app).await;
+        let mut body = base_request();
+        // Both matrices are 3 x 3 and agree; the list of ids is one short.
+        let three = json!([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]]);
+        body["travel"] = json!({"model": "matrix", "ids": ["a", "b"], "km": three,
+                                "minutes": three});
+        let response = app
+            .client
+            .post(app.url("/api/v1/plans"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 422, "a short ids list").await;
+        assert_eq!(problem["errors"][0]["field"], "travel.ids", "{problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("3 ids expected"), "{message}");
+        assert!(message.contains("got 2"), "{message}");
+        assert_eq!(app.get_ok("/api/v1/plans").await["items"], json!([]));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_command_line_and_the_api_default_to_the_same_time_limit() {
+    use crate::cli::{donornet, stdout_of_success};
+    on_each_backend(|app| async move {
+        network(&app).await;
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let api_default = plan["request"]["time_limit_secs"].as_u64().unwrap();
+        let help = stdout_of_success(&donornet().args(["plan", "--help"]).output().unwrap());
+        let option = help
+            .split("--time-limit")
+            .nth(1)
+            .expect("--time-limit in plan --help");
+        let option = &option[..option.find("\n  -").unwrap_or(option.len())];
+        assert!(
+            option.contains(&format!("[default: {api_default}]")),
+            "the API defaults to {api_default} s; plan --help says: {option}"
+        );
+        app
+    })
+    .await;
+}
+
+/// `plan --exact` on a travel matrix where the shortest order does not fit the day: from the
+/// station, A then B is 3 km but 300 minutes, B then A 6 km and 30 minutes; each stop takes
+/// 60 minutes and the day 240. The optimum makes both stops, the quicker way round.
+#[test]
+fn exact_on_a_matrix_finds_the_order_that_keeps_the_day() {
+    use crate::cli::{donornet, stdout_of_success};
+    let site = |id: &str| json!({"id": id, "lon": 114.0, "lat": 33.6, "expected": [10.0]});
+    let instance = json!({
+        "format": "donornet.plan-instance.v1",
+        "days": ["2026-12-08"],
+        "stations": [{"id": "st", "lon": 114.0, "lat": 33.6}],
+        "vehicles": [{"id": "v1", "station": "st", "beds": 5, "max_donors": 150,
+                      "day_start": "08:00", "day_end": "12:00", "setup_min": 20,
+                      "teardown_min": 10, "cost_per_km": 3.0}],
+        "sites": [site("A"), site("B")],
+        "travel": {"model": "matrix", "ids": ["st", "A", "B"],
+                   "km": [[0, 1, 2], [2, 0, 1], [1, 2, 0]],
+                   "minutes": [[0, 100, 10], [10, 0, 100], [100, 10, 0]]}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("instance.json");
+    std::fs::write(&file, instance.to_string()).unwrap();
+    let out = donornet()
+        .args(["plan", "--exact", "--instance"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_str(&stdout_of_success(&out)).unwrap();
+    let stops: Vec<&str> = plan["routes"][0]["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site"].as_str().unwrap())
+        .collect();
+    assert_eq!(stops, ["B", "A"], "{plan}");
+    // 20 donors x 400 mL, less 6 km x 3 yuan x 1.5 mL a yuan.
+    let objective = plan["totals"]["objective"].as_f64().unwrap();
+    assert!((objective - 7973.0).abs() < 0.01, "{plan}");
+}
+
+#[tokio::test]
 async fn only_staff_make_plans_and_plans_stay_within_reach() {
     on_each_backend(|app| async move {
         let net = network(&app).await;
