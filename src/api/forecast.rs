@@ -77,7 +77,9 @@ pub struct ForecastSite {
     /// `point`, `township` or `village`.
     pub kind: String,
     pub region_code: String,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub longitude: f64,
+    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
     pub latitude: f64,
     /// Lunar-day digits (`1,4,7`), for points that record them.
     pub market_days: Option<String>,
@@ -97,6 +99,7 @@ pub struct ForecastDay {
 pub struct ForecastVillage {
     pub code: String,
     pub name: String,
+    #[serde(serialize_with = "crate::domain::rounding::ser::km")]
     pub distance_km: f64,
     /// Eligible (18-60) people living there: the survey's total less those away for work.
     pub resident_eligible: f64,
@@ -117,6 +120,7 @@ pub struct ForecastVillage {
 pub struct ElsewhereVillage {
     pub code: String,
     pub name: String,
+    #[serde(serialize_with = "crate::domain::rounding::ser::km")]
     pub distance_km: f64,
     /// The site it counts toward (`point-<id>`).
     pub counted_at: String,

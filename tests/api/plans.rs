@@ -1657,6 +1657,22 @@ async fn plans_and_points_carry_no_floating_point_noise() {
         for (name, n) in &found {
             assert!(decimals(n) <= 7, "{name}: {n}");
         }
+        // The forecast of the GCJ-02 point: its coordinates and the villages' distances.
+        let forecast = app
+            .get_ok(&format!("/api/v1/forecast?site=point-{id}&date=2027-01-19"))
+            .await;
+        let mut found = Vec::new();
+        numbers_named(&forecast, &["longitude", "latitude"], &mut found);
+        assert!(!found.is_empty(), "{forecast}");
+        for (name, n) in &found {
+            assert!(decimals(n) <= 7, "forecast {name}: {n}");
+        }
+        let mut found = Vec::new();
+        numbers_named(&forecast, &["distance_km"], &mut found);
+        assert!(!found.is_empty(), "{forecast}");
+        for (name, n) in &found {
+            assert!(decimals(n) <= 1, "forecast {name}: {n}");
+        }
         app
     })
     .await;
