@@ -802,6 +802,7 @@ async fn vehicles_carry_their_slot_figures_and_the_bookings_migration_rolls_back
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     on_each_backend(|app| async move {
+        let db = app.schema_connection().await;
         let net = network(&app).await;
         let vehicle = app
             .get_ok(&format!("/api/v1/vehicles/{}", net.vehicles[0]))
@@ -854,13 +855,13 @@ async fn vehicles_carry_their_slot_figures_and_the_bookings_migration_rolls_back
         booked(&app, stop, "张三", "13800000001", "09:20").await;
 
         // Down to before the bookings migration, whatever came after it, and up again.
-        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
         let at = applied
             .iter()
             .position(|m| m.name() == "m20261126_000009_create_bookings")
             .expect("the bookings migration is applied");
         let steps = (applied.len() - at) as u32;
-        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        Migrator::down(&db, Some(steps)).await.expect("down");
         for gone in [
             "SELECT id FROM bookings",
             "SELECT id FROM booking_slots",
@@ -868,9 +869,9 @@ async fn vehicles_carry_their_slot_figures_and_the_bookings_migration_rolls_back
             "SELECT id FROM attendances",
             "SELECT slot_minutes FROM vehicles",
         ] {
-            assert!(app.db.execute_unprepared(gone).await.is_err(), "{gone}");
+            assert!(db.execute_unprepared(gone).await.is_err(), "{gone}");
         }
-        Migrator::up(&app.db, None).await.expect("up again");
+        Migrator::up(&db, None).await.expect("up again");
         let vehicle = app
             .get_ok(&format!("/api/v1/vehicles/{}", net.vehicles[0]))
             .await;
@@ -1628,6 +1629,7 @@ async fn the_outbox_status_migration_keeps_messages_and_rolls_back() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     on_each_backend_with(unlimited, |app| async move {
+        let db = app.schema_connection().await;
         let net = network(&app).await;
         let (_, stop) = published_stop(
             &app,
@@ -1643,16 +1645,16 @@ async fn the_outbox_status_migration_keeps_messages_and_rolls_back() {
         run_outbox(&app).await;
         booked(&app, stop, "王五", "13800000003", "09:00").await;
         // Down past the outbox migration: by hand becomes `sent` (as the log sender said before).
-        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
         let at = applied
             .iter()
             .position(|m| m.name() == "m20261207_000012_outbox_by_hand")
             .expect("applied");
-        Migrator::down(&app.db, Some((applied.len() - at) as u32))
+        Migrator::down(&db, Some((applied.len() - at) as u32))
             .await
             .expect("down");
         let count = |status: &'static str| {
-            let db = app.db.clone();
+            let db = db.clone();
             async move {
                 let row = db
                     .query_one_raw(sea_orm::Statement::from_string(
@@ -1669,7 +1671,7 @@ async fn the_outbox_status_migration_keeps_messages_and_rolls_back() {
         };
         assert_eq!(count("sent").await, 2);
         assert_eq!(count("pending").await, 1);
-        Migrator::up(&app.db, None).await.expect("up again");
+        Migrator::up(&db, None).await.expect("up again");
         assert_eq!(outbox(&app, "").await.len(), 3);
         // Messages are written after the rebuild (the id sequence goes on).
         booked(&app, stop, "赵六", "13800000004", "09:00").await;

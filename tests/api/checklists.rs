@@ -889,32 +889,30 @@ async fn the_checklists_migration_rolls_back_and_reapplies() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     on_each_backend(|app| async move {
+        let db = app.schema_connection().await;
         let net = network(&app).await;
         drive(&app, net.vehicles[0], "2026-12-08", &[net.points[0]]).await;
-        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
         let at = applied
             .iter()
             .position(|m| m.name() == "m20261126_000010_create_checklists")
             .expect("the checklists migration is applied");
         let steps = (applied.len() - at) as u32;
-        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        Migrator::down(&db, Some(steps)).await.expect("down");
         for table in ["checklist_items", "checklist_templates"] {
-            let gone = app
-                .db
+            let gone = db
                 .execute_unprepared(&format!("SELECT id FROM {table}"))
                 .await;
             assert!(gone.is_err(), "{table}");
         }
         assert!(
-            app.db
-                .execute_unprepared("SELECT id FROM drive_stops")
+            db.execute_unprepared("SELECT id FROM drive_stops")
                 .await
                 .is_ok()
         );
-        Migrator::up(&app.db, None).await.expect("up again");
+        Migrator::up(&db, None).await.expect("up again");
         assert!(
-            app.db
-                .execute_unprepared("SELECT id FROM checklist_items")
+            db.execute_unprepared("SELECT id FROM checklist_items")
                 .await
                 .is_ok()
         );

@@ -588,6 +588,7 @@ async fn the_drives_migration_rolls_back_and_reapplies() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     on_each_backend(|app| async move {
+        let db = app.schema_connection().await;
         let net = network(&app).await;
         let response = by_hand(
             &app,
@@ -595,22 +596,21 @@ async fn the_drives_migration_rolls_back_and_reapplies() {
         )
         .await;
         assert_eq!(response.status().as_u16(), 201);
-        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
         let at = applied
             .iter()
             .position(|m| m.name() == "m20261126_000008_create_drives")
             .expect("the drives migration is applied");
         let steps = (applied.len() - at) as u32;
-        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        Migrator::down(&db, Some(steps)).await.expect("down");
         for table in ["drives", "drive_stops"] {
-            let gone = app
-                .db
+            let gone = db
                 .execute_unprepared(&format!("SELECT id FROM {table}"))
                 .await;
             assert!(gone.is_err(), "{table}");
         }
-        assert!(app.db.execute_unprepared("SELECT id FROM plans").await.is_ok());
-        Migrator::up(&app.db, None).await.expect("up again");
+        assert!(db.execute_unprepared("SELECT id FROM plans").await.is_ok());
+        Migrator::up(&db, None).await.expect("up again");
         assert_eq!(app.get_ok("/api/v1/drives").await["items"], json!([]));
         app
     })

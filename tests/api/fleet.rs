@@ -805,6 +805,7 @@ async fn the_fleet_migration_rolls_back_and_reapplies() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     on_each_backend(|app| async move {
+        let db = app.schema_connection().await;
         with_demo(&app).await;
         create(
             &app,
@@ -813,18 +814,15 @@ async fn the_fleet_migration_rolls_back_and_reapplies() {
         )
         .await;
         // Down to before the fleet migration, whatever came after it.
-        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
         let fleet = applied
             .iter()
             .position(|m| m.name() == "m20261126_000006_create_fleet")
             .expect("the fleet migration is applied");
         let steps = (applied.len() - fleet) as u32;
-        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        Migrator::down(&db, Some(steps)).await.expect("down");
         assert_eq!(
-            Migrator::get_pending_migrations(&app.db)
-                .await
-                .unwrap()
-                .len(),
+            Migrator::get_pending_migrations(&db).await.unwrap().len(),
             steps as usize
         );
         for gone in [
@@ -832,9 +830,9 @@ async fn the_fleet_migration_rolls_back_and_reapplies() {
             "SELECT id FROM vehicles",
             "SELECT market_days FROM points",
         ] {
-            assert!(app.db.execute_unprepared(gone).await.is_err(), "{gone}");
+            assert!(db.execute_unprepared(gone).await.is_err(), "{gone}");
         }
-        Migrator::up(&app.db, None).await.expect("up again");
+        Migrator::up(&db, None).await.expect("up again");
         assert_eq!(
             ids(&app.get_ok("/api/v1/stations").await),
             Vec::<i64>::new()

@@ -121,6 +121,18 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
 }
 
 impl TestApp {
+    /// A connection of its own to the test's database, for migrating it down and up. One
+    /// connection, so that on SQLite each statement sees the schema the one before left: a
+    /// pooled connection that has run nothing since another dropped an index may still hold
+    /// it in its schema, and `CREATE INDEX` then fails with "already exists".
+    pub async fn schema_connection(&self) -> DatabaseConnection {
+        let mut args = self.database.args();
+        args.db_max_connections = Some(1);
+        db::connect(&args)
+            .await
+            .expect("a schema connection to the test database")
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         Self::spawn_with(backend, HttpConfig::default()).await
     }

@@ -1422,28 +1422,23 @@ async fn the_plans_migration_rolls_back_and_reapplies() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::ConnectionTrait;
     on_each_backend(|app| async move {
+        let db = app.schema_connection().await;
         network(&app).await;
         make_plan(&app, &app.client, &base_request()).await;
-        let applied = Migrator::get_applied_migrations(&app.db).await.unwrap();
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
         let at = applied
             .iter()
             .position(|m| m.name() == "m20261126_000007_create_plans")
             .expect("the plans migration is applied");
         let steps = (applied.len() - at) as u32;
-        Migrator::down(&app.db, Some(steps)).await.expect("down");
+        Migrator::down(&db, Some(steps)).await.expect("down");
+        assert!(db.execute_unprepared("SELECT id FROM plans").await.is_err());
         assert!(
-            app.db
-                .execute_unprepared("SELECT id FROM plans")
-                .await
-                .is_err()
-        );
-        assert!(
-            app.db
-                .execute_unprepared("SELECT id FROM vehicles")
+            db.execute_unprepared("SELECT id FROM vehicles")
                 .await
                 .is_ok()
         );
-        Migrator::up(&app.db, None).await.expect("up again");
+        Migrator::up(&db, None).await.expect("up again");
         assert_eq!(app.get_ok("/api/v1/plans").await["items"], json!([]));
         app
     })
