@@ -171,3 +171,49 @@ impl From<User> for UserView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AccountsError;
+    use crate::error::AppError;
+
+    #[test]
+    fn errors_become_the_answers_the_api_gave_before() {
+        let taken = AppError::from(AccountsError::UsernameTaken("wang.fang".to_owned()));
+        assert_eq!(taken.status().as_u16(), 409);
+        assert!(
+            matches!(&taken, AppError::Taken { field, detail }
+                if field == "username" && detail == "that username is taken"),
+            "{taken:?}"
+        );
+        let throttled = AppError::from(AccountsError::Throttled {
+            retry_after_secs: 61,
+        });
+        assert!(
+            matches!(&throttled, AppError::TooManyRequests { detail, retry_after_secs: 61 }
+                if detail == "too many failed sign-ins; try again in 2 minute(s)"),
+            "{throttled:?}"
+        );
+        let invalid = AppError::from(AccountsError::invalid("password", "is too short"));
+        assert!(
+            matches!(&invalid, AppError::Validation { detail, errors }
+                if detail == "invalid password: is too short"
+                    && errors.len() == 1 && errors[0].field == "password"),
+            "{invalid:?}"
+        );
+        assert_eq!(
+            AppError::from(AccountsError::NoToken(7)).status().as_u16(),
+            404
+        );
+        assert_eq!(
+            AppError::from(AccountsError::WrongCredentials).to_string(),
+            "wrong username or password"
+        );
+        assert_eq!(
+            AppError::from(AccountsError::WeakPassword("is too common".to_owned()))
+                .status()
+                .as_u16(),
+            422
+        );
+    }
+}
