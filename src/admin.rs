@@ -3,17 +3,15 @@
 //! rules as the API apply (usernames, passwords, regions); changes are audited as made by the
 //! "command line".
 
-use anyhow::{Context, bail};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
-use crate::api::tokens;
-use crate::api::users::{self, UserView, scopes_from, valid_username};
+use crate::accounts::users::{ChangeAccount, UnlockAccount};
+use crate::accounts::{self, AccountsError, Acting, IssueToken, NewAccount, Update};
 use crate::auth::secret;
 use crate::domain::account::Role;
 use crate::error::AppError;
-use crate::store::accounts::{self, NewUser, User, UserChanges};
-use crate::store::audit::{self, Actor, Change};
+use crate::store::accounts::User;
 
 /// An API error in words for a terminal: the detail and each field's problem.
 pub(crate) fn explain(err: AppError) -> anyhow::Error {
@@ -30,42 +28,38 @@ pub(crate) fn explain(err: AppError) -> anyhow::Error {
     }
 }
 
-/// The hash of a new password for `username`, under the API's rules.
-async fn hashed(password: &str, username: &str) -> anyhow::Result<String> {
-    if let Some(problem) = secret::password_problem(password)
-        .or_else(|| secret::guessable(password, username).map(str::to_owned))
-    {
-        bail!("the password {problem}");
+/// How a field is named on the command line.
+fn option_name(field: &str) -> String {
+    match field {
+        "password" => "the password".to_owned(),
+        "name" => "the token name".to_owned(),
+        "expires_in_days" => "--expires-days".to_owned(),
+        "username" | "display_name" => field.to_owned(),
+        other => format!("{other}:"),
     }
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || secret::hash_password(&password)).await?
 }
 
-async fn audited(
-    db: &DatabaseConnection,
-    user: &User,
-    action: &str,
-    before: Option<&UserView>,
-) -> anyhow::Result<()> {
-    let after = UserView::from(user.clone());
-    audit::record(
-        db,
-        Change {
-            entity: "user",
-            entity_id: user.id.to_string(),
-            action,
-            region_code: user.scopes.first().map(|s| s.code.to_string()),
-            before,
-            after: Some(&after),
-            actor: Actor::command_line(),
-            at: Utc::now(),
-        },
-    )
-    .await?;
-    Ok(())
+/// An accounts error in words for a terminal.
+fn say(err: AccountsError) -> anyhow::Error {
+    match err {
+        AccountsError::Invalid { errors, .. } if errors.len() == 1 => {
+            let e = &errors[0];
+            anyhow::anyhow!("{} {}", option_name(&e.field), e.message)
+        }
+        AccountsError::Invalid { detail, errors } => {
+            let fields: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            anyhow::anyhow!("{detail} ({})", fields.join("; "))
+        }
+        AccountsError::Internal(e) => e,
+        AccountsError::Db(e) => e.into(),
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
-/// Creates an account.
+/// Creates an account (audited as made by the command line).
 ///
 /// # Errors
 /// Invalid username, role, regions or password; a taken username; database errors.
@@ -77,49 +71,47 @@ pub async fn add_user(
     regions: &[String],
     password: &str,
 ) -> anyhow::Result<User> {
-    let username = valid_username(username).map_err(|m| anyhow::anyhow!("username {m}"))?;
     let role: Role = role
         .parse()
         .map_err(|e: String| anyhow::anyhow!("role: {e}"))?;
-    let (codes, _) = scopes_from(db, regions, role).await.map_err(explain)?;
-    if accounts::find_user_by_name(db, &username).await?.is_some() {
-        bail!("the username {username} is taken");
-    }
-    let password_hash = hashed(password, &username).await?;
-    let user = accounts::insert_user(
-        db,
-        NewUser {
-            display_name: display_name.unwrap_or(&username).trim().to_owned(),
-            username,
-            role,
-            password_hash,
-            scopes: codes,
-        },
-        Utc::now(),
-    )
-    .await?;
-    audited(db, &user, "create", None).await?;
-    Ok(user)
+    let command = NewAccount {
+        username: username.to_owned(),
+        display_name: display_name.map(str::to_owned),
+        role,
+        regions: regions.to_vec(),
+        password: password.to_owned(),
+    };
+    accounts::create_user(db, command, &Acting::CommandLine, Utc::now())
+        .await
+        .map_err(say)
 }
 
-async fn existing(db: &DatabaseConnection, username: &str) -> anyhow::Result<User> {
-    accounts::find_user_by_name(db, &username.trim().to_lowercase())
-        .await?
-        .with_context(|| format!("no user named {username}"))
-}
-
+/// Changes the account named `username`, whatever its version.
 async fn change(
     db: &DatabaseConnection,
     username: &str,
-    changes: UserChanges,
+    edit: impl FnOnce(&mut ChangeAccount),
 ) -> anyhow::Result<User> {
-    let user = existing(db, username).await?;
-    let before = UserView::from(user.clone());
-    let updated = accounts::update_user(db, user.id, None, changes, Utc::now())
-        .await?
-        .with_context(|| format!("no user named {username}"))?;
-    audited(db, &updated, "update", Some(&before)).await?;
-    Ok(updated)
+    let account = accounts::find_by_username(db, username)
+        .await
+        .map_err(say)?;
+    let mut command = ChangeAccount {
+        account,
+        version: None,
+        display_name: None,
+        role: None,
+        regions: None,
+        disabled: None,
+        password: None,
+    };
+    edit(&mut command);
+    match accounts::update_user(db, command, &Acting::CommandLine, Utc::now())
+        .await
+        .map_err(say)?
+    {
+        Update::Done(user) => Ok(user),
+        Update::Stale => Err(anyhow::anyhow!("no user named {username}")),
+    }
 }
 
 /// Disables an account: it can no longer sign in, its sessions end and its tokens stop.
@@ -127,15 +119,7 @@ async fn change(
 /// # Errors
 /// No such user; database errors.
 pub async fn disable_user(db: &DatabaseConnection, username: &str) -> anyhow::Result<User> {
-    change(
-        db,
-        username,
-        UserChanges {
-            disabled: Some(true),
-            ..UserChanges::default()
-        },
-    )
-    .await
+    change(db, username, |c| c.disabled = Some(true)).await
 }
 
 /// Sets an account's password (and ends its sessions).
@@ -147,17 +131,7 @@ pub async fn set_password(
     username: &str,
     password: &str,
 ) -> anyhow::Result<User> {
-    let user = existing(db, username).await?;
-    let hash = hashed(password, &user.username).await?;
-    change(
-        db,
-        username,
-        UserChanges {
-            password_hash: Some(hash),
-            ..UserChanges::default()
-        },
-    )
-    .await
+    change(db, username, |c| c.password = Some(password.to_owned())).await
 }
 
 /// Lifts the sign-in lock that failed sign-ins put on an account; returns how many failures
@@ -166,11 +140,17 @@ pub async fn set_password(
 /// # Errors
 /// No such user; database errors.
 pub async fn unlock_user(db: &DatabaseConnection, username: &str) -> anyhow::Result<(User, u64)> {
-    let user = existing(db, username).await?;
-    let cleared = users::unlock(db, &user, Actor::command_line(), Utc::now())
+    let user = accounts::find_by_username(db, username)
         .await
-        .map_err(explain)?;
-    Ok((user, cleared))
+        .map_err(say)?;
+    accounts::unlock(
+        db,
+        UnlockAccount { id: user.id },
+        &Acting::CommandLine,
+        Utc::now(),
+    )
+    .await
+    .map_err(say)
 }
 
 /// Every account, in id order.
@@ -178,7 +158,7 @@ pub async fn unlock_user(db: &DatabaseConnection, username: &str) -> anyhow::Res
 /// # Errors
 /// Database errors.
 pub async fn list_users(db: &DatabaseConnection) -> anyhow::Result<Vec<User>> {
-    Ok(accounts::list_users(db, None, i64::MAX.unsigned_abs()).await?)
+    accounts::users::list_all(db).await.map_err(say)
 }
 
 /// Creates an API token for `username`; returns its secret, which is not stored.
@@ -191,30 +171,17 @@ pub async fn create_token(
     username: &str,
     expires_days: Option<u32>,
 ) -> anyhow::Result<String> {
-    let owner = existing(db, username).await?;
-    if owner.disabled {
-        bail!("{username} is disabled");
-    }
-    let name =
-        tokens::token_name(name.to_owned()).map_err(|m| anyhow::anyhow!("the token name {m}"))?;
-    if let Some(days) = expires_days
-        && !(1..=tokens::MAX_EXPIRY_DAYS).contains(&days)
-    {
-        bail!(
-            "--expires-days must be between 1 and {}",
-            tokens::MAX_EXPIRY_DAYS
-        );
-    }
-    let (_, secret) = tokens::issue(
-        db,
-        &owner,
-        name,
-        expires_days,
-        Actor::command_line(),
-        Utc::now(),
-    )
-    .await
-    .map_err(explain)?;
+    let owner = accounts::find_by_username(db, username)
+        .await
+        .map_err(say)?;
+    let command = IssueToken {
+        owner: owner.id,
+        name: name.to_owned(),
+        expires_in_days: expires_days,
+    };
+    let (_, secret) = accounts::issue_token(db, command, Acting::CommandLine.actor(), Utc::now())
+        .await
+        .map_err(say)?;
     Ok(secret)
 }
 

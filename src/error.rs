@@ -372,6 +372,36 @@ impl From<DbErr> for AppError {
     }
 }
 
+impl From<crate::accounts::AccountsError> for AppError {
+    fn from(err: crate::accounts::AccountsError) -> Self {
+        use crate::accounts::AccountsError as E;
+        match err {
+            E::Invalid { detail, errors } => AppError::Validation { detail, errors },
+            E::WeakPassword(message) => AppError::WeakPassword(message),
+            E::Forbidden(message) => AppError::Forbidden(message),
+            e @ (E::NoUser(_) | E::NoUserNamed(_) | E::NoToken(_)) => {
+                AppError::NotFound(e.to_string())
+            }
+            e @ (E::AccountGone | E::WrongCredentials) => AppError::Unauthorized(e.to_string()),
+            e @ E::Disabled(_) => AppError::Conflict(e.to_string()),
+            E::UsernameTaken(_) => AppError::Taken {
+                field: "username".to_owned(),
+                detail: "that username is taken".to_owned(),
+            },
+            e @ E::TokenNameTaken => AppError::Taken {
+                field: "name".to_owned(),
+                detail: e.to_string(),
+            },
+            e @ E::Throttled { retry_after_secs } => AppError::TooManyRequests {
+                detail: e.to_string(),
+                retry_after_secs,
+            },
+            E::Db(e) => e.into(),
+            E::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
 /// The backend's own error code (SQLSTATE on PostgreSQL, the result code on SQLite), if any.
 fn database_error_code(err: &DbErr) -> Option<String> {
     let runtime = match err {

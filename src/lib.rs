@@ -4,12 +4,14 @@
 //! - `store`: persistence over sea-orm;
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
+//! - `accounts`: users, API tokens and sign-in as a service;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
 //!   runs, exports);
 //! - `api`: axum handlers, thin, one module per resource;
 //! - `error`: the one `AppError`, rendered as problem+json;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
 
+pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod auth;

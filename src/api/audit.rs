@@ -109,7 +109,7 @@ async fn managed_account(
         return Ok(false);
     };
     Ok(match accounts::find_user(&state.db, user_id).await? {
-        Some(user) => user.id == principal.user_id || crate::api::users::manages(principal, &user),
+        Some(user) => user.id == principal.user_id || crate::accounts::manages(principal, &user),
         None => false,
     })
 }

@@ -25,8 +25,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::accounts::UserView;
+use crate::accounts::sessions::{self, SignIn, SignedIn};
 use crate::api::extract::Json as JsonBody;
-use crate::api::users::UserView;
 use crate::auth::secret;
 use crate::config::HttpConfig;
 use crate::domain::account::Principal;
@@ -38,12 +39,7 @@ use crate::store::audit::Actor;
 
 pub const SESSION_COOKIE: &str = "donornet_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// A session ends after this long without a request…
-pub const SESSION_IDLE: chrono::TimeDelta = chrono::TimeDelta::hours(8);
-/// …and this long after sign-in, whatever the activity.
-pub const SESSION_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(7);
-/// Failed sign-ins are counted over this window.
-pub const THROTTLE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+pub use crate::accounts::sessions::{SESSION_IDLE, SESSION_LIFETIME, THROTTLE_WINDOW};
 /// `last_seen_at` / `last_used_at` are written at most this often per session or token.
 const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
@@ -431,91 +427,21 @@ async fn login(
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, AppError> {
-    let now = Utc::now();
-    let username = body.username.trim().to_lowercase();
-    if username.is_empty()
-        || username.chars().count() > 64
-        || username.chars().any(|c| c.is_control())
-    {
-        return Err(AppError::invalid(
-            "username",
-            "must be 1 to 64 characters, without control characters",
-        ));
-    }
-    if body.password.len() > secret::MAX_PASSWORD_BYTES {
-        return Err(AppError::invalid("password", "is too long"));
-    }
-    let address = caller.address;
-    let since = now - THROTTLE_WINDOW;
-    // The attempt is recorded (as a failure until proven otherwise) before the others are
-    // counted, so that guesses sent all at once cannot all slip under the limit.
-    let attempt = accounts::record_attempt(&state.db, &username, &address, now, since).await?;
-    let recent = accounts::recent_failures(&state.db, &username, &address, since, attempt).await?;
-    let mut retry_at: Option<DateTime<Utc>> = None;
-    for ((count, pivot), limit) in [
-        (recent.for_user, accounts::USER_LIMIT),
-        (recent.for_address, accounts::ADDRESS_LIMIT),
-    ] {
-        if count >= limit
-            && let Some(at) = pivot
-        {
-            let free = at + THROTTLE_WINDOW;
-            retry_at = Some(retry_at.map_or(free, |r| r.max(free)));
-        }
-    }
-    if let Some(at) = retry_at {
-        accounts::forget_attempt(&state.db, attempt).await?;
-        let secs = u64::try_from((at - now).num_seconds()).unwrap_or(0).max(1);
-        tracing::warn!(%address, "sign-in throttled");
-        return Err(AppError::TooManyRequests {
-            detail: format!(
-                "too many failed sign-ins; try again in {} minute(s)",
-                secs.div_ceil(60)
-            ),
-            retry_after_secs: secs,
-        });
-    }
-    let found = accounts::find_credentials(&state.db, &username).await?;
-    let password = body.password;
-    let verified = tokio::task::spawn_blocking(move || match found {
-        Some((user, hash)) => {
-            let ok = secret::verify_password(&hash, &password);
-            (ok && !user.disabled).then_some(user)
-        }
-        None => {
-            secret::verify_against_nothing(&password);
-            None
-        }
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("password check: {e}")))?;
-    let Some(user) = verified else {
-        tracing::info!(%address, "sign-in failed");
-        return Err(AppError::Unauthorized(
-            "wrong username or password".to_owned(),
-        ));
+    let replaces = match &caller.credential {
+        Some(Credential::Session { token_hash, .. }) => Some(token_hash.clone()),
+        _ => None,
     };
-    let token = secret::random_hex()?;
-    let csrf_token = secret::random_hex()?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    accounts::clear_failures(&txn, &username).await?;
-    // A browser signing in again leaves its old session behind: end it.
-    if let Some(Credential::Session { token_hash, .. }) = &caller.credential {
-        accounts::delete_session(&txn, token_hash).await?;
-    }
-    accounts::record_login(&txn, user.id, now).await?;
-    accounts::purge_sessions(&txn, now, now - SESSION_IDLE).await?;
-    accounts::insert_session(
-        &txn,
-        secret::digest(&token),
-        user.id,
-        csrf_token.clone(),
-        now,
-        now + SESSION_LIFETIME,
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(user_id = user.id, "signed in");
+    let command = SignIn {
+        username: body.username,
+        password: body.password,
+        address: caller.address,
+        replaces,
+    };
+    let SignedIn {
+        user,
+        token,
+        csrf_token,
+    } = sessions::sign_in(&state.db, command, Utc::now()).await?;
     let secure = over_https(&headers, &state.http);
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
@@ -526,8 +452,6 @@ async fn login(
             SESSION_LIFETIME.num_seconds(),
         ))
         .build();
-    let mut user = user;
-    user.last_login_at = Some(now);
     let mut response = Json(SessionView {
         user: UserView::from(user),
         via: "session".to_owned(),
@@ -553,7 +477,7 @@ fn set_cookie(response: &mut Response, cookie: &Cookie<'_>) {
 )]
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
     if let Some(Credential::Session { token_hash, .. }) = &caller.credential {
-        accounts::delete_session(&state.db, token_hash).await?;
+        sessions::sign_out(&state.db, token_hash).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let cookie = Cookie::build((SESSION_COOKIE, ""))

@@ -1240,3 +1240,90 @@ async fn an_admin_lifts_the_lock_failed_sign_ins_put_on_an_account() {
     })
     .await;
 }
+
+/// The accounts service on its own, as the web pages and the command line call it: the same
+/// reach rule as the API, and a change against a stale version writes nothing.
+#[tokio::test]
+async fn the_accounts_service_keeps_the_rules_without_http() {
+    use donornet::accounts::{self, AccountsError, Acting, ChangeAccount, NewAccount, Update};
+    on_each_backend(|app| async move {
+        donornet::seed::load_demo_divisions(&app.db).await.unwrap();
+        let new = |username: &str, role: &str, regions: &[&str]| NewAccount {
+            username: username.to_owned(),
+            display_name: None,
+            role: role.parse().unwrap(),
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            password: "a long enough passphrase".to_owned(),
+        };
+        let now = Utc::now();
+        let township = accounts::create_user(
+            &app.db,
+            new("township.admin", "admin", &["990101101000"]),
+            &Acting::CommandLine,
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(township.display_name, "township.admin");
+        let principal = township.principal(None);
+        let by = Acting::Account {
+            principal: &principal,
+            actor: donornet::store::audit::Actor::default(),
+        };
+        // A township's admin cannot make an admin of everything.
+        let refused =
+            accounts::create_user(&app.db, new("everything", "admin", &[]), &by, now).await;
+        assert!(
+            matches!(refused, Err(AccountsError::Forbidden(_))),
+            "{refused:?}"
+        );
+        assert!(
+            accounts::find_by_username(&app.db, "everything")
+                .await
+                .is_err()
+        );
+        // The same username twice is refused by name.
+        let twice = accounts::create_user(
+            &app.db,
+            new("Township.Admin", "admin", &[]),
+            &Acting::CommandLine,
+            now,
+        )
+        .await;
+        assert!(
+            matches!(twice, Err(AccountsError::UsernameTaken(ref n)) if n == "township.admin"),
+            "{twice:?}"
+        );
+        // A change made against an old version changes nothing.
+        let viewer = accounts::create_user(
+            &app.db,
+            new("viewer.one", "viewer", &["990101101000"]),
+            &by,
+            now,
+        )
+        .await
+        .unwrap();
+        let change = |version| ChangeAccount {
+            account: viewer.clone(),
+            version: Some(version),
+            display_name: Some("新名字".to_owned()),
+            role: None,
+            regions: None,
+            disabled: None,
+            password: None,
+        };
+        let stale = accounts::update_user(&app.db, change(viewer.version + 1), &by, now).await;
+        assert!(matches!(stale, Ok(Update::Stale)), "{stale:?}");
+        let kept = accounts::find_by_username(&app.db, "viewer.one")
+            .await
+            .unwrap();
+        assert_eq!(kept.display_name, "viewer.one");
+        let done = accounts::update_user(&app.db, change(viewer.version), &by, now).await;
+        assert!(
+            matches!(done, Ok(Update::Done(ref u)) if u.display_name == "新名字"),
+            "{done:?}"
+        );
+        app
+    })
+    .await;
+}

@@ -316,11 +316,14 @@ pub async fn user_with_token(
     )
     .await
     .expect("create the user");
-    let (_, secret) = donornet::api::tokens::issue(
+    let command = donornet::accounts::IssueToken {
+        owner: user.id,
+        name: "tests".to_owned(),
+        expires_in_days: None,
+    };
+    let (_, secret) = donornet::accounts::issue_token(
         db,
-        &user,
-        "tests".to_owned(),
-        None,
+        command,
         donornet::store::audit::Actor::default(),
         chrono::Utc::now(),
     )
