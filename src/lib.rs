@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod planfile;
 pub mod planning;
 pub mod plans;
+pub mod registry;
 pub mod seed;
 pub mod state;
 pub mod store;
