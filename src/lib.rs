@@ -5,7 +5,7 @@
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
-//!   runs, exports);
+//!   runs, exports); `registry`: points and coordinators as a service;
 //! - `api`: axum handlers, thin, one module per resource;
 //! - `error`: the one `AppError`, rendered as problem+json;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
