@@ -456,32 +456,6 @@ impl From<JsonRejection> for AppError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::query_field;
-
-    #[test]
-    fn query_errors_name_their_parameter() {
-        for (text, field) in [
-            (
-                "Failed to deserialize query string: limit: invalid digit found in string",
-                Some("limit"),
-            ),
-            (
-                "Failed to deserialize query string: unknown field `parent_code`, expected one of `parent`, `level`",
-                Some("parent_code"),
-            ),
-            (
-                "Failed to deserialize query string: duplicate field `limit`",
-                Some("limit"),
-            ),
-            ("Failed to deserialize query string: something odd", None),
-        ] {
-            assert_eq!(query_field(text).as_deref(), field, "{text}");
-        }
-    }
-}
-
 /// The registry's refusals as problem+json: the same fields and messages the handlers gave
 /// before the service existed.
 impl From<crate::registry::RegistryError> for AppError {
@@ -508,6 +482,32 @@ impl From<crate::registry::RegistryError> for AppError {
             err @ E::StillServes(_) => AppError::Conflict(err.to_string()),
             E::Corrupt(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_field;
+
+    #[test]
+    fn query_errors_name_their_parameter() {
+        for (text, field) in [
+            (
+                "Failed to deserialize query string: limit: invalid digit found in string",
+                Some("limit"),
+            ),
+            (
+                "Failed to deserialize query string: unknown field `parent_code`, expected one of `parent`, `level`",
+                Some("parent_code"),
+            ),
+            (
+                "Failed to deserialize query string: duplicate field `limit`",
+                Some("limit"),
+            ),
+            ("Failed to deserialize query string: something odd", None),
+        ] {
+            assert_eq!(query_field(text).as_deref(), field, "{text}");
         }
     }
 }
