@@ -134,3 +134,52 @@ impl<'a> Acting<'a> {
         self.actor.name.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(path: &str) -> String {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn the_registry_handlers_write_no_queries_and_the_seed_calls_no_registry_handler() {
+        for path in ["src/api/points.rs", "src/api/coordinators.rs"] {
+            let text = source(path);
+            for needle in ["sea_orm", "Entity::find", "begin_write", "audit::record"] {
+                assert!(!text.contains(needle), "{path} contains {needle}");
+            }
+        }
+        let seed = source("src/seed.rs");
+        for needle in ["api::points", "api::coordinators"] {
+            assert!(!seed.contains(needle), "src/seed.rs contains {needle}");
+        }
+    }
+
+    #[test]
+    fn invalid_names_every_field_once_in_order() {
+        let err = RegistryError::Invalid(vec![
+            FieldError::new("name", "is required"),
+            FieldError::new("kind", "is required"),
+        ]);
+        assert_eq!(err.to_string(), "invalid name, kind");
+    }
+
+    #[test]
+    fn trusted_loads_pass_the_policy_and_anonymous_callers_do_not() {
+        let code = RegionCode::parse("990101000000").expect("a valid code");
+        let trusted = Acting::trusted(Actor::demo_data());
+        assert!(
+            trusted
+                .authorize(Action::Create, Some(&code), || "x".to_owned())
+                .is_ok()
+        );
+        let anonymous = Acting::caller(None, Actor::default());
+        assert!(matches!(
+            anonymous.authorize(Action::Create, Some(&code), || "x".to_owned()),
+            Err(RegistryError::Denied { .. })
+        ));
+    }
+}
