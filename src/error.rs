@@ -486,6 +486,36 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+/// The registry's refusals as problem+json: the same fields and messages the handlers gave
+/// before the service existed.
+impl From<crate::registry::RegistryError> for AppError {
+    fn from(err: crate::registry::RegistryError) -> Self {
+        use crate::registry::RegistryError as E;
+        match err {
+            E::Invalid(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                AppError::Validation {
+                    detail: format!("invalid {}", fields.join(", ")),
+                    errors,
+                }
+            }
+            E::InvalidField { field, message } => AppError::invalid(&field, message),
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Denied { decision, what } => match crate::api::auth::decide(decision, || what) {
+                Err(err) => err,
+                Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
+            },
+            E::MobileTaken => AppError::Taken {
+                field: "mobile".to_owned(),
+                detail: crate::registry::MOBILE_NOT_AVAILABLE.to_owned(),
+            },
+            err @ E::StillServes(_) => AppError::Conflict(err.to_string()),
+            E::Corrupt(err) => AppError::Internal(err),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::query_field;

@@ -6,7 +6,7 @@
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
 //! - `accounts`: users, API tokens and sign-in as a service;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
-//!   runs, exports);
+//!   runs, exports); `registry`: points and coordinators as a service;
 //! - `api`: axum handlers, thin, one module per resource;
 //! - `error`: the one `AppError`, rendered as problem+json;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod planfile;
 pub mod planning;
 pub mod plans;
+pub mod registry;
 pub mod seed;
 pub mod state;
 pub mod store;

@@ -19,14 +19,13 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::api::coordinators::{self, CoordinatorInput};
-use crate::api::points::{self, CreatePoint};
 use crate::api::stations::{self, CreateStation};
 use crate::api::surveys::{self, SurveyInput};
 use crate::api::vehicles::{self, CreateVehicle};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::AppError;
 use crate::import::divisions::{self, ImportError, ImportOptions, ImportSummary, Source};
+use crate::registry::{self, Acting};
 use crate::store;
 use crate::store::audit::Actor;
 
@@ -64,8 +63,8 @@ struct NetworkFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoPoint {
-    point: CreatePoint,
-    coordinator: CoordinatorInput,
+    point: registry::points::NewPoint,
+    coordinator: registry::coordinators::CoordinatorInput,
 }
 
 /// What [`load_demo_network`] created.
@@ -171,7 +170,8 @@ async fn has_network(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> 
     Ok(counts.iter().any(|&n| n > 0))
 }
 
-/// Creates the network through the API's own create functions, as [`Actor::demo_data`].
+/// Creates the network through the API's own create functions and the registry service, as
+/// [`Actor::demo_data`].
 async fn insert_network(
     txn: &impl ConnectionTrait,
     file: NetworkFile,
@@ -188,21 +188,27 @@ async fn insert_network(
         vehicles::create(txn, body, &actor, now).await?;
         summary.vehicles += 1;
     }
+    let acting = Acting::trusted(actor.clone());
     for DemoPoint { point, coordinator } in file.points {
         let name = point.name.clone();
-        let (point, warnings) = points::create(txn, point, &actor, now).await?;
-        if !warnings.is_empty() {
+        let created = registry::points::create_in(txn, point, &acting, now).await?;
+        if !created.warnings.is_empty() {
             // Demo data should not need checking.
             return Err(AppError::Validation {
                 detail: format!("the demo point {name} draws warnings"),
-                errors: warnings,
+                errors: created.warnings,
             });
         }
         summary.points += 1;
-        let fields = coordinators::validated(coordinator)?;
-        let person = coordinators::create(txn, fields, &actor, now).await?;
+        let fields = registry::coordinators::validated(coordinator)?;
+        let person = registry::coordinators::create_in(txn, fields, &acting, now).await?;
         summary.coordinators += 1;
-        coordinators::assign(txn, &point, person.id, true, &actor, now).await?;
+        let assign = registry::coordinators::Assign {
+            point_id: created.point.id,
+            coordinator_id: person.id,
+            primary: true,
+        };
+        registry::coordinators::assign_in(txn, &created.point, assign, &acting, now).await?;
     }
     for (code, input) in file.surveys {
         let village = surveys::village(txn, &code, "surveys").await?;

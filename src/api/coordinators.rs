@@ -8,8 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use entity::coordinator;
-use sea_orm::error::SqlErr;
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -20,13 +18,13 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, nullable, page_limit, paginate, required_if_match,
     with_etag,
 };
-use crate::domain::point::{CoordinatorRole, MobileNumber, mask_phone};
-use crate::domain::policy::{self, Action, Resource};
-use crate::domain::region::RegionCode;
-use crate::error::{AppError, FieldError, Problem};
+use crate::domain::point::{CoordinatorRole, mask_phone};
+use crate::domain::policy::{self, Action};
+use crate::error::{AppError, Problem};
+use crate::registry::coordinators::{self as registry, Assign, CoordinatorChange, Serving};
+use crate::registry::{Acting, Written};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Change};
-use crate::store::coordinators::{self as store, CoordinatorFields};
+use crate::store::coordinators as store;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -114,153 +112,35 @@ pub struct CoordinatorPatch {
     pub region_code: Option<String>,
 }
 
-/// Checks a coordinator's fields (every rule that needs no database).
-pub(crate) fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, AppError> {
-    let mut errors = Vec::new();
-    let mut text = |field: &str, value: Option<String>, max: usize, multiline: bool| {
-        crate::domain::text::clean(value, max, multiline).unwrap_or_else(|message| {
-            errors.push(FieldError::new(field, message));
-            None
-        })
-    };
-    let name = text("name", Some(input.name), 100, false);
-    let wechat_id = text("wechat_id", input.wechat_id, 64, false);
-    let notes = text("notes", input.notes, 2000, true);
-    if name.is_none() && !errors.iter().any(|e| e.field == "name") {
-        errors.push(FieldError::new("name", "is required"));
-    }
-    let mobile = MobileNumber::parse(&input.mobile)
-        .map_err(|m| errors.push(FieldError::new("mobile", m)))
-        .ok();
-    let region_code = RegionCode::parse(input.region_code.trim())
-        .map_err(|e| errors.push(FieldError::new("region_code", e.to_string())))
-        .ok();
-    match (name, mobile, region_code) {
-        (Some(name), Some(mobile), Some(region_code)) if errors.is_empty() => {
-            Ok(CoordinatorFields {
-                name,
-                mobile,
-                wechat_id,
-                role: input.role,
-                notes,
-                region_code,
-            })
-        }
-        _ => {
-            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-            Err(AppError::Validation {
-                detail: format!("invalid {}", fields.join(", ")),
-                errors,
-            })
+/// Who acts for the registry service: the caller, checked by the policy.
+fn acting(caller: &Caller) -> Acting<'_> {
+    Acting::caller(caller.principal.as_ref(), caller.actor())
+}
+
+impl From<CoordinatorInput> for registry::CoordinatorInput {
+    fn from(input: CoordinatorInput) -> Self {
+        registry::CoordinatorInput {
+            name: input.name,
+            mobile: input.mobile,
+            wechat_id: input.wechat_id,
+            role: input.role,
+            notes: input.notes,
+            region_code: input.region_code,
         }
     }
 }
 
-/// A unique-mobile clash becomes a 409 naming the field. Mobiles are unique across the whole
-/// registry (every city on the deployment): the answer says so, and the same way whoever holds
-/// the number, without naming or confirming that record (it may lie outside the caller's
-/// read scope, where it does not exist for them).
-fn mobile_clash(err: sea_orm::DbErr) -> AppError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Taken {
-            field: "mobile".to_owned(),
-            detail: MOBILE_NOT_AVAILABLE.to_owned(),
-        },
-        _ => AppError::from(err),
+impl From<CoordinatorPatch> for CoordinatorChange {
+    fn from(patch: CoordinatorPatch) -> Self {
+        CoordinatorChange {
+            name: patch.name,
+            mobile: patch.mobile,
+            wechat_id: patch.wechat_id,
+            role: patch.role,
+            notes: patch.notes,
+            region_code: patch.region_code,
+        }
     }
-}
-
-/// The answer to a mobile number that cannot be recorded.
-pub(crate) const MOBILE_NOT_AVAILABLE: &str = "this mobile number cannot be recorded: a mobile \
-     number is recorded once in the whole registry, shared by every city on this service; find \
-     the person among your area's coordinators or ask the blood station";
-
-async fn load(state: &AppState, id: i64) -> Result<coordinator::Model, AppError> {
-    store::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no coordinator with id {id}")))
-}
-
-/// The policy's answer for `action` on a coordinator (by their home region).
-fn authorize(caller: &Caller, action: Action, m: &coordinator::Model) -> Result<(), AppError> {
-    let code = m
-        .region_code
-        .as_deref()
-        .and_then(|c| RegionCode::parse(c).ok());
-    let id = m.id;
-    caller.authorize(action, Resource::Registry(code.as_ref()), || {
-        format!("coordinator with id {id}")
-    })
-}
-
-/// The coordinator's home region must exist, and be one the caller may `action` in.
-async fn check_region(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    code: &RegionCode,
-) -> Result<(), AppError> {
-    authorize_region(caller, action, code)?;
-    region_exists(&state.db, code).await
-}
-
-/// The policy's answer for `action` in a coordinator's home region.
-fn authorize_region(caller: &Caller, action: Action, code: &RegionCode) -> Result<(), AppError> {
-    caller.authorize(action, Resource::Registry(Some(code)), || {
-        format!("region with code {code}")
-    })
-}
-
-/// The coordinator's home region must exist (400 naming `region_code` otherwise).
-async fn region_exists(db: &impl ConnectionTrait, code: &RegionCode) -> Result<(), AppError> {
-    if crate::store::regions::find(db, code).await?.is_none() {
-        return Err(AppError::invalid(
-            "region_code",
-            format!("no region with code {code}"),
-        ));
-    }
-    Ok(())
-}
-
-fn audit_change<'a>(
-    actor: Actor,
-    m: &coordinator::Model,
-    action: &'a str,
-    before: Option<&'a coordinator::Model>,
-    after: Option<&'a coordinator::Model>,
-    at: DateTime<Utc>,
-) -> Change<'a, coordinator::Model> {
-    Change {
-        entity: "coordinator",
-        entity_id: m.id.to_string(),
-        action,
-        region_code: m.region_code.clone(),
-        before,
-        after,
-        actor,
-        at,
-    }
-}
-
-/// Stores a validated coordinator (whose home region must exist) with its audit record,
-/// inside the caller's write transaction: what `POST /api/v1/coordinators` does once the
-/// caller is authorised (and what the demo network is loaded with).
-pub(crate) async fn create(
-    txn: &impl ConnectionTrait,
-    fields: CoordinatorFields,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<coordinator::Model, AppError> {
-    region_exists(txn, &fields.region_code).await?;
-    let created = store::insert(txn, fields, actor.name.clone(), now)
-        .await
-        .map_err(mobile_clash)?;
-    audit::record(
-        txn,
-        audit_change(actor.clone(), &created, "create", None, Some(&created), now),
-    )
-    .await?;
-    Ok(created)
 }
 
 /// Registers a coordinator.
@@ -281,12 +161,7 @@ async fn create_coordinator(
     JsonBody(input): JsonBody<CoordinatorInput>,
 ) -> Result<Response, AppError> {
     caller.require()?;
-    let fields = validated(input)?;
-    authorize_region(&caller, Action::Create, &fields.region_code)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let created = create(&txn, fields, &caller.actor(), now).await?;
-    txn.commit().await?;
+    let created = registry::create(&state.db, input.into(), &acting(&caller), Utc::now()).await?;
     Ok(with_etag(
         StatusCode::CREATED,
         created.version,
@@ -374,8 +249,7 @@ async fn get_coordinator(
     Path(path): Path<CoordinatorPath>,
 ) -> Result<Response, AppError> {
     caller.require()?;
-    let m = load(&state, path.id).await?;
-    authorize(&caller, Action::Read, &m)?;
+    let m = registry::find_for(&state.db, path.id, Action::Read, &acting(&caller)).await?;
     Ok(with_etag(StatusCode::OK, m.version, Json(to_view(m)?)))
 }
 
@@ -403,70 +277,23 @@ async fn patch_coordinator(
     JsonBody(patch): JsonBody<CoordinatorPatch>,
 ) -> Result<Response, AppError> {
     caller.require()?;
-    let current = load(&state, path.id).await?;
-    authorize(&caller, Action::Update, &current)?;
+    let acting = acting(&caller);
+    let current = registry::find_for(&state.db, path.id, Action::Update, &acting).await?;
     let expected = required_if_match(&headers, "coordinator", current.version)?;
-    let stale = |m: coordinator::Model| -> Result<Response, AppError> {
-        Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            m.version,
-            Json(to_view(m)?),
-        ))
-    };
-    if expected != current.version {
-        return stale(current);
-    }
-    let fields = validated(CoordinatorInput {
-        name: patch.name.unwrap_or_else(|| current.name.clone()),
-        mobile: patch.mobile.unwrap_or_else(|| current.mobile.clone()),
-        wechat_id: patch.wechat_id.unwrap_or_else(|| current.wechat_id.clone()),
-        role: match patch.role {
-            Some(role) => role,
-            None => to_view(current.clone())?.role,
-        },
-        notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
-        region_code: match (patch.region_code, &current.region_code) {
-            (Some(code), _) => code,
-            (None, Some(code)) => code.clone(),
-            (None, None) => {
-                return Err(AppError::invalid(
-                    "region_code",
-                    "this coordinator has no home region yet; send one",
-                ));
-            }
-        },
-    })?;
-    if current.region_code.as_deref() != Some(fields.region_code.as_str()) {
-        check_region(&state, &caller, Action::Create, &fields.region_code).await?;
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let Some(updated) =
-        store::update_if_version(&txn, path.id, expected, fields, caller.username(), now)
-            .await
-            .map_err(mobile_clash)?
-    else {
-        txn.rollback().await?;
-        return stale(load(&state, path.id).await?);
-    };
-    audit::record(
-        &txn,
-        audit_change(
-            caller.actor(),
-            &updated,
-            "update",
-            Some(&current),
-            Some(&updated),
-            now,
-        ),
+    let (status, row) = match registry::update(
+        &state.db,
+        &current,
+        expected,
+        patch.into(),
+        &acting,
+        Utc::now(),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        updated.version,
-        Json(to_view(updated)?),
-    ))
+    .await?
+    {
+        Written::Done(updated) => (StatusCode::OK, updated),
+        Written::Stale(latest) => (StatusCode::PRECONDITION_FAILED, latest),
+    };
+    Ok(with_etag(status, row.version, Json(to_view(row)?)))
 }
 
 /// Deletes a coordinator who serves no point (unassign them first: 409 otherwise).
@@ -487,34 +314,7 @@ async fn delete_coordinator(
     Path(path): Path<CoordinatorPath>,
 ) -> Result<Response, AppError> {
     caller.require()?;
-    authorize(&caller, Action::Close, &load(&state, path.id).await?)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    // Locked, so that an assignment cannot slip in between the count and the delete.
-    let current = coordinator::Entity::find_by_id(path.id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no coordinator with id {}", path.id)))?;
-    if !store::delete_unassigned(&txn, path.id).await? {
-        return Err(AppError::Conflict(format!(
-            "{} still serves a point; unassign them from every point first",
-            current.name
-        )));
-    }
-    audit::record(
-        &txn,
-        audit_change(
-            caller.actor(),
-            &current,
-            "delete",
-            Some(&current),
-            None,
-            now,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    registry::delete(&state.db, path.id, &acting(&caller), Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -545,18 +345,12 @@ pub struct AssignmentPath {
 
 /// Who serves a point. Coordinators the caller may not read themselves (homed in another
 /// county, say) show with their phone masked and without WeChat id, notes or authorship.
-async fn assignments(
-    state: &AppState,
-    caller: &Caller,
-    point_id: i64,
-) -> Result<Vec<Assignment>, AppError> {
-    store::of_point(&state.db, point_id)
-        .await?
+fn assignments(serving: Vec<Serving>) -> Result<Vec<Assignment>, AppError> {
+    serving
         .into_iter()
-        .map(|(link, person)| {
-            let readable = authorize(caller, Action::Read, &person).is_ok();
-            let mut view = to_view(person)?;
-            if !readable {
+        .map(|s| {
+            let mut view = to_view(s.person)?;
+            if !s.readable {
                 view.mobile = mask_phone(&view.mobile);
                 view.wechat_id = None;
                 view.notes = None;
@@ -565,36 +359,11 @@ async fn assignments(
             }
             Ok(Assignment {
                 coordinator: view,
-                is_primary: link.is_primary,
-                assigned_at: link.assigned_at,
+                is_primary: s.link.is_primary,
+                assigned_at: s.link.assigned_at,
             })
         })
         .collect()
-}
-
-/// The point, if the caller may do `action` to its coordinators.
-async fn point_for(
-    db: &impl sea_orm::ConnectionTrait,
-    caller: &Caller,
-    action: Action,
-    id: i64,
-) -> Result<entity::point::Model, AppError> {
-    caller.require()?;
-    // Locks the point's row on PostgreSQL, so that two assignments to one point serialise
-    // (SQLite's write transaction already does).
-    let mut query = entity::point::Entity::find_by_id(id);
-    if action != Action::Read {
-        query = query.lock_exclusive();
-    }
-    let point = query
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))?;
-    let code = RegionCode::parse(&point.region_code).ok();
-    caller.authorize(action, Resource::Registry(code.as_ref()), || {
-        format!("point with id {id}")
-    })?;
-    Ok(point)
 }
 
 /// The coordinators of a point, the primary first.
@@ -613,8 +382,9 @@ async fn point_coordinators(
     caller: Caller,
     Path(path): Path<PointPath>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
-    point_for(&state.db, &caller, Action::Read, path.id).await?;
-    Ok(Json(assignments(&state, &caller, path.id).await?))
+    caller.require()?;
+    let serving = registry::of_point(&state.db, path.id, &acting(&caller)).await?;
+    Ok(Json(assignments(serving)?))
 }
 
 /// The body of an assignment.
@@ -644,81 +414,14 @@ async fn assign_coordinator(
     Path(path): Path<AssignmentPath>,
     JsonBody(input): JsonBody<AssignInput>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let point = point_for(&txn, &caller, Action::Update, path.id).await?;
-    // Held (shared) until commit, so that the coordinator cannot be deleted meanwhile.
-    let person = coordinator::Entity::find_by_id(path.coordinator_id)
-        .lock_shared()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!("no coordinator with id {}", path.coordinator_id))
-        })?;
-    // Anyone the caller can see may serve a point the caller keeps (a neighbouring
-    // village's doctor, say).
-    authorize(&caller, Action::Read, &person)?;
-    assign(
-        &txn,
-        &point,
-        path.coordinator_id,
-        input.primary,
-        &caller.actor(),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Json(assignments(&state, &caller, path.id).await?))
-}
-
-/// Assigns a coordinator to a point (idempotent; `primary` demotes the current primary) with
-/// its audit record, inside the caller's write transaction: what the assignment route does
-/// once the point and the coordinator are found, locked and authorised (and what the demo
-/// network is loaded with).
-pub(crate) async fn assign(
-    txn: &impl ConnectionTrait,
-    point: &entity::point::Model,
-    coordinator_id: i64,
-    primary: bool,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let before = store::of_point(txn, point.id).await?;
-    store::assign(txn, point.id, coordinator_id, primary, now).await?;
-    let after = store::of_point(txn, point.id).await?;
-    record_assignments(txn, actor.clone(), point, "assign", &before, &after, now).await
-}
-
-type Assigned = (entity::point_coordinator::Model, coordinator::Model);
-
-/// Audits a change of a point's coordinators: the assignments before and after.
-async fn record_assignments(
-    txn: &impl sea_orm::ConnectionTrait,
-    actor: Actor,
-    point: &entity::point::Model,
-    action: &str,
-    before: &[Assigned],
-    after: &[Assigned],
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let links = |v: &[Assigned]| -> Vec<entity::point_coordinator::Model> {
-        v.iter().map(|(l, _)| l.clone()).collect()
+    caller.require()?;
+    let command = Assign {
+        point_id: path.id,
+        coordinator_id: path.coordinator_id,
+        primary: input.primary,
     };
-    audit::record(
-        txn,
-        Change {
-            entity: "point_coordinators",
-            entity_id: point.id.to_string(),
-            action,
-            region_code: Some(point.region_code.clone()),
-            before: Some(&links(before)),
-            after: Some(&links(after)),
-            actor,
-            at: now,
-        },
-    )
-    .await?;
-    Ok(())
+    let serving = registry::assign(&state.db, command, &acting(&caller), Utc::now()).await?;
+    Ok(Json(assignments(serving)?))
 }
 
 /// Removes a coordinator from a point.
@@ -737,27 +440,14 @@ async fn unassign_coordinator(
     caller: Caller,
     Path(path): Path<AssignmentPath>,
 ) -> Result<Json<Vec<Assignment>>, AppError> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let point = point_for(&txn, &caller, Action::Update, path.id).await?;
-    let before = store::of_point(&txn, path.id).await?;
-    if !store::unassign(&txn, path.id, path.coordinator_id).await? {
-        return Err(AppError::NotFound(format!(
-            "coordinator {} does not serve point {}",
-            path.coordinator_id, path.id
-        )));
-    }
-    let after = store::of_point(&txn, path.id).await?;
-    record_assignments(
-        &txn,
-        caller.actor(),
-        &point,
-        "unassign",
-        &before,
-        &after,
-        now,
+    caller.require()?;
+    let serving = registry::unassign(
+        &state.db,
+        path.id,
+        path.coordinator_id,
+        &acting(&caller),
+        Utc::now(),
     )
     .await?;
-    txn.commit().await?;
-    Ok(Json(assignments(&state, &caller, path.id).await?))
+    Ok(Json(assignments(serving)?))
 }

@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::point;
-use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -19,20 +18,19 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, numbers, page_limit, paginate,
     required_if_match, with_etag,
 };
-use crate::domain::point::{PhoneNumber, PointKind, PointStatus, mask_phone, parse_market_days};
+use crate::domain::point::{PointKind, PointStatus, mask_phone};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::domain::rounding::{self, Measure};
-use crate::error::{AppError, FieldError, FieldErrors as Errors, Problem};
+use crate::error::{AppError, FieldError, Problem};
 use crate::geo::{Crs, Wgs84Point};
+use crate::registry::points::{self as registry, NewPoint, PointChange};
+use crate::registry::{Acting, Written};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Change};
 use crate::store::coordinators as coordinator_store;
-use crate::store::points::{self as store, PointFields, PointFilter};
+use crate::store::points::{self as store, PointFilter};
 use crate::store::regions;
 
-/// A point farther than this from its region's known centre gets a warning.
-pub const FAR_FROM_CENTRE_KM: f64 = 15.0;
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
 const MAX_GEOJSON_FEATURES: u64 = 10_000;
@@ -256,173 +254,6 @@ pub struct PatchPoint {
     pub market_days: Option<Option<String>>,
 }
 
-/// A point's fields before validation: what the client sent, merged over what is stored.
-struct Draft {
-    name: Option<String>,
-    kind: Option<PointKind>,
-    region_code: Option<String>,
-    address: Option<String>,
-    location: Option<(f64, f64, Crs)>,
-    status: Option<PointStatus>,
-    signage_installed_on: Option<NaiveDate>,
-    bloodmobile_parking: bool,
-    power_hookup: bool,
-    beds: Option<i32>,
-    donors_per_hour: Option<i32>,
-    contact_phone: Option<String>,
-    notes: Option<String>,
-    market_days: Option<String>,
-}
-
-fn text(
-    errors: &mut Errors,
-    field: &str,
-    value: Option<String>,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    match crate::domain::text::clean(value, max, field == "notes") {
-        Ok(None) if required => {
-            errors.add(field, "is required");
-            None
-        }
-        Ok(value) => value,
-        Err(message) => {
-            errors.add(field, message);
-            None
-        }
-    }
-}
-
-fn bounded(errors: &mut Errors, field: &str, value: Option<i32>, max: i32) -> Option<i32> {
-    if let Some(v) = value
-        && !(0..=max).contains(&v)
-    {
-        errors.add(field, format!("must be between 0 and {max}"));
-    }
-    value
-}
-
-/// Checks a draft against every rule and the database; returns the fields to store and any
-/// warnings.
-async fn validate(
-    db: &impl ConnectionTrait,
-    draft: Draft,
-    today: NaiveDate,
-) -> Result<(PointFields, Vec<FieldError>), AppError> {
-    let mut errors = Errors::default();
-    let name = text(&mut errors, "name", draft.name, 200, true);
-    let address = text(&mut errors, "address", draft.address, 500, false);
-    let notes = text(&mut errors, "notes", draft.notes, 2000, false);
-    let beds = bounded(&mut errors, "beds", draft.beds, 100);
-    let donors_per_hour = bounded(&mut errors, "donors_per_hour", draft.donors_per_hour, 500);
-    let contact_phone = match draft
-        .contact_phone
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(raw) => PhoneNumber::parse(&raw)
-            .map_err(|m| errors.add("contact_phone", m))
-            .ok(),
-    };
-    let market_days = match draft.market_days.as_deref().map(parse_market_days) {
-        None => None,
-        Some(Ok(days)) => days,
-        Some(Err(message)) => {
-            errors.add("market_days", message);
-            None
-        }
-    };
-    if draft.signage_installed_on.is_some_and(|d| d > today) {
-        errors.add("signage_installed_on", "must not be in the future");
-    }
-    if draft
-        .signage_installed_on
-        .is_some_and(|d| d < crate::domain::text::EARLIEST_DATE)
-    {
-        errors.add("signage_installed_on", "must not be before 1949-10-01");
-    }
-    if draft.kind.is_none() {
-        errors.add("kind", "is required");
-    }
-    let status = draft.status.unwrap_or(PointStatus::Planned);
-    let location = match draft.location {
-        None => {
-            errors.add("longitude", "is required");
-            None
-        }
-        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
-            .map_err(|e| errors.add(e.field, e.message))
-            .ok(),
-    };
-    // The region: it must exist and be of a level the kind serves.
-    let mut region = None;
-    match draft.region_code.as_deref().map(str::trim) {
-        None | Some("") => errors.add("region_code", "is required"),
-        Some(raw) => match RegionCode::parse(raw) {
-            Err(_) => errors.add("region_code", "must be a 12-digit region code"),
-            Ok(code) => match regions::find(db, &code).await? {
-                None => errors.add("region_code", format!("no region with code {code}")),
-                Some(r) => {
-                    if let Some(kind) = draft.kind
-                        && !kind.serves(r.level)
-                    {
-                        errors.add(
-                            "region_code",
-                            format!(
-                                "a {kind} point serves {}, and {} is a {}",
-                                kind.expected_levels(),
-                                r.name,
-                                r.level
-                            ),
-                        );
-                    }
-                    region = Some(r);
-                }
-            },
-        },
-    }
-    errors.into_result()?;
-    let (Some(name), Some(kind), Some(location), Some(region)) =
-        (name, draft.kind, location, region)
-    else {
-        unreachable!("every missing field added an error above");
-    };
-    let mut warnings = Vec::new();
-    if let (Some(lon), Some(lat)) = (region.longitude, region.latitude) {
-        let km = location.distance_km(Wgs84Point::stored(lon, lat));
-        if km > FAR_FROM_CENTRE_KM {
-            warnings.push(FieldError::new(
-                "longitude",
-                format!(
-                    "the point is {km:.1} km from the centre of {} (more than {FAR_FROM_CENTRE_KM} km); check the location",
-                    region.name
-                ),
-            ));
-        }
-    }
-    Ok((
-        PointFields {
-            name,
-            kind,
-            region_code: region.code,
-            address,
-            location,
-            status,
-            signage_installed_on: draft.signage_installed_on,
-            bloodmobile_parking: draft.bloodmobile_parking,
-            power_hookup: draft.power_hookup,
-            beds,
-            donors_per_hour,
-            contact_phone,
-            notes,
-            market_days,
-        },
-        warnings,
-    ))
-}
-
 /// `?crs=` on single-point routes.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -444,81 +275,55 @@ fn respond(status: StatusCode, view: PointView) -> Response {
     with_etag(status, view.version, Json(view))
 }
 
-async fn load(state: &AppState, id: i64) -> Result<point::Model, AppError> {
-    store::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))
+/// Who acts for the registry service: the caller, checked by the policy.
+fn acting(caller: &Caller) -> Acting<'_> {
+    Acting::caller(caller.principal.as_ref(), caller.actor())
 }
 
-/// Loads a point the caller may do `action` to (404 outside its reach, 403 outside its write
-/// scope).
-async fn load_for(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    id: i64,
-) -> Result<point::Model, AppError> {
-    let model = load(state, id).await?;
-    let code = RegionCode::parse(&model.region_code).ok();
-    caller.authorize(action, Resource::Registry(code.as_ref()), || {
-        format!("point with id {id}")
-    })?;
-    Ok(model)
-}
-
-/// Checks `action` on a region given as text (a malformed code is left to validation).
-fn authorize_region(caller: &Caller, action: Action, raw: &str) -> Result<(), AppError> {
-    caller.require()?;
-    if let Ok(code) = RegionCode::parse(raw.trim()) {
-        caller.authorize(action, Resource::Registry(Some(&code)), || {
-            format!("region with code {code}")
-        })?;
+impl From<CreatePoint> for NewPoint {
+    fn from(body: CreatePoint) -> Self {
+        NewPoint {
+            name: body.name,
+            kind: body.kind,
+            region_code: body.region_code,
+            address: body.address,
+            longitude: body.longitude,
+            latitude: body.latitude,
+            crs: body.crs,
+            status: body.status,
+            signage_installed_on: body.signage_installed_on,
+            bloodmobile_parking: body.bloodmobile_parking,
+            power_hookup: body.power_hookup,
+            beds: body.beds,
+            donors_per_hour: body.donors_per_hour,
+            contact_phone: body.contact_phone,
+            notes: body.notes,
+            market_days: body.market_days,
+        }
     }
-    Ok(())
 }
 
-/// Validates a new point and stores it with its audit record, inside the caller's write
-/// transaction: what `POST /api/v1/points` does once the caller is authorised (and what the
-/// demo network is loaded with). Returns the point and the warnings.
-pub(crate) async fn create(
-    txn: &impl ConnectionTrait,
-    body: CreatePoint,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(point::Model, Vec<FieldError>), AppError> {
-    let draft = Draft {
-        name: Some(body.name),
-        kind: Some(body.kind),
-        region_code: Some(body.region_code),
-        address: body.address,
-        location: Some((body.longitude, body.latitude, body.crs)),
-        status: body.status,
-        signage_installed_on: body.signage_installed_on,
-        bloodmobile_parking: body.bloodmobile_parking,
-        power_hookup: body.power_hookup,
-        beds: body.beds,
-        donors_per_hour: body.donors_per_hour,
-        contact_phone: body.contact_phone,
-        notes: body.notes,
-        market_days: body.market_days,
-    };
-    let (fields, warnings) = validate(txn, draft, now.date_naive()).await?;
-    let created = store::insert(txn, fields, actor.name.clone(), now).await?;
-    audit::record(
-        txn,
-        Change {
-            entity: "point",
-            entity_id: created.id.to_string(),
-            action: "create",
-            region_code: Some(created.region_code.clone()),
-            before: None,
-            after: Some(&created),
-            actor: actor.clone(),
-            at: now,
-        },
-    )
-    .await?;
-    Ok((created, warnings))
+impl From<PatchPoint> for PointChange {
+    fn from(patch: PatchPoint) -> Self {
+        PointChange {
+            name: patch.name,
+            kind: patch.kind,
+            region_code: patch.region_code,
+            address: patch.address,
+            longitude: patch.longitude,
+            latitude: patch.latitude,
+            crs: patch.crs,
+            status: patch.status,
+            signage_installed_on: patch.signage_installed_on,
+            bloodmobile_parking: patch.bloodmobile_parking,
+            power_hookup: patch.power_hookup,
+            beds: patch.beds,
+            donors_per_hour: patch.donors_per_hour,
+            contact_phone: patch.contact_phone,
+            notes: patch.notes,
+            market_days: patch.market_days,
+        }
+    }
 }
 
 /// Registers a donation point.
@@ -538,14 +343,11 @@ async fn create_point(
     caller: Caller,
     JsonBody(body): JsonBody<CreatePoint>,
 ) -> Result<Response, AppError> {
-    authorize_region(&caller, Action::Create, &body.region_code)?;
-    let now = Utc::now();
+    caller.require()?;
     let crs = body.crs;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let (created, warnings) = create(&txn, body, &caller.actor(), now).await?;
-    txn.commit().await?;
-    let mut view = to_view(created, crs)?;
-    view.warnings = warnings;
+    let created = registry::create(&state.db, body.into(), &acting(&caller), Utc::now()).await?;
+    let mut view = to_view(created.point, crs)?;
+    view.warnings = created.warnings;
     let location = format!("/api/v1/points/{}", view.id);
     let mut response = respond(StatusCode::CREATED, view);
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -574,14 +376,14 @@ async fn get_point(
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
     if caller.principal.is_none() {
-        let model = load(&state, path.id).await?;
+        let model = registry::find(&state.db, path.id).await?;
         if model.status != PointStatus::Active.as_str() {
             return Err(AppError::NotFound(format!("no point with id {}", path.id)));
         }
         let public = publish(&state, vec![to_view(model, crs)?]).await?;
         return Ok(Json(public.into_iter().next()).into_response());
     }
-    let model = load_for(&state, &caller, Action::Read, path.id).await?;
+    let model = registry::find_for(&state.db, path.id, Action::Read, &acting(&caller)).await?;
     Ok(respond(StatusCode::OK, to_view(model, crs)?))
 }
 
@@ -611,128 +413,26 @@ async fn patch_point(
     JsonBody(patch): JsonBody<PatchPoint>,
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
-    let current = load_for(&state, &caller, Action::Update, path.id).await?;
+    let acting = acting(&caller);
+    let current = registry::find_for(&state.db, path.id, Action::Update, &acting).await?;
     let expected = required_if_match(&headers, "point", current.version)?;
-    if expected != current.version {
-        return Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(current, crs)?,
-        ));
-    }
-    let draft = merge(&current, patch)?;
-    if let Some(region) = draft.region_code.as_deref()
-        && region != current.region_code
-    {
-        authorize_region(&caller, Action::Create, region)?;
-    }
-    let now = Utc::now();
-    let (fields, mut warnings) = validate(&state.db, draft, now.date_naive()).await?;
-    // Warn about the distance only when this change moved the point or its region.
-    if fields.location == Wgs84Point::stored(current.longitude, current.latitude)
-        && fields.region_code.as_str() == current.region_code
-    {
-        warnings.clear();
-    }
-    let updated =
-        match write_change(&state, &caller, &current, expected, fields, "update", now).await? {
-            Ok(updated) => updated,
-            Err(latest) => {
-                return Ok(respond(
-                    StatusCode::PRECONDITION_FAILED,
-                    to_view(latest, crs)?,
-                ));
-            }
-        };
-    let mut view = to_view(updated, crs)?;
-    view.warnings = warnings;
-    Ok(respond(StatusCode::OK, view))
-}
-
-/// Applies a PATCH body over the stored point.
-fn merge(current: &point::Model, patch: PatchPoint) -> Result<Draft, AppError> {
-    let mut errors = Errors::default();
-    // A required member sent as null is a mistake, not a clear.
-    fn required<T>(
-        errors: &mut Errors,
-        field: &str,
-        value: Option<Option<T>>,
-        current: T,
-    ) -> Option<T> {
-        match value {
-            None => Some(current),
-            Some(None) => {
-                errors.add(field, "cannot be null");
-                None
-            }
-            Some(Some(v)) => Some(v),
+    let written = registry::update(
+        &state.db,
+        &current,
+        expected,
+        patch.into(),
+        &acting,
+        Utc::now(),
+    )
+    .await?;
+    Ok(match written {
+        Written::Done(updated) => {
+            let mut view = to_view(updated.point, crs)?;
+            view.warnings = updated.warnings;
+            respond(StatusCode::OK, view)
         }
-    }
-    let optional = |value: Option<Option<String>>, current: &Option<String>| {
-        value.unwrap_or_else(|| current.clone())
-    };
-    let stored = stored_fields(current)?;
-    let kind = required(&mut errors, "kind", patch.kind, stored.kind);
-    let status = required(&mut errors, "status", patch.status, stored.status);
-    let location = match (patch.longitude, patch.latitude) {
-        (None, None) => {
-            if patch.crs.is_some() {
-                errors.add(
-                    "crs",
-                    "applies to a new longitude and latitude; send them too",
-                );
-            }
-            Some((current.longitude, current.latitude, Crs::Wgs84))
-        }
-        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, patch.crs.unwrap_or_default())),
-        (Some(None), _) | (_, Some(None)) => {
-            errors.add("longitude", "cannot be null");
-            None
-        }
-        _ => {
-            errors.add(
-                "latitude",
-                "longitude and latitude change together; send both",
-            );
-            None
-        }
-    };
-    let draft = Draft {
-        name: required(&mut errors, "name", patch.name, current.name.clone()),
-        region_code: required(
-            &mut errors,
-            "region_code",
-            patch.region_code,
-            current.region_code.clone(),
-        ),
-        kind,
-        status,
-        location,
-        address: optional(patch.address, &current.address),
-        signage_installed_on: patch
-            .signage_installed_on
-            .unwrap_or(current.signage_installed_on),
-        bloodmobile_parking: required(
-            &mut errors,
-            "bloodmobile_parking",
-            patch.bloodmobile_parking,
-            current.bloodmobile_parking,
-        )
-        .unwrap_or(current.bloodmobile_parking),
-        power_hookup: required(
-            &mut errors,
-            "power_hookup",
-            patch.power_hookup,
-            current.power_hookup,
-        )
-        .unwrap_or(current.power_hookup),
-        beds: patch.beds.unwrap_or(current.beds),
-        donors_per_hour: patch.donors_per_hour.unwrap_or(current.donors_per_hour),
-        contact_phone: optional(patch.contact_phone, &current.contact_phone),
-        notes: optional(patch.notes, &current.notes),
-        market_days: optional(patch.market_days, &current.market_days),
-    };
-    errors.into_result()?;
-    Ok(draft)
+        Written::Stale(latest) => respond(StatusCode::PRECONDITION_FAILED, to_view(latest, crs)?),
+    })
 }
 
 /// Closes a point: its status becomes `closed`; it is kept, with its history. `If-Match` is
@@ -758,95 +458,17 @@ async fn close_point(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let crs = params.crs.unwrap_or_default();
-    let current = load_for(&state, &caller, Action::Close, path.id).await?;
+    let acting = acting(&caller);
+    let current = registry::find_for(&state.db, path.id, Action::Close, &acting).await?;
     let expected = if_match(&headers, current.version)?.unwrap_or(current.version);
-    if expected != current.version {
-        return Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(current, crs)?,
-        ));
-    }
-    if current.status == PointStatus::Closed.as_str() {
-        return Ok(respond(StatusCode::OK, to_view(current, crs)?));
-    }
-    let now = Utc::now();
-    let mut fields = stored_fields(&current)?;
-    fields.status = PointStatus::Closed;
-    let closed =
-        match write_change(&state, &caller, &current, expected, fields, "close", now).await? {
-            Ok(closed) => closed,
-            Err(latest) => {
-                return Ok(respond(
-                    StatusCode::PRECONDITION_FAILED,
-                    to_view(latest, crs)?,
-                ));
+    Ok(
+        match registry::close(&state.db, &current, expected, &acting, Utc::now()).await? {
+            Written::Done(closed) => respond(StatusCode::OK, to_view(closed, crs)?),
+            Written::Stale(latest) => {
+                respond(StatusCode::PRECONDITION_FAILED, to_view(latest, crs)?)
             }
-        };
-    Ok(respond(StatusCode::OK, to_view(closed, crs)?))
-}
-
-/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
-/// transaction. `Err(latest)` when someone else's change won between our read and our write.
-async fn write_change(
-    state: &AppState,
-    caller: &Caller,
-    current: &point::Model,
-    expected: i32,
-    fields: PointFields,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<Result<point::Model, point::Model>, AppError> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let Some(written) =
-        store::update_if_version(&txn, current.id, expected, fields, caller.username(), now)
-            .await?
-    else {
-        txn.rollback().await?;
-        return Ok(Err(load(state, current.id).await?));
-    };
-    audit::record(
-        &txn,
-        Change {
-            entity: "point",
-            entity_id: written.id.to_string(),
-            action,
-            region_code: Some(written.region_code.clone()),
-            before: Some(current),
-            after: Some(&written),
-            actor: caller.actor(),
-            at: now,
         },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Ok(written))
-}
-
-/// The stored fields of a point, unchanged (for changes that touch one field).
-fn stored_fields(m: &point::Model) -> Result<PointFields, AppError> {
-    let internal = |e: String| AppError::Internal(anyhow::anyhow!("point {}: {e}", m.id));
-    Ok(PointFields {
-        name: m.name.clone(),
-        kind: m.kind.parse().map_err(internal)?,
-        region_code: RegionCode::parse(&m.region_code).map_err(|e| internal(e.to_string()))?,
-        address: m.address.clone(),
-        location: Wgs84Point::stored(m.longitude, m.latitude),
-        status: m.status.parse().map_err(internal)?,
-        signage_installed_on: m.signage_installed_on,
-        bloodmobile_parking: m.bloodmobile_parking,
-        power_hookup: m.power_hookup,
-        beds: m.beds,
-        donors_per_hour: m.donors_per_hour,
-        contact_phone: m
-            .contact_phone
-            .as_deref()
-            .and_then(|p| PhoneNumber::parse(p).ok()),
-        notes: m.notes.clone(),
-        market_days: m
-            .market_days
-            .as_deref()
-            .and_then(|d| parse_market_days(d).ok().flatten()),
-    })
 }
 
 /// Filters of the point listings.

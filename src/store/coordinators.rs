@@ -58,6 +58,35 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<coordinat
     Coordinator::find_by_id(id).one(db).await
 }
 
+/// A coordinator, locked for the rest of the transaction: exclusively (so that nothing is
+/// assigned to them meanwhile), or shared (so that they cannot be deleted meanwhile). Plain
+/// reads on SQLite, whose write transaction already holds the database.
+pub async fn find_locked(
+    db: &impl ConnectionTrait,
+    id: i64,
+    exclusive: bool,
+) -> Result<Option<coordinator::Model>, DbErr> {
+    let query = Coordinator::find_by_id(id);
+    let query = if exclusive {
+        query.lock_exclusive()
+    } else {
+        query.lock_shared()
+    };
+    query.one(db).await
+}
+
+/// A point whose coordinators are about to change, locked (on PostgreSQL) so that two
+/// assignments to one point serialise; SQLite's write transaction already does.
+pub async fn lock_point(
+    db: &impl ConnectionTrait,
+    point_id: i64,
+) -> Result<Option<entity::point::Model>, DbErr> {
+    entity::point::Entity::find_by_id(point_id)
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
 /// Writes `fields` if the coordinator is still at `expected_version`; `None` otherwise.
 pub async fn update_if_version(
     db: &impl ConnectionTrait,

@@ -1,0 +1,570 @@
+//! Donation points: registering, changing and closing them. The rules: text lengths, the
+//! phone and market-day formats, the bounds of the signage date, the region that must exist
+//! and be of a level the point's kind serves; a point more than [`FAR_FROM_CENTRE_KM`] from
+//! its region's centre is stored with a warning.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::point;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde::Deserialize;
+
+use super::{Acting, RegistryError, Written, checked};
+use crate::domain::point::{PhoneNumber, PointKind, PointStatus, parse_market_days};
+use crate::domain::policy::Action;
+use crate::domain::region::RegionCode;
+use crate::error::{FieldError, FieldErrors as Errors};
+use crate::geo::{Crs, Wgs84Point};
+use crate::store::audit::{self, Change};
+use crate::store::points::{self as store, PointFields};
+use crate::store::regions;
+
+/// A point farther than this from its region's known centre gets a warning.
+pub const FAR_FROM_CENTRE_KM: f64 = 15.0;
+
+/// A new point, as its registrar gives it (the demo network file holds these).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPoint {
+    pub name: String,
+    pub kind: PointKind,
+    pub region_code: String,
+    pub address: Option<String>,
+    pub longitude: f64,
+    pub latitude: f64,
+    /// The datum of `longitude`/`latitude`.
+    #[serde(default)]
+    pub crs: Crs,
+    /// Default `planned`.
+    pub status: Option<PointStatus>,
+    pub signage_installed_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub bloodmobile_parking: bool,
+    #[serde(default)]
+    pub power_hookup: bool,
+    pub beds: Option<i32>,
+    pub donors_per_hour: Option<i32>,
+    pub contact_phone: Option<String>,
+    pub notes: Option<String>,
+    /// Lunar-day digits, `1,4,7`; blank for none.
+    pub market_days: Option<String>,
+}
+
+/// A change of a point: `None` keeps a member, `Some(None)` clears it (a mistake for required
+/// members, named as such), `Some(Some(v))` sets it.
+#[derive(Debug, Clone, Default)]
+pub struct PointChange {
+    pub name: Option<Option<String>>,
+    pub kind: Option<Option<PointKind>>,
+    pub region_code: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    /// With `latitude`: a new location.
+    pub longitude: Option<Option<f64>>,
+    pub latitude: Option<Option<f64>>,
+    /// The datum of the new `longitude`/`latitude`.
+    pub crs: Option<Crs>,
+    pub status: Option<Option<PointStatus>>,
+    pub signage_installed_on: Option<Option<NaiveDate>>,
+    pub bloodmobile_parking: Option<Option<bool>>,
+    pub power_hookup: Option<Option<bool>>,
+    pub beds: Option<Option<i32>>,
+    pub donors_per_hour: Option<Option<i32>>,
+    pub contact_phone: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub market_days: Option<Option<String>>,
+}
+
+/// A stored point and the things worth checking that did not stop the change.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub point: point::Model,
+    pub warnings: Vec<FieldError>,
+}
+
+/// A point's fields before validation: what the client sent, merged over what is stored.
+struct Draft {
+    name: Option<String>,
+    kind: Option<PointKind>,
+    region_code: Option<String>,
+    address: Option<String>,
+    location: Option<(f64, f64, Crs)>,
+    status: Option<PointStatus>,
+    signage_installed_on: Option<NaiveDate>,
+    bloodmobile_parking: bool,
+    power_hookup: bool,
+    beds: Option<i32>,
+    donors_per_hour: Option<i32>,
+    contact_phone: Option<String>,
+    notes: Option<String>,
+    market_days: Option<String>,
+}
+
+fn text(
+    errors: &mut Errors,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+    required: bool,
+) -> Option<String> {
+    match crate::domain::text::clean(value, max, field == "notes") {
+        Ok(None) if required => {
+            errors.add(field, "is required");
+            None
+        }
+        Ok(value) => value,
+        Err(message) => {
+            errors.add(field, message);
+            None
+        }
+    }
+}
+
+fn bounded(errors: &mut Errors, field: &str, value: Option<i32>, max: i32) -> Option<i32> {
+    if let Some(v) = value
+        && !(0..=max).contains(&v)
+    {
+        errors.add(field, format!("must be between 0 and {max}"));
+    }
+    value
+}
+
+/// Checks a draft against every rule and the database; returns the fields to store and any
+/// warnings.
+async fn validate(
+    db: &impl ConnectionTrait,
+    draft: Draft,
+    today: NaiveDate,
+) -> Result<(PointFields, Vec<FieldError>), RegistryError> {
+    let mut errors = Errors::default();
+    let name = text(&mut errors, "name", draft.name, 200, true);
+    let address = text(&mut errors, "address", draft.address, 500, false);
+    let notes = text(&mut errors, "notes", draft.notes, 2000, false);
+    let beds = bounded(&mut errors, "beds", draft.beds, 100);
+    let donors_per_hour = bounded(&mut errors, "donors_per_hour", draft.donors_per_hour, 500);
+    let contact_phone = match draft
+        .contact_phone
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+    {
+        None => None,
+        Some(raw) => PhoneNumber::parse(&raw)
+            .map_err(|m| errors.add("contact_phone", m))
+            .ok(),
+    };
+    let market_days = match draft.market_days.as_deref().map(parse_market_days) {
+        None => None,
+        Some(Ok(days)) => days,
+        Some(Err(message)) => {
+            errors.add("market_days", message);
+            None
+        }
+    };
+    if draft.signage_installed_on.is_some_and(|d| d > today) {
+        errors.add("signage_installed_on", "must not be in the future");
+    }
+    if draft
+        .signage_installed_on
+        .is_some_and(|d| d < crate::domain::text::EARLIEST_DATE)
+    {
+        errors.add("signage_installed_on", "must not be before 1949-10-01");
+    }
+    if draft.kind.is_none() {
+        errors.add("kind", "is required");
+    }
+    let status = draft.status.unwrap_or(PointStatus::Planned);
+    let location = match draft.location {
+        None => {
+            errors.add("longitude", "is required");
+            None
+        }
+        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
+            .map_err(|e| errors.add(e.field, e.message))
+            .ok(),
+    };
+    // The region: it must exist and be of a level the kind serves.
+    let mut region = None;
+    match draft.region_code.as_deref().map(str::trim) {
+        None | Some("") => errors.add("region_code", "is required"),
+        Some(raw) => match RegionCode::parse(raw) {
+            Err(_) => errors.add("region_code", "must be a 12-digit region code"),
+            Ok(code) => match regions::find(db, &code).await? {
+                None => errors.add("region_code", format!("no region with code {code}")),
+                Some(r) => {
+                    if let Some(kind) = draft.kind
+                        && !kind.serves(r.level)
+                    {
+                        errors.add(
+                            "region_code",
+                            format!(
+                                "a {kind} point serves {}, and {} is a {}",
+                                kind.expected_levels(),
+                                r.name,
+                                r.level
+                            ),
+                        );
+                    }
+                    region = Some(r);
+                }
+            },
+        },
+    }
+    checked(errors)?;
+    let (Some(name), Some(kind), Some(location), Some(region)) =
+        (name, draft.kind, location, region)
+    else {
+        unreachable!("every missing field added an error above");
+    };
+    let mut warnings = Vec::new();
+    if let (Some(lon), Some(lat)) = (region.longitude, region.latitude) {
+        let km = location.distance_km(Wgs84Point::stored(lon, lat));
+        if km > FAR_FROM_CENTRE_KM {
+            warnings.push(FieldError::new(
+                "longitude",
+                format!(
+                    "the point is {km:.1} km from the centre of {} (more than {FAR_FROM_CENTRE_KM} km); check the location",
+                    region.name
+                ),
+            ));
+        }
+    }
+    Ok((
+        PointFields {
+            name,
+            kind,
+            region_code: region.code,
+            address,
+            location,
+            status,
+            signage_installed_on: draft.signage_installed_on,
+            bloodmobile_parking: draft.bloodmobile_parking,
+            power_hookup: draft.power_hookup,
+            beds,
+            donors_per_hour,
+            contact_phone,
+            notes,
+            market_days,
+        },
+        warnings,
+    ))
+}
+
+/// The point with `id`.
+///
+/// # Errors
+/// [`RegistryError::NotFound`] when there is none.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<point::Model, RegistryError> {
+    store::find(db, id)
+        .await?
+        .ok_or_else(|| RegistryError::not_found(format!("point with id {id}")))
+}
+
+/// The point with `id`, if `acting` may do `action` to it (not found outside its reach,
+/// denied outside its write scope).
+///
+/// # Errors
+/// Not found, denied, or the database fails.
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    id: i64,
+    action: Action,
+    acting: &Acting<'_>,
+) -> Result<point::Model, RegistryError> {
+    let model = find(db, id).await?;
+    let code = RegionCode::parse(&model.region_code).ok();
+    acting.authorize(action, code.as_ref(), || format!("point with id {id}"))?;
+    Ok(model)
+}
+
+/// May `acting` do `action` in the region given as text? (A malformed code is left to
+/// validation.)
+///
+/// # Errors
+/// [`RegistryError::Denied`].
+pub fn authorize_region(
+    acting: &Acting<'_>,
+    action: Action,
+    raw: &str,
+) -> Result<(), RegistryError> {
+    if let Ok(code) = RegionCode::parse(raw.trim()) {
+        acting.authorize(action, Some(&code), || format!("region with code {code}"))?;
+    }
+    Ok(())
+}
+
+/// Registers a point (in its own write transaction): the caller may create points in the
+/// region given, the fields keep every rule; returns the point and its warnings.
+///
+/// # Errors
+/// Denied, invalid fields (every one named), or the database fails.
+pub async fn create(
+    db: &DatabaseConnection,
+    command: NewPoint,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Checked, RegistryError> {
+    authorize_region(acting, Action::Create, &command.region_code)?;
+    let txn = crate::db::begin_write(db).await?;
+    let created = create_in(&txn, command, acting, now).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// [`create`] inside the caller's write transaction, once the caller is authorised (what the
+/// demo network is loaded with).
+///
+/// # Errors
+/// Invalid fields, or the database fails.
+pub async fn create_in(
+    txn: &impl ConnectionTrait,
+    command: NewPoint,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Checked, RegistryError> {
+    let draft = Draft {
+        name: Some(command.name),
+        kind: Some(command.kind),
+        region_code: Some(command.region_code),
+        address: command.address,
+        location: Some((command.longitude, command.latitude, command.crs)),
+        status: command.status,
+        signage_installed_on: command.signage_installed_on,
+        bloodmobile_parking: command.bloodmobile_parking,
+        power_hookup: command.power_hookup,
+        beds: command.beds,
+        donors_per_hour: command.donors_per_hour,
+        contact_phone: command.contact_phone,
+        notes: command.notes,
+        market_days: command.market_days,
+    };
+    let (fields, warnings) = validate(txn, draft, now.date_naive()).await?;
+    let created = store::insert(txn, fields, acting.username(), now).await?;
+    audit::record(
+        txn,
+        Change {
+            entity: "point",
+            entity_id: created.id.to_string(),
+            action: "create",
+            region_code: Some(created.region_code.clone()),
+            before: None,
+            after: Some(&created),
+            actor: acting.actor.clone(),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(Checked {
+        point: created,
+        warnings,
+    })
+}
+
+/// Changes `current` (which the caller may update, read at version `expected`): the change is
+/// merged over it and checked like a new point; moving it to another region needs the right to
+/// create points there. The distance warning comes only when the change moved the point or its
+/// region. `Stale` with the current row when someone else's change won meanwhile.
+///
+/// # Errors
+/// Denied, invalid fields, or the database fails.
+pub async fn update(
+    db: &DatabaseConnection,
+    current: &point::Model,
+    expected: i32,
+    command: PointChange,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Written<Checked, point::Model>, RegistryError> {
+    if expected != current.version {
+        return Ok(Written::Stale(current.clone()));
+    }
+    let draft = merge(current, command)?;
+    if let Some(region) = draft.region_code.as_deref()
+        && region != current.region_code
+    {
+        authorize_region(acting, Action::Create, region)?;
+    }
+    let (fields, mut warnings) = validate(db, draft, now.date_naive()).await?;
+    if fields.location == Wgs84Point::stored(current.longitude, current.latitude)
+        && fields.region_code.as_str() == current.region_code
+    {
+        warnings.clear();
+    }
+    Ok(
+        match write_change(db, acting, current, expected, fields, "update", now).await? {
+            Written::Done(point) => Written::Done(Checked { point, warnings }),
+            Written::Stale(latest) => Written::Stale(latest),
+        },
+    )
+}
+
+/// Closes `current` (which the caller may close, read at version `expected`): its status
+/// becomes `closed`; it is kept, with its history. Closing a closed point changes nothing.
+///
+/// # Errors
+/// The database fails.
+pub async fn close(
+    db: &DatabaseConnection,
+    current: &point::Model,
+    expected: i32,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Written<point::Model, point::Model>, RegistryError> {
+    if expected != current.version {
+        return Ok(Written::Stale(current.clone()));
+    }
+    if current.status == PointStatus::Closed.as_str() {
+        return Ok(Written::Done(current.clone()));
+    }
+    let mut fields = stored_fields(current)?;
+    fields.status = PointStatus::Closed;
+    write_change(db, acting, current, expected, fields, "close", now).await
+}
+
+/// Applies a change over the stored point.
+fn merge(current: &point::Model, change: PointChange) -> Result<Draft, RegistryError> {
+    let mut errors = Errors::default();
+    // A required member sent as null is a mistake, not a clear.
+    fn required<T>(
+        errors: &mut Errors,
+        field: &str,
+        value: Option<Option<T>>,
+        current: T,
+    ) -> Option<T> {
+        match value {
+            None => Some(current),
+            Some(None) => {
+                errors.add(field, "cannot be null");
+                None
+            }
+            Some(Some(v)) => Some(v),
+        }
+    }
+    let optional = |value: Option<Option<String>>, current: &Option<String>| {
+        value.unwrap_or_else(|| current.clone())
+    };
+    let stored = stored_fields(current)?;
+    let kind = required(&mut errors, "kind", change.kind, stored.kind);
+    let status = required(&mut errors, "status", change.status, stored.status);
+    let location = match (change.longitude, change.latitude) {
+        (None, None) => {
+            if change.crs.is_some() {
+                errors.add(
+                    "crs",
+                    "applies to a new longitude and latitude; send them too",
+                );
+            }
+            Some((current.longitude, current.latitude, Crs::Wgs84))
+        }
+        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, change.crs.unwrap_or_default())),
+        (Some(None), _) | (_, Some(None)) => {
+            errors.add("longitude", "cannot be null");
+            None
+        }
+        _ => {
+            errors.add(
+                "latitude",
+                "longitude and latitude change together; send both",
+            );
+            None
+        }
+    };
+    let draft = Draft {
+        name: required(&mut errors, "name", change.name, current.name.clone()),
+        region_code: required(
+            &mut errors,
+            "region_code",
+            change.region_code,
+            current.region_code.clone(),
+        ),
+        kind,
+        status,
+        location,
+        address: optional(change.address, &current.address),
+        signage_installed_on: change
+            .signage_installed_on
+            .unwrap_or(current.signage_installed_on),
+        bloodmobile_parking: required(
+            &mut errors,
+            "bloodmobile_parking",
+            change.bloodmobile_parking,
+            current.bloodmobile_parking,
+        )
+        .unwrap_or(current.bloodmobile_parking),
+        power_hookup: required(
+            &mut errors,
+            "power_hookup",
+            change.power_hookup,
+            current.power_hookup,
+        )
+        .unwrap_or(current.power_hookup),
+        beds: change.beds.unwrap_or(current.beds),
+        donors_per_hour: change.donors_per_hour.unwrap_or(current.donors_per_hour),
+        contact_phone: optional(change.contact_phone, &current.contact_phone),
+        notes: optional(change.notes, &current.notes),
+        market_days: optional(change.market_days, &current.market_days),
+    };
+    checked(errors)?;
+    Ok(draft)
+}
+
+/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
+/// transaction. `Stale(latest)` when someone else's change won between our read and our write.
+async fn write_change(
+    db: &DatabaseConnection,
+    acting: &Acting<'_>,
+    current: &point::Model,
+    expected: i32,
+    fields: PointFields,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<Written<point::Model, point::Model>, RegistryError> {
+    let txn = crate::db::begin_write(db).await?;
+    let Some(written) =
+        store::update_if_version(&txn, current.id, expected, fields, acting.username(), now)
+            .await?
+    else {
+        txn.rollback().await?;
+        return Ok(Written::Stale(find(db, current.id).await?));
+    };
+    audit::record(
+        &txn,
+        Change {
+            entity: "point",
+            entity_id: written.id.to_string(),
+            action,
+            region_code: Some(written.region_code.clone()),
+            before: Some(current),
+            after: Some(&written),
+            actor: acting.actor.clone(),
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Written::Done(written))
+}
+
+/// The stored fields of a point, unchanged (for changes that touch one field).
+fn stored_fields(m: &point::Model) -> Result<PointFields, RegistryError> {
+    let internal = |e: String| RegistryError::Corrupt(anyhow::anyhow!("point {}: {e}", m.id));
+    Ok(PointFields {
+        name: m.name.clone(),
+        kind: m.kind.parse().map_err(internal)?,
+        region_code: RegionCode::parse(&m.region_code).map_err(|e| internal(e.to_string()))?,
+        address: m.address.clone(),
+        location: Wgs84Point::stored(m.longitude, m.latitude),
+        status: m.status.parse().map_err(internal)?,
+        signage_installed_on: m.signage_installed_on,
+        bloodmobile_parking: m.bloodmobile_parking,
+        power_hookup: m.power_hookup,
+        beds: m.beds,
+        donors_per_hour: m.donors_per_hour,
+        contact_phone: m
+            .contact_phone
+            .as_deref()
+            .and_then(|p| PhoneNumber::parse(p).ok()),
+        notes: m.notes.clone(),
+        market_days: m
+            .market_days
+            .as_deref()
+            .and_then(|d| parse_market_days(d).ok().flatten()),
+    })
+}
