@@ -4,6 +4,7 @@
 //! - `store`: persistence over sea-orm;
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
+//! - `fleet`: stations and vehicles as a service; `versioned`: the one versioned update;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
 //!   runs, exports);
 //! - `api`: axum handlers, thin, one module per resource;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fleet;
 pub mod geo;
 pub mod import;
 pub mod outbox;
@@ -30,6 +32,7 @@ pub mod state;
 pub mod store;
 pub mod surveys;
 pub mod telemetry;
+pub mod versioned;
 
 use std::sync::Arc;
 

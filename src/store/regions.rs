@@ -374,3 +374,14 @@ mod tests {
         assert_eq!(escape_like("孟庙"), "孟庙");
     }
 }
+
+/// The inclusive code range of `code`'s subtree (the region and everything below it), for
+/// filtering rows by a `region` filter; `None` when there is no such region.
+pub async fn subtree_range(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Option<(String, String)>, DbErr> {
+    Ok(find(db, code)
+        .await?
+        .map(|region| code.subtree_bounds(region.level)))
+}
