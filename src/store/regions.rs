@@ -364,17 +364,6 @@ pub(crate) fn escape_like(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
-        assert_eq!(escape_like("孟庙"), "孟庙");
-    }
-}
-
 /// The inclusive code range of `code`'s subtree (the region and everything below it), for
 /// filtering rows by a `region` filter; `None` when there is no such region.
 pub async fn subtree_range(
@@ -384,4 +373,15 @@ pub async fn subtree_range(
     Ok(find(db, code)
         .await?
         .map(|region| code.subtree_bounds(region.level)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(escape_like("孟庙"), "孟庙");
+    }
 }
