@@ -417,6 +417,33 @@ fn database_error_code(err: &DbErr) -> Option<String> {
     }
 }
 
+impl From<crate::fleet::FleetError> for AppError {
+    fn from(err: crate::fleet::FleetError) -> Self {
+        use crate::fleet::FleetError;
+        match err {
+            FleetError::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            FleetError::InvalidField { field, message } => AppError::invalid(&field, message),
+            FleetError::PlateTaken => AppError::Taken {
+                field: "plate".to_owned(),
+                detail: err.to_string(),
+            },
+            FleetError::StationInUse { .. } => AppError::Conflict(err.to_string()),
+            FleetError::NotFound(detail) => AppError::NotFound(detail),
+            FleetError::Corrupt(detail) => AppError::Internal(anyhow::anyhow!(detail)),
+            FleetError::Db(db) => AppError::from(db),
+        }
+    }
+}
+
+/// The detail of a validation problem: `invalid` and every field named.
+fn err_detail(errors: &[FieldError]) -> String {
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    format!("invalid {}", fields.join(", "))
+}
+
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         let text = rejection.body_text();

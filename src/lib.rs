@@ -5,6 +5,7 @@
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
 //! - `accounts`: users, API tokens and sign-in as a service;
+//! - `fleet`: stations and vehicles as a service; `versioned`: the one versioned update;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
 //!   runs, exports); `registry`: points and coordinators as a service;
 //! - `api`: axum handlers, thin, one module per resource;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fleet;
 pub mod geo;
 pub mod import;
 pub mod outbox;
@@ -33,6 +35,7 @@ pub mod state;
 pub mod store;
 pub mod surveys;
 pub mod telemetry;
+pub mod versioned;
 
 use std::sync::Arc;
 

@@ -19,11 +19,10 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::api::stations::{self, CreateStation};
 use crate::api::surveys::{self, SurveyInput};
-use crate::api::vehicles::{self, CreateVehicle};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::AppError;
+use crate::fleet::{self, NewStation, NewVehicle};
 use crate::import::divisions::{self, ImportError, ImportOptions, ImportSummary, Source};
 use crate::registry::{self, Acting};
 use crate::store;
@@ -51,7 +50,7 @@ pub const DEMO_COUNTY: &str = "990101000000";
 struct NetworkFile {
     #[serde(rename = "about")]
     _about: String,
-    station: CreateStation,
+    station: NewStation,
     /// `POST /api/v1/vehicles` bodies without `station_id`.
     vehicles: Vec<Map<String, Value>>,
     points: Vec<DemoPoint>,
@@ -179,13 +178,13 @@ async fn insert_network(
     let actor = Actor::demo_data();
     let now = Utc::now();
     let mut summary = NetworkSummary::default();
-    let station = stations::create(txn, file.station, &actor, now).await?;
+    let station = fleet::stations::create(txn, file.station, &actor, now).await?;
     summary.stations += 1;
     for mut body in file.vehicles {
         body.insert("station_id".to_owned(), Value::from(station.id));
-        let body: CreateVehicle = serde_json::from_value(Value::Object(body))
+        let body: NewVehicle = serde_json::from_value(Value::Object(body))
             .map_err(|e| AppError::invalid("vehicles", e.to_string()))?;
-        vehicles::create(txn, body, &actor, now).await?;
+        fleet::vehicles::create(txn, body, &actor, now).await?;
         summary.vehicles += 1;
     }
     let acting = Acting::trusted(actor.clone());

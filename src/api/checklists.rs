@@ -742,7 +742,7 @@ async fn list_due(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .ok_or_else(|| AppError::invalid("region", "is required (a 12-digit region code)"))?;
-    let region_range = crate::api::stations::region_range(&state, &caller, raw).await?;
+    let region_range = crate::api::extract::region_filter(&state, &caller, raw).await?;
     let date = params.date.unwrap_or_else(today);
     let filter = DueFilter {
         region_range,

@@ -202,6 +202,26 @@ pub fn numbers(field: &str, raw: &str, count: usize) -> Result<Vec<f64>, AppErro
     Ok(values)
 }
 
+/// A `region` filter of a listing: the code range of that region's subtree
+/// ([`crate::store::regions::subtree_range`]), once the caller may read there (404 when not,
+/// or when the region does not exist; 400 naming `region` when the code is malformed).
+pub async fn region_filter(
+    state: &crate::state::AppState,
+    caller: &crate::api::auth::Caller,
+    raw: &str,
+) -> Result<(String, String), AppError> {
+    use crate::domain::policy::{Action, Resource};
+    use crate::domain::region::RegionCode;
+    let code = RegionCode::parse(raw)
+        .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
+    caller.authorize(Action::Read, Resource::Registry(Some(&code)), || {
+        format!("region with code {code}")
+    })?;
+    crate::store::regions::subtree_range(&state.db, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -562,7 +562,7 @@ async fn list_plans(
         ..PlanFilter::default()
     };
     if let Some(raw) = params.region.as_deref() {
-        filter.region_range = Some(crate::api::stations::region_range(&state, &caller, raw).await?);
+        filter.region_range = Some(crate::api::extract::region_filter(&state, &caller, raw).await?);
     }
     let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |p| {
         p.id.to_string()

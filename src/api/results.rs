@@ -139,7 +139,7 @@ async fn compute(
     let reach = policy::read_scope(caller.require()?);
     let drive_reach = reach.clone();
     let range = match params.region.as_deref() {
-        Some(raw) => Some(crate::api::stations::region_range(state, caller, raw.trim()).await?),
+        Some(raw) => Some(crate::api::extract::region_filter(state, caller, raw.trim()).await?),
         None => None,
     };
     let drives = attendances::completed_drives(

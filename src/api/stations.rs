@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entity::station;
-use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,18 +17,18 @@ use utoipa_axum::routes;
 use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
-    required_if_match, status_filter, with_etag,
+    region_filter, required_if_match, status_filter, with_etag,
 };
-use crate::domain::booking::{DEFAULT_GROUP_REQUEST_THRESHOLD, MAX_HEADCOUNT};
 use crate::domain::fleet::StationStatus;
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
-use crate::error::{AppError, FieldErrors, Problem};
+use crate::error::{AppError, Problem};
+use crate::fleet::stations as fleet;
+use crate::fleet::{NewStation, StationPatch};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Change};
-use crate::store::fleet::{self as store, FleetFilter, StationFields};
-use crate::store::regions;
+use crate::store::fleet::{self as store, FleetFilter};
+use crate::versioned::Outcome;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -149,61 +148,6 @@ pub struct PatchStation {
     pub group_request_threshold: Option<Option<i32>>,
 }
 
-/// A station's fields before validation: what the client sent, merged over what is stored.
-struct Draft {
-    name: Option<String>,
-    region_code: Option<String>,
-    address: Option<String>,
-    location: Option<(f64, f64, Crs)>,
-    status: StationStatus,
-    group_request_threshold: i32,
-}
-
-/// Checks a draft against every rule and the database.
-async fn validate(db: &impl ConnectionTrait, draft: Draft) -> Result<StationFields, AppError> {
-    let mut errors = FieldErrors::default();
-    let name = errors.text("name", draft.name, 200, false, true);
-    let address = errors.text("address", draft.address, 500, false, false);
-    let location = match draft.location {
-        None => {
-            errors.add("longitude", "is required");
-            None
-        }
-        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
-            .map_err(|e| errors.add(e.field, e.message))
-            .ok(),
-    };
-    if !(2..=MAX_HEADCOUNT).contains(&draft.group_request_threshold) {
-        errors.add(
-            "group_request_threshold",
-            format!("must be between 2 and {MAX_HEADCOUNT}"),
-        );
-    }
-    let mut region_code = None;
-    match draft.region_code.as_deref().map(str::trim) {
-        None | Some("") => errors.add("region_code", "is required"),
-        Some(raw) => match RegionCode::parse(raw) {
-            Err(_) => errors.add("region_code", "must be a 12-digit region code"),
-            Ok(code) => match regions::find(db, &code).await? {
-                None => errors.add("region_code", format!("no region with code {code}")),
-                Some(_) => region_code = Some(code),
-            },
-        },
-    }
-    errors.into_result()?;
-    let (Some(name), Some(region_code), Some(location)) = (name, region_code, location) else {
-        unreachable!("every missing field added an error above");
-    };
-    Ok(StationFields {
-        name,
-        region_code,
-        address,
-        location,
-        status: draft.status,
-        group_request_threshold: draft.group_request_threshold,
-    })
-}
-
 /// `?crs=` on single-station routes.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -226,9 +170,7 @@ fn respond(status: StatusCode, view: StationView) -> Response {
 }
 
 async fn load(state: &AppState, id: i64) -> Result<station::Model, AppError> {
-    store::find_station(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no station with id {id}")))
+    Ok(fleet::load(&state.db, id).await?)
 }
 
 /// Asks the policy for `action` on a station (by the region it lies in): 404 outside the
@@ -278,36 +220,34 @@ fn authorize_region(caller: &Caller, action: Action, raw: &str) -> Result<(), Ap
     Ok(())
 }
 
-/// Validates a new station and stores it with its audit record, inside the caller's write
-/// transaction: what `POST /api/v1/stations` does once the caller is authorised (and what the
-/// demo network is loaded with).
-pub(crate) async fn create(
-    txn: &impl ConnectionTrait,
-    body: CreateStation,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<station::Model, AppError> {
-    let fields = validate(
-        txn,
-        Draft {
-            name: Some(body.name),
-            region_code: Some(body.region_code),
-            address: body.address,
-            location: Some((body.longitude, body.latitude, body.crs)),
-            status: body.status.unwrap_or(StationStatus::Active),
-            group_request_threshold: body
-                .group_request_threshold
-                .unwrap_or(DEFAULT_GROUP_REQUEST_THRESHOLD),
-        },
-    )
-    .await?;
-    let created = store::insert_station(txn, fields, actor.name.clone(), now).await?;
-    audit::record(
-        txn,
-        audit_change(actor.clone(), &created, "create", None, Some(&created), now),
-    )
-    .await?;
-    Ok(created)
+impl From<CreateStation> for NewStation {
+    fn from(b: CreateStation) -> Self {
+        NewStation {
+            name: b.name,
+            region_code: b.region_code,
+            address: b.address,
+            longitude: b.longitude,
+            latitude: b.latitude,
+            crs: b.crs,
+            status: b.status,
+            group_request_threshold: b.group_request_threshold,
+        }
+    }
+}
+
+impl From<PatchStation> for StationPatch {
+    fn from(p: PatchStation) -> Self {
+        StationPatch {
+            name: p.name,
+            region_code: p.region_code,
+            address: p.address,
+            longitude: p.longitude,
+            latitude: p.latitude,
+            crs: p.crs,
+            status: p.status,
+            group_request_threshold: p.group_request_threshold,
+        }
+    }
 }
 
 /// Registers a blood station.
@@ -332,7 +272,7 @@ async fn create_station(
     let now = Utc::now();
     let crs = body.crs;
     let txn = crate::db::begin_write(&state.db).await?;
-    let created = create(&txn, body, &caller.actor(), now).await?;
+    let created = fleet::create(&txn, body.into(), &caller.actor(), now).await?;
     txn.commit().await?;
     let view = to_view(created, crs)?;
     let location = format!("/api/v1/stations/{}", view.id);
@@ -341,26 +281,6 @@ async fn create_station(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
-}
-
-fn audit_change<'a>(
-    actor: Actor,
-    m: &station::Model,
-    action: &'a str,
-    before: Option<&'a station::Model>,
-    after: Option<&'a station::Model>,
-    at: DateTime<Utc>,
-) -> Change<'a, station::Model> {
-    Change {
-        entity: "station",
-        entity_id: m.id.to_string(),
-        action,
-        region_code: Some(m.region_code.clone()),
-        before,
-        after,
-        actor,
-        at,
-    }
 }
 
 /// Filters of the station listing.
@@ -389,24 +309,6 @@ pub struct StationPage {
     pub items: Vec<StationView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// The code range of a `region` filter, after checking the caller may read there (404 when
-/// not, or when the region does not exist).
-pub(crate) async fn region_range(
-    state: &AppState,
-    caller: &Caller,
-    raw: &str,
-) -> Result<(String, String), AppError> {
-    let code = RegionCode::parse(raw)
-        .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
-    caller.authorize(Action::Read, Resource::Registry(Some(&code)), || {
-        format!("region with code {code}")
-    })?;
-    let region = regions::find(&state.db, &code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    Ok(code.subtree_bounds(region.level))
 }
 
 /// Lists the stations the caller may read: by region subtree and status, in id order.
@@ -443,7 +345,7 @@ async fn list_stations(
         ..FleetFilter::default()
     };
     if let Some(raw) = params.region.as_deref() {
-        filter.region_range = Some(region_range(&state, &caller, raw).await?);
+        filter.region_range = Some(region_filter(&state, &caller, raw).await?);
     }
     let (rows, next_cursor) = paginate(
         store::list_stations(&state.db, &filter).await?,
@@ -513,81 +415,30 @@ async fn patch_station(
     let crs = params.crs.unwrap_or_default();
     let current = load_for(&state, &caller, Action::Update, path.id).await?;
     let expected = required_if_match(&headers, "station", current.version)?;
-    if expected != current.version {
-        return Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(current, crs)?,
-        ));
-    }
-    let draft = merge(&current, patch)?;
-    if let Some(region) = draft.region_code.as_deref()
+    if expected == current.version
+        && let Some(region) = patch.region_code.as_ref().and_then(|r| r.as_deref())
         && region != current.region_code
     {
         authorize_region(&caller, Action::Create, region)?;
     }
-    let fields = validate(&state.db, draft).await?;
-    let now = Utc::now();
-    match write_change(&state, &caller, &current, expected, fields, "update", now).await? {
-        Ok(updated) => Ok(respond(StatusCode::OK, to_view(updated, crs)?)),
-        Err(latest) => Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(latest, crs)?,
-        )),
-    }
+    let outcome = fleet::update(
+        &state.db,
+        current,
+        expected,
+        patch.into(),
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    render(outcome, crs)
 }
 
-/// Applies a PATCH body over the stored station.
-fn merge(current: &station::Model, patch: PatchStation) -> Result<Draft, AppError> {
-    let mut errors = FieldErrors::default();
-    let stored_status = current
-        .status
-        .parse()
-        .map_err(|e: String| AppError::Internal(anyhow::anyhow!("station {}: {e}", current.id)))?;
-    let location = match (patch.longitude, patch.latitude) {
-        (None, None) => {
-            if patch.crs.is_some() {
-                errors.add(
-                    "crs",
-                    "applies to a new longitude and latitude; send them too",
-                );
-            }
-            Some((current.longitude, current.latitude, Crs::Wgs84))
-        }
-        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, patch.crs.unwrap_or_default())),
-        (Some(None), _) | (_, Some(None)) => {
-            errors.add("longitude", "cannot be null");
-            None
-        }
-        _ => {
-            errors.add(
-                "latitude",
-                "longitude and latitude change together; send both",
-            );
-            None
-        }
-    };
-    let draft = Draft {
-        name: errors.keep_or_set("name", patch.name, current.name.clone()),
-        region_code: errors.keep_or_set(
-            "region_code",
-            patch.region_code,
-            current.region_code.clone(),
-        ),
-        address: patch.address.unwrap_or_else(|| current.address.clone()),
-        location,
-        status: errors
-            .keep_or_set("status", patch.status, stored_status)
-            .unwrap_or(stored_status),
-        group_request_threshold: errors
-            .keep_or_set(
-                "group_request_threshold",
-                patch.group_request_threshold,
-                current.group_request_threshold,
-            )
-            .unwrap_or(current.group_request_threshold),
-    };
-    errors.into_result()?;
-    Ok(draft)
+/// 200 with the station as it now is, or 412 with the current one.
+fn render(outcome: Outcome<station::Model>, crs: Crs) -> Result<Response, AppError> {
+    Ok(match outcome {
+        Outcome::Updated(m) => respond(StatusCode::OK, to_view(m, crs)?),
+        Outcome::Stale(m) => respond(StatusCode::PRECONDITION_FAILED, to_view(m, crs)?),
+    })
 }
 
 /// Closes a station: its status becomes `closed`; it is kept, with its history. Its vehicles
@@ -617,92 +468,6 @@ async fn close_station(
     let crs = params.crs.unwrap_or_default();
     let current = load_for(&state, &caller, Action::Close, path.id).await?;
     let expected = if_match(&headers, current.version)?.unwrap_or(current.version);
-    if expected != current.version {
-        return Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(current, crs)?,
-        ));
-    }
-    if current.status == StationStatus::Closed.as_str() {
-        return Ok(respond(StatusCode::OK, to_view(current, crs)?));
-    }
-    let fields = StationFields {
-        status: StationStatus::Closed,
-        ..stored_fields(&current)?
-    };
-    let now = Utc::now();
-    match write_change(&state, &caller, &current, expected, fields, "close", now).await? {
-        Ok(closed) => Ok(respond(StatusCode::OK, to_view(closed, crs)?)),
-        Err(latest) => Ok(respond(
-            StatusCode::PRECONDITION_FAILED,
-            to_view(latest, crs)?,
-        )),
-    }
-}
-
-/// The stored fields of a station, unchanged.
-fn stored_fields(m: &station::Model) -> Result<StationFields, AppError> {
-    let internal = |e: String| AppError::Internal(anyhow::anyhow!("station {}: {e}", m.id));
-    Ok(StationFields {
-        name: m.name.clone(),
-        region_code: RegionCode::parse(&m.region_code).map_err(|e| internal(e.to_string()))?,
-        address: m.address.clone(),
-        location: Wgs84Point::stored(m.longitude, m.latitude),
-        status: m.status.parse().map_err(internal)?,
-        group_request_threshold: m.group_request_threshold,
-    })
-}
-
-/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
-/// transaction. `Err(latest)` when someone else's change won between our read and our write.
-/// Closing a station that still has active vehicles is a 409: the station's row is locked
-/// first, so that no vehicle can be put at it between the count and the write.
-async fn write_change(
-    state: &AppState,
-    caller: &Caller,
-    current: &station::Model,
-    expected: i32,
-    fields: StationFields,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<Result<station::Model, station::Model>, AppError> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let closing = fields.status == StationStatus::Closed;
-    if closing {
-        store::lock_station(&txn, current.id, true).await?;
-        let active = store::count_active_vehicles(&txn, current.id).await?;
-        if active > 0 {
-            return Err(AppError::Conflict(format!(
-                "{} still has {active} active vehicle(s); retire them or move them to another station first",
-                current.name
-            )));
-        }
-    }
-    let Some(written) = store::update_station_if_version(
-        &txn,
-        current.id,
-        expected,
-        fields,
-        caller.username(),
-        now,
-    )
-    .await?
-    else {
-        txn.rollback().await?;
-        return Ok(Err(load(state, current.id).await?));
-    };
-    audit::record(
-        &txn,
-        audit_change(
-            caller.actor(),
-            &written,
-            action,
-            Some(current),
-            Some(&written),
-            now,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Ok(written))
+    let outcome = fleet::close(&state.db, current, expected, &caller.actor(), Utc::now()).await?;
+    render(outcome, crs)
 }

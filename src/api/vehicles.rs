@@ -9,26 +9,25 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entity::{station, vehicle};
-use sea_orm::ConnectionTrait;
-use sea_orm::error::SqlErr;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::status_filter;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
-    required_if_match, with_etag,
+    region_filter, required_if_match, status_filter, with_etag,
 };
-use crate::api::stations::{self, region_range};
-use crate::domain::fleet::{self, Plate, StationStatus, TimeOfDay, VehicleStatus};
+use crate::api::stations;
+use crate::domain::fleet::{TimeOfDay, VehicleStatus};
 use crate::domain::policy::{self, Action};
-use crate::error::{AppError, FieldErrors, Problem};
+use crate::error::{AppError, Problem};
+use crate::fleet::vehicles::{self as fleet, VehicleAt};
+use crate::fleet::{NewVehicle, VehiclePatch};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Change};
-use crate::store::fleet::{self as store, FleetFilter, VehicleFields};
+use crate::store::fleet::{self as store, FleetFilter};
+use crate::versioned::Outcome;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -214,29 +213,9 @@ pub struct PatchVehicle {
     pub notes: Option<Option<String>>,
 }
 
-/// The request as the client sent it (for PATCH: merged over what is stored), before
-/// validation.
-struct Draft {
-    name: String,
-    plate: String,
-    station_id: i64,
-    beds: i32,
-    staff: i32,
-    max_donors_per_day: i32,
-    day_start: String,
-    day_end: String,
-    setup_min: i32,
-    teardown_min: i32,
-    cost_per_km: f64,
-    donors_per_bed_hour: f64,
-    slot_minutes: i32,
-    status: VehicleStatus,
-    notes: Option<String>,
-}
-
-impl From<CreateVehicle> for Draft {
+impl From<CreateVehicle> for NewVehicle {
     fn from(b: CreateVehicle) -> Self {
-        Draft {
+        NewVehicle {
             name: b.name,
             plate: b.plate,
             station_id: b.station_id,
@@ -248,89 +227,34 @@ impl From<CreateVehicle> for Draft {
             setup_min: b.setup_min,
             teardown_min: b.teardown_min,
             cost_per_km: b.cost_per_km,
-            donors_per_bed_hour: b
-                .donors_per_bed_hour
-                .unwrap_or(fleet::DEFAULT_DONORS_PER_BED_HOUR),
-            slot_minutes: b.slot_minutes.unwrap_or(fleet::DEFAULT_SLOT_MINUTES),
-            status: b.status.unwrap_or(VehicleStatus::Active),
+            donors_per_bed_hour: b.donors_per_bed_hour,
+            slot_minutes: b.slot_minutes,
+            status: b.status,
             notes: b.notes,
         }
     }
 }
 
-/// Checks every rule that needs no database; every broken one is reported at once.
-fn validate(draft: Draft) -> Result<VehicleFields, AppError> {
-    let mut errors = FieldErrors::default();
-    let name = errors.text("name", Some(draft.name), 100, false, true);
-    let notes = errors.text("notes", draft.notes, 2000, true, false);
-    let plate = Plate::parse(&draft.plate)
-        .map_err(|m| errors.add("plate", m))
-        .ok();
-    for (field, value, (min, max)) in [
-        ("beds", draft.beds, fleet::BEDS),
-        ("staff", draft.staff, fleet::STAFF),
-        (
-            "max_donors_per_day",
-            draft.max_donors_per_day,
-            fleet::MAX_DONORS_PER_DAY,
-        ),
-        ("setup_min", draft.setup_min, fleet::SETUP_MINUTES),
-        ("teardown_min", draft.teardown_min, fleet::SETUP_MINUTES),
-        ("slot_minutes", draft.slot_minutes, fleet::SLOT_MINUTES),
-    ] {
-        if !(min..=max).contains(&value) {
-            errors.add(field, format!("must be between {min} and {max}"));
+impl From<PatchVehicle> for VehiclePatch {
+    fn from(p: PatchVehicle) -> Self {
+        VehiclePatch {
+            name: p.name,
+            plate: p.plate,
+            station_id: p.station_id,
+            beds: p.beds,
+            staff: p.staff,
+            max_donors_per_day: p.max_donors_per_day,
+            day_start: p.day_start,
+            day_end: p.day_end,
+            setup_min: p.setup_min,
+            teardown_min: p.teardown_min,
+            cost_per_km: p.cost_per_km,
+            donors_per_bed_hour: p.donors_per_bed_hour,
+            slot_minutes: p.slot_minutes,
+            status: p.status,
+            notes: p.notes,
         }
     }
-    let (min, max) = fleet::COST_PER_KM;
-    if !(draft.cost_per_km.is_finite() && (min..=max).contains(&draft.cost_per_km)) {
-        errors.add(
-            "cost_per_km",
-            format!("must be between {min} and {max} (yuan per km)"),
-        );
-    }
-    let (min, max) = fleet::DONORS_PER_BED_HOUR;
-    if !(draft.donors_per_bed_hour.is_finite() && (min..=max).contains(&draft.donors_per_bed_hour))
-    {
-        errors.add(
-            "donors_per_bed_hour",
-            format!("must be between {min} and {max}"),
-        );
-    }
-    let day_start = TimeOfDay::parse(&draft.day_start)
-        .map_err(|m| errors.add("day_start", m))
-        .ok();
-    let day_end = TimeOfDay::parse(&draft.day_end)
-        .map_err(|m| errors.add("day_end", m))
-        .ok();
-    if let (Some(start), Some(end)) = (day_start, day_end)
-        && end <= start
-    {
-        errors.add("day_end", format!("must be after day_start ({start})"));
-    }
-    errors.into_result()?;
-    let (Some(name), Some(plate), Some(day_start), Some(day_end)) =
-        (name, plate, day_start, day_end)
-    else {
-        unreachable!("every missing field added an error above");
-    };
-    Ok(VehicleFields {
-        name,
-        plate,
-        station_id: draft.station_id,
-        beds: draft.beds,
-        staff: draft.staff,
-        max_donors_per_day: draft.max_donors_per_day,
-        day_start,
-        day_end,
-        setup_min: draft.setup_min,
-        teardown_min: draft.teardown_min,
-        cost_per_km: draft.cost_per_km,
-        donors_per_bed_hour: draft.donors_per_bed_hour,
-        slot_minutes: draft.slot_minutes,
-        status: draft.status,
-        notes,
-    })
 }
 
 /// The station a vehicle is to be put at: it must exist for the caller (400 naming
@@ -344,70 +268,6 @@ async fn check_station(state: &AppState, caller: &Caller, id: i64) -> Result<(),
     stations::authorize(caller, Action::Create, &station)
 }
 
-/// A unique-plate clash becomes a 409 naming the field. Plates are unique across the whole
-/// registry (a plate is one vehicle, whichever city runs it): the answer says so, and the same
-/// way whoever holds the plate, without naming or confirming that record (it may lie outside
-/// the caller's read scope, where it does not exist for them).
-fn plate_clash(err: sea_orm::DbErr) -> AppError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Taken {
-            field: "plate".to_owned(),
-            detail: "this plate cannot be recorded: a plate is recorded once in the whole \
-                     registry, shared by every city on this service; find the vehicle among \
-                     your stations' or ask the blood station"
-                .to_owned(),
-        },
-        _ => AppError::from(err),
-    }
-}
-
-/// Inside the write's transaction: the station, locked (shared) until commit so that it
-/// cannot close meanwhile, and still active if the vehicle is to be.
-async fn station_for_write(
-    txn: &impl sea_orm::ConnectionTrait,
-    fields: &VehicleFields,
-) -> Result<station::Model, AppError> {
-    let station = store::lock_station(txn, fields.station_id, false)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "station_id",
-                format!("no station with id {}", fields.station_id),
-            )
-        })?;
-    if fields.status == VehicleStatus::Active && station.status != StationStatus::Active.as_str() {
-        return Err(AppError::invalid(
-            "station_id",
-            format!(
-                "{} is closed; an active vehicle needs an active station",
-                station.name
-            ),
-        ));
-    }
-    Ok(station)
-}
-
-fn audit_change<'a>(
-    actor: Actor,
-    m: &vehicle::Model,
-    station: &station::Model,
-    action: &'a str,
-    before: Option<&'a vehicle::Model>,
-    after: Option<&'a vehicle::Model>,
-    at: DateTime<Utc>,
-) -> Change<'a, vehicle::Model> {
-    Change {
-        entity: "vehicle",
-        entity_id: m.id.to_string(),
-        action,
-        region_code: Some(station.region_code.clone()),
-        before,
-        after,
-        actor,
-        at,
-    }
-}
-
 /// The representation with its ETag.
 fn respond(
     status: StatusCode,
@@ -416,36 +276,6 @@ fn respond(
 ) -> Result<Response, AppError> {
     let version = m.version;
     Ok(with_etag(status, version, Json(to_view(m, station)?)))
-}
-
-/// Validates a new vehicle and stores it with its audit record, inside the caller's write
-/// transaction: what `POST /api/v1/vehicles` does once the caller is authorised at the station
-/// (and what the demo network is loaded with). Returns the vehicle and its station.
-pub(crate) async fn create(
-    txn: &impl ConnectionTrait,
-    body: CreateVehicle,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(vehicle::Model, station::Model), AppError> {
-    let fields = validate(body.into())?;
-    let station = station_for_write(txn, &fields).await?;
-    let created = store::insert_vehicle(txn, fields, actor.name.clone(), now)
-        .await
-        .map_err(plate_clash)?;
-    audit::record(
-        txn,
-        audit_change(
-            actor.clone(),
-            &created,
-            &station,
-            "create",
-            None,
-            Some(&created),
-            now,
-        ),
-    )
-    .await?;
-    Ok((created, station))
 }
 
 /// Registers a bloodmobile at a station.
@@ -470,7 +300,7 @@ async fn create_vehicle(
     check_station(&state, &caller, body.station_id).await?;
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let (created, station) = create(&txn, body, &caller.actor(), now).await?;
+    let (created, station) = fleet::create(&txn, body.into(), &caller.actor(), now).await?;
     txn.commit().await?;
     let location = format!("/api/v1/vehicles/{}", created.id);
     let mut response = respond(StatusCode::CREATED, created, &station)?;
@@ -542,7 +372,7 @@ async fn list_vehicles(
         ..FleetFilter::default()
     };
     if let Some(raw) = params.region.as_deref() {
-        filter.region_range = Some(region_range(&state, &caller, raw).await?);
+        filter.region_range = Some(region_filter(&state, &caller, raw).await?);
     }
     if let Some(id) = params.station {
         let station = store::find_station(&state.db, id)
@@ -587,9 +417,7 @@ async fn load_for(
 }
 
 async fn load(state: &AppState, id: i64) -> Result<(vehicle::Model, station::Model), AppError> {
-    store::find_vehicle_with_station(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))
+    Ok(fleet::load(&state.db, id).await?)
 }
 
 /// One vehicle.
@@ -638,61 +466,32 @@ async fn patch_vehicle(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<PatchVehicle>,
 ) -> Result<Response, AppError> {
-    let (current, station) = load_for(&state, &caller, Action::Update, path.id).await?;
-    let expected = required_if_match(&headers, "vehicle", current.version)?;
-    if expected != current.version {
-        return respond(StatusCode::PRECONDITION_FAILED, current, &station);
+    let current = load_for(&state, &caller, Action::Update, path.id).await?;
+    let expected = required_if_match(&headers, "vehicle", current.0.version)?;
+    if expected == current.0.version
+        && let Some(Some(station_id)) = patch.station_id
+        && station_id != current.0.station_id
+    {
+        check_station(&state, &caller, station_id).await?;
     }
-    let draft = merge(&current, patch)?;
-    if draft.station_id != current.station_id {
-        check_station(&state, &caller, draft.station_id).await?;
-    }
-    let fields = validate(draft)?;
-    let now = Utc::now();
-    write_change(&state, &caller, &current, expected, fields, "update", now).await
+    let outcome = fleet::update(
+        &state.db,
+        current,
+        expected,
+        patch.into(),
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    render(outcome)
 }
 
-/// Applies a PATCH body over the stored vehicle.
-fn merge(current: &vehicle::Model, patch: PatchVehicle) -> Result<Draft, AppError> {
-    let mut errors = FieldErrors::default();
-    let internal = |e: String| AppError::Internal(anyhow::anyhow!("vehicle {}: {e}", current.id));
-    let clock = |minutes| {
-        TimeOfDay::from_minutes(minutes)
-            .map(|t| t.to_string())
-            .map_err(internal)
-    };
-    let stored_status: VehicleStatus = current.status.parse().map_err(internal)?;
-    let (stored_start, stored_end) = (clock(current.day_start)?, clock(current.day_end)?);
-    let e = &mut errors;
-    let draft = Draft {
-        name: keep(e, "name", patch.name, current.name.clone()),
-        plate: keep(e, "plate", patch.plate, current.plate.clone()),
-        station_id: keep(e, "station_id", patch.station_id, current.station_id),
-        beds: keep(e, "beds", patch.beds, current.beds),
-        staff: keep(e, "staff", patch.staff, current.staff),
-        max_donors_per_day: keep(
-            e,
-            "max_donors_per_day",
-            patch.max_donors_per_day,
-            current.max_donors_per_day,
-        ),
-        day_start: keep(e, "day_start", patch.day_start, stored_start),
-        day_end: keep(e, "day_end", patch.day_end, stored_end),
-        setup_min: keep(e, "setup_min", patch.setup_min, current.setup_min),
-        teardown_min: keep(e, "teardown_min", patch.teardown_min, current.teardown_min),
-        cost_per_km: keep(e, "cost_per_km", patch.cost_per_km, current.cost_per_km),
-        donors_per_bed_hour: keep(
-            e,
-            "donors_per_bed_hour",
-            patch.donors_per_bed_hour,
-            current.donors_per_bed_hour,
-        ),
-        slot_minutes: keep(e, "slot_minutes", patch.slot_minutes, current.slot_minutes),
-        status: keep(e, "status", patch.status, stored_status),
-        notes: patch.notes.unwrap_or_else(|| current.notes.clone()),
-    };
-    errors.into_result()?;
-    Ok(draft)
+/// 200 with the vehicle as it now is, or 412 with the current one.
+fn render(outcome: Outcome<VehicleAt>) -> Result<Response, AppError> {
+    match outcome {
+        Outcome::Updated((m, station)) => respond(StatusCode::OK, m, &station),
+        Outcome::Stale((m, station)) => respond(StatusCode::PRECONDITION_FAILED, m, &station),
+    }
 }
 
 /// Retires a vehicle: its status becomes `retired`; it is kept, with its history and plate,
@@ -716,99 +515,8 @@ async fn retire_vehicle(
     Path(path): Path<VehiclePath>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (current, station) = load_for(&state, &caller, Action::Close, path.id).await?;
-    let expected = if_match(&headers, current.version)?.unwrap_or(current.version);
-    if expected != current.version {
-        return respond(StatusCode::PRECONDITION_FAILED, current, &station);
-    }
-    if current.status == VehicleStatus::Retired.as_str() {
-        return respond(StatusCode::OK, current, &station);
-    }
-    let fields = VehicleFields {
-        status: VehicleStatus::Retired,
-        ..stored_fields(&current)?
-    };
-    let now = Utc::now();
-    write_change(&state, &caller, &current, expected, fields, "close", now).await
-}
-
-/// The stored fields of a vehicle, unchanged.
-fn stored_fields(m: &vehicle::Model) -> Result<VehicleFields, AppError> {
-    let internal = |e: String| AppError::Internal(anyhow::anyhow!("vehicle {}: {e}", m.id));
-    Ok(VehicleFields {
-        name: m.name.clone(),
-        plate: Plate::parse(&m.plate).map_err(internal)?,
-        station_id: m.station_id,
-        beds: m.beds,
-        staff: m.staff,
-        max_donors_per_day: m.max_donors_per_day,
-        day_start: TimeOfDay::from_minutes(m.day_start).map_err(internal)?,
-        day_end: TimeOfDay::from_minutes(m.day_end).map_err(internal)?,
-        setup_min: m.setup_min,
-        teardown_min: m.teardown_min,
-        cost_per_km: m.cost_per_km,
-        donors_per_bed_hour: m.donors_per_bed_hour,
-        slot_minutes: m.slot_minutes,
-        status: m.status.parse().map_err(internal)?,
-        notes: m.notes.clone(),
-    })
-}
-
-/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
-/// transaction; the response: 200 with the vehicle, or 412 with the latest one when someone
-/// else's change won between our read and our write.
-async fn write_change(
-    state: &AppState,
-    caller: &Caller,
-    current: &vehicle::Model,
-    expected: i32,
-    fields: VehicleFields,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Result<Response, AppError> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let station = station_for_write(&txn, &fields).await?;
-    let Some(written) = store::update_vehicle_if_version(
-        &txn,
-        current.id,
-        expected,
-        fields,
-        caller.username(),
-        now,
-    )
-    .await
-    .map_err(plate_clash)?
-    else {
-        txn.rollback().await?;
-        let (latest, station) = load(state, current.id).await?;
-        return respond(StatusCode::PRECONDITION_FAILED, latest, &station);
-    };
-    audit::record(
-        &txn,
-        audit_change(
-            caller.actor(),
-            &written,
-            &station,
-            action,
-            Some(current),
-            Some(&written),
-            now,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    respond(StatusCode::OK, written, &station)
-}
-
-/// A required member of a PATCH: absent keeps the stored value, `null` is an error (the
-/// stored value stands in meanwhile, so that validation can go on and report everything).
-fn keep<T: Clone>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<Option<T>>,
-    current: T,
-) -> T {
-    errors
-        .keep_or_set(field, value, current.clone())
-        .unwrap_or(current)
+    let current = load_for(&state, &caller, Action::Close, path.id).await?;
+    let expected = if_match(&headers, current.0.version)?.unwrap_or(current.0.version);
+    let outcome = fleet::retire(&state.db, current, expected, &caller.actor(), Utc::now()).await?;
+    render(outcome)
 }

@@ -8,6 +8,7 @@ pub mod attendances;
 pub mod audit;
 pub mod bookings;
 pub mod checklists;
+pub mod constraint;
 pub mod coordinators;
 pub mod drives;
 pub mod fleet;

@@ -364,6 +364,17 @@ pub(crate) fn escape_like(text: &str) -> String {
     out
 }
 
+/// The inclusive code range of `code`'s subtree (the region and everything below it), for
+/// filtering rows by a `region` filter; `None` when there is no such region.
+pub async fn subtree_range(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Option<(String, String)>, DbErr> {
+    Ok(find(db, code)
+        .await?
+        .map(|region| code.subtree_bounds(region.level)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape_like;
