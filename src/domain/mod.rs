@@ -39,6 +39,7 @@ pub mod account;
 pub mod attendance;
 pub mod booking;
 pub mod checklist;
+pub mod donation;
 pub mod drive;
 pub mod fleet;
 pub mod plan;
