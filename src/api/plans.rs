@@ -37,6 +37,7 @@ use crate::planning::solver::SolveOptions;
 use crate::plans::build::{self, SiteRef};
 use crate::plans::export::{self, Sheet, SheetRoute};
 use crate::plans::request::PlanRequest;
+use crate::plans::result::{PlanResult, StopAbout, StopCoordinator};
 use crate::state::AppState;
 use crate::store::plans::{self as store, NewPlan, PlanFilter};
 use crate::store::{coordinators, fleet, points, regions};
@@ -149,33 +150,33 @@ fn parse_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: stored {what}: {e}")))
 }
 
-/// The stored result with what the people driving it need: vehicle and station names, and
-/// for stops at points their address and coordinators (phones masked for coordinators outside
-/// the caller's reach, as elsewhere).
-async fn enrich(
+/// What the people driving a plan need besides it, by site id: for stops at points their
+/// address and coordinators (phones masked for coordinators outside the caller's reach, as
+/// elsewhere), and for every stop its township's name. Vehicle, station and coordinates come
+/// from the instance ([`PlanResult::name_things`]).
+async fn about_stops(
     state: &AppState,
     caller: &Caller,
-    instance: &Instance,
-    mut result: Value,
-) -> Result<Value, AppError> {
-    let Some(routes) = result.get_mut("routes").and_then(Value::as_array_mut) else {
-        return Ok(result);
-    };
-    let mut point_ids: Vec<i64> = routes
+    result: &PlanResult,
+) -> Result<HashMap<String, StopAbout>, AppError> {
+    let sites: Vec<&str> = result
+        .routes
         .iter()
-        .flat_map(|r| r["stops"].as_array().into_iter().flatten())
-        .filter_map(|s| match SiteRef::parse(s["site"].as_str().unwrap_or("")) {
+        .flat_map(|r| &r.stops)
+        .map(|s| s.site.as_str())
+        .collect();
+    let mut point_ids: Vec<i64> = sites
+        .iter()
+        .filter_map(|site| match SiteRef::parse(site) {
             Ok(SiteRef::Point(id)) => Some(id),
             _ => None,
         })
         .collect();
     point_ids.sort_unstable();
     point_ids.dedup();
-    let mut about: std::collections::HashMap<i64, (Option<String>, Vec<Value>)> =
-        std::collections::HashMap::new();
+    let mut about: HashMap<String, StopAbout> = HashMap::new();
     // The township of every stop (people know a site by its name and township, not its id).
-    let mut site_region: std::collections::HashMap<String, RegionCode> =
-        std::collections::HashMap::new();
+    let mut site_region: HashMap<String, RegionCode> = HashMap::new();
     for id in point_ids {
         let Some(point) = points::find(&state.db, id).await? else {
             continue;
@@ -183,7 +184,7 @@ async fn enrich(
         if let Ok(code) = RegionCode::parse(&point.region_code) {
             site_region.insert(format!("point-{id}"), code);
         }
-        let people = coordinators::of_point(&state.db, id)
+        let coordinators = coordinators::of_point(&state.db, id)
             .await?
             .into_iter()
             .map(|(link, person)| {
@@ -194,28 +195,34 @@ async fn enrich(
                 let readable = caller
                     .authorize(Action::Read, Resource::Registry(code.as_ref()), String::new)
                     .is_ok();
-                json!({
-                    "id": person.id,
-                    "name": person.name,
-                    "mobile": if readable { person.mobile.clone() } else { mask_phone(&person.mobile) },
-                    "role": person.role,
-                    "is_primary": link.is_primary,
-                })
+                StopCoordinator {
+                    id: person.id,
+                    mobile: if readable {
+                        person.mobile.clone()
+                    } else {
+                        mask_phone(&person.mobile)
+                    },
+                    name: person.name,
+                    role: person.role,
+                    is_primary: link.is_primary,
+                }
             })
             .collect();
-        about.insert(id, (point.address, people));
+        about.insert(
+            format!("point-{id}"),
+            StopAbout {
+                address: point.address,
+                coordinators,
+                ..StopAbout::default()
+            },
+        );
     }
-    for site in routes
-        .iter()
-        .flat_map(|r| r["stops"].as_array().into_iter().flatten())
-        .filter_map(|s| s["site"].as_str())
-    {
+    for site in &sites {
         if let Ok(SiteRef::Region(code)) = SiteRef::parse(site) {
-            site_region.insert(site.to_owned(), code);
+            site_region.insert((*site).to_owned(), code);
         }
     }
-    let mut townships: std::collections::HashMap<RegionCode, Option<String>> =
-        std::collections::HashMap::new();
+    let mut townships: HashMap<RegionCode, Option<String>> = HashMap::new();
     for code in site_region.values() {
         let Some(township) = code.township() else {
             continue;
@@ -225,38 +232,13 @@ async fn enrich(
             entry.insert(name);
         }
     }
-    for route in routes.iter_mut() {
-        let vehicle = route["vehicle"].as_str().unwrap_or("").to_owned();
-        if let Some(v) = instance.vehicles.iter().find(|v| v.id == vehicle) {
-            route["vehicle_name"] = json!(v.name);
-            route["station"] = json!(v.station);
-            if let Some(s) = instance.stations.iter().find(|s| s.id == v.station) {
-                route["station_name"] = json!(s.name);
-            }
-        }
-        let Some(stops) = route.get_mut("stops").and_then(Value::as_array_mut) else {
-            continue;
-        };
-        for stop in stops.iter_mut() {
-            let site = stop["site"].as_str().unwrap_or("").to_owned();
-            if let Some(s) = instance.sites.iter().find(|s| s.id == site) {
-                stop["longitude"] = json!(s.lon);
-                stop["latitude"] = json!(s.lat);
-            }
-            let (address, people) = match SiteRef::parse(&site) {
-                Ok(SiteRef::Point(id)) => about.get(&id).cloned().unwrap_or_default(),
-                _ => (None, vec![]),
-            };
-            stop["address"] = json!(address);
-            stop["coordinators"] = Value::Array(people);
-            let township = site_region
-                .get(&site)
-                .and_then(RegionCode::township)
-                .and_then(|t| townships.get(&t).cloned().flatten());
-            stop["township"] = json!(township);
-        }
+    for (site, code) in &site_region {
+        let township = code
+            .township()
+            .and_then(|t| townships.get(&t).cloned().flatten());
+        about.entry(site.clone()).or_default().township = township;
     }
-    Ok(result)
+    Ok(about)
 }
 
 /// The stations of `instance` (instance ids, `station-<id>`) the caller cannot read: for them
@@ -289,47 +271,6 @@ async fn hidden_stations(
     Ok(hidden)
 }
 
-/// Takes out of a plan's result (as enriched) what names the stations in `hidden` and their
-/// vehicles: the route's vehicle becomes `outside-1`, `outside-2`, … (one per vehicle, in the
-/// instance's order), and its names, plate and station go. Times, stops and donors stay: the
-/// reader may see what comes to their area, not whose vehicle it is.
-fn redact_routes(instance: &Instance, hidden: &HashSet<String>, result: &mut Value) {
-    if hidden.is_empty() {
-        return;
-    }
-    let aliases: HashMap<&str, String> = instance
-        .vehicles
-        .iter()
-        .filter(|v| hidden.contains(&v.station))
-        .enumerate()
-        .map(|(i, v)| (v.id.as_str(), format!("outside-{}", i + 1)))
-        .collect();
-    let Some(routes) = result.get_mut("routes").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for route in routes {
-        let vehicle = route["vehicle"].as_str().unwrap_or("").to_owned();
-        if let Some(alias) = aliases.get(vehicle.as_str()) {
-            route["vehicle"] = json!(alias);
-            route["vehicle_name"] = json!(VEHICLE_OUTSIDE);
-            if let Some(map) = route.as_object_mut() {
-                for key in ["station", "station_name", "cost_ml"] {
-                    map.remove(key);
-                }
-            }
-        }
-    }
-    // Rule messages name vehicles; those of hidden vehicles go with them.
-    if let Some(violations) = result.get_mut("violations").and_then(Value::as_array_mut) {
-        for v in violations {
-            let message = v["message"].as_str().unwrap_or("").to_owned();
-            if aliases.keys().any(|id| message.contains(id)) {
-                v["message"] = json!("a rule is broken by a vehicle outside your area");
-            }
-        }
-    }
-}
-
 /// Takes the vehicles of the stations in `hidden` out of the request's `vehicles` (the ids of
 /// the vehicles used).
 fn redact_request(instance: &Instance, hidden: &HashSet<String>, request: &mut Value) {
@@ -355,11 +296,18 @@ fn instance_beyond_reach(id: i64) -> AppError {
     ))
 }
 
-/// What a route's `vehicle_name` says for a vehicle of a station outside the caller's area.
-const VEHICLE_OUTSIDE: &str = "vehicle outside your area";
-
 /// The API's representation of a stored plan.
 async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanView, AppError> {
+    Ok(view_and_result(state, caller, m).await?.0)
+}
+
+/// The API's representation of a stored plan, and its result as served (named, redacted for
+/// the caller, rounded), which the view carries as JSON.
+async fn view_and_result(
+    state: &AppState,
+    caller: &Caller,
+    m: plan::Model,
+) -> Result<(PlanView, Option<PlanResult>), AppError> {
     let mut status = status_of(&m)?;
     let mut progress = percent(m.progress);
     let mut objective = m.objective;
@@ -380,19 +328,26 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
     };
     let result = match (&m.result, &instance) {
         (Some(result), Some(instance)) => {
-            let result: Value = parse_json(m.id, "result", result)?;
-            let mut result = enrich(state, caller, instance, result).await?;
-            redact_routes(instance, &hidden, &mut result);
-            rounding::round_json(&mut result);
+            let mut result: PlanResult = parse_json(m.id, "result", result)?;
+            let about = about_stops(state, caller, &result).await?;
+            result.name_things(instance, &about);
+            result.redact(instance, &hidden);
+            result.round();
             Some(result)
         }
         _ => None,
     };
+    // Served as a JSON object (members in name order, as before the result was typed).
+    let result_json = result
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {}: result: {e}", m.id)))?;
     let mut request: Value = parse_json(m.id, "request", &m.request)?;
     if let Some(instance) = &instance {
         redact_request(instance, &hidden, &mut request);
     }
-    Ok(PlanView {
+    let view = PlanView {
         id: m.id,
         region_code: m.region_code,
         status,
@@ -405,8 +360,9 @@ async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanV
         finished_at: m.finished_at,
         version: m.version,
         request,
-        result,
-    })
+        result: result_json,
+    };
+    Ok((view, result))
 }
 
 fn with_location(status: StatusCode, id: i64, body: impl IntoResponse) -> Response {
@@ -727,15 +683,14 @@ async fn export_plan(
         Some(text) => parse_json::<Instance>(id, "instance", text)?.name,
         None => String::new(),
     };
-    let plan = view(&state, &caller, model).await?;
-    let result = plan.result.unwrap_or(Value::Null);
-    let routes: Vec<SheetRoute> = serde_json::from_value(result["routes"].clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: routes: {e}")))?;
+    let (plan, result) = view_and_result(&state, &caller, model).await?;
+    let result =
+        result.ok_or_else(|| AppError::Internal(anyhow::anyhow!("plan {id}: no result")))?;
     let sheet = Sheet {
         plan_id: id,
         title,
         finished_at: finished_at.unwrap_or(plan.created_at),
-        routes,
+        routes: result.routes.iter().map(SheetRoute::from).collect(),
     };
     let body = match extension {
         "csv" => export::csv(&sheet)

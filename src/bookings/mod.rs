@@ -54,8 +54,7 @@ impl Limits {
     }
 }
 
-/// Days between two whole-blood donations (China's national standard, GB 18467).
-pub const DONATION_INTERVAL_DAYS: i64 = 180;
+pub use crate::domain::donation::DONATION_INTERVAL_DAYS;
 /// Attempts at a group booking whose places changed under it.
 const GROUP_ATTEMPTS: usize = 3;
 

@@ -131,9 +131,6 @@ string_enum!(Rh {
 /// The volumes of a whole-blood donation, mL (the database checks them too).
 pub const VOLUMES_ML: [i32; 3] = [200, 300, 400];
 
-/// Donations within this many days make a person "recent" (not available to a forecast).
-pub const RECENT_DAYS: i64 = 180;
-
 /// An outcome with its details, as recorded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OutcomeRecord {

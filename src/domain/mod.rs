@@ -38,7 +38,9 @@ macro_rules! string_enum {
 pub mod account;
 pub mod attendance;
 pub mod booking;
+pub mod calendar;
 pub mod checklist;
+pub mod donation;
 pub mod drive;
 pub mod fleet;
 pub mod plan;

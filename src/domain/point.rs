@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::calendar::MarketDays;
 use crate::domain::region::Level;
-use crate::planning::calendar::MarketDays;
 
 /// What a point is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

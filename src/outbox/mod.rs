@@ -298,7 +298,7 @@ pub async fn erase_old_mobiles(db: &DatabaseConnection, now: DateTime<Utc>) -> R
     bookings::erase_mobiles(
         db,
         today - Duration::days(KEEP_BOOKING_MOBILES_DAYS),
-        today - Duration::days(crate::bookings::DONATION_INTERVAL_DAYS),
+        today - Duration::days(crate::domain::donation::DONATION_INTERVAL_DAYS),
     )
     .await
 }

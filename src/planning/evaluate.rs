@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::planning::instance::{PLAN_FORMAT, PlanInput, clock};
 use crate::planning::problem::{Barrier, Problem};
@@ -79,7 +79,7 @@ pub struct Violation {
     pub message: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ViolationKind {
     UnknownVehicle,
@@ -112,7 +112,12 @@ impl CheckedPlan {
 }
 
 fn hhmm<S: serde::Serializer>(minutes: &f64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&clock::format(minutes.round().max(0.0) as u32))
+    s.serialize_str(&time_of_day(*minutes))
+}
+
+/// A time of day (minutes after midnight) as a plan prints it: `"HH:MM"`, to the minute.
+pub fn time_of_day(minutes: f64) -> String {
+    clock::format(minutes.round().max(0.0) as u32)
 }
 
 /// Times and yield of vehicle `v`'s route through `sites` (site indices) on day `d`, leaving

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::planning::evaluate::{self, CheckedPlan};
 use crate::planning::exact;
@@ -52,7 +52,7 @@ impl Default for SolveOptions {
 }
 
 /// Why the search stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoppedBy {
     Iterations,
@@ -71,7 +71,7 @@ pub struct SolveStats {
 }
 
 /// Why a candidate is not in the plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonKind {
     Forbidden,

@@ -19,7 +19,7 @@ use chrono::{Days, NaiveDate};
 use entity::{point, station, vehicle};
 use sea_orm::ConnectionTrait;
 
-use crate::domain::attendance::RECENT_DAYS;
+use crate::domain::donation::DONATION_INTERVAL_DAYS;
 use crate::domain::fleet::{StationStatus, VehicleStatus};
 use crate::domain::point::PointStatus;
 use crate::domain::policy::Visibility;
@@ -123,14 +123,14 @@ pub fn supply(fact: &VillageFact) -> Option<VillageSupply> {
 }
 
 /// `villages` with their recent donors as of `date`: the recorded donations (`donations`, as
-/// village and drive date) in the [`RECENT_DAYS`] days before `date`.
+/// village and drive date) in the [`DONATION_INTERVAL_DAYS`] days before `date`.
 pub fn with_recent_donors(
     villages: &[VillageSupply],
     donations: &[(String, NaiveDate)],
     date: NaiveDate,
 ) -> Vec<VillageSupply> {
     let since = date
-        .checked_sub_days(Days::new(RECENT_DAYS.unsigned_abs()))
+        .checked_sub_days(Days::new(DONATION_INTERVAL_DAYS.unsigned_abs()))
         .unwrap_or(NaiveDate::MIN);
     let mut recent: HashMap<&str, f64> = HashMap::new();
     for (village, day) in donations {

@@ -4,11 +4,12 @@
 //! addresses and coordinators.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer};
 
-/// A number of a stored result, `null` (a non-finite number, as JSON writes it) read as 0.
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(0.0))
+use crate::plans::result::{ResultRoute, ResultStop, StopCoordinator};
+
+/// A number of a result as exports read it: a non-finite one (stored as `null`) as 0.
+fn number(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
 }
 
 /// A number as exports print it: `-0` (an empty sum) as `0`.
@@ -17,8 +18,7 @@ fn shown(x: f64) -> f64 {
 }
 
 /// A coordinator of a stop's point, as the caller may see them (phones masked outside reach).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetCoordinator {
     pub name: String,
     pub mobile: String,
@@ -26,8 +26,7 @@ pub struct SheetCoordinator {
 }
 
 /// One stop, in route order.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetStop {
     pub site: String,
     pub name: String,
@@ -41,32 +40,76 @@ pub struct SheetStop {
     pub opens: String,
     pub closes: String,
     pub leave: String,
-    #[serde(deserialize_with = "number")]
     pub expected: f64,
-    #[serde(deserialize_with = "number")]
     pub donors: f64,
     pub coordinators: Vec<SheetCoordinator>,
 }
 
 /// One vehicle's day.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SheetRoute {
     pub vehicle: String,
-    #[serde(default)]
     pub vehicle_name: String,
-    #[serde(default)]
     pub station_name: String,
     pub date: NaiveDate,
-    #[serde(default)]
     pub depart: String,
-    #[serde(rename = "return", default)]
     pub back: String,
-    #[serde(default, deserialize_with = "number")]
     pub km: f64,
-    #[serde(default, deserialize_with = "number")]
     pub donors: f64,
-    #[serde(default)]
     pub stops: Vec<SheetStop>,
+}
+
+impl From<&StopCoordinator> for SheetCoordinator {
+    fn from(c: &StopCoordinator) -> Self {
+        SheetCoordinator {
+            name: c.name.clone(),
+            mobile: c.mobile.clone(),
+            is_primary: c.is_primary,
+        }
+    }
+}
+
+impl From<&ResultStop> for SheetStop {
+    fn from(s: &ResultStop) -> Self {
+        let about = s.about.clone().unwrap_or_default();
+        SheetStop {
+            site: s.site.clone(),
+            name: s.name.clone(),
+            address: about.address,
+            township: about.township,
+            longitude: about.longitude,
+            latitude: about.latitude,
+            arrive: s.arrive.clone(),
+            opens: s.opens.clone(),
+            closes: s.closes.clone(),
+            leave: s.leave.clone(),
+            expected: number(s.expected),
+            donors: number(s.donors),
+            coordinators: about
+                .coordinators
+                .iter()
+                .map(SheetCoordinator::from)
+                .collect(),
+        }
+    }
+}
+
+/// A route of a plan's result (as served: named, redacted for the reader and rounded) as the
+/// sheets print it.
+impl From<&ResultRoute> for SheetRoute {
+    fn from(r: &ResultRoute) -> Self {
+        SheetRoute {
+            vehicle: r.vehicle.clone(),
+            vehicle_name: r.vehicle_name.clone().unwrap_or_default(),
+            station_name: r.station_name.clone().unwrap_or_default(),
+            date: r.date,
+            depart: r.depart.clone(),
+            back: r.back.clone(),
+            km: number(r.km),
+            donors: number(r.donors),
+            stops: r.stops.iter().map(SheetStop::from).collect(),
+        }
+    }
 }
 
 /// What the exports render.
@@ -505,11 +548,22 @@ mod tests {
 
     #[test]
     fn null_numbers_of_a_stored_result_read_as_zero() {
-        let route: SheetRoute = serde_json::from_value(serde_json::json!({
-            "vehicle": "vehicle-1", "date": "2026-12-01", "km": null, "donors": null,
-            "stops": [{"site": "point-1", "expected": null, "donors": null}]
-        }))
-        .unwrap();
+        let stored = serde_json::json!({
+            "format": "donornet.plan.v1",
+            "routes": [{"vehicle": "vehicle-1", "date": "2026-12-01", "depart": "08:00",
+                "return": "16:00", "km": null, "travel_min": 0.0, "donors": null, "ml": 0.0,
+                "cost_ml": 0.0,
+                "stops": [{"site": "point-1", "name": "", "travel_km": 0.0, "travel_min": 0.0,
+                    "arrive": "08:30", "opens": "09:00", "closes": "12:00", "leave": "12:20",
+                    "expected": null, "donors": null, "ml": 0.0}]}],
+            "totals": {"routes": 1, "stops": 1, "donors": 0.0, "ml": 0.0, "km": 0.0,
+                "cost_ml": 0.0, "objective": 0.0},
+            "violations": [], "unscheduled": [],
+            "solver": {"seed": 1, "iterations": 0, "iteration_budget": 0,
+                "stopped_by": "iterations", "seconds": 0.0, "construction_objective": 0.0}
+        });
+        let result = crate::plans::result::PlanResult::from_stored(&stored.to_string()).unwrap();
+        let route = SheetRoute::from(&result.routes[0]);
         assert_eq!((route.km, route.donors), (0.0, 0.0));
         assert_eq!(route.stops[0].expected, 0.0);
     }

@@ -3,10 +3,12 @@
 //! - `request`: the body of `POST /api/v1/plans`, also read by `donornet plan
 //!   --export-instance`, and its checks;
 //! - `build`: the request and the database to an instance (one function for both callers);
+//! - `result`: the typed plan result, as stored, served and exported;
 //! - `runs`: plans solving in the background, with their progress in memory;
 //! - `export`: a finished plan as CSV, iCalendar and a printable HTML route sheet.
 
 pub mod build;
 pub mod export;
 pub mod request;
+pub mod result;
 pub mod runs;

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use crate::domain::plan::PlanStatus;
 use crate::planning::problem::Problem;
 use crate::planning::solver::{self, SolveOptions};
+use crate::plans::result::PlanResult;
 use crate::store::plans as store;
 
 /// A plan's live progress.
@@ -163,7 +164,9 @@ impl PlanRuns {
                     );
                 };
                 let solved = solver::solve(&problem, &options, Some(&mut report));
-                serde_json::to_string(&solved).map(|json| (json, solved.plan.totals.objective))
+                PlanResult::from(&solved)
+                    .to_stored()
+                    .map(|json| (json, solved.plan.totals.objective))
             })
         })
         .await;

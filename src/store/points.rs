@@ -8,11 +8,11 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::domain::calendar::MarketDays;
 use crate::domain::point::{PhoneNumber, PointKind, PointStatus};
 use crate::domain::policy::Visibility;
 use crate::domain::region::RegionCode;
 use crate::geo::Wgs84Point;
-use crate::planning::calendar::MarketDays;
 
 /// A point's fields as validated by the API, ready to store.
 #[derive(Debug, Clone)]
