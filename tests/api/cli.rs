@@ -452,9 +452,10 @@ async fn accounts_are_managed_from_the_command_line_and_no_secret_reaches_a_log(
             &db.url,
             &format!("{CHIEF_PASSWORD}\n"),
         );
+        let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("at least one region"),
-            "a viewer needs a region"
+            stderr.contains("at least one region"),
+            "a viewer needs a region: {stderr}"
         );
 
         let server = Server::start_with_env(&db.url, &[], &[("RUST_LOG", "debug")]).await;
@@ -790,7 +791,11 @@ async fn an_admin_lifts_a_sign_in_lock_from_the_command_line() {
         assert!(out.contains("5 failed sign-ins forgotten"), "{out}");
         assert_eq!(login(PASSWORD).await.unwrap().status(), 200, "{backend:?}");
         let out = run(&["user", "unlock", "nobody"], &db.url);
-        assert!(String::from_utf8_lossy(&out.stderr).contains("no user named nobody"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no user named nobody"),
+            "{backend:?}: {stderr}"
+        );
         // The lifting is in the audit log, made from the command line.
         let token = token_for(&db.url, "zhao.lei");
         let audit: Value = client
