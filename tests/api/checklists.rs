@@ -8,28 +8,10 @@ use chrono::{Days, NaiveDate};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_problem, on_each_backend};
+use crate::helpers::{TestApp, expect_problem, on_each_backend, send};
 use crate::plans::{CITY, COUNTY, DONGLING, XIHE, base_request, make_plan, network};
 
 const NANTANG: &str = "990101103000";
-
-async fn send(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> reqwest::Response {
-    let mut request = client.request(method, app.url(path));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.send().await.unwrap()
-}
 
 async fn get(app: &TestApp, client: &Client, path: &str) -> (u16, Value) {
     let response = send(app, client, Method::GET, path, None, None).await;

@@ -5,26 +5,8 @@
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_problem, on_each_backend};
+use crate::helpers::{TestApp, expect_problem, on_each_backend, send};
 use crate::plans::{COUNTY, DONGLING, XIHE, base_request, make_plan, network};
-
-async fn send(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> reqwest::Response {
-    let mut request = client.request(method, app.url(path));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.send().await.unwrap()
-}
 
 async fn accept(app: &TestApp, client: &Client, plan_id: i64) -> reqwest::Response {
     send(

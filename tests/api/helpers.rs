@@ -7,6 +7,7 @@ use std::sync::Once;
 use donornet::config::DatabaseArgs;
 use donornet::import::divisions::{self, ImportOptions, ImportSummary, Source};
 use donornet::{HttpConfig, db};
+use reqwest::{Client, Method};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
 
@@ -457,4 +458,37 @@ impl TestApp {
         assert_eq!(status, 201, "{json}");
         json
     }
+}
+
+/// Sends `method path` with `client`, the JSON `body` and `If-Match: if_match` when given.
+pub async fn send(
+    app: &TestApp,
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    if_match: Option<&str>,
+) -> reqwest::Response {
+    let mut request = client.request(method, app.url(path));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    if let Some(tag) = if_match {
+        request = request.header("If-Match", tag);
+    }
+    request.send().await.unwrap()
+}
+
+/// The JSON body of `response`, which must have `status` (`what` names it on failure).
+pub async fn ok_json(response: reqwest::Response, status: u16, what: &str) -> Value {
+    let got = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{what}: {body}");
+    body
+}
+
+/// `POST path` with `body` as the app's client; must answer 201. The created record.
+pub async fn created(app: &TestApp, path: &str, body: &Value) -> Value {
+    let response = send(app, &app.client, Method::POST, path, Some(body), None).await;
+    ok_json(response, 201, &format!("POST {path} {body}")).await
 }

@@ -13,7 +13,7 @@ use reqwest::{Client, Method};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_problem, on_each_backend};
+use crate::helpers::{TestApp, expect_problem, ok_json, on_each_backend, send};
 use crate::plans::{COUNTY, DONGLING, Network, XIHE, base_request, make_plan, network};
 
 /// 东岭村委会, P1's village (5000 eligible, 1000 away).
@@ -22,31 +22,6 @@ const P1_VILLAGE: &str = "990101101201";
 const P4_VILLAGE: &str = "990101101006";
 /// 南塘镇, P2's township.
 const NANTANG: &str = "990101103000";
-
-async fn send(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> reqwest::Response {
-    let mut request = client.request(method, app.url(path));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.send().await.unwrap()
-}
-
-async fn ok_json(response: reqwest::Response, status: u16, what: &str) -> Value {
-    let got = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{what}: {body}");
-    body
-}
 
 /// A drive (by hand, as admin) of vehicle 1 on `date` with stops at the network's points `at`
 /// (1-based), one hour each from 08:00, each expecting `expected` donors; returns its JSON.

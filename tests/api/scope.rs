@@ -5,7 +5,7 @@
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_problem, on_each_backend};
+use crate::helpers::{TestApp, created, expect_problem, ok_json, on_each_backend, send};
 
 /// 孟庙镇, the official's township (in 郾城区).
 const MENGMIAO: &str = "411103101000";
@@ -23,36 +23,6 @@ const NANWANG: &str = "411102100202";
 const DALIU_VILLAGE: &str = "411102100201";
 /// 漯河市.
 const CITY: &str = "411100000000";
-
-async fn send(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> reqwest::Response {
-    let mut request = client.request(method, app.url(path));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.send().await.unwrap()
-}
-
-async fn ok_json(response: reqwest::Response, status: u16, what: &str) -> Value {
-    let got = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{what}: {body}");
-    body
-}
-
-async fn created(app: &TestApp, path: &str, body: &Value) -> Value {
-    let response = send(app, &app.client, Method::POST, path, Some(body), None).await;
-    ok_json(response, 201, &format!("POST {path} {body}")).await
-}
 
 /// Gives `code` a centre (as admin).
 async fn locate(app: &TestApp, code: &str, lon: f64, lat: f64) {
