@@ -9,7 +9,8 @@
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
 //!   runs, exports); `registry`: points and coordinators as a service;
 //! - `api`: axum handlers, thin, one module per resource;
-//! - `error`: the one `AppError`, rendered as problem+json;
+//! - `error`: the one `AppError`, rendered as problem+json; `validation`: field rules derived
+//!   with `validator`, as named field errors;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
 
 pub mod accounts;
@@ -35,6 +36,7 @@ pub mod state;
 pub mod store;
 pub mod surveys;
 pub mod telemetry;
+pub mod validation;
 pub mod versioned;
 
 use std::sync::Arc;
