@@ -543,6 +543,31 @@ impl From<crate::registry::RegistryError> for AppError {
     }
 }
 
+/// The drive and checklist services' refusals as problem+json: the same fields, messages and
+/// statuses the handlers gave before the service existed.
+impl From<crate::drives::DrivesError> for AppError {
+    fn from(err: crate::drives::DrivesError) -> Self {
+        use crate::drives::DrivesError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::InvalidField { field, message } => AppError::invalid(&field, message),
+            E::OutsideRegion { detail, errors } => AppError::Unprocessable { detail, errors },
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Denied { decision, what } => match crate::api::auth::decide(decision, || what) {
+                Err(err) => err,
+                Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
+            },
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::Corrupt(detail) => AppError::Internal(anyhow::anyhow!(detail)),
+            E::Bookings(err) => *err,
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::query_field;

@@ -5,6 +5,7 @@
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
 //! - `accounts`: users, API tokens and sign-in as a service;
+//! - `drives`: drives (lifecycle) and their checklists as a service;
 //! - `fleet`: stations and vehicles as a service; `versioned`: the one versioned update;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
 //!   runs, exports); `registry`: points and coordinators as a service;
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod drives;
 pub mod error;
 pub mod fleet;
 pub mod geo;

@@ -1120,7 +1120,9 @@ async fn drive_bookings(
     caller: Caller,
     Path(path): Path<DrivePath>,
 ) -> Result<Json<DriveBookings>, AppError> {
-    let drive = crate::api::drives::load(&state, &caller, Action::Read, path.id).await?;
+    caller.require()?;
+    let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
+    let drive = crate::drives::find_for(&state.db, &acting, Action::Read, path.id).await?;
     let stops = crate::store::drives::stops(&state.db, drive.id).await?;
     let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
     let slots = store::slots_of(&state.db, &ids).await?;
@@ -1189,9 +1191,10 @@ async fn staff_booking(
     let (_, drive) = store::stop_with_drive(&state.db, b.stop_id)
         .await?
         .ok_or_else(not_found)?;
-    let drive = crate::api::drives::load(state, caller, Action::Update, drive.id)
+    let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
+    let drive = crate::drives::find_for(&state.db, &acting, Action::Update, drive.id)
         .await
-        .map_err(|e| match e {
+        .map_err(|e| match AppError::from(e) {
             AppError::NotFound(_) => not_found(),
             other => other,
         })?;
@@ -1350,9 +1353,10 @@ async fn staff_request(
     let (_, drive) = store::stop_with_drive(&state.db, r.stop_id)
         .await?
         .ok_or_else(not_found)?;
-    crate::api::drives::load(state, caller, Action::Update, drive.id)
+    let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
+    crate::drives::find_for(&state.db, &acting, Action::Update, drive.id)
         .await
-        .map_err(|e| match e {
+        .map_err(|e| match AppError::from(e) {
             AppError::NotFound(_) => not_found(),
             other => other,
         })?;

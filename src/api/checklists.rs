@@ -17,14 +17,12 @@
 //! Dates: "today" is the blood station's date (Asia/Shanghai, UTC+8); the checklist and the due
 //! listing take `date=YYYY-MM-DD` to see them as on another day.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{checklist_item, checklist_template, drive, drive_stop, station};
+use entity::checklist_item;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -34,15 +32,19 @@ use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, page_limit, paginate, required_if_match, with_etag,
 };
-use crate::domain::checklist::{self as rules, ItemState, TemplateInput, TemplateItem};
+use crate::domain::checklist::{self as rules, ItemState};
 use crate::domain::drive::DriveStatus;
-use crate::domain::policy::{self, Action, Resource};
+use crate::domain::policy::Action;
 use crate::domain::region::RegionCode;
-use crate::error::{AppError, FieldErrors, Problem};
+use crate::drives::Acting;
+use crate::drives::checklists::{
+    self as service, DueCursor, DueFilter, DueRow, NewTemplate, Template, TemplateItemInput as
+    ItemCommand,
+};
+use crate::drives::lifecycle;
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
-use crate::store::checklists::{self as store, DueCursor, DueFilter, DueRow};
-use crate::store::{drives, fleet, regions};
+use crate::versioned::Outcome;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -58,6 +60,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 fn internal(what: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("checklists: {what}"))
+}
+
+/// Who acts for the checklist service: the caller, checked by the policy.
+fn acting(caller: &Caller) -> Acting<'_> {
+    Acting::caller(caller.principal.as_ref(), caller.actor())
 }
 
 /// The blood station's date now.
@@ -104,38 +111,33 @@ pub struct TemplateView {
     pub updated_by: Option<String>,
 }
 
-fn template_view(station_id: i64, rows: &[checklist_template::Model]) -> TemplateView {
-    if rows.is_empty() {
-        return TemplateView {
-            station_id,
-            source: TemplateSource::Default,
-            version: 0,
-            items: (1..)
-                .zip(rules::defaults())
-                .map(|(seq, item)| TemplateItemView {
-                    seq,
-                    title: item.title,
-                    days_before: item.days_before,
+impl From<service::TemplateSource> for TemplateSource {
+    fn from(source: service::TemplateSource) -> Self {
+        match source {
+            service::TemplateSource::Default => TemplateSource::Default,
+            service::TemplateSource::Station => TemplateSource::Station,
+        }
+    }
+}
+
+impl From<Template> for TemplateView {
+    fn from(t: Template) -> Self {
+        TemplateView {
+            station_id: t.station_id,
+            source: t.source.into(),
+            version: t.version,
+            items: t
+                .items
+                .into_iter()
+                .map(|i| TemplateItemView {
+                    seq: i.seq,
+                    title: i.title,
+                    days_before: i.days_before,
                 })
                 .collect(),
-            updated_at: None,
-            updated_by: None,
-        };
-    }
-    TemplateView {
-        station_id,
-        source: TemplateSource::Station,
-        version: store::template_version(rows),
-        items: rows
-            .iter()
-            .map(|r| TemplateItemView {
-                seq: r.seq,
-                title: r.title.clone(),
-                days_before: r.days_before,
-            })
-            .collect(),
-        updated_at: rows.iter().map(|r| r.updated_at).max(),
-        updated_by: rows.first().and_then(|r| r.updated_by.clone()),
+            updated_at: t.updated_at,
+            updated_by: t.updated_by,
+        }
     }
 }
 
@@ -144,27 +146,6 @@ fn template_view(station_id: i64, rows: &[checklist_template::Model]) -> Templat
 #[into_params(parameter_in = Path)]
 pub struct StationPath {
     pub id: i64,
-}
-
-/// Loads station `id` if the caller may do `action` to its template (404 outside read scope,
-/// 403 outside write scope).
-async fn load_station(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    id: i64,
-) -> Result<station::Model, AppError> {
-    caller.require()?;
-    let station = fleet::find_station(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no station with id {id}")))?;
-    let code = RegionCode::parse(&station.region_code).map_err(internal)?;
-    let what = || format!("station with id {id}");
-    caller.authorize(Action::Read, Resource::ChecklistTemplate(&code), what)?;
-    if action != Action::Read {
-        caller.authorize(action, Resource::ChecklistTemplate(&code), what)?;
-    }
-    Ok(station)
 }
 
 /// A station's checklist template: its own, or the built-in defaults (`source` says which).
@@ -186,8 +167,10 @@ async fn get_template(
     caller: Caller,
     Path(path): Path<StationPath>,
 ) -> Result<Response, AppError> {
-    let station = load_station(&state, &caller, Action::Read, path.id).await?;
-    let view = template_view(station.id, &store::template(&state.db, station.id).await?);
+    caller.require()?;
+    let (_, template) =
+        service::template_for(&state.db, &acting(&caller), Action::Read, path.id).await?;
+    let view = TemplateView::from(template);
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }
 
@@ -237,93 +220,42 @@ async fn put_template(
     headers: HeaderMap,
     JsonBody(body): JsonBody<PutTemplate>,
 ) -> Result<Response, AppError> {
-    let station = load_station(&state, &caller, Action::Update, path.id).await?;
-    let current = template_view(station.id, &store::template(&state.db, station.id).await?);
+    caller.require()?;
+    let acting = acting(&caller);
+    let (station, current) =
+        service::template_for(&state.db, &acting, Action::Update, path.id).await?;
     let expected = required_if_match(&headers, "checklist template", current.version)?;
-    if expected != current.version {
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            current.version,
-            Json(current),
-        ));
-    }
-    let items = validate(body)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    // The station's row, locked: two replacements of one template serialise here, and the
-    // second sees the first's version.
-    fleet::lock_station(&txn, station.id, true).await?;
-    let rows = store::template(&txn, station.id).await?;
-    let before = template_view(station.id, &rows);
-    if before.version != expected {
-        txn.rollback().await?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            before.version,
-            Json(before),
-        ));
-    }
-    let created = rows.first().map_or_else(
-        || (now, caller.username()),
-        |r| (r.created_at, r.created_by.clone()),
-    );
-    let written = store::replace_template(
-        &txn,
-        station.id,
-        &items,
-        expected + 1,
-        created,
-        caller.username(),
-        now,
+    let (status, template) = match service::replace_template(
+        &state.db,
+        &station,
+        current,
+        expected,
+        body.into(),
+        &acting,
+        Utc::now(),
     )
-    .await?;
-    let after = template_view(station.id, &written);
-    audit::record(
-        &txn,
-        Change {
-            entity: "checklist_template",
-            entity_id: station.id.to_string(),
-            action: if before.source == TemplateSource::Default {
-                "create"
-            } else {
-                "update"
-            },
-            region_code: Some(station.region_code.clone()),
-            before: Some(&before),
-            after: Some(&after),
-            actor: caller.actor(),
-            at: now,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(
-        station_id = station.id,
-        version = after.version,
-        "checklist template replaced"
-    );
-    Ok(with_etag(StatusCode::OK, after.version, Json(after)))
+    .await?
+    {
+        Outcome::Updated(t) => (StatusCode::OK, t),
+        Outcome::Stale(t) => (StatusCode::PRECONDITION_FAILED, t),
+    };
+    let view = TemplateView::from(template);
+    Ok(with_etag(status, view.version, Json(view)))
 }
 
-fn validate(body: PutTemplate) -> Result<Vec<TemplateItem>, AppError> {
-    let inputs = body
-        .items
-        .into_iter()
-        .map(|i| TemplateInput {
-            title: i.title,
-            days_before: i.days_before,
-        })
-        .collect();
-    rules::validate_template(inputs).map_err(|faults| {
-        let mut errors = FieldErrors::default();
-        for (field, message) in faults {
-            errors.add(&field, message);
+impl From<PutTemplate> for NewTemplate {
+    fn from(body: PutTemplate) -> Self {
+        NewTemplate {
+            items: body
+                .items
+                .into_iter()
+                .map(|i| ItemCommand {
+                    title: i.title,
+                    days_before: i.days_before,
+                })
+                .collect(),
         }
-        errors
-            .into_result()
-            .err()
-            .unwrap_or_else(|| internal("a template refused without a reason"))
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,33 +363,23 @@ async fn get_drive_checklist(
     Path(path): Path<DrivePath>,
     Query(params): Query<DateParam>,
 ) -> Result<Json<DriveChecklist>, AppError> {
-    let drive = crate::api::drives::load(&state, &caller, Action::Read, path.id).await?;
+    caller.require()?;
+    let checklist = service::drive_checklist(&state.db, &acting(&caller), path.id).await?;
+    let drive = checklist.drive;
     let date = params.date.unwrap_or_else(today);
-    // Only the stops whose site the caller reads (all of them, as a drive's region holds its
-    // stops; drives made before that rule may not).
-    let reach = policy::read_scope(caller.require()?);
-    let stops: Vec<_> = drives::stops(&state.db, drive.id)
-        .await?
-        .into_iter()
-        .filter(|s| RegionCode::parse(&s.region_code).is_ok_and(|c| reach.contains(&c)))
-        .collect();
-    let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
-    let mut by_stop: BTreeMap<i64, Vec<ItemView>> = BTreeMap::new();
-    for item in store::items_of_stops(&state.db, &ids).await? {
-        by_stop
-            .entry(item.stop_id)
-            .or_default()
-            .push(item_view(item, drive.id, date));
-    }
     Ok(Json(DriveChecklist {
         drive_id: drive.id,
         drive_date: drive.date,
-        drive_status: drive.status.parse().map_err(internal)?,
+        drive_status: lifecycle::status_of(&drive)?,
         date,
-        stops: stops
+        stops: checklist
+            .stops
             .into_iter()
-            .map(|s| StopChecklist {
-                items: by_stop.remove(&s.id).unwrap_or_default(),
+            .map(|(s, items)| StopChecklist {
+                items: items
+                    .into_iter()
+                    .map(|item| item_view(item, drive.id, date))
+                    .collect(),
                 township_code: township_of(&s.region_code),
                 stop_id: s.id,
                 seq: s.seq,
@@ -537,16 +459,6 @@ async fn mark_undone(
     set_done(&state, &caller, path.id, &headers, false).await
 }
 
-fn cancelled(drive: &drive::Model) -> Result<(), AppError> {
-    if drive.status == DriveStatus::Cancelled.as_str() {
-        return Err(AppError::Conflict(format!(
-            "drive {} is cancelled; its checklist no longer changes",
-            drive.id
-        )));
-    }
-    Ok(())
-}
-
 async fn set_done(
     state: &AppState,
     caller: &Caller,
@@ -555,84 +467,18 @@ async fn set_done(
     done: bool,
 ) -> Result<Response, AppError> {
     caller.require()?;
-    let (item, stop, drive) = store::find_item(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no checklist item with id {id}")))?;
-    authorize_item(caller, &stop, &drive, id)?;
-    let expected = required_if_match(headers, "checklist item", item.version)?;
+    let acting = acting(caller);
+    let found = service::item_for(&state.db, &acting, id).await?;
+    let expected = required_if_match(headers, "checklist item", found.item.version)?;
     let date = today();
-    if expected != item.version {
-        let view = item_view(item, drive.id, date);
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            view.version,
-            Json(view),
-        ));
-    }
-    cancelled(&drive)?;
-    if item.done == done {
-        let view = item_view(item, drive.id, date);
-        return Ok(with_etag(StatusCode::OK, view.version, Json(view)));
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    // The drive's row, shared-locked: a cancellation committing meanwhile is seen here.
-    let locked = drives::lock_shared(&txn, drive.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no checklist item with id {id}")))?;
-    if let Err(e) = cancelled(&locked) {
-        txn.rollback().await?;
-        return Err(e);
-    }
-    let Some(written) =
-        store::set_done_if_version(&txn, id, expected, done, caller.username(), now).await?
-    else {
-        txn.rollback().await?;
-        let (latest, _, _) = store::find_item(&state.db, id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no checklist item with id {id}")))?;
-        let view = item_view(latest, drive.id, date);
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            view.version,
-            Json(view),
-        ));
-    };
-    audit::record(
-        &txn,
-        Change {
-            entity: "checklist_item",
-            entity_id: id.to_string(),
-            action: if done { "done" } else { "undone" },
-            region_code: Some(stop.region_code.clone()),
-            before: Some(&item),
-            after: Some(&written),
-            actor: caller.actor(),
-            at: now,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(item_id = id, done, "checklist item ticked");
-    let view = item_view(written, drive.id, date);
-    Ok(with_etag(StatusCode::OK, view.version, Json(view)))
-}
-
-/// May the caller tick items of `stop` of `drive`: 404 outside its read scope (the stop's or
-/// the drive's: an item of a drive the caller cannot read does not exist for them), 403
-/// outside its write scope (or a viewer).
-fn authorize_item(
-    caller: &Caller,
-    stop: &drive_stop::Model,
-    drive: &drive::Model,
-    id: i64,
-) -> Result<(), AppError> {
-    let code = RegionCode::parse(&stop.region_code).map_err(internal)?;
-    let drive_code = RegionCode::parse(&drive.region_code).map_err(internal)?;
-    let what = || format!("checklist item with id {id}");
-    caller.authorize(Action::Read, Resource::Plan(&drive_code), what)?;
-    caller.authorize(Action::Read, Resource::ChecklistItem(&code), what)?;
-    caller.authorize(Action::Update, Resource::ChecklistItem(&code), what)
+    let drive_id = found.drive.id;
+    let (status, item) =
+        match service::tick(&state.db, found, expected, done, &acting, Utc::now()).await? {
+            Outcome::Updated(item) => (StatusCode::OK, item),
+            Outcome::Stale(item) => (StatusCode::PRECONDITION_FAILED, item),
+        };
+    let view = item_view(item, drive_id, date);
+    Ok(with_etag(status, view.version, Json(view)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -734,7 +580,7 @@ async fn list_due(
     caller: Caller,
     Query(params): Query<DueParams>,
 ) -> Result<Json<DuePage>, AppError> {
-    let reach = policy::read_scope(caller.require()?);
+    caller.require()?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let raw = params
         .region
@@ -746,7 +592,7 @@ async fn list_due(
     let date = params.date.unwrap_or_else(today);
     let filter = DueFilter {
         region_range,
-        reach: Some(reach),
+        reach: None,
         due_until: rules::due_until(date),
         drive_statuses: DriveStatus::ALL
             .iter()
@@ -756,18 +602,10 @@ async fn list_due(
         after: due_cursor(params.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let (rows, next_cursor) = paginate(store::due(&state.db, &filter).await?, limit, cursor_of);
-    let mut townships: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for row in &rows {
-        if let Some(code) = RegionCode::parse(&row.region_code)
-            .ok()
-            .and_then(|c| c.township())
-            && !townships.contains_key(code.as_str())
-        {
-            let name = regions::find(&state.db, &code).await?.map(|r| r.name);
-            townships.insert(code.to_string(), name);
-        }
-    }
+    let acting = acting(&caller);
+    let rows = service::due(&state.db, &acting, filter).await?;
+    let (rows, next_cursor) = paginate(rows, limit, cursor_of);
+    let townships = service::township_names(&state.db, &rows).await?;
     let items = rows
         .into_iter()
         .map(|row| {

@@ -23,9 +23,6 @@
 //! On the day, people are checked in at its stops and their outcomes recorded
 //! (`api::attendances`); completing the drive locks those results (only admins correct them).
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -33,7 +30,6 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{drive, drive_stop};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,26 +39,17 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, required_if_match,
     status_filter, with_etag,
 };
-use crate::domain::account::Scope;
-use crate::domain::booking::today_in_china;
-use crate::domain::checklist::TemplateItem;
-use crate::domain::drive::{self as rules, DayBound, DriveStatus};
-use crate::domain::fleet::TimeOfDay;
-use crate::domain::plan::PlanStatus;
-use crate::domain::point::{PointStatus, mask_phone};
-use crate::domain::policy::{self, Action, Resource};
-use crate::domain::region::{Level, RegionCode};
-use crate::error::{AppError, FieldError, FieldErrors, Problem};
-use crate::plans::build::SiteRef;
+use crate::domain::drive::DriveStatus;
+use crate::domain::point::mask_phone;
+use crate::domain::policy::Action;
+use crate::drives::lifecycle::{self, Made};
+use crate::drives::{self, Acting, DriveFilter, Effects, NewDrive, NewStop, Transition};
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
-use crate::store::drives::{self as store, DriveFilter, NewDrive, NewStop};
-use crate::store::{checklists, fleet, plans, points, regions};
+use crate::versioned::Outcome;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
-/// At most this many stops on a drive made by hand.
-const MAX_STOPS: usize = 50;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -139,14 +126,9 @@ pub struct DrivePage {
     pub next_cursor: Option<String>,
 }
 
-fn internal(id: i64, e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(anyhow::anyhow!("drive {id}: {e}"))
-}
-
-fn clock(id: i64, minutes: i32) -> Result<String, AppError> {
-    Ok(TimeOfDay::from_minutes(minutes)
-        .map_err(|e| internal(id, e))?
-        .to_string())
+/// Who acts for the drive service: the caller, checked by the policy.
+fn acting(caller: &Caller) -> Acting<'_> {
+    Acting::caller(caller.principal.as_ref(), caller.actor())
 }
 
 fn to_view(m: drive::Model, stops: Vec<drive_stop::Model>) -> Result<DriveView, AppError> {
@@ -161,8 +143,8 @@ fn to_view(m: drive::Model, stops: Vec<drive_stop::Model>) -> Result<DriveView, 
                 point_id: s.point_id,
                 region_code: s.region_code,
                 name: s.name,
-                planned_start: clock(id, s.planned_start)?,
-                planned_end: clock(id, s.planned_end)?,
+                planned_start: lifecycle::clock(id, s.planned_start)?.to_string(),
+                planned_end: lifecycle::clock(id, s.planned_end)?.to_string(),
                 expected_donors: s.expected_donors,
             })
         })
@@ -172,8 +154,8 @@ fn to_view(m: drive::Model, stops: Vec<drive_stop::Model>) -> Result<DriveView, 
         plan_id: m.plan_id,
         vehicle_id: m.vehicle_id,
         date: m.date,
-        region_code: m.region_code,
-        status: m.status.parse().map_err(|e: String| internal(id, e))?,
+        region_code: m.region_code.clone(),
+        status: lifecycle::status_of(&m)?,
         cancel_reason: m.cancel_reason,
         version: m.version,
         created_at: m.created_at,
@@ -185,6 +167,10 @@ fn to_view(m: drive::Model, stops: Vec<drive_stop::Model>) -> Result<DriveView, 
     })
 }
 
+fn made_view((m, stops): Made) -> Result<DriveView, AppError> {
+    to_view(m, stops)
+}
+
 /// The drive with the stops the caller reads: all of them, as a drive's region holds its
 /// stops (drives made before that rule may not, and a stop outside the caller's read scope
 /// does not exist for them).
@@ -193,138 +179,9 @@ async fn full_view(
     caller: &Caller,
     m: drive::Model,
 ) -> Result<DriveView, AppError> {
-    let reach = policy::read_scope(caller.require()?);
-    let stops = store::stops(&state.db, m.id)
-        .await?
-        .into_iter()
-        .filter(|s| RegionCode::parse(&s.region_code).is_ok_and(|c| reach.contains(&c)))
-        .collect();
-    to_view(m, stops)
-}
-
-fn region_of(m: &drive::Model) -> Result<RegionCode, AppError> {
-    RegionCode::parse(&m.region_code).map_err(|e| internal(m.id, e))
-}
-
-/// Loads drive `id` if the caller may do `action` to it (404 outside read scope, 403
-/// outside write scope).
-pub(crate) async fn load(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    id: i64,
-) -> Result<drive::Model, AppError> {
     caller.require()?;
-    let model = store::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no drive with id {id}")))?;
-    let code = region_of(&model)?;
-    caller.authorize(Action::Read, Resource::Plan(&code), || {
-        format!("drive with id {id}")
-    })?;
-    if action != Action::Read {
-        caller.authorize(action, Resource::Plan(&code), || {
-            format!("drive with id {id}")
-        })?;
-    }
-    Ok(model)
-}
-
-/// Inserts `drives` in one transaction, each checked against the vehicle's other drives that
-/// day (vehicle row locked) and audited; 409 naming the vehicle and date when one is taken.
-/// Every stop gets its preparation checklist from the template of the vehicle's station as it
-/// is now (or the defaults), in the same transaction.
-async fn insert_all(
-    state: &AppState,
-    caller: &Caller,
-    drives: Vec<NewDrive>,
-) -> Result<Vec<DriveView>, AppError> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let plan_id = drives.first().and_then(|d| d.plan_id);
-    if let Some(plan_id) = plan_id {
-        plans::lock(&txn, plan_id).await?;
-    }
-    if let Some(plan_id) = plan_id
-        && store::plan_accepted(&txn, plan_id).await?
-    {
-        txn.rollback().await?;
-        return Err(AppError::Conflict(format!(
-            "plan {plan_id} has already been accepted"
-        )));
-    }
-    let mut out = Vec::with_capacity(drives.len());
-    // Each station's checklist template, read once per transaction.
-    let mut templates: HashMap<i64, Vec<TemplateItem>> = HashMap::new();
-    for new in drives {
-        let vehicle = fleet::lock_vehicle(&txn, new.vehicle_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {}", new.vehicle_id)))?;
-        if let Some(other) = store::taken(&txn, new.vehicle_id, new.date).await? {
-            txn.rollback().await?;
-            return Err(AppError::Conflict(format!(
-                "vehicle {} already has drive {} on {} ({}); cancel it first",
-                new.vehicle_id, other.id, new.date, other.status
-            )));
-        }
-        let (drive, stops) = store::insert(&txn, new, now).await?;
-        let template = match templates.entry(vehicle.station_id) {
-            Entry::Occupied(found) => found.into_mut(),
-            Entry::Vacant(slot) => {
-                slot.insert(checklists::effective_template(&txn, vehicle.station_id).await?)
-            }
-        };
-        checklists::insert_for_stops(&txn, template, drive.date, &stops).await?;
-        audit::record(
-            &txn,
-            Change {
-                entity: "drive",
-                entity_id: drive.id.to_string(),
-                action: "create",
-                region_code: Some(drive.region_code.clone()),
-                before: None,
-                after: Some(&drive),
-                actor: caller.actor(),
-                at: now,
-            },
-        )
-        .await?;
-        out.push(to_view(drive, stops)?);
-    }
-    txn.commit().await?;
-    Ok(out)
-}
-
-/// 422 naming each stop (`fields[i]` for `stops[i]`) whose site lies outside the drive's
-/// region: a drive's region holds all its stops, since who may read and run the drive is
-/// decided by it.
-fn outside_region(scope: &Scope, stops: &[NewStop], fields: &[String]) -> Result<(), AppError> {
-    let errors: Vec<FieldError> = stops
-        .iter()
-        .zip(fields)
-        .filter(|(stop, _)| !RegionCode::parse(&stop.region_code).is_ok_and(|c| scope.contains(&c)))
-        .map(|(stop, field)| {
-            FieldError::new(
-                field.clone(),
-                format!(
-                    "{} ({}) lies outside the drive's region {}: a drive's region must hold \
-                     every stop",
-                    stop.site_id, stop.region_code, scope.code
-                ),
-            )
-        })
-        .collect();
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(AppError::Unprocessable {
-        detail: format!(
-            "{} stop(s) lie outside the drive's region {}",
-            errors.len(),
-            scope.code
-        ),
-        errors,
-    })
+    let stops = drives::stops_in_reach(&state.db, &acting(caller), m.id).await?;
+    to_view(m, stops)
 }
 
 /// The plan's path.
@@ -359,95 +216,12 @@ async fn accept_plan(
     Path(path): Path<PlanPath>,
 ) -> Result<(StatusCode, Json<Vec<DriveView>>), AppError> {
     caller.require()?;
-    let id = path.id;
-    let plan = plans::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no plan with id {id}")))?;
-    let region = RegionCode::parse(&plan.region_code)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: {e}")))?;
-    caller.authorize(Action::Create, Resource::Plan(&region), || {
-        format!("plan with id {id}")
-    })?;
-    if plan.status != PlanStatus::Done.as_str() {
-        return Err(AppError::Conflict(format!(
-            "plan {id} is {}; only a done plan can be accepted",
-            plan.status
-        )));
-    }
-    let result: Value = serde_json::from_str(plan.result.as_deref().unwrap_or("null"))
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: stored result: {e}")))?;
-    let violations = result["violations"].as_array().map_or(0, Vec::len);
-    if violations > 0 {
-        return Err(AppError::Conflict(format!(
-            "plan {id} breaks {violations} rule(s); only a feasible plan can be accepted"
-        )));
-    }
-    let bad = |what: String| AppError::Internal(anyhow::anyhow!("plan {id}: result: {what}"));
-    let mut drives = Vec::new();
-    for route in result["routes"].as_array().into_iter().flatten() {
-        let vehicle_id = route["vehicle"]
-            .as_str()
-            .and_then(|v| v.strip_prefix("vehicle-"))
-            .and_then(|v| v.parse::<i64>().ok())
-            .ok_or_else(|| bad(format!("vehicle {}", route["vehicle"])))?;
-        let date: NaiveDate = route["date"]
-            .as_str()
-            .and_then(|d| d.parse().ok())
-            .ok_or_else(|| bad(format!("date {}", route["date"])))?;
-        let mut stops = Vec::new();
-        for stop in route["stops"].as_array().into_iter().flatten() {
-            let site = stop["site"].as_str().unwrap_or("").to_owned();
-            let (point_id, region_code) = match SiteRef::parse(&site).map_err(bad)? {
-                SiteRef::Point(pid) => {
-                    let point = points::find(&state.db, pid)
-                        .await?
-                        .ok_or_else(|| bad(format!("point {pid} is gone")))?;
-                    (Some(pid), point.region_code)
-                }
-                SiteRef::Region(code) => (None, code.to_string()),
-            };
-            let time = |key: &str| {
-                TimeOfDay::parse(stop[key].as_str().unwrap_or(""))
-                    .map(TimeOfDay::minutes)
-                    .map_err(bad)
-            };
-            stops.push(NewStop {
-                site_id: site,
-                point_id,
-                region_code,
-                name: stop["name"].as_str().unwrap_or("").to_owned(),
-                planned_start: time("opens")?,
-                planned_end: time("closes")?,
-                expected_donors: stop["expected"].as_f64().unwrap_or(0.0),
-            });
-        }
-        drives.push(NewDrive {
-            plan_id: Some(id),
-            vehicle_id,
-            date,
-            region_code: plan.region_code.clone(),
-            stops,
-            created_by: caller.username(),
-        });
-    }
-    if drives.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "plan {id} has no routes; there is nothing to accept"
-        )));
-    }
-    let level = regions::find(&state.db, &region)
-        .await?
-        .map_or(Level::Village, |r| r.level);
-    let scope = Scope::new(region.clone(), level);
-    for (r, d) in drives.iter().enumerate() {
-        let fields: Vec<String> = (0..d.stops.len())
-            .map(|i| format!("routes[{r}].stops[{i}].site"))
-            .collect();
-        outside_region(&scope, &d.stops, &fields)?;
-    }
-    let created = insert_all(&state, &caller, drives).await?;
-    tracing::info!(plan_id = id, drives = created.len(), "plan accepted");
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = lifecycle::accept_plan(&state.db, path.id, &acting(&caller), Utc::now()).await?;
+    let views = created
+        .into_iter()
+        .map(made_view)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((StatusCode::CREATED, Json(views)))
 }
 
 /// A stop of a drive made by hand.
@@ -504,147 +278,31 @@ async fn create_drive(
     JsonBody(body): JsonBody<CreateDrive>,
 ) -> Result<Response, AppError> {
     caller.require()?;
-    let mut errors = FieldErrors::default();
-    // A vehicle of a station outside the caller's read scope does not exist for them: the
-    // same answer as for an id nobody has, whatever its status.
-    let vehicle = fleet::find_vehicle_with_station(&state.db, body.vehicle_id)
-        .await?
-        .filter(|(_, station)| {
-            RegionCode::parse(&station.region_code).is_ok_and(|code| {
-                caller
-                    .authorize(Action::Read, Resource::Registry(Some(&code)), String::new)
-                    .is_ok()
-            })
-        });
-    let vehicle = match vehicle {
-        Some((v, _)) if v.status != "active" => {
-            errors.add("vehicle_id", format!("vehicle {} is retired", v.id));
-            None
-        }
-        Some(found) => Some(found),
-        None => {
-            errors.add(
-                "vehicle_id",
-                format!("no vehicle with id {}", body.vehicle_id),
-            );
-            None
-        }
-    };
-    let region = match body.region.as_deref().map(str::trim) {
-        Some(raw) => match RegionCode::parse(raw) {
-            Ok(code) => Some(code),
-            Err(_) => {
-                errors.add("region", "must be a 12-digit region code");
-                None
-            }
-        },
-        None => vehicle
-            .as_ref()
-            .and_then(|(_, station)| RegionCode::parse(&station.region_code).ok()),
-    };
-    let mut region_scope = None;
-    if let Some(code) = &region {
-        caller.authorize(Action::Create, Resource::Plan(code), || {
-            format!("region with code {code}")
-        })?;
-        match regions::find(&state.db, code).await? {
-            Some(found) => region_scope = Some(Scope::new(code.clone(), found.level)),
-            None => errors.add("region", format!("no region with code {code}")),
+    let made = lifecycle::create(&state.db, body.into(), &acting(&caller), Utc::now()).await?;
+    let view = made_view(made)?;
+    Ok(with_etag(StatusCode::CREATED, view.version, Json(view)))
+}
+
+impl From<DriveStopInput> for NewStop {
+    fn from(body: DriveStopInput) -> Self {
+        NewStop {
+            site: body.site,
+            planned_start: body.planned_start,
+            planned_end: body.planned_end,
+            expected_donors: body.expected_donors,
         }
     }
-    if body.stops.is_empty() {
-        errors.add("stops", "name at least one stop");
-    }
-    if body.stops.len() > MAX_STOPS {
-        errors.add("stops", format!("at most {MAX_STOPS} stops"));
-    }
-    let mut stops = Vec::new();
-    let mut previous_end: Option<i32> = None;
-    for (i, input) in body.stops.iter().enumerate() {
-        let field = |name: &str| format!("stops[{i}].{name}");
-        let point = match SiteRef::parse(input.site.trim()) {
-            // A point outside the caller's read scope does not exist for them, whatever its
-            // status.
-            Ok(SiteRef::Point(pid)) => match points::find(&state.db, pid).await?.filter(|p| {
-                RegionCode::parse(&p.region_code).is_ok_and(|code| {
-                    caller
-                        .authorize(Action::Read, Resource::Registry(Some(&code)), String::new)
-                        .is_ok()
-                })
-            }) {
-                Some(p) if p.status != PointStatus::Active.as_str() => {
-                    errors.add(&field("site"), format!("point {pid} is {}", p.status));
-                    None
-                }
-                Some(p) => Some(p),
-                None => {
-                    errors.add(&field("site"), format!("no point with id {pid}"));
-                    None
-                }
-            },
-            Ok(SiteRef::Region(_)) | Err(_) => {
-                errors.add(&field("site"), "must be point-<id>");
-                None
-            }
-        };
-        let start = TimeOfDay::parse(&input.planned_start)
-            .map_err(|e| errors.add(&field("planned_start"), e))
-            .ok();
-        let end = TimeOfDay::parse(&input.planned_end)
-            .map_err(|e| errors.add(&field("planned_end"), e))
-            .ok();
-        if let (Some(start), Some(end)) = (start, end) {
-            if end <= start {
-                errors.add(&field("planned_end"), "must be after planned_start");
-            } else if previous_end.is_some_and(|p| start.minutes() < p) {
-                errors.add(
-                    &field("planned_start"),
-                    "must not be before the previous stop's planned_end",
-                );
-            }
-            previous_end = Some(end.minutes());
-        }
-        if !input.expected_donors.is_finite() || input.expected_donors < 0.0 {
-            errors.add(&field("expected_donors"), "must be zero or more");
-        }
-        if let (Some(p), Some(start), Some(end)) = (point, start, end) {
-            stops.push(NewStop {
-                site_id: format!("point-{}", p.id),
-                point_id: Some(p.id),
-                region_code: p.region_code,
-                name: p.name,
-                planned_start: start.minutes(),
-                planned_end: end.minutes(),
-                expected_donors: input.expected_donors,
-            });
-        }
-    }
-    errors.into_result()?;
-    let region =
-        region.ok_or_else(|| AppError::Internal(anyhow::anyhow!("drive without a region")))?;
-    if let Some(scope) = &region_scope {
-        let fields: Vec<String> = (0..stops.len())
-            .map(|i| format!("stops[{i}].site"))
-            .collect();
-        outside_region(scope, &stops, &fields)?;
-    }
-    let mut created = insert_all(
-        &state,
-        &caller,
-        vec![NewDrive {
-            plan_id: None,
+}
+
+impl From<CreateDrive> for NewDrive {
+    fn from(body: CreateDrive) -> Self {
+        NewDrive {
             vehicle_id: body.vehicle_id,
             date: body.date,
-            region_code: region.to_string(),
-            stops,
-            created_by: caller.username(),
-        }],
-    )
-    .await?;
-    let view = created
-        .pop()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no drive made")))?;
-    Ok(with_etag(StatusCode::CREATED, view.version, Json(view)))
+            region: body.region,
+            stops: body.stops.into_iter().map(NewStop::from).collect(),
+        }
+    }
 }
 
 /// Filters of the drive listing.
@@ -687,7 +345,7 @@ async fn list_drives(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<DrivePage>, AppError> {
-    let reach = policy::read_scope(caller.require()?);
+    caller.require()?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let statuses = status_filter(
         params.status.as_deref(),
@@ -706,15 +364,13 @@ async fn list_drives(
         to: params.to,
         before_id: id_cursor(params.cursor.as_deref())?,
         limit: limit + 1,
-        reach: Some(reach),
         ..DriveFilter::default()
     };
     if let Some(raw) = params.region.as_deref() {
         filter.region_range = Some(crate::api::extract::region_filter(&state, &caller, raw).await?);
     }
-    let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |d| {
-        d.id.to_string()
-    });
+    let rows = drives::list(&state.db, &acting(&caller), filter).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |d| d.id.to_string());
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(full_view(&state, &caller, row).await?);
@@ -747,7 +403,8 @@ async fn get_drive(
     caller: Caller,
     Path(path): Path<DrivePath>,
 ) -> Result<Response, AppError> {
-    let model = load(&state, &caller, Action::Read, path.id).await?;
+    caller.require()?;
+    let model = drives::find_for(&state.db, &acting(&caller), Action::Read, path.id).await?;
     let view = full_view(&state, &caller, model).await?;
     Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }
@@ -793,93 +450,23 @@ async fn transition_drive(
     headers: HeaderMap,
     JsonBody(body): JsonBody<TransitionRequest>,
 ) -> Result<Response, AppError> {
-    let current = load(&state, &caller, Action::Update, path.id).await?;
+    caller.require()?;
+    let acting = acting(&caller);
+    let current = drives::find_for(&state.db, &acting, Action::Update, path.id).await?;
     let expected = required_if_match(&headers, "drive", current.version)?;
-    let to: DriveStatus = body
-        .to
-        .trim()
-        .parse()
-        .map_err(|e: String| AppError::invalid("to", e))?;
-    let reason = body
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    if to == DriveStatus::Cancelled && reason.is_none() {
-        return Err(AppError::invalid(
-            "reason",
-            "cancelling a drive needs a reason",
-        ));
-    }
-    if expected != current.version {
-        let view = full_view(&state, &caller, current).await?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            view.version,
-            Json(view),
-        ));
-    }
-    let from: DriveStatus = current
-        .status
-        .parse()
-        .map_err(|e: String| internal(current.id, e))?;
-    rules::transition(from, to, reason)
-        .map_err(|e| AppError::Conflict(format!("invalid to: {e}")))?;
-    let now = state.clock.now();
-    rules::day_allows(DayBound::Move(to), current.date, today_in_china(now))
-        .map_err(|e| AppError::Conflict(format!("invalid to: {e}")))?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let cancel_reason = (to == DriveStatus::Cancelled).then(|| reason.unwrap_or("").to_owned());
-    let Some(written) = store::set_status_if_version(
-        &txn,
-        current.id,
-        expected,
-        to,
-        cancel_reason,
-        caller.username(),
-        now,
-    )
-    .await?
-    else {
-        txn.rollback().await?;
-        let latest = load(&state, &caller, Action::Read, current.id).await?;
-        let view = full_view(&state, &caller, latest).await?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            view.version,
-            Json(view),
-        ));
+    let command = Transition {
+        to: body.to,
+        reason: body.reason,
     };
-    audit::record(
-        &txn,
-        Change {
-            entity: "drive",
-            entity_id: written.id.to_string(),
-            action: to.as_str(),
-            region_code: Some(written.region_code.clone()),
-            before: Some(&current),
-            after: Some(&written),
-            actor: caller.actor(),
-            at: now,
-        },
-    )
-    .await?;
-    let stops = store::stops(&txn, written.id).await?;
-    let mut booked = None;
-    match to {
-        DriveStatus::Published => {
-            crate::bookings::open_slots(&txn, &written, &stops).await?;
-        }
-        DriveStatus::Cancelled => {
-            let cancelled = crate::bookings::cancel_all(
-                &txn,
-                &written,
-                &stops,
-                written.cancel_reason.as_deref().unwrap_or(""),
-                now,
-            )
-            .await?;
-            booked = Some(
+    let now = state.clock.now();
+    match lifecycle::transition(&state.db, current, expected, command, &acting, now).await? {
+        Outcome::Updated((written, effects)) => {
+            let Effects { stops, booked } = effects.unwrap_or(Effects {
+                stops: Vec::new(),
+                booked: None,
+            });
+            let mut view = to_view(written, stops)?;
+            view.booked = booked.map(|cancelled| {
                 cancelled
                     .into_iter()
                     .map(|c| BookedView {
@@ -890,14 +477,17 @@ async fn transition_drive(
                         organisation: c.booking.organisation,
                         headcount: c.booking.headcount,
                     })
-                    .collect(),
-            );
+                    .collect()
+            });
+            Ok(with_etag(StatusCode::OK, view.version, Json(view)))
         }
-        _ => {}
+        Outcome::Stale((latest, _)) => {
+            let view = full_view(&state, &caller, latest).await?;
+            Ok(with_etag(
+                StatusCode::PRECONDITION_FAILED,
+                view.version,
+                Json(view),
+            ))
+        }
     }
-    txn.commit().await?;
-    tracing::info!(drive_id = written.id, %from, %to, "drive moved");
-    let mut view = to_view(written, stops)?;
-    view.booked = booked;
-    Ok(with_etag(StatusCode::OK, view.version, Json(view)))
 }
