@@ -38,8 +38,8 @@ use crate::domain::policy::Action;
 use crate::domain::region::RegionCode;
 use crate::drives::Acting;
 use crate::drives::checklists::{
-    self as service, DueCursor, DueFilter, DueRow, NewTemplate, Template, TemplateItemInput as
-    ItemCommand,
+    self as service, DueCursor, DueFilter, DueRow, NewTemplate, Template,
+    TemplateItemInput as ItemCommand,
 };
 use crate::drives::lifecycle;
 use crate::error::{AppError, Problem};

@@ -192,7 +192,12 @@ pub async fn replace_template(
         async |txn: &DatabaseTransaction, _: &Template, items: Vec<TemplateItem>| {
             write_template(txn, station, expected, &items, acting, now).await
         },
-        async || Ok(template_of(station.id, &store::template(db, station.id).await?)),
+        async || {
+            Ok(template_of(
+                station.id,
+                &store::template(db, station.id).await?,
+            ))
+        },
     )
     .await?;
     if let Outcome::Updated(after) = &outcome {
@@ -374,9 +379,9 @@ pub async fn tick(
             write_tick(txn, found, expected, done, acting, now).await
         },
         async || {
-            let (latest, stop, drive) = store::find_item(db, id).await?.ok_or_else(|| {
-                DrivesError::NotFound(format!("no checklist item with id {id}"))
-            })?;
+            let (latest, stop, drive) = store::find_item(db, id)
+                .await?
+                .ok_or_else(|| DrivesError::NotFound(format!("no checklist item with id {id}")))?;
             Ok(ItemAt {
                 item: latest,
                 stop,

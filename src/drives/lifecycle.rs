@@ -43,7 +43,7 @@ pub const MAX_STOPS: usize = 50;
 /// A drive made by hand: every field is checked and every fault named
 /// (`stops[1].planned_end`, …).
 #[derive(Debug, Clone, Validate)]
-#[validate(schema(function = "stops_in_order", skip_on_field_errors = false))]
+#[validate(schema(function = "stop_count", skip_on_field_errors = false))]
 pub struct NewDrive {
     pub vehicle_id: i64,
     pub date: NaiveDate,
@@ -116,29 +116,41 @@ fn ends_after_start(stop: &NewStop) -> Result<(), ValidationError> {
     }
 }
 
-/// 1 to [`MAX_STOPS`] stops, each starting no earlier than the previous one (with both times
-/// readable and in order) ends.
-fn stops_in_order(drive: &NewDrive) -> Result<(), ValidationError> {
+/// 1 to [`MAX_STOPS`] stops.
+fn stop_count(drive: &NewDrive) -> Result<(), ValidationError> {
     if drive.stops.is_empty() {
         return Err(across("stops", "name at least one stop"));
     }
     if drive.stops.len() > MAX_STOPS {
         return Err(across("stops", format!("at most {MAX_STOPS} stops")));
     }
+    Ok(())
+}
+
+/// The rule across items: each stop (with both times readable and in order) starts no
+/// earlier than the previous such stop ends; every stop breaking it is named
+/// (`stops[1].planned_start`). `validator`'s schema functions answer one error each, so this
+/// one runs beside [`validation::check`], adding to the same list.
+fn check_overlaps(drive: &NewDrive, errors: &mut FieldErrors) {
     let mut previous_end: Option<i32> = None;
     for (i, stop) in drive.stops.iter().enumerate() {
         let Some((start, end)) = times(stop) else {
             continue;
         };
         if end > start && previous_end.is_some_and(|p| start.minutes() < p) {
-            return Err(across(
-                format!("stops[{i}].planned_start"),
+            errors.add(
+                &format!("stops[{i}].planned_start"),
                 "must not be before the previous stop's planned_end",
-            ));
+            );
         }
         previous_end = Some(end.minutes());
     }
-    Ok(())
+}
+
+/// Every field rule of `cmd` and the rule across its stops.
+fn check_fields(cmd: &NewDrive, errors: &mut FieldErrors) {
+    validation::check(cmd, errors);
+    check_overlaps(cmd, errors);
 }
 
 /// A drive with its stops, as stored.
@@ -159,7 +171,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Made, DrivesError> {
     let mut errors = FieldErrors::default();
-    validation::check(&cmd, &mut errors);
+    check_fields(&cmd, &mut errors);
     // A vehicle of a station outside the caller's read scope does not exist for them: the
     // same answer as for an id nobody has, whatever its status.
     let vehicle = fleet::find_vehicle_with_station(db, cmd.vehicle_id)
@@ -172,7 +184,10 @@ pub async fn create(
         }
         Some(found) => Some(found),
         None => {
-            errors.add("vehicle_id", format!("no vehicle with id {}", cmd.vehicle_id));
+            errors.add(
+                "vehicle_id",
+                format!("no vehicle with id {}", cmd.vehicle_id),
+            );
             None
         }
     };
@@ -628,4 +643,107 @@ pub fn clock(drive_id: i64, minutes: i32) -> Result<TimeOfDay, DrivesError> {
 /// [`DrivesError::Corrupt`].
 pub fn status_of(m: &drive::Model) -> Result<DriveStatus, DrivesError> {
     m.status.parse().map_err(|e: String| corrupt(m.id, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stop(site: &str, start: &str, end: &str, expected: f64) -> NewStop {
+        NewStop {
+            site: site.to_owned(),
+            planned_start: start.to_owned(),
+            planned_end: end.to_owned(),
+            expected_donors: expected,
+        }
+    }
+
+    fn drive(region: Option<&str>, stops: Vec<NewStop>) -> NewDrive {
+        NewDrive {
+            vehicle_id: 1,
+            date: NaiveDate::from_ymd_opt(2026, 12, 9).expect("a date"),
+            region: region.map(str::to_owned),
+            stops,
+        }
+    }
+
+    fn faults(cmd: &NewDrive) -> Vec<(String, String)> {
+        let mut errors = FieldErrors::default();
+        check_fields(cmd, &mut errors);
+        errors.0.into_iter().map(|e| (e.field, e.message)).collect()
+    }
+
+    #[test]
+    fn every_field_rule_of_every_stop_is_named_by_its_path() {
+        let cmd = drive(
+            Some("99"),
+            vec![
+                stop("point-1", "9", "10:00", 1.0),
+                stop("point-2", "11:00", "10:30", -1.0),
+                stop("region-990101101000", "12:00", "25:00", 1.0),
+            ],
+        );
+        let found = faults(&cmd);
+        let fields: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "region",
+                "stops[0].planned_start",
+                "stops[1].expected_donors",
+                "stops[1].planned_end",
+                "stops[2].planned_end",
+                "stops[2].site",
+            ]
+        );
+        assert!(found.contains(&("region".into(), "must be a 12-digit region code".into())));
+        assert!(found.contains(&(
+            "stops[1].planned_end".into(),
+            "must be after planned_start".into()
+        )));
+        assert!(found.contains(&(
+            "stops[1].expected_donors".into(),
+            "must be zero or more".into()
+        )));
+        assert!(found.contains(&("stops[2].site".into(), "must be point-<id>".into())));
+    }
+
+    #[test]
+    fn stops_are_counted_and_must_not_overlap() {
+        assert_eq!(
+            faults(&drive(None, vec![])),
+            [("stops".to_owned(), "name at least one stop".to_owned())]
+        );
+        let many = (0..=MAX_STOPS)
+            .map(|_| stop("point-1", "09:00", "10:00", 1.0))
+            .collect();
+        assert_eq!(
+            faults(&drive(None, many))[0],
+            ("stops".to_owned(), format!("at most {MAX_STOPS} stops"))
+        );
+        let overlapping = drive(
+            None,
+            vec![
+                stop("point-1", "09:00", "11:00", 1.0),
+                stop("point-4", "10:00", "12:00", 1.0),
+                stop("point-5", "11:30", "13:00", 1.0),
+            ],
+        );
+        let before = "must not be before the previous stop's planned_end".to_owned();
+        assert_eq!(
+            faults(&overlapping),
+            [
+                ("stops[1].planned_start".to_owned(), before.clone()),
+                ("stops[2].planned_start".to_owned(), before),
+            ]
+        );
+        let fine = drive(
+            Some("990101101000"),
+            vec![
+                stop("point-1", "08:30", "10:00", 12.5),
+                stop("point-4", "10:45", "12:30", 8.0),
+            ],
+        );
+        assert!(faults(&fine).is_empty());
+    }
 }
