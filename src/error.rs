@@ -536,8 +536,12 @@ impl From<crate::registry::RegistryError> for AppError {
                 field: "mobile".to_owned(),
                 detail: crate::registry::MOBILE_NOT_AVAILABLE.to_owned(),
             },
-            err @ E::StillServes(_) => AppError::Conflict(err.to_string()),
-            E::Corrupt(err) => AppError::Internal(err),
+            err @ (E::StillServes(_) | E::Conflict(_)) => AppError::Conflict(err.to_string()),
+            E::BadSheet { total, errors } => AppError::Validation {
+                detail: crate::registry::sheets::problems(total),
+                errors,
+            },
+            E::Corrupt(err) | E::Internal(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }
     }

@@ -19,11 +19,11 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::api::surveys::{self, SurveyInput};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::AppError;
 use crate::fleet::{self, NewStation, NewVehicle};
 use crate::import::divisions::{self, ImportError, ImportOptions, ImportSummary, Source};
+use crate::registry::surveys::NewSurvey;
 use crate::registry::{self, Acting};
 use crate::store;
 use crate::store::audit::Actor;
@@ -55,7 +55,7 @@ struct NetworkFile {
     vehicles: Vec<Map<String, Value>>,
     points: Vec<DemoPoint>,
     /// `POST /api/v1/regions/{code}/surveys` bodies by village code.
-    surveys: BTreeMap<String, SurveyInput>,
+    surveys: BTreeMap<String, NewSurvey>,
 }
 
 /// A point and its primary coordinator.
@@ -169,8 +169,7 @@ async fn has_network(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> 
     Ok(counts.iter().any(|&n| n > 0))
 }
 
-/// Creates the network through the API's own create functions and the registry service, as
-/// [`Actor::demo_data`].
+/// Creates the network through the fleet and registry services, as [`Actor::demo_data`].
 async fn insert_network(
     txn: &impl ConnectionTrait,
     file: NetworkFile,
@@ -209,9 +208,8 @@ async fn insert_network(
         };
         registry::coordinators::assign_in(txn, &created.point, assign, &acting, now).await?;
     }
-    for (code, input) in file.surveys {
-        let village = surveys::village(txn, &code, "surveys").await?;
-        surveys::create(txn, &village, input, &actor, now).await?;
+    for (code, survey) in file.surveys {
+        registry::surveys::record_in(txn, &code, survey, &acting, now).await?;
         summary.surveys += 1;
     }
     Ok(summary)

@@ -7,24 +7,29 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::village_survey;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{Json as JsonBody, Path};
-use crate::api::regions::CodePath;
-use crate::domain::policy::{Action, Resource};
-use crate::domain::region::{Level, Region, RegionCode};
-use crate::domain::survey::{SurveyFigures, SurveySource};
-use crate::error::{AppError, FieldError, Problem};
+use crate::domain::survey::SurveySource;
+use crate::error::{AppError, Problem};
+use crate::registry::Acting;
+use crate::registry::surveys::{self, NewSurvey};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Change};
-use crate::store::regions;
-use crate::store::surveys::{self as store, NewSurvey};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_surveys, create_survey))
+}
+
+/// The path of `/api/v1/regions/{code}/surveys`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    /// 12-digit division code.
+    #[param(example = "411103101000", pattern = r"^[0-9]{12}$")]
+    pub code: String,
 }
 
 /// One recorded survey.
@@ -51,13 +56,7 @@ pub struct SurveyView {
 }
 
 fn to_view(m: village_survey::Model, current: bool) -> Result<SurveyView, AppError> {
-    let source = SurveySource::parse(&m.source).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "survey {}: stored source {:?}",
-            m.id,
-            m.source
-        ))
-    })?;
+    let source = surveys::source_of(&m)?;
     Ok(SurveyView {
         id: m.id,
         region_code: m.region_code,
@@ -105,137 +104,29 @@ pub struct SurveyInput {
     pub confirm_large_change: bool,
 }
 
-/// The policy's answer for `action` on surveys of region `raw` (a malformed code is left to
-/// validation).
-pub(crate) fn authorize(caller: &Caller, action: Action, raw: &str) -> Result<(), AppError> {
-    caller.require()?;
-    if let Ok(code) = RegionCode::parse(raw.trim()) {
-        caller.authorize(action, Resource::Registry(Some(&code)), || {
-            format!("region with code {code}")
-        })?;
-    }
-    Ok(())
-}
-
-/// The village, which must exist and be village-level.
-pub(crate) async fn village(
-    db: &impl sea_orm::ConnectionTrait,
-    raw: &str,
-    field: &str,
-) -> Result<Region, AppError> {
-    let code = RegionCode::parse(raw)
-        .map_err(|_| AppError::invalid(field, "must be a 12-digit region code"))?;
-    let region = regions::find(db, &code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    if region.level != Level::Village {
-        return Err(AppError::invalid(
-            field,
-            format!(
-                "surveys are recorded for village-level units; {} is a {}",
-                region.name, region.level
-            ),
-        ));
-    }
-    Ok(region)
-}
-
-/// Checks a survey for `village` against every rule; returns what to store or the violations.
-pub(crate) async fn check(
-    db: &impl sea_orm::ConnectionTrait,
-    village: &Region,
-    input: SurveyInput,
-    today: NaiveDate,
-) -> Result<Result<NewSurvey, Vec<FieldError>>, AppError> {
-    let figures = SurveyFigures {
-        eligible_total: input.eligible_total,
-        male: input.male,
-        female: input.female,
-        age_18_34: input.age_18_34,
-        age_35_54: input.age_35_54,
-        age_55_60: input.age_55_60,
-        away_for_work: input.away_for_work,
-        known_donors: input.known_donors,
-        surveyed_on: Some(input.surveyed_on),
-    };
-    let previous = store::current(db, &village.code)
-        .await?
-        .map(|s| i64::from(s.eligible_total));
-    let mut errors: Vec<FieldError> = figures
-        .violations(today, previous, input.confirm_large_change)
-        .into_iter()
-        .map(|v| FieldError::new(v.field, v.message))
-        .collect();
-    let mut text = |field: &str, value: Option<String>, max: usize, multiline: bool| {
-        crate::domain::text::clean(value, max, multiline).unwrap_or_else(|message| {
-            errors.push(FieldError::new(field, message));
-            None
-        })
-    };
-    let surveyed_by = text("surveyed_by", input.surveyed_by, 100, false);
-    let notes = text("notes", input.notes, 2000, true);
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
-    Ok(Ok(NewSurvey {
-        region_code: village.code.clone(),
-        figures,
-        surveyed_on: input.surveyed_on,
-        source: input.source,
-        surveyed_by,
-        notes,
-    }))
-}
-
-/// Records a survey in an open transaction, with its audit record.
-pub(crate) async fn record(
-    txn: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    survey: NewSurvey,
-    now: DateTime<Utc>,
-) -> Result<village_survey::Model, AppError> {
-    let created = store::insert(txn, survey, actor.name.clone(), now).await?;
-    audit::record(
-        txn,
-        Change {
-            entity: "survey",
-            entity_id: created.id.to_string(),
-            action: "create",
-            region_code: Some(created.region_code.clone()),
-            before: None,
-            after: Some(&created),
-            actor: actor.clone(),
-            at: now,
-        },
-    )
-    .await?;
-    Ok(created)
-}
-
-/// Checks a survey of `village` and records it with its audit record, inside the caller's
-/// write transaction: what `POST /api/v1/regions/{code}/surveys` does once the caller is
-/// authorised (and what the demo network is loaded with).
-pub(crate) async fn create(
-    txn: &impl sea_orm::ConnectionTrait,
-    village: &Region,
-    input: SurveyInput,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<village_survey::Model, AppError> {
-    // Checked inside the transaction, with the village locked (PostgreSQL; SQLite's write
-    // transaction is exclusive already), so that the "previous survey" the 3x rule compares
-    // with cannot change under us.
-    crate::store::regions::lock(txn, std::slice::from_ref(&village.code)).await?;
-    match check(txn, village, input, now.date_naive()).await? {
-        Ok(survey) => record(txn, actor, survey, now).await,
-        Err(errors) => {
-            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-            Err(AppError::Validation {
-                detail: format!("invalid {}", fields.join(", ")),
-                errors,
-            })
+impl From<SurveyInput> for NewSurvey {
+    fn from(body: SurveyInput) -> Self {
+        NewSurvey {
+            eligible_total: body.eligible_total,
+            male: body.male,
+            female: body.female,
+            age_18_34: body.age_18_34,
+            age_35_54: body.age_35_54,
+            age_55_60: body.age_55_60,
+            away_for_work: body.away_for_work,
+            known_donors: body.known_donors,
+            surveyed_on: body.surveyed_on,
+            source: body.source,
+            surveyed_by: body.surveyed_by,
+            notes: body.notes,
+            confirm_large_change: body.confirm_large_change,
         }
     }
+}
+
+/// Who acts for the registry service: the caller, checked by the policy.
+fn acting(caller: &Caller) -> Acting<'_> {
+    Acting::caller(caller.principal.as_ref(), caller.actor())
 }
 
 /// Records a village's survey. The history is append-only: a new survey never overwrites an
@@ -259,16 +150,16 @@ async fn create_survey(
     Path(path): Path<CodePath>,
     JsonBody(input): JsonBody<SurveyInput>,
 ) -> Result<Response, AppError> {
-    authorize(&caller, Action::Create, &path.code)?;
-    let village = village(&state.db, &path.code, "code").await?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let created = create(&txn, &village, input, &caller.actor(), now).await?;
-    let current = store::current(&txn, &village.code)
-        .await?
-        .is_some_and(|c| c.id == created.id);
-    txn.commit().await?;
-    Ok((StatusCode::CREATED, Json(to_view(created, current)?)).into_response())
+    let recorded = surveys::record(
+        &state.db,
+        &path.code,
+        input.into(),
+        &acting(&caller),
+        Utc::now(),
+    )
+    .await?;
+    let view = to_view(recorded.survey, recorded.current)?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// A village's survey history, the current survey first.
@@ -288,9 +179,7 @@ async fn list_surveys(
     caller: Caller,
     Path(path): Path<CodePath>,
 ) -> Result<Json<Vec<SurveyView>>, AppError> {
-    authorize(&caller, Action::Read, &path.code)?;
-    let village = village(&state.db, &path.code, "code").await?;
-    let history = store::history(&state.db, &village.code).await?;
+    let history = surveys::history(&state.db, &path.code, &acting(&caller)).await?;
     let views = history
         .into_iter()
         .enumerate()

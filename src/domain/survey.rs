@@ -73,16 +73,9 @@ fn violation(field: &'static str, message: impl Into<String>) -> Violation {
 }
 
 impl SurveyFigures {
-    /// Every rule the figures break, given today's date, the eligible total of the village's
-    /// current survey (if any), and whether the user confirmed a large change.
-    pub fn violations(
-        &self,
-        today: NaiveDate,
-        previous_total: Option<i64>,
-        confirmed: bool,
-    ) -> Vec<Violation> {
-        let mut out = Vec::new();
-        let counts = [
+    /// Every count with the field that carries it.
+    fn counts(&self) -> [(&'static str, Option<i64>); 8] {
+        [
             ("eligible_total", Some(self.eligible_total)),
             ("male", self.male),
             ("female", self.female),
@@ -91,84 +84,98 @@ impl SurveyFigures {
             ("age_55_60", self.age_55_60),
             ("away_for_work", self.away_for_work),
             ("known_donors", self.known_donors),
-        ];
-        for (field, value) in counts {
-            if let Some(v) = value
-                && !(0..=MAX_COUNT).contains(&v)
-            {
-                out.push(violation(
-                    field,
-                    format!("must be a whole number between 0 and {MAX_COUNT}"),
-                ));
-            }
-        }
-        if !out.is_empty() {
-            return out; // the sums below mean nothing on out-of-range figures
-        }
+        ]
+    }
+
+    /// True when every count lies in `0..=MAX_COUNT`. The rules across figures mean nothing
+    /// on out-of-range figures, so they are only checked when this holds (each count out of
+    /// range is named by its own field rule).
+    pub fn counts_in_range(&self) -> bool {
+        self.counts()
+            .iter()
+            .all(|(_, v)| v.is_none_or(|v| (0..=MAX_COUNT).contains(&v)))
+    }
+
+    /// `male` and `female`: both or neither, adding up to `eligible_total`.
+    pub fn sexes_violation(&self) -> Option<Violation> {
         let total = self.eligible_total;
         match (self.male, self.female) {
-            (None, None) => {}
-            (Some(m), Some(f)) if m + f == total => {}
-            (Some(m), Some(f)) => out.push(violation(
+            (None, None) => None,
+            (Some(m), Some(f)) if m + f == total => None,
+            (Some(m), Some(f)) => Some(violation(
                 "male",
                 format!(
                     "male ({m}) and female ({f}) add up to {}, not eligible_total ({total})",
                     m + f
                 ),
             )),
-            (None, Some(_)) => out.push(violation("male", "give male and female together")),
-            (Some(_), None) => out.push(violation("female", "give male and female together")),
+            (None, Some(_)) => Some(violation("male", "give male and female together")),
+            (Some(_), None) => Some(violation("female", "give male and female together")),
         }
+    }
+
+    /// The three age bands: all or none, adding up to `eligible_total`.
+    pub fn age_bands_violation(&self) -> Option<Violation> {
+        let total = self.eligible_total;
         let bands = [self.age_18_34, self.age_35_54, self.age_55_60];
         let given = bands.iter().filter(|b| b.is_some()).count();
         if given == 3 {
             let sum: i64 = bands.iter().flatten().sum();
-            if sum != total {
-                out.push(violation(
+            (sum != total).then(|| {
+                violation(
                     "age_18_34",
                     format!("the age bands add up to {sum}, not eligible_total ({total})"),
-                ));
-            }
+                )
+            })
         } else if given > 0 {
             let missing = ["age_18_34", "age_35_54", "age_55_60"]
                 .into_iter()
                 .zip(bands)
                 .find(|(_, b)| b.is_none())
                 .map_or("age_18_34", |(f, _)| f);
-            out.push(violation(missing, "give all three age bands, or none"));
+            Some(violation(missing, "give all three age bands, or none"))
+        } else {
+            None
         }
-        for (field, value) in [
-            ("away_for_work", self.away_for_work),
-            ("known_donors", self.known_donors),
-        ] {
-            if value.is_some_and(|v| v > total) {
-                out.push(violation(
-                    field,
-                    format!("cannot be above eligible_total ({total})"),
-                ));
-            }
-        }
+    }
+
+    /// A part of the eligible (`away_for_work`, `known_donors`, given as `field` and `value`)
+    /// that is above `eligible_total`.
+    pub fn above_total(&self, field: &'static str, value: Option<i64>) -> Option<Violation> {
+        let total = self.eligible_total;
+        value
+            .is_some_and(|v| v > total)
+            .then(|| violation(field, format!("cannot be above eligible_total ({total})")))
+    }
+
+    /// `surveyed_on`: given, not after `today`, not before 1949-10-01.
+    pub fn date_violation(&self, today: NaiveDate) -> Option<Violation> {
         match self.surveyed_on {
-            None => out.push(violation("surveyed_on", "is required")),
-            Some(d) if d > today => out.push(violation("surveyed_on", "must not be in the future")),
+            None => Some(violation("surveyed_on", "is required")),
+            Some(d) if d > today => Some(violation("surveyed_on", "must not be in the future")),
             Some(d) if d < crate::domain::text::EARLIEST_DATE => {
-                out.push(violation("surveyed_on", "must not be before 1949-10-01"));
+                Some(violation("surveyed_on", "must not be before 1949-10-01"))
             }
-            Some(_) => {}
+            Some(_) => None,
         }
-        if let Some(previous) = previous_total
-            && !confirmed
-            && is_large_change(previous, total)
-        {
-            out.push(violation(
-                "eligible_total",
-                format!(
-                    "{total} is more than {LARGE_CHANGE_FACTOR}x away from the previous survey ({previous}); \
-                     send \"confirm_large_change\": true if it is right"
-                ),
-            ));
-        }
-        out
+    }
+
+    /// A total more than 3x away from the current survey's (`previous_total`), unless the
+    /// user `confirmed` it.
+    pub fn large_change_violation(
+        &self,
+        previous_total: Option<i64>,
+        confirmed: bool,
+    ) -> Option<Violation> {
+        let total = self.eligible_total;
+        let previous = previous_total.filter(|&p| !confirmed && is_large_change(p, total))?;
+        Some(violation(
+            "eligible_total",
+            format!(
+                "{total} is more than {LARGE_CHANGE_FACTOR}x away from the previous survey ({previous}); \
+                 send \"confirm_large_change\": true if it is right"
+            ),
+        ))
     }
 }
 
@@ -202,115 +209,130 @@ mod tests {
         }
     }
 
-    fn fields(v: &[Violation]) -> Vec<&str> {
-        v.iter().map(|v| v.field).collect()
+    fn field(v: Option<Violation>) -> Option<&'static str> {
+        v.map(|v| v.field)
     }
 
     #[test]
     fn a_consistent_survey_passes() {
-        assert!(figures().violations(today(), Some(550), false).is_empty());
-        assert!(
-            SurveyFigures {
-                eligible_total: 10,
-                surveyed_on: Some(today()),
-                ..Default::default()
-            }
-            .violations(today(), None, false)
-            .is_empty()
-        );
+        let f = figures();
+        assert!(f.counts_in_range());
+        assert_eq!(f.sexes_violation(), None);
+        assert_eq!(f.age_bands_violation(), None);
+        assert_eq!(f.above_total("away_for_work", f.away_for_work), None);
+        assert_eq!(f.above_total("known_donors", f.known_donors), None);
+        assert_eq!(f.date_violation(today()), None);
+        assert_eq!(f.large_change_violation(Some(550), false), None);
+        let bare = SurveyFigures {
+            eligible_total: 10,
+            surveyed_on: Some(today()),
+            ..Default::default()
+        };
+        assert_eq!(bare.sexes_violation(), None);
+        assert_eq!(bare.age_bands_violation(), None);
+        assert_eq!(bare.date_violation(today()), None);
+        assert_eq!(bare.large_change_violation(None, false), None);
     }
 
     #[test]
     fn each_rule_names_its_field() {
-        let cases: Vec<(SurveyFigures, &str)> = vec![
-            (
+        let out_of_range = SurveyFigures {
+            eligible_total: -1,
+            ..figures()
+        };
+        assert!(!out_of_range.counts_in_range());
+        assert!(
+            !SurveyFigures {
+                known_donors: Some(MAX_COUNT + 1),
+                ..figures()
+            }
+            .counts_in_range()
+        );
+        let sexes = |male, female| {
+            field(
                 SurveyFigures {
-                    eligible_total: -1,
+                    male,
+                    female,
                     ..figures()
-                },
-                "eligible_total",
-            ),
-            (
+                }
+                .sexes_violation(),
+            )
+        };
+        assert_eq!(sexes(Some(300), Some(290)), Some("male"));
+        assert_eq!(sexes(Some(310), None), Some("female"));
+        assert_eq!(sexes(None, Some(290)), Some("male"));
+        assert_eq!(
+            SurveyFigures {
+                male: Some(300),
+                ..figures()
+            }
+            .sexes_violation()
+            .map(|v| v.message),
+            Some("male (300) and female (290) add up to 590, not eligible_total (600)".to_owned())
+        );
+        let bands = |a, b, c| {
+            field(
                 SurveyFigures {
-                    male: Some(300),
+                    age_18_34: a,
+                    age_35_54: b,
+                    age_55_60: c,
                     ..figures()
-                },
-                "male",
-            ),
-            (
-                SurveyFigures {
-                    female: None,
-                    ..figures()
-                },
-                "female",
-            ),
-            (
-                SurveyFigures {
-                    age_55_60: Some(99),
-                    ..figures()
-                },
-                "age_18_34",
-            ),
-            (
-                SurveyFigures {
-                    age_35_54: None,
-                    ..figures()
-                },
-                "age_35_54",
-            ),
-            (
-                SurveyFigures {
-                    away_for_work: Some(601),
-                    ..figures()
-                },
-                "away_for_work",
-            ),
-            (
-                SurveyFigures {
-                    known_donors: Some(601),
-                    ..figures()
-                },
-                "known_donors",
-            ),
-            (
-                SurveyFigures {
-                    surveyed_on: NaiveDate::from_ymd_opt(2026, 11, 26),
-                    ..figures()
-                },
-                "surveyed_on",
-            ),
-            (
-                SurveyFigures {
-                    surveyed_on: None,
-                    ..figures()
-                },
-                "surveyed_on",
-            ),
-        ];
-        for (f, field) in cases {
-            assert_eq!(
-                fields(&f.violations(today(), None, false)),
-                [field],
-                "{f:?}"
-            );
-        }
+                }
+                .age_bands_violation(),
+            )
+        };
+        assert_eq!(bands(Some(200), Some(300), Some(99)), Some("age_18_34"));
+        assert_eq!(bands(Some(200), None, Some(100)), Some("age_35_54"));
+        assert_eq!(bands(None, Some(300), Some(100)), Some("age_18_34"));
+        assert_eq!(bands(Some(600), None, None), Some("age_35_54"));
+        assert_eq!(bands(None, None, None), None);
+        let f = figures();
+        assert_eq!(
+            field(f.above_total("away_for_work", Some(601))),
+            Some("away_for_work")
+        );
+        assert_eq!(
+            field(f.above_total("known_donors", Some(601))),
+            Some("known_donors")
+        );
+        assert_eq!(f.above_total("known_donors", Some(600)), None);
+        let date = |surveyed_on| {
+            SurveyFigures {
+                surveyed_on,
+                ..figures()
+            }
+            .date_violation(today())
+            .map(|v| (v.field, v.message))
+        };
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(2026, 11, 26)),
+            Some(("surveyed_on", "must not be in the future".to_owned()))
+        );
+        assert_eq!(date(None), Some(("surveyed_on", "is required".to_owned())));
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(1949, 9, 30)),
+            Some(("surveyed_on", "must not be before 1949-10-01".to_owned()))
+        );
+        assert_eq!(date(NaiveDate::from_ymd_opt(1949, 10, 1)), None);
     }
 
     #[test]
     fn large_changes_need_confirmation() {
+        let f = figures();
         assert_eq!(
-            fields(&figures().violations(today(), Some(150), false)),
-            ["eligible_total"]
+            field(f.large_change_violation(Some(150), false)),
+            Some("eligible_total")
         );
         assert_eq!(
-            fields(&figures().violations(today(), Some(1801), false)),
-            ["eligible_total"]
+            field(f.large_change_violation(Some(1801), false)),
+            Some("eligible_total")
         );
-        assert!(
-            figures().violations(today(), Some(200), false).is_empty(),
+        assert_eq!(
+            f.large_change_violation(Some(200), false),
+            None,
             "exactly 3x is fine"
         );
-        assert!(figures().violations(today(), Some(150), true).is_empty());
+        assert_eq!(f.large_change_violation(Some(150), true), None);
         assert!(is_large_change(0, 5));
         assert!(!is_large_change(0, 0));
     }

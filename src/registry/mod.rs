@@ -7,10 +7,15 @@
 //!
 //! - [`points`]: create, change and close a point (the kind-fits-level rule, the date bounds,
 //!   the 15 km warning);
-//! - [`coordinators`]: create, change and delete coordinators, assign them to points.
+//! - [`coordinators`]: create, change and delete coordinators, assign them to points;
+//! - [`surveys`]: record a village's donor survey, read its history;
+//! - [`sheets`]: the survey sheet of a region's villages, downloaded and imported (all rows
+//!   or none).
 
 pub mod coordinators;
 pub mod points;
+pub mod sheets;
+pub mod surveys;
 
 use sea_orm::DbErr;
 
@@ -46,9 +51,24 @@ pub enum RegistryError {
     /// The coordinator (named) still serves a point.
     #[error("{0} still serves a point; unassign them from every point first")]
     StillServes(String),
+    /// An uploaded survey sheet with problems: `total` of them, the first
+    /// [`sheets::MAX_LISTED_PROBLEMS`] listed (each with its row); nothing was changed.
+    #[error("{}", sheets::problems(*total))]
+    BadSheet {
+        total: usize,
+        errors: Vec<FieldError>,
+    },
+    /// The stored state changed under the use case (a village moved while its sheet was
+    /// imported); nothing was changed, the client may send it again.
+    #[error("{0}")]
+    Conflict(String),
     /// A stored row that does not read back (a fault of ours).
     #[error(transparent)]
     Corrupt(anyhow::Error),
+    /// A fault of ours that is not the database's (a sheet reader that failed, a workbook that
+    /// could not be written).
+    #[error(transparent)]
+    Internal(anyhow::Error),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -111,6 +131,17 @@ impl<'a> Acting<'a> {
         }
     }
 
+    /// Anyone signed in (or a trusted load); `what` names the resource.
+    fn require(&self, what: impl FnOnce() -> String) -> Result<(), RegistryError> {
+        if self.trusted || self.principal.is_some() {
+            return Ok(());
+        }
+        Err(RegistryError::Denied {
+            decision: Decision::Unauthenticated,
+            what: what(),
+        })
+    }
+
     /// The policy's answer for `action` in the registry of `region`.
     fn authorize(
         &self,
@@ -156,6 +187,28 @@ mod tests {
         for needle in ["api::points", "api::coordinators"] {
             assert!(!seed.contains(needle), "src/seed.rs contains {needle}");
         }
+    }
+
+    #[test]
+    fn the_survey_handlers_write_no_queries_and_import_no_other_handler() {
+        for path in ["src/api/surveys.rs", "src/api/survey_sheets.rs"] {
+            let text = source(path);
+            for needle in [
+                "sea_orm",
+                "Entity::find",
+                "begin_write",
+                "audit::record",
+                "crate::store",
+                "crate::api::surveys",
+                "crate::api::regions",
+            ] {
+                assert!(!text.contains(needle), "{path} contains {needle}");
+            }
+        }
+        assert!(
+            !source("src/seed.rs").contains("api::"),
+            "src/seed.rs calls a handler"
+        );
     }
 
     #[test]
