@@ -414,7 +414,9 @@ pub async fn check_in(
         .and_then(|m| MobileNumber::parse(m).ok());
     let village_code = village(db, &mut errors, cmd.village_code.as_deref()).await?;
     // The name as kept (its faults were named by the field rules).
-    let name = text::clean(cmd.name.clone(), MAX_NAME, false).ok().flatten();
+    let name = text::clean(cmd.name.clone(), MAX_NAME, false)
+        .ok()
+        .flatten();
     let name_required = |errors: &mut FieldErrors, required: bool| {
         if required && name.is_none() && !errors.has("name") {
             errors.add("name", "is required");
@@ -463,8 +465,8 @@ pub async fn check_in(
             };
             // Each person of a group needs their own name; a person's booking names them.
             let group = booking.kind == BookingKind::Group.as_str();
-            let name =
-                name_required(&mut errors, group).or_else(|| (!group).then(|| booking.name.clone()));
+            let name = name_required(&mut errors, group)
+                .or_else(|| (!group).then(|| booking.name.clone()));
             let mobile = match mobile {
                 Some(m) => Some(m.as_str().to_owned()),
                 None if !group => booking.mobile.clone(),
@@ -659,7 +661,9 @@ async fn merge(
     }
     check_outcome(&mut errors, &record);
     let name = match &change.name {
-        Some(raw) => text::clean(Some(raw.clone()), MAX_NAME, false).ok().flatten(),
+        Some(raw) => text::clean(Some(raw.clone()), MAX_NAME, false)
+            .ok()
+            .flatten(),
         None => Some(current.name.clone()),
     };
     let village_code = match &change.village_code {
@@ -677,4 +681,80 @@ async fn merge(
         rh: record.rh.map(|r| r.as_str().to_owned()),
         by: staff.actor.name.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faults(cmd: &impl Validate) -> Vec<(String, String)> {
+        let mut errors = FieldErrors::default();
+        validation::check(cmd, &mut errors);
+        errors.0.into_iter().map(|e| (e.field, e.message)).collect()
+    }
+
+    #[test]
+    fn check_in_field_rules_name_every_faulty_field() {
+        let cmd = CheckIn {
+            name: Some("x".repeat(MAX_NAME + 1)),
+            mobile: Some("12345".to_owned()),
+            village_code: Some("99".to_owned()),
+            outcome: Some("fainted".to_owned()),
+            abo: Some("C".to_owned()),
+            rh: Some("positive".to_owned()),
+            ..CheckIn::default()
+        };
+        let fields: Vec<String> = faults(&cmd).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            ["abo", "mobile", "name", "outcome", "rh", "village_code"]
+        );
+        let village = faults(&cmd)
+            .into_iter()
+            .find(|(f, _)| f == "village_code")
+            .unwrap();
+        assert_eq!(village.1, "must be a 12-digit village code");
+    }
+
+    #[test]
+    fn blank_values_are_absent_and_a_walk_in_name_is_required_later() {
+        let cmd = CheckIn {
+            name: Some("  ".to_owned()),
+            mobile: Some(" ".to_owned()),
+            village_code: Some(String::new()),
+            ..CheckIn::default()
+        };
+        assert!(faults(&cmd).is_empty());
+    }
+
+    #[test]
+    fn a_changed_name_may_not_be_blank_and_cleared_members_pass() {
+        let change = AttendanceChange {
+            name: Some(" ".to_owned()),
+            village_code: Some(None),
+            deferral_category: Some(Some("tired".to_owned())),
+            abo: Some(None),
+            ..AttendanceChange::default()
+        };
+        let found = faults(&change);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[1], ("name".to_owned(), "is required".to_owned()));
+        assert_eq!(found[0].0, "deferral_category");
+    }
+
+    #[test]
+    fn outcome_rules_across_fields_skip_fields_with_their_own_fault() {
+        let mut errors = FieldErrors::default();
+        errors.add("deferral_category", "unknown");
+        let record = OutcomeRecord {
+            outcome: Some(Outcome::Deferred),
+            deferral_category: None,
+            volume_ml: Some(250),
+            abo: None,
+            rh: None,
+        };
+        check_outcome(&mut errors, &record);
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["deferral_category", "volume_ml"]);
+    }
 }
