@@ -572,6 +572,27 @@ impl From<crate::drives::DrivesError> for AppError {
     }
 }
 
+/// Check-in's and results' refusals as problem+json: the same fields and messages the
+/// handlers gave before the service existed.
+impl From<crate::checkin::CheckinError> for AppError {
+    fn from(err: crate::checkin::CheckinError) -> Self {
+        use crate::checkin::CheckinError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::InvalidField { field, message } => AppError::invalid(&field, message),
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Forbidden(detail) => AppError::Forbidden(detail),
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::Corrupt(detail) => AppError::Internal(anyhow::anyhow!(detail)),
+            E::Export(err) => AppError::Internal(err),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::query_field;

@@ -5,6 +5,7 @@
 //! - `import`: bulk loads (the official division table);
 //! - `surveys`: village donor surveys (the uploaded/downloaded survey sheets);
 //! - `accounts`: users, API tokens and sign-in as a service;
+//! - `checkin`: check-in, outcomes and results as a service;
 //! - `drives`: drives (lifecycle) and their checklists as a service;
 //! - `fleet`: stations and vehicles as a service; `versioned`: the one versioned update;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bookings;
+pub mod checkin;
 pub mod clock;
 pub mod config;
 pub mod db;

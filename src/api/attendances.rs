@@ -2,7 +2,8 @@
 //! booked (quoting the booking's code) or walk-in, record what came of it (deferred with a
 //! reason category, or donated with volume and blood group), and read the stop's and the
 //! drive's results against the forecast. The rules of an outcome and of the results are pure
-//! (`crate::domain::attendance`); the cross-drive report is `crate::api::results`.
+//! (`crate::domain::attendance`); the use cases (rules, transactions, audit) are
+//! `crate::checkin`; the cross-drive report is `GET /api/v1/reports/results`.
 //!
 //! Access follows drives ([`Resource::Plan`] by the drive's region) and, for a stop's records,
 //! the stop's site as well (a drive's region holds all its stops, but a caller who cannot read
@@ -12,7 +13,8 @@
 //!
 //! When: people are checked in while the drive is `published` or `in_progress`, on the
 //! drive's date (China time) or after it (results from paper forms), never before (409
-//! otherwise; the clock is `AppState::clock`). Outcomes may be edited until the drive is `completed`; completing a drive locks
+//! otherwise; the clock is `AppState::clock`). Outcomes may be edited until the drive is
+//! `completed`; completing a drive locks
 //! its results: from then on only admins correct them (403 for station staff), each
 //! correction audited (action `correct`, with the record before and after). Every write is
 //! audited (entity `attendance`).
@@ -34,27 +36,23 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, nullable, required_if_match, with_etag};
-use crate::api::results::ResultsRow;
-use crate::domain::account::Role;
-use crate::domain::attendance::{
-    Abo, AttendanceKind, Attended, DeferralCategory, Outcome, OutcomeRecord, Rh, StopResults,
-    Tally, VillageCount,
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, download, nullable, required_if_match, with_etag,
 };
-use crate::domain::booking::{BookingKind, BookingStatus, normalise_code, today_in_china};
-use crate::domain::drive::{DayBound, DriveStatus};
+use crate::checkin::attendances::{self as checkin, AttendanceChange, CheckIn};
+use crate::checkin::results::{self, ExportFormat, ResultsTotals};
+use crate::checkin::{Staff, status_of};
+use crate::domain::attendance::{
+    Abo, AttendanceKind, DeferralCategory, Outcome, Rh, StopResults, VillageCount,
+};
+use crate::domain::drive::DriveStatus;
 use crate::domain::fleet::TimeOfDay;
-use crate::domain::point::{MobileNumber, mask_phone};
+use crate::domain::point::mask_phone;
 use crate::domain::policy::{Action, Resource};
-use crate::domain::region::{Level, RegionCode};
-use crate::error::{AppError, FieldErrors, Problem};
+use crate::domain::region::RegionCode;
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
-use crate::store::attendances::{self as store, AttendanceEdit, NewAttendance};
-use crate::store::audit::{self, Change};
-use crate::store::{drives, regions};
-
-/// Longest name kept, characters.
-const MAX_NAME: usize = 100;
+use crate::versioned::Outcome as Written;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -133,40 +131,6 @@ fn to_view(m: attendance::Model, mask: bool) -> Result<AttendanceView, AppError>
     })
 }
 
-/// An attendance as the audit log keeps it: the mobile masked, since the log is a listing
-/// too (and check-in never changes a mobile, so nothing is lost).
-fn audited(m: &attendance::Model) -> attendance::Model {
-    attendance::Model {
-        mobile: m.mobile.as_deref().map(mask_phone),
-        ..m.clone()
-    }
-}
-
-/// An attendance as the results count it.
-pub(crate) fn attended(m: &attendance::Model) -> Result<Attended, AppError> {
-    Ok(Attended {
-        kind: m
-            .kind
-            .parse()
-            .map_err(|e: String| internal("attendance", m.id, e))?,
-        outcome: m
-            .outcome
-            .parse()
-            .map_err(|e: String| internal("attendance", m.id, e))?,
-        volume_ml: m.volume_ml,
-        abo: parse_opt(m.id, m.abo.as_deref())?,
-        rh: parse_opt(m.id, m.rh.as_deref())?,
-        deferral_category: parse_opt(m.id, m.deferral_category.as_deref())?,
-        village_code: m.village_code.clone(),
-    })
-}
-
-fn status_of(d: &drive::Model) -> Result<DriveStatus, AppError> {
-    d.status
-        .parse()
-        .map_err(|e: String| internal("drive", d.id, e))
-}
-
 /// Stop `id` and its drive, if the caller may do `action` to the drive (404 outside read
 /// scope, 403 outside write scope or for roles that do not run drives).
 async fn load_stop(
@@ -176,9 +140,7 @@ async fn load_stop(
     id: i64,
 ) -> Result<(drive_stop::Model, drive::Model), AppError> {
     caller.require()?;
-    let (stop, drive) = store::find_stop(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no stop with id {id}")))?;
+    let (stop, drive) = checkin::find_stop(&state.db, id).await?;
     authorize_drive(caller, action, &drive, || format!("stop with id {id}"))?;
     authorize_site(caller, action, &stop, || format!("stop with id {id}"))?;
     Ok((stop, drive))
@@ -186,7 +148,7 @@ async fn load_stop(
 
 /// As [`authorize_drive`], for the region of the stop's site: a stop outside the caller's read
 /// scope is hidden (404) even when its drive is not.
-pub(crate) fn authorize_site(
+fn authorize_site(
     caller: &Caller,
     action: Action,
     stop: &drive_stop::Model,
@@ -317,18 +279,12 @@ async fn check_in_screen(
     Path(path): Path<StopPath>,
 ) -> Result<Json<CheckInScreen>, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Update, path.id).await?;
-    let rows = store::at_stop(&state.db, stop.id).await?;
-    let mut checked: BTreeMap<i64, u64> = BTreeMap::new();
-    for a in &rows {
-        if let Some(b) = a.booking_id {
-            *checked.entry(b).or_insert(0) += 1;
-        }
-    }
-    let bookings = store::active_bookings_at(&state.db, stop.id)
-        .await?
+    let screen = checkin::screen(&state.db, &stop, &drive, state.clock.now()).await?;
+    let bookings = screen
+        .bookings
         .into_iter()
-        .map(|(b, slots)| DeskBooking {
-            checked_in: checked.get(&b.id).copied().unwrap_or(0),
+        .map(|((b, slots), checked_in)| DeskBooking {
+            checked_in,
             id: b.id,
             code: b.code,
             kind: b.kind,
@@ -343,13 +299,12 @@ async fn check_in_screen(
                 .collect(),
         })
         .collect();
-    let status = status_of(&drive)?;
     Ok(Json(CheckInScreen {
         stop: stop_summary(&stop, &drive)?,
-        open: matches!(status, DriveStatus::Published | DriveStatus::InProgress)
-            && open_for_check_in(&drive, state.clock.now()).is_ok(),
+        open: screen.open,
         bookings,
-        attendances: rows
+        attendances: screen
+            .attendances
             .into_iter()
             .map(|m| to_view(m, false))
             .collect::<Result<_, _>>()?,
@@ -383,7 +338,7 @@ async fn list_attendances(
     Path(path): Path<StopPath>,
 ) -> Result<Json<AttendanceList>, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Read, path.id).await?;
-    let items = store::at_stop(&state.db, stop.id)
+    let items = checkin::at_stop(&state.db, stop.id)
         .await?
         .into_iter()
         .map(|m| to_view(m, true))
@@ -392,39 +347,6 @@ async fn list_attendances(
         stop: stop_summary(&stop, &drive)?,
         items,
     }))
-}
-
-/// 409 unless people can be checked in at `drive` now: it is published or in progress, and
-/// its day (China time) has come.
-fn open_for_check_in(drive: &drive::Model, now: DateTime<Utc>) -> Result<(), AppError> {
-    let status = status_of(drive)?;
-    if matches!(status, DriveStatus::Published | DriveStatus::InProgress) {
-        crate::domain::drive::day_allows(DayBound::CheckIn, drive.date, today_in_china(now))
-            .map_err(AppError::Conflict)
-    } else {
-        Err(AppError::Conflict(format!(
-            "drive {} is {status}: people are checked in while it is published or in progress",
-            drive.id
-        )))
-    }
-}
-
-/// Whether someone of `role` may change the results of `drive` now: `Ok(true)` for a
-/// correction of a completed drive's results (admins only: 403 for others), 409 once
-/// cancelled.
-fn editable(drive: &drive::Model, role: Role) -> Result<bool, AppError> {
-    match status_of(drive)? {
-        DriveStatus::Completed if role == Role::Admin => Ok(true),
-        DriveStatus::Completed => Err(AppError::Forbidden(format!(
-            "drive {} is completed: its results are locked, and only an admin corrects them",
-            drive.id
-        ))),
-        DriveStatus::Cancelled => Err(AppError::Conflict(format!(
-            "drive {} was cancelled",
-            drive.id
-        ))),
-        _ => Ok(false),
-    }
 }
 
 /// A check-in: booked (`booking_code`) or walk-in (`name`), with the outcome when already
@@ -455,68 +377,6 @@ pub struct CheckInRequest {
     pub rh: Option<String>,
 }
 
-/// An outcome's fields parsed, each fault named.
-fn parse_outcome(
-    errors: &mut FieldErrors,
-    outcome: Option<&str>,
-    category: Option<&str>,
-    volume_ml: Option<i32>,
-    abo: Option<&str>,
-    rh: Option<&str>,
-) -> OutcomeRecord {
-    fn field<T: std::str::FromStr<Err = String>>(
-        errors: &mut FieldErrors,
-        name: &str,
-        raw: Option<&str>,
-    ) -> Option<T> {
-        raw.and_then(|r| r.trim().parse::<T>().map_err(|e| errors.add(name, e)).ok())
-    }
-    OutcomeRecord {
-        outcome: field(errors, "outcome", outcome),
-        deferral_category: field(errors, "deferral_category", category),
-        volume_ml,
-        abo: field(errors, "abo", abo),
-        rh: field(errors, "rh", rh),
-    }
-}
-
-fn check_outcome(errors: &mut FieldErrors, record: &OutcomeRecord) {
-    for (field, message) in record.problems() {
-        if !errors.has(field) {
-            errors.add(field, message);
-        }
-    }
-}
-
-/// A village of residence: must be a village-level region.
-async fn village(
-    state: &AppState,
-    errors: &mut FieldErrors,
-    raw: Option<&str>,
-) -> Result<Option<String>, AppError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    let Ok(code) = RegionCode::parse(raw) else {
-        errors.add("village_code", "must be a 12-digit village code");
-        return Ok(None);
-    };
-    match regions::find(&state.db, &code).await? {
-        Some(r) if r.level == Level::Village => Ok(Some(code.to_string())),
-        Some(r) => {
-            errors.add(
-                "village_code",
-                format!("{code} is a {}, not a village", r.level),
-            );
-            Ok(None)
-        }
-        None => {
-            errors.add("village_code", format!("no region with code {code}"));
-            Ok(None)
-        }
-    }
-}
-
 /// Checks someone in at a stop: booked (`booking_code`; an individual booking's name and
 /// mobile by default; a group booking admits up to its headcount, each with a `name`) or
 /// walk-in (`name`, `mobile` optional), with the village of residence and the outcome when
@@ -543,156 +403,42 @@ async fn check_in(
     JsonBody(body): JsonBody<CheckInRequest>,
 ) -> Result<Response, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Create, path.id).await?;
-    let now = state.clock.now();
-    open_for_check_in(&drive, now)?;
-    let mut errors = FieldErrors::default();
-    let record = parse_outcome(
-        &mut errors,
-        body.outcome.as_deref(),
-        body.deferral_category.as_deref(),
-        body.volume_ml,
-        body.abo.as_deref(),
-        body.rh.as_deref(),
-    );
-    check_outcome(&mut errors, &record);
-    let mobile = body
-        .mobile
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .and_then(|m| {
-            MobileNumber::parse(m)
-                .map_err(|e| errors.add("mobile", e))
-                .ok()
-        });
-    let village_code = village(&state, &mut errors, body.village_code.as_deref()).await?;
-    // As the donor reads it out: case, spaces and hyphens do not matter.
-    let code = body
-        .booking_code
-        .as_deref()
-        .map(normalise_code)
-        .filter(|c| !c.is_empty());
-    let txn = crate::db::begin_write(&state.db).await?;
-    // The drive again, its row share-locked: a check-in lands before the drive is completed or
-    // cancelled, or sees that it was.
-    let drive = drives::lock_shared(&txn, drive.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no stop with id {}", stop.id)))?;
-    open_for_check_in(&drive, now)?;
-    let (kind, booking_id, name, mobile) = match &code {
-        None => {
-            let name = errors.text("name", body.name.clone(), MAX_NAME, false, true);
-            (
-                AttendanceKind::WalkIn,
-                None,
-                name,
-                mobile.map(|m| m.as_str().to_owned()),
-            )
-        }
-        Some(code) => {
-            // A booking at a stop beyond the caller's read scope does not exist for them: the
-            // same answer as for a code nobody has, not "for another stop (id)".
-            let booking = match store::lock_booking_by_code(&txn, code).await? {
-                Some(b) if b.stop_id != stop.id => {
-                    let visible = match store::find_stop(&txn, b.stop_id).await? {
-                        Some((s, d)) => {
-                            authorize_drive(&caller, Action::Read, &d, String::new).is_ok()
-                                && authorize_site(&caller, Action::Read, &s, String::new).is_ok()
-                        }
-                        None => false,
-                    };
-                    visible.then_some(b)
-                }
-                found => found,
-            };
-            let Some(booking) = booking else {
-                errors.add("booking_code", format!("no booking with code {code}"));
-                return Err(errors
-                    .into_result()
-                    .err()
-                    .unwrap_or_else(|| AppError::invalid("booking_code", "no such booking")));
-            };
-            // Each person of a group needs their own name; a person's booking names them.
-            let group = booking.kind == BookingKind::Group.as_str();
-            let name = errors
-                .text("name", body.name.clone(), MAX_NAME, false, group)
-                .or_else(|| (!group).then(|| booking.name.clone()));
-            let mobile = match mobile {
-                Some(m) => Some(m.as_str().to_owned()),
-                None if !group => booking.mobile.clone(),
-                None => None,
-            };
-            // Faults in the request first (400), then whether the booking admits them (409).
-            std::mem::take(&mut errors).into_result()?;
-            if booking.stop_id != stop.id {
-                return Err(AppError::Conflict(format!(
-                    "booking {code} is for another stop ({}), not stop {}",
-                    booking.stop_id, stop.id
-                )));
-            }
-            if booking.status != BookingStatus::Active.as_str() {
-                return Err(AppError::Conflict(format!(
-                    "booking {code} is {}",
-                    booking.status
-                )));
-            }
-            let done = store::count_for_booking(&txn, booking.id).await?;
-            if done >= u64::try_from(booking.headcount).unwrap_or(0) {
-                return Err(AppError::Conflict(format!(
-                    "booking {code} is fully checked in ({done} of {})",
-                    booking.headcount
-                )));
-            }
-            (AttendanceKind::Booked, Some(booking.id), name, mobile)
-        }
-    };
-    errors.into_result()?;
-    let name = name.ok_or_else(|| AppError::invalid("name", "a name is needed"))?;
-    // One person, one check-in a stop: a mobile seen here already is the same person.
-    if let Some(mobile) = &mobile
-        && let Some(earlier) = store::with_mobile_at(&txn, stop.id, mobile).await?
-    {
-        return Err(AppError::Conflict(format!(
-            "this mobile was checked in at stop {} already (attendance {}); correct that record instead",
-            stop.id, earlier.id
-        )));
-    }
-    let created = store::insert(
-        &txn,
-        NewAttendance {
-            stop_id: stop.id,
-            booking_id,
-            kind,
-            name,
-            mobile,
-            village_code,
-            outcome: record.outcome.unwrap_or(Outcome::Registered),
-            deferral_category: record.deferral_category.map(|c| c.as_str().to_owned()),
-            volume_ml: record.volume_ml,
-            abo: record.abo.map(|a| a.as_str().to_owned()),
-            rh: record.rh.map(|r| r.as_str().to_owned()),
-            by: caller.username(),
-        },
-        now,
+    let staff = staff(&caller)?;
+    let created = checkin::check_in(
+        &state.db,
+        &stop,
+        &drive,
+        body.into(),
+        &staff,
+        state.clock.now(),
     )
     .await?;
-    audit::record(
-        &txn,
-        Change {
-            entity: "attendance",
-            entity_id: created.id.to_string(),
-            action: "create",
-            region_code: Some(drive.region_code.clone()),
-            before: None,
-            after: Some(&audited(&created)),
-            actor: caller.actor(),
-            at: now,
-        },
-    )
-    .await?;
-    txn.commit().await?;
     let view = to_view(created, true)?;
     Ok(with_etag(StatusCode::CREATED, view.version, Json(view)))
+}
+
+/// Who acts, for the service.
+fn staff(caller: &Caller) -> Result<Staff<'_>, AppError> {
+    Ok(Staff {
+        actor: caller.actor(),
+        principal: caller.require()?,
+    })
+}
+
+impl From<CheckInRequest> for CheckIn {
+    fn from(b: CheckInRequest) -> Self {
+        CheckIn {
+            booking_code: b.booking_code,
+            name: b.name,
+            mobile: b.mobile,
+            village_code: b.village_code,
+            outcome: b.outcome,
+            deferral_category: b.deferral_category,
+            volume_ml: b.volume_ml,
+            abo: b.abo,
+            rh: b.rh,
+        }
+    }
 }
 
 /// The attendance's path.
@@ -758,192 +504,44 @@ async fn update_attendance(
 ) -> Result<Response, AppError> {
     let principal = caller.require()?;
     let id = path.id;
-    let current = store::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no attendance with id {id}")))?;
-    let (stop, drive) = store::find_stop(&state.db, current.stop_id)
-        .await?
-        .ok_or_else(|| internal("attendance", id, "its stop is gone"))?;
+    let (current, stop, drive) = checkin::find(&state.db, id).await?;
     authorize_drive(&caller, Action::Update, &drive, || {
         format!("attendance with id {id}")
     })?;
     authorize_site(&caller, Action::Update, &stop, || {
         format!("attendance with id {id}")
     })?;
-    editable(&drive, principal.role)?;
+    // Locked results answer 403 (409 once cancelled) before a missing `If-Match` does.
+    checkin::editable(&drive, principal.role)?;
     let expected = required_if_match(&headers, "attendance", current.version)?;
-
-    let mut errors = FieldErrors::default();
-    let given = |v: &Option<Option<String>>, old: &Option<String>| match v {
-        Some(new) => new.clone(),
-        None => old.clone(),
-    };
-    let outcome_raw = body
-        .outcome
-        .clone()
-        .unwrap_or_else(|| current.outcome.clone());
-    let mut category = given(&body.deferral_category, &current.deferral_category);
-    let mut volume = body.volume_ml.unwrap_or(current.volume_ml);
-    let record_outcome: Option<Outcome> = outcome_raw.trim().parse().ok();
-    if body.outcome.is_some() {
-        if body.deferral_category.is_none() && record_outcome != Some(Outcome::Deferred) {
-            category = None;
-        }
-        if body.volume_ml.is_none() && record_outcome != Some(Outcome::Donated) {
-            volume = None;
-        }
-    }
-    let abo = given(&body.abo, &current.abo);
-    let rh = given(&body.rh, &current.rh);
-    let record = parse_outcome(
-        &mut errors,
-        Some(&outcome_raw),
-        category.as_deref(),
-        volume,
-        abo.as_deref(),
-        rh.as_deref(),
-    );
-    check_outcome(&mut errors, &record);
-    let name = match &body.name {
-        Some(raw) => errors.text("name", Some(raw.clone()), MAX_NAME, false, true),
-        None => Some(current.name.clone()),
-    };
-    let village_code = match &body.village_code {
-        Some(raw) => village(&state, &mut errors, raw.as_deref()).await?,
-        None => current.village_code.clone(),
-    };
-    errors.into_result()?;
-    if expected != current.version {
-        let view = to_view(current, true)?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            view.version,
-            Json(view),
-        ));
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    // The drive again, share-locked: an edit lands before the drive is completed, or is a
-    // correction of its final results.
-    let drive = drives::lock_shared(&txn, drive.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no attendance with id {id}")))?;
-    let correcting = editable(&drive, principal.role)?;
-    let Some(written) = store::update_if_version(
-        &txn,
-        id,
+    let outcome = checkin::update(
+        &state.db,
+        current,
+        &drive,
         expected,
-        AttendanceEdit {
-            name: name.unwrap_or_else(|| current.name.clone()),
-            village_code,
-            outcome: record.outcome.unwrap_or(Outcome::Registered),
-            deferral_category: record.deferral_category.map(|c| c.as_str().to_owned()),
-            volume_ml: record.volume_ml,
-            abo: record.abo.map(|a| a.as_str().to_owned()),
-            rh: record.rh.map(|r| r.as_str().to_owned()),
-            by: caller.username(),
-        },
-        now,
-    )
-    .await?
-    else {
-        txn.rollback().await?;
-        let latest = store::find(&state.db, id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no attendance with id {id}")))?;
-        let view = to_view(latest, true)?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            view.version,
-            Json(view),
-        ));
-    };
-    audit::record(
-        &txn,
-        Change {
-            entity: "attendance",
-            entity_id: id.to_string(),
-            action: if correcting { "correct" } else { "update" },
-            region_code: Some(drive.region_code.clone()),
-            before: Some(&audited(&current)),
-            after: Some(&audited(&written)),
-            actor: caller.actor(),
-            at: now,
-        },
+        body.into(),
+        &staff(&caller)?,
+        Utc::now(),
     )
     .await?;
-    txn.commit().await?;
-    if correcting {
-        tracing::info!(
-            attendance_id = id,
-            drive_id = drive.id,
-            "completed results corrected"
-        );
-    }
-    let view = to_view(written, true)?;
-    Ok(with_etag(StatusCode::OK, view.version, Json(view)))
+    let (status, row) = match outcome {
+        Written::Updated(row) => (StatusCode::OK, row),
+        Written::Stale(row) => (StatusCode::PRECONDITION_FAILED, row),
+    };
+    let view = to_view(row, true)?;
+    Ok(with_etag(status, view.version, Json(view)))
 }
 
-/// Results: counts, volumes, rates and the forecast error.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ResultsTotals {
-    pub stops: u64,
-    /// Everyone checked in (booked and walk-in), whatever came of it.
-    pub registered: u64,
-    pub deferred: u64,
-    /// Donors.
-    pub donated: u64,
-    /// The donations' volumes summed, mL.
-    pub total_ml: u64,
-    pub walk_ins: u64,
-    /// Places on active bookings.
-    pub booked_places: u64,
-    /// Check-ins on a booking.
-    pub booked_attended: u64,
-    /// Booked places nobody came for (per stop, never below 0).
-    pub no_shows: u64,
-    /// `deferred / (deferred + donated)`; `null` when nobody was seen.
-    pub deferral_rate: Option<f64>,
-    /// `no_shows / booked_places`; `null` without bookings.
-    pub no_show_rate: Option<f64>,
-    /// The forecast at the recorded stops (those where someone was checked in): the stops'
-    /// `expected_donors`, compared with `donated`.
-    pub expected_donors: f64,
-    /// `donated - expected_donors`: positive when more came than forecast; `null` when no stop
-    /// has results recorded.
-    pub forecast_error: Option<f64>,
-    /// `forecast_error / expected_donors`; `null` when nothing was expected (or recorded).
-    pub relative_error: Option<f64>,
-    /// The recorded stops' `|donated - expected_donors|` summed (errors of opposite sign do
-    /// not cancel).
-    pub abs_error: f64,
-    /// Stops where nobody was checked in: their results are unrecorded, not zero, so they
-    /// take no part in the forecast error (as in calibration).
-    pub unrecorded_stops: u64,
-    /// The forecast at the unrecorded stops, apart.
-    pub unrecorded_expected: f64,
-}
-
-impl From<&Tally> for ResultsTotals {
-    fn from(t: &Tally) -> Self {
-        ResultsTotals {
-            stops: t.stops,
-            registered: t.registered,
-            deferred: t.deferred,
-            donated: t.donated,
-            total_ml: t.total_ml,
-            walk_ins: t.walk_ins,
-            booked_places: t.booked_places,
-            booked_attended: t.booked_attended,
-            no_shows: t.no_shows,
-            deferral_rate: t.deferral_rate(),
-            no_show_rate: t.no_show_rate(),
-            expected_donors: t.expected_donors,
-            forecast_error: t.forecast_error(),
-            relative_error: t.relative_error(),
-            abs_error: t.abs_error,
-            unrecorded_stops: t.unrecorded_stops,
-            unrecorded_expected: t.unrecorded_expected,
+impl From<AttendanceUpdate> for AttendanceChange {
+    fn from(b: AttendanceUpdate) -> Self {
+        AttendanceChange {
+            name: b.name,
+            village_code: b.village_code,
+            outcome: b.outcome,
+            deferral_category: b.deferral_category,
+            volume_ml: b.volume_ml,
+            abo: b.abo,
+            rh: b.rh,
         }
     }
 }
@@ -964,41 +562,35 @@ pub struct StopResultsView {
     pub by_deferral_category: BTreeMap<String, u64>,
 }
 
-/// The results of each of `stops` (of `drive`), from the database.
-pub(crate) async fn results_of(
+/// The results of each of `stops` (of `drive`), rendered.
+async fn results_of(
     state: &AppState,
     drive: &drive::Model,
     stops: &[drive_stop::Model],
-) -> Result<Vec<(StopResultsView, StopResults)>, AppError> {
-    let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
-    let rows = store::at_stops(&state.db, &ids).await?;
-    let booked = store::booked_places(&state.db, &ids).await?;
+) -> Result<Vec<StopResultsView>, AppError> {
     let locked = status_of(drive)? == DriveStatus::Completed;
-    let mut out = Vec::with_capacity(stops.len());
-    for stop in stops {
-        let here: Vec<Attended> = rows
-            .iter()
-            .filter(|a| a.stop_id == stop.id)
-            .map(attended)
-            .collect::<Result<_, _>>()?;
-        let results = StopResults::compute(
-            &here,
-            booked.get(&stop.id).copied().unwrap_or(0),
-            stop.expected_donors,
-        );
-        out.push((
-            StopResultsView {
-                stop: stop_summary(stop, drive)?,
-                locked,
-                results: ResultsTotals::from(&results.tally),
-                by_blood_group: results.by_blood_group.clone(),
-                by_village: results.by_village.clone(),
-                by_deferral_category: results.by_deferral_category.clone(),
-            },
-            results,
-        ));
-    }
-    Ok(out)
+    let results = results::of_stops(&state.db, stops).await?;
+    stops
+        .iter()
+        .zip(results)
+        .map(|(stop, r)| results_view(stop, drive, locked, r))
+        .collect()
+}
+
+fn results_view(
+    stop: &drive_stop::Model,
+    drive: &drive::Model,
+    locked: bool,
+    results: StopResults,
+) -> Result<StopResultsView, AppError> {
+    Ok(StopResultsView {
+        stop: stop_summary(stop, drive)?,
+        locked,
+        results: ResultsTotals::from(&results.tally),
+        by_blood_group: results.by_blood_group,
+        by_village: results.by_village,
+        by_deferral_category: results.by_deferral_category,
+    })
 }
 
 /// A stop's results: registered, deferred, donated, total mL, by blood group and village,
@@ -1021,7 +613,7 @@ async fn stop_results(
     Path(path): Path<StopPath>,
 ) -> Result<Json<StopResultsView>, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Read, path.id).await?;
-    let (view, _) = results_of(&state, &drive, std::slice::from_ref(&stop))
+    let view = results_of(&state, &drive, std::slice::from_ref(&stop))
         .await?
         .pop()
         .ok_or_else(|| internal("stop", stop.id, "no results"))?;
@@ -1084,69 +676,47 @@ async fn drive_report(
     Path(path): Path<DrivePath>,
     Query(params): Query<DriveReportParams>,
 ) -> Result<Response, AppError> {
-    caller.require()?;
-    let format = params.format.as_deref().map(str::trim).unwrap_or("json");
-    if !matches!(format, "json" | "csv" | "xlsx") {
-        return Err(AppError::invalid("format", "must be json, csv or xlsx"));
-    }
+    let principal = caller.require()?;
+    let format = match params.format.as_deref().map(str::trim).unwrap_or("json") {
+        "json" => None,
+        "csv" => Some(ExportFormat::Csv),
+        "xlsx" => Some(ExportFormat::Xlsx),
+        _ => return Err(AppError::invalid("format", "must be json, csv or xlsx")),
+    };
     let id = path.id;
-    let drive = crate::store::drives::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no drive with id {id}")))?;
+    let drive = results::find_drive(&state.db, id).await?;
     authorize_drive(&caller, Action::Read, &drive, || {
         format!("drive with id {id}")
     })?;
-    // The stops whose site the caller reads: all of them, as a drive's region holds its stops
-    // (drives made before that rule may not).
-    let reach = crate::domain::policy::read_scope(caller.require()?);
-    let stops: Vec<_> = crate::store::drives::stops(&state.db, id)
-        .await?
-        .into_iter()
-        .filter(|s| RegionCode::parse(&s.region_code).is_ok_and(|c| reach.contains(&c)))
-        .collect();
-    let results = results_of(&state, &drive, &stops).await?;
-    let mut totals = Tally::default();
-    let mut by_blood_group: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_deferral_category: BTreeMap<String, u64> = BTreeMap::new();
-    for (_, r) in &results {
-        totals.add(&r.tally);
-        for (group, n) in &r.by_blood_group {
-            *by_blood_group.entry(group.clone()).or_insert(0) += n;
-        }
-        for (category, n) in &r.by_deferral_category {
-            *by_deferral_category.entry(category.clone()).or_insert(0) += n;
-        }
+    // The stops whose site the caller reads.
+    let reach = crate::domain::policy::read_scope(principal);
+    let report = results::of_drive(&state.db, &drive, &reach).await?;
+    if let Some(format) = format {
+        let (rows, total) = report.rows();
+        let body = results::export(&rows, &total, format)?;
+        return Ok(download(
+            body,
+            format.content_type(),
+            &format.file_name(&format!("drive-{id}")),
+        ));
     }
     let status = status_of(&drive)?;
-    if format != "json" {
-        let rows: Vec<ResultsRow> = results
-            .iter()
-            .map(|(v, _)| ResultsRow {
-                group: format!("stop-{}", v.stop.id),
-                label: v.stop.name.clone(),
-                drives: 1,
-                totals: v.results.clone(),
-            })
-            .collect();
-        let total = ResultsRow {
-            group: "total".to_owned(),
-            label: String::new(),
-            drives: 1,
-            totals: ResultsTotals::from(&totals),
-        };
-        return crate::api::results::export(&rows, &total, format, &format!("drive-{id}"));
-    }
+    let stops = report
+        .stops
+        .into_iter()
+        .map(|(stop, r)| results_view(&stop, &drive, report.locked, r))
+        .collect::<Result<_, _>>()?;
     Ok(Json(DriveReport {
         drive_id: drive.id,
         date: drive.date,
         status,
         region_code: drive.region_code,
         vehicle_id: drive.vehicle_id,
-        locked: status == DriveStatus::Completed,
-        stops: results.into_iter().map(|(v, _)| v).collect(),
-        totals: ResultsTotals::from(&totals),
-        by_blood_group,
-        by_deferral_category,
+        locked: report.locked,
+        stops,
+        totals: ResultsTotals::from(&report.totals),
+        by_blood_group: report.by_blood_group,
+        by_deferral_category: report.by_deferral_category,
     })
     .into_response())
 }

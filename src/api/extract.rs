@@ -222,6 +222,18 @@ pub async fn region_filter(
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))
 }
 
+/// `body` as a download of `content_type` named `filename` (`Content-Disposition:
+/// attachment`).
+pub fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

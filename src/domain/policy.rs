@@ -19,7 +19,7 @@
 //! station staff within their write scope, read within the read scope.
 //! So are check-in and results: admins and station staff within their write scope check
 //! people in and record outcomes; results are read within the read scope; once a drive is
-//! completed only admins correct its results (decided in `api::attendances`).
+//! completed only admins correct its results (decided in `checkin::attendances`).
 //! Preparation checklists (issue 6): a station's template ([`Resource::ChecklistTemplate`], by
 //! the station's region) is read like the station and written by admins and station staff
 //! within their write scope; a stop's item ([`Resource::ChecklistItem`], by the stop's region)
