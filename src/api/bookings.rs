@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
 use governor::clock::{Clock, DefaultClock};
 use serde::{Deserialize, Serialize};
@@ -28,27 +28,22 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, numbers, required_if_match, with_etag};
+use crate::api::extract::{Json as JsonBody, Path, Query, required_if_match, with_etag};
 use crate::bookings::reads::{self, Held, Place};
 use crate::bookings::{
     self as service, Confirm, Confirmed, GroupBooking, GroupOutcome, HolderCancelled, Limits, Move,
-    OpenStop, PersonBooking, StaffCancel, StaffMove,
+    OpenStop, PersonBooking, ScheduleQuery, StaffCancel, StaffMove,
 };
 use crate::domain::booking::{self as rules, BookingKind, BookingStatus, RequestStatus};
 use crate::domain::point::mask_phone;
 use crate::domain::policy::Action;
-use crate::error::{AppError, FieldErrors, Problem};
-use crate::geo::{Crs, Wgs84Point};
+use crate::error::{AppError, Problem};
 use crate::plans::export::{ics_begin, ics_line, ics_text};
 use crate::state::AppState;
 use crate::versioned::Outcome;
 
 /// The header that carries a booking's token.
 pub const TOKEN_HEADER: &str = "x-booking-token";
-const DEFAULT_RADIUS_KM: f64 = 30.0;
-const MAX_RADIUS_KM: f64 = 200.0;
-const DEFAULT_DAYS: i64 = 30;
-const MAX_DAYS: i64 = 92;
 /// Addresses the rate limiter remembers before it forgets the idle ones.
 const LIMITER_KEYS: usize = 10_000;
 
@@ -203,87 +198,34 @@ async fn public_drives(
     Query(params): Query<ScheduleParams>,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
-    let mut errors = FieldErrors::default();
-    let ics = match params.format.as_deref() {
-        None | Some("json") => false,
-        Some("ics") => true,
-        Some(other) => {
-            errors.add("format", format!("must be json or ics, not {other:?}"));
-            false
-        }
+    let query = ScheduleQuery {
+        near: params.near,
+        radius_km: params.radius_km,
+        from: params.from,
+        to: params.to,
+        format: params.format,
     };
-    let from = params.from.unwrap_or_else(|| rules::today_in_china(now));
-    let to = params.to.unwrap_or(from + Duration::days(DEFAULT_DAYS));
-    if to < from {
-        errors.add("to", "must not be before from");
-    } else if (to - from).num_days() > MAX_DAYS {
-        errors.add("to", format!("must be at most {MAX_DAYS} days after from"));
-    }
-    let near = match params.near.as_deref() {
-        None => {
-            if params.radius_km.is_some() {
-                errors.add("radius_km", "applies with near=lon,lat");
-            }
-            None
-        }
-        Some(raw) => {
-            let centre = numbers("near", raw, 2).and_then(|v| {
-                Wgs84Point::from_crs(v[0], v[1], Crs::Wgs84)
-                    .map_err(|e| AppError::invalid("near", e.message))
-            });
-            let radius = params.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
-            if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-                errors.add(
-                    "radius_km",
-                    format!("must be above 0 and at most {MAX_RADIUS_KM}"),
-                );
-            }
-            match centre {
-                Ok(c) => Some((c, radius)),
-                Err(_) => {
-                    errors.add("near", "must be lon,lat in WGS-84");
-                    None
-                }
-            }
-        }
-    };
-    errors.into_result()?;
-    let mut items = Vec::new();
-    for scheduled in reads::schedule(&state.db, from, to).await? {
-        let coordinates = scheduled.place.1;
-        let mut view = public_view(
-            &scheduled.drive,
-            &scheduled.stop,
-            scheduled.place,
-            &scheduled.slots,
-            now,
-        );
-        if let Some((centre, radius)) = near {
-            let Some((lon, lat)) = coordinates else {
-                continue;
-            };
-            let Ok(at) = Wgs84Point::from_crs(lon, lat, Crs::Wgs84) else {
-                continue;
-            };
-            let km = centre.distance_km(at);
-            if km > radius {
-                continue;
-            }
-            view.distance_km = Some((km * 100.0).round() / 100.0);
-        }
-        items.push(view);
-    }
-    items.sort_by(|a, b| {
-        a.date
-            .cmp(&b.date)
-            .then(
-                a.distance_km
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.distance_km.unwrap_or(0.0)),
+    let asked = query.checked(now).map_err(|errors| {
+        errors
+            .into_result()
+            .err()
+            .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("a refusal without a field")))
+    })?;
+    let items: Vec<PublicStopView> = reads::public_schedule(&state.db, &asked)
+        .await?
+        .into_iter()
+        .map(|(scheduled, distance_km)| PublicStopView {
+            distance_km,
+            ..public_view(
+                &scheduled.drive,
+                &scheduled.stop,
+                scheduled.place,
+                &scheduled.slots,
+                now,
             )
-            .then(a.opens.cmp(&b.opens))
-            .then(a.stop_id.cmp(&b.stop_id))
-    });
+        })
+        .collect();
+    let (from, to, ics) = (asked.from, asked.to, asked.ics);
     let schedule = PublicSchedule { from, to, items };
     if ics {
         return Ok(calendar(&schedule, now));

@@ -8,11 +8,13 @@
 //! slot as minutes) report through the custom functions here; the service cleans with the same
 //! functions once the command is valid.
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use validator::Validate;
 
 use crate::domain::booking::{BloodType, MAX_HEADCOUNT};
 use crate::domain::point::MobileNumber;
 use crate::error::FieldErrors;
+use crate::geo::{Crs, Wgs84Point};
 use crate::validation::{self, ValidationError, ValidationErrors};
 
 /// A person's booking of a slot (`POST /api/v1/public/stops/{id}/bookings`).
@@ -407,6 +409,150 @@ impl Confirm {
     }
 }
 
+/// The public schedule's query (`GET /api/v1/public/drives`).
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleQuery {
+    /// `lon,lat` (WGS-84): only stops within `radius_km`.
+    pub near: Option<String>,
+    /// With `near`: km (default 30, at most 200).
+    pub radius_km: Option<f64>,
+    /// First date (default today, China time).
+    pub from: Option<NaiveDate>,
+    /// Last date (default 30 days on; at most 92 days after `from`).
+    pub to: Option<NaiveDate>,
+    /// `json` (default) or `ics`.
+    pub format: Option<String>,
+}
+
+const DEFAULT_RADIUS_KM: f64 = 30.0;
+const MAX_RADIUS_KM: f64 = 200.0;
+const DEFAULT_DAYS: i64 = 30;
+const MAX_DAYS: i64 = 92;
+
+/// The schedule's query with its defaults filled in: what the rules check. (Two rules across
+/// fields, each naming its own field, so both are told at once.)
+#[allow(clippy::duplicated_attributes)]
+#[derive(Debug, Clone, Validate)]
+#[validate(schema(function = "window_rule", skip_on_field_errors = false))]
+#[validate(schema(function = "radius_rule", skip_on_field_errors = false))]
+struct Window {
+    #[validate(custom(function = "format_rule"))]
+    format: Option<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+    #[validate(custom(function = "near_rule"))]
+    near: Option<String>,
+    radius_km: Option<f64>,
+}
+
+fn format_rule(value: &str) -> Result<(), ValidationError> {
+    match value {
+        "json" | "ics" => Ok(()),
+        other => Err(validation::error(
+            "format",
+            format!("must be json or ics, not {other:?}"),
+        )),
+    }
+}
+
+fn window_rule(w: &Window) -> Result<(), ValidationError> {
+    if w.to < w.from {
+        return Err(validation::across("to", "must not be before from"));
+    }
+    if (w.to - w.from).num_days() > MAX_DAYS {
+        return Err(validation::across(
+            "to",
+            format!("must be at most {MAX_DAYS} days after from"),
+        ));
+    }
+    Ok(())
+}
+
+fn radius_rule(w: &Window) -> Result<(), ValidationError> {
+    match (&w.near, w.radius_km) {
+        (None, Some(_)) => Err(validation::across("radius_km", "applies with near=lon,lat")),
+        (Some(_), radius) => {
+            let radius = radius.unwrap_or(DEFAULT_RADIUS_KM);
+            if radius > 0.0 && radius <= MAX_RADIUS_KM {
+                Ok(())
+            } else {
+                Err(validation::across(
+                    "radius_km",
+                    format!("must be above 0 and at most {MAX_RADIUS_KM}"),
+                ))
+            }
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+/// `lon,lat` in WGS-84.
+fn centre(raw: &str) -> Option<Wgs84Point> {
+    let values: Vec<f64> = raw
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    match values[..] {
+        [lon, lat] if lon.is_finite() && lat.is_finite() => {
+            Wgs84Point::from_crs(lon, lat, Crs::Wgs84).ok()
+        }
+        _ => None,
+    }
+}
+
+fn near_rule(value: &str) -> Result<(), ValidationError> {
+    centre(value)
+        .map(|_| ())
+        .ok_or_else(|| validation::error("near", "must be lon,lat in WGS-84"))
+}
+
+/// A checked schedule query.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// As an iCalendar file.
+    pub ics: bool,
+    /// Only stops within this many km of this place.
+    pub near: Option<(Wgs84Point, f64)>,
+}
+
+impl ScheduleQuery {
+    /// The defaults filled in (`from` today in China at `now`, `to` 30 days on) and every
+    /// field checked.
+    ///
+    /// # Errors
+    /// Every broken field: `format`, `to`, `radius_km`, `near`.
+    pub fn checked(self, now: DateTime<Utc>) -> Result<Schedule, FieldErrors> {
+        let from = self
+            .from
+            .unwrap_or_else(|| crate::domain::booking::today_in_china(now));
+        let window = Window {
+            format: self.format,
+            from,
+            to: self.to.unwrap_or(from + Duration::days(DEFAULT_DAYS)),
+            near: self.near,
+            radius_km: self.radius_km,
+        };
+        let mut errors = FieldErrors::default();
+        check_in_order(&window, &["format", "to", "radius_km", "near"], &mut errors);
+        if !errors.0.is_empty() {
+            return Err(errors);
+        }
+        Ok(Schedule {
+            from: window.from,
+            to: window.to,
+            ics: window.format.as_deref() == Some("ics"),
+            near: window
+                .near
+                .as_deref()
+                .and_then(centre)
+                .map(|c| (c, window.radius_km.unwrap_or(DEFAULT_RADIUS_KM))),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +634,53 @@ mod tests {
             reason: Some("x".repeat(201)),
         };
         assert_eq!(fields(&long.checked().unwrap_err()), ["reason"]);
+    }
+
+    #[test]
+    fn a_schedule_query_names_each_fault() {
+        let now = Utc::now();
+        let faults = |q: ScheduleQuery| {
+            q.checked(now)
+                .unwrap_err()
+                .0
+                .into_iter()
+                .map(|e| (e.field, e.message))
+                .collect::<Vec<_>>()
+        };
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+        assert_eq!(
+            faults(ScheduleQuery {
+                format: Some("xml".into()),
+                from: day("2027-01-10"),
+                to: day("2027-01-01"),
+                radius_km: Some(300.0),
+                near: Some("abc".into()),
+            }),
+            [
+                ("format", "must be json or ics, not \"xml\""),
+                ("to", "must not be before from"),
+                ("radius_km", "must be above 0 and at most 200"),
+                ("near", "must be lon,lat in WGS-84"),
+            ]
+            .map(|(f, m)| (f.to_owned(), m.to_owned()))
+        );
+        assert_eq!(
+            faults(ScheduleQuery {
+                radius_km: Some(3.0),
+                ..ScheduleQuery::default()
+            })[0]
+                .0,
+            "radius_km"
+        );
+        let ok = ScheduleQuery {
+            near: Some("114.0687, 33.5162".into()),
+            format: Some("ics".into()),
+            ..ScheduleQuery::default()
+        }
+        .checked(now)
+        .unwrap();
+        assert!(ok.ics);
+        assert_eq!((ok.to - ok.from).num_days(), 30);
+        assert_eq!(ok.near.map(|(_, r)| r), Some(30.0));
     }
 }

@@ -38,8 +38,8 @@ use crate::store::{fleet, points};
 use crate::versioned::{self, Outcome, Versioned};
 
 pub use commands::{
-    Confirm, GroupBooking, GroupRequest, Move, PersonBooking, PersonRequest, SlotStart,
-    StaffCancel, StaffMove,
+    Confirm, GroupBooking, GroupRequest, Move, PersonBooking, PersonRequest, Schedule,
+    ScheduleQuery, SlotStart, StaffCancel, StaffMove,
 };
 
 impl Versioned for booking::Model {

@@ -11,8 +11,10 @@ use entity::{
 };
 use sea_orm::DatabaseConnection;
 
+use super::commands::Schedule;
 use crate::domain::booking as rules;
 use crate::error::AppError;
+use crate::geo::{Crs, Wgs84Point};
 use crate::store::bookings as store;
 use crate::store::{points, regions};
 
@@ -62,6 +64,45 @@ pub async fn schedule(
             });
         }
     }
+    Ok(out)
+}
+
+/// The announced stops `schedule` asks for, with how far each is from its `near` (km,
+/// rounded to 10 m; `None` without `near`): within the radius only, by date, then distance,
+/// then opening time and stop.
+///
+/// # Errors
+/// The database fails.
+pub async fn public_schedule(
+    db: &DatabaseConnection,
+    schedule: &Schedule,
+) -> Result<Vec<(ScheduledStop, Option<f64>)>, AppError> {
+    let mut out = Vec::new();
+    for stop in self::schedule(db, schedule.from, schedule.to).await? {
+        let mut distance = None;
+        if let Some((centre, radius)) = schedule.near {
+            let Some((lon, lat)) = stop.place.1 else {
+                continue;
+            };
+            let Ok(at) = Wgs84Point::from_crs(lon, lat, Crs::Wgs84) else {
+                continue;
+            };
+            let km = centre.distance_km(at);
+            if km > radius {
+                continue;
+            }
+            distance = Some((km * 100.0).round() / 100.0);
+        }
+        out.push((stop, distance));
+    }
+    out.sort_by(|(a, da), (b, db)| {
+        a.drive
+            .date
+            .cmp(&b.drive.date)
+            .then(da.unwrap_or(0.0).total_cmp(&db.unwrap_or(0.0)))
+            .then(a.stop.planned_start.cmp(&b.stop.planned_start))
+            .then(a.stop.id.cmp(&b.stop.id))
+    });
     Ok(out)
 }
 
