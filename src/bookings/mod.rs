@@ -16,6 +16,15 @@
 //! public requests beyond a recipient's daily cap are recorded `suppressed`, never sent.
 //! Staff may cancel or move any single booking within their scope (audited, the person
 //! notified).
+//!
+//! The API hands in the service's own commands ([`commands`]: `PersonBooking`,
+//! `GroupBooking`, `Move`, `StaffCancel`, `StaffMove`, `Confirm`, `ScheduleQuery`), whose field
+//! rules are `validator` rules naming the fields as the answers always did; the entry points
+//! that take them ([`book_person_at`], [`book_group_at`], [`holder_reschedule`],
+//! [`holder_cancel`], [`staff_cancel`], [`staff_reschedule`], [`confirm`], [`decline`]) check
+//! the fields first, then the `If-Match` the handler read, then the rules that need the
+//! database. Staff changes to one booking go through [`crate::versioned::update`] (stale:
+//! the booking as it is). What the pages show is read in [`reads`].
 
 pub mod commands;
 pub mod reads;
