@@ -513,6 +513,20 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+/// A refusal of the policy (`domain::policy::Denied`) as its status: 401, 403, or 404 as if
+/// the resource did not exist.
+impl From<crate::domain::policy::Denied> for AppError {
+    fn from(denied: crate::domain::policy::Denied) -> Self {
+        use crate::domain::policy::Denied;
+        let detail = denied.to_string();
+        match denied {
+            Denied::Unauthenticated => AppError::Unauthorized(detail),
+            Denied::Forbidden(_) => AppError::Forbidden(detail),
+            Denied::Hidden(_) => AppError::NotFound(detail),
+        }
+    }
+}
+
 /// The registry's refusals as problem+json: the same fields and messages the handlers gave
 /// before the service existed.
 impl From<crate::registry::RegistryError> for AppError {
@@ -528,8 +542,8 @@ impl From<crate::registry::RegistryError> for AppError {
             }
             E::InvalidField { field, message } => AppError::invalid(&field, message),
             E::NotFound(detail) => AppError::NotFound(detail),
-            E::Denied { decision, what } => match crate::api::auth::decide(decision, || what) {
-                Err(err) => err,
+            E::Denied { decision, what } => match decision.check(|| what) {
+                Err(denied) => denied.into(),
                 Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
             },
             E::MobileTaken => AppError::Taken {

@@ -12,7 +12,16 @@ use crate::domain::account::{Principal, Role};
 use crate::domain::text;
 use crate::store::accounts::{self, User};
 use crate::store::audit::{self, Actor, Change};
+use crate::store::constraint::UniqueKey;
 use sea_orm::DatabaseConnection;
+
+/// The unique index on a user's live tokens' names (`uq_api_tokens_live_name`, migration
+/// `m20261126_000005_create_accounts`). The other unique key of tokens, their hash, is not the
+/// name's fault and stays a database error.
+pub const LIVE_NAME_KEY: UniqueKey = UniqueKey {
+    name: "uq_api_tokens_live_name",
+    columns: "api_tokens.user_id, api_tokens.name",
+};
 
 /// The longest a token may be made to last.
 pub const MAX_EXPIRY_DAYS: u32 = 3650;
@@ -137,9 +146,12 @@ pub async fn issue_token(
         expires_at,
     )
     .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AccountsError::TokenNameTaken,
-        _ => e.into(),
+    .map_err(|e| {
+        if LIVE_NAME_KEY.violated_by(&e) {
+            AccountsError::TokenNameTaken
+        } else {
+            e.into()
+        }
     })?;
     let after = view(created.clone(), owner.username.clone());
     audit::record(
@@ -238,5 +250,47 @@ mod tests {
         assert!(token_name("   ".to_owned()).is_err());
         assert!(token_name("n".repeat(50)).is_ok());
         assert!(token_name("n".repeat(51)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod unique_tests {
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+
+    use super::LIVE_NAME_KEY;
+
+    /// Of the tokens' two unique keys only the live name's is "name taken"; a hash that
+    /// collides is another key.
+    #[tokio::test]
+    async fn a_colliding_hash_is_not_a_taken_name() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1);
+        let db = Database::connect(options).await.unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        db.execute_unprepared(
+            "INSERT INTO users (id, username, display_name, role, password_hash, disabled, \
+             version, created_at, updated_at) VALUES (1, 'wang.fang', 'Wang Fang', 'admin', \
+             'x', false, 1, '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z'); \
+             INSERT INTO api_tokens (user_id, name, token_hash, created_at) \
+             VALUES (1, 'cron', 'h1', '2026-12-01T00:00:00Z');",
+        )
+        .await
+        .unwrap();
+        let insert = |name: &str, hash: &str| {
+            format!(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at) \
+                 VALUES (1, '{name}', '{hash}', '2026-12-01T00:00:00Z')"
+            )
+        };
+        let hash = db
+            .execute_unprepared(&insert("backup", "h1"))
+            .await
+            .unwrap_err();
+        assert!(!LIVE_NAME_KEY.violated_by(&hash), "{hash}");
+        let name = db
+            .execute_unprepared(&insert("cron", "h2"))
+            .await
+            .unwrap_err();
+        assert!(LIVE_NAME_KEY.violated_by(&name), "{name}");
     }
 }

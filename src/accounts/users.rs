@@ -14,6 +14,7 @@ use crate::domain::text;
 use crate::error::FieldError;
 use crate::store::accounts::{self, NewUser, User, UserChanges};
 use crate::store::audit::{self, Actor, Change};
+use crate::store::constraint::UniqueKey;
 use crate::store::regions;
 
 /// The most regions one account may be bound to.
@@ -176,8 +177,16 @@ fn change<'a>(
     }
 }
 
+/// The unique index on `users.username` (migration `m20261126_000005_create_accounts`).
+pub const USERNAME_KEY: UniqueKey = UniqueKey {
+    name: "uq_users_username",
+    columns: "users.username",
+};
+
+/// A write's error: "username taken" only when it broke [`USERNAME_KEY`]; any other unique
+/// violation stays a database error (it is not the username's fault).
 fn taken(err: sea_orm::DbErr, username: &str) -> AccountsError {
-    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+    if USERNAME_KEY.violated_by(&err) {
         AccountsError::UsernameTaken(username.to_owned())
     } else {
         err.into()
@@ -406,5 +415,49 @@ mod tests {
             assert!(valid_username(bad).is_err(), "{bad:?}");
         }
         assert!(valid_username(&"a".repeat(32)).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod unique_tests {
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+
+    use super::{AccountsError, taken};
+
+    /// A table with the username's key and another unique column: only the username's
+    /// violation is "username taken".
+    #[tokio::test]
+    async fn only_the_username_key_is_reported_as_username_taken() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1);
+        let db = Database::connect(options).await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, \
+             email TEXT NOT NULL UNIQUE); \
+             CREATE UNIQUE INDEX uq_users_username ON users (username); \
+             INSERT INTO users (username, email) VALUES ('wang.fang', 'a@example.org');",
+        )
+        .await
+        .unwrap();
+        let other = db
+            .execute_unprepared(
+                "INSERT INTO users (username, email) VALUES ('li.na', 'a@example.org')",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(taken(other, "li.na"), AccountsError::Db(_)),
+            "another unique key is not the username's"
+        );
+        let same = db
+            .execute_unprepared(
+                "INSERT INTO users (username, email) VALUES ('wang.fang', 'b@example.org')",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            taken(same, "wang.fang"),
+            AccountsError::UsernameTaken(name) if name == "wang.fang"
+        ));
     }
 }

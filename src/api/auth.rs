@@ -108,24 +108,14 @@ impl Caller {
     }
 }
 
-/// A policy decision as an HTTP outcome.
+/// A policy decision as an HTTP outcome: [`Decision::check`] (the rule, in the domain)
+/// mapped by `From<Denied> for AppError` (`crate::error`).
 pub fn decide(decision: Decision, what: impl FnOnce() -> String) -> Result<(), AppError> {
-    match decision {
-        Decision::Allow => Ok(()),
-        Decision::Unauthenticated => Err(unauthenticated()),
-        Decision::Forbidden => Err(AppError::Forbidden(format!(
-            "your account may not do this to {}",
-            what()
-        ))),
-        Decision::Hidden => Err(AppError::NotFound(format!("no {}", what()))),
-    }
+    decision.check(what).map_err(AppError::from)
 }
 
 fn unauthenticated() -> AppError {
-    AppError::Unauthorized(
-        "sign in (POST /api/v1/auth/login) or send an API token (Authorization: Bearer dn_…)"
-            .to_owned(),
-    )
+    AppError::from(policy::Denied::Unauthenticated)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

@@ -15,16 +15,12 @@
 //!
 //! Mobiles are masked in every answer and list here; only the check-in screen shows them.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{
-    booking, booking_part, booking_slot, drive, drive_stop, group_request, point, region,
-};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
 use governor::clock::{Clock, DefaultClock};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,28 +28,22 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, numbers, required_if_match, with_etag};
+use crate::api::extract::{Json as JsonBody, Path, Query, required_if_match, with_etag};
+use crate::bookings::reads::{self, Held, Place};
 use crate::bookings::{
-    self as service, By, GroupOutcome, GroupRequest, Limits, OpenStop, PersonRequest,
+    self as service, Confirm, Confirmed, GroupBooking, GroupOutcome, HolderCancelled, Limits, Move,
+    OpenStop, PersonBooking, ScheduleQuery, StaffCancel, StaffMove,
 };
-use crate::domain::booking::{
-    self as rules, BloodType, BookingKind, BookingStatus, MAX_HEADCOUNT, RequestStatus,
-};
-use crate::domain::point::{MobileNumber, mask_phone};
+use crate::domain::booking::{self as rules, BookingKind, BookingStatus, RequestStatus};
+use crate::domain::point::mask_phone;
 use crate::domain::policy::Action;
-use crate::error::{AppError, FieldErrors, Problem};
-use crate::geo::{Crs, Wgs84Point};
+use crate::error::{AppError, Problem};
 use crate::plans::export::{ics_begin, ics_line, ics_text};
 use crate::state::AppState;
-use crate::store::bookings as store;
-use crate::store::{points, regions};
+use crate::versioned::Outcome;
 
 /// The header that carries a booking's token.
 pub const TOKEN_HEADER: &str = "x-booking-token";
-const DEFAULT_RADIUS_KM: f64 = 30.0;
-const MAX_RADIUS_KM: f64 = 200.0;
-const DEFAULT_DAYS: i64 = 30;
-const MAX_DAYS: i64 = 92;
 /// Addresses the rate limiter remembers before it forgets the idle ones.
 const LIMITER_KEYS: usize = 10_000;
 
@@ -145,47 +135,6 @@ fn slot_views(
         .collect()
 }
 
-/// Where a stop is: its point's address and place, or its region's centre.
-type Place = (Option<String>, Option<(f64, f64)>);
-
-/// Where each of `stops` is, by stop id: two queries, whatever the number of stops.
-async fn places_of(
-    state: &AppState,
-    stops: &[&drive_stop::Model],
-) -> Result<HashMap<i64, Place>, AppError> {
-    let point_ids: Vec<i64> = stops.iter().filter_map(|s| s.point_id).collect();
-    let points: HashMap<i64, point::Model> = points::find_many(&state.db, &point_ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let codes: Vec<String> = stops
-        .iter()
-        .filter(|s| s.point_id.is_none())
-        .map(|s| s.region_code.clone())
-        .collect();
-    let regions: HashMap<String, region::Model> = regions::find_models(&state.db, &codes)
-        .await?
-        .into_iter()
-        .map(|r| (r.code.clone(), r))
-        .collect();
-    Ok(stops
-        .iter()
-        .map(|s| {
-            let place = match s.point_id.and_then(|id| points.get(&id)) {
-                Some(p) => (p.address.clone(), Some((p.longitude, p.latitude))),
-                None => (
-                    None,
-                    regions
-                        .get(&s.region_code)
-                        .and_then(|r| r.longitude.zip(r.latitude)),
-                ),
-            };
-            (s.id, place)
-        })
-        .collect())
-}
-
 fn public_view(
     drive: &drive::Model,
     stop: &drive_stop::Model,
@@ -249,97 +198,34 @@ async fn public_drives(
     Query(params): Query<ScheduleParams>,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
-    let mut errors = FieldErrors::default();
-    let ics = match params.format.as_deref() {
-        None | Some("json") => false,
-        Some("ics") => true,
-        Some(other) => {
-            errors.add("format", format!("must be json or ics, not {other:?}"));
-            false
-        }
+    let query = ScheduleQuery {
+        near: params.near,
+        radius_km: params.radius_km,
+        from: params.from,
+        to: params.to,
+        format: params.format,
     };
-    let from = params.from.unwrap_or_else(|| rules::today_in_china(now));
-    let to = params.to.unwrap_or(from + Duration::days(DEFAULT_DAYS));
-    if to < from {
-        errors.add("to", "must not be before from");
-    } else if (to - from).num_days() > MAX_DAYS {
-        errors.add("to", format!("must be at most {MAX_DAYS} days after from"));
-    }
-    let near = match params.near.as_deref() {
-        None => {
-            if params.radius_km.is_some() {
-                errors.add("radius_km", "applies with near=lon,lat");
-            }
-            None
-        }
-        Some(raw) => {
-            let centre = numbers("near", raw, 2).and_then(|v| {
-                Wgs84Point::from_crs(v[0], v[1], Crs::Wgs84)
-                    .map_err(|e| AppError::invalid("near", e.message))
-            });
-            let radius = params.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
-            if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-                errors.add(
-                    "radius_km",
-                    format!("must be above 0 and at most {MAX_RADIUS_KM}"),
-                );
-            }
-            match centre {
-                Ok(c) => Some((c, radius)),
-                Err(_) => {
-                    errors.add("near", "must be lon,lat in WGS-84");
-                    None
-                }
-            }
-        }
-    };
-    errors.into_result()?;
-    let drives = store::open_drives(&state.db, from, to).await?;
-    let stop_ids: Vec<i64> = drives
-        .iter()
-        .flat_map(|(_, stops)| stops.iter().map(|s| s.id))
-        .collect();
-    let slots = store::slots_of(&state.db, &stop_ids).await?;
-    let all_stops: Vec<&drive_stop::Model> = drives.iter().flat_map(|(_, s)| s).collect();
-    let mut places = places_of(&state, &all_stops).await?;
-    let mut items = Vec::new();
-    for (drive, stops) in &drives {
-        for stop in stops {
-            let mine: Vec<booking_slot::Model> = slots
-                .iter()
-                .filter(|s| s.stop_id == stop.id)
-                .cloned()
-                .collect();
-            let place = places.remove(&stop.id).unwrap_or((None, None));
-            let coordinates = place.1;
-            let mut view = public_view(drive, stop, place, &mine, now);
-            if let Some((centre, radius)) = near {
-                let Some((lon, lat)) = coordinates else {
-                    continue;
-                };
-                let Ok(at) = Wgs84Point::from_crs(lon, lat, Crs::Wgs84) else {
-                    continue;
-                };
-                let km = centre.distance_km(at);
-                if km > radius {
-                    continue;
-                }
-                view.distance_km = Some((km * 100.0).round() / 100.0);
-            }
-            items.push(view);
-        }
-    }
-    items.sort_by(|a, b| {
-        a.date
-            .cmp(&b.date)
-            .then(
-                a.distance_km
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.distance_km.unwrap_or(0.0)),
+    let asked = query.checked(now).map_err(|errors| {
+        errors
+            .into_result()
+            .err()
+            .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("a refusal without a field")))
+    })?;
+    let items: Vec<PublicStopView> = reads::public_schedule(&state.db, &asked)
+        .await?
+        .into_iter()
+        .map(|(scheduled, distance_km)| PublicStopView {
+            distance_km,
+            ..public_view(
+                &scheduled.drive,
+                &scheduled.stop,
+                scheduled.place,
+                &scheduled.slots,
+                now,
             )
-            .then(a.opens.cmp(&b.opens))
-            .then(a.stop_id.cmp(&b.stop_id))
-    });
+        })
+        .collect();
+    let (from, to, ics) = (asked.from, asked.to, asked.ics);
     let schedule = PublicSchedule { from, to, items };
     if ics {
         return Ok(calendar(&schedule, now));
@@ -430,10 +316,7 @@ async fn public_stop(
     Path(path): Path<StopPath>,
 ) -> Result<Json<PublicStopView>, AppError> {
     let open = service::open_stop(&state.db, path.id).await?;
-    let place = places_of(&state, &[&open.stop])
-        .await?
-        .remove(&open.stop.id)
-        .unwrap_or((None, None));
+    let place = reads::place_of(&state.db, &open.stop).await?;
     Ok(Json(public_view(
         &open.drive,
         &open.stop,
@@ -465,40 +348,6 @@ fn rate_limit(state: &AppState, caller: &Caller) -> Result<(), AppError> {
             retry_after_secs: secs.max(1),
         }
     })
-}
-
-/// `HH:MM` of a slot, as minutes.
-fn slot_minutes(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<i32> {
-    match crate::domain::fleet::TimeOfDay::parse(raw) {
-        Ok(t) => Some(t.minutes()),
-        Err(m) => {
-            errors.add(field, m);
-            None
-        }
-    }
-}
-
-/// A group's `preferred_slots`, as minutes; each bad or repeated one named
-/// (`preferred_slots[2]`).
-fn preferred_slots(errors: &mut FieldErrors, raw: &[String]) -> Vec<i32> {
-    let mut out = Vec::with_capacity(raw.len());
-    for (i, raw) in raw.iter().enumerate() {
-        let field = format!("preferred_slots[{i}]");
-        if let Some(m) = slot_minutes(errors, &field, raw) {
-            if out.contains(&m) {
-                errors.add(&field, "names a slot twice");
-            }
-            out.push(m);
-        }
-    }
-    out
-}
-
-fn mobile(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<String> {
-    MobileNumber::parse(raw)
-        .map(|m| m.as_str().to_owned())
-        .map_err(|m| errors.add(field, m))
-        .ok()
 }
 
 /// The body of `POST /api/v1/public/stops/{id}/bookings`.
@@ -533,6 +382,29 @@ pub struct GroupBody {
     /// Empty or absent: any slot that has not begun.
     #[serde(default)]
     pub preferred_slots: Vec<String>,
+}
+
+impl From<PersonBody> for PersonBooking {
+    fn from(b: PersonBody) -> Self {
+        PersonBooking {
+            name: b.name,
+            mobile: b.mobile,
+            blood_type: b.blood_type,
+            slot: b.slot,
+        }
+    }
+}
+
+impl From<GroupBody> for GroupBooking {
+    fn from(b: GroupBody) -> Self {
+        GroupBooking {
+            organisation: b.organisation,
+            contact_name: b.contact_name,
+            contact_mobile: b.contact_mobile,
+            headcount: b.headcount,
+            preferred_slots: b.preferred_slots.into_iter().map(Into::into).collect(),
+        }
+    }
 }
 
 /// A booking as its holder (or staff) sees it; the mobile masked.
@@ -710,31 +582,10 @@ async fn book_person(
     JsonBody(body): JsonBody<PersonBody>,
 ) -> Result<Response, AppError> {
     rate_limit(&state, &caller)?;
-    let mut errors = FieldErrors::default();
-    let name = errors.text("name", Some(body.name), 50, false, true);
-    let mobile = mobile(&mut errors, "mobile", &body.mobile);
-    let blood_type = match body.blood_type.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => BloodType::parse(raw)
-            .map(|b| b.as_str().to_owned())
-            .map_err(|m| errors.add("blood_type", m))
-            .ok(),
-    };
-    let slot = slot_minutes(&mut errors, "slot", &body.slot);
-    errors.into_result()?;
-    let (Some(name), Some(mobile), Some(slot)) = (name, mobile, slot) else {
-        unreachable!("every missing field added an error above");
-    };
-    let open = service::open_stop(&state.db, path.id).await?;
-    let made = service::book_person(
+    let (open, made) = service::book_person_at(
         &state.db,
-        &open,
-        PersonRequest {
-            name,
-            mobile,
-            blood_type,
-            slot,
-        },
+        path.id,
+        body.into(),
         &caller.address,
         Limits::from_config(&state.http),
         Utc::now(),
@@ -772,34 +623,10 @@ async fn book_group(
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<Response, AppError> {
     rate_limit(&state, &caller)?;
-    let mut errors = FieldErrors::default();
-    let organisation = errors.text("organisation", Some(body.organisation), 200, false, true);
-    let contact_name = errors.text("contact_name", Some(body.contact_name), 50, false, true);
-    let contact_mobile = mobile(&mut errors, "contact_mobile", &body.contact_mobile);
-    if !(2..=MAX_HEADCOUNT).contains(&body.headcount) {
-        errors.add(
-            "headcount",
-            format!("must be between 2 and {MAX_HEADCOUNT} (one person books alone)"),
-        );
-    }
-    let preferred = preferred_slots(&mut errors, &body.preferred_slots);
-    errors.into_result()?;
-    let (Some(organisation), Some(contact_name), Some(contact_mobile)) =
-        (organisation, contact_name, contact_mobile)
-    else {
-        unreachable!("every missing field added an error above");
-    };
-    let open = service::open_stop(&state.db, path.id).await?;
-    let outcome = service::book_group(
+    let (open, outcome) = service::book_group_at(
         &state.db,
-        &open,
-        GroupRequest {
-            organisation,
-            contact_name,
-            contact_mobile,
-            headcount: body.headcount,
-            preferred,
-        },
+        path.id,
+        body.into(),
         &caller.address,
         Limits::from_config(&state.http),
         Utc::now(),
@@ -849,15 +676,23 @@ async fn holder_view(
     b: booking::Model,
     parts: Option<Vec<booking_part::Model>>,
 ) -> Result<BookingView, AppError> {
-    let (stop, drive) = store::stop_with_drive(&state.db, b.stop_id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("booking {}: no stop", b.id)))?;
-    let parts = match parts {
-        Some(p) => p,
-        None => store::parts_of(&state.db, &[b.id]).await?,
-    };
-    let slots = store::slots_of(&state.db, &[stop.id]).await?;
-    booking_view(b, None, &parts, &slots, &stop, drive.date)
+    let Held {
+        booking,
+        parts,
+        slots,
+        stop,
+        date,
+    } = reads::held(&state.db, b, parts).await?;
+    booking_view(booking, None, &parts, &slots, &stop, date)
+}
+
+/// A group request as its contact sees it.
+async fn request_holder_view(
+    state: &AppState,
+    r: group_request::Model,
+) -> Result<BookingView, AppError> {
+    let (r, stop, date) = reads::request_at(&state.db, r).await?;
+    request_as_booking(r, None, &stop, date)
 }
 
 /// A booking, for its holder (`X-Booking-Token`).
@@ -879,28 +714,11 @@ async fn get_booking(
     headers: HeaderMap,
 ) -> Result<Json<BookingView>, AppError> {
     let token = token(&headers)?;
-    match service::by_code_and_token(&state.db, &path.code, &token).await {
-        Err(AppError::NotFound(m)) => match request_view(&state, &path.code, &token).await? {
-            Some(view) => Ok(Json(view)),
-            None => Err(AppError::NotFound(m)),
-        },
-        found => Ok(Json(holder_view(&state, found?, None).await?)),
-    }
-}
-
-/// A group request as its contact sees it, when `code` and `token` name a request.
-async fn request_view(
-    state: &AppState,
-    code: &str,
-    token: &str,
-) -> Result<Option<BookingView>, AppError> {
-    let Some(r) = service::request_by_code_and_token(&state.db, code, token).await? else {
-        return Ok(None);
+    let view = match service::find_held(&state.db, &path.code, &token).await? {
+        service::Found::Booking(b) => holder_view(&state, b, None).await?,
+        service::Found::Request(r) => request_holder_view(&state, r).await?,
     };
-    let (stop, drive) = store::stop_with_drive(&state.db, r.stop_id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request {}: no stop", r.id)))?;
-    Ok(Some(request_as_booking(r, None, &stop, drive.date)?))
+    Ok(Json(view))
 }
 
 /// Cancels a booking (`X-Booking-Token`): its places return to the slot, its reminders are
@@ -927,30 +745,16 @@ async fn cancel_booking(
 ) -> Result<Json<BookingView>, AppError> {
     rate_limit(&state, &caller)?;
     let token = token(&headers)?;
-    let b = match service::by_code_and_token(&state.db, &path.code, &token).await {
-        Err(AppError::NotFound(m)) => {
-            // A group request not yet decided: withdrawn.
-            let Some(r) = service::request_by_code_and_token(&state.db, &path.code, &token).await?
-            else {
-                return Err(AppError::NotFound(m));
-            };
-            let withdrawn = service::withdraw_request(&state.db, &r, Utc::now()).await?;
-            let (stop, drive) = store::stop_with_drive(&state.db, withdrawn.stop_id)
-                .await?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request {}: no stop", r.id)))?;
-            return Ok(Json(request_as_booking(
-                withdrawn, None, &stop, drive.date,
-            )?));
+    let cap = state.http.messages_per_recipient_per_day;
+    match service::holder_cancel(&state.db, &path.code, &token, cap, Utc::now()).await? {
+        HolderCancelled::Request(withdrawn) => {
+            Ok(Json(request_holder_view(&state, withdrawn).await?))
         }
-        found => found?,
-    };
-    let parts = store::parts_of(&state.db, &[b.id]).await?;
-    let by = By::Holder {
-        cap: state.http.messages_per_recipient_per_day,
-    };
-    let cancelled = service::cancel(&state.db, &b, &by, Utc::now()).await?;
-    tracing::info!(code = %cancelled.code, "booking cancelled");
-    Ok(Json(holder_view(&state, cancelled, Some(parts)).await?))
+        HolderCancelled::Booking((cancelled, parts)) => {
+            tracing::info!(code = %cancelled.code, "booking cancelled");
+            Ok(Json(holder_view(&state, cancelled, Some(parts)).await?))
+        }
+    }
 }
 
 /// The body of `POST /api/v1/public/bookings/{code}/reschedule`.
@@ -961,6 +765,15 @@ pub struct RescheduleBody {
     pub slot: Option<String>,
     /// A group's new slots, spread over again (empty: any slot not begun).
     pub preferred_slots: Option<Vec<String>>,
+}
+
+impl From<RescheduleBody> for Move {
+    fn from(b: RescheduleBody) -> Self {
+        Move {
+            slot: b.slot,
+            preferred_slots: b.preferred_slots,
+        }
+    }
 }
 
 /// Moves a booking (`X-Booking-Token`) to another slot of its stop (a group: over other
@@ -990,39 +803,11 @@ async fn reschedule_booking(
 ) -> Result<Json<BookingView>, AppError> {
     rate_limit(&state, &caller)?;
     let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
-    let slots = new_slots(&b, &body.slot, &body.preferred_slots)?;
-    let by = By::Holder {
-        cap: state.http.messages_per_recipient_per_day,
-    };
-    let (moved, parts) = service::reschedule(&state.db, &b, &slots, &by, Utc::now()).await?;
+    let cap = state.http.messages_per_recipient_per_day;
+    let (moved, parts) =
+        service::holder_reschedule(&state.db, &b, &body.into(), cap, Utc::now()).await?;
     tracing::info!(code = %moved.code, "booking moved");
     Ok(Json(holder_view(&state, moved, Some(parts)).await?))
-}
-
-/// The slots a move asks for: a person's `slot`, a group's `preferred_slots`.
-fn new_slots(
-    b: &booking::Model,
-    slot: &Option<String>,
-    preferred: &Option<Vec<String>>,
-) -> Result<Vec<i32>, AppError> {
-    let mut errors = FieldErrors::default();
-    let mut slots = Vec::new();
-    if b.kind == BookingKind::Individual.as_str() {
-        if preferred.is_some() {
-            errors.add("preferred_slots", "is for group bookings; send slot");
-        }
-        match slot.as_deref() {
-            Some(raw) => slots.extend(slot_minutes(&mut errors, "slot", raw)),
-            None => errors.add("slot", "is required"),
-        }
-    } else {
-        if slot.is_some() {
-            errors.add("slot", "is for one person; send preferred_slots");
-        }
-        slots = preferred_slots(&mut errors, preferred.as_deref().unwrap_or_default());
-    }
-    errors.into_result()?;
-    Ok(slots)
 }
 
 /// A drive's path.
@@ -1124,39 +909,27 @@ async fn drive_bookings(
     let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
     let drive = crate::drives::find_for(&state.db, &acting, Action::Read, path.id).await?;
     let stops = crate::store::drives::stops(&state.db, drive.id).await?;
-    let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
-    let slots = store::slots_of(&state.db, &ids).await?;
-    let all = store::of_stops(&state.db, &ids, false).await?;
-    let parts = store::parts_of(&state.db, &all.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
-    let requests = store::requests_of_stops(&state.db, &ids).await?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(stops.len());
-    for stop in &stops {
-        let mine: Vec<booking_slot::Model> = slots
-            .iter()
-            .filter(|s| s.stop_id == stop.id)
-            .cloned()
-            .collect();
-        let bookings = all
-            .iter()
-            .filter(|b| b.stop_id == stop.id)
-            .cloned()
-            .map(|b| booking_view(b, None, &parts, &mine, stop, drive.date))
+    for stop in reads::of_stops(&state.db, stops).await? {
+        let bookings = stop
+            .bookings
+            .into_iter()
+            .map(|b| booking_view(b, None, &stop.parts, &stop.slots, &stop.stop, drive.date))
             .collect::<Result<Vec<_>, _>>()?;
         out.push(StopBookings {
-            stop_id: stop.id,
-            name: stop.name.clone(),
+            stop_id: stop.stop.id,
+            name: stop.stop.name.clone(),
             booked: bookings
                 .iter()
                 .filter(|b| b.status == BookingStatus::Active)
                 .map(|b| b.headcount)
                 .sum(),
-            slots: slot_views(drive.date, &mine, now),
+            slots: slot_views(drive.date, &stop.slots, now),
             bookings,
-            requests: requests
-                .iter()
-                .filter(|r| r.stop_id == stop.id)
-                .cloned()
+            requests: stop
+                .requests
+                .into_iter()
                 .map(request_view_for_staff)
                 .collect::<Result<Vec<_>, _>>()?,
         });
@@ -1185,10 +958,7 @@ async fn staff_booking(
     caller.require()?;
     let code = rules::normalise_code(raw);
     let not_found = || AppError::NotFound(format!("no booking {code}"));
-    let b = store::find_by_code(&state.db, &code)
-        .await?
-        .ok_or_else(not_found)?;
-    let (_, drive) = store::stop_with_drive(&state.db, b.stop_id)
+    let (b, drive) = reads::booking_with_drive(&state.db, &code)
         .await?
         .ok_or_else(not_found)?;
     let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
@@ -1209,8 +979,29 @@ pub struct StaffCancelBody {
     pub reason: Option<String>,
 }
 
-fn reason(errors: &mut FieldErrors, raw: Option<String>) -> Option<String> {
-    raw.and_then(|r| errors.text("reason", Some(r), 200, false, false))
+impl From<StaffCancelBody> for StaffCancel {
+    fn from(b: StaffCancelBody) -> Self {
+        StaffCancel { reason: b.reason }
+    }
+}
+
+/// A versioned staff change's answer: 200 with the booking and its new ETag, or 412 with the
+/// booking as it is.
+async fn staff_answer(
+    state: &AppState,
+    outcome: Outcome<service::WithParts>,
+    done: &str,
+) -> Result<Response, AppError> {
+    let (status, (b, parts)) = match outcome {
+        Outcome::Updated(changed) => {
+            tracing::info!(code = %changed.0.code, "{done}");
+            (StatusCode::OK, changed)
+        }
+        Outcome::Stale(current) => (StatusCode::PRECONDITION_FAILED, current),
+    };
+    let version = b.version;
+    let view = holder_view(state, b, Some(parts)).await?;
+    Ok(with_etag(status, version, Json(view)))
 }
 
 /// Cancels one booking (staff, within the drive's scope; `If-Match` with the booking's
@@ -1242,29 +1033,17 @@ async fn staff_cancel(
     JsonBody(body): JsonBody<StaffCancelBody>,
 ) -> Result<Response, AppError> {
     let (b, _) = staff_booking(&state, &caller, &path.code).await?;
-    let mut errors = FieldErrors::default();
-    let reason = reason(&mut errors, body.reason);
-    errors.into_result()?;
-    let expected = required_if_match(&headers, "booking", b.version)?;
-    if expected != b.version {
-        let version = b.version;
-        let view = holder_view(&state, b, None).await?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            version,
-            Json(view),
-        ));
-    }
-    let parts = store::parts_of(&state.db, &[b.id]).await?;
-    let by = By::Staff {
-        actor: caller.actor(),
-        reason,
-    };
-    let cancelled = service::cancel(&state.db, &b, &by, Utc::now()).await?;
-    tracing::info!(code = %cancelled.code, "booking cancelled by staff");
-    let version = cancelled.version;
-    let view = holder_view(&state, cancelled, Some(parts)).await?;
-    Ok(with_etag(StatusCode::OK, version, Json(view)))
+    let expected = required_if_match(&headers, "booking", b.version);
+    let outcome = service::staff_cancel(
+        &state.db,
+        b,
+        body.into(),
+        expected,
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    staff_answer(&state, outcome, "booking cancelled by staff").await
 }
 
 /// The body of a staff move.
@@ -1277,6 +1056,18 @@ pub struct StaffRescheduleBody {
     pub preferred_slots: Option<Vec<String>>,
     /// Kept in the audit log.
     pub reason: Option<String>,
+}
+
+impl From<StaffRescheduleBody> for StaffMove {
+    fn from(b: StaffRescheduleBody) -> Self {
+        StaffMove {
+            slots: Move {
+                slot: b.slot,
+                preferred_slots: b.preferred_slots,
+            },
+            reason: b.reason,
+        }
+    }
 }
 
 /// Moves one booking to other slots of its stop (staff, within the drive's scope;
@@ -1307,29 +1098,17 @@ async fn staff_reschedule(
     JsonBody(body): JsonBody<StaffRescheduleBody>,
 ) -> Result<Response, AppError> {
     let (b, _) = staff_booking(&state, &caller, &path.code).await?;
-    let slots = new_slots(&b, &body.slot, &body.preferred_slots)?;
-    let mut errors = FieldErrors::default();
-    let reason = reason(&mut errors, body.reason);
-    errors.into_result()?;
-    let expected = required_if_match(&headers, "booking", b.version)?;
-    if expected != b.version {
-        let version = b.version;
-        let view = holder_view(&state, b, None).await?;
-        return Ok(with_etag(
-            StatusCode::PRECONDITION_FAILED,
-            version,
-            Json(view),
-        ));
-    }
-    let by = By::Staff {
-        actor: caller.actor(),
-        reason,
-    };
-    let (moved, parts) = service::reschedule(&state.db, &b, &slots, &by, Utc::now()).await?;
-    tracing::info!(code = %moved.code, "booking moved by staff");
-    let version = moved.version;
-    let view = holder_view(&state, moved, Some(parts)).await?;
-    Ok(with_etag(StatusCode::OK, version, Json(view)))
+    let expected = required_if_match(&headers, "booking", b.version);
+    let outcome = service::staff_reschedule(
+        &state.db,
+        b,
+        body.into(),
+        expected,
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    staff_answer(&state, outcome, "booking moved by staff").await
 }
 
 /// A group request's path.
@@ -1347,10 +1126,7 @@ async fn staff_request(
 ) -> Result<group_request::Model, AppError> {
     caller.require()?;
     let not_found = || AppError::NotFound(format!("no group request with id {id}"));
-    let r = store::find_request(&state.db, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let (_, drive) = store::stop_with_drive(&state.db, r.stop_id)
+    let (r, drive) = reads::request_with_drive(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
     let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
@@ -1379,6 +1155,16 @@ pub struct ConfirmBody {
     /// Slots to spread the group over instead of those it asked for (empty: any slot not
     /// begun).
     pub preferred_slots: Option<Vec<String>>,
+}
+
+impl From<ConfirmBody> for Confirm {
+    fn from(b: ConfirmBody) -> Self {
+        Confirm {
+            preferred_slots: b
+                .preferred_slots
+                .map(|slots| slots.into_iter().map(Into::into).collect()),
+        }
+    }
 }
 
 /// Confirms a group request (staff, within the drive's scope; `If-Match` with the request's
@@ -1411,17 +1197,20 @@ async fn confirm_request(
     JsonBody(body): JsonBody<ConfirmBody>,
 ) -> Result<Response, AppError> {
     let r = staff_request(&state, &caller, path.id).await?;
-    let mut errors = FieldErrors::default();
-    let preferred = body
-        .preferred_slots
-        .map(|raw| preferred_slots(&mut errors, &raw));
-    errors.into_result()?;
-    let expected = required_if_match(&headers, "group request", r.version)?;
-    if expected != r.version {
-        return stale_request(r);
-    }
-    let (decided, made) =
-        service::confirm_request(&state.db, &r, preferred, &caller.actor(), Utc::now()).await?;
+    let expected = required_if_match(&headers, "group request", r.version);
+    let confirmed = service::confirm(
+        &state.db,
+        r,
+        body.into(),
+        expected,
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?;
+    let (decided, made) = match confirmed {
+        Confirmed::Done(done) => *done,
+        Confirmed::Stale(r) => return stale_request(*r),
+    };
     tracing::info!(code = %decided.code, headcount = decided.headcount, "group request confirmed");
     let version = made.booking.version;
     let view = holder_view(&state, made.booking, Some(made.parts)).await?;
@@ -1456,15 +1245,20 @@ async fn decline_request(
     JsonBody(body): JsonBody<StaffCancelBody>,
 ) -> Result<Response, AppError> {
     let r = staff_request(&state, &caller, path.id).await?;
-    let mut errors = FieldErrors::default();
-    let reason = reason(&mut errors, body.reason);
-    errors.into_result()?;
-    let expected = required_if_match(&headers, "group request", r.version)?;
-    if expected != r.version {
-        return stale_request(r);
-    }
-    let decided =
-        service::decline_request(&state.db, &r, reason, &caller.actor(), Utc::now()).await?;
+    let expected = required_if_match(&headers, "group request", r.version);
+    let decided = match service::decline(
+        &state.db,
+        r,
+        body.into(),
+        expected,
+        &caller.actor(),
+        Utc::now(),
+    )
+    .await?
+    {
+        Outcome::Updated(decided) => decided,
+        Outcome::Stale(r) => return stale_request(r),
+    };
     let version = decided.version;
     Ok(with_etag(
         StatusCode::OK,

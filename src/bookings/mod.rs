@@ -16,6 +16,18 @@
 //! public requests beyond a recipient's daily cap are recorded `suppressed`, never sent.
 //! Staff may cancel or move any single booking within their scope (audited, the person
 //! notified).
+//!
+//! The API hands in the service's own commands ([`commands`]: `PersonBooking`,
+//! `GroupBooking`, `Move`, `StaffCancel`, `StaffMove`, `Confirm`, `ScheduleQuery`), whose field
+//! rules are `validator` rules naming the fields as the answers always did; the entry points
+//! that take them ([`book_person_at`], [`book_group_at`], [`holder_reschedule`],
+//! [`holder_cancel`], [`staff_cancel`], [`staff_reschedule`], [`confirm`], [`decline`]) check
+//! the fields first, then the `If-Match` the handler read, then the rules that need the
+//! database. Staff changes to one booking go through [`crate::versioned::update`] (stale:
+//! the booking as it is). What the pages show is read in [`reads`].
+
+pub mod commands;
+pub mod reads;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
@@ -32,6 +44,18 @@ use crate::store::audit::{self, Actor, Change};
 use crate::store::bookings::{self as store, Decision, NewBooking, NewRequest};
 use crate::store::outbox::{self, NewMessage};
 use crate::store::{fleet, points};
+use crate::versioned::{self, Outcome, Versioned};
+
+pub use commands::{
+    Confirm, GroupBooking, GroupRequest, Move, PersonBooking, PersonRequest, Schedule,
+    ScheduleQuery, SlotStart, StaffCancel, StaffMove,
+};
+
+impl Versioned for booking::Model {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
 
 /// What the public booking may do (from `HttpConfig`; 0 turns a cap off).
 #[derive(Debug, Clone, Copy, Default)]
@@ -355,27 +379,6 @@ pub async fn next_eligible(
     };
     let next = last + Duration::days(DONATION_INTERVAL_DAYS);
     Ok((date < next).then_some((last, next)))
-}
-
-/// A person's booking request, validated.
-#[derive(Debug, Clone)]
-pub struct PersonRequest {
-    pub name: String,
-    pub mobile: String,
-    pub blood_type: Option<String>,
-    /// Minutes after midnight.
-    pub slot: i32,
-}
-
-/// A group's booking request, validated.
-#[derive(Debug, Clone)]
-pub struct GroupRequest {
-    pub organisation: String,
-    pub contact_name: String,
-    pub contact_mobile: String,
-    pub headcount: i32,
-    /// Slot starts (minutes) in order of preference; empty for any.
-    pub preferred: Vec<i32>,
 }
 
 /// A booking made: the record, its parts, and the token (shown once).
@@ -1252,19 +1255,33 @@ pub async fn cancel(
     let (open, parts, first) = changeable(db, booking, "cancelled", now).await?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
-    let Some(cancelled) = store::cancel_if_version(&txn, booking.id, booking.version, now).await?
-    else {
+    let Some(cancelled) = cancel_in(&txn, booking, &open, &parts, first, by, now).await? else {
         txn.rollback().await?;
-        return Err(AppError::Conflict(format!(
-            "booking {} changed meanwhile; look it up again",
-            booking.code
-        )));
+        return Err(changed_meanwhile(&format!("booking {}", booking.code)));
     };
-    for p in &parts {
-        store::release(&txn, p.slot_id, p.places).await?;
+    txn.commit().await?;
+    Ok(cancelled)
+}
+
+/// Cancels `booking` (at its version) in `txn`; `None` when its version moved on.
+async fn cancel_in(
+    txn: &DatabaseTransaction,
+    booking: &booking::Model,
+    open: &OpenStop,
+    parts: &[booking_part::Model],
+    first: i32,
+    by: &By,
+    now: DateTime<Utc>,
+) -> Result<Option<booking::Model>, AppError> {
+    let Some(cancelled) = store::cancel_if_version(txn, booking.id, booking.version, now).await?
+    else {
+        return Ok(None);
+    };
+    for p in parts {
+        store::release(txn, p.slot_id, p.places).await?;
     }
-    outbox::void_pending(&txn, booking.id).await?;
-    let mut facts = facts(&cancelled, &open, first);
+    outbox::void_pending(txn, booking.id).await?;
+    let mut facts = facts(&cancelled, open, first);
     let kind = match by {
         By::Holder { .. } => MessageKind::Cancellation,
         By::Staff { reason, .. } => {
@@ -1272,7 +1289,7 @@ pub async fn cancel(
             MessageKind::CancelledByStation
         }
     };
-    write_message(&txn, &cancelled, kind, None, &facts, by.cap(), now).await?;
+    write_message(txn, &cancelled, kind, None, &facts, by.cap(), now).await?;
     if let By::Staff { actor, reason } = by {
         Audit {
             entity: "booking",
@@ -1282,12 +1299,12 @@ pub async fn cancel(
             actor,
         }
         .record(
-            &txn,
+            txn,
             &audited(
                 &booking.code,
                 &booking.status,
                 booking.headcount,
-                &parts,
+                parts,
                 &open.slots,
                 None,
             ),
@@ -1303,8 +1320,7 @@ pub async fn cancel(
         )
         .await?;
     }
-    txn.commit().await?;
-    Ok(cancelled)
+    Ok(Some(cancelled))
 }
 
 /// Moves a booking: a person to `slot`, a group over `preferred` (spread again). In one
@@ -1323,14 +1339,43 @@ pub async fn reschedule(
     let (open, old, _) = changeable(db, booking, "moved", now).await?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
-    still_open(&txn, &open).await?;
+    match reschedule_in(&txn, db, booking, &open, &old, slots, by, now).await {
+        Ok(Some(moved)) => {
+            txn.commit().await?;
+            Ok(moved)
+        }
+        Ok(None) => {
+            txn.rollback().await?;
+            Err(changed_meanwhile(&format!("booking {}", booking.code)))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Moves `booking` (at its version) in `txn`; `None` when its version moved on. The caller
+/// rolls back on an error.
+#[allow(clippy::too_many_arguments)]
+async fn reschedule_in(
+    txn: &DatabaseTransaction,
+    db: &DatabaseConnection,
+    booking: &booking::Model,
+    open: &OpenStop,
+    old: &[booking_part::Model],
+    slots: &[i32],
+    by: &By,
+    now: DateTime<Utc>,
+) -> Result<Option<(booking::Model, Vec<booking_part::Model>)>, AppError> {
+    still_open(txn, open).await?;
     // Release first inside the transaction, then take: the places the booking held count as
     // free for its own move, and if the new slots are full everything rolls back.
-    for p in &old {
-        store::release(&txn, p.slot_id, p.places).await?;
+    for p in old {
+        store::release(txn, p.slot_id, p.places).await?;
     }
     let fresh = OpenStop {
-        slots: store::slots_of(&txn, &[open.stop.id]).await?,
+        slots: store::slots_of(txn, &[open.stop.id]).await?,
         ..open.clone()
     };
     let parts: Vec<(i64, i32)> = if booking.kind == BookingKind::Individual.as_str() {
@@ -1343,29 +1388,25 @@ pub async fn reschedule(
         spread_over(&group_slots(&fresh, slots, now)?, booking.headcount)?
     };
     for (slot_id, n) in &parts {
-        if !store::take(&txn, *slot_id, *n).await? {
-            txn.rollback().await?;
+        if !store::take(txn, *slot_id, *n).await? {
             let slot = fresh
                 .slots
                 .iter()
                 .find(|s| s.id == *slot_id)
                 .expect("chosen from these slots");
-            return Err(full(&open, slot, db).await);
+            // Read outside the transaction: the places as they are without this move.
+            return Err(full(open, slot, db).await);
         }
     }
     let Some((moved, new_parts)) =
-        store::replace_parts_if_version(&txn, booking.id, booking.version, &parts, now).await?
+        store::replace_parts_if_version(txn, booking.id, booking.version, &parts, now).await?
     else {
-        txn.rollback().await?;
-        return Err(AppError::Conflict(format!(
-            "booking {} changed meanwhile; look it up again",
-            booking.code
-        )));
+        return Ok(None);
     };
     let starts = first_start(&new_parts, &fresh.slots, moved.id).unwrap_or(open.stop.planned_start);
-    let facts = facts(&moved, &open, starts);
+    let facts = facts(&moved, open, starts);
     write_message(
-        &txn,
+        txn,
         &moved,
         MessageKind::Rescheduled,
         Some(moved.version),
@@ -1383,12 +1424,12 @@ pub async fn reschedule(
             actor,
         }
         .record(
-            &txn,
+            txn,
             &audited(
                 &booking.code,
                 &booking.status,
                 booking.headcount,
-                &old,
+                old,
                 &open.slots,
                 None,
             ),
@@ -1404,6 +1445,275 @@ pub async fn reschedule(
         )
         .await?;
     }
-    txn.commit().await?;
-    Ok((moved, new_parts))
+    Ok(Some((moved, new_parts)))
+}
+
+/// A booking with its parts: what a versioned staff change answers (the row and where its
+/// places are, or were before a cancellation).
+pub type WithParts = (booking::Model, Vec<booking_part::Model>);
+
+async fn with_parts(db: &DatabaseConnection, code: &str) -> Result<WithParts, AppError> {
+    let booking = store::find_by_code(db, code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no booking {code}")))?;
+    let parts = store::parts_of(db, &[booking.id]).await?;
+    Ok((booking, parts))
+}
+
+/// Fields first (400), then the version (the `If-Match` as read: 428 when it was missing).
+fn fields_then_version<T>(
+    fields: Result<T, crate::error::FieldErrors>,
+    expected: Result<i32, AppError>,
+) -> Result<(T, i32), AppError> {
+    Ok((fields.map_err(invalid)?, expected?))
+}
+
+/// The 400 naming every field of `errors` (not empty).
+fn invalid(errors: crate::error::FieldErrors) -> AppError {
+    errors
+        .into_result()
+        .err()
+        .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("a refusal without a field")))
+}
+
+/// Staff cancel `current` (expected at version `expected`, the `If-Match` as read) through
+/// [`versioned::update`]: as the holder's cancellation, with the reason told to the person,
+/// audited. [`Outcome::Stale`] with the booking as it is when the version moved on; the
+/// cancelled booking comes with the parts it held.
+///
+/// # Errors
+/// An invalid reason (400), then `expected`'s error (428), then 409 when already cancelled or
+/// begun; the database fails.
+pub async fn staff_cancel(
+    db: &DatabaseConnection,
+    current: booking::Model,
+    cmd: StaffCancel,
+    expected: Result<i32, AppError>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Outcome<WithParts>, AppError> {
+    let (reason, expected) = fields_then_version(cmd.checked(), expected)?;
+    let by = By::Staff {
+        actor: actor.clone(),
+        reason,
+    };
+    let code = current.code.clone();
+    let parts = store::parts_of(db, &[current.id]).await?;
+    let _turn = crate::db::write_turn(db).await;
+    versioned::update(
+        db,
+        (current, parts),
+        expected,
+        async |(booking, _): &WithParts| changeable(db, booking, "cancelled", now).await,
+        async |txn: &DatabaseTransaction, (booking, _): &WithParts, (open, parts, first)| {
+            Ok(cancel_in(txn, booking, &open, &parts, first, &by, now)
+                .await?
+                .map(|cancelled| (cancelled, parts)))
+        },
+        async || with_parts(db, &code).await,
+    )
+    .await
+}
+
+/// Staff move `current` (expected at version `expected`) through [`versioned::update`]: as
+/// the holder's move, the person told and the change audited.
+///
+/// # Errors
+/// Invalid or unknown slots or reason (400), then `expected`'s error (428), then 409 when
+/// cancelled, begun, or the new slots are full; the database fails.
+pub async fn staff_reschedule(
+    db: &DatabaseConnection,
+    current: booking::Model,
+    cmd: StaffMove,
+    expected: Result<i32, AppError>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Outcome<WithParts>, AppError> {
+    let individual = current.kind == BookingKind::Individual.as_str();
+    let slots = cmd.slots.slots_for(individual).map_err(invalid)?;
+    let (reason, expected) =
+        fields_then_version(StaffCancel { reason: cmd.reason }.checked(), expected)?;
+    let by = By::Staff {
+        actor: actor.clone(),
+        reason,
+    };
+    let code = current.code.clone();
+    let parts = store::parts_of(db, &[current.id]).await?;
+    let _turn = crate::db::write_turn(db).await;
+    versioned::update(
+        db,
+        (current, parts),
+        expected,
+        async |(booking, _): &WithParts| changeable(db, booking, "moved", now).await,
+        async |txn: &DatabaseTransaction, (booking, _): &WithParts, (open, old, _)| {
+            reschedule_in(txn, db, booking, &open, &old, &slots, &by, now).await
+        },
+        async || with_parts(db, &code).await,
+    )
+    .await
+}
+
+/// The holder moves their booking (found with its token) to `wanted`'s slots.
+///
+/// # Errors
+/// Invalid or unknown slots (400, every one named); as [`reschedule`].
+pub async fn holder_reschedule(
+    db: &DatabaseConnection,
+    booking: &booking::Model,
+    wanted: &Move,
+    cap: u32,
+    now: DateTime<Utc>,
+) -> Result<WithParts, AppError> {
+    let individual = booking.kind == BookingKind::Individual.as_str();
+    let slots = wanted.slots_for(individual).map_err(invalid)?;
+    reschedule(db, booking, &slots, &By::Holder { cap }, now).await
+}
+
+/// Books a person at stop `stop_id`: the fields checked (every one named), then the stop
+/// opened, then [`book_person`]. Answers the stop as opened, for the view.
+///
+/// # Errors
+/// Invalid fields (400); as [`open_stop`] and [`book_person`].
+pub async fn book_person_at(
+    db: &DatabaseConnection,
+    stop_id: i64,
+    cmd: PersonBooking,
+    address: &str,
+    limits: Limits,
+    now: DateTime<Utc>,
+) -> Result<(OpenStop, Made), AppError> {
+    let request = cmd.checked().map_err(invalid)?;
+    let open = open_stop(db, stop_id).await?;
+    let made = book_person(db, &open, request, address, limits, now).await?;
+    Ok((open, made))
+}
+
+/// Books a group at stop `stop_id`: the fields checked, the stop opened, then
+/// [`book_group`].
+///
+/// # Errors
+/// Invalid fields (400); as [`open_stop`] and [`book_group`].
+pub async fn book_group_at(
+    db: &DatabaseConnection,
+    stop_id: i64,
+    cmd: GroupBooking,
+    address: &str,
+    limits: Limits,
+    now: DateTime<Utc>,
+) -> Result<(OpenStop, GroupOutcome), AppError> {
+    let request = cmd.checked().map_err(invalid)?;
+    let open = open_stop(db, stop_id).await?;
+    let outcome = book_group(db, &open, request, address, limits, now).await?;
+    Ok((open, outcome))
+}
+
+/// What confirming a group request came to.
+#[derive(Debug, Clone)]
+pub enum Confirmed {
+    /// The request decided, and the booking it became.
+    Done(Box<(group_request::Model, Made)>),
+    /// The expected version was not the request's: the request as it is.
+    Stale(Box<group_request::Model>),
+}
+
+/// Staff confirm `request` (expected at version `expected`, the `If-Match` as read) over
+/// `cmd`'s slots or its own; see [`confirm_request`].
+///
+/// # Errors
+/// Invalid slots (400), then `expected`'s error (428); as [`confirm_request`].
+pub async fn confirm(
+    db: &DatabaseConnection,
+    request: group_request::Model,
+    cmd: Confirm,
+    expected: Result<i32, AppError>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Confirmed, AppError> {
+    let (preferred, expected) = fields_then_version(cmd.checked(), expected)?;
+    if expected != request.version {
+        return Ok(Confirmed::Stale(Box::new(request)));
+    }
+    let (decided, made) = confirm_request(db, &request, preferred, actor, now).await?;
+    Ok(Confirmed::Done(Box::new((decided, made))))
+}
+
+/// Staff decline `request` (expected at version `expected`) with `cmd`'s reason; see
+/// [`decline_request`].
+///
+/// # Errors
+/// An invalid reason (400), then `expected`'s error (428); as [`decline_request`].
+pub async fn decline(
+    db: &DatabaseConnection,
+    request: group_request::Model,
+    cmd: StaffCancel,
+    expected: Result<i32, AppError>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Outcome<group_request::Model>, AppError> {
+    let (reason, expected) = fields_then_version(cmd.checked(), expected)?;
+    if expected != request.version {
+        return Ok(Outcome::Stale(request));
+    }
+    Ok(Outcome::Updated(
+        decline_request(db, &request, reason, actor, now).await?,
+    ))
+}
+
+/// What the holder's code and token name: a booking, or a group request not (yet) a booking.
+#[derive(Debug, Clone)]
+pub enum Found {
+    Booking(booking::Model),
+    Request(group_request::Model),
+}
+
+/// The booking, else the group request, that `code` and `token` name (404 as for a booking
+/// when neither).
+///
+/// # Errors
+/// As above, or the database fails.
+pub async fn find_held(
+    db: &DatabaseConnection,
+    code: &str,
+    token: &str,
+) -> Result<Found, AppError> {
+    match by_code_and_token(db, code, token).await {
+        Err(AppError::NotFound(m)) => match request_by_code_and_token(db, code, token).await? {
+            Some(r) => Ok(Found::Request(r)),
+            None => Err(AppError::NotFound(m)),
+        },
+        found => Ok(Found::Booking(found?)),
+    }
+}
+
+/// What the holder's cancellation came to.
+#[derive(Debug, Clone)]
+pub enum HolderCancelled {
+    /// A booking cancelled, with the parts it held.
+    Booking(WithParts),
+    /// A pending group request withdrawn.
+    Request(group_request::Model),
+}
+
+/// The holder cancels what `code` and `token` name: a booking (its places returned) or a
+/// pending group request (withdrawn).
+///
+/// # Errors
+/// 404 when they name nothing; as [`cancel`] and [`withdraw_request`].
+pub async fn holder_cancel(
+    db: &DatabaseConnection,
+    code: &str,
+    token: &str,
+    cap: u32,
+    now: DateTime<Utc>,
+) -> Result<HolderCancelled, AppError> {
+    match find_held(db, code, token).await? {
+        Found::Request(r) => Ok(HolderCancelled::Request(
+            withdraw_request(db, &r, now).await?,
+        )),
+        Found::Booking(b) => {
+            let parts = store::parts_of(db, &[b.id]).await?;
+            let cancelled = cancel(db, &b, &By::Holder { cap }, now).await?;
+            Ok(HolderCancelled::Booking((cancelled, parts)))
+        }
+    }
 }

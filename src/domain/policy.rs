@@ -154,6 +154,49 @@ pub enum Decision {
     Hidden,
 }
 
+/// Why an action was refused, with the text the caller is told: what [`Decision::check`]
+/// makes of a decision that is not [`Decision::Allow`]. Free of HTTP: `crate::error` maps it
+/// to 401 / 403 / 404 in one place, for the handlers and for the services alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// No credentials (401).
+    Unauthenticated,
+    /// Visible but not allowed (403); names the resource.
+    Forbidden(String),
+    /// Not visible to this caller (404, as if it did not exist); names the resource.
+    Hidden(String),
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::Unauthenticated => f.write_str(
+                "sign in (POST /api/v1/auth/login) or send an API token (Authorization: Bearer dn_…)",
+            ),
+            Denied::Forbidden(what) => write!(f, "your account may not do this to {what}"),
+            Denied::Hidden(what) => write!(f, "no {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Denied {}
+
+impl Decision {
+    /// `Ok` when allowed, else why not; `what` names the resource (`point 7`) and is only
+    /// called when a refusal needs it.
+    ///
+    /// # Errors
+    /// [`Denied`] for every decision but [`Decision::Allow`].
+    pub fn check(self, what: impl FnOnce() -> String) -> Result<(), Denied> {
+        match self {
+            Decision::Allow => Ok(()),
+            Decision::Unauthenticated => Err(Denied::Unauthenticated),
+            Decision::Forbidden => Err(Denied::Forbidden(what())),
+            Decision::Hidden => Err(Denied::Hidden(what())),
+        }
+    }
+}
+
 /// May `caller` (none when anonymous) do `action` on `resource`?
 pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -> Decision {
     let Some(caller) = caller else {
@@ -598,5 +641,20 @@ mod tests {
             audit_scope(&user(Role::Admin, vec![])),
             AuditScope::Everyone(Visibility::All)
         );
+    }
+
+    #[test]
+    fn refusals_name_the_resource_and_allow_passes() {
+        assert_eq!(Decision::Allow.check(|| unreachable!()), Ok(()));
+        assert_eq!(
+            Decision::Unauthenticated.check(|| unreachable!()),
+            Err(Denied::Unauthenticated)
+        );
+        assert_eq!(
+            Decision::Forbidden.check(|| "point 7".into()),
+            Err(Denied::Forbidden("point 7".into()))
+        );
+        let hidden = Decision::Hidden.check(|| "point 7".into()).unwrap_err();
+        assert_eq!(hidden.to_string(), "no point 7");
     }
 }
