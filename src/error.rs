@@ -574,8 +574,8 @@ impl From<crate::drives::DrivesError> for AppError {
             E::InvalidField { field, message } => AppError::invalid(&field, message),
             E::OutsideRegion { detail, errors } => AppError::Unprocessable { detail, errors },
             E::NotFound(detail) => AppError::NotFound(detail),
-            E::Denied { decision, what } => match crate::api::auth::decide(decision, || what) {
-                Err(err) => err,
+            E::Denied { decision, what } => match decision.check(|| what) {
+                Err(denied) => denied.into(),
                 Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
             },
             E::Conflict(detail) => AppError::Conflict(detail),
