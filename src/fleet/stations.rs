@@ -138,6 +138,22 @@ pub async fn create(
     Ok(created)
 }
 
+/// Registers a station in a write transaction of its own (see [`create`]).
+///
+/// # Errors
+/// As [`create`].
+pub async fn register(
+    db: &DatabaseConnection,
+    cmd: NewStation,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<station::Model, FleetError> {
+    let txn = crate::db::begin_write(db).await?;
+    let created = create(&txn, cmd, actor, now).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
 /// Changes `current` (expected at version `expected`) by `patch`. Closing (`status: closed`)
 /// needs the station to have no active vehicle.
 ///

@@ -259,6 +259,22 @@ pub async fn create(
     Ok((created, station))
 }
 
+/// Registers a vehicle in a write transaction of its own (see [`create`]).
+///
+/// # Errors
+/// As [`create`].
+pub async fn register(
+    db: &DatabaseConnection,
+    cmd: NewVehicle,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<VehicleAt, FleetError> {
+    let txn = crate::db::begin_write(db).await?;
+    let created = create(&txn, cmd, actor, now).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
 /// Changes `current` (a vehicle with its station, expected at version `expected`) by `patch`.
 /// Moving it to another station is for the caller to authorise before.
 ///

@@ -7,10 +7,12 @@
 //!
 //! - [`points`]: create, change and close a point (the kind-fits-level rule, the date bounds,
 //!   the 15 km warning);
-//! - [`coordinators`]: create, change and delete coordinators, assign them to points.
+//! - [`coordinators`]: create, change and delete coordinators, assign them to points;
+//! - [`regions`]: the scoped read of a region, listing, detail and the versioned change.
 
 pub mod coordinators;
 pub mod points;
+pub mod regions;
 
 use sea_orm::DbErr;
 
