@@ -45,6 +45,60 @@ pub fn check(value: &impl Validate, errors: &mut FieldErrors) {
     }
 }
 
+/// As [`check`], with the errors it appends in the order of their fields in `order` (the
+/// order the answer has always named them in; fields not listed come after, in path order).
+/// Errors already in `errors` stay first, where they are.
+pub fn check_in_order(value: &impl Validate, errors: &mut FieldErrors, order: &[&str]) {
+    let start = errors.0.len();
+    check(value, errors);
+    let rank = |field: &str| order.iter().position(|f| *f == field).unwrap_or(order.len());
+    errors.0[start..].sort_by_key(|e| rank(&e.field));
+}
+
+/// Free text by the rules of [`crate::domain::text::clean`] (trimmed, at most `max_chars`,
+/// no control characters but line breaks when `multiline`): its message when broken. Blank is
+/// fine; the service cleans the text after validating.
+///
+/// # Errors
+/// The rule's message.
+pub fn text(value: &str, max_chars: usize, multiline: bool) -> Result<(), ValidationError> {
+    crate::domain::text::clean(Some(value.to_owned()), max_chars, multiline)
+        .map(|_| ())
+        .map_err(|message| error("text", message))
+}
+
+/// As [`text`], and blank is `is required`.
+///
+/// # Errors
+/// The rule's message.
+pub fn required_text(
+    value: &str,
+    max_chars: usize,
+    multiline: bool,
+) -> Result<(), ValidationError> {
+    match crate::domain::text::clean(Some(value.to_owned()), max_chars, multiline) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(error("required", "is required")),
+        Err(message) => Err(error("text", message)),
+    }
+}
+
+/// A region code as given: blank is `is required`, anything but 12 digits (spaces around
+/// are fine) is `must be a 12-digit region code`. Whether the region exists is the service's
+/// rule, after this one.
+///
+/// # Errors
+/// The rule's message.
+pub fn region_code(value: &str) -> Result<(), ValidationError> {
+    match value.trim() {
+        "" => Err(error("required", "is required")),
+        raw if crate::domain::region::RegionCode::parse(raw).is_err() => {
+            Err(error("region_code", "must be a 12-digit region code"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Every error in `errors` with its full path, ordered by path (items by index), and within
 /// one path in the order the rules are declared.
 #[must_use]
