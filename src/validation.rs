@@ -51,7 +51,12 @@ pub fn check(value: &impl Validate, errors: &mut FieldErrors) {
 pub fn check_in_order(value: &impl Validate, errors: &mut FieldErrors, order: &[&str]) {
     let start = errors.0.len();
     check(value, errors);
-    let rank = |field: &str| order.iter().position(|f| *f == field).unwrap_or(order.len());
+    let rank = |field: &str| {
+        order
+            .iter()
+            .position(|f| *f == field)
+            .unwrap_or(order.len())
+    };
     errors.0[start..].sort_by_key(|e| rank(&e.field));
 }
 
@@ -232,6 +237,52 @@ mod tests {
             ]
             .map(|(f, m)| (f.to_owned(), m.to_owned()))
         );
+    }
+
+    #[test]
+    fn check_in_order_names_fields_in_the_order_given_after_what_was_there() {
+        let drive = Drive {
+            name: "too long a name".into(),
+            stops: vec![Stop { start: 30, end: 31 }, Stop { start: 9, end: 8 }],
+        };
+        let mut errors = FieldErrors::default();
+        errors.add("first", "was there before");
+        check_in_order(
+            &drive,
+            &mut errors,
+            &["stops[1].end", "stops[0].start", "name"],
+        );
+        assert_eq!(
+            fields(&errors),
+            [
+                ("first", "was there before"),
+                ("stops[1].end", "must be after start"),
+                ("stops[0].start", "must be an hour"),
+                ("name", "must be 1 to 5 characters"),
+            ]
+            .map(|(f, m)| (f.to_owned(), m.to_owned()))
+        );
+    }
+
+    #[test]
+    fn text_rules_give_the_cleaning_messages() {
+        assert!(text("  ", 5, false).is_ok());
+        assert_eq!(
+            required_text("  ", 5, false)
+                .unwrap_err()
+                .message
+                .as_deref(),
+            Some("is required")
+        );
+        assert_eq!(
+            text("abcdef", 5, false).unwrap_err().message.as_deref(),
+            Some("must be at most 5 characters")
+        );
+        assert_eq!(
+            region_code(" 12 ").unwrap_err().message.as_deref(),
+            Some("must be a 12-digit region code")
+        );
+        assert!(region_code(" 411103101000 ").is_ok());
     }
 
     #[test]

@@ -16,10 +16,10 @@ use crate::domain::account::Principal;
 use crate::domain::policy::{self, AuditScope, Visibility};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
-use crate::state::AppState;
-use crate::store::audit::{self, AuditFilter};
 use crate::registry::{self, Acting};
+use crate::state::AppState;
 use crate::store::accounts;
+use crate::store::audit::{self, AuditFilter};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;

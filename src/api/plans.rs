@@ -256,10 +256,7 @@ async fn hidden_stations(
             .and_then(|n| n.parse::<i64>().ok())
         {
             Some(id) => match fleet::find_station(&state.db, id).await? {
-                Some(s) => {
-                    authorize_at(caller, Action::Read, &s, String::new)
-                        .is_ok()
-                }
+                Some(s) => authorize_at(caller, Action::Read, &s, String::new).is_ok(),
                 None => false,
             },
             None => false,

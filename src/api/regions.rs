@@ -19,12 +19,12 @@ use crate::domain::policy::Action;
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
 use crate::error::{AppError, Problem};
 use crate::geo::Crs;
+use crate::registry::Acting;
 use crate::registry::regions::{
     self as service, DescendantCounts, RegionChange, RegionQuery, RegionRef, VillageKinds,
 };
-use crate::registry::Acting;
-use crate::versioned::Outcome;
 use crate::state::AppState;
+use crate::versioned::Outcome;
 
 /// Page size when `limit` is not given, and the largest accepted.
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -292,8 +292,15 @@ async fn patch_region(
     service::authorize(&acting, Action::Update, &code)?;
     let current = service::find(&state.db, &code).await?;
     let expected = required_if_match(&headers, "region", current.version)?;
-    let status = match service::update(&state.db, current, patch.into(), expected, &acting, Utc::now())
-        .await?
+    let status = match service::update(
+        &state.db,
+        current,
+        patch.into(),
+        expected,
+        &acting,
+        Utc::now(),
+    )
+    .await?
     {
         Outcome::Updated(_) => StatusCode::OK,
         Outcome::Stale(_) => StatusCode::PRECONDITION_FAILED,

@@ -175,11 +175,7 @@ async fn load(state: &AppState, id: i64) -> Result<station::Model, AppError> {
 
 /// Asks the policy for `action` on a station (by the region it lies in): 404 outside the
 /// caller's reach, 403 outside its write scope.
-fn authorize(
-    caller: &Caller,
-    action: Action,
-    m: &station::Model,
-) -> Result<(), AppError> {
+fn authorize(caller: &Caller, action: Action, m: &station::Model) -> Result<(), AppError> {
     let id = m.id;
     authorize_at(caller, action, m, || format!("station with id {id}"))
 }

@@ -118,7 +118,10 @@ async fn validate(db: &impl ConnectionTrait, draft: Draft) -> Result<StationFiel
     validation::check_in_order(&draft, &mut errors, FIELD_ORDER);
     let mut region_code = None;
     if !errors.has("region_code")
-        && let Some(Ok(code)) = draft.region_code.as_deref().map(|r| RegionCode::parse(r.trim()))
+        && let Some(Ok(code)) = draft
+            .region_code
+            .as_deref()
+            .map(|r| RegionCode::parse(r.trim()))
     {
         match regions::find(db, &code).await? {
             None => errors.add("region_code", format!("no region with code {code}")),

@@ -94,7 +94,10 @@ struct Draft {
     name: Option<String>,
     #[validate(required(message = "is required"))]
     kind: Option<PointKind>,
-    #[validate(required(message = "is required"), custom(function = "validation::region_code"))]
+    #[validate(
+        required(message = "is required"),
+        custom(function = "validation::region_code")
+    )]
     region_code: Option<String>,
     #[validate(custom(function = "address_rule"))]
     address: Option<String>,
@@ -198,7 +201,10 @@ async fn validate(
     // The region: it must exist and be of a level the kind serves.
     let mut region = None;
     if !errors.has("region_code")
-        && let Some(Ok(code)) = draft.region_code.as_deref().map(|r| RegionCode::parse(r.trim()))
+        && let Some(Ok(code)) = draft
+            .region_code
+            .as_deref()
+            .map(|r| RegionCode::parse(r.trim()))
     {
         match regions::find(db, &code).await? {
             None => errors.add("region_code", format!("no region with code {code}")),

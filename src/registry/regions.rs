@@ -74,7 +74,11 @@ fn what(code: &RegionCode) -> String {
 ///
 /// # Errors
 /// [`RegistryError::Denied`].
-pub fn authorize(acting: &Acting<'_>, action: Action, code: &RegionCode) -> Result<(), RegistryError> {
+pub fn authorize(
+    acting: &Acting<'_>,
+    action: Action,
+    code: &RegionCode,
+) -> Result<(), RegistryError> {
     acting.authorize(action, Some(code), || what(code))
 }
 
