@@ -84,6 +84,9 @@ pub struct Checked {
 /// A point's fields before validation: what the client sent, merged over what is stored.
 /// The field rules are declared here; the region's (it exists, the kind serves its level) need
 /// the database and run after them, adding to the same list.
+// Two rules across fields, each run whatever the field rules found (clippy takes their
+// repeated `skip_on_field_errors = false` for a duplicated attribute).
+#[allow(clippy::duplicated_attributes)]
 #[derive(Validate)]
 #[validate(
     schema(function = "signage_rule", skip_on_field_errors = false),

@@ -87,3 +87,48 @@ pub async fn nearest_active_points_within(
 pub fn location(v: &VillageFact) -> Option<Wgs84Point> {
     Some(Wgs84Point::stored(v.longitude?, v.latitude?))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The read handlers (and the other handlers moved onto services with them) write no
+    /// queries, open no transactions, and import no other handler module: shared reads and
+    /// rules live in services (`registry`, `reports`, `fleet`, `outbox`), shared HTTP parts in
+    /// `api::extract` and `api::auth`.
+    #[test]
+    fn the_read_handlers_query_nothing_and_import_no_other_handler() {
+        for name in [
+            "audit",
+            "reports",
+            "summary",
+            "coverage",
+            "regions",
+            "forecast",
+            "plans",
+            "points",
+            "coordinators",
+            "vehicles",
+            "stations",
+            "users",
+            "tokens",
+            "outbox",
+        ] {
+            let path = format!("{}/src/api/{name}.rs", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            for needle in [
+                "sea_orm",
+                "Entity::",
+                "::find()",
+                "begin_write",
+                "audit::record",
+            ] {
+                assert!(!text.contains(needle), "{path} contains {needle}");
+            }
+            for line in text.lines().filter(|l| l.contains("crate::api::")) {
+                assert!(
+                    line.contains("crate::api::auth::") || line.contains("crate::api::extract"),
+                    "{path} imports another handler module: {line}"
+                );
+            }
+        }
+    }
+}
