@@ -438,6 +438,17 @@ impl From<crate::fleet::FleetError> for AppError {
     }
 }
 
+impl From<crate::outbox::by_hand::ByHandError> for AppError {
+    fn from(err: crate::outbox::by_hand::ByHandError) -> Self {
+        use crate::outbox::by_hand::ByHandError as E;
+        match err {
+            e @ E::NotFound(_) => AppError::NotFound(e.to_string()),
+            e @ E::NotWaiting { .. } => AppError::Conflict(e.to_string()),
+            E::Db(db) => AppError::from(db),
+        }
+    }
+}
+
 /// The detail of a validation problem: `invalid` and every field named.
 fn err_detail(errors: &[FieldError]) -> String {
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -9,7 +9,8 @@
 //! - `drives`: drives (lifecycle) and their checklists as a service;
 //! - `fleet`: stations and vehicles as a service; `versioned`: the one versioned update;
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
-//!   runs, exports); `registry`: points and coordinators as a service;
+//!   runs, exports); `registry`: regions, points and coordinators as a service; `reports`: the
+//!   summary, coverage and gaps of a region as a service;
 //! - `api`: axum handlers, thin, one module per resource;
 //! - `error`: the one `AppError`, rendered as problem+json; `validation`: field rules derived
 //!   with `validator`, as named field errors;
@@ -35,6 +36,7 @@ pub mod planfile;
 pub mod planning;
 pub mod plans;
 pub mod registry;
+pub mod reports;
 pub mod seed;
 pub mod state;
 pub mod store;

@@ -45,6 +45,65 @@ pub fn check(value: &impl Validate, errors: &mut FieldErrors) {
     }
 }
 
+/// As [`check`], with the errors it appends in the order of their fields in `order` (the
+/// order the answer has always named them in; fields not listed come after, in path order).
+/// Errors already in `errors` stay first, where they are.
+pub fn check_in_order(value: &impl Validate, errors: &mut FieldErrors, order: &[&str]) {
+    let start = errors.0.len();
+    check(value, errors);
+    let rank = |field: &str| {
+        order
+            .iter()
+            .position(|f| *f == field)
+            .unwrap_or(order.len())
+    };
+    errors.0[start..].sort_by_key(|e| rank(&e.field));
+}
+
+/// Free text by the rules of [`crate::domain::text::clean`] (trimmed, at most `max_chars`,
+/// no control characters but line breaks when `multiline`): its message when broken. Blank is
+/// fine; the service cleans the text after validating.
+///
+/// # Errors
+/// The rule's message.
+pub fn text(value: &str, max_chars: usize, multiline: bool) -> Result<(), ValidationError> {
+    crate::domain::text::clean(Some(value.to_owned()), max_chars, multiline)
+        .map(|_| ())
+        .map_err(|message| error("text", message))
+}
+
+/// As [`text`], and blank is `is required`.
+///
+/// # Errors
+/// The rule's message.
+pub fn required_text(
+    value: &str,
+    max_chars: usize,
+    multiline: bool,
+) -> Result<(), ValidationError> {
+    match crate::domain::text::clean(Some(value.to_owned()), max_chars, multiline) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(error("required", "is required")),
+        Err(message) => Err(error("text", message)),
+    }
+}
+
+/// A region code as given: blank is `is required`, anything but 12 digits (spaces around
+/// are fine) is `must be a 12-digit region code`. Whether the region exists is the service's
+/// rule, after this one.
+///
+/// # Errors
+/// The rule's message.
+pub fn region_code(value: &str) -> Result<(), ValidationError> {
+    match value.trim() {
+        "" => Err(error("required", "is required")),
+        raw if crate::domain::region::RegionCode::parse(raw).is_err() => {
+            Err(error("region_code", "must be a 12-digit region code"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Every error in `errors` with its full path, ordered by path (items by index), and within
 /// one path in the order the rules are declared.
 #[must_use]
@@ -178,6 +237,52 @@ mod tests {
             ]
             .map(|(f, m)| (f.to_owned(), m.to_owned()))
         );
+    }
+
+    #[test]
+    fn check_in_order_names_fields_in_the_order_given_after_what_was_there() {
+        let drive = Drive {
+            name: "too long a name".into(),
+            stops: vec![Stop { start: 30, end: 31 }, Stop { start: 9, end: 8 }],
+        };
+        let mut errors = FieldErrors::default();
+        errors.add("first", "was there before");
+        check_in_order(
+            &drive,
+            &mut errors,
+            &["stops[1].end", "stops[0].start", "name"],
+        );
+        assert_eq!(
+            fields(&errors),
+            [
+                ("first", "was there before"),
+                ("stops[1].end", "must be after start"),
+                ("stops[0].start", "must be an hour"),
+                ("name", "must be 1 to 5 characters"),
+            ]
+            .map(|(f, m)| (f.to_owned(), m.to_owned()))
+        );
+    }
+
+    #[test]
+    fn text_rules_give_the_cleaning_messages() {
+        assert!(text("  ", 5, false).is_ok());
+        assert_eq!(
+            required_text("  ", 5, false)
+                .unwrap_err()
+                .message
+                .as_deref(),
+            Some("is required")
+        );
+        assert_eq!(
+            text("abcdef", 5, false).unwrap_err().message.as_deref(),
+            Some("must be at most 5 characters")
+        );
+        assert_eq!(
+            region_code(" 12 ").unwrap_err().message.as_deref(),
+            Some("must be a 12-digit region code")
+        );
+        assert!(region_code(" 411103101000 ").is_ok());
     }
 
     #[test]

@@ -10,9 +10,11 @@ use super::{AccountsError, Acting};
 use crate::auth::secret;
 use crate::domain::account::{Principal, Role};
 use crate::domain::text;
+use crate::error::FieldErrors;
 use crate::store::accounts::{self, User};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::constraint::UniqueKey;
+use crate::validation::{self, Validate, ValidationError};
 use sea_orm::DatabaseConnection;
 
 /// The unique index on a user's live tokens' names (`uq_api_tokens_live_name`, migration
@@ -55,14 +57,33 @@ fn view(model: api_token::Model, username: String) -> TokenView {
 }
 
 /// A new token for an account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Validate)]
 pub struct IssueToken {
     /// The account the token acts as.
     pub owner: i64,
     /// What the token is for; unique among the account's live tokens.
+    #[validate(custom(function = "name_rule"))]
     pub name: String,
     /// Days until it stops working (1 to [`MAX_EXPIRY_DAYS`]); never when absent.
+    #[validate(custom(function = "expiry_rule"))]
     pub expires_in_days: Option<u32>,
+}
+
+fn name_rule(value: &str) -> Result<(), ValidationError> {
+    token_name(value.to_owned())
+        .map(|_| ())
+        .map_err(|m| validation::error("name", m))
+}
+
+fn expiry_rule(days: u32) -> Result<(), ValidationError> {
+    if (1..=MAX_EXPIRY_DAYS).contains(&days) {
+        Ok(())
+    } else {
+        Err(validation::error(
+            "range",
+            format!("must be between 1 and {MAX_EXPIRY_DAYS}"),
+        ))
+    }
 }
 
 /// Revoking a token.
@@ -117,15 +138,13 @@ pub async fn issue_token(
     actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<(TokenView, String), AccountsError> {
-    let name = token_name(cmd.name).map_err(|m| AccountsError::invalid("name", m))?;
-    if let Some(days) = cmd.expires_in_days
-        && !(1..=MAX_EXPIRY_DAYS).contains(&days)
-    {
-        return Err(AccountsError::invalid(
-            "expires_in_days",
-            format!("must be between 1 and {MAX_EXPIRY_DAYS}"),
-        ));
+    // The first broken rule is the answer (the name before the lifetime), as it always was.
+    let mut errors = FieldErrors::default();
+    validation::check_in_order(&cmd, &mut errors, &["name", "expires_in_days"]);
+    if let Some(first) = errors.0.into_iter().next() {
+        return Err(AccountsError::invalid(&first.field, first.message));
     }
+    let name = token_name(cmd.name).map_err(|m| AccountsError::invalid("name", m))?;
     let owner = accounts::find_user(db, cmd.owner)
         .await?
         .ok_or(AccountsError::AccountGone)?;

@@ -16,9 +16,10 @@ use crate::domain::account::Principal;
 use crate::domain::policy::{self, AuditScope, Visibility};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
+use crate::registry::{self, Acting};
 use crate::state::AppState;
+use crate::store::accounts;
 use crate::store::audit::{self, AuditFilter};
-use crate::store::{accounts, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -205,10 +206,8 @@ async fn list_audit(
     if let Some(raw) = params.region.as_deref() {
         let code = RegionCode::parse(raw)
             .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
-        crate::api::regions::read(&caller, &code)?;
-        let region = regions::find(&state.db, &code)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+        let acting = Acting::caller(caller.principal.as_ref(), caller.actor());
+        let region = registry::regions::read(&state.db, &code, &acting).await?;
         filter.region_range = Some(code.subtree_bounds(region.level));
     }
     // A region-bound admin sees account changes only for accounts it manages, which a region

@@ -6,24 +6,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::Query;
-use crate::api::regions::read;
-use crate::api::summary::{location, nearest_active_points_within};
-use crate::domain::region::{Level, RegionCode};
+use crate::domain::policy::Action;
+use crate::domain::region::RegionCode;
 use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, Problem};
-use crate::geo::Wgs84Point;
-use crate::planning::coverage::{Demand, greedy_max_coverage};
+use crate::registry::{Acting, regions};
+use crate::reports::coverage::{self as service, CoverageQuery, CoverageReport};
 use crate::state::AppState;
-use crate::store::regions::{self, RegionFilter};
-use crate::store::surveys;
 
 const DEFAULT_RADIUS_KM: f64 = 5.0;
 const MAX_RADIUS_KM: f64 = 50.0;
@@ -55,56 +52,6 @@ pub struct CoverageParams {
     pub format: Option<String>,
 }
 
-/// A village out of reach.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UncoveredVillage {
-    pub code: String,
-    pub name: String,
-    /// From the current survey (0 when never surveyed).
-    pub eligible_total: i64,
-    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
-    pub longitude: f64,
-    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
-    pub latitude: f64,
-}
-
-/// A suggested new point.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Suggestion {
-    /// 1 for the first pick.
-    pub rank: usize,
-    /// The township or village to put it in (at its recorded centre).
-    pub code: String,
-    pub name: String,
-    pub level: Level,
-    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
-    pub longitude: f64,
-    #[serde(serialize_with = "crate::domain::rounding::ser::coordinate")]
-    pub latitude: f64,
-    /// Eligible donors newly within reach with this pick (after the earlier picks).
-    pub gain_eligible: i64,
-    /// The villages newly within reach.
-    pub covers: Vec<String>,
-}
-
-/// The coverage of a region's villages.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CoverageReport {
-    pub region_code: String,
-    pub radius_km: f64,
-    pub villages: u64,
-    /// Villages with no recorded centre: their coverage is unknown.
-    pub villages_without_location: u64,
-    pub villages_covered: u64,
-    /// Eligible donors in all villages (current surveys).
-    pub eligible_total: i64,
-    pub eligible_covered: i64,
-    pub villages_uncovered: u64,
-    /// Located uncovered villages, most eligible first, at most `limit`.
-    pub uncovered: Vec<UncoveredVillage>,
-    pub suggestions: Vec<Suggestion>,
-}
-
 /// Which villages are within reach of an active point; which are not, most eligible donors
 /// first; and, with `suggest=K`, where K new points would bring the most of them within reach.
 #[utoipa::path(
@@ -126,7 +73,9 @@ async fn coverage(
 ) -> Result<Response, AppError> {
     let code = RegionCode::parse(&params.region)
         .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
-    read(&caller, &code)?;
+    caller.require()?;
+    let acting = Acting::caller(caller.principal.as_ref(), caller.actor());
+    regions::authorize(&acting, Action::Read, &code)?;
     let radius_km = params.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
     if !(radius_km > 0.0 && radius_km <= MAX_RADIUS_KM) {
         return Err(AppError::invalid(
@@ -153,119 +102,13 @@ async fn coverage(
         Some("geojson") => true,
         Some(_) => return Err(AppError::invalid("format", "must be json or geojson")),
     };
-    let region = regions::find(&state.db, &code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    let (lo, hi) = code.subtree_bounds(region.level);
-    let villages = surveys::village_facts(&state.db, &lo, &hi).await?;
-    let places: Vec<Option<Wgs84Point>> = villages.iter().map(location).collect();
-    let nearest = nearest_active_points_within(&state, &places, radius_km).await?;
-    let eligible = |i: usize| villages[i].eligible_total.map_or(0, i64::from);
-
-    // Uncovered and located: the demands of the greedy.
-    let mut uncovered: Vec<usize> = (0..villages.len())
-        .filter(|i| places[*i].is_some() && nearest[*i].is_none())
-        .collect();
-    uncovered.sort_by(|a, b| {
-        eligible(*b)
-            .cmp(&eligible(*a))
-            .then_with(|| villages[*a].code.cmp(&villages[*b].code))
-    });
-
-    // Candidates: the region itself if a township, the townships below it, and the villages,
-    // wherever a centre is recorded; in code order (ties go to the lower code).
-    let mut candidates: Vec<(String, String, Level, Wgs84Point)> = Vec::new();
-    if k > 0 {
-        let mut townships = regions::list(
-            &state.db,
-            &RegionFilter {
-                parent: Some((code.clone(), region.level)),
-                level: Some(Level::Township),
-                name_contains: None,
-                after: None,
-                limit: 1_000_000,
-                reach: None,
-            },
-        )
-        .await?;
-        if region.level == Level::Township {
-            townships.push(region.clone());
-        }
-        for t in townships {
-            if let (Some(lon), Some(lat)) = (t.longitude, t.latitude) {
-                candidates.push((
-                    t.code.to_string(),
-                    t.name,
-                    Level::Township,
-                    Wgs84Point::stored(lon, lat),
-                ));
-            }
-        }
-        for (v, place) in villages.iter().zip(&places) {
-            if let Some(place) = place {
-                candidates.push((v.code.clone(), v.name.clone(), Level::Village, *place));
-            }
-        }
-        candidates.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    let demands: Vec<Demand> = uncovered
-        .iter()
-        .map(|i| Demand {
-            location: places[*i].expect("located"),
-            weight: eligible(*i) as f64,
-        })
-        .collect();
-    let locations: Vec<Wgs84Point> = candidates.iter().map(|c| c.3).collect();
-    let suggestions: Vec<Suggestion> = greedy_max_coverage(&demands, &locations, radius_km, k)
-        .into_iter()
-        .enumerate()
-        .map(|(n, pick)| {
-            let (c_code, name, level, place) = &candidates[pick.candidate];
-            let mut covers: Vec<String> = pick
-                .covers
-                .iter()
-                .map(|d| villages[uncovered[*d]].code.clone())
-                .collect();
-            covers.sort();
-            Suggestion {
-                rank: n + 1,
-                code: c_code.clone(),
-                name: name.clone(),
-                level: *level,
-                longitude: place.lon(),
-                latitude: place.lat(),
-                gain_eligible: pick.gain.round() as i64,
-                covers,
-            }
-        })
-        .collect();
-
-    let covered = (0..villages.len()).filter(|i| nearest[*i].is_some());
-    let report = CoverageReport {
-        region_code: code.to_string(),
+    let query = CoverageQuery {
+        region: code,
         radius_km,
-        villages: villages.len() as u64,
-        villages_without_location: places.iter().filter(|p| p.is_none()).count() as u64,
-        villages_covered: covered.clone().count() as u64,
-        eligible_total: (0..villages.len()).map(eligible).sum(),
-        eligible_covered: covered.map(eligible).sum(),
-        villages_uncovered: uncovered.len() as u64,
-        uncovered: uncovered
-            .iter()
-            .take(limit)
-            .map(|i| {
-                let place = places[*i].expect("located");
-                UncoveredVillage {
-                    code: villages[*i].code.clone(),
-                    name: villages[*i].name.clone(),
-                    eligible_total: eligible(*i),
-                    longitude: place.lon(),
-                    latitude: place.lat(),
-                }
-            })
-            .collect(),
-        suggestions,
+        suggest: k,
+        limit,
     };
+    let report = service::report(&state.db, &query, &acting).await?;
     if !geojson {
         return Ok(Json(report).into_response());
     }

@@ -18,6 +18,15 @@ pub struct Query<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct Path<T>(pub T);
 
+/// The path of the routes under `/api/v1/regions/{code}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    /// 12-digit division code.
+    #[param(example = "411103101000", pattern = r"^[0-9]{12}$")]
+    pub code: String,
+}
+
 /// `axum::Json`, rejecting with a 400 (or 413) problem.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]

@@ -325,7 +325,7 @@ async fn forecast(
             let (v, s) = fleet::find_vehicle_with_station(&state.db, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))?;
-            crate::api::stations::authorize_at(&caller, Action::Read, &s, || {
+            authorize_at(&caller, Action::Read, &s, || {
                 format!("vehicle with id {id}")
             })?;
             Some(ForecastVehicle {
@@ -453,6 +453,18 @@ async fn forecast(
             note: calibration.note,
         },
     }))
+}
+
+/// Asks the policy for `action` on a record kept where `station` is (by the station's
+/// region); `what` names the record in a 404 or 403.
+fn authorize_at(
+    caller: &Caller,
+    action: Action,
+    station: &entity::station::Model,
+    what: impl FnOnce() -> String,
+) -> Result<(), AppError> {
+    let code = crate::fleet::station_region(station);
+    caller.authorize(action, Resource::Registry(code.as_ref()), what)
 }
 
 #[cfg(test)]

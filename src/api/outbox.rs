@@ -21,9 +21,8 @@ use crate::domain::account::Role;
 use crate::domain::point::mask_phone;
 use crate::domain::policy::{self, Action, Resource, Visibility};
 use crate::error::{AppError, Problem};
-use crate::outbox::{self, Run};
+use crate::outbox::{self, Run, by_hand};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
 use crate::store::outbox as store;
 
 const STATUSES: &[&str] = &[
@@ -255,32 +254,20 @@ async fn by_hand(
     let reach = sender_by_hand(&caller)?;
     let limit = page_limit(params.limit, 100, 500)?;
     let after = id_cursor(params.cursor.as_deref())?;
-    let rows = store::by_hand(&state.db, &reach, after, limit + 1).await?;
+    let rows = by_hand::list(
+        &state.db,
+        &reach,
+        after,
+        limit + 1,
+        caller.actor(),
+        Utc::now(),
+    )
+    .await?;
     let more = rows.len() as u64 > limit;
     let rows: Vec<outbox_message::Model> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = more
         .then(|| rows.last().map(|m| m.id.to_string()))
         .flatten();
-    if !rows.is_empty() {
-        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-        let shown = serde_json::json!({ "numbers_shown_for": ids });
-        let txn = crate::db::begin_write(&state.db).await?;
-        audit::record(
-            &txn,
-            Change {
-                entity: "outbox_message",
-                entity_id: "by-hand".to_owned(),
-                action: "reveal",
-                region_code: None,
-                before: None,
-                after: Some(&shown),
-                actor: caller.actor(),
-                at: Utc::now(),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-    }
     Ok(Json(ByHandPage {
         items: rows.into_iter().map(ByHandView::from).collect(),
         next_cursor,
@@ -314,34 +301,6 @@ async fn mark_sent(
     Path(path): Path<MessagePath>,
 ) -> Result<Json<ByHandView>, AppError> {
     let reach = sender_by_hand(&caller)?;
-    let id = path.id;
-    let current = store::find_within(&state.db, id, &reach)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no message with id {id}")))?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let Some(sent) = store::mark_sent_by_hand(&txn, id, now).await? else {
-        txn.rollback().await?;
-        return Err(AppError::Conflict(format!(
-            "message {id} is {}, not waiting to be sent by hand",
-            current.status
-        )));
-    };
-    let status = |s: &str| serde_json::json!({ "status": s });
-    audit::record(
-        &txn,
-        Change {
-            entity: "outbox_message",
-            entity_id: id.to_string(),
-            action: "sent_by_hand",
-            region_code: None,
-            before: Some(&status(&current.status)),
-            after: Some(&status(&sent.status)),
-            actor: caller.actor(),
-            at: now,
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    let sent = by_hand::mark_sent(&state.db, path.id, &reach, caller.actor(), Utc::now()).await?;
     Ok(Json(ByHandView::from(sent)))
 }

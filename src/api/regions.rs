@@ -11,16 +11,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
+pub use crate::api::extract::CodePath;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, nullable, page_limit, paginate, required_if_match, with_etag,
 };
-use crate::domain::policy::{self, Action, Resource, Visibility};
+use crate::domain::policy::Action;
 use crate::domain::region::{Level, Region, RegionCode, VillageKind};
-use crate::error::{AppError, FieldError, Problem};
-use crate::geo::{Crs, Wgs84Point};
+use crate::error::{AppError, Problem};
+use crate::geo::Crs;
+use crate::registry::Acting;
+use crate::registry::regions::{
+    self as service, DescendantCounts, RegionChange, RegionQuery, RegionRef, VillageKinds,
+};
 use crate::state::AppState;
-use crate::store::audit::{self, Change};
-use crate::store::regions::{self as store, RegionEdit, RegionFilter};
+use crate::versioned::Outcome;
 
 /// Page size when `limit` is not given, and the largest accepted.
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -77,30 +81,6 @@ pub struct RegionPage {
     pub next_cursor: Option<String>,
 }
 
-/// An ancestor in a breadcrumb.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RegionRef {
-    pub code: String,
-    pub name: String,
-    pub level: Level,
-}
-
-/// How many units lie below a region, per level.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct DescendantCounts {
-    pub city: u64,
-    pub county: u64,
-    pub township: u64,
-    pub village: u64,
-}
-
-/// Village-level units below a region, by kind.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct VillageKinds {
-    pub village: u64,
-    pub community: u64,
-}
-
 /// A region with its breadcrumb and what lies below it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegionDetail {
@@ -142,15 +122,6 @@ pub struct ListParams {
     pub cursor: Option<String>,
 }
 
-/// The path of `GET /api/v1/regions/{code}`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct CodePath {
-    /// 12-digit division code.
-    #[param(example = "411103101000", pattern = r"^[0-9]{12}$")]
-    pub code: String,
-}
-
 fn parse_code(field: &str, raw: &str) -> Result<RegionCode, AppError> {
     RegionCode::parse(raw).map_err(|_| AppError::invalid(field, "must be a 12-digit region code"))
 }
@@ -174,7 +145,7 @@ async fn list_regions(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<RegionPage>, AppError> {
-    let reach = policy::read_scope(caller.require()?);
+    caller.require()?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let name_contains = match params.q.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -197,52 +168,28 @@ async fn list_regions(
         .as_deref()
         .map(|c| parse_code("cursor", c))
         .transpose()?;
-    let parent = match params.parent.as_deref() {
-        None => None,
-        Some(raw) => {
-            let code = parse_code("parent", raw)?;
-            read(&caller, &code)?;
-            let parent = store::find(&state.db, &code)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-            Some((code, parent.level))
-        }
-    };
-    // The top of a bound caller's tree is the regions it is bound to.
-    if let (None, None, None, Visibility::Within(scopes)) =
-        (&parent, params.level, &name_contains, &reach)
-    {
-        let mut roots = Vec::new();
-        for scope in scopes {
-            if after.as_ref().is_none_or(|a| scope.code > *a)
-                && let Some(region) = store::find(&state.db, &scope.code).await?
-            {
-                roots.push(region);
-            }
-        }
-        roots.sort_by(|a, b| a.code.cmp(&b.code));
-        roots.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
-        let (rows, next_cursor) = paginate(roots, limit, |r| r.code.to_string());
-        return Ok(Json(RegionPage {
-            items: rows.into_iter().map(RegionSummary::from).collect(),
-            next_cursor,
-        }));
-    }
-    let filter = RegionFilter {
+    let parent = params
+        .parent
+        .as_deref()
+        .map(|raw| parse_code("parent", raw))
+        .transpose()?;
+    let query = RegionQuery {
         parent,
         level: params.level,
         name_contains,
         after,
         limit: limit + 1,
-        reach: Some(reach),
     };
-    let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |r| {
-        r.code.to_string()
-    });
+    let rows = service::list(&state.db, query, &acting(&caller)).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.code.to_string());
     Ok(Json(RegionPage {
         items: rows.into_iter().map(RegionSummary::from).collect(),
         next_cursor,
     }))
+}
+
+fn acting(caller: &Caller) -> Acting<'_> {
+    Acting::caller(caller.principal.as_ref(), caller.actor())
 }
 
 /// One region, its ancestors, and counts of what lies below it.
@@ -264,43 +211,22 @@ async fn get_region(
     Path(path): Path<CodePath>,
 ) -> Result<Response, AppError> {
     let code = parse_code("code", &path.code)?;
-    read(&caller, &code)?;
-    region_detail(&state, code).await
-}
-
-/// The caller may read region `code` (else 401/404).
-pub fn read(caller: &Caller, code: &RegionCode) -> Result<(), AppError> {
     caller.require()?;
-    caller.authorize(Action::Read, Resource::Registry(Some(code)), || {
-        format!("region with code {code}")
-    })
+    service::authorize(&acting(&caller), Action::Read, &code)?;
+    region_detail(&state, &code, StatusCode::OK).await
 }
 
 /// The detail of a region, with its ETag.
-async fn region_detail(state: &AppState, code: RegionCode) -> Result<Response, AppError> {
-    let region = store::find(&state.db, &code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    let ancestors = store::ancestors(&state.db, &code).await?;
-    let mut descendant_counts = DescendantCounts::default();
-    let mut village_kinds = VillageKinds::default();
-    for c in store::descendant_counts(&state.db, &code, region.level).await? {
-        match c.level {
-            Level::Province => {}
-            Level::City => descendant_counts.city += c.count,
-            Level::County => descendant_counts.county += c.count,
-            Level::Township => descendant_counts.township += c.count,
-            Level::Village => descendant_counts.village += c.count,
-        }
-        match c.kind {
-            Some(VillageKind::Community) => village_kinds.community += c.count,
-            Some(VillageKind::Village) => village_kinds.village += c.count,
-            None => {}
-        }
-    }
+async fn region_detail(
+    state: &AppState,
+    code: &RegionCode,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let detail = service::detail(&state.db, code).await?;
+    let region = detail.region;
     let version = region.version;
     Ok(with_etag(
-        StatusCode::OK,
+        status,
         version,
         Json(RegionDetail {
             kind_overridden: region.kind_overridden,
@@ -308,16 +234,9 @@ async fn region_detail(state: &AppState, code: RegionCode) -> Result<Response, A
             updated_at: region.updated_at,
             version,
             region: RegionSummary::from(region),
-            ancestors: ancestors
-                .into_iter()
-                .map(|a| RegionRef {
-                    code: a.code.to_string(),
-                    name: a.name,
-                    level: a.level,
-                })
-                .collect(),
-            descendant_counts,
-            village_kinds,
+            ancestors: detail.ancestors,
+            descendant_counts: detail.descendant_counts,
+            village_kinds: detail.village_kinds,
         }),
     ))
 }
@@ -369,120 +288,34 @@ async fn patch_region(
     JsonBody(patch): JsonBody<PatchRegion>,
 ) -> Result<Response, AppError> {
     let code = parse_code("code", &path.code)?;
-    caller.authorize(Action::Update, Resource::Registry(Some(&code)), || {
-        format!("region with code {code}")
-    })?;
-    let current = store::find(&state.db, &code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
+    let acting = acting(&caller);
+    service::authorize(&acting, Action::Update, &code)?;
+    let current = service::find(&state.db, &code).await?;
     let expected = required_if_match(&headers, "region", current.version)?;
-    if expected != current.version {
-        let mut response = region_detail(&state, code).await?;
-        *response.status_mut() = StatusCode::PRECONDITION_FAILED;
-        return Ok(response);
-    }
-    let edit = region_edit(&current, patch)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let before = store::find_model(&txn, &code).await?;
-    let Some(_) = store::update_if_version(&txn, &code, expected, edit, now).await? else {
-        txn.rollback().await?;
-        let mut response = region_detail(&state, code).await?;
-        *response.status_mut() = StatusCode::PRECONDITION_FAILED;
-        return Ok(response);
-    };
-    let after = store::find_model(&txn, &code).await?;
-    audit::record(
-        &txn,
-        Change {
-            entity: "region",
-            entity_id: code.to_string(),
-            action: "update",
-            region_code: Some(code.to_string()),
-            before: before.as_ref(),
-            after: after.as_ref(),
-            actor: caller.actor(),
-            at: now,
-        },
+    let status = match service::update(
+        &state.db,
+        current,
+        patch.into(),
+        expected,
+        &acting,
+        Utc::now(),
     )
-    .await?;
-    txn.commit().await?;
-    region_detail(&state, code).await
+    .await?
+    {
+        Outcome::Updated(_) => StatusCode::OK,
+        Outcome::Stale(_) => StatusCode::PRECONDITION_FAILED,
+    };
+    region_detail(&state, &code, status).await
 }
 
-/// Checks a region PATCH against the stored region; every problem is reported at once.
-fn region_edit(current: &Region, patch: PatchRegion) -> Result<RegionEdit, AppError> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    let editable = matches!(current.level, Level::Township | Level::Village);
-    let touches_place =
-        patch.longitude.is_some() || patch.latitude.is_some() || patch.population.is_some();
-    if touches_place && !editable {
-        errors.push(FieldError::new(
-            "code",
-            format!(
-                "only townships and villages carry a centre and population; {} is a {}",
-                current.name, current.level
-            ),
-        ));
+impl From<PatchRegion> for RegionChange {
+    fn from(p: PatchRegion) -> Self {
+        RegionChange {
+            longitude: p.longitude,
+            latitude: p.latitude,
+            crs: p.crs,
+            population: p.population,
+            kind: p.kind,
+        }
     }
-    let (mut longitude, mut latitude) = (current.longitude, current.latitude);
-    match (patch.longitude, patch.latitude) {
-        (None, None) => {
-            if patch.crs.is_some() {
-                errors.push(FieldError::new(
-                    "crs",
-                    "applies to a new longitude and latitude; send them too",
-                ));
-            }
-        }
-        (Some(None), Some(None)) => (longitude, latitude) = (None, None),
-        (Some(Some(lon)), Some(Some(lat))) => {
-            match Wgs84Point::from_crs(lon, lat, patch.crs.unwrap_or_default()) {
-                Ok(p) => (longitude, latitude) = (Some(p.lon()), Some(p.lat())),
-                Err(e) => errors.push(FieldError::new(e.field, e.message)),
-            }
-        }
-        _ => errors.push(FieldError::new(
-            "latitude",
-            "longitude and latitude change together; send both",
-        )),
-    }
-    let population = match patch.population {
-        None => current.population,
-        Some(None) => None,
-        Some(Some(p)) if (0..=10_000_000).contains(&p) => Some(p),
-        Some(Some(_)) => {
-            errors.push(FieldError::new(
-                "population",
-                "must be between 0 and 10,000,000",
-            ));
-            None
-        }
-    };
-    let (kind, kind_overridden) = match patch.kind {
-        None => (current.kind, current.kind_overridden),
-        Some(_) if current.level != Level::Village => {
-            errors.push(FieldError::new(
-                "kind",
-                "only village-level units have a kind",
-            ));
-            (current.kind, current.kind_overridden)
-        }
-        Some(None) => (Some(VillageKind::from_name(&current.name)), false),
-        Some(Some(kind)) => (Some(kind), true),
-    };
-    if !errors.is_empty() {
-        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        return Err(AppError::Validation {
-            detail: format!("invalid {}", fields.join(", ")),
-            errors,
-        });
-    }
-    Ok(RegionEdit {
-        longitude,
-        latitude,
-        population,
-        kind,
-        kind_overridden,
-    })
 }

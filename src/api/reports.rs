@@ -2,52 +2,30 @@
 //! primary coordinator or signage, villages never (or long ago) surveyed, and the villages with
 //! the most eligible donors and no active point within reach. Each list also comes as CSV.
 
-use std::collections::HashSet;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::auth::Caller;
 use crate::api::extract::Query;
-use crate::api::summary::{STALE_SURVEY_DAYS, location, nearest_active_points};
-use crate::domain::point::PointStatus;
+use crate::domain::policy::Action;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
+use crate::registry::{Acting, regions};
+use crate::reports::gaps::{self as service, PointGap, VillageGap};
 use crate::state::AppState;
-use crate::store::points::{self, PointFilter};
-use crate::store::surveys::{self, VillageFact};
-use crate::store::{coordinators, regions};
 
 /// How many entries each JSON list carries at most (the CSV carries all).
 pub const JSON_LIST_LIMIT: usize = 200;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(gaps))
-}
-
-/// A point that needs attention.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PointGap {
-    pub id: i64,
-    pub name: String,
-    pub status: String,
-    pub region_code: String,
-}
-
-/// A village that needs attention.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VillageGap {
-    pub code: String,
-    pub name: String,
-    /// The current survey's eligible total, when surveyed.
-    pub eligible_total: Option<i64>,
-    pub surveyed_on: Option<NaiveDate>,
 }
 
 /// One list of the report: its full length and its first entries.
@@ -107,110 +85,6 @@ pub struct GapsParams {
     pub list: Option<GapListName>,
 }
 
-struct Gaps {
-    points_without_primary: Vec<PointGap>,
-    active_points_without_signage: Vec<PointGap>,
-    villages_never_surveyed: Vec<VillageGap>,
-    villages_survey_stale: Vec<VillageGap>,
-    villages_uncovered: Vec<VillageGap>,
-}
-
-async fn compute(state: &AppState, code: &RegionCode) -> Result<Gaps, AppError> {
-    let region = regions::find(&state.db, code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
-    let (lo, hi) = code.subtree_bounds(region.level);
-    let open: Vec<PointStatus> = PointStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| *s != PointStatus::Closed)
-        .collect();
-    let serving = points::list(
-        &state.db,
-        &PointFilter {
-            region_range: Some((lo.clone(), hi.clone())),
-            statuses: open,
-            ..PointFilter::default()
-        },
-    )
-    .await?;
-    let ids: Vec<i64> = serving.iter().map(|p| p.id).collect();
-    let with_primary: HashSet<i64> = coordinators::with_primary(&state.db, &ids)
-        .await?
-        .into_iter()
-        .collect();
-    let gap = |p: &entity::point::Model| PointGap {
-        id: p.id,
-        name: defuse(&p.name),
-        status: p.status.clone(),
-        region_code: p.region_code.clone(),
-    };
-    let points_without_primary = serving
-        .iter()
-        .filter(|p| !with_primary.contains(&p.id))
-        .map(gap)
-        .collect();
-    let active_points_without_signage = serving
-        .iter()
-        .filter(|p| p.status == PointStatus::Active.as_str() && p.signage_installed_on.is_none())
-        .map(gap)
-        .collect();
-
-    let villages = surveys::village_facts(&state.db, &lo, &hi).await?;
-    let today = Utc::now().date_naive();
-    let stale_before = today
-        .checked_sub_days(Days::new(STALE_SURVEY_DAYS))
-        .unwrap_or(today);
-    let entry = |v: &VillageFact| VillageGap {
-        code: v.code.clone(),
-        name: defuse(&v.name),
-        eligible_total: v.eligible_total.map(i64::from),
-        surveyed_on: v.surveyed_on,
-    };
-    let villages_never_surveyed = villages
-        .iter()
-        .filter(|v| v.surveyed_on.is_none())
-        .map(entry)
-        .collect();
-    let mut villages_survey_stale: Vec<VillageGap> = villages
-        .iter()
-        .filter(|v| v.surveyed_on.is_some_and(|d| d < stale_before))
-        .map(entry)
-        .collect();
-    villages_survey_stale.sort_by_key(|g| (g.surveyed_on, g.code.clone()));
-    let places: Vec<_> = villages.iter().map(location).collect();
-    let nearest = nearest_active_points(state, &places).await?;
-    let mut villages_uncovered: Vec<VillageGap> = villages
-        .iter()
-        .zip(places.iter().zip(&nearest))
-        .filter(|(_, (place, d))| place.is_some() && d.is_none())
-        .map(|(v, _)| entry(v))
-        .collect();
-    villages_uncovered.sort_by(|a, b| {
-        b.eligible_total
-            .unwrap_or(0)
-            .cmp(&a.eligible_total.unwrap_or(0))
-            .then(a.code.cmp(&b.code))
-    });
-    Ok(Gaps {
-        points_without_primary,
-        active_points_without_signage,
-        villages_never_surveyed,
-        villages_survey_stale,
-        villages_uncovered,
-    })
-}
-
-/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading
-/// apostrophe, the usual defence for CSV opened in Excel.
-fn defuse(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
 fn csv_of<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, AppError> {
     // A UTF-8 byte-order mark, so that Excel opens the Chinese names correctly.
     let mut out = b"\xEF\xBB\xBF".to_vec();
@@ -241,12 +115,14 @@ fn csv_of<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, AppError> {
 #[tracing::instrument(skip_all, fields(region = %params.region))]
 async fn gaps(
     State(state): State<AppState>,
-    caller: crate::api::auth::Caller,
+    caller: Caller,
     Query(params): Query<GapsParams>,
 ) -> Result<Response, AppError> {
     let code = RegionCode::parse(&params.region)
         .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
-    crate::api::regions::read(&caller, &code)?;
+    caller.require()?;
+    let acting = Acting::caller(caller.principal.as_ref(), caller.actor());
+    regions::authorize(&acting, Action::Read, &code)?;
     let csv_list = match (params.format.as_deref(), params.list) {
         (None | Some("json"), None) => None,
         (None | Some("json"), Some(_)) => {
@@ -261,7 +137,7 @@ async fn gaps(
         }
         (Some(_), _) => return Err(AppError::invalid("format", "must be json or csv")),
     };
-    let gaps = compute(&state, &code).await?;
+    let gaps = service::of_region(&state.db, &code, &acting, Utc::now()).await?;
     let Some(list) = csv_list else {
         return Ok(Json(GapsReport {
             region_code: code.to_string(),

@@ -175,24 +175,19 @@ async fn load(state: &AppState, id: i64) -> Result<station::Model, AppError> {
 
 /// Asks the policy for `action` on a station (by the region it lies in): 404 outside the
 /// caller's reach, 403 outside its write scope.
-pub(crate) fn authorize(
-    caller: &Caller,
-    action: Action,
-    m: &station::Model,
-) -> Result<(), AppError> {
+fn authorize(caller: &Caller, action: Action, m: &station::Model) -> Result<(), AppError> {
     let id = m.id;
     authorize_at(caller, action, m, || format!("station with id {id}"))
 }
 
-/// As [`authorize`], for a record kept where its station is (a vehicle); `what` names the
-/// record in a 404 or 403.
-pub(crate) fn authorize_at(
+/// As [`authorize`]; `what` names the record in a 404 or 403.
+fn authorize_at(
     caller: &Caller,
     action: Action,
     station: &station::Model,
     what: impl FnOnce() -> String,
 ) -> Result<(), AppError> {
-    let code = RegionCode::parse(&station.region_code).ok();
+    let code = crate::fleet::station_region(station);
     caller.authorize(action, Resource::Registry(code.as_ref()), what)
 }
 
@@ -271,9 +266,7 @@ async fn create_station(
     authorize_region(&caller, Action::Create, &body.region_code)?;
     let now = Utc::now();
     let crs = body.crs;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let created = fleet::create(&txn, body.into(), &caller.actor(), now).await?;
-    txn.commit().await?;
+    let created = fleet::register(&state.db, body.into(), &caller.actor(), now).await?;
     let view = to_view(created, crs)?;
     let location = format!("/api/v1/stations/{}", view.id);
     let mut response = respond(StatusCode::CREATED, view);

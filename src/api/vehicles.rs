@@ -19,9 +19,8 @@ use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, if_match, nullable, page_limit, paginate,
     region_filter, required_if_match, status_filter, with_etag,
 };
-use crate::api::stations;
 use crate::domain::fleet::{TimeOfDay, VehicleStatus};
-use crate::domain::policy::{self, Action};
+use crate::domain::policy::{self, Action, Resource};
 use crate::error::{AppError, Problem};
 use crate::fleet::vehicles::{self as fleet, VehicleAt};
 use crate::fleet::{NewVehicle, VehiclePatch};
@@ -263,9 +262,9 @@ impl From<PatchVehicle> for VehiclePatch {
 async fn check_station(state: &AppState, caller: &Caller, id: i64) -> Result<(), AppError> {
     let station = store::find_station(&state.db, id)
         .await?
-        .filter(|s| stations::authorize(caller, Action::Read, s).is_ok())
+        .filter(|s| authorize_station(caller, Action::Read, s).is_ok())
         .ok_or_else(|| AppError::invalid("station_id", format!("no station with id {id}")))?;
-    stations::authorize(caller, Action::Create, &station)
+    authorize_station(caller, Action::Create, &station)
 }
 
 /// The representation with its ETag.
@@ -299,9 +298,7 @@ async fn create_vehicle(
     caller.require()?;
     check_station(&state, &caller, body.station_id).await?;
     let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let (created, station) = fleet::create(&txn, body.into(), &caller.actor(), now).await?;
-    txn.commit().await?;
+    let (created, station) = fleet::register(&state.db, body.into(), &caller.actor(), now).await?;
     let location = format!("/api/v1/vehicles/{}", created.id);
     let mut response = respond(StatusCode::CREATED, created, &station)?;
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -378,7 +375,7 @@ async fn list_vehicles(
         let station = store::find_station(&state.db, id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no station with id {id}")))?;
-        stations::authorize(&caller, Action::Read, &station)?;
+        authorize_station(&caller, Action::Read, &station)?;
         filter.station_id = Some(id);
     }
     let (rows, next_cursor) = paginate(
@@ -412,7 +409,7 @@ async fn load_for(
 ) -> Result<(vehicle::Model, station::Model), AppError> {
     caller.require()?;
     let (vehicle, station) = load(state, id).await?;
-    stations::authorize_at(caller, action, &station, || format!("vehicle with id {id}"))?;
+    authorize_at(caller, action, &station, || format!("vehicle with id {id}"))?;
     Ok((vehicle, station))
 }
 
@@ -519,4 +516,26 @@ async fn retire_vehicle(
     let expected = if_match(&headers, current.0.version)?.unwrap_or(current.0.version);
     let outcome = fleet::retire(&state.db, current, expected, &caller.actor(), Utc::now()).await?;
     render(outcome)
+}
+
+/// Asks the policy for `action` on a record kept where `station` is (by the station's
+/// region); `what` names the record in a 404 or 403.
+fn authorize_at(
+    caller: &Caller,
+    action: Action,
+    station: &entity::station::Model,
+    what: impl FnOnce() -> String,
+) -> Result<(), AppError> {
+    let code = crate::fleet::station_region(station);
+    caller.authorize(action, Resource::Registry(code.as_ref()), what)
+}
+
+/// Asks the policy for `action` on `station` itself.
+fn authorize_station(
+    caller: &Caller,
+    action: Action,
+    station: &entity::station::Model,
+) -> Result<(), AppError> {
+    let id = station.id;
+    authorize_at(caller, action, station, || format!("station with id {id}"))
 }

@@ -13,10 +13,19 @@
 pub mod stations;
 pub mod vehicles;
 
+use crate::domain::region::RegionCode;
 use crate::error::{FieldError, FieldErrors};
 
 pub use stations::{NewStation, StationPatch};
 pub use vehicles::{NewVehicle, VehiclePatch};
+
+/// The region the policy decides a station by, and everything kept where it is (its vehicles):
+/// ask `policy::can(…, Resource::Registry(station_region(&station).as_ref()))`. `None` for a
+/// stored code that does not parse (reachable only by those who reach everything).
+#[must_use]
+pub fn station_region(station: &entity::station::Model) -> Option<RegionCode> {
+    RegionCode::parse(&station.region_code).ok()
+}
 
 /// Why a fleet use case refused, independent of HTTP (`crate::error` maps it to a response).
 #[derive(Debug, thiserror::Error)]

@@ -14,6 +14,7 @@ use crate::geo::{Crs, Wgs84Point};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::fleet::{self as store, StationFields};
 use crate::store::regions;
+use crate::validation::{self, Validate, ValidationError};
 use crate::versioned::{self, Outcome};
 
 /// A station to register (also the station of `seed-data/demo-network.json`).
@@ -50,48 +51,94 @@ pub struct StationPatch {
     pub group_request_threshold: Option<Option<i32>>,
 }
 
-/// A station's fields before validation: what was asked, merged over what is stored.
+/// A station's fields before validation: what was asked, merged over what is stored, with
+/// its field rules. The region must also exist: that needs the database and is checked after
+/// them, adding to the same list.
+#[derive(Validate)]
+#[validate(schema(function = "location_rule", skip_on_field_errors = false))]
 struct Draft {
+    #[validate(required(message = "is required"), custom(function = "name_rule"))]
     name: Option<String>,
+    #[validate(
+        required(message = "is required"),
+        custom(function = "validation::region_code")
+    )]
     region_code: Option<String>,
+    #[validate(custom(function = "address_rule"))]
     address: Option<String>,
+    /// Checked by [`location_rule`] (its errors name `longitude` or `latitude`).
     location: Option<(f64, f64, Crs)>,
     status: StationStatus,
+    #[validate(custom(function = "threshold_rule"))]
     group_request_threshold: i32,
+}
+
+/// The order the answer names broken fields in.
+const FIELD_ORDER: &[&str] = &[
+    "name",
+    "address",
+    "longitude",
+    "latitude",
+    "group_request_threshold",
+    "region_code",
+];
+
+fn name_rule(value: &str) -> Result<(), ValidationError> {
+    validation::required_text(value, 200, false)
+}
+
+fn address_rule(value: &str) -> Result<(), ValidationError> {
+    validation::text(value, 500, false)
+}
+
+fn threshold_rule(value: i32) -> Result<(), ValidationError> {
+    if (2..=MAX_HEADCOUNT).contains(&value) {
+        Ok(())
+    } else {
+        Err(validation::error(
+            "range",
+            format!("must be between 2 and {MAX_HEADCOUNT}"),
+        ))
+    }
+}
+
+/// The location is given and lies in China (named `longitude` or `latitude`).
+fn location_rule(draft: &Draft) -> Result<(), ValidationError> {
+    match draft.location {
+        None => Err(validation::across("longitude", "is required")),
+        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
+            .map(|_| ())
+            .map_err(|e| validation::across(e.field, e.message)),
+    }
 }
 
 /// Checks a draft against every rule and the database; every broken rule is reported at once.
 async fn validate(db: &impl ConnectionTrait, draft: Draft) -> Result<StationFields, FleetError> {
     let mut errors = FieldErrors::default();
-    let name = errors.text("name", draft.name, 200, false, true);
-    let address = errors.text("address", draft.address, 500, false, false);
-    let location = match draft.location {
-        None => {
-            errors.add("longitude", "is required");
-            None
-        }
-        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
-            .map_err(|e| errors.add(e.field, e.message))
-            .ok(),
-    };
-    if !(2..=MAX_HEADCOUNT).contains(&draft.group_request_threshold) {
-        errors.add(
-            "group_request_threshold",
-            format!("must be between 2 and {MAX_HEADCOUNT}"),
-        );
-    }
+    validation::check_in_order(&draft, &mut errors, FIELD_ORDER);
     let mut region_code = None;
-    match draft.region_code.as_deref().map(str::trim) {
-        None | Some("") => errors.add("region_code", "is required"),
-        Some(raw) => match RegionCode::parse(raw) {
-            Err(_) => errors.add("region_code", "must be a 12-digit region code"),
-            Ok(code) => match regions::find(db, &code).await? {
-                None => errors.add("region_code", format!("no region with code {code}")),
-                Some(_) => region_code = Some(code),
-            },
-        },
+    if !errors.has("region_code")
+        && let Some(Ok(code)) = draft
+            .region_code
+            .as_deref()
+            .map(|r| RegionCode::parse(r.trim()))
+    {
+        match regions::find(db, &code).await? {
+            None => errors.add("region_code", format!("no region with code {code}")),
+            Some(_) => region_code = Some(code),
+        }
     }
     checked(errors)?;
+    // Every rule passed: clean what is stored.
+    let name = crate::domain::text::clean(draft.name, 200, false)
+        .ok()
+        .flatten();
+    let address = crate::domain::text::clean(draft.address, 500, false)
+        .ok()
+        .flatten();
+    let location = draft
+        .location
+        .and_then(|(lon, lat, crs)| Wgs84Point::from_crs(lon, lat, crs).ok());
     let (Some(name), Some(region_code), Some(location)) = (name, region_code, location) else {
         unreachable!("every missing field added an error above");
     };
@@ -135,6 +182,22 @@ pub async fn create(
         audit_change(actor.clone(), &created, "create", None, Some(&created), now),
     )
     .await?;
+    Ok(created)
+}
+
+/// Registers a station in a write transaction of its own (see [`create`]).
+///
+/// # Errors
+/// As [`create`].
+pub async fn register(
+    db: &DatabaseConnection,
+    cmd: NewStation,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<station::Model, FleetError> {
+    let txn = crate::db::begin_write(db).await?;
+    let created = create(&txn, cmd, actor, now).await?;
+    txn.commit().await?;
     Ok(created)
 }
 

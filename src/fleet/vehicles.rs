@@ -12,6 +12,7 @@ use crate::error::FieldErrors;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::constraint::UniqueKey;
 use crate::store::fleet::{self as store, VehicleFields};
+use crate::validation::{self, Validate, ValidationError};
 use crate::versioned::{self, Outcome};
 
 /// The unique index on `vehicles.plate` (migration `m20261126_000006_create_fleet`).
@@ -71,23 +72,148 @@ pub struct VehiclePatch {
 /// A vehicle with its home station.
 pub type VehicleAt = (vehicle::Model, station::Model);
 
-/// The vehicle as asked (for a change: merged over what is stored), before validation.
+/// The vehicle as asked (for a change: merged over what is stored), before validation, with
+/// its field rules. The station's (it exists, an active vehicle needs an active station) need
+/// the database and are checked when writing.
+#[derive(Validate)]
+#[validate(schema(function = "day_rule", skip_on_field_errors = false))]
 struct Draft {
+    #[validate(custom(function = "name_rule"))]
     name: String,
+    #[validate(custom(function = "plate_rule"))]
     plate: String,
     station_id: i64,
+    #[validate(custom(function = "beds_rule"))]
     beds: i32,
+    #[validate(custom(function = "staff_rule"))]
     staff: i32,
+    #[validate(custom(function = "max_donors_rule"))]
     max_donors_per_day: i32,
+    #[validate(custom(function = "time_rule"))]
     day_start: String,
+    #[validate(custom(function = "time_rule"))]
     day_end: String,
+    #[validate(custom(function = "setup_rule"))]
     setup_min: i32,
+    #[validate(custom(function = "setup_rule"))]
     teardown_min: i32,
+    #[validate(custom(function = "cost_rule"))]
     cost_per_km: f64,
+    #[validate(custom(function = "donors_per_bed_hour_rule"))]
     donors_per_bed_hour: f64,
+    #[validate(custom(function = "slot_rule"))]
     slot_minutes: i32,
     status: VehicleStatus,
+    #[validate(custom(function = "notes_rule"))]
     notes: Option<String>,
+}
+
+/// The order the answer names broken fields in.
+const FIELD_ORDER: &[&str] = &[
+    "name",
+    "notes",
+    "plate",
+    "beds",
+    "staff",
+    "max_donors_per_day",
+    "setup_min",
+    "teardown_min",
+    "slot_minutes",
+    "cost_per_km",
+    "donors_per_bed_hour",
+    "day_start",
+    "day_end",
+];
+
+fn name_rule(value: &str) -> Result<(), ValidationError> {
+    validation::required_text(value, 100, false)
+}
+
+fn notes_rule(value: &str) -> Result<(), ValidationError> {
+    validation::text(value, 2000, true)
+}
+
+fn plate_rule(value: &str) -> Result<(), ValidationError> {
+    Plate::parse(value)
+        .map(|_| ())
+        .map_err(|m| validation::error("plate", m))
+}
+
+fn time_rule(value: &str) -> Result<(), ValidationError> {
+    TimeOfDay::parse(value)
+        .map(|_| ())
+        .map_err(|m| validation::error("time", m))
+}
+
+/// `value` within `(min, max)`, inclusive.
+fn between(value: i32, (min, max): (i32, i32)) -> Result<(), ValidationError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(validation::error(
+            "range",
+            format!("must be between {min} and {max}"),
+        ))
+    }
+}
+
+fn beds_rule(value: i32) -> Result<(), ValidationError> {
+    between(value, fleet::BEDS)
+}
+
+fn staff_rule(value: i32) -> Result<(), ValidationError> {
+    between(value, fleet::STAFF)
+}
+
+fn max_donors_rule(value: i32) -> Result<(), ValidationError> {
+    between(value, fleet::MAX_DONORS_PER_DAY)
+}
+
+fn setup_rule(value: i32) -> Result<(), ValidationError> {
+    between(value, fleet::SETUP_MINUTES)
+}
+
+fn slot_rule(value: i32) -> Result<(), ValidationError> {
+    between(value, fleet::SLOT_MINUTES)
+}
+
+fn cost_rule(value: f64) -> Result<(), ValidationError> {
+    let (min, max) = fleet::COST_PER_KM;
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(validation::error(
+            "range",
+            format!("must be between {min} and {max} (yuan per km)"),
+        ))
+    }
+}
+
+fn donors_per_bed_hour_rule(value: f64) -> Result<(), ValidationError> {
+    let (min, max) = fleet::DONORS_PER_BED_HOUR;
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(validation::error(
+            "range",
+            format!("must be between {min} and {max}"),
+        ))
+    }
+}
+
+/// The day ends after it starts (when both times are valid).
+fn day_rule(draft: &Draft) -> Result<(), ValidationError> {
+    if let (Ok(start), Ok(end)) = (
+        TimeOfDay::parse(&draft.day_start),
+        TimeOfDay::parse(&draft.day_end),
+    ) && end <= start
+    {
+        return Err(validation::across(
+            "day_end",
+            format!("must be after day_start ({start})"),
+        ));
+    }
+    Ok(())
 }
 
 impl From<NewVehicle> for Draft {
@@ -117,54 +243,18 @@ impl From<NewVehicle> for Draft {
 /// Checks every rule that needs no database; every broken one is reported at once.
 fn validate(draft: Draft) -> Result<VehicleFields, FleetError> {
     let mut errors = FieldErrors::default();
-    let name = errors.text("name", Some(draft.name), 100, false, true);
-    let notes = errors.text("notes", draft.notes, 2000, true, false);
-    let plate = Plate::parse(&draft.plate)
-        .map_err(|m| errors.add("plate", m))
-        .ok();
-    for (field, value, (min, max)) in [
-        ("beds", draft.beds, fleet::BEDS),
-        ("staff", draft.staff, fleet::STAFF),
-        (
-            "max_donors_per_day",
-            draft.max_donors_per_day,
-            fleet::MAX_DONORS_PER_DAY,
-        ),
-        ("setup_min", draft.setup_min, fleet::SETUP_MINUTES),
-        ("teardown_min", draft.teardown_min, fleet::SETUP_MINUTES),
-        ("slot_minutes", draft.slot_minutes, fleet::SLOT_MINUTES),
-    ] {
-        if !(min..=max).contains(&value) {
-            errors.add(field, format!("must be between {min} and {max}"));
-        }
-    }
-    let (min, max) = fleet::COST_PER_KM;
-    if !(draft.cost_per_km.is_finite() && (min..=max).contains(&draft.cost_per_km)) {
-        errors.add(
-            "cost_per_km",
-            format!("must be between {min} and {max} (yuan per km)"),
-        );
-    }
-    let (min, max) = fleet::DONORS_PER_BED_HOUR;
-    if !(draft.donors_per_bed_hour.is_finite() && (min..=max).contains(&draft.donors_per_bed_hour))
-    {
-        errors.add(
-            "donors_per_bed_hour",
-            format!("must be between {min} and {max}"),
-        );
-    }
-    let day_start = TimeOfDay::parse(&draft.day_start)
-        .map_err(|m| errors.add("day_start", m))
-        .ok();
-    let day_end = TimeOfDay::parse(&draft.day_end)
-        .map_err(|m| errors.add("day_end", m))
-        .ok();
-    if let (Some(start), Some(end)) = (day_start, day_end)
-        && end <= start
-    {
-        errors.add("day_end", format!("must be after day_start ({start})"));
-    }
+    validation::check_in_order(&draft, &mut errors, FIELD_ORDER);
     checked(errors)?;
+    // Every rule passed: clean and parse what is stored.
+    let name = crate::domain::text::clean(Some(draft.name), 100, false)
+        .ok()
+        .flatten();
+    let notes = crate::domain::text::clean(draft.notes, 2000, true)
+        .ok()
+        .flatten();
+    let plate = Plate::parse(&draft.plate).ok();
+    let day_start = TimeOfDay::parse(&draft.day_start).ok();
+    let day_end = TimeOfDay::parse(&draft.day_end).ok();
     let (Some(name), Some(plate), Some(day_start), Some(day_end)) =
         (name, plate, day_start, day_end)
     else {
@@ -257,6 +347,22 @@ pub async fn create(
     )
     .await?;
     Ok((created, station))
+}
+
+/// Registers a vehicle in a write transaction of its own (see [`create`]).
+///
+/// # Errors
+/// As [`create`].
+pub async fn register(
+    db: &DatabaseConnection,
+    cmd: NewVehicle,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<VehicleAt, FleetError> {
+    let txn = crate::db::begin_write(db).await?;
+    let created = create(&txn, cmd, actor, now).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Changes `current` (a vehicle with its station, expected at version `expected`) by `patch`.

@@ -19,6 +19,8 @@
 //! would send it again on restart, so the webhook carries the message's `dedupe_key` as an
 //! `Idempotency-Key` for the gateway to drop repeats.
 
+pub mod by_hand;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

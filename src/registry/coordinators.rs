@@ -12,23 +12,56 @@ use super::{Acting, RegistryError, Written};
 use crate::domain::point::{CoordinatorRole, MobileNumber};
 use crate::domain::policy::Action;
 use crate::domain::region::RegionCode;
-use crate::error::FieldError;
+use crate::error::FieldErrors;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::coordinators::{self as store, CoordinatorFields};
+use crate::validation::{self, Validate, ValidationError};
 
 /// A coordinator's fields as given (a new one, or a change merged over the stored one; the
 /// demo network file holds these).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CoordinatorInput {
+    #[validate(custom(function = "name_rule"))]
     pub name: String,
     /// Mainland mobile: 11 digits starting with 1.
+    #[validate(custom(function = "mobile_rule"))]
     pub mobile: String,
+    #[validate(custom(function = "wechat_id_rule"))]
     pub wechat_id: Option<String>,
     pub role: CoordinatorRole,
+    #[validate(custom(function = "notes_rule"))]
     pub notes: Option<String>,
     /// The home region (township or village) whose officials keep this record.
+    #[validate(custom(function = "region_code_rule"))]
     pub region_code: String,
+}
+
+/// The order the answer names broken fields in.
+const FIELD_ORDER: &[&str] = &["name", "wechat_id", "notes", "mobile", "region_code"];
+
+fn name_rule(value: &str) -> Result<(), ValidationError> {
+    validation::required_text(value, 100, false)
+}
+
+fn wechat_id_rule(value: &str) -> Result<(), ValidationError> {
+    validation::text(value, 64, false)
+}
+
+fn notes_rule(value: &str) -> Result<(), ValidationError> {
+    validation::text(value, 2000, true)
+}
+
+fn mobile_rule(value: &str) -> Result<(), ValidationError> {
+    MobileNumber::parse(value)
+        .map(|_| ())
+        .map_err(|m| validation::error("mobile", m))
+}
+
+fn region_code_rule(value: &str) -> Result<(), ValidationError> {
+    RegionCode::parse(value.trim())
+        .map(|_| ())
+        .map_err(|e| validation::error("region_code", e.to_string()))
 }
 
 /// A change of a coordinator: `None` keeps a member; `Some(None)` clears an optional one.
@@ -65,37 +98,46 @@ pub struct Serving {
 /// # Errors
 /// [`RegistryError::Invalid`] naming every broken field.
 pub fn validated(input: CoordinatorInput) -> Result<CoordinatorFields, RegistryError> {
-    let mut errors = Vec::new();
-    let mut text = |field: &str, value: Option<String>, max: usize, multiline: bool| {
-        crate::domain::text::clean(value, max, multiline).unwrap_or_else(|message| {
-            errors.push(FieldError::new(field, message));
-            None
-        })
-    };
-    let name = text("name", Some(input.name), 100, false);
-    let wechat_id = text("wechat_id", input.wechat_id, 64, false);
-    let notes = text("notes", input.notes, 2000, true);
-    if name.is_none() && !errors.iter().any(|e| e.field == "name") {
-        errors.push(FieldError::new("name", "is required"));
+    let mut errors = FieldErrors::default();
+    validation::check_in_order(&input, &mut errors, FIELD_ORDER);
+    // A blank name has always been named after the other texts' faults.
+    if let Some(at) = errors
+        .0
+        .iter()
+        .position(|e| e.field == "name" && e.message == "is required")
+    {
+        let required = errors.0.remove(at);
+        let after = errors
+            .0
+            .iter()
+            .rposition(|e| e.field == "wechat_id" || e.field == "notes")
+            .map_or(at, |last| last + 1);
+        errors.0.insert(after, required);
     }
-    let mobile = MobileNumber::parse(&input.mobile)
-        .map_err(|m| errors.push(FieldError::new("mobile", m)))
-        .ok();
-    let region_code = RegionCode::parse(input.region_code.trim())
-        .map_err(|e| errors.push(FieldError::new("region_code", e.to_string())))
-        .ok();
+    if !errors.0.is_empty() {
+        return Err(RegistryError::Invalid(errors.0));
+    }
+    // Every rule passed: clean and parse what is stored.
+    let text = |value: Option<String>, max: usize, multiline: bool| {
+        crate::domain::text::clean(value, max, multiline)
+            .ok()
+            .flatten()
+    };
+    let name = text(Some(input.name), 100, false);
+    let wechat_id = text(input.wechat_id, 64, false);
+    let notes = text(input.notes, 2000, true);
+    let mobile = MobileNumber::parse(&input.mobile).ok();
+    let region_code = RegionCode::parse(input.region_code.trim()).ok();
     match (name, mobile, region_code) {
-        (Some(name), Some(mobile), Some(region_code)) if errors.is_empty() => {
-            Ok(CoordinatorFields {
-                name,
-                mobile,
-                wechat_id,
-                role: input.role,
-                notes,
-                region_code,
-            })
-        }
-        _ => Err(RegistryError::Invalid(errors)),
+        (Some(name), Some(mobile), Some(region_code)) => Ok(CoordinatorFields {
+            name,
+            mobile,
+            wechat_id,
+            role: input.role,
+            notes,
+            region_code,
+        }),
+        _ => unreachable!("every missing field added an error above"),
     }
 }
 

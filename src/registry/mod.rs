@@ -10,10 +10,12 @@
 //! - [`coordinators`]: create, change and delete coordinators, assign them to points;
 //! - [`surveys`]: record a village's donor survey, read its history;
 //! - [`sheets`]: the survey sheet of a region's villages, downloaded and imported (all rows
-//!   or none).
+//!   or none);
+//! - [`regions`]: the scoped read of a region, listing, detail and the versioned change.
 
 pub mod coordinators;
 pub mod points;
+pub mod regions;
 pub mod sheets;
 pub mod surveys;
 

@@ -17,6 +17,7 @@ use crate::geo::{Crs, Wgs84Point};
 use crate::store::audit::{self, Change};
 use crate::store::points::{self as store, PointFields};
 use crate::store::regions;
+use crate::validation::{self, Validate, ValidationError};
 
 /// A point farther than this from its region's known centre gets a warning.
 pub const FAR_FROM_CENTRE_KM: f64 = 15.0;
@@ -81,50 +82,115 @@ pub struct Checked {
 }
 
 /// A point's fields before validation: what the client sent, merged over what is stored.
+/// The field rules are declared here; the region's (it exists, the kind serves its level) need
+/// the database and run after them, adding to the same list.
+// Two rules across fields, each run whatever the field rules found (clippy takes their
+// repeated `skip_on_field_errors = false` for a duplicated attribute).
+#[allow(clippy::duplicated_attributes)]
+#[derive(Validate)]
+#[validate(
+    schema(function = "signage_rule", skip_on_field_errors = false),
+    schema(function = "location_rule", skip_on_field_errors = false)
+)]
 struct Draft {
+    #[validate(required(message = "is required"), custom(function = "name_rule"))]
     name: Option<String>,
+    #[validate(required(message = "is required"))]
     kind: Option<PointKind>,
+    #[validate(
+        required(message = "is required"),
+        custom(function = "validation::region_code")
+    )]
     region_code: Option<String>,
+    #[validate(custom(function = "address_rule"))]
     address: Option<String>,
+    /// Checked by [`location_rule`] (its errors name `longitude` or `latitude`).
     location: Option<(f64, f64, Crs)>,
     status: Option<PointStatus>,
+    /// Checked by [`signage_rule`].
     signage_installed_on: Option<NaiveDate>,
     bloodmobile_parking: bool,
     power_hookup: bool,
+    #[validate(range(min = 0, max = 100, message = "must be between 0 and 100"))]
     beds: Option<i32>,
+    #[validate(range(min = 0, max = 500, message = "must be between 0 and 500"))]
     donors_per_hour: Option<i32>,
+    #[validate(custom(function = "phone_rule"))]
     contact_phone: Option<String>,
+    #[validate(custom(function = "notes_rule"))]
     notes: Option<String>,
+    #[validate(custom(function = "market_days_rule"))]
     market_days: Option<String>,
+    /// The day the change is made (the signage date may not be later).
+    today: NaiveDate,
 }
 
-fn text(
-    errors: &mut Errors,
-    field: &str,
-    value: Option<String>,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    match crate::domain::text::clean(value, max, field == "notes") {
-        Ok(None) if required => {
-            errors.add(field, "is required");
-            None
-        }
-        Ok(value) => value,
-        Err(message) => {
-            errors.add(field, message);
-            None
-        }
+/// The order the answer names broken fields in.
+const FIELD_ORDER: &[&str] = &[
+    "name",
+    "address",
+    "notes",
+    "beds",
+    "donors_per_hour",
+    "contact_phone",
+    "market_days",
+    "signage_installed_on",
+    "kind",
+    "longitude",
+    "latitude",
+    "region_code",
+];
+
+fn name_rule(value: &str) -> Result<(), ValidationError> {
+    validation::required_text(value, 200, false)
+}
+
+fn address_rule(value: &str) -> Result<(), ValidationError> {
+    validation::text(value, 500, false)
+}
+
+fn notes_rule(value: &str) -> Result<(), ValidationError> {
+    validation::text(value, 2000, true)
+}
+
+fn phone_rule(value: &str) -> Result<(), ValidationError> {
+    match value.trim() {
+        "" => Ok(()),
+        raw => PhoneNumber::parse(raw)
+            .map(|_| ())
+            .map_err(|m| validation::error("phone", m)),
     }
 }
 
-fn bounded(errors: &mut Errors, field: &str, value: Option<i32>, max: i32) -> Option<i32> {
-    if let Some(v) = value
-        && !(0..=max).contains(&v)
-    {
-        errors.add(field, format!("must be between 0 and {max}"));
+fn market_days_rule(value: &str) -> Result<(), ValidationError> {
+    parse_market_days(value)
+        .map(|_| ())
+        .map_err(|m| validation::error("market_days", m))
+}
+
+/// The signage date lies between 1949-10-01 and today.
+fn signage_rule(draft: &Draft) -> Result<(), ValidationError> {
+    match draft.signage_installed_on {
+        Some(d) if d > draft.today => Err(validation::across(
+            "signage_installed_on",
+            "must not be in the future",
+        )),
+        Some(d) if d < crate::domain::text::EARLIEST_DATE => Err(validation::across(
+            "signage_installed_on",
+            "must not be before 1949-10-01",
+        )),
+        _ => Ok(()),
     }
-    value
+}
+
+/// The location is given and lies in China (named `longitude` or `latitude`).
+fn location_rule(draft: &Draft) -> Result<(), ValidationError> {
+    match draft.location {
+        None => Err(validation::across("longitude", "is required")),
+        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
+            .map(|_| ())
+            .map_err(|e| validation::across(e.field, e.message)),
+    }
 }
 
 /// Checks a draft against every rule and the database; returns the fields to store and any
@@ -132,82 +198,62 @@ fn bounded(errors: &mut Errors, field: &str, value: Option<i32>, max: i32) -> Op
 async fn validate(
     db: &impl ConnectionTrait,
     draft: Draft,
-    today: NaiveDate,
 ) -> Result<(PointFields, Vec<FieldError>), RegistryError> {
     let mut errors = Errors::default();
-    let name = text(&mut errors, "name", draft.name, 200, true);
-    let address = text(&mut errors, "address", draft.address, 500, false);
-    let notes = text(&mut errors, "notes", draft.notes, 2000, false);
-    let beds = bounded(&mut errors, "beds", draft.beds, 100);
-    let donors_per_hour = bounded(&mut errors, "donors_per_hour", draft.donors_per_hour, 500);
-    let contact_phone = match draft
-        .contact_phone
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(raw) => PhoneNumber::parse(&raw)
-            .map_err(|m| errors.add("contact_phone", m))
-            .ok(),
-    };
-    let market_days = match draft.market_days.as_deref().map(parse_market_days) {
-        None => None,
-        Some(Ok(days)) => days,
-        Some(Err(message)) => {
-            errors.add("market_days", message);
-            None
-        }
-    };
-    if draft.signage_installed_on.is_some_and(|d| d > today) {
-        errors.add("signage_installed_on", "must not be in the future");
-    }
-    if draft
-        .signage_installed_on
-        .is_some_and(|d| d < crate::domain::text::EARLIEST_DATE)
-    {
-        errors.add("signage_installed_on", "must not be before 1949-10-01");
-    }
-    if draft.kind.is_none() {
-        errors.add("kind", "is required");
-    }
-    let status = draft.status.unwrap_or(PointStatus::Planned);
-    let location = match draft.location {
-        None => {
-            errors.add("longitude", "is required");
-            None
-        }
-        Some((lon, lat, crs)) => Wgs84Point::from_crs(lon, lat, crs)
-            .map_err(|e| errors.add(e.field, e.message))
-            .ok(),
-    };
+    validation::check_in_order(&draft, &mut errors, FIELD_ORDER);
     // The region: it must exist and be of a level the kind serves.
     let mut region = None;
-    match draft.region_code.as_deref().map(str::trim) {
-        None | Some("") => errors.add("region_code", "is required"),
-        Some(raw) => match RegionCode::parse(raw) {
-            Err(_) => errors.add("region_code", "must be a 12-digit region code"),
-            Ok(code) => match regions::find(db, &code).await? {
-                None => errors.add("region_code", format!("no region with code {code}")),
-                Some(r) => {
-                    if let Some(kind) = draft.kind
-                        && !kind.serves(r.level)
-                    {
-                        errors.add(
-                            "region_code",
-                            format!(
-                                "a {kind} point serves {}, and {} is a {}",
-                                kind.expected_levels(),
-                                r.name,
-                                r.level
-                            ),
-                        );
-                    }
-                    region = Some(r);
+    if !errors.has("region_code")
+        && let Some(Ok(code)) = draft
+            .region_code
+            .as_deref()
+            .map(|r| RegionCode::parse(r.trim()))
+    {
+        match regions::find(db, &code).await? {
+            None => errors.add("region_code", format!("no region with code {code}")),
+            Some(r) => {
+                if let Some(kind) = draft.kind
+                    && !kind.serves(r.level)
+                {
+                    errors.add(
+                        "region_code",
+                        format!(
+                            "a {kind} point serves {}, and {} is a {}",
+                            kind.expected_levels(),
+                            r.name,
+                            r.level
+                        ),
+                    );
                 }
-            },
-        },
+                region = Some(r);
+            }
+        }
     }
     checked(errors)?;
+    // Every rule passed: clean what is stored.
+    let clean = |value: Option<String>, max, multiline| {
+        crate::domain::text::clean(value, max, multiline)
+            .ok()
+            .flatten()
+    };
+    let name = clean(draft.name, 200, false);
+    let address = clean(draft.address, 500, false);
+    let notes = clean(draft.notes, 2000, true);
+    let contact_phone = draft
+        .contact_phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .and_then(|p| PhoneNumber::parse(p).ok());
+    let market_days = draft
+        .market_days
+        .as_deref()
+        .and_then(|d| parse_market_days(d).ok().flatten());
+    let location = draft
+        .location
+        .and_then(|(lon, lat, crs)| Wgs84Point::from_crs(lon, lat, crs).ok());
+    let status = draft.status.unwrap_or(PointStatus::Planned);
+    let (beds, donors_per_hour) = (draft.beds, draft.donors_per_hour);
     let (Some(name), Some(kind), Some(location), Some(region)) =
         (name, draft.kind, location, region)
     else {
@@ -334,8 +380,9 @@ pub async fn create_in(
         contact_phone: command.contact_phone,
         notes: command.notes,
         market_days: command.market_days,
+        today: now.date_naive(),
     };
-    let (fields, warnings) = validate(txn, draft, now.date_naive()).await?;
+    let (fields, warnings) = validate(txn, draft).await?;
     let created = store::insert(txn, fields, acting.username(), now).await?;
     audit::record(
         txn,
@@ -375,13 +422,13 @@ pub async fn update(
     if expected != current.version {
         return Ok(Written::Stale(current.clone()));
     }
-    let draft = merge(current, command)?;
+    let draft = merge(current, command, now.date_naive())?;
     if let Some(region) = draft.region_code.as_deref()
         && region != current.region_code
     {
         authorize_region(acting, Action::Create, region)?;
     }
-    let (fields, mut warnings) = validate(db, draft, now.date_naive()).await?;
+    let (fields, mut warnings) = validate(db, draft).await?;
     if fields.location == Wgs84Point::stored(current.longitude, current.latitude)
         && fields.region_code.as_str() == current.region_code
     {
@@ -419,7 +466,11 @@ pub async fn close(
 }
 
 /// Applies a change over the stored point.
-fn merge(current: &point::Model, change: PointChange) -> Result<Draft, RegistryError> {
+fn merge(
+    current: &point::Model,
+    change: PointChange,
+    today: NaiveDate,
+) -> Result<Draft, RegistryError> {
     let mut errors = Errors::default();
     // A required member sent as null is a mistake, not a clear.
     fn required<T>(
@@ -500,6 +551,7 @@ fn merge(current: &point::Model, change: PointChange) -> Result<Draft, RegistryE
         contact_phone: optional(change.contact_phone, &current.contact_phone),
         notes: optional(change.notes, &current.notes),
         market_days: optional(change.market_days, &current.market_days),
+        today,
     };
     checked(errors)?;
     Ok(draft)

@@ -1,0 +1,158 @@
+//! What a township official should fix next: points without a primary coordinator or
+//! signage, villages never (or long ago) surveyed, and the villages with the most eligible
+//! donors and no active point within reach.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{STALE_SURVEY_DAYS, location, nearest_active_points};
+use crate::domain::point::PointStatus;
+use crate::domain::region::RegionCode;
+use crate::registry::regions;
+use crate::registry::{Acting, RegistryError};
+use crate::store::coordinators;
+use crate::store::points::{self, PointFilter};
+use crate::store::surveys::{self, VillageFact};
+
+/// A point that needs attention.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PointGap {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub region_code: String,
+}
+
+/// A village that needs attention.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VillageGap {
+    pub code: String,
+    pub name: String,
+    /// The current survey's eligible total, when surveyed.
+    pub eligible_total: Option<i64>,
+    pub surveyed_on: Option<NaiveDate>,
+}
+
+/// Every list of the report, whole. Names that a spreadsheet would run as a formula are
+/// defused (see [`defuse`]).
+#[derive(Debug)]
+pub struct Gaps {
+    /// Points (not closed) without a primary coordinator.
+    pub points_without_primary: Vec<PointGap>,
+    /// Active points without an installed sign.
+    pub active_points_without_signage: Vec<PointGap>,
+    pub villages_never_surveyed: Vec<VillageGap>,
+    /// Villages whose current survey is more than 12 months old, oldest first.
+    pub villages_survey_stale: Vec<VillageGap>,
+    /// Located villages with no active point within 5 km, most eligible donors first.
+    pub villages_uncovered: Vec<VillageGap>,
+}
+
+/// The gaps of region `code`'s network, when the acting account may read the region.
+///
+/// # Errors
+/// [`RegistryError::Denied`] outside its reach, [`RegistryError::NotFound`] when there is no
+/// such region.
+pub async fn of_region(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Gaps, RegistryError> {
+    let region = regions::read(db, code, acting).await?;
+    let (lo, hi) = code.subtree_bounds(region.level);
+    let open: Vec<PointStatus> = PointStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| *s != PointStatus::Closed)
+        .collect();
+    let serving = points::list(
+        db,
+        &PointFilter {
+            region_range: Some((lo.clone(), hi.clone())),
+            statuses: open,
+            ..PointFilter::default()
+        },
+    )
+    .await?;
+    let ids: Vec<i64> = serving.iter().map(|p| p.id).collect();
+    let with_primary: HashSet<i64> = coordinators::with_primary(db, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let gap = |p: &entity::point::Model| PointGap {
+        id: p.id,
+        name: defuse(&p.name),
+        status: p.status.clone(),
+        region_code: p.region_code.clone(),
+    };
+    let points_without_primary = serving
+        .iter()
+        .filter(|p| !with_primary.contains(&p.id))
+        .map(gap)
+        .collect();
+    let active_points_without_signage = serving
+        .iter()
+        .filter(|p| p.status == PointStatus::Active.as_str() && p.signage_installed_on.is_none())
+        .map(gap)
+        .collect();
+
+    let villages = surveys::village_facts(db, &lo, &hi).await?;
+    let today = now.date_naive();
+    let stale_before = today
+        .checked_sub_days(Days::new(STALE_SURVEY_DAYS))
+        .unwrap_or(today);
+    let entry = |v: &VillageFact| VillageGap {
+        code: v.code.clone(),
+        name: defuse(&v.name),
+        eligible_total: v.eligible_total.map(i64::from),
+        surveyed_on: v.surveyed_on,
+    };
+    let villages_never_surveyed = villages
+        .iter()
+        .filter(|v| v.surveyed_on.is_none())
+        .map(entry)
+        .collect();
+    let mut villages_survey_stale: Vec<VillageGap> = villages
+        .iter()
+        .filter(|v| v.surveyed_on.is_some_and(|d| d < stale_before))
+        .map(entry)
+        .collect();
+    villages_survey_stale.sort_by_key(|g| (g.surveyed_on, g.code.clone()));
+    let places: Vec<_> = villages.iter().map(location).collect();
+    let nearest = nearest_active_points(db, &places).await?;
+    let mut villages_uncovered: Vec<VillageGap> = villages
+        .iter()
+        .zip(places.iter().zip(&nearest))
+        .filter(|(_, (place, d))| place.is_some() && d.is_none())
+        .map(|(v, _)| entry(v))
+        .collect();
+    villages_uncovered.sort_by(|a, b| {
+        b.eligible_total
+            .unwrap_or(0)
+            .cmp(&a.eligible_total.unwrap_or(0))
+            .then(a.code.cmp(&b.code))
+    });
+    Ok(Gaps {
+        points_without_primary,
+        active_points_without_signage,
+        villages_never_surveyed,
+        villages_survey_stale,
+        villages_uncovered,
+    })
+}
+
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading
+/// apostrophe, the usual defence for CSV opened in Excel.
+#[must_use]
+pub fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
