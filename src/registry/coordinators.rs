@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{coordinator, point, point_coordinator};
 use sea_orm::error::SqlErr;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde::Deserialize;
 
 use super::{Acting, RegistryError, Written};
@@ -16,6 +16,7 @@ use crate::error::FieldErrors;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::coordinators::{self as store, CoordinatorFields};
 use crate::validation::{self, Validate, ValidationError};
+use crate::versioned::{self, Outcome, Versioned};
 
 /// A coordinator's fields as given (a new one, or a change merged over the stored one; the
 /// demo network file holds these).
@@ -298,60 +299,71 @@ pub async fn update(
     acting: &Acting<'_>,
     now: DateTime<Utc>,
 ) -> Result<Written<coordinator::Model, coordinator::Model>, RegistryError> {
-    if expected != current.version {
-        return Ok(Written::Stale(current.clone()));
-    }
-    let fields = validated(CoordinatorInput {
-        name: command.name.unwrap_or_else(|| current.name.clone()),
-        mobile: command.mobile.unwrap_or_else(|| current.mobile.clone()),
-        wechat_id: command
-            .wechat_id
-            .unwrap_or_else(|| current.wechat_id.clone()),
-        role: match command.role {
-            Some(role) => role,
-            None => current.role.parse().map_err(|e: String| {
-                RegistryError::Corrupt(anyhow::anyhow!("coordinator {}: {e}", current.id))
-            })?,
-        },
-        notes: command.notes.unwrap_or_else(|| current.notes.clone()),
-        region_code: match (command.region_code, &current.region_code) {
-            (Some(code), _) => code,
-            (None, Some(code)) => code.clone(),
-            (None, None) => {
-                return Err(RegistryError::invalid(
-                    "region_code",
-                    "this coordinator has no home region yet; send one",
-                ));
-            }
-        },
-    })?;
-    if current.region_code.as_deref() != Some(fields.region_code.as_str()) {
-        authorize_region(acting, Action::Create, &fields.region_code)?;
-        region_exists(db, &fields.region_code).await?;
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let Some(updated) =
-        store::update_if_version(&txn, current.id, expected, fields, acting.username(), now)
-            .await
-            .map_err(mobile_clash)?
-    else {
-        txn.rollback().await?;
-        return Ok(Written::Stale(find(db, current.id).await?));
+    let prepare = async |current: &coordinator::Model| {
+        let fields = validated(CoordinatorInput {
+            name: command.name.unwrap_or_else(|| current.name.clone()),
+            mobile: command.mobile.unwrap_or_else(|| current.mobile.clone()),
+            wechat_id: command
+                .wechat_id
+                .unwrap_or_else(|| current.wechat_id.clone()),
+            role: match command.role {
+                Some(role) => role,
+                None => current.role.parse().map_err(|e: String| {
+                    RegistryError::Corrupt(anyhow::anyhow!("coordinator {}: {e}", current.id))
+                })?,
+            },
+            notes: command.notes.unwrap_or_else(|| current.notes.clone()),
+            region_code: match (command.region_code, &current.region_code) {
+                (Some(code), _) => code,
+                (None, Some(code)) => code.clone(),
+                (None, None) => {
+                    return Err(RegistryError::invalid(
+                        "region_code",
+                        "this coordinator has no home region yet; send one",
+                    ));
+                }
+            },
+        })?;
+        if current.region_code.as_deref() != Some(fields.region_code.as_str()) {
+            authorize_region(acting, Action::Create, &fields.region_code)?;
+            region_exists(db, &fields.region_code).await?;
+        }
+        Ok(fields)
     };
-    audit::record(
-        &txn,
-        audit_change(
-            acting.actor.clone(),
-            &updated,
-            "update",
-            Some(current),
-            Some(&updated),
-            now,
-        ),
+    let write = async |txn: &DatabaseTransaction, current: &coordinator::Model, fields| {
+        let updated =
+            store::update_if_version(txn, current.id, expected, fields, acting.username(), now)
+                .await
+                .map_err(mobile_clash)?;
+        if let Some(updated) = &updated {
+            audit::record(
+                txn,
+                audit_change(
+                    acting.actor.clone(),
+                    updated,
+                    "update",
+                    Some(current),
+                    Some(updated),
+                    now,
+                ),
+            )
+            .await?;
+        }
+        Ok(updated)
+    };
+    let reload = async || find(db, current.id).await;
+    Ok(
+        match versioned::update(db, current.clone(), expected, prepare, write, reload).await? {
+            Outcome::Updated(updated) => Written::Done(updated),
+            Outcome::Stale(latest) => Written::Stale(latest),
+        },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Written::Done(updated))
+}
+
+impl Versioned for coordinator::Model {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
 
 /// Deletes a coordinator who serves no point (unassign them first), if the caller may close

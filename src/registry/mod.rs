@@ -172,47 +172,6 @@ impl<'a> Acting<'a> {
 mod tests {
     use super::*;
 
-    fn source(path: &str) -> String {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    #[test]
-    fn the_registry_handlers_write_no_queries_and_the_seed_calls_no_registry_handler() {
-        for path in ["src/api/points.rs", "src/api/coordinators.rs"] {
-            let text = source(path);
-            for needle in ["sea_orm", "Entity::find", "begin_write", "audit::record"] {
-                assert!(!text.contains(needle), "{path} contains {needle}");
-            }
-        }
-        let seed = source("src/seed.rs");
-        for needle in ["api::points", "api::coordinators"] {
-            assert!(!seed.contains(needle), "src/seed.rs contains {needle}");
-        }
-    }
-
-    #[test]
-    fn the_survey_handlers_write_no_queries_and_import_no_other_handler() {
-        for path in ["src/api/surveys.rs", "src/api/survey_sheets.rs"] {
-            let text = source(path);
-            for needle in [
-                "sea_orm",
-                "Entity::find",
-                "begin_write",
-                "audit::record",
-                "crate::store",
-                "crate::api::surveys",
-                "crate::api::regions",
-            ] {
-                assert!(!text.contains(needle), "{path} contains {needle}");
-            }
-        }
-        assert!(
-            !source("src/seed.rs").contains("api::"),
-            "src/seed.rs calls a handler"
-        );
-    }
-
     #[test]
     fn invalid_names_every_field_once_in_order() {
         let err = RegistryError::Invalid(vec![

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::point;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use serde::Deserialize;
 
 use super::{Acting, RegistryError, Written, checked};
@@ -18,6 +18,7 @@ use crate::store::audit::{self, Change};
 use crate::store::points::{self as store, PointFields};
 use crate::store::regions;
 use crate::validation::{self, Validate, ValidationError};
+use crate::versioned::{self, Outcome, Versioned};
 
 /// A point farther than this from its region's known centre gets a warning.
 pub const FAR_FROM_CENTRE_KM: f64 = 15.0;
@@ -419,23 +420,25 @@ pub async fn update(
     acting: &Acting<'_>,
     now: DateTime<Utc>,
 ) -> Result<Written<Checked, point::Model>, RegistryError> {
-    if expected != current.version {
-        return Ok(Written::Stale(current.clone()));
-    }
-    let draft = merge(current, command, now.date_naive())?;
-    if let Some(region) = draft.region_code.as_deref()
-        && region != current.region_code
-    {
-        authorize_region(acting, Action::Create, region)?;
-    }
-    let (fields, mut warnings) = validate(db, draft).await?;
-    if fields.location == Wgs84Point::stored(current.longitude, current.latitude)
-        && fields.region_code.as_str() == current.region_code
-    {
-        warnings.clear();
-    }
+    let mut warnings = Vec::new();
+    let prepare = async |current: &point::Model| {
+        let draft = merge(current, command, now.date_naive())?;
+        if let Some(region) = draft.region_code.as_deref()
+            && region != current.region_code
+        {
+            authorize_region(acting, Action::Create, region)?;
+        }
+        let (fields, found) = validate(db, draft).await?;
+        // The distance warning only when the change moved the point or its region.
+        if fields.location != Wgs84Point::stored(current.longitude, current.latitude)
+            || fields.region_code.as_str() != current.region_code
+        {
+            warnings = found;
+        }
+        Ok(fields)
+    };
     Ok(
-        match write_change(db, acting, current, expected, fields, "update", now).await? {
+        match write_change(db, acting, current, expected, prepare, "update", now).await? {
             Written::Done(point) => Written::Done(Checked { point, warnings }),
             Written::Stale(latest) => Written::Stale(latest),
         },
@@ -454,15 +457,15 @@ pub async fn close(
     acting: &Acting<'_>,
     now: DateTime<Utc>,
 ) -> Result<Written<point::Model, point::Model>, RegistryError> {
-    if expected != current.version {
-        return Ok(Written::Stale(current.clone()));
-    }
-    if current.status == PointStatus::Closed.as_str() {
+    if expected == current.version && current.status == PointStatus::Closed.as_str() {
         return Ok(Written::Done(current.clone()));
     }
-    let mut fields = stored_fields(current)?;
-    fields.status = PointStatus::Closed;
-    write_change(db, acting, current, expected, fields, "close", now).await
+    let prepare = async |current: &point::Model| {
+        let mut fields = stored_fields(current)?;
+        fields.status = PointStatus::Closed;
+        Ok(fields)
+    };
+    write_change(db, acting, current, expected, prepare, "close", now).await
 }
 
 /// Applies a change over the stored point.
@@ -557,41 +560,52 @@ fn merge(
     Ok(draft)
 }
 
-/// Writes `fields` over `current` if it is still at `expected`, with its audit record, in one
-/// transaction. `Stale(latest)` when someone else's change won between our read and our write.
+/// Writes the fields `prepare` makes of `current` if it is still at `expected`, with its audit
+/// record, in one transaction (`versioned::update`). `Stale(latest)` when the version moved on.
 async fn write_change(
     db: &DatabaseConnection,
     acting: &Acting<'_>,
     current: &point::Model,
     expected: i32,
-    fields: PointFields,
+    prepare: impl AsyncFnOnce(&point::Model) -> Result<PointFields, RegistryError>,
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<Written<point::Model, point::Model>, RegistryError> {
-    let txn = crate::db::begin_write(db).await?;
-    let Some(written) =
-        store::update_if_version(&txn, current.id, expected, fields, acting.username(), now)
-            .await?
-    else {
-        txn.rollback().await?;
-        return Ok(Written::Stale(find(db, current.id).await?));
+    let write = async |txn: &DatabaseTransaction, current: &point::Model, fields| {
+        let written =
+            store::update_if_version(txn, current.id, expected, fields, acting.username(), now)
+                .await?;
+        if let Some(written) = &written {
+            audit::record(
+                txn,
+                Change {
+                    entity: "point",
+                    entity_id: written.id.to_string(),
+                    action,
+                    region_code: Some(written.region_code.clone()),
+                    before: Some(current),
+                    after: Some(written),
+                    actor: acting.actor.clone(),
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        Ok(written)
     };
-    audit::record(
-        &txn,
-        Change {
-            entity: "point",
-            entity_id: written.id.to_string(),
-            action,
-            region_code: Some(written.region_code.clone()),
-            before: Some(current),
-            after: Some(&written),
-            actor: acting.actor.clone(),
-            at: now,
+    let reload = async || find(db, current.id).await;
+    Ok(
+        match versioned::update(db, current.clone(), expected, prepare, write, reload).await? {
+            Outcome::Updated(point) => Written::Done(point),
+            Outcome::Stale(latest) => Written::Stale(latest),
         },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Written::Done(written))
+}
+
+impl Versioned for point::Model {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
 
 /// The stored fields of a point, unchanged (for changes that touch one field).
