@@ -19,6 +19,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod checkin;

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::domain::account::{Principal, Role};
 use crate::domain::policy::{Action, Decision, Resource, can};
 use crate::error::FieldError;
-use crate::store::accounts::User;
+pub use crate::store::accounts::User;
 use crate::store::audit::Actor;
 
 pub use sessions::{SignIn, SignedIn, sign_in, sign_out};

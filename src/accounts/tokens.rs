@@ -256,6 +256,17 @@ pub async fn revoke_token(
     Ok(())
 }
 
+/// Token `id`, if there is one (no access check: for readers that check it themselves).
+///
+/// # Errors
+/// Database errors.
+pub async fn find_token(
+    db: &impl sea_orm::ConnectionTrait,
+    id: i64,
+) -> Result<Option<api_token::Model>, sea_orm::DbErr> {
+    accounts::find_token(db, id).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::token_name;

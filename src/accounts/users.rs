@@ -396,6 +396,37 @@ pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<User>, AccountsEr
     Ok(accounts::list_users(db, None, i64::MAX.unsigned_abs()).await?)
 }
 
+/// Account `id`, if there is one (no access check: for readers that check it themselves).
+///
+/// # Errors
+/// Database errors.
+pub async fn find_user(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>, sea_orm::DbErr> {
+    accounts::find_user(db, id).await
+}
+
+/// The account named exactly `username` (already lower-cased), if there is one.
+///
+/// # Errors
+/// Database errors.
+pub async fn find_user_named(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<User>, sea_orm::DbErr> {
+    accounts::find_user_by_name(db, username).await
+}
+
+/// At most `limit` accounts after `after_id`, in id order.
+///
+/// # Errors
+/// Database errors.
+pub async fn list_users(
+    db: &impl ConnectionTrait,
+    after_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<User>, sea_orm::DbErr> {
+    accounts::list_users(db, after_id, limit).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::valid_username;

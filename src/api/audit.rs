@@ -10,16 +10,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::accounts::{tokens, users};
 use crate::api::auth::Caller;
 use crate::api::extract::{Query, id_cursor, page_limit};
+use crate::audit::{self, AuditFilter};
 use crate::domain::account::Principal;
 use crate::domain::policy::{self, AuditScope, Visibility};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::registry::{self, Acting};
 use crate::state::AppState;
-use crate::store::accounts;
-use crate::store::audit::{self, AuditFilter};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -101,15 +101,13 @@ async fn managed_account(
     };
     let user_id = match record.entity.as_str() {
         "user" => Some(id),
-        "token" => accounts::find_token(&state.db, id)
-            .await?
-            .map(|t| t.user_id),
+        "token" => tokens::find_token(&state.db, id).await?.map(|t| t.user_id),
         _ => return Ok(true),
     };
     let Some(user_id) = user_id else {
         return Ok(false);
     };
-    Ok(match accounts::find_user(&state.db, user_id).await? {
+    Ok(match users::find_user(&state.db, user_id).await? {
         Some(user) => user.id == principal.user_id || crate::accounts::manages(principal, &user),
         None => false,
     })
@@ -189,7 +187,7 @@ async fn list_audit(
         filter.exclude_entities = ACCOUNT_ENTITIES.iter().map(|e| (*e).to_owned()).collect();
     }
     if let Some(name) = params.user.as_deref().map(str::trim).map(str::to_lowercase) {
-        let Some(user) = accounts::find_user_by_name(&state.db, &name).await? else {
+        let Some(user) = users::find_user_named(&state.db, &name).await? else {
             return Ok(Json(AuditPage {
                 items: vec![],
                 next_cursor: None,

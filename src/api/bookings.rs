@@ -908,7 +908,7 @@ async fn drive_bookings(
     caller.require()?;
     let acting = crate::drives::Acting::caller(caller.principal.as_ref(), caller.actor());
     let drive = crate::drives::find_for(&state.db, &acting, Action::Read, path.id).await?;
-    let stops = crate::store::drives::stops(&state.db, drive.id).await?;
+    let stops = crate::drives::stops(&state.db, drive.id).await?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(stops.len());
     for stop in reads::of_stops(&state.db, stops).await? {

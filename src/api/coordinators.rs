@@ -24,7 +24,6 @@ use crate::error::{AppError, Problem};
 use crate::registry::coordinators::{self as registry, Assign, CoordinatorChange, Serving};
 use crate::registry::{Acting, Written};
 use crate::state::AppState;
-use crate::store::coordinators as store;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -215,7 +214,7 @@ async fn list_coordinators(
     }
     let after = id_cursor(params.cursor.as_deref())?;
     let (rows, next_cursor) = paginate(
-        store::search(&state.db, q, &reach, after, limit + 1).await?,
+        registry::search(&state.db, q, &reach, after, limit + 1).await?,
         limit,
         |r| r.id.to_string(),
     );

@@ -35,8 +35,8 @@ use crate::plans::build::{
     SiteRef, attributed, point_candidate, point_site_id, region_site_id, supply_range,
     turnout_params, village_supplies,
 };
+use crate::registry::{points, regions};
 use crate::state::AppState;
-use crate::store::{fleet, points, regions};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(forecast))
@@ -221,7 +221,7 @@ async fn site(
     let parsed = SiteRef::parse(raw.trim()).map_err(|m| AppError::invalid("site", m))?;
     match parsed {
         SiteRef::Point(id) => {
-            let point = points::find(&state.db, id)
+            let point = points::get(&state.db, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no point with id {id}")))?;
             let code = RegionCode::parse(&point.region_code).ok();
@@ -231,7 +231,7 @@ async fn site(
             let code = code.ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("point {id}: malformed region code"))
             })?;
-            let level = regions::find(&state.db, &code)
+            let level = regions::get(&state.db, &code)
                 .await?
                 .map_or(Level::Village, |r| r.level);
             let view = ForecastSite {
@@ -249,7 +249,7 @@ async fn site(
             caller.authorize(Action::Read, Resource::Registry(Some(&code)), || {
                 format!("region with code {code}")
             })?;
-            let region = regions::find(&state.db, &code)
+            let region = regions::get(&state.db, &code)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
             if !matches!(region.level, Level::Township | Level::Village) {
@@ -322,7 +322,7 @@ async fn forecast(
     let vehicle = match params.vehicle {
         None => None,
         Some(id) => {
-            let (v, s) = fleet::find_vehicle_with_station(&state.db, id)
+            let (v, s) = crate::fleet::vehicles::find_with_station(&state.db, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))?;
             authorize_at(&caller, Action::Read, &s, || {
@@ -370,7 +370,7 @@ async fn forecast(
             Some(known) => *known,
             None => {
                 let known = match SiteRef::parse(&counted_at) {
-                    Ok(SiteRef::Point(id)) => points::find(&state.db, id)
+                    Ok(SiteRef::Point(id)) => points::get(&state.db, id)
                         .await?
                         .is_some_and(|p| readable(&p.region_code)),
                     Ok(SiteRef::Region(code)) => reach.contains(&code),

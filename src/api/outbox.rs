@@ -23,15 +23,14 @@ use crate::domain::policy::{self, Action, Resource, Visibility};
 use crate::error::{AppError, Problem};
 use crate::outbox::{self, Run, by_hand};
 use crate::state::AppState;
-use crate::store::outbox as store;
 
 const STATUSES: &[&str] = &[
     "pending",
     "sent",
     "failed",
     "void",
-    store::TO_SEND_BY_HAND,
-    store::SUPPRESSED,
+    outbox::TO_SEND_BY_HAND,
+    outbox::SUPPRESSED,
 ];
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -135,7 +134,7 @@ async fn list_messages(
             ));
         }
     };
-    let rows = store::list(
+    let rows = outbox::list_messages(
         &state.db,
         params.booking_id,
         status,

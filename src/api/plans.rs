@@ -33,14 +33,13 @@ use crate::error::{AppError, Problem};
 use crate::planning::evaluate;
 use crate::planning::instance::{Instance, RouteInput};
 use crate::planning::problem::Problem as PlanProblem;
-use crate::planning::solver::SolveOptions;
 use crate::plans::build::{self, SiteRef};
 use crate::plans::export::{self, Sheet, SheetRoute};
+use crate::plans::reads::{self, PlanFilter};
 use crate::plans::request::PlanRequest;
 use crate::plans::result::{PlanResult, StopAbout, StopCoordinator};
+use crate::plans::{self, Submitted};
 use crate::state::AppState;
-use crate::store::plans::{self as store, NewPlan, PlanFilter};
-use crate::store::{coordinators, fleet, points, regions};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -130,7 +129,7 @@ fn percent(stored: i32) -> u8 {
 /// Loads plan `id` if the caller may read it (404 otherwise).
 async fn load(state: &AppState, caller: &Caller, id: i64) -> Result<plan::Model, AppError> {
     caller.require()?;
-    let model = store::find(&state.db, id)
+    let model = reads::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no plan with id {id}")))?;
     let code = RegionCode::parse(&model.region_code)
@@ -178,13 +177,13 @@ async fn about_stops(
     // The township of every stop (people know a site by its name and township, not its id).
     let mut site_region: HashMap<String, RegionCode> = HashMap::new();
     for id in point_ids {
-        let Some(point) = points::find(&state.db, id).await? else {
+        let Some(point) = reads::point(&state.db, id).await? else {
             continue;
         };
         if let Ok(code) = RegionCode::parse(&point.region_code) {
             site_region.insert(format!("point-{id}"), code);
         }
-        let coordinators = coordinators::of_point(&state.db, id)
+        let coordinators = reads::coordinators_of_point(&state.db, id)
             .await?
             .into_iter()
             .map(|(link, person)| {
@@ -228,7 +227,7 @@ async fn about_stops(
             continue;
         };
         if let std::collections::hash_map::Entry::Vacant(entry) = townships.entry(township) {
-            let name = regions::find(&state.db, entry.key()).await?.map(|r| r.name);
+            let name = reads::region_name(&state.db, entry.key()).await?;
             entry.insert(name);
         }
     }
@@ -255,7 +254,7 @@ async fn hidden_stations(
             .strip_prefix("station-")
             .and_then(|n| n.parse::<i64>().ok())
         {
-            Some(id) => match fleet::find_station(&state.db, id).await? {
+            Some(id) => match reads::station(&state.db, id).await? {
                 Some(s) => authorize_at(caller, Action::Read, &s, String::new).is_ok(),
                 None => false,
             },
@@ -402,51 +401,18 @@ async fn create_plan(
             format!("region with code {code}")
         })?;
     }
-    if !state.plans.has_room() {
-        return Err(AppError::TooManyRequests {
-            detail: "too many plans are being made; try again when one has finished".to_owned(),
-            retry_after_secs: 30,
-        });
-    }
     let reach = policy::read_scope(principal);
-    let built = build::build(&state.db, &body, Some(&reach)).await?;
-    let instance_json = serde_json::to_string(&built.instance)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("instance: {e}")))?;
-    let request_json = serde_json::to_string(&built.request)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("request: {e}")))?;
-    let instance = built.instance;
-    let turn = state.plans.compile_turn().await;
-    let problem = tokio::task::spawn_blocking(move || {
-        let compiled = PlanProblem::new(instance);
-        drop(turn);
-        compiled
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("compiling the instance: {e}")))?
-    .map_err(|e| AppError::invalid_instance("", e))?;
-    let seed = i64::try_from(built.request.seed).unwrap_or(i64::MAX);
-    let stored = store::insert(
+    let Submitted { id, finished } = plans::submit(
         &state.db,
-        NewPlan {
-            region_code: built.region.code.to_string(),
-            request: request_json,
-            instance: instance_json,
-            seed,
-            created_by: caller.username(),
-        },
+        &state.plans,
+        &body,
+        &reach,
+        caller.username(),
         Utc::now(),
     )
     .await?;
-    let id = stored.id;
-    tracing::info!(plan_id = id, "plan accepted");
-    let options = SolveOptions {
-        seed: built.request.seed,
-        iterations: built.request.iterations,
-        time_limit: Duration::from_secs(built.request.time_limit_secs),
-    };
-    let finished = state.plans.start(state.db.clone(), id, problem, options);
     if tokio::time::timeout(ANSWER_WITHIN, finished).await.is_ok() {
-        let model = store::find(&state.db, id)
+        let model = reads::find(&state.db, id)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("plan {id} vanished")))?;
         let plan = view(&state, &caller, model).await?;
@@ -517,7 +483,7 @@ async fn list_plans(
     if let Some(raw) = params.region.as_deref() {
         filter.region_range = Some(crate::api::extract::region_filter(&state, &caller, raw).await?);
     }
-    let (rows, next_cursor) = paginate(store::list(&state.db, &filter).await?, limit, |p| {
+    let (rows, next_cursor) = paginate(reads::list(&state.db, &filter).await?, limit, |p| {
         p.id.to_string()
     });
     let items =

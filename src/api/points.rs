@@ -27,9 +27,6 @@ use crate::geo::{Crs, Wgs84Point};
 use crate::registry::points::{self as registry, NewPoint, PointChange};
 use crate::registry::{Acting, Written};
 use crate::state::AppState;
-use crate::store::coordinators as coordinator_store;
-use crate::store::points::{self as store, PointFilter};
-use crate::store::regions;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -145,7 +142,7 @@ async fn publish(
     points: Vec<PointView>,
 ) -> Result<Vec<PublicPointView>, AppError> {
     let ids: Vec<i64> = points.iter().map(|p| p.id).collect();
-    let mobiles = coordinator_store::primary_mobiles(&state.db, &ids).await?;
+    let mobiles = crate::registry::coordinators::primary_mobiles(&state.db, &ids).await?;
     Ok(points
         .into_iter()
         .map(|p| PublicPointView {
@@ -518,7 +515,7 @@ async fn query_points(
 ) -> Result<(Vec<PointView>, Option<String>), AppError> {
     let crs = params.crs.unwrap_or_default();
     let limit = page_limit(params.limit, default_limit, max_limit)?;
-    let mut filter = PointFilter::default();
+    let mut filter = crate::registry::points::PointFilter::default();
     // The public sees active points anywhere; signed-in callers see every status in their reach.
     let public = caller.principal.is_none();
     filter.reach = caller.principal.as_ref().map(policy::read_scope);
@@ -530,7 +527,7 @@ async fn query_points(
                 format!("region with code {code}")
             })?;
         }
-        let region = regions::find(&state.db, &code)
+        let region = crate::registry::regions::get(&state.db, &code)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))?;
         filter.region_range = Some(code.subtree_bounds(region.level));
@@ -590,9 +587,11 @@ async fn query_points(
         None => {
             filter.after_id = id_cursor(params.cursor.as_deref())?;
             filter.limit = Some(limit + 1);
-            let (rows, next) = paginate(store::list(&state.db, &filter).await?, limit, |r| {
-                r.id.to_string()
-            });
+            let (rows, next) = paginate(
+                crate::registry::points::list(&state.db, &filter).await?,
+                limit,
+                |r| r.id.to_string(),
+            );
             let items = rows
                 .into_iter()
                 .map(|m| to_view(m, crs))
@@ -623,15 +622,16 @@ async fn query_points(
                 })
                 .transpose()?;
             // Distances in whole millimetres make a total order that survives the cursor.
-            let mut hits: Vec<(u64, point::Model)> = store::list(&state.db, &filter)
-                .await?
-                .into_iter()
-                .filter_map(|m| {
-                    let km = centre.distance_km(Wgs84Point::stored(m.longitude, m.latitude));
-                    (km <= radius).then(|| ((km * 1_000_000.0).round() as u64, m))
-                })
-                .filter(|(mm, m)| after.is_none_or(|a| (*mm, m.id) > a))
-                .collect();
+            let mut hits: Vec<(u64, point::Model)> =
+                crate::registry::points::list(&state.db, &filter)
+                    .await?
+                    .into_iter()
+                    .filter_map(|m| {
+                        let km = centre.distance_km(Wgs84Point::stored(m.longitude, m.latitude));
+                        (km <= radius).then(|| ((km * 1_000_000.0).round() as u64, m))
+                    })
+                    .filter(|(mm, m)| after.is_none_or(|a| (*mm, m.id) > a))
+                    .collect();
             hits.sort_by_key(|(mm, m)| (*mm, m.id));
             let next = (hits.len() as u64 > limit).then(|| {
                 hits.truncate(limit as usize);

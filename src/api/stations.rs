@@ -24,10 +24,9 @@ use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::fleet::stations as fleet;
-use crate::fleet::{NewStation, StationPatch};
+use crate::fleet::{FleetFilter, NewStation, StationPatch};
 use crate::geo::{Crs, Wgs84Point};
 use crate::state::AppState;
-use crate::store::fleet::{self as store, FleetFilter};
 use crate::versioned::Outcome;
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -340,11 +339,9 @@ async fn list_stations(
     if let Some(raw) = params.region.as_deref() {
         filter.region_range = Some(region_filter(&state, &caller, raw).await?);
     }
-    let (rows, next_cursor) = paginate(
-        store::list_stations(&state.db, &filter).await?,
-        limit,
-        |r| r.id.to_string(),
-    );
+    let (rows, next_cursor) = paginate(fleet::list(&state.db, &filter).await?, limit, |r| {
+        r.id.to_string()
+    });
     Ok(Json(StationPage {
         items: rows
             .into_iter()

@@ -12,7 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{self, Acting, ChangeAccount, NewAccount, Update, users::UnlockAccount};
+use crate::accounts::{
+    self, Acting, ChangeAccount, NewAccount, Update, User, users::UnlockAccount,
+};
 use crate::api::auth::Caller;
 use crate::api::extract::{
     Json as JsonBody, Path, Query, id_cursor, page_limit, required_if_match, with_etag,
@@ -21,7 +23,6 @@ use crate::domain::account::{Principal, Role};
 use crate::domain::policy;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
-use crate::store::{self, accounts::User};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
@@ -152,7 +153,7 @@ async fn list_users(
     let mut next_cursor = None;
     // Accounts are few; filter batches until the page is full.
     'fill: loop {
-        let batch = store::accounts::list_users(&state.db, after, 500).await?;
+        let batch = accounts::users::list_users(&state.db, after, 500).await?;
         let Some(last) = batch.last() else { break };
         after = Some(last.id);
         for user in batch {
@@ -188,7 +189,7 @@ async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<User, App
     if id != principal.user_id {
         admin_only(caller)?;
     }
-    match store::accounts::find_user(&state.db, id).await? {
+    match accounts::users::find_user(&state.db, id).await? {
         Some(u) if u.id == principal.user_id || accounts::manages(principal, &u) => Ok(u),
         _ => Err(AppError::NotFound(format!("no user {id}"))),
     }

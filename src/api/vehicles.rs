@@ -22,10 +22,10 @@ use crate::api::extract::{
 use crate::domain::fleet::{TimeOfDay, VehicleStatus};
 use crate::domain::policy::{self, Action, Resource};
 use crate::error::{AppError, Problem};
+use crate::fleet::stations;
 use crate::fleet::vehicles::{self as fleet, VehicleAt};
-use crate::fleet::{NewVehicle, VehiclePatch};
+use crate::fleet::{FleetFilter, NewVehicle, VehiclePatch};
 use crate::state::AppState;
-use crate::store::fleet::{self as store, FleetFilter};
 use crate::versioned::Outcome;
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -260,7 +260,7 @@ impl From<PatchVehicle> for VehiclePatch {
 /// `station_id`, the same for a station outside the caller's read scope as for none at all)
 /// and be one the caller may change (403 outside its write scope).
 async fn check_station(state: &AppState, caller: &Caller, id: i64) -> Result<(), AppError> {
-    let station = store::find_station(&state.db, id)
+    let station = stations::find(&state.db, id)
         .await?
         .filter(|s| authorize_station(caller, Action::Read, s).is_ok())
         .ok_or_else(|| AppError::invalid("station_id", format!("no station with id {id}")))?;
@@ -372,17 +372,15 @@ async fn list_vehicles(
         filter.region_range = Some(region_filter(&state, &caller, raw).await?);
     }
     if let Some(id) = params.station {
-        let station = store::find_station(&state.db, id)
+        let station = stations::find(&state.db, id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no station with id {id}")))?;
         authorize_station(&caller, Action::Read, &station)?;
         filter.station_id = Some(id);
     }
-    let (rows, next_cursor) = paginate(
-        store::list_vehicles(&state.db, &filter).await?,
-        limit,
-        |(v, _)| v.id.to_string(),
-    );
+    let (rows, next_cursor) = paginate(fleet::list(&state.db, &filter).await?, limit, |(v, _)| {
+        v.id.to_string()
+    });
     Ok(Json(VehiclePage {
         items: rows
             .into_iter()

@@ -237,6 +237,17 @@ pub async fn list(
     Ok(store::list(db, &filter).await?)
 }
 
+/// All the stops of drive `drive_id`, in order (for a caller already allowed to read it).
+///
+/// # Errors
+/// The database fails.
+pub async fn stops(
+    db: &impl ConnectionTrait,
+    drive_id: i64,
+) -> Result<Vec<drive_stop::Model>, DbErr> {
+    store::stops(db, drive_id).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

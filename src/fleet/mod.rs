@@ -16,6 +16,7 @@ pub mod vehicles;
 use crate::domain::region::RegionCode;
 use crate::error::{FieldError, FieldErrors};
 
+pub use crate::store::fleet::FleetFilter;
 pub use stations::{NewStation, StationPatch};
 pub use vehicles::{NewVehicle, VehiclePatch};
 

@@ -410,3 +410,24 @@ fn audit_change<'a>(
         at,
     }
 }
+/// Station `id`, if there is one.
+///
+/// # Errors
+/// The database fails.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<station::Model>, sea_orm::DbErr> {
+    store::find_station(db, id).await
+}
+
+/// The stations matching `filter`, by id.
+///
+/// # Errors
+/// The database fails.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &super::FleetFilter,
+) -> Result<Vec<station::Model>, sea_orm::DbErr> {
+    store::list_stations(db, filter).await
+}

@@ -576,3 +576,24 @@ fn audit_change<'a>(
         at,
     }
 }
+/// The vehicles matching `filter`, each with its station, by id.
+///
+/// # Errors
+/// The database fails.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &super::FleetFilter,
+) -> Result<Vec<(vehicle::Model, station::Model)>, DbErr> {
+    store::list_vehicles(db, filter).await
+}
+
+/// Vehicle `id` with its station, if there is one.
+///
+/// # Errors
+/// The database fails.
+pub async fn find_with_station(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(vehicle::Model, station::Model)>, DbErr> {
+    store::find_vehicle_with_station(db, id).await
+}

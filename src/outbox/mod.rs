@@ -34,6 +34,7 @@ use serde::Serialize;
 use crate::config::OutboxConfig;
 use crate::domain::booking::{self as rules, MessageFacts};
 use crate::store::outbox::{self as store, NewMessage};
+pub use crate::store::outbox::{SUPPRESSED, TO_SEND_BY_HAND};
 use crate::store::{bookings, points};
 
 /// Attempts before a message is given up (`failed`).
@@ -361,4 +362,18 @@ pub fn spawn(
             }
         }
     })
+}
+/// At most `limit` messages (of `booking_id`, with `status`, before `before_id` when given),
+/// newest first.
+///
+/// # Errors
+/// The database fails.
+pub async fn list_messages(
+    db: &impl sea_orm::ConnectionTrait,
+    booking_id: Option<i64>,
+    status: Option<&str>,
+    before_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<outbox_message::Model>, DbErr> {
+    store::list(db, booking_id, status, before_id, limit).await
 }

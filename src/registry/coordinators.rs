@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Acting, RegistryError, Written};
 use crate::domain::point::{CoordinatorRole, MobileNumber};
-use crate::domain::policy::Action;
+use crate::domain::policy::{Action, Visibility};
 use crate::domain::region::RegionCode;
 use crate::error::FieldErrors;
 use crate::store::audit::{self, Actor, Change};
@@ -569,4 +569,29 @@ async fn record_assignments(
     )
     .await?;
     Ok(())
+}
+/// The coordinators within `reach` whose name or mobile number holds `q` (all when `None`),
+/// after `after_id`, at most `limit`, by id.
+///
+/// # Errors
+/// The database fails.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    q: Option<&str>,
+    reach: &Visibility,
+    after_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<coordinator::Model>, DbErr> {
+    store::search(db, q, reach, after_id, limit).await
+}
+
+/// The mobile number of each of these points' primary coordinator, by point id.
+///
+/// # Errors
+/// The database fails.
+pub async fn primary_mobiles(
+    db: &impl ConnectionTrait,
+    point_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    store::primary_mobiles(db, point_ids).await
 }

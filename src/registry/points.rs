@@ -15,6 +15,7 @@ use crate::domain::region::RegionCode;
 use crate::error::{FieldError, FieldErrors as Errors};
 use crate::geo::{Crs, Wgs84Point};
 use crate::store::audit::{self, Change};
+pub use crate::store::points::PointFilter;
 use crate::store::points::{self as store, PointFields};
 use crate::store::regions;
 use crate::validation::{self, Validate, ValidationError};
@@ -633,4 +634,25 @@ fn stored_fields(m: &point::Model) -> Result<PointFields, RegistryError> {
             .as_deref()
             .and_then(|d| parse_market_days(d).ok().flatten()),
     })
+}
+/// Point `id`, if there is one (no access check: for readers that check it themselves).
+///
+/// # Errors
+/// The database fails.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<point::Model>, sea_orm::DbErr> {
+    store::find(db, id).await
+}
+
+/// The points matching `filter`.
+///
+/// # Errors
+/// The database fails.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &PointFilter,
+) -> Result<Vec<point::Model>, sea_orm::DbErr> {
+    store::list(db, filter).await
 }

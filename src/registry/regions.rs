@@ -337,3 +337,13 @@ fn edit(current: &Region, change: RegionChange) -> Result<RegionEdit, RegistryEr
         kind_overridden,
     })
 }
+/// Region `code`, if there is one (no access check: for readers that check it themselves).
+///
+/// # Errors
+/// The database fails.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    code: &RegionCode,
+) -> Result<Option<Region>, sea_orm::DbErr> {
+    store::find(db, code).await
+}
