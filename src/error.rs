@@ -450,6 +450,27 @@ impl From<crate::outbox::by_hand::ByHandError> for AppError {
 }
 
 /// The detail of a validation problem: `invalid` and every field named.
+/// A plan that could not be made, as problem+json: the request's fields (400), the instance
+/// that cannot be planned (422), too many plans at once (429).
+impl From<crate::plans::PlansError> for AppError {
+    fn from(err: crate::plans::PlansError) -> Self {
+        use crate::plans::PlansError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::Instance(instance) => AppError::invalid_instance("", instance),
+            E::Busy { retry_after_secs } => AppError::TooManyRequests {
+                detail: "too many plans are being made; try again when one has finished".to_owned(),
+                retry_after_secs,
+            },
+            E::Corrupt(err) => AppError::Internal(err),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 fn err_detail(errors: &[FieldError]) -> String {
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     format!("invalid {}", fields.join(", "))

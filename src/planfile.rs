@@ -113,7 +113,7 @@ pub async fn export_instance(args: &PlanArgs) -> anyhow::Result<()> {
         .context("cannot migrate the database")?;
     let built = build::build(&conn, &request, None)
         .await
-        .map_err(explain)
+        .map_err(|e| explain(e.into()))
         .with_context(|| format!("request {}", path.display()))?;
     conn.close().await?;
     if let Err(e) = built.instance.validate() {

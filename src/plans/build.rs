@@ -19,12 +19,13 @@ use chrono::{Days, NaiveDate};
 use entity::{point, station, vehicle};
 use sea_orm::ConnectionTrait;
 
+use super::{PlansError, all_valid};
 use crate::domain::donation::DONATION_INTERVAL_DAYS;
 use crate::domain::fleet::{StationStatus, VehicleStatus};
 use crate::domain::point::PointStatus;
 use crate::domain::policy::Visibility;
 use crate::domain::region::{Level, Region, RegionCode};
-use crate::error::{AppError, FieldErrors};
+use crate::error::FieldErrors;
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
 use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite, attribute};
@@ -154,7 +155,7 @@ pub async fn village_supplies(
     lo: &str,
     hi: &str,
     date: NaiveDate,
-) -> Result<Vec<VillageSupply>, AppError> {
+) -> Result<Vec<VillageSupply>, PlansError> {
     let villages: Vec<VillageSupply> = surveys::village_facts(db, lo, hi)
         .await?
         .iter()
@@ -172,7 +173,7 @@ pub async fn attributed(
     site: &CandidateSite,
     villages: &[VillageSupply],
     catchment_km: f64,
-) -> Result<(Vec<usize>, Vec<(String, usize)>), AppError> {
+) -> Result<(Vec<usize>, Vec<(String, usize)>), PlansError> {
     let points: Vec<(String, Wgs84Point)> =
         active_points_near(db, &[site.location], 2.0 * catchment_km)
             .await?
@@ -223,7 +224,7 @@ pub async fn active_points_near(
     db: &impl ConnectionTrait,
     places: &[Wgs84Point],
     margin_km: f64,
-) -> Result<Vec<point::Model>, AppError> {
+) -> Result<Vec<point::Model>, PlansError> {
     let Some(first) = places.first() else {
         return Ok(vec![]);
     };
@@ -260,7 +261,7 @@ pub fn point_candidate(p: &point::Model) -> CandidateSite {
 pub async fn stop_site(
     db: &impl ConnectionTrait,
     site_id: &str,
-) -> Result<Option<(CandidateSite, RegionCode)>, AppError> {
+) -> Result<Option<(CandidateSite, RegionCode)>, PlansError> {
     Ok(match SiteRef::parse(site_id) {
         Ok(SiteRef::Point(id)) => points::find(db, id).await?.and_then(|p| {
             let code = RegionCode::parse(&p.region_code).ok()?;
@@ -295,7 +296,7 @@ pub async fn stop_site(
 pub async fn observations(
     db: &impl ConnectionTrait,
     params: &TurnoutParams,
-) -> Result<Vec<Observation>, AppError> {
+) -> Result<Vec<Observation>, PlansError> {
     let drives = attendances::completed_drives(db, &DriveFilter::default()).await?;
     let stop_ids: Vec<i64> = drives
         .iter()
@@ -378,7 +379,7 @@ pub async fn observations(
 /// Database errors.
 pub async fn turnout_params(
     db: &impl ConnectionTrait,
-) -> Result<(TurnoutParams, Calibration), AppError> {
+) -> Result<(TurnoutParams, Calibration), PlansError> {
     let defaults = TurnoutParams::default();
     let observed = observations(db, &defaults).await?;
     let (params, mut calibration) = calibrate(&observed, &defaults);
@@ -409,12 +410,12 @@ pub async fn build(
     db: &impl ConnectionTrait,
     request: &PlanRequest,
     reach: Option<&Visibility>,
-) -> Result<Built, AppError> {
+) -> Result<Built, PlansError> {
     let checked = request.check()?;
     let code = checked.region;
     let region = regions::find(db, &code)
         .await?
-        .ok_or_else(|| AppError::invalid("region", format!("no region with code {code}")))?;
+        .ok_or_else(|| PlansError::invalid("region", format!("no region with code {code}")))?;
     let mut errors = FieldErrors::default();
 
     // The fleet.
@@ -520,7 +521,7 @@ pub async fn build(
             errors.add(&format!("forbidden[{i}].site"), not_a_candidate(&f.site));
         }
     }
-    errors.into_result()?;
+    all_valid(errors)?;
 
     // Turnout: the villages (less their recent donors), and the active points that are not
     // candidates but draw theirs.
@@ -617,10 +618,10 @@ fn not_a_candidate(site: &str) -> String {
     }
 }
 
-fn instance_vehicle(v: &vehicle::Model) -> Result<instance::Vehicle, AppError> {
+fn instance_vehicle(v: &vehicle::Model) -> Result<instance::Vehicle, PlansError> {
     let count = |n: i32| {
         u32::try_from(n)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("vehicle {}: {n} is negative", v.id)))
+            .map_err(|_| PlansError::Corrupt(anyhow::anyhow!("vehicle {}: {n} is negative", v.id)))
     };
     Ok(instance::Vehicle {
         id: vehicle_id(v.id),
@@ -644,7 +645,7 @@ async fn unserved(
     db: &impl ConnectionTrait,
     region: &Region,
     facts: &[VillageFact],
-) -> Result<Vec<CandidateSite>, AppError> {
+) -> Result<Vec<CandidateSite>, PlansError> {
     let in_region = |code: &str| {
         RegionCode::parse(code)
             .is_ok_and(|c| c == region.code || c.is_under(&region.code, region.level))

@@ -18,3 +18,50 @@ pub mod runs;
 pub mod submit;
 
 pub use submit::{Submitted, submit};
+
+use crate::error::{FieldError, FieldErrors};
+use crate::planning::instance::InvalidInstance;
+
+/// Why a plan could not be made, without HTTP: `src/error.rs` maps it to problem+json (400
+/// for the request's fields, 422 for an instance that cannot be planned, 429 when busy).
+#[derive(Debug, thiserror::Error)]
+pub enum PlansError {
+    /// The request's fields, every broken one named.
+    #[error("invalid {}", field_list(.0))]
+    Invalid(Vec<FieldError>),
+    /// The instance cannot be planned (one field of it named).
+    #[error("the plan cannot be made: {}: {}", .0.field, .0.message)]
+    Instance(InvalidInstance),
+    /// As many plans as this process takes are queued or running.
+    #[error("too many plans are being made; try again when one has finished")]
+    Busy { retry_after_secs: u64 },
+    /// A stored row that breaks the rules it was written under.
+    #[error(transparent)]
+    Corrupt(anyhow::Error),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+impl PlansError {
+    /// One field's fault.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+fn field_list(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `Ok` when nothing was collected, else every broken field.
+fn all_valid(errors: FieldErrors) -> Result<(), PlansError> {
+    if errors.0.is_empty() {
+        Ok(())
+    } else {
+        Err(PlansError::Invalid(errors.0))
+    }
+}

@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::{PlansError, all_valid};
 use crate::domain::region::RegionCode;
-use crate::error::{AppError, FieldErrors};
+use crate::error::FieldErrors;
 use crate::planning::assemble::planning_days;
 use crate::planning::calendar;
 use crate::planning::instance::{Instance, InvalidInstance, MAX_DAYS, Travel};
@@ -156,8 +157,8 @@ impl PlanRequest {
     /// its field (`to`, `blackout_dates[2]`, `fixed[0].date`, …).
     ///
     /// # Errors
-    /// [`AppError::Validation`] (400).
-    pub fn check(&self) -> Result<CheckedRequest, AppError> {
+    /// [`PlansError::Invalid`], every broken field named.
+    pub fn check(&self) -> Result<CheckedRequest, PlansError> {
         let mut errors = FieldErrors::default();
         let region = RegionCode::parse(self.region.trim())
             .map_err(|_| errors.add("region", "must be a 12-digit region code"))
@@ -275,7 +276,7 @@ impl PlanRequest {
                 );
             }
         }
-        errors.into_result()?;
+        all_valid(errors)?;
         Ok(CheckedRequest {
             region: region.expect("checked above"),
             days,
@@ -390,9 +391,7 @@ mod tests {
     fn fields(r: &PlanRequest) -> Vec<String> {
         match r.check() {
             Ok(_) => vec![],
-            Err(AppError::Validation { errors, .. }) => {
-                errors.into_iter().map(|e| e.field).collect()
-            }
+            Err(PlansError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             Err(other) => panic!("{other}"),
         }
     }

@@ -9,12 +9,11 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
 use crate::domain::policy::Visibility;
-use crate::error::AppError;
 use crate::planning::problem::Problem;
 use crate::planning::solver::SolveOptions;
-use crate::plans::build;
 use crate::plans::request::PlanRequest;
 use crate::plans::runs::PlanRuns;
+use crate::plans::{PlansError, build};
 use crate::store::plans::{self as store, NewPlan};
 
 /// A plan stored and being solved.
@@ -40,18 +39,17 @@ pub async fn submit(
     reach: &Visibility,
     created_by: Option<String>,
     now: DateTime<Utc>,
-) -> Result<Submitted, AppError> {
+) -> Result<Submitted, PlansError> {
     if !runs.has_room() {
-        return Err(AppError::TooManyRequests {
-            detail: "too many plans are being made; try again when one has finished".to_owned(),
+        return Err(PlansError::Busy {
             retry_after_secs: 30,
         });
     }
     let built = build::build(db, request, Some(reach)).await?;
     let instance_json = serde_json::to_string(&built.instance)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("instance: {e}")))?;
+        .map_err(|e| PlansError::Corrupt(anyhow::anyhow!("instance: {e}")))?;
     let request_json = serde_json::to_string(&built.request)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("request: {e}")))?;
+        .map_err(|e| PlansError::Corrupt(anyhow::anyhow!("request: {e}")))?;
     let instance = built.instance;
     let turn = runs.compile_turn().await;
     let problem = tokio::task::spawn_blocking(move || {
@@ -60,8 +58,8 @@ pub async fn submit(
         compiled
     })
     .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("compiling the instance: {e}")))?
-    .map_err(|e| AppError::invalid_instance("", e))?;
+    .map_err(|e| PlansError::Corrupt(anyhow::anyhow!("compiling the instance: {e}")))?
+    .map_err(PlansError::Instance)?;
     let seed = i64::try_from(built.request.seed).unwrap_or(i64::MAX);
     let stored = store::insert(
         db,
