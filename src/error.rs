@@ -612,7 +612,34 @@ impl From<crate::drives::DrivesError> for AppError {
             },
             E::Conflict(detail) => AppError::Conflict(detail),
             E::Corrupt(detail) => AppError::Internal(anyhow::anyhow!(detail)),
-            E::Bookings(err) => *err,
+            E::Bookings(err) => err.into(),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
+/// The bookings service's refusals as problem+json: the same fields, messages and statuses
+/// the handlers gave before the service had its own error.
+impl From<crate::bookings::BookingsError> for AppError {
+    fn from(err: crate::bookings::BookingsError) -> Self {
+        use crate::bookings::BookingsError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::InvalidField { field, message } => AppError::invalid(&field, message),
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::Limit { field, detail } => AppError::Limit { field, detail },
+            E::NotYetEligible {
+                last_donation,
+                next_eligible,
+            } => AppError::NotYetEligible {
+                last_donation,
+                next_eligible,
+            },
+            E::Internal(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }
     }

@@ -27,7 +27,10 @@
 //! the booking as it is). What the pages show is read in [`reads`].
 
 pub mod commands;
+mod error;
 pub mod reads;
+
+pub use error::BookingsError;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
@@ -39,7 +42,6 @@ use crate::domain::booking::{
     self as rules, BookingKind, BookingStatus, MessageFacts, MessageKind, RequestStatus, SlotPlan,
 };
 use crate::domain::drive::DriveStatus;
-use crate::error::AppError;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::bookings::{self as store, Decision, NewBooking, NewRequest};
 use crate::store::outbox::{self, NewMessage};
@@ -91,11 +93,11 @@ pub async fn open_slots(
     txn: &DatabaseTransaction,
     drive: &drive::Model,
     stops: &[drive_stop::Model],
-) -> Result<usize, AppError> {
+) -> Result<usize, BookingsError> {
     let vehicle = fleet::find_vehicle(txn, drive.vehicle_id)
         .await?
         .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
+            BookingsError::Internal(anyhow::anyhow!(
                 "drive {}: vehicle {} is gone",
                 drive.id,
                 drive.vehicle_id
@@ -135,7 +137,7 @@ pub async fn cancel_all(
     stops: &[drive_stop::Model],
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<Cancelled>, AppError> {
+) -> Result<Vec<Cancelled>, BookingsError> {
     let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
     let active = store::of_stops(txn, &ids, true).await?;
     let parts = store::parts_of(txn, &active.iter().map(|b| b.id).collect::<Vec<_>>()).await?;
@@ -291,24 +293,24 @@ pub struct OpenStop {
 ///
 /// # Errors
 /// As above, or the database fails.
-pub async fn open_stop(db: &DatabaseConnection, id: i64) -> Result<OpenStop, AppError> {
-    let not_found = || AppError::NotFound(format!("no announced stop with id {id}"));
+pub async fn open_stop(db: &DatabaseConnection, id: i64) -> Result<OpenStop, BookingsError> {
+    let not_found = || BookingsError::NotFound(format!("no announced stop with id {id}"));
     let (stop, drive) = store::stop_with_drive(db, id)
         .await?
         .ok_or_else(not_found)?;
     let status: DriveStatus = drive
         .status
         .parse()
-        .map_err(|e: String| AppError::Internal(anyhow::anyhow!("drive {}: {e}", drive.id)))?;
+        .map_err(|e: String| BookingsError::internal(format!("drive {}: {e}", drive.id)))?;
     match status {
         DriveStatus::Draft => return Err(not_found()),
         DriveStatus::Completed => {
-            return Err(AppError::Conflict(format!(
+            return Err(BookingsError::Conflict(format!(
                 "the drive of stop {id} is over; bookings are closed"
             )));
         }
         DriveStatus::Cancelled => {
-            return Err(AppError::Conflict(format!(
+            return Err(BookingsError::Conflict(format!(
                 "the drive of stop {id} was cancelled ({})",
                 drive.cancel_reason.as_deref().unwrap_or("no reason given")
             )));
@@ -338,14 +340,14 @@ fn open_slot<'a>(
     starts: i32,
     field: &str,
     now: DateTime<Utc>,
-) -> Result<&'a booking_slot::Model, AppError> {
+) -> Result<&'a booking_slot::Model, BookingsError> {
     let slot = open
         .slots
         .iter()
         .find(|s| s.starts == starts)
         .ok_or_else(|| {
             let all: Vec<String> = open.slots.iter().map(|s| rules::clock(s.starts)).collect();
-            AppError::invalid(
+            BookingsError::invalid(
                 field,
                 format!(
                     "stop {} has no slot at {}; its slots start at {}",
@@ -356,7 +358,7 @@ fn open_slot<'a>(
             )
         })?;
     if now >= rules::instant(open.drive.date, slot.starts) {
-        return Err(AppError::Conflict(format!(
+        return Err(BookingsError::Conflict(format!(
             "the {} slot has begun; choose a later one",
             rules::clock(slot.starts)
         )));
@@ -389,15 +391,15 @@ pub struct Made {
     pub token: String,
 }
 
-fn conflict_on_duplicate(e: DbErr, stop_id: i64) -> AppError {
+fn conflict_on_duplicate(e: DbErr, stop_id: i64) -> BookingsError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(m)) if m.contains("mobile") => duplicate(stop_id),
         _ => e.into(),
     }
 }
 
-fn duplicate(stop_id: i64) -> AppError {
-    AppError::Conflict(format!(
+fn duplicate(stop_id: i64) -> BookingsError {
+    BookingsError::Conflict(format!(
         "this mobile already has an active booking at stop {stop_id}; change or cancel it with its code and token"
     ))
 }
@@ -408,9 +410,9 @@ async fn admissible(
     db: &DatabaseConnection,
     open: &OpenStop,
     mobile: &str,
-) -> Result<(), AppError> {
+) -> Result<(), BookingsError> {
     if let Some((last, next)) = next_eligible(db, mobile, open.drive.date).await? {
-        return Err(AppError::NotYetEligible {
+        return Err(BookingsError::NotYetEligible {
             last_donation: last,
             next_eligible: next,
         });
@@ -418,10 +420,10 @@ async fn admissible(
     Ok(())
 }
 
-fn new_secrets() -> Result<(String, String), AppError> {
+fn new_secrets() -> Result<(String, String), BookingsError> {
     let mut bytes = [0u8; rules::CODE_LEN];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
-    let token = secret::random_hex().map_err(AppError::Internal)?;
+    getrandom::fill(&mut bytes).map_err(|e| BookingsError::internal(format!("random: {e}")))?;
+    let token = secret::random_hex().map_err(BookingsError::Internal)?;
     Ok((rules::booking_code(&bytes), token))
 }
 
@@ -437,7 +439,7 @@ pub async fn book_person(
     address: &str,
     limits: Limits,
     now: DateTime<Utc>,
-) -> Result<Made, AppError> {
+) -> Result<Made, BookingsError> {
     let slot = open_slot(open, request.slot, "slot", now)?;
     admissible(db, open, &request.mobile).await?;
     let (code, token) = new_secrets()?;
@@ -497,12 +499,12 @@ async fn within_allowance(
     address: &str,
     adding: i32,
     limits: Limits,
-) -> Result<(), AppError> {
+) -> Result<(), BookingsError> {
     if limits.places_per_mobile > 0 {
         let held = store::public_places_held(txn, Some(mobile), None).await?;
         let cap = i64::from(limits.places_per_mobile);
         if held + i64::from(adding) > cap {
-            return Err(AppError::Limit {
+            return Err(BookingsError::Limit {
                 field: field.to_owned(),
                 detail: format!(
                     "this mobile holds {held} place(s) through public booking; at most {cap} at once (cancel one first, or ask the blood station)"
@@ -514,7 +516,7 @@ async fn within_allowance(
         let held = store::public_places_held(txn, None, Some(address)).await?;
         let cap = i64::from(limits.places_per_address);
         if held + i64::from(adding) > cap {
-            return Err(AppError::Limit {
+            return Err(BookingsError::Limit {
                 field: "client_address".to_owned(),
                 detail: format!(
                     "bookings from this network address hold {held} place(s); at most {cap} at once (ask the blood station)"
@@ -526,7 +528,11 @@ async fn within_allowance(
 }
 
 /// 409 naming the full slot and where places are left.
-async fn full(open: &OpenStop, slot: &booking_slot::Model, db: &DatabaseConnection) -> AppError {
+async fn full(
+    open: &OpenStop,
+    slot: &booking_slot::Model,
+    db: &DatabaseConnection,
+) -> BookingsError {
     let left = store::slots_of(db, &[open.stop.id])
         .await
         .unwrap_or_default()
@@ -540,7 +546,7 @@ async fn full(open: &OpenStop, slot: &booking_slot::Model, db: &DatabaseConnecti
             )
         })
         .collect::<Vec<_>>();
-    AppError::Conflict(if left.is_empty() {
+    BookingsError::Conflict(if left.is_empty() {
         format!(
             "the {} slot is full, and so is stop {}; walk-ins are welcome on the day",
             rules::clock(slot.starts),
@@ -556,7 +562,7 @@ async fn full(open: &OpenStop, slot: &booking_slot::Model, db: &DatabaseConnecti
 }
 
 /// Inside a booking's transaction: the drive is still open (read with a shared lock).
-async fn still_open(txn: &DatabaseTransaction, open: &OpenStop) -> Result<(), AppError> {
+async fn still_open(txn: &DatabaseTransaction, open: &OpenStop) -> Result<(), BookingsError> {
     // A shared row lock: a cancellation (which updates the row) waits for the bookings in
     // flight and then sees them; on SQLite write transactions are serial anyway.
     let drive = crate::store::drives::lock_shared(txn, open.drive.id).await?;
@@ -564,7 +570,7 @@ async fn still_open(txn: &DatabaseTransaction, open: &OpenStop) -> Result<(), Ap
         s == DriveStatus::Published.as_str() || s == DriveStatus::InProgress.as_str()
     });
     if !open_now {
-        return Err(AppError::Conflict(format!(
+        return Err(BookingsError::Conflict(format!(
             "the drive of stop {} is no longer taking bookings",
             open.stop.id
         )));
@@ -578,7 +584,7 @@ fn group_slots<'a>(
     open: &'a OpenStop,
     preferred: &[i32],
     now: DateTime<Utc>,
-) -> Result<Vec<&'a booking_slot::Model>, AppError> {
+) -> Result<Vec<&'a booking_slot::Model>, BookingsError> {
     if preferred.is_empty() {
         return Ok(open
             .slots
@@ -598,10 +604,10 @@ fn group_slots<'a>(
 fn spread_over(
     chosen: &[&booking_slot::Model],
     headcount: i32,
-) -> Result<Vec<(i64, i32)>, AppError> {
+) -> Result<Vec<(i64, i32)>, BookingsError> {
     let left: Vec<i32> = chosen.iter().map(|s| s.capacity - s.booked).collect();
     let spread = rules::spread(headcount, &left).map_err(|available| {
-        AppError::Conflict(format!(
+        BookingsError::Conflict(format!(
             "{headcount} places asked for, {available} left in the chosen slots"
         ))
     })?;
@@ -640,7 +646,7 @@ pub async fn book_group(
     address: &str,
     limits: Limits,
     now: DateTime<Utc>,
-) -> Result<GroupOutcome, AppError> {
+) -> Result<GroupOutcome, BookingsError> {
     let chosen = group_slots(open, &request.preferred, now)?;
     spread_over(&chosen, request.headcount)?;
     let (code, token) = new_secrets()?;
@@ -723,7 +729,7 @@ pub async fn book_group(
             token,
         }));
     }
-    Err(AppError::Conflict(
+    Err(BookingsError::Conflict(
         "the places changed while booking; try again".to_owned(),
     ))
 }
@@ -739,12 +745,12 @@ async fn request_places(
     address: &str,
     limits: Limits,
     now: DateTime<Utc>,
-) -> Result<group_request::Model, AppError> {
+) -> Result<group_request::Model, BookingsError> {
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
     still_open(&txn, open).await?;
     if store::has_pending_request(&txn, open.stop.id, &request.contact_mobile).await? {
-        return Err(AppError::Limit {
+        return Err(BookingsError::Limit {
             field: "contact_mobile".to_owned(),
             detail: format!(
                 "this mobile already has a group request at stop {} waiting for the blood station",
@@ -922,10 +928,10 @@ pub async fn confirm_request(
     preferred: Option<Vec<i32>>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<(group_request::Model, Made), AppError> {
+) -> Result<(group_request::Model, Made), BookingsError> {
     pending(request, "confirmed")?;
     let Some(mobile) = request.mobile.clone() else {
-        return Err(AppError::Conflict(format!(
+        return Err(BookingsError::Conflict(format!(
             "group request {} has no mobile any more",
             request.code
         )));
@@ -943,7 +949,7 @@ pub async fn confirm_request(
     for (slot_id, n) in &parts {
         if !store::take(&txn, *slot_id, *n).await? {
             txn.rollback().await?;
-            return Err(AppError::Conflict(
+            return Err(BookingsError::Conflict(
                 "the places changed while confirming; try again".to_owned(),
             ));
         }
@@ -1045,11 +1051,11 @@ pub async fn decline_request(
     reason: Option<String>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<group_request::Model, AppError> {
+) -> Result<group_request::Model, BookingsError> {
     pending(request, "declined")?;
     let (stop, drive) = store::stop_with_drive(db, request.stop_id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no group request {}", request.code)))?;
+        .ok_or_else(|| BookingsError::NotFound(format!("no group request {}", request.code)))?;
     let open = OpenStop {
         address: address_of(db, &stop).await?,
         stop,
@@ -1109,9 +1115,9 @@ pub async fn decline_request(
     Ok(decided)
 }
 
-fn pending(request: &group_request::Model, verb: &str) -> Result<(), AppError> {
+fn pending(request: &group_request::Model, verb: &str) -> Result<(), BookingsError> {
     if request.status != RequestStatus::Pending.as_str() {
-        return Err(AppError::Conflict(format!(
+        return Err(BookingsError::Conflict(format!(
             "group request {} is {}; it can no longer be {verb}",
             request.code, request.status
         )));
@@ -1119,8 +1125,8 @@ fn pending(request: &group_request::Model, verb: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-fn changed_meanwhile(code: &str) -> AppError {
-    AppError::Conflict(format!("{code} changed meanwhile; look it up again"))
+fn changed_meanwhile(code: &str) -> BookingsError {
+    BookingsError::Conflict(format!("{code} changed meanwhile; look it up again"))
 }
 
 /// A booking found by its code, when `token` is its token (404 otherwise: a wrong token
@@ -1132,9 +1138,9 @@ pub async fn by_code_and_token(
     db: &DatabaseConnection,
     code: &str,
     token: &str,
-) -> Result<booking::Model, AppError> {
+) -> Result<booking::Model, BookingsError> {
     let code = rules::normalise_code(code);
-    let not_found = || AppError::NotFound(format!("no booking {code} with this token"));
+    let not_found = || BookingsError::NotFound(format!("no booking {code} with this token"));
     let booking = store::find_by_code(db, &code)
         .await?
         .ok_or_else(not_found)?;
@@ -1153,7 +1159,7 @@ pub async fn request_by_code_and_token(
     db: &DatabaseConnection,
     code: &str,
     token: &str,
-) -> Result<Option<group_request::Model>, AppError> {
+) -> Result<Option<group_request::Model>, BookingsError> {
     let code = rules::normalise_code(code);
     Ok(store::find_request_by_code(db, &code)
         .await?
@@ -1168,7 +1174,7 @@ pub async fn withdraw_request(
     db: &DatabaseConnection,
     request: &group_request::Model,
     now: DateTime<Utc>,
-) -> Result<group_request::Model, AppError> {
+) -> Result<group_request::Model, BookingsError> {
     pending(request, "withdrawn")?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
@@ -1200,9 +1206,9 @@ async fn changeable(
     booking: &booking::Model,
     verb: &str,
     now: DateTime<Utc>,
-) -> Result<(OpenStop, Vec<booking_part::Model>, i32), AppError> {
+) -> Result<(OpenStop, Vec<booking_part::Model>, i32), BookingsError> {
     if booking.status == BookingStatus::Cancelled.as_str() {
-        return Err(AppError::Conflict(format!(
+        return Err(BookingsError::Conflict(format!(
             "booking {} is cancelled; it can no longer be {verb}",
             booking.code
         )));
@@ -1211,7 +1217,7 @@ async fn changeable(
     let parts = store::parts_of(db, &[booking.id]).await?;
     let first = first_start(&parts, &open.slots, booking.id).unwrap_or(open.stop.planned_start);
     if now >= rules::instant(open.drive.date, first) {
-        return Err(AppError::Conflict(format!(
+        return Err(BookingsError::Conflict(format!(
             "booking {}'s slot has begun; it can no longer be {verb}",
             booking.code
         )));
@@ -1251,7 +1257,7 @@ pub async fn cancel(
     booking: &booking::Model,
     by: &By,
     now: DateTime<Utc>,
-) -> Result<booking::Model, AppError> {
+) -> Result<booking::Model, BookingsError> {
     let (open, parts, first) = changeable(db, booking, "cancelled", now).await?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
@@ -1272,7 +1278,7 @@ async fn cancel_in(
     first: i32,
     by: &By,
     now: DateTime<Utc>,
-) -> Result<Option<booking::Model>, AppError> {
+) -> Result<Option<booking::Model>, BookingsError> {
     let Some(cancelled) = store::cancel_if_version(txn, booking.id, booking.version, now).await?
     else {
         return Ok(None);
@@ -1335,7 +1341,7 @@ pub async fn reschedule(
     slots: &[i32],
     by: &By,
     now: DateTime<Utc>,
-) -> Result<(booking::Model, Vec<booking_part::Model>), AppError> {
+) -> Result<(booking::Model, Vec<booking_part::Model>), BookingsError> {
     let (open, old, _) = changeable(db, booking, "moved", now).await?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
@@ -1367,7 +1373,7 @@ async fn reschedule_in(
     slots: &[i32],
     by: &By,
     now: DateTime<Utc>,
-) -> Result<Option<(booking::Model, Vec<booking_part::Model>)>, AppError> {
+) -> Result<Option<(booking::Model, Vec<booking_part::Model>)>, BookingsError> {
     still_open(txn, open).await?;
     // Release first inside the transaction, then take: the places the booking held count as
     // free for its own move, and if the new slots are full everything rolls back.
@@ -1381,7 +1387,7 @@ async fn reschedule_in(
     let parts: Vec<(i64, i32)> = if booking.kind == BookingKind::Individual.as_str() {
         let starts = *slots
             .first()
-            .ok_or_else(|| AppError::invalid("slot", "is required"))?;
+            .ok_or_else(|| BookingsError::invalid("slot", "is required"))?;
         let slot = open_slot(&fresh, starts, "slot", now)?;
         vec![(slot.id, 1)]
     } else {
@@ -1452,28 +1458,27 @@ async fn reschedule_in(
 /// places are, or were before a cancellation).
 pub type WithParts = (booking::Model, Vec<booking_part::Model>);
 
-async fn with_parts(db: &DatabaseConnection, code: &str) -> Result<WithParts, AppError> {
+async fn with_parts(db: &DatabaseConnection, code: &str) -> Result<WithParts, BookingsError> {
     let booking = store::find_by_code(db, code)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no booking {code}")))?;
+        .ok_or_else(|| BookingsError::NotFound(format!("no booking {code}")))?;
     let parts = store::parts_of(db, &[booking.id]).await?;
     Ok((booking, parts))
 }
 
-/// Fields first (400), then the version (the `If-Match` as read: 428 when it was missing).
-fn fields_then_version<T>(
+/// Fields first (400), then the version (the `If-Match` as read, carrying the caller's own
+/// error when it was missing or malformed: the service does not know it).
+fn fields_then_version<T, E: From<BookingsError>>(
     fields: Result<T, crate::error::FieldErrors>,
-    expected: Result<i32, AppError>,
-) -> Result<(T, i32), AppError> {
-    Ok((fields.map_err(invalid)?, expected?))
+    expected: Result<i32, E>,
+) -> Result<(T, i32), E> {
+    let fields = fields.map_err(|errors| E::from(invalid(errors)))?;
+    Ok((fields, expected?))
 }
 
-/// The 400 naming every field of `errors` (not empty).
-fn invalid(errors: crate::error::FieldErrors) -> AppError {
-    errors
-        .into_result()
-        .err()
-        .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("a refusal without a field")))
+/// The refusal naming every field of `errors` (not empty).
+fn invalid(errors: crate::error::FieldErrors) -> BookingsError {
+    errors.into()
 }
 
 /// Staff cancel `current` (expected at version `expected`, the `If-Match` as read) through
@@ -1484,35 +1489,39 @@ fn invalid(errors: crate::error::FieldErrors) -> AppError {
 /// # Errors
 /// An invalid reason (400), then `expected`'s error (428), then 409 when already cancelled or
 /// begun; the database fails.
-pub async fn staff_cancel(
+pub async fn staff_cancel<E: From<BookingsError>>(
     db: &DatabaseConnection,
     current: booking::Model,
     cmd: StaffCancel,
-    expected: Result<i32, AppError>,
+    expected: Result<i32, E>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Outcome<WithParts>, AppError> {
+) -> Result<Outcome<WithParts>, E> {
     let (reason, expected) = fields_then_version(cmd.checked(), expected)?;
     let by = By::Staff {
         actor: actor.clone(),
         reason,
     };
     let code = current.code.clone();
-    let parts = store::parts_of(db, &[current.id]).await?;
-    let _turn = crate::db::write_turn(db).await;
-    versioned::update(
-        db,
-        (current, parts),
-        expected,
-        async |(booking, _): &WithParts| changeable(db, booking, "cancelled", now).await,
-        async |txn: &DatabaseTransaction, (booking, _): &WithParts, (open, parts, first)| {
-            Ok(cancel_in(txn, booking, &open, &parts, first, &by, now)
-                .await?
-                .map(|cancelled| (cancelled, parts)))
-        },
-        async || with_parts(db, &code).await,
-    )
-    .await
+    let done: Result<_, BookingsError> = async {
+        let parts = store::parts_of(db, &[current.id]).await?;
+        let _turn = crate::db::write_turn(db).await;
+        versioned::update(
+            db,
+            (current, parts),
+            expected,
+            async |(booking, _): &WithParts| changeable(db, booking, "cancelled", now).await,
+            async |txn: &DatabaseTransaction, (booking, _): &WithParts, (open, parts, first)| {
+                Ok(cancel_in(txn, booking, &open, &parts, first, &by, now)
+                    .await?
+                    .map(|cancelled| (cancelled, parts)))
+            },
+            async || with_parts(db, &code).await,
+        )
+        .await
+    }
+    .await;
+    done.map_err(E::from)
 }
 
 /// Staff move `current` (expected at version `expected`) through [`versioned::update`]: as
@@ -1521,16 +1530,19 @@ pub async fn staff_cancel(
 /// # Errors
 /// Invalid or unknown slots or reason (400), then `expected`'s error (428), then 409 when
 /// cancelled, begun, or the new slots are full; the database fails.
-pub async fn staff_reschedule(
+pub async fn staff_reschedule<E: From<BookingsError>>(
     db: &DatabaseConnection,
     current: booking::Model,
     cmd: StaffMove,
-    expected: Result<i32, AppError>,
+    expected: Result<i32, E>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Outcome<WithParts>, AppError> {
+) -> Result<Outcome<WithParts>, E> {
     let individual = current.kind == BookingKind::Individual.as_str();
-    let slots = cmd.slots.slots_for(individual).map_err(invalid)?;
+    let slots = cmd
+        .slots
+        .slots_for(individual)
+        .map_err(|errors| E::from(invalid(errors)))?;
     let (reason, expected) =
         fields_then_version(StaffCancel { reason: cmd.reason }.checked(), expected)?;
     let by = By::Staff {
@@ -1538,19 +1550,23 @@ pub async fn staff_reschedule(
         reason,
     };
     let code = current.code.clone();
-    let parts = store::parts_of(db, &[current.id]).await?;
-    let _turn = crate::db::write_turn(db).await;
-    versioned::update(
-        db,
-        (current, parts),
-        expected,
-        async |(booking, _): &WithParts| changeable(db, booking, "moved", now).await,
-        async |txn: &DatabaseTransaction, (booking, _): &WithParts, (open, old, _)| {
-            reschedule_in(txn, db, booking, &open, &old, &slots, &by, now).await
-        },
-        async || with_parts(db, &code).await,
-    )
-    .await
+    let done: Result<_, BookingsError> = async {
+        let parts = store::parts_of(db, &[current.id]).await?;
+        let _turn = crate::db::write_turn(db).await;
+        versioned::update(
+            db,
+            (current, parts),
+            expected,
+            async |(booking, _): &WithParts| changeable(db, booking, "moved", now).await,
+            async |txn: &DatabaseTransaction, (booking, _): &WithParts, (open, old, _)| {
+                reschedule_in(txn, db, booking, &open, &old, &slots, &by, now).await
+            },
+            async || with_parts(db, &code).await,
+        )
+        .await
+    }
+    .await;
+    done.map_err(E::from)
 }
 
 /// The holder moves their booking (found with its token) to `wanted`'s slots.
@@ -1563,7 +1579,7 @@ pub async fn holder_reschedule(
     wanted: &Move,
     cap: u32,
     now: DateTime<Utc>,
-) -> Result<WithParts, AppError> {
+) -> Result<WithParts, BookingsError> {
     let individual = booking.kind == BookingKind::Individual.as_str();
     let slots = wanted.slots_for(individual).map_err(invalid)?;
     reschedule(db, booking, &slots, &By::Holder { cap }, now).await
@@ -1581,7 +1597,7 @@ pub async fn book_person_at(
     address: &str,
     limits: Limits,
     now: DateTime<Utc>,
-) -> Result<(OpenStop, Made), AppError> {
+) -> Result<(OpenStop, Made), BookingsError> {
     let request = cmd.checked().map_err(invalid)?;
     let open = open_stop(db, stop_id).await?;
     let made = book_person(db, &open, request, address, limits, now).await?;
@@ -1600,7 +1616,7 @@ pub async fn book_group_at(
     address: &str,
     limits: Limits,
     now: DateTime<Utc>,
-) -> Result<(OpenStop, GroupOutcome), AppError> {
+) -> Result<(OpenStop, GroupOutcome), BookingsError> {
     let request = cmd.checked().map_err(invalid)?;
     let open = open_stop(db, stop_id).await?;
     let outcome = book_group(db, &open, request, address, limits, now).await?;
@@ -1621,14 +1637,14 @@ pub enum Confirmed {
 ///
 /// # Errors
 /// Invalid slots (400), then `expected`'s error (428); as [`confirm_request`].
-pub async fn confirm(
+pub async fn confirm<E: From<BookingsError>>(
     db: &DatabaseConnection,
     request: group_request::Model,
     cmd: Confirm,
-    expected: Result<i32, AppError>,
+    expected: Result<i32, E>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Confirmed, AppError> {
+) -> Result<Confirmed, E> {
     let (preferred, expected) = fields_then_version(cmd.checked(), expected)?;
     if expected != request.version {
         return Ok(Confirmed::Stale(Box::new(request)));
@@ -1642,14 +1658,14 @@ pub async fn confirm(
 ///
 /// # Errors
 /// An invalid reason (400), then `expected`'s error (428); as [`decline_request`].
-pub async fn decline(
+pub async fn decline<E: From<BookingsError>>(
     db: &DatabaseConnection,
     request: group_request::Model,
     cmd: StaffCancel,
-    expected: Result<i32, AppError>,
+    expected: Result<i32, E>,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Outcome<group_request::Model>, AppError> {
+) -> Result<Outcome<group_request::Model>, E> {
     let (reason, expected) = fields_then_version(cmd.checked(), expected)?;
     if expected != request.version {
         return Ok(Outcome::Stale(request));
@@ -1675,12 +1691,14 @@ pub async fn find_held(
     db: &DatabaseConnection,
     code: &str,
     token: &str,
-) -> Result<Found, AppError> {
+) -> Result<Found, BookingsError> {
     match by_code_and_token(db, code, token).await {
-        Err(AppError::NotFound(m)) => match request_by_code_and_token(db, code, token).await? {
-            Some(r) => Ok(Found::Request(r)),
-            None => Err(AppError::NotFound(m)),
-        },
+        Err(BookingsError::NotFound(m)) => {
+            match request_by_code_and_token(db, code, token).await? {
+                Some(r) => Ok(Found::Request(r)),
+                None => Err(BookingsError::NotFound(m)),
+            }
+        }
         found => Ok(Found::Booking(found?)),
     }
 }
@@ -1705,7 +1723,7 @@ pub async fn holder_cancel(
     token: &str,
     cap: u32,
     now: DateTime<Utc>,
-) -> Result<HolderCancelled, AppError> {
+) -> Result<HolderCancelled, BookingsError> {
     match find_held(db, code, token).await? {
         Found::Request(r) => Ok(HolderCancelled::Request(
             withdraw_request(db, &r, now).await?,

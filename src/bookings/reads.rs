@@ -11,9 +11,9 @@ use entity::{
 };
 use sea_orm::DatabaseConnection;
 
+use super::BookingsError;
 use super::commands::Schedule;
 use crate::domain::booking as rules;
-use crate::error::AppError;
 use crate::geo::{Crs, Wgs84Point};
 use crate::store::bookings as store;
 use crate::store::{points, regions};
@@ -40,7 +40,7 @@ pub async fn schedule(
     db: &DatabaseConnection,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<ScheduledStop>, AppError> {
+) -> Result<Vec<ScheduledStop>, BookingsError> {
     let drives = store::open_drives(db, from, to).await?;
     let stop_ids: Vec<i64> = drives
         .iter()
@@ -76,7 +76,7 @@ pub async fn schedule(
 pub async fn public_schedule(
     db: &DatabaseConnection,
     schedule: &Schedule,
-) -> Result<Vec<(ScheduledStop, Option<f64>)>, AppError> {
+) -> Result<Vec<(ScheduledStop, Option<f64>)>, BookingsError> {
     let mut out = Vec::new();
     for stop in self::schedule(db, schedule.from, schedule.to).await? {
         let mut distance = None;
@@ -113,7 +113,7 @@ pub async fn public_schedule(
 pub async fn place_of(
     db: &DatabaseConnection,
     stop: &drive_stop::Model,
-) -> Result<Place, AppError> {
+) -> Result<Place, BookingsError> {
     Ok(places_of(db, &[stop])
         .await?
         .remove(&stop.id)
@@ -124,7 +124,7 @@ pub async fn place_of(
 async fn places_of(
     db: &DatabaseConnection,
     stops: &[&drive_stop::Model],
-) -> Result<HashMap<i64, Place>, AppError> {
+) -> Result<HashMap<i64, Place>, BookingsError> {
     let point_ids: Vec<i64> = stops.iter().filter_map(|s| s.point_id).collect();
     let points: HashMap<i64, point::Model> = points::find_many(db, &point_ids)
         .await?
@@ -177,10 +177,10 @@ pub async fn held(
     db: &DatabaseConnection,
     booking: booking::Model,
     parts: Option<Vec<booking_part::Model>>,
-) -> Result<Held, AppError> {
+) -> Result<Held, BookingsError> {
     let (stop, drive) = store::stop_with_drive(db, booking.stop_id)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("booking {}: no stop", booking.id)))?;
+        .ok_or_else(|| BookingsError::internal(format!("booking {}: no stop", booking.id)))?;
     let parts = match parts {
         Some(p) => p,
         None => store::parts_of(db, &[booking.id]).await?,
@@ -202,10 +202,10 @@ pub async fn held(
 pub async fn request_at(
     db: &DatabaseConnection,
     request: group_request::Model,
-) -> Result<(group_request::Model, drive_stop::Model, NaiveDate), AppError> {
+) -> Result<(group_request::Model, drive_stop::Model, NaiveDate), BookingsError> {
     let (stop, drive) = store::stop_with_drive(db, request.stop_id)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request {}: no stop", request.id)))?;
+        .ok_or_else(|| BookingsError::internal(format!("request {}: no stop", request.id)))?;
     Ok((request, stop, drive.date))
 }
 
@@ -216,7 +216,7 @@ pub async fn request_at(
 pub async fn booking_with_drive(
     db: &DatabaseConnection,
     code: &str,
-) -> Result<Option<(booking::Model, drive::Model)>, AppError> {
+) -> Result<Option<(booking::Model, drive::Model)>, BookingsError> {
     let Some(b) = store::find_by_code(db, &rules::normalise_code(code)).await? else {
         return Ok(None);
     };
@@ -232,7 +232,7 @@ pub async fn booking_with_drive(
 pub async fn request_with_drive(
     db: &DatabaseConnection,
     id: i64,
-) -> Result<Option<(group_request::Model, drive::Model)>, AppError> {
+) -> Result<Option<(group_request::Model, drive::Model)>, BookingsError> {
     let Some(r) = store::find_request(db, id).await? else {
         return Ok(None);
     };
@@ -259,7 +259,7 @@ pub struct StopBookings {
 pub async fn of_stops(
     db: &DatabaseConnection,
     stops: Vec<drive_stop::Model>,
-) -> Result<Vec<StopBookings>, AppError> {
+) -> Result<Vec<StopBookings>, BookingsError> {
     let ids: Vec<i64> = stops.iter().map(|s| s.id).collect();
     let slots = store::slots_of(db, &ids).await?;
     let all = store::of_stops(db, &ids, false).await?;

@@ -609,7 +609,7 @@ async fn write_move(
         DriveStatus::Published => {
             crate::bookings::open_slots(txn, &written, &stops)
                 .await
-                .map_err(DrivesError::bookings)?;
+                .map_err(DrivesError::Bookings)?;
         }
         DriveStatus::Cancelled => {
             booked = Some(
@@ -621,7 +621,7 @@ async fn write_move(
                     now,
                 )
                 .await
-                .map_err(DrivesError::bookings)?,
+                .map_err(DrivesError::Bookings)?,
             );
         }
         _ => {}

@@ -25,7 +25,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use crate::domain::account::Principal;
 use crate::domain::policy::{self, Action, Decision, Resource, Visibility};
 use crate::domain::region::RegionCode;
-use crate::error::{AppError, FieldError, FieldErrors};
+use crate::error::{FieldError, FieldErrors};
 use crate::store::audit::Actor;
 use crate::store::drives as store;
 pub use crate::store::drives::DriveFilter;
@@ -61,10 +61,9 @@ pub enum DrivesError {
     /// A stored row that does not read back (a fault of ours).
     #[error("{0}")]
     Corrupt(String),
-    /// What the bookings service answered (opening slots, cancelling bookings with a drive);
-    /// it still speaks `AppError`.
+    /// What the bookings service answered (opening slots, cancelling bookings with a drive).
     #[error(transparent)]
-    Bookings(Box<AppError>),
+    Bookings(#[from] crate::bookings::BookingsError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -83,10 +82,6 @@ impl DrivesError {
             field: field.to_owned(),
             message: message.into(),
         }
-    }
-
-    fn bookings(err: AppError) -> Self {
-        DrivesError::Bookings(Box::new(err))
     }
 }
 
