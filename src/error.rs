@@ -97,6 +97,19 @@ impl FieldErrors {
         }
     }
 
+    /// `Ok` when nothing was collected, else every collected error as `invalid` makes it (a
+    /// service's `Invalid` variant).
+    ///
+    /// # Errors
+    /// `invalid` of the collected errors.
+    pub fn check_with<E>(self, invalid: impl FnOnce(Vec<FieldError>) -> E) -> Result<(), E> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(self.0))
+        }
+    }
+
     /// True when `field` already has an error.
     pub fn has(&self, field: &str) -> bool {
         self.0.iter().any(|e| e.field == field)
@@ -472,8 +485,17 @@ impl From<crate::plans::PlansError> for AppError {
 }
 
 fn err_detail(errors: &[FieldError]) -> String {
-    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-    format!("invalid {}", fields.join(", "))
+    format!("invalid {}", field_names(errors))
+}
+
+/// The fields `errors` name, comma-separated (the message of a service's `Invalid` error).
+#[must_use]
+pub fn field_names(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl From<QueryRejection> for AppError {

@@ -90,6 +90,18 @@ impl Caller {
         decide(policy::can(self.principal.as_ref(), action, resource), what)
     }
 
+    /// Asks the policy for `action` on a record kept where `station` is (by the station's
+    /// region, `fleet::station_region`); `what` names the record in a 404 or 403.
+    pub fn authorize_at(
+        &self,
+        action: Action,
+        station: &entity::station::Model,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), AppError> {
+        let code = crate::fleet::station_region(station);
+        self.authorize(action, Resource::Registry(code.as_ref()), what)
+    }
+
     /// Who the audit log names for this caller's changes.
     pub fn actor(&self) -> Actor {
         match &self.principal {

@@ -325,9 +325,7 @@ async fn forecast(
             let (v, s) = crate::fleet::vehicles::find_with_station(&state.db, id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no vehicle with id {id}")))?;
-            authorize_at(&caller, Action::Read, &s, || {
-                format!("vehicle with id {id}")
-            })?;
+            caller.authorize_at(Action::Read, &s, || format!("vehicle with id {id}"))?;
             Some(ForecastVehicle {
                 id: v.id,
                 name: v.name,
@@ -453,18 +451,6 @@ async fn forecast(
             note: calibration.note,
         },
     }))
-}
-
-/// Asks the policy for `action` on a record kept where `station` is (by the station's
-/// region); `what` names the record in a 404 or 403.
-fn authorize_at(
-    caller: &Caller,
-    action: Action,
-    station: &entity::station::Model,
-    what: impl FnOnce() -> String,
-) -> Result<(), AppError> {
-    let code = crate::fleet::station_region(station);
-    caller.authorize(action, Resource::Registry(code.as_ref()), what)
 }
 
 #[cfg(test)]

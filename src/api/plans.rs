@@ -255,7 +255,7 @@ async fn hidden_stations(
             .and_then(|n| n.parse::<i64>().ok())
         {
             Some(id) => match reads::station(&state.db, id).await? {
-                Some(s) => authorize_at(caller, Action::Read, &s, String::new).is_ok(),
+                Some(s) => caller.authorize_at(Action::Read, &s, String::new).is_ok(),
                 None => false,
             },
             None => false,
@@ -789,16 +789,4 @@ async fn check_plan(
     out["feasible"] = json!(feasible);
     rounding::round_json(&mut out);
     Ok(Json(out))
-}
-
-/// Asks the policy for `action` on a record kept where `station` is (by the station's
-/// region); `what` names the record in a 404 or 403.
-fn authorize_at(
-    caller: &Caller,
-    action: Action,
-    station: &entity::station::Model,
-    what: impl FnOnce() -> String,
-) -> Result<(), AppError> {
-    let code = crate::fleet::station_region(station);
-    caller.authorize(action, Resource::Registry(code.as_ref()), what)
 }

@@ -176,18 +176,7 @@ async fn load(state: &AppState, id: i64) -> Result<station::Model, AppError> {
 /// caller's reach, 403 outside its write scope.
 fn authorize(caller: &Caller, action: Action, m: &station::Model) -> Result<(), AppError> {
     let id = m.id;
-    authorize_at(caller, action, m, || format!("station with id {id}"))
-}
-
-/// As [`authorize`]; `what` names the record in a 404 or 403.
-fn authorize_at(
-    caller: &Caller,
-    action: Action,
-    station: &station::Model,
-    what: impl FnOnce() -> String,
-) -> Result<(), AppError> {
-    let code = crate::fleet::station_region(station);
-    caller.authorize(action, Resource::Registry(code.as_ref()), what)
+    caller.authorize_at(action, m, || format!("station with id {id}"))
 }
 
 /// Loads a station the caller may do `action` to.

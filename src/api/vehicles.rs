@@ -20,7 +20,7 @@ use crate::api::extract::{
     region_filter, required_if_match, status_filter, with_etag,
 };
 use crate::domain::fleet::{TimeOfDay, VehicleStatus};
-use crate::domain::policy::{self, Action, Resource};
+use crate::domain::policy::{self, Action};
 use crate::error::{AppError, Problem};
 use crate::fleet::stations;
 use crate::fleet::vehicles::{self as fleet, VehicleAt};
@@ -407,7 +407,7 @@ async fn load_for(
 ) -> Result<(vehicle::Model, station::Model), AppError> {
     caller.require()?;
     let (vehicle, station) = load(state, id).await?;
-    authorize_at(caller, action, &station, || format!("vehicle with id {id}"))?;
+    caller.authorize_at(action, &station, || format!("vehicle with id {id}"))?;
     Ok((vehicle, station))
 }
 
@@ -516,18 +516,6 @@ async fn retire_vehicle(
     render(outcome)
 }
 
-/// Asks the policy for `action` on a record kept where `station` is (by the station's
-/// region); `what` names the record in a 404 or 403.
-fn authorize_at(
-    caller: &Caller,
-    action: Action,
-    station: &entity::station::Model,
-    what: impl FnOnce() -> String,
-) -> Result<(), AppError> {
-    let code = crate::fleet::station_region(station);
-    caller.authorize(action, Resource::Registry(code.as_ref()), what)
-}
-
 /// Asks the policy for `action` on `station` itself.
 fn authorize_station(
     caller: &Caller,
@@ -535,5 +523,5 @@ fn authorize_station(
     station: &entity::station::Model,
 ) -> Result<(), AppError> {
     let id = station.id;
-    authorize_at(caller, action, station, || format!("station with id {id}"))
+    caller.authorize_at(action, station, || format!("station with id {id}"))
 }

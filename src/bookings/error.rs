@@ -10,7 +10,7 @@ use crate::error::{FieldError, FieldErrors};
 #[derive(Debug, thiserror::Error)]
 pub enum BookingsError {
     /// Fields that break a rule, every one named (`invalid name, mobile`).
-    #[error("invalid {}", names(.0))]
+    #[error("invalid {}", crate::error::field_names(.0))]
     Invalid(Vec<FieldError>),
     /// One field that breaks a rule (`invalid slot: …`).
     #[error("invalid {field}: {message}")]
@@ -39,14 +39,6 @@ pub enum BookingsError {
     Internal(anyhow::Error),
     #[error(transparent)]
     Db(#[from] DbErr),
-}
-
-fn names(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.field.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl BookingsError {

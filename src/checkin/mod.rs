@@ -75,11 +75,7 @@ impl CheckinError {
 
 /// `Ok` when nothing was collected, else every collected field.
 fn checked(errors: FieldErrors) -> Result<(), CheckinError> {
-    if errors.0.is_empty() {
-        Ok(())
-    } else {
-        Err(CheckinError::Invalid(errors.0))
-    }
+    errors.check_with(CheckinError::Invalid)
 }
 
 /// Who acts: the signed-in account (its role decides corrections; its read scope which

@@ -37,7 +37,7 @@ pub use lifecycle::{Effects, NewDrive, NewStop, Transition};
 #[derive(Debug, thiserror::Error)]
 pub enum DrivesError {
     /// Fields that break a rule, every one named (`invalid vehicle_id, stops[1].planned_end`).
-    #[error("invalid {}", names(.0))]
+    #[error("invalid {}", crate::error::field_names(.0))]
     Invalid(Vec<FieldError>),
     /// One field that breaks a rule (`invalid to: …`).
     #[error("invalid {field}: {message}")]
@@ -68,14 +68,6 @@ pub enum DrivesError {
     Db(#[from] DbErr),
 }
 
-fn names(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.field.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl DrivesError {
     fn invalid(field: &str, message: impl Into<String>) -> Self {
         DrivesError::InvalidField {
@@ -87,11 +79,7 @@ impl DrivesError {
 
 /// `Ok` when nothing was collected, else every collected field.
 fn checked(errors: FieldErrors) -> Result<(), DrivesError> {
-    if errors.0.is_empty() {
-        Ok(())
-    } else {
-        Err(DrivesError::Invalid(errors.0))
-    }
+    errors.check_with(DrivesError::Invalid)
 }
 
 /// Who acts: the name the audit log and `created_by`/`updated_by` record, and whose rights

@@ -32,7 +32,7 @@ pub fn station_region(station: &entity::station::Model) -> Option<RegionCode> {
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     /// Fields that break a rule, every one of them.
-    #[error("invalid {}", names(.0))]
+    #[error("invalid {}", crate::error::field_names(.0))]
     Invalid(Vec<FieldError>),
     /// One field that breaks a rule found while writing (the station of a vehicle).
     #[error("invalid {field}: {message}")]
@@ -58,14 +58,6 @@ pub enum FleetError {
     Db(#[from] sea_orm::DbErr),
 }
 
-fn names(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.field.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl FleetError {
     fn invalid(field: &str, message: impl Into<String>) -> Self {
         FleetError::InvalidField {
@@ -77,9 +69,5 @@ impl FleetError {
 
 /// `Ok` when no field error was collected.
 fn checked(errors: FieldErrors) -> Result<(), FleetError> {
-    if errors.0.is_empty() {
-        Ok(())
-    } else {
-        Err(FleetError::Invalid(errors.0))
-    }
+    errors.check_with(FleetError::Invalid)
 }

@@ -27,7 +27,7 @@ use crate::planning::instance::InvalidInstance;
 #[derive(Debug, thiserror::Error)]
 pub enum PlansError {
     /// The request's fields, every broken one named.
-    #[error("invalid {}", field_list(.0))]
+    #[error("invalid {}", crate::error::field_names(.0))]
     Invalid(Vec<FieldError>),
     /// The instance cannot be planned (one field of it named).
     #[error("the plan cannot be made: {}: {}", .0.field, .0.message)]
@@ -49,19 +49,7 @@ impl PlansError {
     }
 }
 
-fn field_list(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.field.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// `Ok` when nothing was collected, else every broken field.
 fn all_valid(errors: FieldErrors) -> Result<(), PlansError> {
-    if errors.0.is_empty() {
-        Ok(())
-    } else {
-        Err(PlansError::Invalid(errors.0))
-    }
+    errors.check_with(PlansError::Invalid)
 }

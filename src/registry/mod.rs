@@ -90,11 +90,7 @@ impl RegistryError {
 
 /// `Ok` when nothing was collected, else every collected field.
 fn checked(errors: FieldErrors) -> Result<(), RegistryError> {
-    if errors.0.is_empty() {
-        Ok(())
-    } else {
-        Err(RegistryError::Invalid(errors.0))
-    }
+    errors.check_with(RegistryError::Invalid)
 }
 
 /// The outcome of a versioned change: written, or refused because the row moved on (with the
