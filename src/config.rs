@@ -283,6 +283,159 @@ pub struct HttpConfig {
         default_value_t = 5
     )]
     pub messages_per_recipient_per_day: u32,
+    /// The pages' map background: `none` (townships, villages and points on a plain
+    /// background with a scale bar; nothing is loaded from elsewhere), `osm`,
+    /// `tianditu:KEY`, `amap` (GCJ-02 tiles: points are shifted for display), or a URL
+    /// template with its coordinate system, `wgs84:https://…/{z}/{x}/{y}.png` or
+    /// `gcj02:https://…`.
+    #[arg(long, env = "DONORNET_TILES", default_value = "none", value_parser = TileSource::parse)]
+    pub tiles: TileSource,
+}
+
+/// Where the pages' maps take their background from (`--tiles`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TileSource {
+    /// No tiles.
+    #[default]
+    None,
+    /// OpenStreetMap's tile servers.
+    Osm,
+    /// Tianditu (天地图): vector tiles and their annotation layer; needs the station's key.
+    Tianditu { key: String },
+    /// AMap (高德), in GCJ-02.
+    Amap,
+    /// A URL template (`{z}`, `{x}`, `{y}`, optionally `{s}`) in WGS-84 or GCJ-02.
+    Custom { template: String, gcj02: bool },
+}
+
+/// One tile layer as Leaflet takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileLayer {
+    pub template: String,
+    /// Leaflet's `subdomains` (each character one), empty for none.
+    pub subdomains: String,
+    pub attribution: String,
+}
+
+impl TileSource {
+    /// Reads `--tiles`.
+    ///
+    /// # Errors
+    /// Anything but the forms listed on the flag.
+    pub fn parse(raw: &str) -> Result<TileSource, String> {
+        let raw = raw.trim();
+        let template = |t: &str, gcj02: bool| {
+            let ok = (t.starts_with("https://") || t.starts_with("http://"))
+                && ["{z}", "{x}", "{y}"].iter().all(|p| t.contains(p));
+            if ok {
+                Ok(TileSource::Custom {
+                    template: t.to_owned(),
+                    gcj02,
+                })
+            } else {
+                Err(format!(
+                    "a tile URL template must be http(s) and hold {{z}}, {{x}} and {{y}}: {t}"
+                ))
+            }
+        };
+        match raw {
+            "none" | "" => Ok(TileSource::None),
+            "osm" => Ok(TileSource::Osm),
+            "amap" => Ok(TileSource::Amap),
+            _ => {
+                if let Some(key) = raw.strip_prefix("tianditu:") {
+                    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        return Err("tianditu:KEY needs the station's Tianditu key".to_owned());
+                    }
+                    Ok(TileSource::Tianditu {
+                        key: key.to_owned(),
+                    })
+                } else if let Some(t) = raw.strip_prefix("wgs84:") {
+                    template(t, false)
+                } else if let Some(t) = raw.strip_prefix("gcj02:") {
+                    template(t, true)
+                } else {
+                    Err(format!(
+                        "--tiles takes none, osm, tianditu:KEY, amap, wgs84:URL or gcj02:URL, not {raw:?}"
+                    ))
+                }
+            }
+        }
+    }
+
+    /// True when the tiles are drawn in GCJ-02 (points are shifted to it for display, and
+    /// clicks shifted back).
+    pub fn gcj02(&self) -> bool {
+        matches!(
+            self,
+            TileSource::Amap | TileSource::Custom { gcj02: true, .. }
+        )
+    }
+
+    /// The layers to draw, bottom first (none for `none`).
+    pub fn layers(&self) -> Vec<TileLayer> {
+        let layer = |template: String, subdomains: &str, attribution: &str| TileLayer {
+            template,
+            subdomains: subdomains.to_owned(),
+            attribution: attribution.to_owned(),
+        };
+        match self {
+            TileSource::None => vec![],
+            TileSource::Osm => vec![layer(
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png".to_owned(),
+                "",
+                "© OpenStreetMap contributors",
+            )],
+            TileSource::Tianditu { key } => ["vec", "cva"]
+                .iter()
+                .map(|name| {
+                    layer(
+                        format!(
+                            "https://t{{s}}.tianditu.gov.cn/{name}_w/wmts?SERVICE=WMTS&REQUEST=GetTile\
+                             &VERSION=1.0.0&LAYER={name}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles\
+                             &TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+                        ),
+                        "01234567",
+                        "© 天地图",
+                    )
+                })
+                .collect(),
+            TileSource::Amap => vec![layer(
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+                    .to_owned(),
+                "1234",
+                "© 高德地图",
+            )],
+            TileSource::Custom { template, .. } => vec![layer(template.clone(), "abc", "")],
+        }
+    }
+
+    /// The origins the pages' Content-Security-Policy lets images come from.
+    pub fn image_sources(&self) -> Vec<String> {
+        match self {
+            TileSource::None => vec![],
+            TileSource::Osm => vec!["https://tile.openstreetmap.org".to_owned()],
+            TileSource::Tianditu { .. } => vec!["https://*.tianditu.gov.cn".to_owned()],
+            TileSource::Amap => vec!["https://*.is.autonavi.com".to_owned()],
+            TileSource::Custom { template, .. } => url::Url::parse(
+                &template
+                    .replace("{s}", "a")
+                    .replace(['{', '}'], ""),
+            )
+            .ok()
+            .and_then(|u| {
+                let host = template
+                    .split("://")
+                    .nth(1)?
+                    .split('/')
+                    .next()?
+                    .replace("{s}", "*");
+                Some(format!("{}://{host}", u.scheme()))
+            })
+            .into_iter()
+            .collect(),
+        }
+    }
 }
 
 impl HttpConfig {
@@ -302,6 +455,7 @@ impl Default for HttpConfig {
             booking_places_per_mobile: 20,
             booking_places_per_address: 40,
             messages_per_recipient_per_day: 5,
+            tiles: TileSource::None,
         }
     }
 }
@@ -328,6 +482,23 @@ mod tests {
             "postgres://app:***@db.example/donornet"
         );
         assert_eq!(redact_url(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn tile_sources_read_as_documented() {
+        assert_eq!(TileSource::parse("none"), Ok(TileSource::None));
+        assert_eq!(TileSource::parse("osm"), Ok(TileSource::Osm));
+        assert!(TileSource::parse("amap").unwrap().gcj02());
+        let t = TileSource::parse("tianditu:abc123").unwrap();
+        assert_eq!(t.layers().len(), 2);
+        assert!(t.layers()[0].template.ends_with("tk=abc123"), "{:?}", t.layers());
+        assert_eq!(t.image_sources(), ["https://*.tianditu.gov.cn"]);
+        let c = TileSource::parse("gcj02:https://{s}.tiles.example.cn/{z}/{x}/{y}.png").unwrap();
+        assert!(c.gcj02());
+        assert_eq!(c.image_sources(), ["https://*.tiles.example.cn"]);
+        for bad in ["tianditu:", "google", "wgs84:ftp://x/{z}/{x}/{y}", "wgs84:https://x/{z}"] {
+            assert!(TileSource::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -652,7 +652,7 @@ impl From<crate::bookings::BookingsError> for AppError {
             },
             E::InvalidField { field, message } => AppError::invalid(&field, message),
             E::NotFound(detail) => AppError::NotFound(detail),
-            E::Conflict(detail) => AppError::Conflict(detail),
+            E::Conflict { detail, .. } => AppError::Conflict(detail),
             E::Limit { field, detail } => AppError::Limit { field, detail },
             E::NotYetEligible {
                 last_donation,

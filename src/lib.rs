@@ -11,7 +11,8 @@
 //! - `planning`: the drive planner, pure; `plans`: plans as a service (requests, background
 //!   runs, exports); `registry`: regions, points and coordinators as a service; `reports`: the
 //!   summary, coverage and gaps of a region as a service;
-//! - `api`: axum handlers, thin, one module per resource;
+//! - `api`: axum handlers, thin, one module per resource; `web`: the pages, as thin, on the
+//!   same services; `http`: the middleware around both; `i18n`: the message catalogues;
 //! - `error`: the one `AppError`, rendered as problem+json; `validation`: field rules derived
 //!   with `validator`, as named field errors;
 //! - `config`, `db`, `telemetry`, `state`, `seed`: wiring.
@@ -31,6 +32,8 @@ pub mod drives;
 pub mod error;
 pub mod fleet;
 pub mod geo;
+pub mod http;
+pub mod i18n;
 pub mod import;
 pub mod outbox;
 pub mod planfile;
@@ -45,9 +48,12 @@ pub mod surveys;
 pub mod telemetry;
 pub mod validation;
 pub mod versioned;
+pub mod web;
 
 use std::sync::Arc;
 
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
@@ -77,7 +83,7 @@ pub fn build_app_with_clock(
 ) -> axum::Router {
     let booking_limiter = std::num::NonZeroU32::new(http.booking_rate_limit)
         .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))));
-    api::build_router(AppState {
+    let state = AppState {
         db,
         http: Arc::new(http),
         plans: Arc::new(plans::runs::PlanRuns::default()),
@@ -85,7 +91,23 @@ pub fn build_app_with_clock(
         booking_limiter,
         clock,
         sheet_uploads: Arc::default(),
-    })
+    };
+    let http = state.http.clone();
+    let for_fallback = http.clone();
+    let app = api::router(state.clone())
+        .merge(web::router(state))
+        .fallback(move |uri: Uri, headers: HeaderMap| {
+            let http = for_fallback.clone();
+            async move {
+                if web::owns(uri.path()) {
+                    web::status_page(StatusCode::NOT_FOUND, &headers, &http)
+                } else {
+                    error::AppError::NotFound("no such route".to_owned()).into_response()
+                }
+            }
+        })
+        .method_not_allowed_fallback(|| async { error::AppError::MethodNotAllowed });
+    http::with_middleware(app, &http)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets

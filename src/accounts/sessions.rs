@@ -144,3 +144,66 @@ pub async fn sign_out(db: &DatabaseConnection, token_hash: &str) -> Result<(), A
     accounts::delete_session(db, token_hash).await?;
     Ok(())
 }
+
+/// A signed-in account changing its own password.
+#[derive(Debug, Clone)]
+pub struct ChangeOwnPassword {
+    /// The password now, checked first.
+    pub current: String,
+    /// The new password, under the same rules as at creation.
+    pub new: String,
+}
+
+/// Changes the signed-in account's own password after checking the current one; audited as an
+/// account update, and every session of the account ends (the caller signs in again).
+///
+/// # Errors
+/// A wrong current password ([`AccountsError::WrongCredentials`]); a new password that breaks
+/// the rules (named `new_password`); the account gone; database errors.
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    cmd: ChangeOwnPassword,
+    principal: &crate::domain::account::Principal,
+    actor: crate::store::audit::Actor,
+    now: DateTime<Utc>,
+) -> Result<User, AccountsError> {
+    let found = accounts::find_credentials(db, &principal.username).await?;
+    let current = cmd.current;
+    let account = tokio::task::spawn_blocking(move || {
+        found.and_then(|(user, hash)| secret::verify_password(&hash, &current).then_some(user))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password check: {e}"))?
+    .filter(|user| user.id == principal.user_id)
+    .ok_or(AccountsError::WrongCredentials)?;
+    let change = super::users::ChangeAccount {
+        account,
+        version: None,
+        display_name: None,
+        role: None,
+        regions: None,
+        disabled: None,
+        password: Some(cmd.new),
+    };
+    let by = super::Acting::Account { principal, actor };
+    match super::users::update_user(db, change, &by, now).await {
+        Ok(super::users::Update::Done(user)) => Ok(user),
+        Ok(super::users::Update::Stale) => Err(AccountsError::AccountGone),
+        Err(AccountsError::Invalid { errors, .. }) => {
+            let errors: Vec<_> = errors
+                .into_iter()
+                .map(|mut e| {
+                    if e.field == "password" {
+                        e.field = "new_password".to_owned();
+                    }
+                    e
+                })
+                .collect();
+            Err(AccountsError::Invalid {
+                detail: format!("invalid {}", crate::error::field_names(&errors)),
+                errors,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}

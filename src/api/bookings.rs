@@ -29,7 +29,11 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{Json as JsonBody, Path, Query, required_if_match, with_etag};
-use crate::bookings::reads::{self, Held, Place};
+use crate::auth::caller::site_origin;
+use crate::bookings::reads::{self, Held, Place, ScheduledStop};
+use crate::bookings;
+use crate::config::HttpConfig;
+use crate::i18n::Lang;
 use crate::bookings::{
     self as service, Confirm, Confirmed, GroupBooking, GroupOutcome, HolderCancelled, Limits, Move,
     OpenStop, PersonBooking, ScheduleQuery, StaffCancel, StaffMove,
@@ -38,7 +42,6 @@ use crate::domain::booking::{self as rules, BookingKind, BookingStatus, RequestS
 use crate::domain::point::mask_phone;
 use crate::domain::policy::Action;
 use crate::error::{AppError, Problem};
-use crate::plans::export::{ics_begin, ics_line, ics_text};
 use crate::state::AppState;
 use crate::versioned::Outcome;
 
@@ -121,16 +124,14 @@ fn slot_views(
     slots: &[booking_slot::Model],
     now: DateTime<Utc>,
 ) -> Vec<SlotView> {
-    slots
-        .iter()
-        // Slots cut before slots were kept off a 0-place tail: never offered.
-        .filter(|s| s.capacity > 0)
+    reads::slot_states(drive_date, slots, now)
+        .into_iter()
         .map(|s| SlotView {
-            starts: rules::clock(s.starts),
-            ends: rules::clock(s.ends),
-            places: s.capacity,
-            places_left: (s.capacity - s.booked).max(0),
-            open: now < rules::instant(drive_date, s.starts),
+            starts: s.starts,
+            ends: s.ends,
+            places: s.places,
+            places_left: s.places_left,
+            open: s.open,
         })
         .collect()
 }
@@ -177,6 +178,8 @@ pub struct ScheduleParams {
     pub to: Option<NaiveDate>,
     /// `json` (default) or `ics` (iCalendar, one event per stop).
     pub format: Option<String>,
+    /// Only stops in this region (a county's or township's 12-digit code).
+    pub region: Option<String>,
 }
 
 /// The announced stops (drives published or under way) near a place, with their slots and
@@ -195,6 +198,7 @@ pub struct ScheduleParams {
 #[tracing::instrument(skip_all)]
 async fn public_drives(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<ScheduleParams>,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
@@ -204,6 +208,7 @@ async fn public_drives(
         from: params.from,
         to: params.to,
         format: params.format,
+        region: params.region,
     };
     let asked = query.checked(now).map_err(|errors| {
         errors
@@ -211,8 +216,12 @@ async fn public_drives(
             .err()
             .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("a refusal without a field")))
     })?;
-    let items: Vec<PublicStopView> = reads::public_schedule(&state.db, &asked)
-        .await?
+    let found = reads::public_schedule(&state.db, &asked).await?;
+    if asked.ics {
+        let stops: Vec<&ScheduledStop> = found.iter().map(|(s, _)| s).collect();
+        return Ok(calendar(&stops, &headers, &state.http));
+    }
+    let items: Vec<PublicStopView> = found
         .into_iter()
         .map(|(scheduled, distance_km)| PublicStopView {
             distance_km,
@@ -225,56 +234,21 @@ async fn public_drives(
             )
         })
         .collect();
-    let (from, to, ics) = (asked.from, asked.to, asked.ics);
+    let (from, to) = (asked.from, asked.to);
     let schedule = PublicSchedule { from, to, items };
-    if ics {
-        return Ok(calendar(&schedule, now));
-    }
     Ok(Json(schedule).into_response())
 }
 
-/// The schedule as iCalendar: one event per stop, China time; UIDs name the stop, so a
-/// calendar that subscribes updates its events.
-fn calendar(schedule: &PublicSchedule, now: DateTime<Utc>) -> Response {
-    let mut out = String::new();
-    ics_begin(&mut out, "blood drives", "献血车日程");
-    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
-    for stop in &schedule.items {
-        let day = stop.date.format("%Y%m%d");
-        let local = |hhmm: &str| format!("{day}T{}00", hhmm.replace(':', ""));
-        ics_line(&mut out, "BEGIN:VEVENT");
-        ics_line(&mut out, &format!("UID:stop-{}@donornet", stop.stop_id));
-        ics_line(&mut out, &format!("DTSTAMP:{stamp}"));
-        ics_line(
-            &mut out,
-            &format!("DTSTART;TZID=Asia/Shanghai:{}", local(&stop.opens)),
-        );
-        ics_line(
-            &mut out,
-            &format!("DTEND;TZID=Asia/Shanghai:{}", local(&stop.closes)),
-        );
-        ics_line(
-            &mut out,
-            &format!("SUMMARY:{}", ics_text(&format!("献血车 · {}", stop.name))),
-        );
-        let place = stop.address.as_deref().unwrap_or(&stop.name);
-        ics_line(&mut out, &format!("LOCATION:{}", ics_text(place)));
-        if let (Some(lon), Some(lat)) = (stop.longitude, stop.latitude) {
-            ics_line(&mut out, &format!("GEO:{lat:.6};{lon:.6}"));
-        }
-        ics_line(
-            &mut out,
-            &format!(
-                "DESCRIPTION:{}",
-                ics_text(&format!(
-                    "{} places left to book ({}); walk-ins welcome.",
-                    stop.places_left, stop.book
-                ))
-            ),
-        );
-        ics_line(&mut out, "END:VEVENT");
-    }
-    ics_line(&mut out, "END:VCALENDAR");
+/// The schedule as iCalendar (`bookings::calendar`), in the caller's language, its events
+/// linking to the stops' booking pages.
+fn calendar(stops: &[&ScheduledStop], headers: &HeaderMap, http: &HttpConfig) -> Response {
+    let lang = Lang::negotiate(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let site = site_origin(headers, http);
+    let out = bookings::calendar::calendar(stops, lang, &site, Utc::now());
     (
         [
             (

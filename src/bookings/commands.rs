@@ -13,6 +13,7 @@ use validator::Validate;
 
 use crate::domain::booking::{BloodType, MAX_HEADCOUNT};
 use crate::domain::point::MobileNumber;
+use crate::domain::region::RegionCode;
 use crate::error::FieldErrors;
 use crate::geo::{Crs, Wgs84Point};
 use crate::validation::{self, ValidationError, ValidationErrors};
@@ -422,6 +423,8 @@ pub struct ScheduleQuery {
     pub to: Option<NaiveDate>,
     /// `json` (default) or `ics`.
     pub format: Option<String>,
+    /// Only stops in this region (a county's or township's 12-digit code, say).
+    pub region: Option<String>,
 }
 
 const DEFAULT_RADIUS_KM: f64 = 30.0;
@@ -443,6 +446,8 @@ struct Window {
     #[validate(custom(function = "near_rule"))]
     near: Option<String>,
     radius_km: Option<f64>,
+    #[validate(custom(function = "validation::region_code"))]
+    region: Option<String>,
 }
 
 fn format_rule(value: &str) -> Result<(), ValidationError> {
@@ -508,7 +513,7 @@ fn near_rule(value: &str) -> Result<(), ValidationError> {
 }
 
 /// A checked schedule query.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Schedule {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -516,6 +521,8 @@ pub struct Schedule {
     pub ics: bool,
     /// Only stops within this many km of this place.
     pub near: Option<(Wgs84Point, f64)>,
+    /// Only stops in this region.
+    pub region: Option<RegionCode>,
 }
 
 impl ScheduleQuery {
@@ -523,7 +530,7 @@ impl ScheduleQuery {
     /// field checked.
     ///
     /// # Errors
-    /// Every broken field: `format`, `to`, `radius_km`, `near`.
+    /// Every broken field: `format`, `to`, `radius_km`, `near`, `region`.
     pub fn checked(self, now: DateTime<Utc>) -> Result<Schedule, FieldErrors> {
         let from = self
             .from
@@ -534,9 +541,14 @@ impl ScheduleQuery {
             to: self.to.unwrap_or(from + Duration::days(DEFAULT_DAYS)),
             near: self.near,
             radius_km: self.radius_km,
+            region: self.region,
         };
         let mut errors = FieldErrors::default();
-        check_in_order(&window, &["format", "to", "radius_km", "near"], &mut errors);
+        check_in_order(
+            &window,
+            &["format", "to", "radius_km", "near", "region"],
+            &mut errors,
+        );
         if !errors.0.is_empty() {
             return Err(errors);
         }
@@ -549,6 +561,10 @@ impl ScheduleQuery {
                 .as_deref()
                 .and_then(centre)
                 .map(|c| (c, window.radius_km.unwrap_or(DEFAULT_RADIUS_KM))),
+            region: window
+                .region
+                .as_deref()
+                .and_then(|c| RegionCode::parse(c.trim()).ok()),
         })
     }
 }

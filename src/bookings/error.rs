@@ -19,9 +19,10 @@ pub enum BookingsError {
     #[error("{0}")]
     NotFound(String),
     /// The change does not fit the state (a full or begun slot, a cancelled drive, a booking
-    /// changed meanwhile, a mobile booked at the stop already).
-    #[error("{0}")]
-    Conflict(String),
+    /// changed meanwhile, a mobile booked at the stop already); `why` says which, for pages
+    /// that explain it in plain words.
+    #[error("{detail}")]
+    Conflict { why: Why, detail: String },
     /// An allowance is used up (the places one mobile or address may hold through public
     /// booking); `field` names what it is counted on.
     #[error("{detail}")]
@@ -41,7 +42,34 @@ pub enum BookingsError {
     Db(#[from] DbErr),
 }
 
+/// Which kind of conflict refused a booking change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The slot, or the slots asked for, have too few places left.
+    Full,
+    /// The slot has begun.
+    Begun,
+    /// The mobile has an active booking at this stop already.
+    Duplicate,
+    /// The drive is over, cancelled or no longer taking bookings.
+    Closed,
+    /// The booking is cancelled.
+    Cancelled,
+    /// Something changed meanwhile; trying again may work.
+    Changed,
+    /// Any other state that does not allow the change.
+    Other,
+}
+
 impl BookingsError {
+    /// A conflict of kind `why`.
+    pub fn conflict(why: Why, detail: impl Into<String>) -> Self {
+        BookingsError::Conflict {
+            why,
+            detail: detail.into(),
+        }
+    }
+
     /// One field that breaks a rule.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         BookingsError::InvalidField {
@@ -128,7 +156,7 @@ mod tests {
             404
         );
         assert_eq!(
-            AppError::from(BookingsError::Conflict("the slot is full".to_owned())).to_string(),
+            AppError::from(BookingsError::conflict(super::Why::Full, "the slot is full")).to_string(),
             "the slot is full"
         );
         assert_eq!(

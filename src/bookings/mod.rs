@@ -30,7 +30,9 @@ pub mod commands;
 mod error;
 pub mod reads;
 
-pub use error::BookingsError;
+pub use error::{BookingsError, Why};
+
+pub mod calendar;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
@@ -305,12 +307,12 @@ pub async fn open_stop(db: &DatabaseConnection, id: i64) -> Result<OpenStop, Boo
     match status {
         DriveStatus::Draft => return Err(not_found()),
         DriveStatus::Completed => {
-            return Err(BookingsError::Conflict(format!(
+            return Err(BookingsError::conflict(Why::Closed, format!(
                 "the drive of stop {id} is over; bookings are closed"
             )));
         }
         DriveStatus::Cancelled => {
-            return Err(BookingsError::Conflict(format!(
+            return Err(BookingsError::conflict(Why::Closed, format!(
                 "the drive of stop {id} was cancelled ({})",
                 drive.cancel_reason.as_deref().unwrap_or("no reason given")
             )));
@@ -358,7 +360,7 @@ fn open_slot<'a>(
             )
         })?;
     if now >= rules::instant(open.drive.date, slot.starts) {
-        return Err(BookingsError::Conflict(format!(
+        return Err(BookingsError::conflict(Why::Begun, format!(
             "the {} slot has begun; choose a later one",
             rules::clock(slot.starts)
         )));
@@ -399,7 +401,7 @@ fn conflict_on_duplicate(e: DbErr, stop_id: i64) -> BookingsError {
 }
 
 fn duplicate(stop_id: i64) -> BookingsError {
-    BookingsError::Conflict(format!(
+    BookingsError::conflict(Why::Duplicate, format!(
         "this mobile already has an active booking at stop {stop_id}; change or cancel it with its code and token"
     ))
 }
@@ -546,7 +548,7 @@ async fn full(
             )
         })
         .collect::<Vec<_>>();
-    BookingsError::Conflict(if left.is_empty() {
+    BookingsError::conflict(Why::Full, if left.is_empty() {
         format!(
             "the {} slot is full, and so is stop {}; walk-ins are welcome on the day",
             rules::clock(slot.starts),
@@ -570,7 +572,7 @@ async fn still_open(txn: &DatabaseTransaction, open: &OpenStop) -> Result<(), Bo
         s == DriveStatus::Published.as_str() || s == DriveStatus::InProgress.as_str()
     });
     if !open_now {
-        return Err(BookingsError::Conflict(format!(
+        return Err(BookingsError::conflict(Why::Closed, format!(
             "the drive of stop {} is no longer taking bookings",
             open.stop.id
         )));
@@ -607,7 +609,7 @@ fn spread_over(
 ) -> Result<Vec<(i64, i32)>, BookingsError> {
     let left: Vec<i32> = chosen.iter().map(|s| s.capacity - s.booked).collect();
     let spread = rules::spread(headcount, &left).map_err(|available| {
-        BookingsError::Conflict(format!(
+        BookingsError::conflict(Why::Full, format!(
             "{headcount} places asked for, {available} left in the chosen slots"
         ))
     })?;
@@ -729,7 +731,7 @@ pub async fn book_group(
             token,
         }));
     }
-    Err(BookingsError::Conflict(
+    Err(BookingsError::conflict(Why::Changed, 
         "the places changed while booking; try again".to_owned(),
     ))
 }
@@ -931,7 +933,7 @@ pub async fn confirm_request(
 ) -> Result<(group_request::Model, Made), BookingsError> {
     pending(request, "confirmed")?;
     let Some(mobile) = request.mobile.clone() else {
-        return Err(BookingsError::Conflict(format!(
+        return Err(BookingsError::conflict(Why::Other, format!(
             "group request {} has no mobile any more",
             request.code
         )));
@@ -949,7 +951,7 @@ pub async fn confirm_request(
     for (slot_id, n) in &parts {
         if !store::take(&txn, *slot_id, *n).await? {
             txn.rollback().await?;
-            return Err(BookingsError::Conflict(
+            return Err(BookingsError::conflict(Why::Changed, 
                 "the places changed while confirming; try again".to_owned(),
             ));
         }
@@ -1117,7 +1119,7 @@ pub async fn decline_request(
 
 fn pending(request: &group_request::Model, verb: &str) -> Result<(), BookingsError> {
     if request.status != RequestStatus::Pending.as_str() {
-        return Err(BookingsError::Conflict(format!(
+        return Err(BookingsError::conflict(Why::Other, format!(
             "group request {} is {}; it can no longer be {verb}",
             request.code, request.status
         )));
@@ -1126,7 +1128,7 @@ fn pending(request: &group_request::Model, verb: &str) -> Result<(), BookingsErr
 }
 
 fn changed_meanwhile(code: &str) -> BookingsError {
-    BookingsError::Conflict(format!("{code} changed meanwhile; look it up again"))
+    BookingsError::conflict(Why::Changed, format!("{code} changed meanwhile; look it up again"))
 }
 
 /// A booking found by its code, when `token` is its token (404 otherwise: a wrong token
@@ -1208,7 +1210,7 @@ async fn changeable(
     now: DateTime<Utc>,
 ) -> Result<(OpenStop, Vec<booking_part::Model>, i32), BookingsError> {
     if booking.status == BookingStatus::Cancelled.as_str() {
-        return Err(BookingsError::Conflict(format!(
+        return Err(BookingsError::conflict(Why::Cancelled, format!(
             "booking {} is cancelled; it can no longer be {verb}",
             booking.code
         )));
@@ -1217,7 +1219,7 @@ async fn changeable(
     let parts = store::parts_of(db, &[booking.id]).await?;
     let first = first_start(&parts, &open.slots, booking.id).unwrap_or(open.stop.planned_start);
     if now >= rules::instant(open.drive.date, first) {
-        return Err(BookingsError::Conflict(format!(
+        return Err(BookingsError::conflict(Why::Begun, format!(
             "booking {}'s slot has begun; it can no longer be {verb}",
             booking.code
         )));

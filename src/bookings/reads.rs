@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     booking, booking_part, booking_slot, drive, drive_stop, group_request, point, region,
 };
@@ -77,8 +77,22 @@ pub async fn public_schedule(
     db: &DatabaseConnection,
     schedule: &Schedule,
 ) -> Result<Vec<(ScheduledStop, Option<f64>)>, BookingsError> {
+    let within = match &schedule.region {
+        Some(code) => {
+            let region = regions::find(db, code)
+                .await?
+                .ok_or_else(|| BookingsError::invalid("region", "no such region"))?;
+            Some(code.subtree_bounds(region.level))
+        }
+        None => None,
+    };
     let mut out = Vec::new();
     for stop in self::schedule(db, schedule.from, schedule.to).await? {
+        if let Some((lo, hi)) = &within
+            && !(lo.as_str()..=hi.as_str()).contains(&stop.stop.region_code.as_str())
+        {
+            continue;
+        }
         let mut distance = None;
         if let Some((centre, radius)) = schedule.near {
             let Some((lon, lat)) = stop.place.1 else {
@@ -104,6 +118,121 @@ pub async fn public_schedule(
             .then(a.stop.id.cmp(&b.stop.id))
     });
     Ok(out)
+}
+
+/// A slot as donors see it: its times, places and whether it can still be booked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotState {
+    pub id: i64,
+    /// `HH:MM`.
+    pub starts: String,
+    pub ends: String,
+    pub places: i32,
+    pub places_left: i32,
+    /// Not begun at `now`.
+    pub open: bool,
+}
+
+/// The slots of a stop on `date` as donors see them at `now` (slots cut to no places, never
+/// offered, left out).
+pub fn slot_states(
+    date: NaiveDate,
+    slots: &[booking_slot::Model],
+    now: DateTime<Utc>,
+) -> Vec<SlotState> {
+    slots
+        .iter()
+        .filter(|s| s.capacity > 0)
+        .map(|s| SlotState {
+            id: s.id,
+            starts: rules::clock(s.starts),
+            ends: rules::clock(s.ends),
+            places: s.capacity,
+            places_left: (s.capacity - s.booked).max(0),
+            open: now < rules::instant(date, s.starts),
+        })
+        .collect()
+}
+
+/// A county or township with announced stops, and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceWithStops {
+    pub code: String,
+    pub name: String,
+    pub stops: usize,
+}
+
+/// The counties with stops announced from `from` to `to`, each with its townships that have
+/// some, by code: what a donor picks from instead of typing a place.
+///
+/// # Errors
+/// The database fails.
+pub async fn places_with_stops(
+    db: &DatabaseConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(PlaceWithStops, Vec<PlaceWithStops>)>, BookingsError> {
+    let mut counties: std::collections::BTreeMap<String, (usize, HashMap<String, usize>)> =
+        std::collections::BTreeMap::new();
+    for (_, stops) in store::open_drives(db, from, to).await? {
+        for stop in stops {
+            let code = &stop.region_code;
+            if code.len() != 12 {
+                continue;
+            }
+            let county = format!("{}000000", &code[..6]);
+            let entry = counties.entry(county).or_default();
+            entry.0 += 1;
+            if &code[6..9] != "000" {
+                *entry.1.entry(format!("{}000", &code[..9])).or_default() += 1;
+            }
+        }
+    }
+    let codes: Vec<String> = counties
+        .iter()
+        .flat_map(|(c, (_, t))| std::iter::once(c.clone()).chain(t.keys().cloned()))
+        .collect();
+    let names: HashMap<String, String> = regions::find_models(db, &codes)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.name))
+        .collect();
+    let named = |code: &str, stops: usize| PlaceWithStops {
+        code: code.to_owned(),
+        name: names.get(code).cloned().unwrap_or_else(|| code.to_owned()),
+        stops,
+    };
+    Ok(counties
+        .iter()
+        .map(|(county, (count, townships))| {
+            let mut towns: Vec<PlaceWithStops> =
+                townships.iter().map(|(t, n)| named(t, *n)).collect();
+            towns.sort_by(|a, b| a.code.cmp(&b.code));
+            (named(county, *count), towns)
+        })
+        .collect())
+}
+
+/// Stop `stop_id` with its drive, place and slots, whatever its drive's state (a booking's
+/// page shows its stop after the drive is over).
+///
+/// # Errors
+/// No such stop (404), or the database fails.
+pub async fn stop_with_all(
+    db: &DatabaseConnection,
+    stop_id: i64,
+) -> Result<ScheduledStop, BookingsError> {
+    let (stop, drive) = store::stop_with_drive(db, stop_id)
+        .await?
+        .ok_or_else(|| BookingsError::NotFound(format!("no stop with id {stop_id}")))?;
+    let slots = store::slots_of(db, &[stop.id]).await?;
+    let place = place_of(db, &stop).await?;
+    Ok(ScheduledStop {
+        drive,
+        stop,
+        place,
+        slots,
+    })
 }
 
 /// Where one stop is.

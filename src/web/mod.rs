@@ -1,0 +1,121 @@
+//! The web app: pages for people, served by the same binary as the API. Server-rendered HTML
+//! from askama templates (`src/web/templates/`, checked at compile time), enhanced with htmx
+//! where it helps; every form also works as a plain form post. Pages are thin like the API's
+//! handlers: read the request, call one service function, render. Every word comes from the
+//! catalogue (`crate::i18n`) in the reader's language: Chinese unless they switch or their
+//! browser asks for English.
+//!
+//! - `context`: the reader ([`Page`]), the CSRF rule, error pages, security headers;
+//! - `errors`: refusals and faults as pages; `forms`: a posted form's fields;
+//! - `templates`: one template per page; `assets`: the stylesheet and scripts, embedded;
+//! - `public`: the public schedule and booking (no account); `account`: signing in and out.
+
+mod account;
+mod assets;
+mod context;
+mod errors;
+mod forms;
+mod public;
+mod templates;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Query};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use cookie::{Cookie, SameSite};
+use serde::Deserialize;
+
+pub use context::{LANG_COOKIE, Page, chosen_lang, content_security_policy};
+
+use crate::state::AppState;
+
+/// The pages, with their middleware, over `state`.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(home))
+        .route("/lang", get(switch_language))
+        .merge(public::routes())
+        .merge(account::routes())
+        .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            context::page_context,
+        ));
+    // Assets need no reader: no session lookup for them.
+    pages
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(state)
+}
+
+/// True for the paths the pages own (everything but the API and its documents).
+pub fn owns(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path == "/api"
+        || path == "/openapi.json"
+        || path.starts_with("/docs")
+        || path == "/health"
+        || path.starts_with("/health/"))
+}
+
+/// `/`: signed-in people to their work, everyone else to the public schedule (which links to
+/// signing in).
+async fn home(page: Page) -> Redirect {
+    if page.signed_in() {
+        Redirect::to("/account/password")
+    } else {
+        Redirect::to("/drives")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Switch {
+    to: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /lang?to=en&next=/drives`: remembers the language for a year and goes back.
+async fn switch_language(Query(switch): Query<Switch>) -> Response {
+    let lang = switch
+        .to
+        .as_deref()
+        .and_then(crate::i18n::Lang::from_tag)
+        .unwrap_or_default();
+    let next = switch
+        .next
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\"))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = Cookie::build((LANG_COOKIE, lang.tag()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::days(365))
+        .build();
+    let mut response = Redirect::to(&next).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// An error page for `status` (404 for an address no page has, 413, 503…) in the reader's
+/// language, for errors not made by the pages themselves.
+pub fn status_page(
+    status: StatusCode,
+    headers: &HeaderMap,
+    http: &crate::config::HttpConfig,
+) -> Response {
+    let page = Page {
+        lang: chosen_lang(headers),
+        caller: crate::auth::Caller::default(),
+        path: "/".to_owned(),
+        htmx: false,
+    };
+    let mut response = context::render_error(&page, errors::PageError::status(status));
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(http)) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
