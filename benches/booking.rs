@@ -9,7 +9,7 @@
 //!   station, a vehicle (50 beds, 12 donors per bed-hour, 60-minute slots: 600 places a
 //!   slot), points, and drives 8 days ahead and on, each with 5 stops of three slots, enough
 //!   places for the whole run, and publishes them (which opens the slots);
-//! - serves the app (`booking_rate_limit: 0`) and the floor handler on loopback, in this
+//! - serves the app (`booking_rate_limit: 0`, no place or message caps) and the floor handler on loopback, in this
 //!   process;
 //! - runs `BOOK_BENCH_CLIENTS` (default 200) workers for `BOOK_BENCH_WARMUP_SECS` (default 2)
 //!   plus `BOOK_BENCH_SECS` (default 10) seconds, each on its own keep-alive HTTP/1.1
@@ -636,8 +636,13 @@ async fn run(backend: &str, url: &str, settings: &Settings) {
         .expect("demo divisions");
     let app = donornet::build_app(
         conn.clone(),
+        // No per-address, per-mobile or message caps: the load generator books from one
+        // address (issue 12's caps would refuse it after 40 places).
         HttpConfig {
             booking_rate_limit: 0,
+            booking_places_per_mobile: 0,
+            booking_places_per_address: 0,
+            messages_per_recipient_per_day: 0,
             ..Default::default()
         },
     );
