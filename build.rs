@@ -37,7 +37,13 @@ fn main() {
     }
     let npm = env::var("NPM").unwrap_or_else(|_| "npm".to_owned());
     let status = Command::new(&npm)
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
+        .args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
         .current_dir(&target)
         .status();
     match status {

@@ -417,23 +417,21 @@ impl TileSource {
             TileSource::Osm => vec!["https://tile.openstreetmap.org".to_owned()],
             TileSource::Tianditu { .. } => vec!["https://*.tianditu.gov.cn".to_owned()],
             TileSource::Amap => vec!["https://*.is.autonavi.com".to_owned()],
-            TileSource::Custom { template, .. } => url::Url::parse(
-                &template
-                    .replace("{s}", "a")
-                    .replace(['{', '}'], ""),
-            )
-            .ok()
-            .and_then(|u| {
-                let host = template
-                    .split("://")
-                    .nth(1)?
-                    .split('/')
-                    .next()?
-                    .replace("{s}", "*");
-                Some(format!("{}://{host}", u.scheme()))
-            })
-            .into_iter()
-            .collect(),
+            TileSource::Custom { template, .. } => {
+                url::Url::parse(&template.replace("{s}", "a").replace(['{', '}'], ""))
+                    .ok()
+                    .and_then(|u| {
+                        let host = template
+                            .split("://")
+                            .nth(1)?
+                            .split('/')
+                            .next()?
+                            .replace("{s}", "*");
+                        Some(format!("{}://{host}", u.scheme()))
+                    })
+                    .into_iter()
+                    .collect()
+            }
         }
     }
 }
@@ -491,12 +489,21 @@ mod tests {
         assert!(TileSource::parse("amap").unwrap().gcj02());
         let t = TileSource::parse("tianditu:abc123").unwrap();
         assert_eq!(t.layers().len(), 2);
-        assert!(t.layers()[0].template.ends_with("tk=abc123"), "{:?}", t.layers());
+        assert!(
+            t.layers()[0].template.ends_with("tk=abc123"),
+            "{:?}",
+            t.layers()
+        );
         assert_eq!(t.image_sources(), ["https://*.tianditu.gov.cn"]);
         let c = TileSource::parse("gcj02:https://{s}.tiles.example.cn/{z}/{x}/{y}.png").unwrap();
         assert!(c.gcj02());
         assert_eq!(c.image_sources(), ["https://*.tiles.example.cn"]);
-        for bad in ["tianditu:", "google", "wgs84:ftp://x/{z}/{x}/{y}", "wgs84:https://x/{z}"] {
+        for bad in [
+            "tianditu:",
+            "google",
+            "wgs84:ftp://x/{z}/{x}/{y}",
+            "wgs84:https://x/{z}",
+        ] {
             assert!(TileSource::parse(bad).is_err(), "{bad}");
         }
     }

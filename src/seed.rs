@@ -74,14 +74,16 @@ pub struct NetworkSummary {
     pub points: usize,
     pub coordinators: usize,
     pub surveys: usize,
+    /// Published drives for donors to book (dated from the day of the load).
+    pub drives: usize,
 }
 
 impl fmt::Display for NetworkSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} station, {} vehicles, {} points, {} coordinators, {} village surveys",
-            self.stations, self.vehicles, self.points, self.coordinators, self.surveys
+            "{} station, {} vehicles, {} points, {} coordinators, {} village surveys, {} published drives",
+            self.stations, self.vehicles, self.points, self.coordinators, self.surveys, self.drives
         )
     }
 }
@@ -135,12 +137,57 @@ pub async fn load_demo_network(db: &DatabaseConnection) -> anyhow::Result<Option
         txn.rollback().await?;
         return Ok(None);
     }
-    let summary = insert_network(&txn, file)
+    let (mut summary, sites) = insert_network(&txn, file)
         .await
         .map_err(crate::admin::explain)
         .with_context(|| format!("the demo network ({DEMO_NETWORK_NAME}) was refused"))?;
     txn.commit().await?;
+    summary.drives = insert_drives(db, &sites)
+        .await
+        .map_err(crate::admin::explain)
+        .context("the demo drives were refused")?;
     Ok(Some(summary))
+}
+
+/// The first vehicle and the points of the demo network, for its drives.
+struct DemoSites {
+    vehicle: i64,
+    points: Vec<i64>,
+}
+
+/// Two published drives of the first vehicle, 3 and 10 days after the load (China time), at
+/// the first two points, so that the public schedule has stops to book on a fresh install.
+async fn insert_drives(db: &DatabaseConnection, sites: &DemoSites) -> Result<usize, AppError> {
+    let acting = crate::drives::Acting::trusted(Actor::demo_data());
+    let now = Utc::now();
+    let today = crate::domain::booking::today_in_china(now);
+    let mut made = 0;
+    for (days, point, (start, end)) in [
+        (3, sites.points.first(), ("09:00", "11:30")),
+        (10, sites.points.get(1), ("08:30", "12:00")),
+    ] {
+        let Some(point) = point else { continue };
+        let cmd = crate::drives::lifecycle::NewDrive {
+            vehicle_id: sites.vehicle,
+            date: today + chrono::Duration::days(days),
+            region: None,
+            stops: vec![crate::drives::lifecycle::NewStop {
+                site: format!("point-{point}"),
+                planned_start: start.to_owned(),
+                planned_end: end.to_owned(),
+                expected_donors: 40.0,
+            }],
+        };
+        let (drive, _) = crate::drives::lifecycle::create(db, cmd, &acting, now).await?;
+        let version = drive.version;
+        let publish = crate::drives::lifecycle::Transition {
+            to: "published".to_owned(),
+            reason: None,
+        };
+        crate::drives::lifecycle::transition(db, drive, version, publish, &acting, now).await?;
+        made += 1;
+    }
+    Ok(made)
 }
 
 /// Whether the demo province holds any station, point, coordinator or survey.
@@ -173,17 +220,24 @@ async fn has_network(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> 
 async fn insert_network(
     txn: &impl ConnectionTrait,
     file: NetworkFile,
-) -> Result<NetworkSummary, AppError> {
+) -> Result<(NetworkSummary, DemoSites), AppError> {
     let actor = Actor::demo_data();
     let now = Utc::now();
     let mut summary = NetworkSummary::default();
     let station = fleet::stations::create(txn, file.station, &actor, now).await?;
     summary.stations += 1;
+    let mut sites = DemoSites {
+        vehicle: 0,
+        points: vec![],
+    };
     for mut body in file.vehicles {
         body.insert("station_id".to_owned(), Value::from(station.id));
         let body: NewVehicle = serde_json::from_value(Value::Object(body))
             .map_err(|e| AppError::invalid("vehicles", e.to_string()))?;
-        fleet::vehicles::create(txn, body, &actor, now).await?;
+        let vehicle = fleet::vehicles::create(txn, body, &actor, now).await?;
+        if sites.vehicle == 0 {
+            sites.vehicle = vehicle.0.id;
+        }
         summary.vehicles += 1;
     }
     let acting = Acting::trusted(actor.clone());
@@ -198,6 +252,7 @@ async fn insert_network(
             });
         }
         summary.points += 1;
+        sites.points.push(created.point.id);
         let fields = registry::coordinators::validated(coordinator)?;
         let person = registry::coordinators::create_in(txn, fields, &acting, now).await?;
         summary.coordinators += 1;
@@ -212,7 +267,7 @@ async fn insert_network(
         registry::surveys::record_in(txn, &code, survey, &acting, now).await?;
         summary.surveys += 1;
     }
-    Ok(summary)
+    Ok((summary, sites))
 }
 
 /// Loads the demo county and then its network (both idempotent: a second run changes

@@ -304,8 +304,14 @@ pub async fn update_user(
         current.scopes.clone()
     };
     // What the account becomes must stay within the admin's reach too (a viewer made a
-    // township official would read its whole county).
-    if let Some(principal) = by.principal() {
+    // township official would read its whole county). Changing nothing but one's own password
+    // needs no such right: every account may do that.
+    let own_password_only = myself
+        && cmd.display_name.is_none()
+        && cmd.role.is_none()
+        && cmd.regions.is_none()
+        && cmd.disabled.is_none();
+    if let Some(principal) = by.principal().filter(|_| !own_password_only) {
         let becomes = Resource::User {
             role,
             scopes: &scopes,

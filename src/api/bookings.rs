@@ -30,18 +30,18 @@ use utoipa_axum::routes;
 use crate::api::auth::Caller;
 use crate::api::extract::{Json as JsonBody, Path, Query, required_if_match, with_etag};
 use crate::auth::caller::site_origin;
-use crate::bookings::reads::{self, Held, Place, ScheduledStop};
 use crate::bookings;
-use crate::config::HttpConfig;
-use crate::i18n::Lang;
+use crate::bookings::reads::{self, Held, Place, ScheduledStop};
 use crate::bookings::{
     self as service, Confirm, Confirmed, GroupBooking, GroupOutcome, HolderCancelled, Limits, Move,
     OpenStop, PersonBooking, ScheduleQuery, StaffCancel, StaffMove,
 };
+use crate::config::HttpConfig;
 use crate::domain::booking::{self as rules, BookingKind, BookingStatus, RequestStatus};
 use crate::domain::point::mask_phone;
 use crate::domain::policy::Action;
 use crate::error::{AppError, Problem};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::versioned::Outcome;
 

@@ -189,8 +189,7 @@ async fn bearer(
     if !token.starts_with(secret::TOKEN_PREFIX) || token.len() > 200 {
         return Err(invalid());
     }
-    let Some((stored, user)) =
-        accounts::find_token_by_hash(db, &secret::digest(token)).await?
+    let Some((stored, user)) = accounts::find_token_by_hash(db, &secret::digest(token)).await?
     else {
         return Err(invalid());
     };
@@ -227,7 +226,11 @@ fn session_cookies(headers: &HeaderMap) -> Vec<String> {
 
 /// The caller of a session cookie; anonymous when the session is unknown or over (a browser
 /// holding a stale cookie can still read public pages and sign in again).
-async fn session(db: &DatabaseConnection, token: &str, now: DateTime<Utc>) -> Result<Caller, AppError> {
+async fn session(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Caller, AppError> {
     let hash = secret::digest(token);
     let Some((stored, user)) = accounts::find_session_with_user(db, &hash).await? else {
         return Ok(Caller::default());
@@ -268,8 +271,7 @@ pub fn site_origin(headers: &HeaderMap, http: &HttpConfig) -> String {
         .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
         .filter(|h| {
             !h.is_empty()
-                && h
-                    .chars()
+                && h.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         })
         .unwrap_or("localhost");
@@ -343,4 +345,3 @@ pub fn client_address(
         .map(|ip| ip.to_canonical().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
 }
-

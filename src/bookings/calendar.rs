@@ -54,12 +54,12 @@ pub fn calendar(stops: &[&ScheduledStop], lang: Lang, site: &str, now: DateTime<
         }
         let description = lang.tn(
             "ics-description",
-            &[("count", places_left.into()), ("link", link.as_str().into())],
+            &[
+                ("count", places_left.into()),
+                ("link", link.as_str().into()),
+            ],
         );
-        ics_line(
-            &mut out,
-            &format!("DESCRIPTION:{}", ics_text(&description)),
-        );
+        ics_line(&mut out, &format!("DESCRIPTION:{}", ics_text(&description)));
         ics_line(&mut out, &format!("URL:{link}"));
         ics_line(&mut out, "END:VEVENT");
     }

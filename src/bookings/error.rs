@@ -156,7 +156,11 @@ mod tests {
             404
         );
         assert_eq!(
-            AppError::from(BookingsError::conflict(super::Why::Full, "the slot is full")).to_string(),
+            AppError::from(BookingsError::conflict(
+                super::Why::Full,
+                "the slot is full"
+            ))
+            .to_string(),
             "the slot is full"
         );
         assert_eq!(

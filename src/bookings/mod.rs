@@ -307,15 +307,19 @@ pub async fn open_stop(db: &DatabaseConnection, id: i64) -> Result<OpenStop, Boo
     match status {
         DriveStatus::Draft => return Err(not_found()),
         DriveStatus::Completed => {
-            return Err(BookingsError::conflict(Why::Closed, format!(
-                "the drive of stop {id} is over; bookings are closed"
-            )));
+            return Err(BookingsError::conflict(
+                Why::Closed,
+                format!("the drive of stop {id} is over; bookings are closed"),
+            ));
         }
         DriveStatus::Cancelled => {
-            return Err(BookingsError::conflict(Why::Closed, format!(
-                "the drive of stop {id} was cancelled ({})",
-                drive.cancel_reason.as_deref().unwrap_or("no reason given")
-            )));
+            return Err(BookingsError::conflict(
+                Why::Closed,
+                format!(
+                    "the drive of stop {id} was cancelled ({})",
+                    drive.cancel_reason.as_deref().unwrap_or("no reason given")
+                ),
+            ));
         }
         DriveStatus::Published | DriveStatus::InProgress => {}
     }
@@ -360,10 +364,13 @@ fn open_slot<'a>(
             )
         })?;
     if now >= rules::instant(open.drive.date, slot.starts) {
-        return Err(BookingsError::conflict(Why::Begun, format!(
-            "the {} slot has begun; choose a later one",
-            rules::clock(slot.starts)
-        )));
+        return Err(BookingsError::conflict(
+            Why::Begun,
+            format!(
+                "the {} slot has begun; choose a later one",
+                rules::clock(slot.starts)
+            ),
+        ));
     }
     Ok(slot)
 }
@@ -401,9 +408,12 @@ fn conflict_on_duplicate(e: DbErr, stop_id: i64) -> BookingsError {
 }
 
 fn duplicate(stop_id: i64) -> BookingsError {
-    BookingsError::conflict(Why::Duplicate, format!(
-        "this mobile already has an active booking at stop {stop_id}; change or cancel it with its code and token"
-    ))
+    BookingsError::conflict(
+        Why::Duplicate,
+        format!(
+            "this mobile already has an active booking at stop {stop_id}; change or cancel it with its code and token"
+        ),
+    )
 }
 
 /// Refuses a mobile that gave blood too recently. (One that booked here already is refused
@@ -548,19 +558,22 @@ async fn full(
             )
         })
         .collect::<Vec<_>>();
-    BookingsError::conflict(Why::Full, if left.is_empty() {
-        format!(
-            "the {} slot is full, and so is stop {}; walk-ins are welcome on the day",
-            rules::clock(slot.starts),
-            open.stop.id
-        )
-    } else {
-        format!(
-            "the {} slot is full; places are left at {}",
-            rules::clock(slot.starts),
-            left.join(", ")
-        )
-    })
+    BookingsError::conflict(
+        Why::Full,
+        if left.is_empty() {
+            format!(
+                "the {} slot is full, and so is stop {}; walk-ins are welcome on the day",
+                rules::clock(slot.starts),
+                open.stop.id
+            )
+        } else {
+            format!(
+                "the {} slot is full; places are left at {}",
+                rules::clock(slot.starts),
+                left.join(", ")
+            )
+        },
+    )
 }
 
 /// Inside a booking's transaction: the drive is still open (read with a shared lock).
@@ -572,10 +585,13 @@ async fn still_open(txn: &DatabaseTransaction, open: &OpenStop) -> Result<(), Bo
         s == DriveStatus::Published.as_str() || s == DriveStatus::InProgress.as_str()
     });
     if !open_now {
-        return Err(BookingsError::conflict(Why::Closed, format!(
-            "the drive of stop {} is no longer taking bookings",
-            open.stop.id
-        )));
+        return Err(BookingsError::conflict(
+            Why::Closed,
+            format!(
+                "the drive of stop {} is no longer taking bookings",
+                open.stop.id
+            ),
+        ));
     }
     Ok(())
 }
@@ -609,9 +625,10 @@ fn spread_over(
 ) -> Result<Vec<(i64, i32)>, BookingsError> {
     let left: Vec<i32> = chosen.iter().map(|s| s.capacity - s.booked).collect();
     let spread = rules::spread(headcount, &left).map_err(|available| {
-        BookingsError::conflict(Why::Full, format!(
-            "{headcount} places asked for, {available} left in the chosen slots"
-        ))
+        BookingsError::conflict(
+            Why::Full,
+            format!("{headcount} places asked for, {available} left in the chosen slots"),
+        )
     })?;
     Ok(chosen
         .iter()
@@ -731,7 +748,8 @@ pub async fn book_group(
             token,
         }));
     }
-    Err(BookingsError::conflict(Why::Changed, 
+    Err(BookingsError::conflict(
+        Why::Changed,
         "the places changed while booking; try again".to_owned(),
     ))
 }
@@ -933,10 +951,10 @@ pub async fn confirm_request(
 ) -> Result<(group_request::Model, Made), BookingsError> {
     pending(request, "confirmed")?;
     let Some(mobile) = request.mobile.clone() else {
-        return Err(BookingsError::conflict(Why::Other, format!(
-            "group request {} has no mobile any more",
-            request.code
-        )));
+        return Err(BookingsError::conflict(
+            Why::Other,
+            format!("group request {} has no mobile any more", request.code),
+        ));
     };
     let open = open_stop(db, request.stop_id).await?;
     let preferred = preferred.unwrap_or_else(|| preferred_of(request));
@@ -951,7 +969,8 @@ pub async fn confirm_request(
     for (slot_id, n) in &parts {
         if !store::take(&txn, *slot_id, *n).await? {
             txn.rollback().await?;
-            return Err(BookingsError::conflict(Why::Changed, 
+            return Err(BookingsError::conflict(
+                Why::Changed,
                 "the places changed while confirming; try again".to_owned(),
             ));
         }
@@ -1119,16 +1138,22 @@ pub async fn decline_request(
 
 fn pending(request: &group_request::Model, verb: &str) -> Result<(), BookingsError> {
     if request.status != RequestStatus::Pending.as_str() {
-        return Err(BookingsError::conflict(Why::Other, format!(
-            "group request {} is {}; it can no longer be {verb}",
-            request.code, request.status
-        )));
+        return Err(BookingsError::conflict(
+            Why::Other,
+            format!(
+                "group request {} is {}; it can no longer be {verb}",
+                request.code, request.status
+            ),
+        ));
     }
     Ok(())
 }
 
 fn changed_meanwhile(code: &str) -> BookingsError {
-    BookingsError::conflict(Why::Changed, format!("{code} changed meanwhile; look it up again"))
+    BookingsError::conflict(
+        Why::Changed,
+        format!("{code} changed meanwhile; look it up again"),
+    )
 }
 
 /// A booking found by its code, when `token` is its token (404 otherwise: a wrong token
@@ -1210,19 +1235,25 @@ async fn changeable(
     now: DateTime<Utc>,
 ) -> Result<(OpenStop, Vec<booking_part::Model>, i32), BookingsError> {
     if booking.status == BookingStatus::Cancelled.as_str() {
-        return Err(BookingsError::conflict(Why::Cancelled, format!(
-            "booking {} is cancelled; it can no longer be {verb}",
-            booking.code
-        )));
+        return Err(BookingsError::conflict(
+            Why::Cancelled,
+            format!(
+                "booking {} is cancelled; it can no longer be {verb}",
+                booking.code
+            ),
+        ));
     }
     let open = open_stop(db, booking.stop_id).await?;
     let parts = store::parts_of(db, &[booking.id]).await?;
     let first = first_start(&parts, &open.slots, booking.id).unwrap_or(open.stop.planned_start);
     if now >= rules::instant(open.drive.date, first) {
-        return Err(BookingsError::conflict(Why::Begun, format!(
-            "booking {}'s slot has begun; it can no longer be {verb}",
-            booking.code
-        )));
+        return Err(BookingsError::conflict(
+            Why::Begun,
+            format!(
+                "booking {}'s slot has begun; it can no longer be {verb}",
+                booking.code
+            ),
+        ));
     }
     Ok((open, parts, first))
 }

@@ -192,3 +192,18 @@ password-wrong-current = The current password is not right.
 ics-calendar-name = Bloodmobile schedule
 ics-summary = Bloodmobile · { $name }
 ics-description = { $count } places left to book; walk-ins welcome. Book online: { $link }
+
+## Working offline
+app-short-name = Donors
+offline-banner-waiting = Waiting to send
+offline-banner-refused = To resolve
+offline-banner-open = Open
+offline-title = No connection
+offline-lead = There is no connection, and this page was not opened before, so it cannot be shown. What you typed and saved on this phone is not lost: it is sent when the signal returns.
+sync-title = Waiting to be sent
+sync-lead = What you enter without a signal is kept on this phone and sent when the signal returns. If someone changed the same record meanwhile, yours and the current one are shown side by side here for you to choose.
+sync-now = Send now
+sync-empty = Nothing is waiting.
+sync-waiting = Waiting for a signal; it is sent as soon as there is one.
+sync-discard = Drop my change
+sync-discard-confirm = Drop this change? It cannot be brought back.

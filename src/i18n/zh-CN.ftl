@@ -186,3 +186,18 @@ password-wrong-current = 当前密码不对。
 ics-calendar-name = 献血车日程
 ics-summary = 献血车 · { $name }
 ics-description = 还可预约 { $count } 个名额，也欢迎直接到场献血。在线预约：{ $link }
+
+## 离线使用
+app-short-name = 献血网
+offline-banner-waiting = 待上传
+offline-banner-refused = 需处理
+offline-banner-open = 查看
+offline-title = 没有网络
+offline-lead = 现在没有网络，这个页面之前没有打开过，所以无法显示。已填写并保存在手机上的内容不会丢失，有信号时会自动上传。
+sync-title = 待上传的内容
+sync-lead = 没有信号时填写的内容保存在这部手机上，有信号时自动上传。如果别人在此期间改过同一条记录，会在这里并排显示您的内容和现在的内容，请您决定保留哪一个。
+sync-now = 立即上传
+sync-empty = 没有待上传的内容。
+sync-waiting = 等待信号，有信号时自动上传。
+sync-discard = 放弃我的修改
+sync-discard-confirm = 确定放弃这条修改吗？放弃后无法恢复。

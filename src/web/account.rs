@@ -15,15 +15,18 @@ use super::forms::FormFields;
 use super::templates::{LoginPage, PasswordPage, html};
 use crate::accounts::AccountsError;
 use crate::accounts::sessions::{self, ChangeOwnPassword, SignIn};
-use crate::auth::caller::{cleared_session_cookie, over_https, session_cookie, set_cookie};
 use crate::auth::Credential;
+use crate::auth::caller::{cleared_session_cookie, over_https, session_cookie, set_cookie};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/account/password", get(password_page).post(change_password))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
 }
 
 /// Where to go after signing in: a path on this site, never another site (`//host`, `/\host`).

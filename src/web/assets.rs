@@ -21,6 +21,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css", include_bytes!("assets/app.css")),
     ("app.js", "text/javascript", include_bytes!("assets/app.js")),
     (
+        "offline.js",
+        "text/javascript",
+        include_bytes!("assets/offline.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("assets/icon.svg"),
+    ),
+    (
         "htmx.js",
         "text/javascript",
         package!("htmx.org/dist/htmx.min.js"),
@@ -66,6 +76,22 @@ pub fn url(name: &str) -> String {
         Some(asset) => format!("/assets/{name}?v={}", asset.hash),
         None => format!("/assets/{name}"),
     }
+}
+
+/// Every asset's address (what the service worker keeps at install).
+pub fn all_urls() -> Vec<String> {
+    ASSETS.iter().map(|(name, _, _)| url(name)).collect()
+}
+
+/// One hash over every asset: changes whenever one does (the service worker's version).
+pub fn version() -> String {
+    let mut digest = Sha256::new();
+    for (name, _, _) in ASSETS {
+        if let Some(asset) = BY_NAME.get(name) {
+            digest.update(asset.hash.as_bytes());
+        }
+    }
+    hex::encode(&digest.finalize()[..6])
 }
 
 /// `GET /assets/{name}`.

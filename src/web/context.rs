@@ -231,7 +231,7 @@ pub fn render_error(page: &Page, err: PageError) -> Response {
 }
 
 /// The headers every page carries.
-fn finish(mut response: Response, http: &HttpConfig) -> Response {
+pub(super) fn finish(mut response: Response, http: &HttpConfig) -> Response {
     let headers = response.headers_mut();
     if let Ok(csp) = HeaderValue::from_str(&content_security_policy(http)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -241,7 +241,10 @@ fn finish(mut response: Response, http: &HttpConfig) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     // Booking links carry their token: no page tells another site where it came from.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers
         .entry(header::CACHE_CONTROL)

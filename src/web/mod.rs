@@ -8,13 +8,15 @@
 //! - `context`: the reader ([`Page`]), the CSRF rule, error pages, security headers;
 //! - `errors`: refusals and faults as pages; `forms`: a posted form's fields;
 //! - `templates`: one template per page; `assets`: the stylesheet and scripts, embedded;
-//! - `public`: the public schedule and booking (no account); `account`: signing in and out.
+//! - `public`: the public schedule and booking (no account); `account`: signing in and out;
+//! - `offline`: the service worker, the manifest and the page of what waits on the phone.
 
 mod account;
 mod assets;
 mod context;
 mod errors;
 mod forms;
+mod offline;
 mod public;
 mod templates;
 
@@ -38,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang", get(switch_language))
         .merge(public::routes())
         .merge(account::routes())
+        .merge(offline::routes())
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -46,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     // Assets need no reader: no session lookup for them.
     pages
         .route("/assets/{name}", get(assets::serve))
+        .merge(offline::static_routes())
         .with_state(state)
 }
 
@@ -111,11 +115,8 @@ pub fn status_page(
         path: "/".to_owned(),
         htmx: false,
     };
-    let mut response = context::render_error(&page, errors::PageError::status(status));
-    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(http)) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    response
+    context::finish(
+        context::render_error(&page, errors::PageError::status(status)),
+        http,
+    )
 }

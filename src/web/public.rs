@@ -18,8 +18,8 @@ use super::context::Page;
 use super::errors::PageError;
 use super::forms::FormFields;
 use super::templates::{
-    BookingCard, BookingForm, BookingPage, DrivesPage, StopCard, StopPage, TownshipOptions,
-    date, html,
+    BookingCard, BookingForm, BookingPage, DrivesPage, StopCard, StopPage, TownshipOptions, date,
+    html,
 };
 use crate::auth::caller::site_origin;
 use crate::bookings::reads::{self, PlaceWithStops, ScheduledStop, SlotState};
@@ -309,7 +309,11 @@ async fn book(
             contact_name: form.get("contact_name").unwrap_or_default(),
             contact_mobile: form.get("contact_mobile").unwrap_or_default(),
             headcount: parsed.clone().unwrap_or(0),
-            preferred_slots: form.all("preferred_slots").into_iter().map(SlotStart).collect(),
+            preferred_slots: form
+                .all("preferred_slots")
+                .into_iter()
+                .map(SlotStart)
+                .collect(),
         };
         service::book_group_at(&state.db, id, cmd, &address, limits, now)
             .await
@@ -339,7 +343,10 @@ async fn book(
     match outcome {
         Ok((code, token)) => {
             tracing::info!(stop_id = id, code = %code, "booked from the page");
-            Ok(Redirect::to(&format!("{}&done=booked", manage_link(&code, &token))).into_response())
+            Ok(
+                Redirect::to(&format!("{}&done=booked", manage_link(&code, &token)))
+                    .into_response(),
+            )
         }
         Err(err) => {
             let (status, errors, problem) = match &err {
@@ -546,8 +553,11 @@ async fn move_booking(
     };
     let cap = state.http.messages_per_recipient_per_day;
     match service::holder_reschedule(&state.db, &booking, &wanted, cap, Utc::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("{}&done=moved", manage_link(&booking.code, &token)))
-            .into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "{}&done=moved",
+            manage_link(&booking.code, &token)
+        ))
+        .into_response()),
         Err(err) => {
             let (status, problem) = match &err {
                 BookingsError::Invalid(_) | BookingsError::InvalidField { .. } => {
@@ -580,8 +590,10 @@ async fn cancel_booking(
                 HolderCancelled::Booking((b, _)) => b.code,
                 HolderCancelled::Request(r) => r.code,
             };
-            Ok(Redirect::to(&format!("{}&done=cancelled", manage_link(&code, &token)))
-                .into_response())
+            Ok(
+                Redirect::to(&format!("{}&done=cancelled", manage_link(&code, &token)))
+                    .into_response(),
+            )
         }
         Err(BookingsError::NotFound(_)) => Err(PageError::Said(
             StatusCode::NOT_FOUND,

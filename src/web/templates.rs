@@ -25,17 +25,17 @@ pub fn html<T: Template>(template: &T) -> Response {
 
 /// A date as people read it: `12月14日 星期一`, `Mon 14 Dec`.
 pub fn date(lang: Lang, day: NaiveDate) -> String {
-    let weekday = lang.t(&format!(
-        "weekday-{}",
-        day.weekday().number_from_monday()
-    ));
+    let weekday = lang.t(&format!("weekday-{}", day.weekday().number_from_monday()));
     lang.tn(
         "date-with-weekday",
         &[
             ("month", day.month().into()),
             ("day", day.day().into()),
             ("weekday", weekday.into()),
-            ("monthname", lang.t(&format!("month-{}", day.month())).into()),
+            (
+                "monthname",
+                lang.t(&format!("month-{}", day.month())).into(),
+            ),
         ],
     )
 }
@@ -178,4 +178,16 @@ pub struct LoginPage<'a> {
 pub struct PasswordPage<'a> {
     pub page: &'a Page,
     pub problem: String,
+}
+
+#[derive(Template)]
+#[template(path = "offline.html")]
+pub struct OfflinePage<'a> {
+    pub page: &'a Page,
+}
+
+#[derive(Template)]
+#[template(path = "sync.html")]
+pub struct SyncPage<'a> {
+    pub page: &'a Page,
 }

@@ -19,7 +19,7 @@ use crate::plans::{COUNTY, Network, network};
 
 /// No limit on bookings, places or messages per address or mobile (these tests book many
 /// times from one).
-fn unlimited() -> HttpConfig {
+pub(crate) fn unlimited() -> HttpConfig {
     HttpConfig {
         booking_rate_limit: 0,
         booking_places_per_mobile: 0,
@@ -30,7 +30,7 @@ fn unlimited() -> HttpConfig {
 }
 
 /// Today in China.
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     (Utc::now() + Duration::hours(8)).date_naive()
 }
 
@@ -39,7 +39,7 @@ async fn post(app: &TestApp, client: &Client, path: &str, body: &Value) -> reqwe
 }
 
 /// A drive by hand at `point` on `date` from `start` to `end`, published; its stop's id.
-async fn published_stop(
+pub(crate) async fn published_stop(
     app: &TestApp,
     vehicle: i64,
     point: i64,
