@@ -167,14 +167,15 @@ mod tests {
             ..HttpConfig::default()
         };
         let slow = Router::new().route(
-            "/slow",
+            "/api/slow",
             get(|| async {
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 "late"
             }),
         );
-        let request = Request::get("/slow").body(Body::empty()).unwrap();
-        let (status, content_type, body) = call(with_middleware(slow, &http), request).await;
+        let request = Request::get("/api/slow").body(Body::empty()).unwrap();
+        let (status, content_type, body) =
+            call(with_middleware(slow.clone(), &http), request).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(content_type, "application/problem+json");
         assert_eq!(body["status"], 503);
@@ -182,12 +183,36 @@ mod tests {
             body["detail"].as_str().unwrap().contains("too long"),
             "{body}"
         );
+        // On a page's address, the same timeout is a page in the reader's language.
+        let page = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        );
+        let request = Request::get("/slow").body(Body::empty()).unwrap();
+        let response = with_middleware(page, &http).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&bytes).contains("系统正忙"),
+            "a Chinese error page"
+        );
     }
 
     #[tokio::test]
     async fn a_panicking_handler_is_a_generic_500_problem() {
         let boom = Router::new().route(
-            "/boom",
+            "/api/boom",
             get(|| async {
                 if true {
                     panic!("secret internals");
@@ -195,7 +220,7 @@ mod tests {
                 "unreachable"
             }),
         );
-        let request = Request::get("/boom").body(Body::empty()).unwrap();
+        let request = Request::get("/api/boom").body(Body::empty()).unwrap();
         let (status, content_type, body) =
             call(with_middleware(boom, &HttpConfig::default()), request).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);

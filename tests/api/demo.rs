@@ -120,8 +120,14 @@ async fn the_demo_network_loads_once_complete_and_plans_at_once() {
             .iter()
             .filter(|r| r["entity"] != "token")
             .collect();
-        // A station, 2 vehicles, 6 points, 6 coordinators, 6 assignments, 22 surveys.
-        assert_eq!(records.len(), 1 + 2 + 6 + 6 + 6 + 22);
+        // A station, 2 vehicles, 6 points, 6 coordinators, 6 assignments, 22 surveys, and two
+        // drives made and published.
+        assert_eq!(records.len(), 1 + 2 + 6 + 6 + 6 + 22 + 2 + 2);
+        // Those drives are on the public schedule, 3 and 10 days on, for donors to book.
+        let schedule = app.get_ok("/api/v1/public/drives").await;
+        let stops = schedule["items"].as_array().unwrap();
+        assert_eq!(stops.len(), 2, "{schedule}");
+        assert!(stops.iter().all(|s| s["places_left"].as_i64().unwrap() > 0));
         for r in records {
             assert_eq!(r["actor"], "demo data", "{}", r["entity"]);
         }
