@@ -240,10 +240,13 @@ pub(super) fn finish(mut response: Response, http: &HttpConfig) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    // Booking links carry their token: no page tells another site where it came from.
+    // Booking links carry their token: no page tells another site where it came from. Not
+    // `no-referrer`: under it browsers send `Origin: null` with a form post, and the CSRF rule
+    // then refuses every form (found by the browser tests); `same-origin` keeps the Origin
+    // for this site and tells other sites nothing.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers

@@ -72,7 +72,13 @@ pub(crate) async fn published_stop(
     (id, stop)
 }
 
-async fn book(app: &TestApp, stop: i64, name: &str, mobile: &str, slot: &str) -> reqwest::Response {
+pub(crate) async fn book(
+    app: &TestApp,
+    stop: i64,
+    name: &str,
+    mobile: &str,
+    slot: &str,
+) -> reqwest::Response {
     post(
         app,
         &app.anonymous,
@@ -82,7 +88,13 @@ async fn book(app: &TestApp, stop: i64, name: &str, mobile: &str, slot: &str) ->
     .await
 }
 
-async fn booked(app: &TestApp, stop: i64, name: &str, mobile: &str, slot: &str) -> Value {
+pub(crate) async fn booked(
+    app: &TestApp,
+    stop: i64,
+    name: &str,
+    mobile: &str,
+    slot: &str,
+) -> Value {
     let response = book(app, stop, name, mobile, slot).await;
     assert_eq!(response.status().as_u16(), 201, "{name} at {slot}");
     response.json().await.unwrap()
@@ -100,7 +112,7 @@ fn with_token(
 }
 
 /// Places left per slot start, from the public stop.
-async fn left(app: &TestApp, stop: i64) -> Vec<(String, i64)> {
+pub(crate) async fn left(app: &TestApp, stop: i64) -> Vec<(String, i64)> {
     let view = app.get_ok(&format!("/api/v1/public/stops/{stop}")).await;
     view["slots"]
         .as_array()

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod accounts;
 mod bookings;
+mod browser;
 mod checklists;
 mod cli;
 mod coordinators;

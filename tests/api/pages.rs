@@ -105,7 +105,7 @@ async fn pages_carry_a_strict_content_security_policy_and_no_inline_script_or_st
             assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
             assert!(csp.contains("style-src 'self'"), "{path}: {csp}");
             assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
-            assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+            assert_eq!(response.headers()["referrer-policy"], "same-origin");
             assert_eq!(response.headers()["x-frame-options"], "DENY");
             let body = response.text().await.unwrap();
             assert!(!body.contains("<script>"), "{path}: inline script");

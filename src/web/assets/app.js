@@ -64,7 +64,10 @@
     var problem = document.getElementById("problem");
     if (problem) {
       problem.setAttribute("tabindex", "-1");
-      problem.focus();
+      // At the top of the screen, with the fields it speaks of below it (a bare focus
+      // scrolls only until it shows, at the bottom edge of a phone's screen).
+      problem.focus({ preventScroll: true });
+      problem.scrollIntoView({ block: "start" });
     }
   }
 
