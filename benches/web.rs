@@ -34,7 +34,9 @@ async fn main() {
     };
     let conn = db::connect(&args).await.expect("connect");
     db::migrate(&conn).await.expect("migrate");
-    donornet::seed::load_demo(&conn).await.expect("the demo data");
+    donornet::seed::load_demo(&conn)
+        .await
+        .expect("the demo data");
     donornet::admin::add_user(
         &conn,
         OFFICIAL,
@@ -89,9 +91,19 @@ async fn main() {
 
     let pages: Vec<(&str, String, Option<&str>, bool)> = vec![
         ("public schedule", "/drives".to_owned(), None, false),
-        ("stop and booking form", format!("/stops/{stop}"), None, false),
+        (
+            "stop and booking form",
+            format!("/stops/{stop}"),
+            None,
+            false,
+        ),
         ("a booking's page", booking_page.clone(), None, false),
-        ("official: my township", "/township".to_owned(), Some(cookie.as_str()), true),
+        (
+            "official: my township",
+            "/township".to_owned(),
+            Some(cookie.as_str()),
+            true,
+        ),
     ];
 
     println!("== weight: JS + CSS each page loads, gzip as sent ==");
@@ -108,9 +120,16 @@ async fn main() {
         }
     }
 
-    println!("\n== time to first byte: page against the same data as JSON ({TTFB_REQUESTS} each, alternating) ==");
+    println!(
+        "\n== time to first byte: page against the same data as JSON ({TTFB_REQUESTS} each, alternating) =="
+    );
     let pairs: Vec<(&str, String, String, Option<&str>)> = vec![
-        ("schedule", "/drives".to_owned(), "/api/v1/public/drives".to_owned(), None),
+        (
+            "schedule",
+            "/drives".to_owned(),
+            "/api/v1/public/drives".to_owned(),
+            None,
+        ),
         (
             "stop",
             format!("/stops/{stop}"),
@@ -165,7 +184,11 @@ async fn main() {
         match run_lighthouse(&cli, &format!("{base}{path}"), *cookie) {
             Some((perf, a11y, practices)) => println!(
                 "{name:<24} performance {perf:>3}  accessibility {a11y:>3}  best practices {practices:>3}  (targets 90/95/95: {})",
-                if perf >= 90 && a11y >= 95 && practices >= 95 { "met" } else { "MISSED" }
+                if perf >= 90 && a11y >= 95 && practices >= 95 {
+                    "met"
+                } else {
+                    "MISSED"
+                }
             ),
             None => println!("{name:<24} Lighthouse failed on {path}"),
         }
@@ -227,7 +250,11 @@ async fn weight(
         let body = get(url.clone()).await.ok()?.bytes().await.ok()?;
         total += body.len();
     }
-    Some((gz.len() as f64 / 1024.0, total as f64 / 1024.0, assets.len()))
+    Some((
+        gz.len() as f64 / 1024.0,
+        total as f64 / 1024.0,
+        assets.len(),
+    ))
 }
 
 fn gunzip(bytes: &[u8]) -> String {
@@ -305,7 +332,13 @@ fn lighthouse() -> Option<PathBuf> {
         std::fs::copy(source.join(file), target.join(file)).ok()?;
     }
     let ok = Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
+        .args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
         .current_dir(&target)
         .status()
         .is_ok_and(|s| s.success());
