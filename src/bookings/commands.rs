@@ -671,6 +671,7 @@ mod tests {
                 to: day("2027-01-01"),
                 radius_km: Some(300.0),
                 near: Some("abc".into()),
+                region: None,
             }),
             [
                 ("format", "must be json or ics, not \"xml\""),
