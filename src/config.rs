@@ -290,6 +290,30 @@ pub struct HttpConfig {
     /// `gcj02:https://…`.
     #[arg(long, env = "DONORNET_TILES", default_value = "none", value_parser = TileSource::parse)]
     pub tiles: TileSource,
+    /// The address donors reach this site at (`https://donors.example.cn`, or with a path
+    /// prefix): the text messages written when a booking is made or moved then carry the link
+    /// to its page (`/bookings/{code}?t=…`). Without it they give the booking code only.
+    #[arg(long, env = "DONORNET_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+/// Reads `--public-url`: an absolute `http://` or `https://` address with a host and no query
+/// or fragment; any trailing `/` is dropped.
+///
+/// # Errors
+/// Anything else, saying what.
+pub fn parse_public_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let parsed = url::Url::parse(raw).map_err(|e| format!("{raw:?}: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!("{raw:?}: must be an http:// or https:// address"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err(format!(
+            "{raw:?}: must be the site's address alone (no user, query or fragment)"
+        ));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Where the pages' maps take their background from (`--tiles`).
@@ -454,6 +478,7 @@ impl Default for HttpConfig {
             booking_places_per_address: 40,
             messages_per_recipient_per_day: 5,
             tiles: TileSource::None,
+            public_url: None,
         }
     }
 }
@@ -505,6 +530,27 @@ mod tests {
             "wgs84:https://x/{z}",
         ] {
             assert!(TileSource::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_public_url_is_an_address_without_a_trailing_slash() {
+        assert_eq!(
+            parse_public_url(" https://donors.example.cn/ "),
+            Ok("https://donors.example.cn".to_owned())
+        );
+        assert_eq!(
+            parse_public_url("http://10.0.0.2:8080/donornet/"),
+            Ok("http://10.0.0.2:8080/donornet".to_owned())
+        );
+        for bad in [
+            "donors.example.cn",
+            "ftp://donors.example.cn",
+            "https://donors.example.cn/?a=1",
+            "https://u@donors.example.cn",
+            "",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
         }
     }
 

@@ -37,7 +37,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, download, nullable, required_if_match, with_etag,
+    Json as JsonBody, Path, Query, download, nullable, output_lang, required_if_match,
+    vary_language, with_etag,
 };
 use crate::checkin::attendances::{self as checkin, AttendanceChange, CheckIn};
 use crate::checkin::results::{self, ExportFormat, ResultsTotals};
@@ -654,6 +655,9 @@ pub struct DriveReportParams {
     /// `json` (default), or `csv` / `xlsx`: one row per stop (`stop-<id>`, its name) with the
     /// columns of the results report, and a `total` row.
     pub format: Option<String>,
+    /// The language of the downloads' headers: `zh-CN` or `en` (default: from
+    /// `Accept-Language`, else zh-CN).
+    pub lang: Option<String>,
 }
 
 /// The forecast against the actual donors at each stop of a drive (error and relative
@@ -675,8 +679,10 @@ async fn drive_report(
     caller: Caller,
     Path(path): Path<DrivePath>,
     Query(params): Query<DriveReportParams>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let principal = caller.require()?;
+    let lang = output_lang(params.lang.as_deref(), &headers)?;
     let format = match params.format.as_deref().map(str::trim).unwrap_or("json") {
         "json" => None,
         "csv" => Some(ExportFormat::Csv),
@@ -692,13 +698,13 @@ async fn drive_report(
     let reach = crate::domain::policy::read_scope(principal);
     let report = results::of_drive(&state.db, &drive, &reach).await?;
     if let Some(format) = format {
-        let (rows, total) = report.rows();
-        let body = results::export(&rows, &total, format)?;
-        return Ok(download(
+        let (rows, total) = report.rows(lang);
+        let body = results::export(&rows, &total, format, lang)?;
+        return Ok(vary_language(download(
             body,
             format.content_type(),
             &format.file_name(&format!("drive-{id}")),
-        ));
+        )));
     }
     let status = status_of(&drive)?;
     let stops = report

@@ -28,7 +28,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, required_if_match, with_etag};
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, output_lang, required_if_match, vary_language, with_etag,
+};
 use crate::auth::caller::site_origin;
 use crate::bookings;
 use crate::bookings::reads::{self, Held, Place, ScheduledStop};
@@ -180,6 +182,9 @@ pub struct ScheduleParams {
     pub format: Option<String>,
     /// Only stops in this region (a county's or township's 12-digit code).
     pub region: Option<String>,
+    /// With `format=ics`: the language of the events, `zh-CN` or `en` (default: from
+    /// `Accept-Language`, else zh-CN).
+    pub lang: Option<String>,
 }
 
 /// The announced stops (drives published or under way) near a place, with their slots and
@@ -202,6 +207,7 @@ async fn public_drives(
     Query(params): Query<ScheduleParams>,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
+    let lang = output_lang(params.lang.as_deref(), &headers)?;
     let query = ScheduleQuery {
         near: params.near,
         radius_km: params.radius_km,
@@ -219,7 +225,7 @@ async fn public_drives(
     let found = reads::public_schedule(&state.db, &asked).await?;
     if asked.ics {
         let stops: Vec<&ScheduledStop> = found.iter().map(|(s, _)| s).collect();
-        return Ok(calendar(&stops, &headers, &state.http));
+        return Ok(calendar(&stops, lang, &headers, &state.http));
     }
     let items: Vec<PublicStopView> = found
         .into_iter()
@@ -239,17 +245,17 @@ async fn public_drives(
     Ok(Json(schedule).into_response())
 }
 
-/// The schedule as iCalendar (`bookings::calendar`), in the caller's language, its events
-/// linking to the stops' booking pages.
-fn calendar(stops: &[&ScheduledStop], headers: &HeaderMap, http: &HttpConfig) -> Response {
-    let lang = Lang::negotiate(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+/// The schedule as iCalendar (`bookings::calendar`), in `lang`, its events linking to the
+/// stops' booking pages on this site.
+fn calendar(
+    stops: &[&ScheduledStop],
+    lang: Lang,
+    headers: &HeaderMap,
+    http: &HttpConfig,
+) -> Response {
     let site = site_origin(headers, http);
     let out = bookings::calendar::calendar(stops, lang, &site, Utc::now());
-    (
+    let response = (
         [
             (
                 header::CONTENT_TYPE,
@@ -262,7 +268,8 @@ fn calendar(stops: &[&ScheduledStop], headers: &HeaderMap, http: &HttpConfig) ->
         ],
         out,
     )
-        .into_response()
+        .into_response();
+    vary_language(response)
 }
 
 /// A stop's path.
@@ -776,10 +783,12 @@ async fn reschedule_booking(
     JsonBody(body): JsonBody<RescheduleBody>,
 ) -> Result<Json<BookingView>, AppError> {
     rate_limit(&state, &caller)?;
-    let b = service::by_code_and_token(&state.db, &path.code, &token(&headers)?).await?;
-    let cap = state.http.messages_per_recipient_per_day;
+    let token = token(&headers)?;
+    let b = service::by_code_and_token(&state.db, &path.code, &token).await?;
+    let limits = Limits::from_config(&state.http);
     let (moved, parts) =
-        service::holder_reschedule(&state.db, &b, &body.into(), cap, Utc::now()).await?;
+        service::holder_reschedule(&state.db, &b, &token, &body.into(), &limits, Utc::now())
+            .await?;
     tracing::info!(code = %moved.code, "booking moved");
     Ok(Json(holder_view(&state, moved, Some(parts)).await?))
 }

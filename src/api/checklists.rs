@@ -90,7 +90,7 @@ pub enum TemplateSource {
 pub struct TemplateItemView {
     /// 1, 2, … in order.
     pub seq: i32,
-    #[schema(example = "Confirm venue and coordinator")]
+    #[schema(example = "确认场地和联络员")]
     pub title: String,
     /// Due this many days before the drive (0 to 90).
     #[schema(example = 14)]

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::AppError;
+use crate::i18n::Lang;
 
 /// `axum::extract::Query`, rejecting with a 400 problem that names the parameter.
 #[derive(FromRequestParts)]
@@ -229,6 +230,33 @@ pub async fn region_filter(
     crate::store::regions::subtree_range(&state.db, &code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no region with code {code}")))
+}
+
+/// The language of what a response writes for people (file headers, route sheets, calendar
+/// descriptions, season names): the `lang` query parameter (`zh-CN` or `en`) when given, else
+/// the best of `Accept-Language`, else zh-CN.
+///
+/// # Errors
+/// A `lang` other than those: 400 naming `lang`.
+pub fn output_lang(lang: Option<&str>, headers: &HeaderMap) -> Result<Lang, AppError> {
+    match lang.map(str::trim) {
+        Some(tag) => {
+            Lang::from_tag(tag).ok_or_else(|| AppError::invalid("lang", "must be zh-CN or en"))
+        }
+        None => Ok(Lang::negotiate(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )),
+    }
+}
+
+/// Marks `response` as depending on `Accept-Language`, for caches.
+pub fn vary_language(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-language"));
+    response
 }
 
 /// `body` as a download of `content_type` named `filename` (`Content-Disposition:

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use entity::plan;
@@ -22,7 +22,8 @@ use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
 use crate::api::extract::{
-    Json as JsonBody, Path, Query, id_cursor, page_limit, paginate, status_filter,
+    Json as JsonBody, Path, Query, id_cursor, output_lang, page_limit, paginate, status_filter,
+    vary_language,
 };
 use crate::domain::plan::PlanStatus;
 use crate::domain::point::mask_phone;
@@ -598,12 +599,16 @@ pub struct ExportParams {
     /// route sheet, a page per vehicle-day).
     #[param(example = "html")]
     pub format: String,
+    /// The language of the file's headers and words: `zh-CN` or `en` (default: from
+    /// `Accept-Language`, else zh-CN).
+    pub lang: Option<String>,
 }
 
 /// A finished plan as a file: CSV (one row per stop: date, vehicle, order, site, name,
 /// address, times, expected donors, coordinator and phone), iCalendar (RFC 5545, one event per
 /// stop, China Standard Time, stable UIDs) or a printable HTML route sheet (a page per
 /// vehicle-day with stops, addresses, coordinators and phones, times and expected donors).
+/// Headers and words are in the language of `lang` or `Accept-Language` (zh-CN by default).
 #[utoipa::path(
     get,
     path = "/plans/{id}/export",
@@ -615,7 +620,7 @@ pub struct ExportParams {
             (String = "text/calendar"),
             (String = "text/html"),
         )),
-        (status = 400, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown format or language", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is not done", body = Problem, content_type = "application/problem+json"),
     )
@@ -626,6 +631,7 @@ async fn export_plan(
     caller: Caller,
     Path(path): Path<PlanPath>,
     Query(params): Query<ExportParams>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (content_type, extension, disposition) = match params.format.as_str() {
         "csv" => ("text/csv; charset=utf-8", "csv", "attachment"),
@@ -633,6 +639,7 @@ async fn export_plan(
         "html" => ("text/html; charset=utf-8", "html", "inline"),
         _ => return Err(AppError::invalid("format", "must be csv, ics or html")),
     };
+    let lang = output_lang(params.lang.as_deref(), &headers)?;
     let model = load(&state, &caller, path.id).await?;
     let id = model.id;
     let finished_at = model.finished_at;
@@ -656,10 +663,10 @@ async fn export_plan(
         routes: result.routes.iter().map(SheetRoute::from).collect(),
     };
     let body = match extension {
-        "csv" => export::csv(&sheet)
+        "csv" => export::csv(&sheet, lang)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: csv: {e}")))?,
-        "ics" => export::ics(&sheet).into_bytes(),
-        _ => export::html(&sheet).into_bytes(),
+        "ics" => export::ics(&sheet, lang).into_bytes(),
+        _ => export::html(&sheet, lang).into_bytes(),
     };
     let disposition = format!("{disposition}; filename=\"plan-{id}.{extension}\"");
     let mut response = body.into_response();
@@ -668,7 +675,7 @@ async fn export_plan(
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    Ok(vary_language(response))
 }
 
 /// The body of `POST /api/v1/plans/check`: a plan's routes, and the problem they are checked

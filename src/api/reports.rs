@@ -1,10 +1,11 @@
 //! `GET /api/v1/reports/gaps`: what a township official should fix next: points without a
 //! primary coordinator or signage, villages never (or long ago) surveyed, and the villages with
-//! the most eligible donors and no active point within reach. Each list also comes as CSV.
+//! the most eligible donors and no active point within reach. Each list also comes as CSV,
+//! its headers in the language of `lang` or `Accept-Language` (zh-CN by default).
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -13,12 +14,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::Query;
+use crate::api::extract::{Query, output_lang, vary_language};
 use crate::domain::policy::Action;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::registry::{Acting, regions};
-use crate::reports::gaps::{self as service, PointGap, VillageGap};
+use crate::reports::gaps::{self as service, PointGap, VillageGap, points_csv, villages_csv};
 use crate::state::AppState;
 
 /// How many entries each JSON list carries at most (the CSV carries all).
@@ -83,21 +84,9 @@ pub struct GapsParams {
     /// With `format=csv`: which list.
     #[param(inline)]
     pub list: Option<GapListName>,
-}
-
-fn csv_of<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, AppError> {
-    // A UTF-8 byte-order mark, so that Excel opens the Chinese names correctly.
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut writer = csv::Writer::from_writer(&mut out);
-        for row in rows {
-            writer
-                .serialize(row)
-                .map_err(|e| AppError::Internal(e.into()))?;
-        }
-        writer.flush().map_err(|e| AppError::Internal(e.into()))?;
-    }
-    Ok(out)
+    /// With `format=csv`: the language of the headers, `zh-CN` or `en` (default: from
+    /// `Accept-Language`, else zh-CN).
+    pub lang: Option<String>,
 }
 
 /// The gaps of a region's network, as JSON or one list as CSV.
@@ -117,6 +106,7 @@ async fn gaps(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<GapsParams>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let code = RegionCode::parse(&params.region)
         .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
@@ -137,6 +127,7 @@ async fn gaps(
         }
         (Some(_), _) => return Err(AppError::invalid("format", "must be json or csv")),
     };
+    let lang = output_lang(params.lang.as_deref(), &headers)?;
     let gaps = service::of_region(&state.db, &code, &acting, Utc::now()).await?;
     let Some(list) = csv_list else {
         return Ok(Json(GapsReport {
@@ -152,22 +143,26 @@ async fn gaps(
     let (name, body) = match list {
         GapListName::PointsWithoutPrimary => (
             "points_without_primary",
-            csv_of(&gaps.points_without_primary)?,
+            points_csv(&gaps.points_without_primary, lang),
         ),
         GapListName::ActivePointsWithoutSignage => (
             "active_points_without_signage",
-            csv_of(&gaps.active_points_without_signage)?,
+            points_csv(&gaps.active_points_without_signage, lang),
         ),
         GapListName::VillagesNeverSurveyed => (
             "villages_never_surveyed",
-            csv_of(&gaps.villages_never_surveyed)?,
+            villages_csv(&gaps.villages_never_surveyed, lang),
         ),
         GapListName::VillagesSurveyStale => (
             "villages_survey_stale",
-            csv_of(&gaps.villages_survey_stale)?,
+            villages_csv(&gaps.villages_survey_stale, lang),
         ),
-        GapListName::VillagesUncovered => ("villages_uncovered", csv_of(&gaps.villages_uncovered)?),
+        GapListName::VillagesUncovered => (
+            "villages_uncovered",
+            villages_csv(&gaps.villages_uncovered, lang),
+        ),
     };
+    let body = body.map_err(|e| AppError::Internal(e.into()))?;
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -178,5 +173,5 @@ async fn gaps(
     {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    Ok(vary_language(response))
 }

@@ -12,9 +12,11 @@
 //! [`crate::domain::attendance::season_of`] (winter is December to February).
 //!
 //! The report and its export are `crate::checkin::results`; this handler reads the
-//! parameters, resolves `region` within the caller's reach and renders.
+//! parameters, resolves `region` within the caller's reach and renders. Season names and the
+//! downloads' headers are in the language of `lang` or `Accept-Language` (zh-CN by default).
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -23,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Query, download, region_filter};
+use crate::api::extract::{Query, download, output_lang, region_filter, vary_language};
 use crate::checkin::results::{self, ExportFormat, GroupBy, ReportQuery, ResultsReport};
 use crate::domain::policy;
 use crate::error::{AppError, Problem};
@@ -51,6 +53,9 @@ pub struct ResultsParams {
     pub group: Option<GroupBy>,
     /// `json` (default), `csv` or `xlsx`.
     pub format: Option<String>,
+    /// The language of season names and the downloads' headers: `zh-CN` or `en` (default:
+    /// from `Accept-Language`, else zh-CN).
+    pub lang: Option<String>,
 }
 
 /// The results of completed drives, per drive, township or season: donors, mL, deferral rate,
@@ -73,8 +78,10 @@ async fn results_report(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<ResultsParams>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let principal = caller.require()?;
+    let lang = output_lang(params.lang.as_deref(), &headers)?;
     let format = match params.format.as_deref().map(str::trim).unwrap_or("json") {
         "json" => None,
         "csv" => Some(ExportFormat::Csv),
@@ -97,16 +104,17 @@ async fn results_report(
         from: params.from,
         to: params.to,
         group,
+        lang,
     };
     let report = results::report(&state.db, &query, &policy::read_scope(principal)).await?;
     let Some(format) = format else {
-        return Ok(axum::Json(report).into_response());
+        return Ok(vary_language(axum::Json(report).into_response()));
     };
-    let body = results::export(&report.rows, &report.total_row(), format)?;
+    let body = results::export(&report.rows, &report.total_row(lang), format, lang)?;
     let stem = format!("results-by-{}", group.name());
-    Ok(download(
+    Ok(vary_language(download(
         body,
         format.content_type(),
         &format.file_name(&stem),
-    ))
+    )))
 }

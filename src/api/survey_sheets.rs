@@ -1,6 +1,6 @@
 //! `POST /api/v1/surveys/import` and `GET /api/v1/surveys/export`: a township official
-//! downloads the sheet of their villages (filled in, or as a template), edits it, and sends it
-//! back. The upload is all or nothing: any bad row rejects the file with every bad row and
+//! downloads the sheet of their villages (filled in, or as a template; headed in Chinese unless
+//! English is asked for), edits it, and sends it back (headed in either language). The upload is all or nothing: any bad row rejects the file with every bad row and
 //! field listed; `?dry_run=true` says what would change without changing anything. Rows that
 //! repeat a recorded survey are left alone (`unchanged`), rows older than the current survey
 //! need `confirm_older=true`, and each account uploads one sheet at a time.
@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::Query;
+use crate::api::extract::{Query, output_lang, vary_language};
 use crate::domain::policy::Action;
 use crate::error::{AppError, Problem};
 use crate::geo::Crs;
@@ -154,10 +154,14 @@ pub struct ExportParams {
     pub region: String,
     /// `csv` (default) or `xlsx`.
     pub format: Option<String>,
+    /// The language of the headers and sources: `zh-CN` or `en` (default: from
+    /// `Accept-Language`, else zh-CN). The upload reads either.
+    pub lang: Option<String>,
 }
 
 /// The survey sheet of a region's villages: each with its current survey, or blank to fill in.
-/// The columns are exactly those the upload takes.
+/// The columns are exactly those the upload takes; headed in Chinese by default, in English
+/// with `lang=en` or `Accept-Language: en`.
 #[utoipa::path(
     get,
     path = "/surveys/export",
@@ -173,10 +177,12 @@ async fn export_sheet(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<ExportParams>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let command = ExportSheet {
         region: params.region,
         format: params.format,
+        lang: output_lang(params.lang.as_deref(), &headers)?,
     };
     let file = sheets::export(&state.db, command, &acting(&caller)).await?;
     let (content_type, ext) = match file.format {
@@ -195,5 +201,5 @@ async fn export_sheet(
     {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(response)
+    Ok(vary_language(response))
 }

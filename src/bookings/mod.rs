@@ -61,8 +61,9 @@ impl Versioned for booking::Model {
     }
 }
 
-/// What the public booking may do (from `HttpConfig`; 0 turns a cap off).
-#[derive(Debug, Clone, Copy, Default)]
+/// What the public booking may do (from `HttpConfig`; 0 turns a cap off), and where its
+/// messages send the donor back to.
+#[derive(Debug, Clone, Default)]
 pub struct Limits {
     /// Places one mobile may hold through the public endpoints.
     pub places_per_mobile: u32,
@@ -70,6 +71,9 @@ pub struct Limits {
     pub places_per_address: u32,
     /// Messages caused by public requests one recipient may be given in 24 hours.
     pub messages_per_day: u32,
+    /// The deployment's public address (`--public-url`, `https://host`): when set, the
+    /// messages written as a booking is made or moved by its holder carry the link to its page.
+    pub public_url: Option<String>,
 }
 
 impl Limits {
@@ -78,7 +82,17 @@ impl Limits {
             places_per_mobile: http.booking_places_per_mobile,
             places_per_address: http.booking_places_per_address,
             messages_per_day: http.messages_per_recipient_per_day,
+            public_url: http.public_url.clone(),
         }
+    }
+
+    /// The link to the page that manages booking `code` (made or moved with `token`), when
+    /// the public address is known. Only for the message written then: the token is never
+    /// stored in clear.
+    fn link(&self, code: &str, token: &str) -> Option<String> {
+        self.public_url
+            .as_deref()
+            .map(|site| rules::manage_url(site, code, token))
     }
 }
 
@@ -206,6 +220,8 @@ pub struct Facts {
     starts: i32,
     headcount: i32,
     pub reason: Option<String>,
+    /// The link to manage the booking, when known ([`Limits::link`]).
+    link: Option<String>,
 }
 
 impl Facts {
@@ -219,6 +235,7 @@ impl Facts {
             starts: self.starts,
             headcount: self.headcount,
             reason: self.reason.as_deref(),
+            link: self.link.as_deref(),
         }
     }
 }
@@ -244,6 +261,7 @@ fn facts(booking: &booking::Model, open: &OpenStop, starts: i32) -> Facts {
         starts,
         headcount: booking.headcount,
         reason: None,
+        link: None,
     }
 }
 
@@ -449,7 +467,7 @@ pub async fn book_person(
     open: &OpenStop,
     request: PersonRequest,
     address: &str,
-    limits: Limits,
+    limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<Made, BookingsError> {
     let slot = open_slot(open, request.slot, "slot", now)?;
@@ -481,7 +499,10 @@ pub async fn book_person(
     )
     .await
     .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
-    let facts = facts(&booking, open, slot.starts);
+    let facts = Facts {
+        link: limits.link(&booking.code, &token),
+        ..facts(&booking, open, slot.starts)
+    };
     write_message(
         &txn,
         &booking,
@@ -510,7 +531,7 @@ async fn within_allowance(
     field: &str,
     address: &str,
     adding: i32,
-    limits: Limits,
+    limits: &Limits,
 ) -> Result<(), BookingsError> {
     if limits.places_per_mobile > 0 {
         let held = store::public_places_held(txn, Some(mobile), None).await?;
@@ -663,7 +684,7 @@ pub async fn book_group(
     open: &OpenStop,
     request: GroupRequest,
     address: &str,
-    limits: Limits,
+    limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<GroupOutcome, BookingsError> {
     let chosen = group_slots(open, &request.preferred, now)?;
@@ -730,7 +751,10 @@ pub async fn book_group(
         .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
         let first =
             first_start(&stored_parts, &fresh.slots, booking.id).unwrap_or(open.stop.planned_start);
-        let facts = facts(&booking, open, first);
+        let facts = Facts {
+            link: limits.link(&booking.code, &token),
+            ..facts(&booking, open, first)
+        };
         write_message(
             &txn,
             &booking,
@@ -763,7 +787,7 @@ async fn request_places(
     code: String,
     token: &str,
     address: &str,
-    limits: Limits,
+    limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<group_request::Model, BookingsError> {
     let _turn = crate::db::write_turn(db).await;
@@ -800,6 +824,7 @@ async fn request_places(
         &stored,
         open,
         MessageKind::RequestReceived,
+        limits.link(&stored.code, token),
         limits.messages_per_day,
         now,
     )
@@ -808,12 +833,14 @@ async fn request_places(
     Ok(stored)
 }
 
-/// Writes a message about a group request to its contact.
+/// Writes a message about a group request to its contact (with `link` to its page when
+/// known: only as it is received).
 async fn write_request_message(
     db: &impl ConnectionTrait,
     request: &group_request::Model,
     open: &OpenStop,
     kind: MessageKind,
+    link: Option<String>,
     cap: u32,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -829,6 +856,7 @@ async fn write_request_message(
         starts: open.stop.planned_start,
         headcount: request.headcount,
         reason: request.reason.clone(),
+        link,
     };
     outbox::enqueue_capped(
         db,
@@ -1103,7 +1131,16 @@ pub async fn decline_request(
         txn.rollback().await?;
         return Err(changed_meanwhile(&request.code));
     };
-    write_request_message(&txn, &decided, &open, MessageKind::RequestDeclined, 0, now).await?;
+    write_request_message(
+        &txn,
+        &decided,
+        &open,
+        MessageKind::RequestDeclined,
+        None,
+        0,
+        now,
+    )
+    .await?;
     Audit {
         entity: "group_request",
         id: request.id,
@@ -1259,11 +1296,13 @@ async fn changeable(
 }
 
 /// Who cancels or moves a booking: its holder (with the token; messages capped at `cap` a
-/// day for the recipient) or staff (audited; the notice names the station and `reason`).
+/// day for the recipient; a move's notice carries `link` to the booking's page when known) or
+/// staff (audited; the notice names the station and `reason`).
 #[derive(Debug, Clone)]
 pub enum By {
     Holder {
         cap: u32,
+        link: Option<String>,
     },
     Staff {
         actor: Actor,
@@ -1274,7 +1313,7 @@ pub enum By {
 impl By {
     fn cap(&self) -> u32 {
         match self {
-            By::Holder { cap } => *cap,
+            By::Holder { cap, .. } => *cap,
             By::Staff { .. } => 0,
         }
     }
@@ -1443,7 +1482,14 @@ async fn reschedule_in(
         return Ok(None);
     };
     let starts = first_start(&new_parts, &fresh.slots, moved.id).unwrap_or(open.stop.planned_start);
-    let facts = facts(&moved, open, starts);
+    let link = match by {
+        By::Holder { link, .. } => link.clone(),
+        By::Staff { .. } => None,
+    };
+    let facts = Facts {
+        link,
+        ..facts(&moved, open, starts)
+    };
     write_message(
         txn,
         &moved,
@@ -1602,20 +1648,26 @@ pub async fn staff_reschedule<E: From<BookingsError>>(
     done.map_err(E::from)
 }
 
-/// The holder moves their booking (found with its token) to `wanted`'s slots.
+/// The holder moves their booking (found with `token`, its token) to `wanted`'s slots; the
+/// notice carries the link to the booking's page when `limits` know the public address.
 ///
 /// # Errors
 /// Invalid or unknown slots (400, every one named); as [`reschedule`].
 pub async fn holder_reschedule(
     db: &DatabaseConnection,
     booking: &booking::Model,
+    token: &str,
     wanted: &Move,
-    cap: u32,
+    limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<WithParts, BookingsError> {
     let individual = booking.kind == BookingKind::Individual.as_str();
     let slots = wanted.slots_for(individual).map_err(invalid)?;
-    reschedule(db, booking, &slots, &By::Holder { cap }, now).await
+    let by = By::Holder {
+        cap: limits.messages_per_day,
+        link: limits.link(&booking.code, token.trim()),
+    };
+    reschedule(db, booking, &slots, &by, now).await
 }
 
 /// Books a person at stop `stop_id`: the fields checked (every one named), then the stop
@@ -1633,7 +1685,7 @@ pub async fn book_person_at(
 ) -> Result<(OpenStop, Made), BookingsError> {
     let request = cmd.checked().map_err(invalid)?;
     let open = open_stop(db, stop_id).await?;
-    let made = book_person(db, &open, request, address, limits, now).await?;
+    let made = book_person(db, &open, request, address, &limits, now).await?;
     Ok((open, made))
 }
 
@@ -1652,7 +1704,7 @@ pub async fn book_group_at(
 ) -> Result<(OpenStop, GroupOutcome), BookingsError> {
     let request = cmd.checked().map_err(invalid)?;
     let open = open_stop(db, stop_id).await?;
-    let outcome = book_group(db, &open, request, address, limits, now).await?;
+    let outcome = book_group(db, &open, request, address, &limits, now).await?;
     Ok((open, outcome))
 }
 
@@ -1763,7 +1815,7 @@ pub async fn holder_cancel(
         )),
         Found::Booking(b) => {
             let parts = store::parts_of(db, &[b.id]).await?;
-            let cancelled = cancel(db, &b, &By::Holder { cap }, now).await?;
+            let cancelled = cancel(db, &b, &By::Holder { cap, link: None }, now).await?;
             Ok(HolderCancelled::Booking((cancelled, parts)))
         }
     }

@@ -9,7 +9,8 @@
 //! December to February).
 //!
 //! CSV cells that a spreadsheet would run as a formula are neutralised as in the plan exports
-//! ([`crate::plans::export::cell`]); XLSX cells are typed (text stays text).
+//! ([`crate::plans::export::cell`]); XLSX cells are typed (text stays text). Column headers,
+//! season names and the total row's name come from the catalogue, in the reader's language.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,6 +28,7 @@ use crate::domain::drive::DriveStatus;
 use crate::domain::policy::Visibility;
 use crate::domain::region::{Level, RegionCode};
 use crate::domain::rounding::{self, Measure};
+use crate::i18n::Lang;
 use crate::plans::export::cell;
 use crate::store::attendances as store;
 use crate::store::drives::{self, DriveFilter};
@@ -153,12 +155,12 @@ pub struct ResultsReport {
 }
 
 impl ResultsReport {
-    /// The total row of an export.
+    /// The total row of an export (`total`, named in `lang`).
     #[must_use]
-    pub fn total_row(&self) -> ResultsRow {
+    pub fn total_row(&self, lang: Lang) -> ResultsRow {
         ResultsRow {
             group: "total".to_owned(),
-            label: String::new(),
+            label: lang.t("results-total"),
             drives: self.drives,
             totals: self.totals.clone(),
         }
@@ -175,6 +177,8 @@ pub struct ReportQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub group: GroupBy,
+    /// The language of the rows' labels (season names).
+    pub lang: Lang,
 }
 
 struct Group {
@@ -184,15 +188,24 @@ struct Group {
     tally: Tally,
 }
 
-fn season_label(key: &str) -> String {
+/// A season (`2026-winter`) as its months, in `lang` (`Dec 2026 to Feb 2027`).
+fn season_label(key: &str, lang: Lang) -> String {
     let (year, name) = key.split_once('-').unwrap_or((key, ""));
     let year: i32 = year.parse().unwrap_or(0);
-    match name {
-        "winter" => format!("Dec {year} to Feb {}", year + 1),
-        "spring" => format!("Mar to May {year}"),
-        "summer" => format!("Jun to Aug {year}"),
-        _ => format!("Sep to Nov {year}"),
-    }
+    let id = match name {
+        "winter" => "season-winter",
+        "spring" => "season-spring",
+        "summer" => "season-summer",
+        _ => "season-autumn",
+    };
+    // The years as text, written as they are.
+    lang.tn(
+        id,
+        &[
+            ("year", year.to_string().into()),
+            ("next", (year + 1).to_string().into()),
+        ],
+    )
 }
 
 fn township_of(code: &str) -> String {
@@ -254,7 +267,7 @@ pub struct DriveResults {
 impl DriveResults {
     /// The export's rows (`stop-<id>`, its name) and its `total` row.
     #[must_use]
-    pub fn rows(&self) -> (Vec<ResultsRow>, ResultsRow) {
+    pub fn rows(&self, lang: Lang) -> (Vec<ResultsRow>, ResultsRow) {
         let rows = self
             .stops
             .iter()
@@ -267,7 +280,7 @@ impl DriveResults {
             .collect();
         let total = ResultsRow {
             group: "total".to_owned(),
-            label: String::new(),
+            label: lang.t("results-total"),
             drives: 1,
             totals: ResultsTotals::from(&self.totals),
         };
@@ -374,7 +387,7 @@ pub async fn report(
                 }
                 GroupBy::Season => {
                     let key = season_of(drive.date);
-                    let label = season_label(&key);
+                    let label = season_label(&key, query.lang);
                     (key, label)
                 }
                 GroupBy::Township => {
@@ -461,7 +474,8 @@ impl ExportFormat {
     }
 }
 
-/// The columns of the CSV and XLSX exports, in order.
+/// The columns of the CSV and XLSX exports, in order; each header is the catalogue's
+/// `results-col-<column>`.
 const COLUMNS: [&str; 20] = [
     "group",
     "label",
@@ -534,12 +548,17 @@ fn measure_of(column: &str) -> Option<Measure> {
     }
 }
 
-fn csv(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, csv::Error> {
+/// The headers of [`COLUMNS`] in `lang`.
+fn headers(lang: Lang) -> [String; COLUMNS.len()] {
+    COLUMNS.map(|c| lang.t(&format!("results-col-{c}")))
+}
+
+fn csv(rows: &[ResultsRow], total: &ResultsRow, lang: Lang) -> Result<Vec<u8>, csv::Error> {
     // A UTF-8 byte-order mark, so that Excel opens the Chinese names correctly.
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut writer = csv::Writer::from_writer(&mut out);
-        writer.write_record(COLUMNS)?;
+        writer.write_record(headers(lang))?;
         for row in rows.iter().chain(std::iter::once(total)) {
             let record: Vec<String> = values(row)
                 .into_iter()
@@ -558,7 +577,7 @@ fn csv(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, csv::Error> {
     Ok(out)
 }
 
-fn xlsx(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, XlsxError> {
+fn xlsx(rows: &[ResultsRow], total: &ResultsRow, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let share = Format::new().set_num_format("0.0%");
@@ -572,10 +591,15 @@ fn xlsx(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, XlsxError> {
     };
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name("results")?;
-    for (c, name) in (0u16..).zip(COLUMNS) {
-        sheet.write_string_with_format(0, c, name, &bold)?;
-        sheet.set_column_width(c, name.len().max(10) as f64 + 2.0)?;
+    sheet.set_name(lang.t("results-sheet"))?;
+    for (c, header) in (0u16..).zip(headers(lang)) {
+        // A Chinese character is about two columns wide.
+        let width: usize = header
+            .chars()
+            .map(|ch| if ch.is_ascii() { 1 } else { 2 })
+            .sum();
+        sheet.set_column_width(c, width.max(10) as f64 + 2.0)?;
+        sheet.write_string_with_format(0, c, header, &bold)?;
     }
     sheet.set_freeze_panes(1, 0)?;
     for (r, row) in (1u32..).zip(rows.iter().chain(std::iter::once(total))) {
@@ -595,7 +619,7 @@ fn xlsx(rows: &[ResultsRow], total: &ResultsRow) -> Result<Vec<u8>, XlsxError> {
 }
 
 /// The rows and their total row (last) as a CSV or XLSX file's bytes, one column per member
-/// of [`ResultsTotals`] after `group`, `label` and `drives`.
+/// of [`ResultsTotals`] after `group`, `label` and `drives`, headed in `lang`.
 ///
 /// # Errors
 /// [`CheckinError::Export`] when the file cannot be written (a fault of ours).
@@ -603,10 +627,11 @@ pub fn export(
     rows: &[ResultsRow],
     total: &ResultsRow,
     format: ExportFormat,
+    lang: Lang,
 ) -> Result<Vec<u8>, CheckinError> {
     match format {
-        ExportFormat::Csv => csv(rows, total).map_err(|e| CheckinError::Export(e.into())),
-        ExportFormat::Xlsx => xlsx(rows, total)
+        ExportFormat::Csv => csv(rows, total, lang).map_err(|e| CheckinError::Export(e.into())),
+        ExportFormat::Xlsx => xlsx(rows, total, lang)
             .map_err(|e| CheckinError::Export(anyhow::anyhow!("results XLSX: {e}"))),
     }
 }
@@ -632,10 +657,29 @@ mod tests {
             totals,
             drives: 1,
         };
-        let out = export(&report.rows, &report.total_row(), ExportFormat::Csv).unwrap();
+        let total = report.total_row(Lang::ZhCn);
+        let out = export(&report.rows, &total, ExportFormat::Csv, Lang::ZhCn).unwrap();
         let out = String::from_utf8(out).unwrap();
         assert!(out.contains("'=HYPERLINK"), "{out}");
-        assert!(out.lines().last().unwrap().starts_with("total,"), "{out}");
+        assert!(
+            out.lines().last().unwrap().starts_with("total,合计,"),
+            "{out}"
+        );
+        assert!(
+            out.starts_with("\u{feff}分组,名称,出车次数,站点数,登记人数,"),
+            "{out}"
+        );
+        let total = report.total_row(Lang::English);
+        let out = export(&report.rows, &total, ExportFormat::Csv, Lang::English).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.starts_with("\u{feff}Group,Name,Drives,Stops,Registered,"),
+            "{out}"
+        );
+        assert!(
+            out.lines().last().unwrap().starts_with("total,Total,"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -650,16 +694,22 @@ mod tests {
             drives: 1,
             totals,
         };
-        let out = export(std::slice::from_ref(&row), &row, ExportFormat::Csv).unwrap();
+        let out = export(
+            std::slice::from_ref(&row),
+            &row,
+            ExportFormat::Csv,
+            Lang::English,
+        )
+        .unwrap();
         let out = String::from_utf8(out).unwrap();
         let mut reader = csv::Reader::from_reader(out.trim_start_matches('\u{feff}').as_bytes());
         let header = reader.headers().unwrap().clone();
         let record = reader.records().next().unwrap().unwrap();
         let at = |name: &str| &record[header.iter().position(|h| h == name).unwrap()];
-        assert_eq!(at("deferral_rate"), "0.167");
-        assert_eq!(at("expected_donors"), "16.43");
-        assert_eq!(at("forecast_error"), "-0.67");
-        assert_eq!(at("drives"), "1");
+        assert_eq!(at("Deferral rate"), "0.167");
+        assert_eq!(at("Expected donors"), "16.43");
+        assert_eq!(at("Forecast error"), "-0.67");
+        assert_eq!(at("Drives"), "1");
     }
 
     #[test]
@@ -670,7 +720,13 @@ mod tests {
             drives: 1,
             totals: ResultsTotals::from(&Tally::default()),
         };
-        let out = export(std::slice::from_ref(&row), &row, ExportFormat::Xlsx).unwrap();
+        let out = export(
+            std::slice::from_ref(&row),
+            &row,
+            ExportFormat::Xlsx,
+            Lang::ZhCn,
+        )
+        .unwrap();
         assert!(out.starts_with(b"PK"), "a zip container");
     }
 
@@ -682,7 +738,18 @@ mod tests {
 
     #[test]
     fn seasons_read_as_months() {
-        assert_eq!(season_label("2026-winter"), "Dec 2026 to Feb 2027");
-        assert_eq!(season_label("2027-summer"), "Jun to Aug 2027");
+        assert_eq!(
+            season_label("2026-winter", Lang::English),
+            "Dec 2026 to Feb 2027"
+        );
+        assert_eq!(
+            season_label("2027-summer", Lang::English),
+            "Jun to Aug 2027"
+        );
+        assert_eq!(
+            season_label("2026-winter", Lang::ZhCn),
+            "2026年12月至2027年2月"
+        );
+        assert_eq!(season_label("2027-autumn", Lang::ZhCn), "2027年9月至11月");
     }
 }

@@ -12,6 +12,8 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::i18n::Lang;
+
 /// Whether a booking is for one person or a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -274,7 +276,13 @@ pub fn clock(minutes: i32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// What a message says, in Chinese as donors read it.
+/// The language of every message to donors: simplified Chinese, always. Messages are written
+/// to the outbox when a booking is made, moved or cancelled (and by the reminder scan), long
+/// before they are sent, and nothing records which language a donor reads; the station's
+/// donors read Chinese.
+pub const DONOR_LANG: Lang = Lang::ZhCn;
+
+/// What a message says (in [`DONOR_LANG`]).
 #[derive(Clone, Debug)]
 pub struct MessageFacts<'a> {
     pub name: &'a str,
@@ -286,66 +294,107 @@ pub struct MessageFacts<'a> {
     pub starts: i32,
     pub headcount: i32,
     pub reason: Option<&'a str>,
+    /// The address of the page that manages the booking ([`manage_url`]), when it is known:
+    /// only when the booking is made or moved by its holder (the token is never stored in
+    /// clear) and the deployment's public address is configured.
+    pub link: Option<&'a str>,
 }
 
-/// The text of `kind` for a booking.
+/// The path of the page where a booking's holder sees, moves or cancels it: its code, and
+/// its token in the query (the page takes them from there).
+pub fn manage_path(code: &str, token: &str) -> String {
+    format!(
+        "/bookings/{}?t={}",
+        url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>(),
+        url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    )
+}
+
+/// The full address of that page on the site at `public_url` (`https://host`, any trailing
+/// `/` ignored).
+pub fn manage_url(public_url: &str, code: &str, token: &str) -> String {
+    format!(
+        "{}{}",
+        public_url.trim_end_matches('/'),
+        manage_path(code, token)
+    )
+}
+
+/// `body` with the token of every manage link cut out (`?t=…`): what is kept of a message once
+/// it has left, and what an outbox listing shows. The token opens the booking, so it stays in
+/// the outbox only until the message is delivered.
+pub fn without_token(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("?t=") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '%' | '-' | '_' | '.')))
+            .unwrap_or(after.len());
+        if end > 0 {
+            out.push('…');
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text of `kind` for a booking, in [`DONOR_LANG`], from the catalogue; with the link
+/// to manage the booking at the end when the facts carry one.
 pub fn message_body(kind: MessageKind, f: &MessageFacts<'_>) -> String {
+    let lang = DONOR_LANG;
     let place = match f.address {
-        Some(address) => format!("{}（{address}）", f.stop),
+        Some(address) => lang.tn(
+            "sms-place-address",
+            &[("stop", f.stop.into()), ("address", address.into())],
+        ),
         None => f.stop.to_owned(),
     };
     let when = format!("{} {}", f.date.format("%Y-%m-%d"), clock(f.starts));
     let people = if f.headcount > 1 {
-        format!("，共{}人", f.headcount)
+        lang.t1("sms-people", "count", f.headcount.to_string())
     } else {
         String::new()
     };
-    let why = f.reason.map(|r| format!("（{r}）")).unwrap_or_default();
-    let day = f.date.format("%Y-%m-%d");
-    match kind {
-        MessageKind::Confirmation => format!(
-            "{}您好：您已预约{when}在{place}献血{people}，预约码{}。请携带身份证，献血前吃清淡早餐、休息好。",
-            f.name, f.code
-        ),
-        MessageKind::DayBefore => format!(
-            "{}您好：明天{}您预约在{place}献血{people}，预约码{}。请携带身份证，今晚早些休息，勿饮酒。",
-            f.name,
-            clock(f.starts),
-            f.code
-        ),
-        MessageKind::TwoHoursBefore => format!(
-            "{}您好：今天{}您预约在{place}献血{people}，预约码{}。请按时到达。",
-            f.name,
-            clock(f.starts),
-            f.code
-        ),
-        MessageKind::Rescheduled => format!(
-            "{}您好：您的献血预约已改为{when}在{place}{people}，预约码{}。",
-            f.name, f.code
-        ),
-        MessageKind::CancelledByStation => format!(
-            "{}您好：您{when}在{place}的献血预约{}已由献血站取消{why}。给您带来不便，敬请谅解。",
-            f.name, f.code
-        ),
-        MessageKind::RequestReceived => format!(
-            "{}您好：已收到您{day}在{place}的团体献血预约申请{people}，申请码{}。献血站确认后将短信通知您；确认前不占名额。",
-            f.name, f.code
-        ),
-        MessageKind::RequestDeclined => format!(
-            "{}您好：您{day}在{place}的团体献血预约申请{}未获确认{why}。如有疑问请联系献血站。",
-            f.name, f.code
-        ),
+    let why = f
+        .reason
+        .map(|r| lang.t1("sms-reason", "reason", r))
+        .unwrap_or_default();
+    let day = f.date.format("%Y-%m-%d").to_string();
+    let time = clock(f.starts);
+    let (id, reason) = match kind {
+        MessageKind::Confirmation => ("sms-confirmation", None),
+        MessageKind::DayBefore => ("sms-day-before", None),
+        MessageKind::TwoHoursBefore => ("sms-two-hours", None),
+        MessageKind::Rescheduled => ("sms-rescheduled", None),
+        MessageKind::CancelledByStation => ("sms-cancelled-by-station", None),
+        MessageKind::RequestReceived => ("sms-request-received", None),
+        MessageKind::RequestDeclined => ("sms-request-declined", None),
         MessageKind::Cancellation => match f.reason {
-            Some(reason) => format!(
-                "{}您好：{when}在{place}的献血活动已取消（{reason}），您的预约{}随之取消。给您带来不便，敬请谅解。",
-                f.name, f.code
-            ),
-            None => format!(
-                "{}您好：您{when}在{place}的献血预约{}已取消。",
-                f.name, f.code
-            ),
+            Some(reason) => ("sms-drive-cancelled", Some(reason)),
+            None => ("sms-cancelled", None),
         },
+    };
+    let mut text = lang.tn(
+        id,
+        &[
+            ("name", f.name.into()),
+            ("code", f.code.into()),
+            ("place", place.as_str().into()),
+            ("when", when.as_str().into()),
+            ("day", day.as_str().into()),
+            ("time", time.as_str().into()),
+            ("people", people.as_str().into()),
+            ("why", why.as_str().into()),
+            ("reason", reason.unwrap_or_default().into()),
+        ],
+    );
+    if let Some(link) = f.link {
+        text.push_str(&lang.t1("sms-manage", "link", link));
     }
+    text
 }
 
 #[cfg(test)]
@@ -495,6 +544,7 @@ mod tests {
             starts: 570,
             headcount: 1,
             reason: None,
+            link: None,
         };
         let text = message_body(MessageKind::Confirmation, &facts);
         assert!(text.contains("2027-01-18 09:30"), "{text}");
@@ -531,5 +581,103 @@ mod tests {
             received.contains("共23人") && received.contains("不占名额"),
             "{received}"
         );
+    }
+
+    fn sample() -> MessageFacts<'static> {
+        MessageFacts {
+            name: "张三",
+            code: "ABCD2345",
+            stop: "城关镇卫生院",
+            address: Some("城关镇人民路1号"),
+            date: NaiveDate::from_ymd_opt(2027, 1, 18).unwrap(),
+            starts: 570,
+            headcount: 1,
+            reason: None,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn messages_read_in_chinese_from_the_catalogue() {
+        assert_eq!(DONOR_LANG, Lang::ZhCn);
+        assert_eq!(
+            message_body(MessageKind::Confirmation, &sample()),
+            "张三您好：您已预约2027-01-18 09:30在城关镇卫生院（城关镇人民路1号）献血，\
+             预约码ABCD2345。请携带身份证，献血前吃清淡早餐、休息好。"
+        );
+        assert_eq!(
+            message_body(
+                MessageKind::Cancellation,
+                &MessageFacts {
+                    address: None,
+                    ..sample()
+                }
+            ),
+            "张三您好：您2027-01-18 09:30在城关镇卫生院的献血预约ABCD2345已取消。"
+        );
+        // Every kind is a message of the catalogue, no id left showing.
+        for kind in [
+            MessageKind::Confirmation,
+            MessageKind::DayBefore,
+            MessageKind::TwoHoursBefore,
+            MessageKind::Rescheduled,
+            MessageKind::Cancellation,
+            MessageKind::CancelledByStation,
+            MessageKind::RequestReceived,
+            MessageKind::RequestDeclined,
+        ] {
+            let text = message_body(kind, &sample());
+            assert!(
+                !text.contains("sms-") && text.starts_with("张三您好："),
+                "{text}"
+            );
+        }
+    }
+
+    /// Concatenated SMS parts of UCS-2 text (Chinese) hold 67 characters each.
+    fn parts(text: &str) -> usize {
+        text.chars().count().div_ceil(67)
+    }
+
+    #[test]
+    fn the_manage_link_ends_a_message_and_keeps_it_short() {
+        let token = "0123456789abcdef".repeat(4);
+        let link = manage_url("https://donors.example.cn/", "ABCD2345", &token);
+        assert_eq!(
+            link,
+            format!("https://donors.example.cn/bookings/ABCD2345?t={token}")
+        );
+        let plain = message_body(MessageKind::Confirmation, &sample());
+        let linked = message_body(
+            MessageKind::Confirmation,
+            &MessageFacts {
+                link: Some(&link),
+                ..sample()
+            },
+        );
+        assert_eq!(linked, format!("{plain}改约或取消：{link}"));
+        assert!(parts(&plain) <= 2, "{} characters", plain.chars().count());
+        assert!(parts(&linked) <= 3, "{} characters", linked.chars().count());
+        let moved = message_body(
+            MessageKind::Rescheduled,
+            &MessageFacts {
+                link: Some(&link),
+                headcount: 12,
+                ..sample()
+            },
+        );
+        assert!(
+            moved.contains("共12人") && moved.ends_with(&link),
+            "{moved}"
+        );
+        assert!(parts(&moved) <= 3, "{} characters", moved.chars().count());
+        assert_eq!(manage_path("AB CD", "t&1"), "/bookings/AB+CD?t=t%261");
+        // What is kept once it has left: the link without its token.
+        assert_eq!(
+            without_token(&linked),
+            format!("{plain}改约或取消：https://donors.example.cn/bookings/ABCD2345?t=…")
+        );
+        assert_eq!(without_token(&plain), plain);
+        assert_eq!(without_token("a?t=x1 b?t=2。c?t="), "a?t=… b?t=…。c?t=");
     }
 }

@@ -2,13 +2,14 @@
 //! when.
 //!
 //! Every blood station has a template: items, each so many days before the drive (0 to 90).
-//! A station that has not written its own uses [`DEFAULTS`]:
+//! A station that has not written its own uses [`DEFAULTS`], worded by the catalogue in
+//! [`DEFAULTS_LANG`] (zh-CN; English shown here):
 //!
 //! | days before | item |
 //! |---|---|
-//! | 14 | Confirm venue and coordinator |
-//! | 7 | Notify villages and post notices |
-//! | 1 | Confirm bookings and weather |
+//! | 14 | 确认场地和联络员 (Confirm venue and coordinator) |
+//! | 7 | 通知各村并张贴通知 (Notify villages and post notices) |
+//! | 1 | 确认预约情况和天气 (Confirm bookings and weather) |
 //!
 //! When a drive is made, every stop gets the items of the template of the drive's vehicle's
 //! station, each due on the drive's date minus its days ([`plan_items`]). The items are
@@ -25,6 +26,8 @@
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::i18n::Lang;
 
 /// At most this many items in a template.
 pub const MAX_ITEMS: usize = 20;
@@ -44,19 +47,24 @@ pub struct TemplateItem {
     pub days_before: i32,
 }
 
-/// The built-in template of a station that has none of its own: (days before, title).
+/// The built-in template of a station that has none of its own: (days before, the
+/// catalogue's id of the title).
 pub const DEFAULTS: [(i32, &str); 3] = [
-    (14, "Confirm venue and coordinator"),
-    (7, "Notify villages and post notices"),
-    (1, "Confirm bookings and weather"),
+    (14, "checklist-default-14"),
+    (7, "checklist-default-7"),
+    (1, "checklist-default-1"),
 ];
 
-/// [`DEFAULTS`] as template items.
+/// The language of the built-in items: they are copied into a drive's checklist when it is
+/// made, and stored, so they are written in the station's language, zh-CN, whoever reads them.
+pub const DEFAULTS_LANG: Lang = Lang::ZhCn;
+
+/// [`DEFAULTS`] as template items, in [`DEFAULTS_LANG`].
 pub fn defaults() -> Vec<TemplateItem> {
     DEFAULTS
         .iter()
-        .map(|&(days_before, title)| TemplateItem {
-            title: title.to_owned(),
+        .map(|&(days_before, id)| TemplateItem {
+            title: DEFAULTS_LANG.t(id),
             days_before,
         })
         .collect()
@@ -241,10 +249,14 @@ mod tests {
                 .map(|i| (i.days_before, i.title.as_str()))
                 .collect::<Vec<_>>(),
             [
-                (14, "Confirm venue and coordinator"),
-                (7, "Notify villages and post notices"),
-                (1, "Confirm bookings and weather"),
+                (14, "确认场地和联络员"),
+                (7, "通知各村并张贴通知"),
+                (1, "确认预约情况和天气"),
             ]
+        );
+        assert_eq!(
+            Lang::English.t(DEFAULTS[0].1),
+            "Confirm venue and coordinator"
         );
         // The defaults pass the rules a station's own template must pass.
         let inputs = items

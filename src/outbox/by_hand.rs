@@ -76,7 +76,8 @@ pub async fn mark_sent(
         .await?
         .ok_or(ByHandError::NotFound(id))?;
     let txn = crate::db::begin_write(db).await?;
-    let Some(sent) = store::mark_sent_by_hand(&txn, id, now).await? else {
+    let kept = crate::domain::booking::without_token(&current.body);
+    let Some(sent) = store::mark_sent_by_hand(&txn, id, &kept, now).await? else {
         txn.rollback().await?;
         return Err(ByHandError::NotWaiting {
             id,

@@ -76,7 +76,8 @@ impl Sender for LogSender {
                 id = message.id,
                 kind = %message.kind,
                 recipient = %crate::domain::point::mask_phone(&message.recipient),
-                body = %message.body,
+                // Not the link's token: logs are kept and read by more people than the outbox.
+                body = %rules::without_token(&message.body),
                 "message to a donor"
             );
             Ok(())
@@ -190,6 +191,8 @@ pub async fn facts_for<'a>(
         starts,
         headcount: booking.headcount,
         reason: None,
+        // Reminders: the token is not known after the booking was made.
+        link: None,
     })
 }
 
@@ -269,7 +272,8 @@ pub async fn dispatch(
                 }
             }
             Ok(()) => {
-                if store::mark_sent(db, message.id, Utc::now()).await? {
+                let kept = rules::without_token(&message.body);
+                if store::mark_sent(db, message.id, &kept, Utc::now()).await? {
                     out.sent += 1;
                 }
             }
@@ -278,7 +282,8 @@ pub async fn dispatch(
                 let retry_at = (attempts < MAX_ATTEMPTS)
                     .then(|| Utc::now() + Duration::seconds(30 * (1 << attempts.min(10))));
                 tracing::warn!(id = message.id, attempts, %error, sender = sender.name(), "message not delivered");
-                store::mark_failed(db, message.id, &error, retry_at).await?;
+                let kept = rules::without_token(&message.body);
+                store::mark_failed(db, message.id, &error, retry_at, &kept).await?;
                 out.failed += 1;
             }
         }
@@ -363,8 +368,9 @@ pub fn spawn(
         }
     })
 }
+
 /// At most `limit` messages (of `booking_id`, with `status`, before `before_id` when given),
-/// newest first.
+/// newest first, their links without tokens.
 ///
 /// # Errors
 /// The database fails.
@@ -375,5 +381,10 @@ pub async fn list_messages(
     before_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<outbox_message::Model>, DbErr> {
-    store::list(db, booking_id, status, before_id, limit).await
+    let mut messages = store::list(db, booking_id, status, before_id, limit).await?;
+    // The listing is for watching the outbox, not for opening donors' bookings.
+    for message in &mut messages {
+        message.body = rules::without_token(&message.body);
+    }
+    Ok(messages)
 }

@@ -28,6 +28,7 @@ use crate::domain::region::{Level, Region, RegionCode};
 use crate::error::FieldErrors;
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
+use crate::i18n::Lang;
 use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite, attribute};
 use crate::planning::calibrate::{Calibration, Exposure, Observation, calibrate};
 use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
@@ -545,7 +546,15 @@ pub async fn build(
     stations.sort_by_key(|s| s.id);
     stations.dedup_by_key(|s| s.id);
     let instance = assemble::assemble(Assembly {
-        name: format!("{}, {} to {}", region.name, request.from, request.to),
+        // Stored with the plan and printed on its sheets: in the station's language, zh-CN.
+        name: Lang::ZhCn.tn(
+            "plan-name",
+            &[
+                ("region", region.name.as_str().into()),
+                ("from", request.from.to_string().into()),
+                ("to", request.to.to_string().into()),
+            ],
+        ),
         from: request.from,
         to: request.to,
         blackout: request.blackout_dates.clone(),

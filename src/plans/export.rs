@@ -1,11 +1,32 @@
 //! A finished plan as files for the people who drive it: CSV (one row per stop), iCalendar
 //! (RFC 5545, one event per stop) and a printable HTML route sheet (a page per vehicle-day).
 //! Pure: they render a [`Sheet`], which the API builds from the stored result, enriched with
-//! addresses and coordinators.
+//! addresses and coordinators. Their words (headers, labels, descriptions) come from the
+//! catalogue in the reader's [`Lang`].
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
+use crate::i18n::Lang;
 use crate::plans::result::{ResultRoute, ResultStop, StopCoordinator};
+
+/// The columns of the CSV, in order: each header is the catalogue's `plan-csv-<column>`.
+pub const CSV_COLUMNS: [&str; 15] = [
+    "date",
+    "vehicle",
+    "vehicle_name",
+    "stop",
+    "site",
+    "name",
+    "address",
+    "arrive",
+    "opens",
+    "closes",
+    "leave",
+    "expected_donors",
+    "planned_donors",
+    "coordinator",
+    "phone",
+];
 
 /// A number of a result as exports read it: a non-finite one (stored as `null`) as 0.
 fn number(x: f64) -> f64 {
@@ -141,32 +162,16 @@ pub fn cell(s: &str) -> String {
     }
 }
 
-/// CSV, UTF-8 with a byte-order mark, one row per stop in plan order, with a header. Text cells are neutralised
-/// against formula injection ([`cell`]).
+/// CSV, UTF-8 with a byte-order mark, one row per stop in plan order, with a header in
+/// `lang` ([`CSV_COLUMNS`]). Text cells are neutralised against formula injection ([`cell`]).
 ///
 /// # Errors
 /// Only if writing to memory fails.
-pub fn csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
+pub fn csv(sheet: &Sheet, lang: Lang) -> Result<Vec<u8>, csv::Error> {
     // A UTF-8 byte-order mark, as every CSV download has: without it Excel on Chinese Windows
     // reads the file as GBK and garbles the names.
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record([
-        "date",
-        "vehicle",
-        "vehicle_name",
-        "stop",
-        "site",
-        "name",
-        "address",
-        "arrive",
-        "opens",
-        "closes",
-        "leave",
-        "expected_donors",
-        "planned_donors",
-        "coordinator",
-        "phone",
-    ])?;
+    out.write_record(CSV_COLUMNS.map(|c| lang.t(&format!("plan-csv-{c}"))))?;
     for route in &sheet.routes {
         for (i, stop) in route.stops.iter().enumerate() {
             let person = contact(stop);
@@ -261,9 +266,10 @@ pub(crate) fn ics_begin(out: &mut String, product: &str, title: &str) {
 }
 
 /// iCalendar: one event per stop, from arrival to departure, in China Standard Time
-/// (`TZID=Asia/Shanghai`, UTC+8 all year). UIDs name the plan, the day, the vehicle and the
-/// site, so exporting again updates the same events rather than adding new ones.
-pub fn ics(sheet: &Sheet) -> String {
+/// (`TZID=Asia/Shanghai`, UTC+8 all year), described in `lang`. UIDs name the plan, the day,
+/// the vehicle and the site, so exporting again updates the same events rather than adding
+/// new ones.
+pub fn ics(sheet: &Sheet, lang: Lang) -> String {
     let mut out = String::new();
     let stamp = sheet.finished_at.format("%Y%m%dT%H%M%SZ").to_string();
     ics_begin(&mut out, "drive plans", &sheet.title);
@@ -281,14 +287,23 @@ pub fn ics(sheet: &Sheet) -> String {
             } else {
                 &route.vehicle_name
             };
-            let mut description = format!(
-                "Donation {}-{}, {:.0} donors expected.",
-                stop.opens,
-                stop.closes,
-                shown(stop.donors)
+            let mut description = lang.tn(
+                "plan-ics-description",
+                &[
+                    ("opens", stop.opens.as_str().into()),
+                    ("closes", stop.closes.as_str().into()),
+                    ("donors", format!("{:.0}", shown(stop.donors)).into()),
+                ],
             );
             if let Some(c) = contact(stop) {
-                description.push_str(&format!("\nCoordinator: {} {}", c.name, c.mobile));
+                description.push('\n');
+                description.push_str(&lang.tn(
+                    "plan-ics-coordinator",
+                    &[
+                        ("name", c.name.as_str().into()),
+                        ("mobile", c.mobile.as_str().into()),
+                    ],
+                ));
             }
             ics_line(&mut out, "BEGIN:VEVENT");
             ics_line(
@@ -352,24 +367,59 @@ tr{border:1px solid #444;margin:0 0 .7em;padding:.3em .5em}td,td.n{border:none;p
 text-align:left;overflow-wrap:anywhere}td::before{content:attr(data-label) \": \";\
 font-weight:bold}}";
 
-/// A printable route sheet: one page per vehicle-day with its stops in order, times,
-/// addresses, coordinators and their phones, and expected donors. No external assets; every
-/// text is escaped.
-pub fn html(sheet: &Sheet) -> String {
+/// `date` as a route sheet heads a day: the date and its weekday, in `lang`.
+fn day_heading(date: NaiveDate, lang: Lang) -> String {
+    let weekday = lang.t(&format!("weekday-{}", date.weekday().number_from_monday()));
+    lang.tn(
+        "route-day",
+        &[
+            ("date", date.format("%Y-%m-%d").to_string().into()),
+            ("weekday", weekday.into()),
+        ],
+    )
+}
+
+/// A printable route sheet in `lang`: one page per vehicle-day with its stops in order,
+/// times, addresses, coordinators and their phones, and expected donors. No external assets;
+/// every text is escaped.
+pub fn html(sheet: &Sheet, lang: Lang) -> String {
+    let t = |id: &str| html_text(&lang.t(id));
+    let plan = sheet.plan_id.to_string();
     let mut out = String::new();
-    out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
+        lang.tag()
+    ));
     // Read on phones too: laid out for the screen's width (a card per stop when narrow).
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!(
         "<title>{}</title>\n<style>{SHEET_CSS}</style>\n</head>\n<body>\n",
-        html_text(&format!("Plan {} — {}", sheet.plan_id, sheet.title))
+        html_text(&lang.tn(
+            "route-title",
+            &[
+                ("plan", plan.as_str().into()),
+                ("title", sheet.title.as_str().into())
+            ]
+        ))
     ));
     if sheet.routes.is_empty() {
         out.push_str(&format!(
             "<p>{}</p>\n",
-            html_text(&format!("Plan {} has no stops.", sheet.plan_id))
+            html_text(&lang.t1("route-empty", "plan", plan.as_str()))
         ));
     }
+    // The column headers, also each cell's label when a narrow screen shows a stop as a card.
+    let [arrive, donation, leave, site, address, coordinators, donors] = [
+        "route-col-arrive",
+        "route-col-donation",
+        "route-col-leave",
+        "route-col-site",
+        "route-col-address",
+        "route-col-coordinators",
+        "route-col-donors",
+    ]
+    .map(t);
+    let primary = t("route-primary");
     for route in &sheet.routes {
         out.push_str("<section class=\"sheet\">\n");
         let vehicle = if route.vehicle_name.is_empty() {
@@ -379,26 +429,29 @@ pub fn html(sheet: &Sheet) -> String {
         };
         out.push_str(&format!(
             "<h1>{} — {}</h1>\n",
-            html_text(&route.date.format("%Y-%m-%d (%a)").to_string()),
+            html_text(&day_heading(route.date, lang)),
             html_text(vehicle)
         ));
         out.push_str(&format!(
             "<h2>{}</h2>\n",
-            html_text(&format!(
-                "Leave {} {} · back {} · {:.0} km · {:.0} donors expected · plan {} ({})",
-                route.station_name,
-                route.depart,
-                route.back,
-                shown(route.km),
-                shown(route.donors),
-                sheet.plan_id,
-                sheet.title
+            html_text(&lang.tn(
+                "route-summary",
+                &[
+                    ("station", route.station_name.as_str().into()),
+                    ("depart", route.depart.as_str().into()),
+                    ("back", route.back.as_str().into()),
+                    ("km", format!("{:.0}", shown(route.km)).into()),
+                    ("donors", format!("{:.0}", shown(route.donors)).into()),
+                    ("plan", plan.as_str().into()),
+                    ("title", sheet.title.as_str().into()),
+                ],
             ))
         ));
-        out.push_str(
-            "<table>\n<thead><tr><th>#</th><th>Arrive</th><th>Donation</th><th>Leave</th>\
-             <th>Site</th><th>Address</th><th>Coordinators</th><th>Donors</th></tr></thead>\n<tbody>\n",
-        );
+        out.push_str(&format!(
+            "<table>\n<thead><tr><th>#</th><th>{arrive}</th><th>{donation}</th><th>{leave}</th>\
+             <th>{site}</th><th>{address}</th><th>{coordinators}</th><th>{donors}</th></tr>\
+             </thead>\n<tbody>\n"
+        ));
         for (i, stop) in route.stops.iter().enumerate() {
             let people: Vec<String> = stop
                 .coordinators
@@ -408,7 +461,7 @@ pub fn html(sheet: &Sheet) -> String {
                         "{} {}{}",
                         html_text(&c.name),
                         html_text(&c.mobile),
-                        if c.is_primary { " (primary)" } else { "" }
+                        if c.is_primary { primary.as_str() } else { "" }
                     )
                 })
                 .collect();
@@ -421,11 +474,11 @@ pub fn html(sheet: &Sheet) -> String {
                 _ => String::new(),
             };
             out.push_str(&format!(
-                "<tr><td class=\"n\" data-label=\"#\">{}</td><td data-label=\"Arrive\">{}</td>\
-                 <td data-label=\"Donation\">{}–{}</td><td data-label=\"Leave\">{}</td>\
-                 <td data-label=\"Site\">{}{}</td><td data-label=\"Address\">{}</td>\
-                 <td data-label=\"Coordinators\">{}</td>\
-                 <td class=\"n\" data-label=\"Donors\">{:.0}</td></tr>\n",
+                "<tr><td class=\"n\" data-label=\"#\">{}</td><td data-label=\"{arrive}\">{}</td>\
+                 <td data-label=\"{donation}\">{}–{}</td><td data-label=\"{leave}\">{}</td>\
+                 <td data-label=\"{site}\">{}{}</td><td data-label=\"{address}\">{}</td>\
+                 <td data-label=\"{coordinators}\">{}</td>\
+                 <td class=\"n\" data-label=\"{donors}\">{:.0}</td></tr>\n",
                 i + 1,
                 html_text(&stop.arrive),
                 html_text(&stop.opens),
@@ -489,13 +542,17 @@ mod tests {
 
     #[test]
     fn csv_has_a_header_and_a_row_per_stop() {
-        let text = String::from_utf8(csv(&sheet()).unwrap()).unwrap();
+        let text = String::from_utf8(csv(&sheet(), Lang::English).unwrap()).unwrap();
         let text = text
             .strip_prefix('\u{feff}')
             .expect("a byte-order mark, for Excel");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("date,vehicle,vehicle_name,stop,site,name,address"));
+        assert!(
+            lines[0].starts_with("Date,Vehicle id,Vehicle,Stop,Site id,Site,Address"),
+            "{}",
+            lines[0]
+        );
         assert!(
             lines[1].contains("\"<东岭>村, \"\"献血点\"\"; 一\""),
             "{}",
@@ -518,7 +575,7 @@ mod tests {
         stop.coordinators[0].mobile = "-1".to_owned();
         stop.expected = -0.0;
         sheet.routes[0].vehicle_name = "\tcmd".to_owned();
-        let text = String::from_utf8(csv(&sheet).unwrap()).unwrap();
+        let text = String::from_utf8(csv(&sheet, Lang::ZhCn).unwrap()).unwrap();
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let row = reader.records().next().unwrap().unwrap();
         assert_eq!(&row[2], "'\tcmd");
@@ -543,7 +600,7 @@ mod tests {
         let mut sheet = sheet();
         sheet.routes[0].date = NaiveDate::MAX;
         sheet.routes[0].stops[0].leave = "71582788:15".to_owned();
-        assert!(!ics(&sheet).contains("BEGIN:VEVENT"));
+        assert!(!ics(&sheet, Lang::ZhCn).contains("BEGIN:VEVENT"));
     }
 
     #[test]
@@ -570,7 +627,7 @@ mod tests {
 
     #[test]
     fn ics_escapes_folds_and_uses_crlf() {
-        let text = ics(&sheet());
+        let text = ics(&sheet(), Lang::English);
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.ends_with("END:VCALENDAR\r\n"));
         assert!(!text.replace("\r\n", "").contains('\n'), "bare LF");
@@ -587,10 +644,50 @@ mod tests {
         assert!(unfolded.contains("\\nCoordinator: 李医生 13800001234"));
         assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 1);
         assert_eq!(
-            ics(&sheet()),
+            ics(&sheet(), Lang::English),
             text,
             "the same plan exports the same calendar"
         );
+    }
+
+    #[test]
+    fn the_exports_speak_the_readers_language() {
+        let text = String::from_utf8(csv(&sheet(), Lang::ZhCn).unwrap()).unwrap();
+        let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+        assert_eq!(header.split(',').count(), CSV_COLUMNS.len());
+        assert!(
+            header.starts_with("日期,车辆编号,车辆,顺序,地点编号,地点,地址,到达"),
+            "{header}"
+        );
+        assert!(header.ends_with(",联络员,电话"), "{header}");
+        let page = html(&sheet(), Lang::ZhCn);
+        assert!(page.contains("<html lang=\"zh-CN\">"));
+        assert!(page.contains("<title>计划 7 — 东岭镇"), "{page}");
+        assert!(
+            page.contains("<h1>2026-12-01 星期二 — 1号采血车 豫LD1234</h1>"),
+            "{page}"
+        );
+        assert!(page.contains("中心血站 08:00 出发 · 16:10 返回 · 42 公里 · 预计 55 人献血"));
+        assert!(page.contains("<th>到达</th>") && page.contains("data-label=\"联络员\""));
+        assert!(page.contains("李医生 13800001234（主要）"), "{page}");
+        let english = html(&sheet(), Lang::English);
+        assert!(english.contains("<html lang=\"en\">"));
+        assert!(
+            english.contains("<h1>2026-12-01 (Tue) — 1号采血车 豫LD1234</h1>"),
+            "{english}"
+        );
+        assert!(english.contains("Leave 中心血站 08:00 · back 16:10 · 42 km · 55 donors expected"));
+        let unfolded = ics(&sheet(), Lang::ZhCn).replace("\r\n ", "");
+        assert!(
+            unfolded.contains(
+                "DESCRIPTION:采血 09:00–12:00，预计 55 人献血。\\n联络员：李医生 13800001234\r\n"
+            ),
+            "{unfolded}"
+        );
+        let mut empty = sheet();
+        empty.routes.clear();
+        assert!(html(&empty, Lang::ZhCn).contains("<p>计划 7 没有站点。</p>"));
+        assert!(html(&empty, Lang::English).contains("<p>Plan 7 has no stops.</p>"));
     }
 
     #[test]
@@ -612,7 +709,7 @@ mod tests {
         let mut second = two_days.routes[0].clone();
         second.date = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
         two_days.routes.push(second);
-        let page = html(&two_days);
+        let page = html(&two_days, Lang::English);
         assert!(page.contains("&lt;东岭&gt;村, &quot;献血点&quot;; 一"));
         assert!(!page.contains("<东岭>"));
         assert_eq!(page.matches("<section class=\"sheet\">").count(), 2);
@@ -623,7 +720,7 @@ mod tests {
 
     #[test]
     fn the_route_sheet_names_sites_and_fits_a_phone() {
-        let page = html(&sheet());
+        let page = html(&sheet(), Lang::English);
         assert!(page.contains("<meta name=\"viewport\" content=\"width=device-width"));
         assert!(page.contains("max-width:600px"), "a narrow layout");
         assert!(!page.contains("point-3"), "no internal ids: {page}");
@@ -635,6 +732,6 @@ mod tests {
         // No township known: the name alone.
         let mut sheet = sheet();
         sheet.routes[0].stops[0].township = None;
-        assert!(!html(&sheet).contains("class=\"muted\">"));
+        assert!(!html(&sheet, Lang::ZhCn).contains("class=\"muted\">"));
     }
 }

@@ -20,6 +20,7 @@ use crate::domain::region::{Level, Region, RegionCode};
 use crate::domain::survey::SurveySource;
 use crate::error::FieldError;
 use crate::geo::{Crs, Wgs84Point};
+use crate::i18n::Lang;
 use crate::store::audit::{self, Change};
 use crate::store::regions::{self, RegionEdit};
 use crate::store::surveys::{self as survey_store, NewSurvey as SurveyRow};
@@ -506,6 +507,8 @@ pub struct ExportSheet {
     pub region: String,
     /// `csv` (default) or `xlsx`.
     pub format: Option<String>,
+    /// The language of its headers and sources (an official reads Chinese by default).
+    pub lang: Lang,
 }
 
 /// A downloaded sheet: its region, format and bytes.
@@ -517,7 +520,8 @@ pub struct SheetFile {
 }
 
 /// The survey sheet of a region's villages: each with its current survey, or blank to fill
-/// in. The columns are exactly those [`import`] takes.
+/// in, headed in the command's language. The columns are exactly those [`import`] takes (in
+/// either language).
 ///
 /// # Errors
 /// Denied, an invalid or unknown region or format, or the database fails.
@@ -570,10 +574,9 @@ pub async fn export(
         })
         .collect();
     let bytes = match format {
-        SheetFormat::Xlsx => {
-            sheet::write_xlsx(&rows).map_err(|e| RegistryError::Internal(anyhow::anyhow!(e)))?
-        }
-        SheetFormat::Csv => sheet::write_csv(&rows),
+        SheetFormat::Xlsx => sheet::write_xlsx(&rows, command.lang)
+            .map_err(|e| RegistryError::Internal(anyhow::anyhow!(e)))?,
+        SheetFormat::Csv => sheet::write_csv(&rows, command.lang),
     };
     Ok(SheetFile {
         region: code,

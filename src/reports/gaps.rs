@@ -1,6 +1,7 @@
 //! What a township official should fix next: points without a primary coordinator or
 //! signage, villages never (or long ago) surveyed, and the villages with the most eligible
-//! donors and no active point within reach.
+//! donors and no active point within reach. Each list also as CSV, its headers (and point
+//! statuses) in the reader's language ([`points_csv`], [`villages_csv`]; pure).
 
 use std::collections::HashSet;
 
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use super::{STALE_SURVEY_DAYS, location, nearest_active_points};
 use crate::domain::point::PointStatus;
 use crate::domain::region::RegionCode;
+use crate::i18n::Lang;
 use crate::registry::regions;
 use crate::registry::{Acting, RegistryError};
 use crate::store::coordinators;
@@ -154,5 +156,91 @@ pub fn defuse(text: &str) -> String {
         format!("'{text}")
     } else {
         text.to_owned()
+    }
+}
+
+/// Rows under catalogue headers (`gaps-col-<id>`) as CSV, UTF-8 with a byte-order mark so that
+/// Excel opens the Chinese names correctly.
+fn csv_of<const N: usize>(
+    header: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+    lang: Lang,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    writer.write_record(header.map(|h| lang.t(&format!("gaps-col-{h}"))))?;
+    for row in rows {
+        writer.write_record(row)?;
+    }
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// A list of points as CSV: id, name, status (in `lang`) and region code.
+///
+/// # Errors
+/// Only if writing to memory fails.
+pub fn points_csv(rows: &[PointGap], lang: Lang) -> Result<Vec<u8>, csv::Error> {
+    csv_of(
+        ["id", "point", "status", "region_code"],
+        rows.iter().map(|p| {
+            [
+                p.id.to_string(),
+                p.name.clone(),
+                lang.t(&format!("point-status-{}", p.status)),
+                p.region_code.clone(),
+            ]
+        }),
+        lang,
+    )
+}
+
+/// A list of villages as CSV: code, name, eligible total and survey date (blank when none).
+///
+/// # Errors
+/// Only if writing to memory fails.
+pub fn villages_csv(rows: &[VillageGap], lang: Lang) -> Result<Vec<u8>, csv::Error> {
+    csv_of(
+        ["code", "village", "eligible_total", "surveyed_on"],
+        rows.iter().map(|v| {
+            [
+                v.code.clone(),
+                v.name.clone(),
+                v.eligible_total.map(|n| n.to_string()).unwrap_or_default(),
+                v.surveyed_on.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        }),
+        lang,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_download_with_headers_in_the_readers_language() {
+        let points = [PointGap {
+            id: 7,
+            name: defuse("=东岭点"),
+            status: "active".to_owned(),
+            region_code: "411103101000".to_owned(),
+        }];
+        let text = String::from_utf8(points_csv(&points, Lang::ZhCn).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}献血点编号,献血点,状态,区划代码\n7,'=东岭点,使用中,411103101000\n"
+        );
+        let text = String::from_utf8(points_csv(&points, Lang::English).unwrap()).unwrap();
+        assert!(text.starts_with("\u{feff}Point id,Point,Status,Region code\n7,'=东岭点,Active,"));
+        let villages = [VillageGap {
+            code: "411103101201".to_owned(),
+            name: "东岭村".to_owned(),
+            eligible_total: None,
+            surveyed_on: None,
+        }];
+        let text = String::from_utf8(villages_csv(&villages, Lang::ZhCn).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}村代码,村名,适龄人数,调查日期\n411103101201,东岭村,,\n"
+        );
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
 };
 
-use crate::domain::booking::MessageKind;
+use crate::domain::booking::{MessageKind, without_token};
 use crate::domain::policy::Visibility;
 
 /// A message waiting for staff to send it by hand.
@@ -64,8 +64,9 @@ pub async fn given_in_a_day(
         .await
 }
 
-/// As [`enqueue`], but recorded as `suppressed` (never sent) when its recipient was given
-/// `cap` messages or more in the last 24 hours (`cap` 0: no cap). Whether it will be sent.
+/// As [`enqueue`], but recorded as `suppressed` (never sent, so kept without the token of its
+/// link) when its recipient was given `cap` messages or more in the last 24 hours (`cap` 0: no
+/// cap). Whether it will be sent.
 ///
 /// The count and the insert share the caller's transaction: on SQLite writers take turns, so
 /// the cap is exact; on PostgreSQL two requests for one mobile at the same instant may each
@@ -77,8 +78,10 @@ pub async fn enqueue_capped(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let over = cap > 0 && given_in_a_day(db, &new.recipient, now).await? >= u64::from(cap);
+    let mut new = new;
     if over {
         tracing::warn!(kind = %new.kind, "message suppressed: its recipient's daily cap is reached");
+        new.body = without_token(&new.body);
     }
     let status = if over { SUPPRESSED } else { "pending" };
     Ok(insert(db, new, status, now).await? && !over)
@@ -142,14 +145,17 @@ pub async fn due(
 }
 
 /// Records a delivery: only a pending message becomes sent (so two dispatchers never both
-/// count one message); whether this call recorded it.
+/// count one message), its text from now on `body` (without the link's token); whether this
+/// call recorded it.
 pub async fn mark_sent(
     db: &impl ConnectionTrait,
     id: i64,
+    body: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     Ok(OutboxMessage::update_many()
         .col_expr(Column::Status, Expr::value("sent"))
+        .col_expr(Column::Body, Expr::value(body.to_owned()))
         .col_expr(Column::SentAt, Expr::value(now))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::Id.eq(id))
@@ -173,15 +179,18 @@ pub async fn mark_by_hand(db: &impl ConnectionTrait, id: i64) -> Result<bool, Db
         == 1)
 }
 
-/// Records that staff sent a message by hand: only a message waiting for that becomes sent;
-/// the message as it now is, or `None` when it was not waiting.
+/// Records that staff sent a message by hand: only a message waiting for that becomes sent,
+/// its text from now on `body` (without the link's token); the message as it now is, or
+/// `None` when it was not waiting.
 pub async fn mark_sent_by_hand(
     db: &impl ConnectionTrait,
     id: i64,
+    body: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<outbox_message::Model>, DbErr> {
     let changed = OutboxMessage::update_many()
         .col_expr(Column::Status, Expr::value("sent"))
+        .col_expr(Column::Body, Expr::value(body.to_owned()))
         .col_expr(Column::SentAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(TO_SEND_BY_HAND))
@@ -255,19 +264,23 @@ pub async fn find_within(
     query.one(db).await
 }
 
-/// Records a failed attempt: tried again at `retry_at`, or given up (`failed`) when `None`.
+/// Records a failed attempt: tried again at `retry_at`, or given up (`failed`, its text from
+/// now on `given_up_body`, without the link's token) when `None`.
 pub async fn mark_failed(
     db: &impl ConnectionTrait,
     id: i64,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
+    given_up_body: &str,
 ) -> Result<(), DbErr> {
     let mut update = OutboxMessage::update_many()
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .col_expr(Column::LastError, Expr::value(error.to_owned()));
     update = match retry_at {
         Some(at) => update.col_expr(Column::NextAttemptAt, Expr::value(at)),
-        None => update.col_expr(Column::Status, Expr::value("failed")),
+        None => update
+            .col_expr(Column::Status, Expr::value("failed"))
+            .col_expr(Column::Body, Expr::value(given_up_body.to_owned())),
     };
     update
         .filter(Column::Id.eq(id))

@@ -13,10 +13,14 @@
 //! below `eligible_total`, future dates, large changes against the previous survey), store
 //! anything, or speak HTTP.
 //!
-//! The sheet: a header row naming the columns (canonical English names or their Chinese
-//! aliases, any case, surrounding spaces ignored), then one row per village; empty rows are
-//! skipped. Unknown columns are refused (typo protection). CSV must be UTF-8 (a BOM is fine);
-//! in XLSX the sheet named `surveys` is read, or else the first one.
+//! The sheet: a header row naming the columns, then one row per village; empty rows are
+//! skipped. A downloaded sheet is headed in the reader's language (the catalogue's
+//! `survey-col-*`: Chinese by default, English on request), and its sources are written in
+//! that language too (`survey-source-*`). Read back are the headers of either language, the
+//! canonical names (`village_code`, …) and the older Chinese aliases, any case, surrounding
+//! spaces ignored; sources likewise. Unknown columns are refused (typo protection). CSV must
+//! be UTF-8 (a BOM is fine); in XLSX the worksheet named as a downloaded sheet names it
+//! (`村调查`, `Surveys` or `surveys`) is read, or else the first one.
 
 use std::fmt;
 use std::io::Cursor;
@@ -29,9 +33,11 @@ use utoipa::ToSchema;
 
 use crate::domain::region::RegionCode;
 use crate::domain::rounding::{self, Measure};
+use crate::i18n::Lang;
 
-/// The worksheet name written by [`write_xlsx`] and preferred by [`parse_sheet`].
-const SHEET_NAME: &str = "surveys";
+/// The worksheet name sheets had before it came from the catalogue (`survey-sheet`): still
+/// preferred by [`parse_sheet`], as the catalogue's names are.
+const OLD_SHEET_NAME: &str = "surveys";
 
 /// The UTF-8 byte order mark, which makes Excel read a CSV file as UTF-8.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -39,7 +45,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The MIME type of an XLSX workbook.
 const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// Survey sources: the canonical value and its Chinese alias.
+/// Survey sources: the canonical value and its older Chinese alias (a downloaded sheet writes
+/// the catalogue's `survey-source-<value>`; all of them are read back).
 const SOURCES: [(&str, &str); 4] = [
     ("household_register", "户籍"),
     ("village_doctor", "村医"),
@@ -254,7 +261,12 @@ impl Col {
         }
     }
 
-    /// Other accepted headers.
+    /// The header of a downloaded sheet in `lang` (the catalogue's `survey-col-<name>`).
+    fn header(self, lang: Lang) -> String {
+        lang.t(&format!("survey-col-{}", self.name()))
+    }
+
+    /// Older headers, still accepted (the Chinese headers sheets had before the catalogue).
     fn aliases(self) -> &'static [&'static str] {
         match self {
             Col::VillageCode => &["村代码", "代码"],
@@ -281,12 +293,17 @@ impl Col {
         matches!(self, Col::EligibleTotal | Col::SurveyedOn | Col::Source)
     }
 
-    /// The column a header names: trimmed, case-insensitive, canonical name or alias.
+    /// The column a header names: trimmed, case-insensitive, the canonical name, the header
+    /// of either language, or an older alias.
     fn from_header(header: &str) -> Option<Col> {
         let key = header.trim().to_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name() == key || c.aliases().contains(&key.as_str()))
+        Self::ALL.into_iter().find(|c| {
+            c.name() == key
+                || Lang::ALL
+                    .iter()
+                    .any(|&lang| c.header(lang).to_lowercase() == key)
+                || c.aliases().contains(&key.as_str())
+        })
     }
 }
 
@@ -519,9 +536,14 @@ fn read_xlsx(bytes: &[u8]) -> Result<Grid, Vec<CellError>> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| file_error(format!("not a readable XLSX workbook: {e}")))?;
     let names = workbook.sheet_names();
+    let ours: Vec<String> = Lang::ALL
+        .iter()
+        .map(|lang| lang.t("survey-sheet"))
+        .chain([OLD_SHEET_NAME.to_owned()])
+        .collect();
     let name = names
         .iter()
-        .find(|n| n.trim().eq_ignore_ascii_case(SHEET_NAME))
+        .find(|n| ours.iter().any(|o| n.trim().eq_ignore_ascii_case(o)))
         .or_else(|| names.first())
         .cloned()
         .ok_or_else(|| file_error("the workbook has no worksheet".to_owned()))?;
@@ -916,7 +938,17 @@ fn parse_date_text(s: &str) -> Option<NaiveDate> {
         .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
 }
 
-/// One of [`SOURCES`], by canonical value or Chinese alias (any case).
+/// The name of source `value` in a sheet in `lang` (a value not among [`SOURCES`] as it is).
+fn source_label(value: &str, lang: Lang) -> String {
+    if SOURCES.iter().any(|(en, _)| *en == value) {
+        lang.t(&format!("survey-source-{value}"))
+    } else {
+        value.to_owned()
+    }
+}
+
+/// One of [`SOURCES`], by canonical value, its name in either language, or its older Chinese
+/// alias (any case).
 fn parse_source(value: &Value) -> Result<Option<String>, String> {
     let allowed = || SOURCES.map(|(en, zh)| format!("{en} ({zh})")).join(", ");
     match value {
@@ -925,7 +957,13 @@ fn parse_source(value: &Value) -> Result<Option<String>, String> {
             let key = s.to_lowercase();
             SOURCES
                 .into_iter()
-                .find(|(en, zh)| *en == key || *zh == key)
+                .find(|(en, zh)| {
+                    *en == key
+                        || *zh == key
+                        || Lang::ALL
+                            .iter()
+                            .any(|&lang| source_label(en, lang).to_lowercase() == key)
+                })
                 .map(|(en, _)| Some(en.to_owned()))
                 .ok_or_else(|| format!("expected one of {}; got {}", allowed(), quote_bounded(s)))
         }
@@ -1039,19 +1077,22 @@ fn coordinate(degrees: f64) -> f64 {
     rounding::round(degrees, Measure::Coordinate)
 }
 
-/// A CSV sheet of `rows` under a header of the canonical column names, UTF-8 with a BOM so that
-/// Excel shows Chinese text correctly. Blank cells for absent values.
-pub fn write_csv(rows: &[ExportRow]) -> Vec<u8> {
+/// A CSV sheet of `rows` under a header in `lang`, sources named in `lang`, UTF-8 with a BOM
+/// so that Excel shows Chinese text correctly. Blank cells for absent values.
+pub fn write_csv(rows: &[ExportRow], lang: Lang) -> Vec<u8> {
     let mut out = UTF8_BOM.to_vec();
     {
         let mut writer = csv::Writer::from_writer(&mut out);
-        let header = Col::exported().iter().map(|c| c.name());
+        let header = Col::exported().iter().map(|c| c.header(lang));
         // Writing to a Vec<u8> cannot fail.
         writer
             .write_record(header)
             .expect("writing CSV to memory cannot fail");
         for row in rows {
-            let cells = Col::exported().iter().map(|&c| row.cell(c).to_csv());
+            let cells = Col::exported().iter().map(|&c| match row.cell(c) {
+                Out::Text(source) if c == Col::Source => source_label(source, lang),
+                cell => cell.to_csv(),
+            });
             writer
                 .write_record(cells)
                 .expect("writing CSV to memory cannot fail");
@@ -1061,31 +1102,37 @@ pub fn write_csv(rows: &[ExportRow]) -> Vec<u8> {
     out
 }
 
-/// An XLSX workbook with one sheet, `surveys`: a bold, frozen header row of the canonical
-/// column names, then `rows`. Codes and text are text cells (so Excel keeps all 12 digits of a
-/// code), counts and coordinates numbers, dates date cells shown as `YYYY-MM-DD`.
+/// An XLSX workbook with one sheet (named in `lang`): a bold, frozen header row in `lang`,
+/// then `rows`, sources named in `lang`. Codes and text are text cells (so Excel keeps all 12
+/// digits of a code), counts and coordinates numbers, dates date cells shown as `YYYY-MM-DD`.
 ///
 /// # Errors
 /// The workbook cannot be built (a date before 1900 that Excel cannot show is written as text,
 /// so in practice only more than a million rows).
-pub fn write_xlsx(rows: &[ExportRow]) -> Result<Vec<u8>, String> {
-    build_xlsx(rows).map_err(|e| format!("cannot write the XLSX sheet: {e}"))
+pub fn write_xlsx(rows: &[ExportRow], lang: Lang) -> Result<Vec<u8>, String> {
+    build_xlsx(rows, lang).map_err(|e| format!("cannot write the XLSX sheet: {e}"))
 }
 
-fn build_xlsx(rows: &[ExportRow]) -> Result<Vec<u8>, XlsxError> {
+fn build_xlsx(rows: &[ExportRow], lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name(SHEET_NAME)?;
+    sheet.set_name(lang.t("survey-sheet"))?;
     for (c, &col) in (0 as ColNum..).zip(Col::exported()) {
-        sheet.write_string_with_format(0, c, col.name(), &bold)?;
+        let header = col.header(lang);
+        // A Chinese character is about two columns wide.
+        let header_width: usize = header
+            .chars()
+            .map(|ch| if ch.is_ascii() { 1 } else { 2 })
+            .sum();
+        sheet.write_string_with_format(0, c, &header, &bold)?;
         let width = match col {
             Col::VillageCode => 15.0,
             Col::VillageName | Col::SurveyedBy => 16.0,
             Col::Notes => 30.0,
-            _ => col.name().len().max(10) as f64 + 2.0,
+            _ => header_width.max(10) as f64 + 2.0,
         };
         sheet.set_column_width(c, width)?;
         // New cells typed under these headers keep the right type too.
@@ -1104,6 +1151,9 @@ fn build_xlsx(rows: &[ExportRow]) -> Result<Vec<u8>, XlsxError> {
         for (c, &col) in (0 as ColNum..).zip(Col::exported()) {
             match row.cell(col) {
                 Out::Blank => {}
+                Out::Text(s) if col == Col::Source => {
+                    sheet.write_string_with_format(r, c, source_label(s, lang), &text)?;
+                }
                 Out::Text(s) => {
                     sheet.write_string_with_format(r, c, s, &text)?;
                 }
@@ -1239,8 +1289,10 @@ mod tests {
         let mut half = template_row();
         half.notes = Some("去了一半".to_owned());
         let bytes = match format {
-            SheetFormat::Csv => write_csv(&[full_row(), sparse_row(), half]),
-            SheetFormat::Xlsx => write_xlsx(&[full_row(), sparse_row(), half]).expect("workbook"),
+            SheetFormat::Csv => write_csv(&[full_row(), sparse_row(), half], Lang::ZhCn),
+            SheetFormat::Xlsx => {
+                write_xlsx(&[full_row(), sparse_row(), half], Lang::English).expect("workbook")
+            }
         };
         let errors = parse_sheet(&bytes, format).expect_err("the half-filled row is refused");
         assert_eq!(
@@ -1280,58 +1332,106 @@ mod tests {
                 row
             })
             .collect();
-        let bytes = write_xlsx(&rows).expect("workbook");
+        let bytes = write_xlsx(&rows, Lang::ZhCn).expect("workbook");
         assert_eq!(super::super::workbook::check(&bytes), Ok(()));
     }
 
     #[test]
-    fn csv_round_trip_keeps_every_value() {
-        let bytes = write_csv(&[full_row(), sparse_row()]);
-        assert_round_trip(SheetFormat::Csv, &bytes);
+    fn csv_round_trip_keeps_every_value_in_either_language() {
+        for lang in Lang::ALL {
+            let bytes = write_csv(&[full_row(), sparse_row()], lang);
+            assert_round_trip(SheetFormat::Csv, &bytes);
+        }
     }
 
     #[test]
-    fn xlsx_round_trip_keeps_every_value() {
-        let bytes = write_xlsx(&[full_row(), sparse_row()]).expect("workbook");
-        assert_round_trip(SheetFormat::Xlsx, &bytes);
+    fn xlsx_round_trip_keeps_every_value_in_either_language() {
+        for lang in Lang::ALL {
+            let bytes = write_xlsx(&[full_row(), sparse_row()], lang).expect("workbook");
+            assert_round_trip(SheetFormat::Xlsx, &bytes);
+        }
     }
 
     #[test]
     fn csv_template_row_reports_the_required_cells() {
-        let bytes = write_csv(&[full_row(), sparse_row(), template_row()]);
+        let bytes = write_csv(&[full_row(), sparse_row(), template_row()], Lang::ZhCn);
         assert_template_row_refused(SheetFormat::Csv, &bytes);
     }
 
     #[test]
     fn xlsx_template_row_reports_the_required_cells() {
-        let bytes = write_xlsx(&[full_row(), sparse_row(), template_row()]).expect("workbook");
+        let bytes = write_xlsx(&[full_row(), sparse_row(), template_row()], Lang::English)
+            .expect("workbook");
         assert_template_row_refused(SheetFormat::Xlsx, &bytes);
     }
 
     #[test]
-    fn csv_export_has_bom_and_canonical_header() {
-        let bytes = write_csv(&[template_row()]);
-        let text = std::str::from_utf8(&bytes).expect("UTF-8");
-        let text = text.strip_prefix('\u{feff}').expect("starts with a BOM");
-        let mut lines = text.lines();
+    fn csv_export_has_bom_and_headers_in_the_readers_language() {
+        let lines = |lang: Lang| {
+            let bytes = write_csv(&[template_row(), sparse_row()], lang);
+            let text = String::from_utf8(bytes).expect("UTF-8");
+            let text = text.strip_prefix('\u{feff}').expect("starts with a BOM");
+            text.lines().map(str::to_owned).collect::<Vec<_>>()
+        };
         assert_eq!(
-            lines.next(),
-            Some(
-                "village_code,village_name,eligible_total,male,female,age_18_34,age_35_54,\
-                 age_55_60,away_for_work,known_donors,surveyed_on,source,surveyed_by,notes,\
-                 longitude,latitude"
-            )
+            lines(Lang::ZhCn),
+            [
+                "村代码,村名,适龄人数,男,女,18-34岁,35-54岁,55-60岁,外出务工,献过血人数,调查日期,\
+                 来源,调查人,备注,经度,纬度",
+                "411102001003,南关村,,,,,,,,,,,,,,",
+                "411102001002,西大街村,0,,,,,,,,2023-12-31,其他,,,,",
+            ]
         );
-        assert_eq!(lines.next(), Some("411102001003,南关村,,,,,,,,,,,,,,"));
-        assert_eq!(lines.next(), None);
+        assert_eq!(
+            lines(Lang::English),
+            [
+                "Village code,Village name,Eligible (18-60),Male,Female,Aged 18-34,Aged 35-54,\
+                 Aged 55-60,Away for work,Known donors,Surveyed on,Source,Surveyed by,Notes,\
+                 Longitude,Latitude",
+                "411102001003,南关村,,,,,,,,,,,,,,",
+                "411102001002,西大街村,0,,,,,,,,2023-12-31,Other,,,,",
+            ]
+        );
+        let doctor = write_csv(&[full_row()], Lang::ZhCn);
+        assert!(String::from_utf8(doctor).unwrap().contains(",村医,"));
     }
 
     #[test]
-    fn xlsx_export_has_one_sheet_named_surveys_with_text_codes() {
-        let bytes = write_xlsx(&[full_row()]).expect("workbook");
+    fn every_header_and_source_of_either_language_is_read_back() {
+        for col in Col::ALL {
+            for lang in Lang::ALL {
+                assert_eq!(Col::from_header(&col.header(lang)), Some(col), "{col:?}");
+            }
+            assert_eq!(Col::from_header(col.name()), Some(col));
+            for alias in col.aliases() {
+                assert_eq!(Col::from_header(alias), Some(col), "{alias}");
+            }
+        }
+        for (value, old) in SOURCES {
+            for name in [value.to_owned(), old.to_owned()]
+                .into_iter()
+                .chain(Lang::ALL.map(|lang| source_label(value, lang)))
+            {
+                let read = parse_source(&Value::text(&name.to_uppercase()));
+                assert_eq!(read, Ok(Some(value.to_owned())), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn xlsx_export_has_one_sheet_named_in_the_readers_language_with_text_codes() {
+        let bytes = write_xlsx(&[full_row()], Lang::ZhCn).expect("workbook");
         let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("readable");
-        assert_eq!(workbook.sheet_names(), vec!["surveys".to_owned()]);
-        let range = workbook.worksheet_range("surveys").expect("sheet");
+        assert_eq!(workbook.sheet_names(), vec!["村调查".to_owned()]);
+        let range = workbook.worksheet_range("村调查").expect("sheet");
+        assert_eq!(
+            range.get_value((0, 0)),
+            Some(&Data::String("村代码".to_owned()))
+        );
+        assert_eq!(
+            range.get_value((1, 11)),
+            Some(&Data::String("村医".to_owned()))
+        );
         assert_eq!(
             range.get_value((1, 0)),
             Some(&Data::String("411102001001".to_owned()))

@@ -385,11 +385,7 @@ async fn book(
 /// The booking page's address: the code, and the token in the query (never shown on the page
 /// for copying; the page says to keep the link).
 fn manage_link(code: &str, token: &str) -> String {
-    format!(
-        "/bookings/{}?t={}",
-        url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>(),
-        url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-    )
+    rules::manage_path(code, token)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -551,13 +547,12 @@ async fn move_booking(
             preferred_slots: None,
         }
     };
-    let cap = state.http.messages_per_recipient_per_day;
-    match service::holder_reschedule(&state.db, &booking, &wanted, cap, Utc::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "{}&done=moved",
-            manage_link(&booking.code, &token)
-        ))
-        .into_response()),
+    let limits = Limits::from_config(&state.http);
+    let moved =
+        service::holder_reschedule(&state.db, &booking, &token, &wanted, &limits, Utc::now());
+    match moved.await {
+        Ok(_) => Ok(Redirect::to(&format!("{}&done=moved", manage_link(&booking.code, &token)))
+            .into_response()),
         Err(err) => {
             let (status, problem) = match &err {
                 BookingsError::Invalid(_) | BookingsError::InvalidField { .. } => {

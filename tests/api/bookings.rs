@@ -252,6 +252,26 @@ async fn publishing_opens_slots_that_the_public_schedule_shows_near_a_place() {
         assert!(text.contains(&format!("DTEND;TZID=Asia/Shanghai:{day}T113000\r\n")));
         assert!(text.contains("GEO:33.516200;114.068700"));
         assert_eq!(text.matches("BEGIN:VEVENT").count(), 1);
+        // In Chinese by default, linking to the stop's page; English by `lang` or the header.
+        assert!(text.contains("X-WR-CALNAME:献血车日程\r\n"), "{text}");
+        assert!(text.contains(&format!("/stops/{stop}\r\n")), "{text}");
+        for (query, accept) in [("&lang=en", "zh-CN"), ("", "en-US")] {
+            let english = app
+                .anonymous
+                .get(app.url(&format!(
+                    "/api/v1/public/drives?format=ics&from={date}{query}"
+                )))
+                .header("accept-language", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(english.headers()["vary"], "accept-language");
+            let english = english.text().await.unwrap();
+            assert!(
+                english.contains("X-WR-CALNAME:Bloodmobile schedule\r\n"),
+                "{english}"
+            );
+        }
 
         for (query, field) in [
             ("near=abc", "near"),
@@ -259,6 +279,7 @@ async fn publishing_opens_slots_that_the_public_schedule_shows_near_a_place() {
             ("from=2027-01-10&to=2027-01-01", "to"),
             ("from=2027-01-01&to=2027-12-01", "to"),
             ("format=xml", "format"),
+            ("format=ics&lang=fr", "lang"),
         ] {
             let response = app
                 .anonymous
@@ -414,6 +435,10 @@ async fn a_person_books_moves_and_cancels_with_code_and_token() {
         let body = confirmation["body"].as_str().unwrap();
         assert!(body.contains(&format!("{date} 09:00")), "{body}");
         assert!(body.contains("东岭村献血点"), "{body}");
+        // In Chinese, from the catalogue; without --public-url, the code and no link.
+        assert!(body.starts_with("张三您好：您已预约"), "{body}");
+        assert!(body.contains(&format!("预约码{code}。请携带身份证")), "{body}");
+        assert!(!body.contains("http") && !body.contains(&token), "{body}");
 
         // Staff see who booked, masked; the drive totals.
         let list = app.get_ok(&format!("/api/v1/drives/{drive}/bookings")).await;
@@ -1688,6 +1713,186 @@ async fn the_outbox_status_migration_keeps_messages_and_rolls_back() {
         // Messages are written after the rebuild (the id sequence goes on).
         booked(&app, stop, "赵六", "13800000004", "09:00").await;
         assert_eq!(outbox(&app, "").await.len(), 4);
+        app
+    })
+    .await;
+}
+
+/// With `--public-url`, the confirmation, a group request's receipt and a move by the holder
+/// end with the link to the booking's page (in Chinese, whatever language the request asked
+/// for), and the link opens that page; reminders, cancellations and moves by staff give the
+/// code only. The token stays in the outbox only until the message has left.
+#[tokio::test]
+async fn messages_to_donors_link_to_the_booking_page_when_the_public_address_is_known() {
+    let http = || HttpConfig {
+        public_url: Some("https://donors.example.cn".to_owned()),
+        ..unlimited()
+    };
+    on_each_backend_with(http, |app| async move {
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(12),
+            "09:00",
+            "12:00",
+        )
+        .await;
+        let made: Value = app
+            .anonymous
+            .post(app.url(&format!("/api/v1/public/stops/{stop}/bookings")))
+            .header("accept-language", "en")
+            .json(&json!({"name": "张三", "mobile": "13800000001", "slot": "09:00"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let code = made["code"].as_str().unwrap().to_owned();
+        let token = made["token"].as_str().unwrap().to_owned();
+        let link = format!("https://donors.example.cn/bookings/{code}?t={token}");
+
+        // Staff who send by hand get the whole message, link and all.
+        let staff = app
+            .client_for("county.staff", "station_staff", &[COUNTY])
+            .await;
+        let by_hand = || async {
+            run_outbox(&app).await;
+            let list: Value = staff
+                .get(app.url("/api/v1/outbox/by-hand"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            list["items"].as_array().unwrap().clone()
+        };
+        let waiting = by_hand().await;
+        assert_eq!(waiting.len(), 1);
+        let body = waiting[0]["body"].as_str().unwrap();
+        assert!(
+            body.starts_with("张三您好：您已预约"),
+            "Chinese, asked in English: {body}"
+        );
+        assert!(
+            body.ends_with(&format!("休息好。改约或取消：{link}")),
+            "{body}"
+        );
+        assert!(
+            body.chars().count() <= 3 * 67,
+            "three text-message parts at most: {body}"
+        );
+        // The link opens the booking's page.
+        let path = link.trim_start_matches("https://donors.example.cn");
+        let page = app.anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        assert!(page.text().await.unwrap().contains(&code));
+        // The admins' outbox listing shows the message without the token.
+        let listed = outbox(&app, "").await;
+        assert!(
+            listed[0]["body"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/bookings/{code}?t=…")),
+            "{}",
+            listed[0]["body"]
+        );
+
+        // Sent by hand: from then on the outbox keeps it without the token.
+        let id = waiting[0]["id"].as_i64().unwrap();
+        let marked = staff
+            .post(app.url(&format!("/api/v1/outbox/{id}/sent")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(marked.status().as_u16(), 200);
+        let stored = entity::outbox_message::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.body.contains(&token), "{}", stored.body);
+        assert!(stored.body.ends_with("?t=…"), "{}", stored.body);
+
+        // Moved by its holder: the notice links too; moved by staff: the code only.
+        let moved = with_token(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/public/bookings/{code}/reschedule"),
+            &token,
+        )
+        .json(&json!({"slot": "10:00"}))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(moved.status().as_u16(), 200);
+        let by_staff = post_if_match(
+            &app,
+            &staff,
+            &format!("/api/v1/bookings/{code}/reschedule"),
+            Some(2),
+            &json!({"slot": "10:30"}),
+        )
+        .await;
+        assert_eq!(by_staff.status().as_u16(), 200);
+        let cancelled = with_token(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/public/bookings/{code}/cancel"),
+            &token,
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(cancelled.status().as_u16(), 200);
+        // A group request: its receipt links to the request's page.
+        let asked: Value = group(&app, stop, "18600000001", 23)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let request_link = format!(
+            "https://donors.example.cn/bookings/{}?t={}",
+            asked["code"].as_str().unwrap(),
+            asked["token"].as_str().unwrap()
+        );
+        let waiting = by_hand().await;
+        let body_of = |kind: &str| -> Vec<String> {
+            waiting
+                .iter()
+                .filter(|m| m["kind"] == kind)
+                .map(|m| m["body"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let moves = body_of("rescheduled");
+        assert_eq!(moves.len(), 2, "{waiting:?}");
+        assert!(
+            moves[0].contains("10:00") && moves[0].ends_with(&link),
+            "{}",
+            moves[0]
+        );
+        assert!(
+            moves[1].contains("10:30") && !moves[1].contains("http"),
+            "{}",
+            moves[1]
+        );
+        let cancellation = &body_of("cancellation")[0];
+        assert!(cancellation.ends_with("已取消。"), "{cancellation}");
+        let receipt = &body_of("request_received")[0];
+        assert!(
+            receipt.contains("不占名额") && receipt.ends_with(&request_link),
+            "{receipt}"
+        );
+        let page = app
+            .anonymous
+            .get(app.url(request_link.trim_start_matches("https://donors.example.cn")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 200);
         app
     })
     .await;

@@ -129,9 +129,9 @@ async fn new_drives_get_the_default_checklist_at_every_stop() {
         assert_eq!(
             template["items"],
             json!([
-                {"seq": 1, "title": "Confirm venue and coordinator", "days_before": 14},
-                {"seq": 2, "title": "Notify villages and post notices", "days_before": 7},
-                {"seq": 3, "title": "Confirm bookings and weather", "days_before": 1},
+                {"seq": 1, "title": "确认场地和联络员", "days_before": 14},
+                {"seq": 2, "title": "通知各村并张贴通知", "days_before": 7},
+                {"seq": 3, "title": "确认预约情况和天气", "days_before": 1},
             ])
         );
 
@@ -158,9 +158,9 @@ async fn new_drives_get_the_default_checklist_at_every_stop() {
             assert_eq!(
                 titles_and_dues(&stop["items"]),
                 pairs(&[
-                    ("Confirm venue and coordinator", "2026-12-01"),
-                    ("Notify villages and post notices", "2026-12-08"),
-                    ("Confirm bookings and weather", "2026-12-14"),
+                    ("确认场地和联络员", "2026-12-01"),
+                    ("通知各村并张贴通知", "2026-12-08"),
+                    ("确认预约情况和天气", "2026-12-14"),
                 ])
             );
             let items = stop["items"].as_array().unwrap();
@@ -218,9 +218,9 @@ async fn new_drives_get_the_default_checklist_at_every_stop() {
                 assert_eq!(
                     titles_and_dues(&stop["items"]),
                     vec![
-                        ("Confirm venue and coordinator".to_owned(), before(14)),
-                        ("Notify villages and post notices".to_owned(), before(7)),
-                        ("Confirm bookings and weather".to_owned(), before(1)),
+                        ("确认场地和联络员".to_owned(), before(14)),
+                        ("通知各村并张贴通知".to_owned(), before(7)),
+                        ("确认预约情况和天气".to_owned(), before(1)),
                     ]
                 );
             }
@@ -310,10 +310,7 @@ async fn a_station_template_replaces_the_defaults_for_later_drives_only() {
         );
         let list = checklist(&app, &before["id"], "2026-12-01").await;
         assert_eq!(list["stops"][0]["items"].as_array().unwrap().len(), 3);
-        assert_eq!(
-            list["stops"][0]["items"][0]["title"],
-            "Confirm venue and coordinator"
-        );
+        assert_eq!(list["stops"][0]["items"][0]["title"], "确认场地和联络员");
 
         // Two editors who both read version 1: the second is refused, nothing overwritten.
         let first = json!({"items": [{"title": "First editor", "days_before": 10}]});
@@ -712,7 +709,7 @@ async fn the_due_listing_shows_what_is_due_or_late_per_township() {
         assert_eq!(due_rows(&page), expected);
         assert!(page["next_cursor"].is_null());
         let first = &page["items"][0];
-        assert_eq!(first["title"], "Confirm venue and coordinator");
+        assert_eq!(first["title"], "确认场地和联络员");
         assert_eq!(first["due_date"], "2026-11-24");
         assert_eq!(first["done"], false);
         assert_eq!(first["version"], 1);

@@ -247,14 +247,16 @@ async fn stops_where_nobody_was_checked_in_are_unrecorded_not_misses() {
         let mut lines = text.trim_start_matches('\u{feff}').lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
         let total: Vec<&str> = lines.last().unwrap().split(',').collect();
+        // Headed in Chinese, the default: unrecorded stops, the sum of absolute errors, the
+        // forecast error.
         let cell = |name: &str| total[header.iter().position(|h| *h == name).unwrap()];
-        assert_eq!(cell("unrecorded_stops"), "1", "{text}");
-        assert_eq!(cell("abs_error").parse::<f64>().unwrap(), 2.0, "{text}");
+        assert_eq!(cell("未登记站点数"), "1", "{text}");
         assert_eq!(
-            cell("forecast_error").parse::<f64>().unwrap(),
-            -2.0,
+            cell("各站绝对误差之和").parse::<f64>().unwrap(),
+            2.0,
             "{text}"
         );
+        assert_eq!(cell("预测误差").parse::<f64>().unwrap(), -2.0, "{text}");
         app
     })
     .await;

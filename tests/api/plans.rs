@@ -880,26 +880,28 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
             .iter()
             .map(str::to_owned)
             .collect();
+        // Headed in Chinese, the default.
         assert_eq!(
             header,
             [
-                "date",
-                "vehicle",
-                "vehicle_name",
-                "stop",
-                "site",
-                "name",
-                "address",
-                "arrive",
-                "opens",
-                "closes",
-                "leave",
-                "expected_donors",
-                "planned_donors",
-                "coordinator",
-                "phone"
+                "日期",
+                "车辆编号",
+                "车辆",
+                "顺序",
+                "地点编号",
+                "地点",
+                "地址",
+                "到达",
+                "开始采血",
+                "结束采血",
+                "离开",
+                "预计献血人数",
+                "计划献血人数",
+                "联络员",
+                "电话"
             ]
         );
+        assert_eq!(headers["vary"], "accept-language");
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), all_stops.len());
         let p1_row = rows.iter().find(|r| r[4] == net.site(1)).unwrap();
@@ -923,6 +925,11 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
         assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), all_stops.len());
         assert!(unfolded.contains("TZID:Asia/Shanghai"));
         assert!(unfolded.contains("LOCATION:东岭村献血点门前\\, 主街 1号\r\n"));
+        assert!(
+            unfolded.contains("\\n联络员：李医生 13800001111"),
+            "{unfolded}"
+        );
+        assert!(unfolded.contains("人献血。"), "{unfolded}");
         let (_, again) = export("ics").await;
         assert_eq!(again, ics, "UIDs and stamps are stable across exports");
 
@@ -949,6 +956,11 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
             plan["result"]["routes"].as_array().unwrap().len()
         );
         assert!(html.contains("李医生 13800001111"));
+        assert!(html.contains("<html lang=\"zh-CN\">"));
+        assert!(
+            html.contains("<th>到达</th>") && html.contains("公里 · 预计"),
+            "{html}"
+        );
         // Readable on a phone, and sites by name and township, never by internal id.
         assert!(html.contains("<meta name=\"viewport\" content=\"width=device-width"));
         assert!(!html.contains("point-"), "no internal ids");
@@ -965,7 +977,60 @@ async fn exports_render_the_plan_as_csv_ics_and_html() {
             .bytes()
             .await
             .unwrap();
-        assert!(bytes.starts_with(b"\xEF\xBB\xBFdate,"), "a byte-order mark");
+        assert!(
+            bytes.starts_with("\u{feff}日期,".as_bytes()),
+            "a byte-order mark"
+        );
+
+        // In English by Accept-Language, or by `lang` (which wins over the header).
+        for (query, accept) in [
+            ("", "en-US,en;q=0.9"),
+            ("&lang=en", "zh-CN"),
+            ("&lang=en", ""),
+        ] {
+            let get = |format: &str| {
+                app.client
+                    .get(app.url(&format!("/api/v1/plans/{id}/export?format={format}{query}")))
+                    .header("accept-language", accept)
+                    .send()
+            };
+            let csv = get("csv").await.unwrap().text().await.unwrap();
+            assert!(
+                csv.starts_with(
+                    "\u{feff}Date,Vehicle id,Vehicle,Stop,Site id,Site,Address,Arrive,"
+                ),
+                "{query} {accept}: {csv}"
+            );
+            let html = get("html").await.unwrap().text().await.unwrap();
+            assert!(html.contains("<html lang=\"en\">"), "{query} {accept}");
+            assert!(html.contains("<th>Arrive</th>") && html.contains("donors expected"));
+            assert!(!html.contains("公里"), "no Chinese words: {html}");
+            let ics = get("ics").await.unwrap().text().await.unwrap();
+            assert!(
+                ics.replace("\r\n ", "")
+                    .contains("\\nCoordinator: 李医生 13800001111")
+            );
+        }
+        // Chinese when asked, whatever the header says.
+        let html = app
+            .client
+            .get(app.url(&format!("/api/v1/plans/{id}/export?format=html&lang=zh-CN")))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<th>到达</th>"));
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/plans/{id}/export?format=csv&lang=fr")))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "an unknown language").await;
+        assert_eq!(problem["errors"][0]["field"], "lang");
 
         let response = app
             .client

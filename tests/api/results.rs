@@ -554,6 +554,7 @@ async fn booked_and_walk_in_check_ins_add_up_to_the_stop_and_drive_results() {
         e1.check(&rows[0].1, e1.no_shows(), "CSV stop 1");
         e2.check(&rows[1].1, e2.no_shows(), "CSV stop 2");
         assert_eq!(rows[2].0, "total");
+        assert_eq!(rows[2].1["label"], "合计");
         all.check(&rows[2].1, e1.no_shows() + e2.no_shows(), "CSV total");
         assert_no_long_decimals(&text);
         let bad = app
@@ -896,7 +897,19 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         let rows = report["rows"].as_array().unwrap();
         let keys: Vec<&str> = rows.iter().map(|r| r["group"].as_str().unwrap()).collect();
         assert_eq!(keys, ["2026-autumn", "2026-winter"]);
-        assert_eq!(rows[1]["label"], "Dec 2026 to Feb 2027");
+        assert_eq!(rows[1]["label"], "2026年12月至2027年2月");
+        // Season names follow the reader's language.
+        let english = app
+            .client
+            .get(app.url("/api/v1/reports/results?group=season"))
+            .header("accept-language", "en-GB,en;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(english.headers()["vary"], "accept-language");
+        let english: Value = english.json().await.unwrap();
+        assert_eq!(english["rows"][1]["label"], "Dec 2026 to Feb 2027");
+        assert_eq!(english["rows"][0]["label"], "Sep to Nov 2026");
         sum(&[&ea1, &ea2]).check(&rows[0], no_shows(&[&ea1, &ea2]), "autumn");
         let report = app.get_ok("/api/v1/reports/results?group=month").await;
         let keys: Vec<&str> = report["rows"].as_array().unwrap().iter().map(|r| r["group"].as_str().unwrap()).collect();
@@ -921,6 +934,24 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         assert_eq!(rows[2].0, "total");
         everything.check(&rows[2].1, no_shows(&[&ea1, &ea2, &eb1]), "CSV total");
         assert_no_long_decimals(text);
+        // In English when asked, by `lang` or by Accept-Language (`lang` wins).
+        for request in [
+            app.client.get(app.url("/api/v1/reports/results?group=township&format=csv&lang=en")),
+            app.client
+                .get(app.url("/api/v1/reports/results?group=township&format=csv"))
+                .header("accept-language", "en"),
+            app.client
+                .get(app.url("/api/v1/reports/results?group=township&format=csv&lang=en"))
+                .header("accept-language", "zh-CN"),
+        ] {
+            let text = request.send().await.unwrap().text().await.unwrap();
+            let mut lines = text.trim_start_matches('\u{feff}').lines();
+            assert!(
+                lines.next().unwrap().starts_with("Group,Name,Drives,Stops,Registered,Deferred,Donated,Total mL,"),
+                "{text}"
+            );
+            assert!(lines.last().unwrap().starts_with("total,Total,"), "{text}");
+        }
 
         // XLSX: parsed back with calamine.
         let response = app.client.get(app.url("/api/v1/reports/results?group=season&format=xlsx")).send().await.unwrap();
@@ -928,13 +959,14 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         let bytes = response.bytes().await.unwrap().to_vec();
         use calamine::{Data, Reader, Xlsx};
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-        let range = book.worksheet_range("results").unwrap();
+        assert_eq!(book.sheet_names(), ["采血结果"]);
+        let range = book.worksheet_range("采血结果").unwrap();
         let cells: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
         let header: Vec<String> = cells[0].iter().map(|c| c.to_string()).collect();
         let row = |r: &[Data]| -> Value {
             let mut v = json!({});
             for (h, c) in header.iter().zip(r) {
-                v[h] = match c {
+                v[member(h)] = match c {
                     Data::Float(f) if f.fract() == 0.0 && *f >= 0.0 => json!(*f as u64),
                     Data::Float(f) => json!(f),
                     Data::Int(i) => json!(i),
@@ -946,12 +978,15 @@ async fn the_results_report_sums_completed_drives_by_drive_township_and_season()
         };
         assert_eq!(cells.len(), 4, "header, two seasons, total");
         assert_eq!(cells[1][0].to_string(), "2026-autumn");
+        assert_eq!(cells[1][1].to_string(), "2026年9月至11月");
+        assert_eq!(cells[3][1].to_string(), "合计");
         sum(&[&ea1, &ea2]).check(&row(&cells[1]), no_shows(&[&ea1, &ea2]), "XLSX autumn");
         sum(&[&eb1]).check(&row(&cells[2]), 0, "XLSX winter");
         everything.check(&row(&cells[3]), no_shows(&[&ea1, &ea2, &eb1]), "XLSX total");
 
         for (query, field) in [("format=pdf", "format"), ("group=week", "group"),
-                               ("from=2026-12-01&to=2026-11-01", "to"), ("region=12", "region")] {
+                               ("from=2026-12-01&to=2026-11-01", "to"), ("region=12", "region"),
+                               ("format=csv&lang=fr", "lang")] {
             let response = app.client.get(app.url(&format!("/api/v1/reports/results?{query}"))).send().await.unwrap();
             let problem = expect_problem(response, 400, query).await;
             assert!(problem.to_string().contains(field), "{query}: {problem}");
@@ -1289,18 +1324,58 @@ async fn simultaneous_check_ins_never_admit_more_than_a_group_booked() {
     .await;
 }
 
-/// The rows of a CSV download (a byte-order mark allowed): each row's first cell, and the
-/// row as JSON by column name (numbers as numbers, empty cells as null).
+/// The Chinese headers of the results downloads (their default language), in order, with the
+/// members of `ResultsTotals` (and `group`, `label`, `drives`) they head.
+const ZH_COLUMNS: [(&str, &str); 20] = [
+    ("分组", "group"),
+    ("名称", "label"),
+    ("出车次数", "drives"),
+    ("站点数", "stops"),
+    ("登记人数", "registered"),
+    ("暂缓献血人数", "deferred"),
+    ("献血人数", "donated"),
+    ("采血量（mL）", "total_ml"),
+    ("未预约到场人数", "walk_ins"),
+    ("预约名额", "booked_places"),
+    ("预约到场人数", "booked_attended"),
+    ("预约未到人数", "no_shows"),
+    ("暂缓率", "deferral_rate"),
+    ("预约未到率", "no_show_rate"),
+    ("预计献血人数", "expected_donors"),
+    ("预测误差", "forecast_error"),
+    ("相对误差", "relative_error"),
+    ("各站绝对误差之和", "abs_error"),
+    ("未登记站点数", "unrecorded_stops"),
+    ("未登记站点预计人数", "unrecorded_expected"),
+];
+
+/// The member a Chinese download header names (panics on any other header).
+fn member(header: &str) -> &'static str {
+    ZH_COLUMNS
+        .iter()
+        .find(|(zh, _)| *zh == header)
+        .map(|(_, member)| *member)
+        .unwrap_or_else(|| panic!("not a Chinese results header: {header}"))
+}
+
+/// The rows of a CSV download (a byte-order mark allowed; Chinese headers, the default): each
+/// row's first cell, and the row as JSON by member name (numbers as numbers, empty cells as
+/// null).
 fn csv_rows(text: &str) -> Vec<(String, Value)> {
     let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        ZH_COLUMNS.map(|(zh, _)| zh),
+        "the headers, in Chinese by default"
+    );
     reader
         .records()
         .map(Result::unwrap)
         .map(|r| {
             let mut v = json!({});
             for (h, cell) in header.iter().zip(r.iter()) {
-                v[h] = if cell.is_empty() {
+                v[member(h)] = if cell.is_empty() {
                     Value::Null
                 } else if let Ok(n) = cell.parse::<u64>() {
                     json!(n)

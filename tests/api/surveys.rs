@@ -303,8 +303,32 @@ async fn the_gaps_report_lists_what_to_fix_and_downloads_as_csv() {
         let bytes = response.bytes().await.unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
         let mut reader = csv::Reader::from_reader(&bytes[3..]);
-        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["code", "name", "eligible_total", "surveyed_on"]);
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["村代码", "村名", "适龄人数", "调查日期"]);
         assert_eq!(reader.records().count(), villages.len() - 3);
+        // In English by Accept-Language or `lang`; point statuses too.
+        for (query, accept) in [("", "en"), ("&lang=en", "zh-CN")] {
+            let text = app
+                .client
+                .get(app.url(&format!("/api/v1/reports/gaps?region={township}&format=csv&list=points_without_primary{query}")))
+                .header("accept-language", accept)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(text, format!("\u{feff}Point id,Point,Status,Region code\n{},无牌点,Active,{township}\n", bare["id"]), "{query} {accept}");
+        }
+        let text = app
+            .client
+            .get(app.url(&format!("/api/v1/reports/gaps?region={township}&format=csv&list=points_without_primary")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text, format!("\u{feff}献血点编号,献血点,状态,区划代码\n{},无牌点,使用中,{township}\n", bare["id"]));
         for (query, field) in [("format=csv", "list"), ("format=xml", "format"), ("list=villages_uncovered", "list")] {
             let (status, body) = app.get_json(&format!("/api/v1/reports/gaps?region={township}&{query}")).await;
             assert_eq!(status, 400, "{query}: {body}");
@@ -331,14 +355,42 @@ async fn upload(
         .unwrap()
 }
 
-/// The exported CSV of a region, as records (header first), without the BOM.
+/// The Chinese header of a column in a downloaded sheet (its default language).
+fn zh(column: &str) -> &'static str {
+    match column {
+        "village_code" => "村代码",
+        "village_name" => "村名",
+        "eligible_total" => "适龄人数",
+        "male" => "男",
+        "female" => "女",
+        "surveyed_on" => "调查日期",
+        "source" => "来源",
+        "longitude" => "经度",
+        "latitude" => "纬度",
+        other => panic!("no Chinese header listed for {other}"),
+    }
+}
+
+/// The exported CSV of a region (in its default language, Chinese), as records (header
+/// first), without the BOM.
 async fn exported(app: &TestApp, region: &str) -> Vec<Vec<String>> {
-    let response = app
+    exported_as(app, region, "", None).await
+}
+
+/// The exported CSV of a region with `query` added (`&lang=en`) and an `Accept-Language`.
+async fn exported_as(
+    app: &TestApp,
+    region: &str,
+    query: &str,
+    accept_language: Option<&str>,
+) -> Vec<Vec<String>> {
+    let mut request = app
         .client
-        .get(app.url(&format!("/api/v1/surveys/export?region={region}")))
-        .send()
-        .await
-        .unwrap();
+        .get(app.url(&format!("/api/v1/surveys/export?region={region}{query}")));
+    if let Some(accept) = accept_language {
+        request = request.header("accept-language", accept);
+    }
+    let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert!(
         response.headers()["content-type"]
@@ -371,7 +423,7 @@ async fn a_downloaded_sheet_filled_in_and_uploaded_records_surveys_and_locations
         let township = "411103101000";
         let mut sheet = exported(&app, township).await;
         let header = sheet[0].clone();
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let col = |name: &str| header.iter().position(|h| h == zh(name)).unwrap();
         let villages = app.list_all(&format!("parent={township}"), 500).await;
         assert_eq!(sheet.len() - 1, villages.len(), "one row per village");
         // Fill in two rows; the others stay as downloaded (skipped).
@@ -433,7 +485,11 @@ async fn a_downloaded_sheet_filled_in_and_uploaded_records_surveys_and_locations
         // The next download carries what was recorded.
         let again = exported(&app, township).await;
         assert_eq!(again[1][col("eligible_total")], "640");
-        assert_eq!(again[1][col("source")], "village_doctor");
+        assert_eq!(
+            again[1][col("source")],
+            "村医",
+            "sources in the sheet's language"
+        );
         app
     })
     .await;
@@ -907,7 +963,7 @@ async fn a_sheet_sent_back_records_only_what_changed_and_older_rows_need_confirm
         // Export, edit one row, send it back: only that row is recorded.
         let mut sheet = exported(&app, township).await;
         let header = sheet[0].clone();
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let col = |name: &str| header.iter().position(|h| h == zh(name)).unwrap();
         let row_of = |sheet: &[Vec<String>], code: &str| {
             sheet
                 .iter()
@@ -1042,6 +1098,148 @@ async fn the_import_offers_both_csv_and_xlsx_in_the_api_description() {
             content[XLSX_TYPE]["schema"]["format"], "binary",
             "a file picker: {content}"
         );
+        app
+    })
+    .await;
+}
+
+/// The headers of a downloaded sheet in each language, in order.
+const ZH_HEADER: [&str; 16] = [
+    "村代码",
+    "村名",
+    "适龄人数",
+    "男",
+    "女",
+    "18-34岁",
+    "35-54岁",
+    "55-60岁",
+    "外出务工",
+    "献过血人数",
+    "调查日期",
+    "来源",
+    "调查人",
+    "备注",
+    "经度",
+    "纬度",
+];
+const EN_HEADER: [&str; 16] = [
+    "Village code",
+    "Village name",
+    "Eligible (18-60)",
+    "Male",
+    "Female",
+    "Aged 18-34",
+    "Aged 35-54",
+    "Aged 55-60",
+    "Away for work",
+    "Known donors",
+    "Surveyed on",
+    "Source",
+    "Surveyed by",
+    "Notes",
+    "Longitude",
+    "Latitude",
+];
+
+#[tokio::test]
+async fn a_sheet_downloaded_in_chinese_or_english_is_filled_in_and_read_back() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let township = "411103101000";
+        let days_ago =
+            |n: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+        // Chinese by default; English by `lang=en` or by Accept-Language; `lang` wins.
+        let chinese = exported(&app, township).await;
+        assert_eq!(chinese[0], ZH_HEADER);
+        let by_header = exported_as(&app, township, "", Some("en-US,en;q=0.9")).await;
+        assert_eq!(by_header[0], EN_HEADER);
+        let by_query = exported_as(&app, township, "&lang=en", Some("zh-CN")).await;
+        assert_eq!(by_query, by_header);
+        let asked_chinese = exported_as(&app, township, "&lang=zh-CN", Some("en")).await;
+        assert_eq!(asked_chinese, chinese);
+
+        let spare = chinese[3][0].clone();
+        // Each sheet filled in as an official would, in its own language, and sent back.
+        for (mut sheet, source, row) in [(chinese, "村医", 1), (by_header, "Village doctor", 2)] {
+            // The columns as the headers above list them.
+            let (code, total, date, from) = (0, 2, 10, 11);
+            sheet[row][total] = "420".to_owned();
+            sheet[row][date] = days_ago(3);
+            sheet[row][from] = source.to_owned();
+            let village = sheet[row][code].clone();
+            let response = upload(
+                &app,
+                &format!("region={township}"),
+                "text/csv",
+                to_csv(&sheet),
+            )
+            .await;
+            assert_eq!(response.status().as_u16(), 200, "{source}");
+            let report: Value = response.json().await.unwrap();
+            assert_eq!(report["surveys_recorded"], 1, "{source}: {report}");
+            let history = app
+                .get_ok(&format!("/api/v1/regions/{village}/surveys"))
+                .await;
+            assert_eq!(history[0]["eligible_total"], 420, "{source}");
+            assert_eq!(history[0]["source"], "village_doctor", "{source}");
+        }
+
+        // The English XLSX sheet too: uploaded back as it is, it repeats what is recorded.
+        let response = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/surveys/export?region={township}&format=xlsx&lang=en"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["vary"], "accept-language");
+        let bytes = response.bytes().await.unwrap().to_vec();
+        use calamine::{Reader, Xlsx};
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        assert_eq!(book.sheet_names(), ["Surveys"]);
+        let range = book.worksheet_range("Surveys").unwrap();
+        assert_eq!(
+            range.get_value((0, 2)).unwrap().to_string(),
+            "Eligible (18-60)"
+        );
+        let xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        let report: Value = upload(&app, &format!("region={township}"), xlsx_type, bytes)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (&report["surveys_recorded"], &report["unchanged"]),
+            (&json!(0), &json!(2)),
+            "{report}"
+        );
+
+        // The headers of before (the canonical names) are still read.
+        let old = format!(
+            "village_code,eligible_total,surveyed_on,source\n{spare},77,{},household_register\n",
+            days_ago(2)
+        );
+        let report: Value = upload(
+            &app,
+            &format!("region={township}"),
+            "text/csv",
+            old.into_bytes(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(report["surveys_recorded"], 1, "{report}");
+
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/surveys/export?region={township}&lang=fr")))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "an unknown language").await;
+        assert_eq!(problem["errors"][0]["field"], "lang");
         app
     })
     .await;
