@@ -551,8 +551,11 @@ async fn move_booking(
     let moved =
         service::holder_reschedule(&state.db, &booking, &token, &wanted, &limits, Utc::now());
     match moved.await {
-        Ok(_) => Ok(Redirect::to(&format!("{}&done=moved", manage_link(&booking.code, &token)))
-            .into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "{}&done=moved",
+            manage_link(&booking.code, &token)
+        ))
+        .into_response()),
         Err(err) => {
             let (status, problem) = match &err {
                 BookingsError::Invalid(_) | BookingsError::InvalidField { .. } => {
