@@ -671,12 +671,14 @@ mod tests {
                 to: day("2027-01-01"),
                 radius_km: Some(300.0),
                 near: Some("abc".into()),
+                region: Some("12345".into()),
             }),
             [
                 ("format", "must be json or ics, not \"xml\""),
                 ("to", "must not be before from"),
                 ("radius_km", "must be above 0 and at most 200"),
                 ("near", "must be lon,lat in WGS-84"),
+                ("region", "must be a 12-digit region code"),
             ]
             .map(|(f, m)| (f.to_owned(), m.to_owned()))
         );

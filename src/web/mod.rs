@@ -8,7 +8,8 @@
 //! - `context`: the reader ([`Page`]), the CSRF rule, error pages, security headers;
 //! - `errors`: refusals and faults as pages; `forms`: a posted form's fields;
 //! - `templates`: one template per page; `assets`: the stylesheet and scripts, embedded;
-//! - `public`: the public schedule and booking (no account); `account`: signing in and out.
+//! - `public`: the public schedule and booking (no account); `account`: signing in and out;
+//! - `surveys`: the township official's village surveys (the entry flow, the survey sheet).
 
 mod account;
 mod assets;
@@ -16,6 +17,7 @@ mod context;
 mod errors;
 mod forms;
 mod public;
+mod surveys;
 mod templates;
 
 use axum::Router;
@@ -38,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang", get(switch_language))
         .merge(public::routes())
         .merge(account::routes())
+        .merge(surveys::routes(state.http.body_limit))
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

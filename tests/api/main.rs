@@ -17,6 +17,7 @@ mod drives;
 mod fleet;
 mod health;
 mod import;
+mod pages_surveys;
 mod plans;
 mod points;
 mod regions;
