@@ -91,6 +91,7 @@ pub fn build_app_with_clock(
         booking_limiter,
         clock,
         sheet_uploads: Arc::default(),
+        kept_sheets: Arc::default(),
     };
     let http = state.http.clone();
     let for_fallback = http.clone();

@@ -318,3 +318,150 @@ survey-source-other = Other
 checklist-default-14 = Confirm venue and coordinator
 checklist-default-7 = Notify villages and post notices
 checklist-default-1 = Confirm bookings and weather
+
+## Village survey pages
+survey-desk-title = Village donor surveys
+survey-township = Township
+survey-pick-township = Choose a township
+survey-show = Show
+survey-no-townships = Your account is not responsible for any township, so it cannot enter village surveys. Ask the blood station's administrator to set this up.
+survey-no-villages = This township has no list of villages yet. Ask the blood station to import the divisions.
+survey-desk-count = { $done } of { $count } villages have a survey
+survey-start = Enter villages one by one
+survey-none-yet = No survey yet
+survey-people = { $count ->
+    [one] { $count } person
+   *[other] { $count } people
+}
+survey-date = { $day } { $monthname } { $year }
+survey-all-done = That was the township's last village.
+survey-title = Village survey
+survey-back-to-list = ← Villages of { $township }
+survey-progress = Village { $at } of { $count }
+survey-last = Last survey
+survey-saved = Saved { $village }: { $count ->
+    [one] { $count } person
+   *[other] { $count } people
+}.
+survey-eligible = Residents aged 18–60
+survey-eligible-hint = Everyone living in the village who is 18 to 60 years old.
+survey-surveyed-on = Date of the survey
+survey-source = Where the figure comes from
+survey-source-household_register = Household register
+survey-source-village_doctor = Village doctor
+survey-source-committee_estimate = Village committee's estimate
+survey-source-other = Other
+survey-surveyed-by = Surveyed by (optional)
+survey-more = More figures (optional)
+survey-more-hint = If you give men and women, or the three age bands, they must add up to the total.
+survey-male = Men
+survey-female = Women
+survey-age-18-34 = Aged 18–34
+survey-age-35-54 = Aged 35–54
+survey-age-55-60 = Aged 55–60
+survey-away = Working elsewhere
+survey-known-donors = Have donated before
+survey-notes = Notes
+survey-save-next = Save, next village
+survey-save-finish = Save, all done
+survey-skip = Skip this village
+survey-previous = ← Previous village
+survey-large-change = The last survey of { $village } ({ $date }) counted { $previous }; you entered { $count }, more than 3 times different. Please check it.
+survey-confirm-yes = Yes, { $count } is right: save
+survey-confirm-or-fix = If it is wrong, correct the figure and press Save.
+survey-hint-eligible_total = Enter the number of residents aged 18–60: a whole number from 0 to 1000000.
+survey-hint-male = Give men and women together; they must add up to the total.
+survey-hint-female = Give men and women together; they must add up to the total.
+survey-hint-age_18_34 = Give all three age bands or none; they must add up to the total.
+survey-hint-age_35_54 = Give all three age bands or none; they must add up to the total.
+survey-hint-age_55_60 = Give all three age bands or none; they must add up to the total.
+survey-hint-away_for_work = A whole number, not more than the total.
+survey-hint-known_donors = A whole number, not more than the total.
+survey-hint-surveyed_on = Enter the date of the survey: not after today, not before 1 October 1949.
+survey-hint-source = Choose where the figure comes from.
+survey-hint-surveyed_by = At most 100 characters, on one line.
+survey-hint-notes = At most 2000 characters.
+sheet-title = Enter many villages with a sheet
+sheet-lead = Download your township's survey sheet, fill it in and upload it. You will see what it changes, village by village, before anything is saved.
+sheet-download-xlsx = Download the sheet (Excel)
+sheet-download-csv = Download the sheet (CSV)
+sheet-file = The filled-in sheet
+sheet-upload-hint = XLSX and CSV files are accepted.
+sheet-upload = Upload and preview
+sheet-busy = Another sheet of yours is still being read. Try again in a few seconds.
+sheet-choose-file = Choose the sheet file to upload first.
+sheet-not-a-sheet = Only survey sheets in XLSX or CSV format can be uploaded.
+sheet-too-large = The file is too large. The sheet needs only your township's villages: remove extra worksheets or pictures and upload it again.
+sheet-unreadable = The file did not arrive whole. Please upload it again.
+sheet-expired = This sheet's preview is no longer available. Please upload the sheet again.
+sheet-cancelled = Cancelled: nothing from the sheet was saved.
+sheet-applied = { $count ->
+    [one] Saved the survey of { $count } village.
+   *[other] Saved the surveys of { $count } villages.
+}
+sheet-conflict = A village changed while the sheet was being saved, so nothing was saved. Please upload the sheet again.
+sheet-preview-title = Check the sheet's changes
+sheet-back = ← Back to the villages
+sheet-problems = { $count ->
+    [one] The sheet has { $count } problem to fix; nothing has been saved. Fix it and upload the sheet again.
+   *[other] The sheet has { $count } problems to fix; nothing has been saved. Fix them and upload the sheet again.
+}
+sheet-again = Upload again
+sheet-row = Row { $row }
+sheet-summary = { $count ->
+    [one] Will save the survey of { $count } village.
+   *[other] Will save the surveys of { $count } villages.
+}
+sheet-summary-places = { $count ->
+    [one] Will update the location of { $count } village.
+   *[other] Will update the locations of { $count } villages.
+}
+sheet-unchanged = { $count } more villages are the same as their recorded survey and will not be saved again.
+sheet-row-older = Dated before the village's current survey ({ $date }): can only be kept as history
+sheet-row-large-change = More than 3 times different from the last survey (confirmed in the sheet)
+sheet-row-location = Will update the village's location
+sheet-row-same = unchanged
+sheet-none-before = none
+sheet-confirm-older = Keep the { $count } earlier-dated surveys as history (the current figures stay)
+sheet-apply-hint = Everything is saved at once; if one row cannot be saved, nothing is.
+sheet-apply = Confirm and save
+sheet-nothing = The sheet has no changes to save.
+sheet-cancel = Cancel, save nothing
+sheet-column-village_code = Village code
+sheet-column-village_name = Village name
+sheet-column-eligible_total = Residents aged 18–60
+sheet-column-male = Men
+sheet-column-female = Women
+sheet-column-age_18_34 = Aged 18–34
+sheet-column-age_35_54 = Aged 35–54
+sheet-column-age_55_60 = Aged 55–60
+sheet-column-away_for_work = Working elsewhere
+sheet-column-known_donors = Have donated before
+sheet-column-surveyed_on = Date of the survey
+sheet-column-source = Source
+sheet-column-surveyed_by = Surveyed by
+sheet-column-notes = Notes
+sheet-column-longitude = Longitude
+sheet-column-latitude = Latitude
+sheet-column-confirm_large_change = Confirm large change
+sheet-column-file = File
+sheet-column-header = Header row
+sheet-hint-village_code = The village code must be one of your township's villages (12 digits), each village on one row only.
+sheet-hint-village_name = The village name must be one of your township's villages; for villages with the same name, give the village code.
+sheet-hint-eligible_total = Enter the residents aged 18–60 (a whole number from 0 to 1000000). When it is more than 3 times different from the last survey and is right, write "yes" in the confirm_large_change column.
+sheet-hint-male = Give men and women together; they must add up to the total.
+sheet-hint-female = Give men and women together; they must add up to the total.
+sheet-hint-age_18_34 = Give all three age bands or none; they must add up to the total.
+sheet-hint-age_35_54 = Give all three age bands or none; they must add up to the total.
+sheet-hint-age_55_60 = Give all three age bands or none; they must add up to the total.
+sheet-hint-away_for_work = A whole number, not more than the total.
+sheet-hint-known_donors = A whole number, not more than the total.
+sheet-hint-surveyed_on = Write the date as 2026-11-01: not after today, not before 1949-10-01. For a date before the village's current survey, tick "keep as history" on the preview.
+sheet-hint-source = Write household_register, village_doctor, committee_estimate or other.
+sheet-hint-surveyed_by = At most 100 characters, on one line.
+sheet-hint-notes = At most 2000 characters.
+sheet-hint-longitude = Give longitude and latitude together: where the village is.
+sheet-hint-latitude = Give longitude and latitude together: where the village is.
+sheet-hint-confirm_large_change = Write "yes" in the confirm_large_change column, or leave it empty.
+sheet-hint-file = This file cannot be read. Upload the XLSX or CSV sheet downloaded here (an XLSX without a password).
+sheet-hint-header = The first row must name the columns as the downloaded sheet does.

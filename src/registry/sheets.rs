@@ -384,7 +384,7 @@ pub async fn import(
             }
             _ => RowOutcome::Recorded,
         };
-        match surveys::check(&txn, &village, input, now.date_naive()).await {
+        match surveys::check(&txn, &village, input, surveys::today(now)).await {
             Ok(survey) => planned.push(plan(Some(survey), outcome)),
             Err(RegistryError::Invalid(violations)) => errors.extend(
                 violations

@@ -1,6 +1,8 @@
 //! Village donor surveys: recording one and reading a village's history. The history is
 //! append-only: a new survey never overwrites an old one, and the current survey is the latest
-//! by `surveyed_on`.
+//! by `surveyed_on`. For the officials' entry flow (issue 14): the townships an account enters
+//! surveys for ([`desk`]) and a township's villages with their current surveys
+//! ([`township_entry`]).
 //!
 //! The rules of a survey: each count a whole number up to [`MAX_COUNT`], male and female
 //! together and adding up to the total, all three age bands or none (adding up to the total),
@@ -9,18 +11,20 @@
 //! 3x away from the current survey's only when confirmed (checked here, after the declared
 //! rules, because they need the clock and the database). Every broken rule is named at once.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::village_survey;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 
 use super::{Acting, RegistryError};
-use crate::domain::policy::Action;
+use crate::domain::policy::{self, Action, Visibility};
 use crate::domain::region::{Level, Region, RegionCode};
 use crate::domain::survey::{MAX_COUNT, SurveyFigures, SurveySource, Violation};
 use crate::error::FieldErrors;
 use crate::store::audit::{self, Change};
-use crate::store::regions;
+use crate::store::regions::{self, RegionFilter};
 use crate::store::surveys::{self as store, NewSurvey as SurveyRow};
 use crate::validation::{self, Validate, ValidationError};
 
@@ -149,6 +153,12 @@ fn violations(survey: &NewSurvey, today: NaiveDate, previous_total: Option<i64>)
         }
     }
     errors
+}
+
+/// The day a survey may be dated at most: today in China (where the officials are), not in
+/// UTC, so that a survey entered at 07:00 Beijing time may carry that day's date.
+pub(super) fn today(now: DateTime<Utc>) -> NaiveDate {
+    crate::domain::booking::today_in_china(now)
 }
 
 /// Checks `survey` of `village` against every rule (the 3x rule against the village's current
@@ -304,7 +314,7 @@ async fn record_village(
     // transaction is exclusive already), so that the "previous survey" the 3x rule compares
     // with cannot change under us.
     regions::lock(txn, std::slice::from_ref(&village.code)).await?;
-    let row = check(txn, village, survey, now.date_naive()).await?;
+    let row = check(txn, village, survey, today(now)).await?;
     insert(txn, row, acting, now).await
 }
 
@@ -320,6 +330,131 @@ pub async fn history(
     authorize(acting, Action::Read, village)?;
     let village = self::village(db, village).await?;
     Ok(store::history(db, &village.code).await?)
+}
+
+/// At most this many townships are offered by [`desk`] (an unbound admin reaches every
+/// township of the database; an official one or a few).
+pub const MAX_DESK_TOWNSHIPS: u64 = 1000;
+
+/// A village of a township's entry flow, with its current survey (if any).
+#[derive(Debug, Clone)]
+pub struct EntryVillage {
+    pub village: Region,
+    pub current: Option<village_survey::Model>,
+}
+
+/// A township's village-level units in code order, each with its current survey: what the
+/// survey entry flow walks through, one village after the other.
+#[derive(Debug, Clone)]
+pub struct TownshipEntry {
+    pub township: Region,
+    pub villages: Vec<EntryVillage>,
+}
+
+impl TownshipEntry {
+    /// Where `code` is in the flow (0-based), if it is one of the township's villages.
+    #[must_use]
+    pub fn position(&self, code: &str) -> Option<usize> {
+        self.villages
+            .iter()
+            .position(|v| v.village.code.as_str() == code)
+    }
+}
+
+/// The townships where the acting account records surveys and, for the township asked for
+/// (or the only one it has), that township's entry flow.
+#[derive(Debug, Clone)]
+pub struct SurveyDesk {
+    /// In code order, at most [`MAX_DESK_TOWNSHIPS`].
+    pub townships: Vec<Region>,
+    pub chosen: Option<TownshipEntry>,
+}
+
+/// The townships where `acting` may record surveys (its write scope), in code order.
+async fn desk_townships(
+    db: &impl ConnectionTrait,
+    acting: &Acting<'_>,
+) -> Result<Vec<Region>, RegistryError> {
+    acting.require(|| "surveys".to_owned())?;
+    let reach = match (acting.trusted, acting.principal) {
+        (true, _) => Visibility::All,
+        (false, Some(principal)) => policy::write_scope(principal),
+        (false, None) => Visibility::Within(vec![]),
+    };
+    let filter = RegionFilter {
+        level: Some(Level::Township),
+        limit: MAX_DESK_TOWNSHIPS,
+        reach: Some(reach),
+        ..RegionFilter::default()
+    };
+    Ok(regions::list(db, &filter).await?)
+}
+
+/// The survey desk of `acting`: the townships where it records surveys, and the entry flow of
+/// `township` (a code, as given) or, when none is asked for and it has only one, of that one.
+///
+/// # Errors
+/// As [`township_entry`]; nobody signed in is denied.
+pub async fn desk(
+    db: &impl ConnectionTrait,
+    township: Option<&str>,
+    acting: &Acting<'_>,
+) -> Result<SurveyDesk, RegistryError> {
+    let townships = desk_townships(db, acting).await?;
+    let wanted = match (township, townships.as_slice()) {
+        (Some(code), _) => Some(code.to_owned()),
+        (None, [only]) => Some(only.code.to_string()),
+        (None, _) => None,
+    };
+    let chosen = match wanted {
+        Some(code) => Some(township_entry(db, &code, acting).await?),
+        None => None,
+    };
+    Ok(SurveyDesk { townships, chosen })
+}
+
+/// The entry flow of the township that `raw` names (a township, or a village of it): its
+/// village-level units in code order with their current surveys. Asked as recording a survey
+/// in that township is (the policy's [`Action::Create`]), since the flow is for entering.
+///
+/// # Errors
+/// Denied; an invalid code, or one above township level (`code`); no such region; or the
+/// database fails.
+pub async fn township_entry(
+    db: &impl ConnectionTrait,
+    raw: &str,
+    acting: &Acting<'_>,
+) -> Result<TownshipEntry, RegistryError> {
+    let code = RegionCode::parse(raw.trim())
+        .map_err(|_| RegistryError::invalid("code", "must be a 12-digit region code"))?;
+    let township_code = code.township().ok_or_else(|| {
+        RegistryError::invalid("code", "surveys are entered township by township")
+    })?;
+    authorize(acting, Action::Create, township_code.as_str())?;
+    let township = regions::find(db, &township_code)
+        .await?
+        .ok_or_else(|| RegistryError::not_found(format!("region with code {township_code}")))?;
+    if township.level != Level::Township {
+        return Err(RegistryError::invalid(
+            "code",
+            format!("{} is a {}, not a township", township.name, township.level),
+        ));
+    }
+    let villages = regions::villages_in(db, &township.code, Level::Township).await?;
+    let (lo, hi) = township.code.subtree_bounds(Level::Township);
+    let mut current: HashMap<String, village_survey::Model> = store::current_in_range(db, &lo, &hi)
+        .await?
+        .into_iter()
+        .map(|s| (s.region_code.clone(), s))
+        .collect();
+    let villages = villages
+        .into_iter()
+        .map(|village| EntryVillage {
+            current: current.remove(village.code.as_str()),
+            village,
+        })
+        .collect();
+    Ok(TownshipEntry { township, villages })
 }
 
 /// A stored survey's source (a fault of ours when it does not read back).

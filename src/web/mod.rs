@@ -10,6 +10,7 @@
 //! - `templates`: one template per page; `assets`: the stylesheet and scripts, embedded;
 //! - `public`: the public schedule and booking (no account); `account`: signing in and out;
 //! - `offline`: the service worker, the manifest and the page of what waits on the phone.
+//! - `surveys`: the township official's village surveys (the entry flow, the survey sheet).
 
 mod account;
 mod assets;
@@ -18,6 +19,7 @@ mod errors;
 mod forms;
 mod offline;
 mod public;
+mod surveys;
 mod templates;
 
 use axum::Router;
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public::routes())
         .merge(account::routes())
         .merge(offline::routes())
+        .merge(surveys::routes(state.http.body_limit))
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

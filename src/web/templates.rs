@@ -191,3 +191,208 @@ pub struct OfflinePage<'a> {
 pub struct SyncPage<'a> {
     pub page: &'a Page,
 }
+
+// The village survey pages (`super::surveys`).
+
+/// The survey form as typed (or as the screen fills it in), with the errors beside its fields
+/// and the large-change question when the service asks it.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyForm {
+    pub values: FormFields,
+    /// Field name to the sentence shown beside it.
+    pub errors: Vec<(String, String)>,
+    /// The 3x question in plain words (empty when not asked).
+    pub question: String,
+    /// The total the question is about: the confirming button sends it back, so that the
+    /// confirmation holds for that figure only.
+    pub asked_total: String,
+}
+
+impl SurveyForm {
+    /// The fields under "more figures".
+    const MORE: [&'static str; 8] = [
+        "male",
+        "female",
+        "age_18_34",
+        "age_35_54",
+        "age_55_60",
+        "away_for_work",
+        "known_donors",
+        "notes",
+    ];
+
+    pub fn value(&self, name: &str) -> String {
+        self.values.raw(name)
+    }
+
+    pub fn error(&self, name: &str) -> String {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn has_error(&self, name: &str) -> bool {
+        self.errors.iter().any(|(f, _)| f == name)
+    }
+
+    /// "More figures" starts open when one of them was typed or is wrong.
+    pub fn more_open(&self) -> bool {
+        Self::MORE
+            .iter()
+            .any(|f| self.values.get(f).is_some() || self.has_error(f))
+    }
+
+    pub fn asks(&self) -> bool {
+        !self.question.is_empty()
+    }
+}
+
+/// A village's current survey, beside the form.
+#[derive(Debug, Clone)]
+pub struct LastSurvey {
+    /// `620 人`.
+    pub total: String,
+    pub date: String,
+    /// Who was asked (or, when not recorded, who entered it).
+    pub who: String,
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "survey_entry.html")]
+pub struct SurveyEntryPage<'a> {
+    pub page: &'a Page,
+    pub township_code: String,
+    pub township_name: String,
+    pub village_code: String,
+    pub village_name: String,
+    /// `第 5 / 30 个村`.
+    pub progress: String,
+    pub last: Option<LastSurvey>,
+    /// The codes of the villages before and after (empty at the ends).
+    pub previous: String,
+    pub next: String,
+    /// The query carrying the date, source and surveyor on (for Skip).
+    pub carry: String,
+    /// The sources offered: value and words.
+    pub sources: Vec<(String, String)>,
+    /// Today in China (the latest date the form takes).
+    pub today: String,
+    pub form: SurveyForm,
+    pub notice: String,
+    pub problem: String,
+}
+
+impl SurveyEntryPage<'_> {
+    /// The counts under "more figures", in rows (men and women side by side, the three age
+    /// bands, the two parts of the total): each field with its label.
+    pub fn more_rows(&self) -> Vec<Vec<(&'static str, String)>> {
+        let rows: [&[(&'static str, &str)]; 3] = [
+            &[("male", "survey-male"), ("female", "survey-female")],
+            &[
+                ("age_18_34", "survey-age-18-34"),
+                ("age_35_54", "survey-age-35-54"),
+                ("age_55_60", "survey-age-55-60"),
+            ],
+            &[
+                ("away_for_work", "survey-away"),
+                ("known_donors", "survey-known-donors"),
+            ],
+        ];
+        rows.iter()
+            .map(|row| {
+                row.iter()
+                    .map(|(field, id)| (*field, self.page.t(id)))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// A village in the desk's list.
+#[derive(Debug, Clone)]
+pub struct DeskVillage {
+    pub code: String,
+    pub name: String,
+    /// The current survey's total and date (empty when there is none).
+    pub total: String,
+    pub date: String,
+}
+
+/// The chosen township of the desk.
+#[derive(Debug, Clone)]
+pub struct DeskTownship {
+    pub code: String,
+    pub name: String,
+    pub villages: Vec<DeskVillage>,
+    /// The first village's code (where the entry flow starts).
+    pub start: String,
+    /// `已有 12 / 30 个村的调查`.
+    pub summary: String,
+}
+
+/// A township the desk offers.
+#[derive(Debug, Clone)]
+pub struct TownshipChoice {
+    pub code: String,
+    pub name: String,
+    pub chosen: bool,
+}
+
+#[derive(Template)]
+#[template(path = "survey_desk.html")]
+pub struct SurveyDeskPage<'a> {
+    pub page: &'a Page,
+    /// Every township the reader enters surveys for.
+    pub townships: Vec<TownshipChoice>,
+    pub chosen: Option<DeskTownship>,
+    pub notice: String,
+    pub problem: String,
+}
+
+/// A village row of a sheet's preview.
+#[derive(Debug, Clone)]
+pub struct PreviewRow {
+    pub village: String,
+    /// The current total before (or "none"), and what the sheet records.
+    pub before: String,
+    pub after: String,
+    pub date: String,
+    /// What to look at twice: a date before the current survey, a large change, a move.
+    pub warnings: Vec<String>,
+}
+
+/// A problem of an uploaded sheet, in words.
+#[derive(Debug, Clone)]
+pub struct SheetProblem {
+    /// `第 3 行` (empty for the whole file).
+    pub row: String,
+    pub column: String,
+    pub message: String,
+    /// The service's own words, when ours are general.
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "survey_sheet.html")]
+pub struct SheetPreviewPage<'a> {
+    pub page: &'a Page,
+    /// The kept sheet's key (the confirm and cancel forms' address).
+    pub key: String,
+    pub township: String,
+    pub file_name: String,
+    /// The rows that change something, in sheet order.
+    pub rows: Vec<PreviewRow>,
+    /// Rows identical to a recorded survey (left alone).
+    pub unchanged: usize,
+    /// Rows dated before their village's current survey (recorded as history if confirmed).
+    pub older: usize,
+    pub summary: String,
+    /// What stops the sheet (the first ones), and how many there are in all.
+    pub problems: Vec<SheetProblem>,
+    pub problems_total: usize,
+    /// The sheet changes something and has no problems.
+    pub can_apply: bool,
+}
