@@ -147,6 +147,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_catalogue_defines_an_id_twice() {
+        for lang in Lang::ALL {
+            let ids = ids(lang);
+            let mut seen = std::collections::HashSet::new();
+            let twice: Vec<_> = ids.iter().filter(|id| !seen.insert(*id)).collect();
+            assert!(twice.is_empty(), "{} defines twice: {twice:?}", lang.tag());
+        }
+    }
+
+    #[test]
     fn both_catalogues_hold_the_same_messages() {
         let zh = ids(Lang::ZhCn);
         let en = ids(Lang::English);
