@@ -19,6 +19,7 @@ mod fleet;
 mod health;
 mod import;
 mod pages;
+mod pages_official;
 mod plans;
 mod points;
 mod regions;
