@@ -504,6 +504,44 @@ pub async fn assign_in(
     .await
 }
 
+/// Registers a new coordinator and assigns them to a point, in one transaction (both or
+/// neither): the caller may change the point and create coordinators in the new one's home
+/// region; `primary` makes them the point's primary (demoting the current one). Returns who
+/// serves the point after the change.
+///
+/// # Errors
+/// Invalid fields, the point not found, denied, the mobile taken, or the database fails.
+pub async fn add_to_point(
+    db: &DatabaseConnection,
+    point_id: i64,
+    command: CoordinatorInput,
+    primary: bool,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Serving>, RegistryError> {
+    // The point first: outside the caller's reach it does not exist, whatever was typed.
+    let point = crate::store::points::find(db, point_id)
+        .await?
+        .ok_or_else(|| RegistryError::not_found(format!("point with id {point_id}")))?;
+    let code = RegionCode::parse(&point.region_code).ok();
+    acting.authorize(Action::Update, code.as_ref(), || {
+        format!("point with id {point_id}")
+    })?;
+    let fields = validated(command)?;
+    authorize_region(acting, Action::Create, &fields.region_code)?;
+    let txn = crate::db::begin_write(db).await?;
+    let point = point_for(&txn, acting, Action::Update, point_id).await?;
+    let created = create_in(&txn, fields, acting, now).await?;
+    let assign = Assign {
+        point_id,
+        coordinator_id: created.id,
+        primary,
+    };
+    assign_in(&txn, &point, assign, acting, now).await?;
+    txn.commit().await?;
+    serving(db, acting, point_id).await
+}
+
 /// Removes a coordinator from a point the caller may change. Returns who serves the point
 /// after the change.
 ///

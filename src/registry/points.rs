@@ -322,6 +322,46 @@ pub async fn find_for(
     Ok(model)
 }
 
+/// A point as its page shows it: the point, the region it serves and who serves it.
+#[derive(Debug, Clone)]
+pub struct PointDetail {
+    pub point: point::Model,
+    /// The region it serves (`None` only for a row whose region has gone: never, by the
+    /// foreign key).
+    pub region: Option<crate::domain::region::Region>,
+    /// Its coordinators, the primary first.
+    pub coordinators: Vec<super::coordinators::Serving>,
+    /// Whether `acting` may change it (else the page only shows it).
+    pub may_update: bool,
+}
+
+/// Point `id` with its region and coordinators, if `acting` may read it.
+///
+/// # Errors
+/// Not found (also outside its reach), or the database fails.
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    id: i64,
+    acting: &Acting<'_>,
+) -> Result<PointDetail, RegistryError> {
+    let point = find_for(db, id, Action::Read, acting).await?;
+    let code = RegionCode::parse(&point.region_code).ok();
+    let region = match &code {
+        Some(code) => regions::find(db, code).await?,
+        None => None,
+    };
+    let may_update = acting
+        .authorize(Action::Update, code.as_ref(), String::new)
+        .is_ok();
+    let coordinators = super::coordinators::of_point(db, id, acting).await?;
+    Ok(PointDetail {
+        point,
+        region,
+        coordinators,
+        may_update,
+    })
+}
+
 /// May `acting` do `action` in the region given as text? (A malformed code is left to
 /// validation.)
 ///

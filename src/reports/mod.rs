@@ -1,6 +1,7 @@
 //! Reports over the registry as a service: the summary of the network in a region
 //! ([`summary`]), the coverage of its villages with suggested new points ([`coverage`]) and
-//! what a township official should fix next ([`gaps`]). Each is one function taking the
+//! what a township official should fix next ([`gaps`]), and what a region's map draws
+//! ([`map`], for the official's pages). Each is one function taking the
 //! database, the region (read through `registry::regions::read`, so within the acting
 //! account's reach), its options and `now`, and returning the report as a value; errors are
 //! [`RegistryError`]s (no HTTP). The handlers in `src/api/summary.rs`, `coverage.rs` and
@@ -8,6 +9,7 @@
 
 pub mod coverage;
 pub mod gaps;
+pub mod map;
 pub mod summary;
 
 use sea_orm::ConnectionTrait;

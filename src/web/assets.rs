@@ -20,6 +20,7 @@ macro_rules! package {
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css", include_bytes!("assets/app.css")),
     ("app.js", "text/javascript", include_bytes!("assets/app.js")),
+    ("map.js", "text/javascript", include_bytes!("assets/map.js")),
     (
         "offline.js",
         "text/javascript",

@@ -55,6 +55,24 @@ impl From<crate::bookings::BookingsError> for PageError {
     }
 }
 
+impl From<crate::registry::RegistryError> for PageError {
+    fn from(err: crate::registry::RegistryError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl From<crate::drives::DrivesError> for PageError {
+    fn from(err: crate::drives::DrivesError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl From<crate::accounts::AccountsError> for PageError {
+    fn from(err: crate::accounts::AccountsError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
 impl From<sea_orm::DbErr> for PageError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::from(err).into()

@@ -11,12 +11,16 @@
 //! - `public`: the public schedule and booking (no account); `account`: signing in and out;
 //! - `offline`: the service worker, the manifest and the page of what waits on the phone.
 //! - `surveys`: the township official's village surveys (the entry flow, the survey sheet).
+//! - `official`: the township official's pages (my township, points and their map, a point's
+//!   page); `admin`: creating an official's account.
 
 mod account;
+mod admin;
 mod assets;
 mod context;
 mod errors;
 mod forms;
+mod official;
 mod offline;
 mod public;
 mod surveys;
@@ -44,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(offline::routes())
         .merge(surveys::routes(state.http.body_limit))
+        .merge(official::routes())
+        .merge(admin::routes())
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -66,11 +72,11 @@ pub fn owns(path: &str) -> bool {
         || path.starts_with("/health/"))
 }
 
-/// `/`: signed-in people to their work, everyone else to the public schedule (which links to
-/// signing in).
+/// `/`: signed-in people to their work (their township), everyone else to the public schedule
+/// (which links to signing in).
 async fn home(page: Page) -> Redirect {
     if page.signed_in() {
-        Redirect::to("/account/password")
+        Redirect::to("/township")
     } else {
         Redirect::to("/drives")
     }

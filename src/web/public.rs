@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::context::Page;
 use super::errors::PageError;
-use super::forms::FormFields;
+use super::forms::{self, FormFields};
 use super::templates::{
     BookingCard, BookingForm, BookingPage, DrivesPage, StopCard, StopPage, TownshipOptions, date,
     html,
@@ -274,18 +274,9 @@ fn refusal(page: &Page, err: &BookingsError) -> Option<(StatusCode, String)> {
     })
 }
 
-/// Field errors as the form shows them: the catalogue's hint for the field (`hint-mobile`),
-/// the service's message where the catalogue has none.
+/// Field errors as the booking form shows them (`hint-mobile`; see [`forms::field_errors`]).
 fn field_errors(page: &Page, errors: &[FieldError]) -> Vec<(String, String)> {
-    errors
-        .iter()
-        .map(|e| {
-            let field = e.field.split('[').next().unwrap_or(&e.field).to_owned();
-            let id = format!("hint-{field}");
-            let hint = page.t(&id);
-            (field, if hint == id { e.message.clone() } else { hint })
-        })
-        .collect()
+    forms::field_errors(page, "", errors)
 }
 
 /// `POST /stops/{id}/book`: books a person or a group; on success, on to the booking's page

@@ -396,3 +396,194 @@ pub struct SheetPreviewPage<'a> {
     /// The sheet changes something and has no problems.
     pub can_apply: bool,
 }
+
+// ---------------------------------------------------------------------------------------------
+// The township official's pages
+
+/// A region as a choice or a link.
+#[derive(Debug, Clone)]
+pub struct PlaceLink {
+    pub code: String,
+    pub name: String,
+    /// The one shown now (or selected).
+    pub current: bool,
+}
+
+/// A labelled figure (`村（社区） 27`).
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub label: String,
+    pub value: String,
+}
+
+/// A count of points in one status, with the class that colours it.
+#[derive(Debug, Clone)]
+pub struct StatusCount {
+    pub status: String,
+    pub label: String,
+    pub count: u64,
+}
+
+/// One list of things to fix: its first entries and how many more there are.
+#[derive(Debug, Clone)]
+pub struct GapGroup {
+    pub title: String,
+    pub hint: String,
+    pub total: usize,
+    pub items: Vec<GapEntry>,
+    pub more: usize,
+}
+
+/// A point or village to fix; `href` empty when it has no page.
+#[derive(Debug, Clone)]
+pub struct GapEntry {
+    pub name: String,
+    pub detail: String,
+    pub href: String,
+}
+
+/// A checklist item due or late.
+#[derive(Debug, Clone)]
+pub struct DueEntry {
+    pub title: String,
+    pub stop: String,
+    pub drive_date: String,
+    /// `截止 12月7日` or `已逾期 3 天`.
+    pub due: String,
+    pub late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "township.html")]
+pub struct TownshipPage<'a> {
+    pub page: &'a Page,
+    pub code: String,
+    pub name: String,
+    /// The regions the reader is bound to (shown when more than one).
+    pub places: Vec<PlaceLink>,
+    pub figures: Vec<Figure>,
+    pub statuses: Vec<StatusCount>,
+    pub gaps: Vec<GapGroup>,
+    /// Nothing to fix.
+    pub no_gaps: bool,
+    pub due: Vec<DueEntry>,
+    /// More items are due than listed.
+    pub due_more: bool,
+}
+
+/// Picking a county, then a township (the admin's account form and the township page of a
+/// reader bound to no region).
+#[derive(Template)]
+#[template(path = "pick_region.html")]
+pub struct PickRegionPage<'a> {
+    pub page: &'a Page,
+    pub counties: Vec<PlaceLink>,
+    pub townships: Vec<PlaceLink>,
+}
+
+/// The township choices of a county (htmx swaps them in).
+#[derive(Template)]
+#[template(path = "region_options.html")]
+pub struct RegionOptions<'a> {
+    pub page: &'a Page,
+    pub townships: Vec<PlaceLink>,
+}
+
+/// A point in a list.
+#[derive(Debug, Clone)]
+pub struct PointRow {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub status_label: String,
+    pub kind_label: String,
+    pub address: String,
+    /// `缺主要联系人` and the like, from the gaps report.
+    pub flags: Vec<String>,
+}
+
+/// A colour of the map's legend.
+#[derive(Debug, Clone)]
+pub struct LegendEntry {
+    pub class: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "points.html")]
+pub struct PointsPage<'a> {
+    pub page: &'a Page,
+    pub code: String,
+    pub name: String,
+    pub map_src: String,
+    pub points: Vec<PointRow>,
+    /// The addresses kept on the phone for use without a signal (each point's page, the map's
+    /// data): see `assets/offline.js`.
+    pub keep_ahead: String,
+    pub legend: Vec<LegendEntry>,
+}
+
+/// A field that changed under the reader: what they typed beside what is stored now.
+#[derive(Debug, Clone)]
+pub struct ConflictRow {
+    pub label: String,
+    pub mine: String,
+    pub current: String,
+}
+
+/// A coordinator serving the point.
+#[derive(Debug, Clone)]
+pub struct CoordinatorRow {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    /// Masked when the reader may not read the coordinator's own record.
+    pub mobile: String,
+    pub primary: bool,
+}
+
+/// A choice of a select: value and label.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "point.html")]
+pub struct PointPage<'a> {
+    pub page: &'a Page,
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub status_label: String,
+    /// Where "back" leads (the township's points).
+    pub back: String,
+    pub facts: Vec<Figure>,
+    pub map_src: String,
+    pub may_update: bool,
+    pub form: super::forms::FormState,
+    pub kinds: Vec<Choice>,
+    pub statuses: Vec<Choice>,
+    /// What just happened, as a sentence.
+    pub notice: String,
+    /// Why the edit was not taken.
+    pub problem: String,
+    /// The fields someone else changed meanwhile (a stale edit).
+    pub conflict: Vec<ConflictRow>,
+    pub coordinators: Vec<CoordinatorRow>,
+    pub coordinator_form: super::forms::FormState,
+    pub coordinator_problem: String,
+    pub roles: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "account_new.html")]
+pub struct NewAccountPage<'a> {
+    pub page: &'a Page,
+    pub form: super::forms::FormState,
+    pub counties: Vec<PlaceLink>,
+    pub townships: Vec<PlaceLink>,
+    pub notice: String,
+    pub problem: String,
+}

@@ -19,6 +19,7 @@ mod fleet;
 mod health;
 mod import;
 mod pages;
+mod pages_official;
 mod pages_surveys;
 mod plans;
 mod points;

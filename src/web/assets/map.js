@@ -1,0 +1,180 @@
+// The township official's map (Leaflet), on the points list and a point's page. Everything it
+// draws comes from the same-site JSON named by the map element's data-src
+// (/township/map.json): tile layers (none: a plain background), townships, villages coloured
+// by eligible donors, points coloured by status, 5 km rings around active points. Its
+// coordinates are already in the tiles' datum (the server shifts them to GCJ-02 for AMap).
+//
+// On a point's page (data-pick="1") a tap on the map moves the point: the form's hidden
+// longitude/latitude get the tapped place and crs the map's datum (the server shifts GCJ-02
+// back to WGS-84); "use my location" fills them from the phone (WGS-84). No inline script
+// anywhere: the Content-Security-Policy forbids it.
+(function () {
+  "use strict";
+
+  // WGS-84 -> GCJ-02, the published formula (the same as src/geo/gcj02.rs), used only to draw
+  // the phone's position on GCJ-02 tiles; what is sent stays WGS-84 and the server converts.
+  function gcj02(lon, lat) {
+    var a = 6378245.0;
+    var ee = 0.006693421622965943;
+    var x = lon - 105.0;
+    var y = lat - 35.0;
+    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    dLat += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
+    dLat += (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0;
+    dLat += (160.0 * Math.sin(y / 12.0 * Math.PI) + 320.0 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
+    var dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    dLon += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
+    dLon += (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0;
+    dLon += (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * Math.PI;
+    var magic = 1 - ee * Math.sin(radLat) * Math.sin(radLat);
+    var sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((a * (1 - ee)) / (magic * sqrtMagic) * Math.PI);
+    dLon = (dLon * 180.0) / (a / sqrtMagic * Math.cos(radLat) * Math.PI);
+    return [lon + dLon, lat + dLat];
+  }
+
+  function text(tag, className, content) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    el.textContent = content;
+    return el;
+  }
+
+  function draw(el, data) {
+    var map = L.map(el, { zoomControl: true, attributionControl: data.tiles.length > 0 });
+    if (data.tiles.length === 0) {
+      el.classList.add("no-tiles");
+    }
+    data.tiles.forEach(function (t) {
+      var options = { attribution: t.attribution, maxZoom: 18 };
+      if (t.subdomains) options.subdomains = t.subdomains;
+      L.tileLayer(t.url, options).addTo(map);
+    });
+    L.control.scale({ imperial: false }).addTo(map);
+
+    var bounds = [];
+    var focus = el.dataset.focus ? Number(el.dataset.focus) : null;
+    var focused = null;
+
+    data.points.forEach(function (p) {
+      if (p.status === "active") {
+        L.circle([p.lat, p.lon], {
+          radius: data.radius_m,
+          className: "ring",
+          interactive: false
+        }).addTo(map);
+      }
+    });
+    data.townships.forEach(function (t) {
+      L.marker([t.lat, t.lon], {
+        icon: L.divIcon({ className: "tw-label", html: text("span", "", t.name), iconSize: null }),
+        interactive: false,
+        keyboard: false
+      }).addTo(map);
+      bounds.push([t.lat, t.lon]);
+    });
+    data.villages.forEach(function (v) {
+      L.circleMarker([v.lat, v.lon], { radius: 6, className: "vg vg-" + v.band })
+        .bindTooltip(v.label)
+        .addTo(map);
+      bounds.push([v.lat, v.lon]);
+    });
+    data.points.forEach(function (p) {
+      var isFocus = p.id === focus;
+      var marker = L.circleMarker([p.lat, p.lon], {
+        radius: isFocus ? 11 : 8,
+        className: "pt pt-" + p.status + (isFocus ? " pt-focus" : "")
+      });
+      var box = document.createElement("div");
+      var link = text("a", "", p.name);
+      link.href = p.href;
+      box.appendChild(link);
+      box.appendChild(text("div", "meta", p.label));
+      marker.bindPopup(box).addTo(map);
+      if (isFocus) focused = [p.lat, p.lon];
+      bounds.push([p.lat, p.lon]);
+    });
+
+    if (focused) {
+      map.setView(focused, 14);
+    } else if (bounds.length > 0) {
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
+    } else if (data.centre) {
+      map.setView([data.centre[1], data.centre[0]], 12);
+    } else {
+      map.setView([35, 105], 4);
+    }
+
+    if (el.dataset.pick === "1") pick(map, data);
+  }
+
+  // Moving the point: a tap on the map, or the phone's position.
+  function pick(map, data) {
+    var lon = document.getElementById("longitude");
+    var lat = document.getElementById("latitude");
+    var crs = document.getElementById("crs");
+    var status = document.getElementById("location-status");
+    if (!lon || !lat || !crs) return;
+    var chosen = null;
+    function place(drawLat, drawLon) {
+      if (chosen) {
+        chosen.setLatLng([drawLat, drawLon]);
+      } else {
+        chosen = L.circleMarker([drawLat, drawLon], { radius: 11, className: "pt pt-new" }).addTo(map);
+      }
+    }
+    function say(x, y) {
+      if (status) status.textContent = status.dataset.moved + " " + x + ", " + y;
+    }
+    map.on("click", function (event) {
+      var x = event.latlng.lng.toFixed(6);
+      var y = event.latlng.lat.toFixed(6);
+      lon.value = x;
+      lat.value = y;
+      crs.value = data.crs;
+      place(event.latlng.lat, event.latlng.lng);
+      say(x, y);
+    });
+    var button = document.getElementById("use-my-location");
+    if (!button || !("geolocation" in navigator)) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      if (status) status.textContent = status.dataset.locating;
+      navigator.geolocation.getCurrentPosition(
+        function (pos) {
+          var x = pos.coords.longitude;
+          var y = pos.coords.latitude;
+          lon.value = x.toFixed(6);
+          lat.value = y.toFixed(6);
+          crs.value = "wgs84";
+          var shown = data.crs === "gcj02" ? gcj02(x, y) : [x, y];
+          place(shown[1], shown[0]);
+          map.setView([shown[1], shown[0]], Math.max(map.getZoom(), 15));
+          say(lon.value, lat.value);
+        },
+        function () {
+          if (status) status.textContent = status.dataset.denied;
+        },
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+      );
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.getElementById("map");
+    if (!el || !el.dataset.src || typeof L === "undefined") return;
+    fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.json();
+      })
+      .then(function (data) {
+        draw(el, data);
+      })
+      .catch(function () {
+        el.classList.add("failed");
+        el.textContent = el.dataset.failed || "";
+      });
+  });
+})();
