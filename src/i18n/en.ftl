@@ -622,3 +622,7 @@ hint-account-display_name = At most 100 characters.
 hint-account-township = Pick a township.
 hint-account-password = At least 10 characters, not the username and not one of the commonest passwords.
 hint-account-repeat_password = The two passwords differ.
+
+## Township page links
+township-surveys = Village surveys
+survey-offline-label = Village survey

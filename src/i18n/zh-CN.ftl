@@ -597,3 +597,7 @@ hint-account-display_name = 姓名不超过 100 个字。
 hint-account-township = 请选择一个乡镇。
 hint-account-password = 密码至少 10 个字符，不能是用户名，也不能是常见的简单密码。
 hint-account-repeat_password = 两次输入的密码不一样。
+
+## 乡镇页面的入口
+township-surveys = 村调查录入
+survey-offline-label = 村调查

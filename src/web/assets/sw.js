@@ -52,7 +52,10 @@ async function networkFirst(request) {
     }
     return response;
   } catch (err) {
-    const cached = await caches.match(request, { ignoreVary: true });
+    // The page as kept; else the same page kept under another query (`?queued=1`).
+    const cached =
+      (await caches.match(request, { ignoreVary: true })) ||
+      (await caches.match(request, { ignoreVary: true, ignoreSearch: true }));
     if (cached) return cached;
     if (request.mode === "navigate") {
       const offline = await caches.match(OFFLINE_PAGE, { ignoreVary: true });
