@@ -9,7 +9,8 @@
 //! - no sea-orm query, transaction or audit record in `src/api/`: queries are the store's,
 //!   transactions and audit records the services';
 //! - no handler uses the store: reads and writes go through the capability's service, only the
-//!   HTTP infrastructure reads it ([`STORE_READERS`]).
+//!   HTTP infrastructure reads it ([`STORE_READERS`]);
+//! - the pages (`src/web/`) likewise: no store, query, transaction or audit record.
 //!
 //! Comment lines and test modules (from `#[cfg(test)]` on) are not checked.
 
@@ -139,6 +140,34 @@ fn handlers_do_not_use_the_store() {
         let handler = file.starts_with("src/api/") && !STORE_READERS.contains(&file);
         (handler && (line.contains("crate::store") || line.contains("store::")))
             .then(|| "uses the store, not its service".to_owned())
+    });
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The pages are a second face on the services, as thin as the handlers: no queries,
+/// transactions, audit records or store reads of their own (a database error is only mapped to
+/// an error page, in `web::errors`).
+#[test]
+fn pages_use_services_not_the_store() {
+    const QUERIES: [&str; 8] = [
+        "crate::store",
+        "store::",
+        "Entity::find",
+        "Entity::insert",
+        "Entity::update",
+        "Entity::delete",
+        "begin_write",
+        "audit::record",
+    ];
+    let found = offences(|file, line| {
+        if !file.starts_with("src/web/") {
+            return None;
+        }
+        if let Some(q) = QUERIES.iter().find(|q| line.contains(**q)) {
+            return Some(format!("{q} in a page"));
+        }
+        (line.contains("sea_orm") && file != "src/web/errors.rs")
+            .then(|| "sea_orm in a page".to_owned())
     });
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
