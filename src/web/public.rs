@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::context::Page;
 use super::errors::PageError;
-use super::forms::{self, FormFields};
+use super::forms::{self, FormFields, FormState};
 use super::templates::{
     BookingCard, BookingForm, BookingPage, DrivesPage, StopCard, StopPage, TownshipOptions, date,
     html,
@@ -361,10 +361,10 @@ async fn book(
             let mut response = stop_form(
                 &page,
                 &scheduled,
-                BookingForm {
+                BookingForm(FormState {
                     values: form,
                     errors,
-                },
+                }),
                 problem,
             );
             *response.status_mut() = status;

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::context::Page;
 use super::errors::PageError;
-use super::forms::FormFields;
+use super::forms::{FormFields, FormState};
 use super::templates::{
     DeskTownship, DeskVillage, LastSurvey, PreviewRow, SheetPreviewPage, SheetProblem,
     SurveyDeskPage, SurveyEntryPage, SurveyForm, TownshipChoice, html,
@@ -309,11 +309,11 @@ async fn entry(
         .unwrap_or(SurveySource::VillageDoctor);
     let by = carried.by.unwrap_or_default();
     let form = SurveyForm {
-        values: FormFields(vec![
+        state: FormState::new(FormFields(vec![
             ("surveyed_on".to_owned(), on.to_string()),
             ("source".to_owned(), source.as_str().to_owned()),
             ("surveyed_by".to_owned(), by.trim().to_owned()),
-        ]),
+        ])),
         ..SurveyForm::default()
     };
     let notice = code_like(carried.saved)
@@ -586,8 +586,10 @@ async fn save(
         page.t("refused-fields")
     };
     let form = SurveyForm {
-        values: form,
-        errors: field_errors(&page, &shown),
+        state: FormState {
+            values: form,
+            errors: field_errors(&page, &shown),
+        },
         question,
         asked_total,
     };

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 
 use super::context::Page;
-use super::forms::FormFields;
+use super::forms::FormState;
 use crate::bookings::reads::{PlaceWithStops, SlotState};
 use crate::i18n::Lang;
 
@@ -73,31 +73,19 @@ pub struct BookingCard {
     pub changeable: bool,
 }
 
-/// The booking form as typed, with the errors beside its fields.
+/// The booking form as typed, with the errors beside its fields (the shared [`FormState`]).
 #[derive(Debug, Clone, Default)]
-pub struct BookingForm {
-    pub values: FormFields,
-    /// Field name to the sentence shown beside it.
-    pub errors: Vec<(String, String)>,
+pub struct BookingForm(pub FormState);
+
+impl std::ops::Deref for BookingForm {
+    type Target = FormState;
+
+    fn deref(&self) -> &FormState {
+        &self.0
+    }
 }
 
 impl BookingForm {
-    pub fn value(&self, name: &str) -> String {
-        self.values.raw(name)
-    }
-
-    pub fn error(&self, name: &str) -> String {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, m)| m.clone())
-            .unwrap_or_default()
-    }
-
-    pub fn has_error(&self, name: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == name)
-    }
-
     pub fn is_group(&self) -> bool {
         self.values.get("kind").as_deref() == Some("group")
     }
@@ -198,14 +186,21 @@ pub struct SyncPage<'a> {
 /// and the large-change question when the service asks it.
 #[derive(Debug, Clone, Default)]
 pub struct SurveyForm {
-    pub values: FormFields,
-    /// Field name to the sentence shown beside it.
-    pub errors: Vec<(String, String)>,
+    /// What was typed and the errors beside its fields.
+    pub state: FormState,
     /// The 3x question in plain words (empty when not asked).
     pub question: String,
     /// The total the question is about: the confirming button sends it back, so that the
     /// confirmation holds for that figure only.
     pub asked_total: String,
+}
+
+impl std::ops::Deref for SurveyForm {
+    type Target = FormState;
+
+    fn deref(&self) -> &FormState {
+        &self.state
+    }
 }
 
 impl SurveyForm {
@@ -220,22 +215,6 @@ impl SurveyForm {
         "known_donors",
         "notes",
     ];
-
-    pub fn value(&self, name: &str) -> String {
-        self.values.raw(name)
-    }
-
-    pub fn error(&self, name: &str) -> String {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, m)| m.clone())
-            .unwrap_or_default()
-    }
-
-    pub fn has_error(&self, name: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == name)
-    }
 
     /// "More figures" starts open when one of them was typed or is wrong.
     pub fn more_open(&self) -> bool {
