@@ -604,7 +604,9 @@ impl From<crate::registry::RegistryError> for AppError {
                 field: "mobile".to_owned(),
                 detail: crate::registry::MOBILE_NOT_AVAILABLE.to_owned(),
             },
-            err @ (E::StillServes(_) | E::Conflict(_)) => AppError::Conflict(err.to_string()),
+            err @ (E::StillServes(_) | E::Conflict(_) | E::SurveyOutdated(_)) => {
+                AppError::Conflict(err.to_string())
+            }
             E::BadSheet { total, errors } => AppError::Validation {
                 detail: crate::registry::sheets::problems(total),
                 errors,

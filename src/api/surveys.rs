@@ -102,6 +102,11 @@ pub struct SurveyInput {
     /// Needed when the total is more than 3x or under a third of the current survey's.
     #[serde(default)]
     pub confirm_large_change: bool,
+    /// The id of the village's current survey the figures were entered beside, `0` when it
+    /// had none. When another survey has become current since, nothing is recorded and the
+    /// answer is 409 naming it (a form kept offline meets a newer survey). Absent: not checked.
+    #[schema(example = 17)]
+    pub based_on: Option<i64>,
 }
 
 impl From<SurveyInput> for NewSurvey {
@@ -120,6 +125,7 @@ impl From<SurveyInput> for NewSurvey {
             surveyed_by: body.surveyed_by,
             notes: body.notes,
             confirm_large_change: body.confirm_large_change,
+            based_on: body.based_on,
         }
     }
 }
@@ -141,6 +147,7 @@ fn acting(caller: &Caller) -> Acting<'_> {
         (status = 201, description = "Recorded", body = SurveyView),
         (status = 400, description = "Broken rules, each naming its field", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`based_on` names a survey that is no longer the village's current one", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(code = %path.code))]

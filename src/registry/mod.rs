@@ -64,6 +64,14 @@ pub enum RegistryError {
     /// imported); nothing was changed, the client may send it again.
     #[error("{0}")]
     Conflict(String),
+    /// The survey was entered beside another current survey than the village has now
+    /// ([`surveys::NewSurvey::based_on`]); nothing was recorded. The current survey is here.
+    #[error(
+        "another survey of this village (id {}, {} people, surveyed on {}) became current after \
+         the one this survey was based on; send based_on: {} to record it anyway",
+        .0.id, .0.eligible_total, .0.surveyed_on, .0.id
+    )]
+    SurveyOutdated(Box<entity::village_survey::Model>),
     /// A stored row that does not read back (a fault of ours).
     #[error(transparent)]
     Corrupt(anyhow::Error),

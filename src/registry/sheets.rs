@@ -334,6 +334,7 @@ pub async fn import(
             surveyed_by: row.surveyed_by,
             notes: row.notes,
             confirm_large_change: row.confirm_large_change,
+            based_on: None,
         };
         resolved.push((row.row, village.clone(), input, location));
     }

@@ -74,6 +74,13 @@ pub struct NewSurvey {
     /// Needed when the total is more than 3x or under a third of the current survey's.
     #[serde(default)]
     pub confirm_large_change: bool,
+    /// The id of the village's current survey that the figures were entered beside (`0`: the
+    /// village had none). When given and another survey has become current since, nothing is
+    /// recorded: [`RegistryError::SurveyOutdated`] with that survey (a form kept on a phone
+    /// without signal meets a survey someone else recorded meanwhile). Absent: not checked.
+    #[serde(default)]
+    #[validate(range(min = 0, message = "must be the id of a survey, or 0 for none"))]
+    pub based_on: Option<i64>,
 }
 
 impl NewSurvey {
@@ -172,9 +179,14 @@ pub(super) async fn check(
     survey: NewSurvey,
     today: NaiveDate,
 ) -> Result<SurveyRow, RegistryError> {
-    let previous = store::current(db, &village.code)
-        .await?
-        .map(|s| i64::from(s.eligible_total));
+    let current = store::current(db, &village.code).await?;
+    if let (Some(seen), Some(current)) = (survey.based_on, &current)
+        && seen >= 0
+        && seen != current.id
+    {
+        return Err(RegistryError::SurveyOutdated(Box::new(current.clone())));
+    }
+    let previous = current.map(|s| i64::from(s.eligible_total));
     super::checked(violations(&survey, today, previous))?;
     let figures = survey.figures();
     // The text rules passed: cleaning cannot fail.
@@ -494,6 +506,7 @@ mod tests {
             surveyed_by: Some(" 李医生 ".into()),
             notes: Some("line one\nline two".into()),
             confirm_large_change: false,
+            based_on: None,
         }
     }
 

@@ -37,6 +37,14 @@ impl FormFields {
             .unwrap_or_default()
     }
 
+    /// Sets `name` to `value` (the first of that name; added when absent).
+    pub fn set(&mut self, name: &str, value: String) {
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some(field) => field.1 = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
     /// Every non-blank value of `name`.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.0

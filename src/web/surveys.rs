@@ -22,7 +22,7 @@ use super::context::Page;
 use super::errors::PageError;
 use super::forms::{FormFields, FormState};
 use super::templates::{
-    DeskTownship, DeskVillage, LastSurvey, PreviewRow, SheetPreviewPage, SheetProblem,
+    ConflictRow, DeskTownship, DeskVillage, LastSurvey, PreviewRow, SheetPreviewPage, SheetProblem,
     SurveyDeskPage, SurveyEntryPage, SurveyForm, TownshipChoice, html,
 };
 use crate::domain::policy::{Action, Decision, Resource};
@@ -308,15 +308,21 @@ async fn entry(
         })
         .unwrap_or(SurveySource::VillageDoctor);
     let by = carried.by.unwrap_or_default();
+    // The survey this screen shows as the last: a form kept on the phone and sent later is
+    // refused if another has become current meanwhile.
+    let based_on = flow.villages[at].current.as_ref().map_or(0, |s| s.id);
     let form = SurveyForm {
         state: FormState::new(FormFields(vec![
             ("surveyed_on".to_owned(), on.to_string()),
             ("source".to_owned(), source.as_str().to_owned()),
             ("surveyed_by".to_owned(), by.trim().to_owned()),
+            ("based_on".to_owned(), based_on.to_string()),
         ])),
         ..SurveyForm::default()
     };
-    let notice = code_like(carried.saved)
+    let saved = code_like(carried.saved);
+    let notice = saved
+        .clone()
         .and_then(|saved| {
             let i = flow.position(&saved)?;
             let v = &flow.villages[i];
@@ -330,15 +336,23 @@ async fn entry(
             ))
         })
         .unwrap_or_default();
-    Ok(entry_page(
-        &page,
-        &flow,
-        at,
-        form,
+    let said = Said {
+        saved: saved.as_deref().filter(|s| flow.position(s).is_some()),
         notice,
-        String::new(),
-        StatusCode::OK,
-    ))
+        problem: String::new(),
+    };
+    Ok(entry_page(&page, &flow, at, form, said, StatusCode::OK))
+}
+
+/// What a village's screen says above its form.
+#[derive(Default)]
+struct Said<'a> {
+    /// The village just saved (its kept screen is fetched again).
+    saved: Option<&'a str>,
+    /// What just happened.
+    notice: String,
+    /// Why the entry was not taken.
+    problem: String,
 }
 
 /// The screen of village number `at` of `flow`.
@@ -347,10 +361,14 @@ fn entry_page(
     flow: &TownshipEntry,
     at: usize,
     form: SurveyForm,
-    notice: String,
-    problem: String,
+    said: Said<'_>,
     status: StatusCode,
 ) -> Response {
+    let Said {
+        saved,
+        notice,
+        problem,
+    } = said;
     let lang = page.lang;
     let here = &flow.villages[at];
     let last = here.current.as_ref().map(|s| LastSurvey {
@@ -371,6 +389,15 @@ fn entry_page(
         form.value("surveyed_by").trim(),
     );
     let code_at = |i: usize| flow.villages.get(i).map(|v| v.village.code.to_string());
+    // Kept on the phone for a lost signal: the next village's screen, and the one just saved
+    // (its kept copy still shows the survey before).
+    let keep_ahead = saved
+        .map(str::to_owned)
+        .into_iter()
+        .chain(code_at(at + 1))
+        .map(|c| format!("/township/surveys/{c}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let body = SurveyEntryPage {
         page,
         township_code: flow.township.code.to_string(),
@@ -388,6 +415,7 @@ fn entry_page(
         previous: at.checked_sub(1).and_then(code_at).unwrap_or_default(),
         next: code_at(at + 1).unwrap_or_default(),
         carry,
+        keep_ahead,
         sources: SOURCES
             .iter()
             .map(|s| {
@@ -472,6 +500,8 @@ fn survey_of(form: &FormFields) -> Result<NewSurvey, Vec<FieldError>> {
                 surveyed_by: form.get("surveyed_by"),
                 notes: form.get("notes"),
                 confirm_large_change: confirmed,
+                // A hidden field: one that does not read (tampered with) is not checked.
+                based_on: form.get("based_on").and_then(|v| v.parse().ok()),
             })
         }
         _ => Err(errors),
@@ -535,6 +565,9 @@ async fn save(
         Err(RegistryError::InvalidField { field, message }) => {
             vec![FieldError::new(field, message)]
         }
+        Err(RegistryError::SurveyOutdated(current)) => {
+            return outdated(&state, &page, &code, form, &current).await;
+        }
         Err(other) => return Err(not_here(other)),
     };
     // The village's screen as it is now, with the form as it was typed.
@@ -592,15 +625,102 @@ async fn save(
         },
         question,
         asked_total,
+        conflict: vec![],
+    };
+    let said = Said {
+        problem,
+        ..Said::default()
     };
     Ok(entry_page(
         &page,
         &flow,
         at,
         form,
-        String::new(),
-        problem,
+        said,
         StatusCode::BAD_REQUEST,
+    ))
+}
+
+/// The answer when another survey became the village's current one after the screen the
+/// official typed on (a form kept on the phone without signal, sent later): theirs and the
+/// current one side by side, what was typed kept, and the form now based on the current
+/// survey, so that saving again records theirs and Skip keeps the current one.
+async fn outdated(
+    state: &AppState,
+    page: &Page,
+    code: &str,
+    mut form: FormFields,
+    current: &entity::village_survey::Model,
+) -> Result<Response, PageError> {
+    let flow = surveys::township_entry(&state.db, code, &acting(page))
+        .await
+        .map_err(not_here)?;
+    let at = flow
+        .position(code)
+        .ok_or(PageError::Status(StatusCode::NOT_FOUND))?;
+    let here = &flow.villages[at];
+    let source_words = |raw: &str| {
+        SurveySource::parse(raw)
+            .map(|src| page.t(&format!("survey-source-{}", src.as_str())))
+            .unwrap_or_else(|| raw.to_owned())
+    };
+    let date_words = |raw: &str| {
+        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map(|d| full_date(page.lang, d))
+            .unwrap_or_else(|_| raw.to_owned())
+    };
+    let who = current
+        .surveyed_by
+        .clone()
+        .or_else(|| current.created_by.clone())
+        .unwrap_or_default();
+    let conflict = vec![
+        ConflictRow {
+            label: page.t("survey-eligible"),
+            mine: form.raw("eligible_total").trim().to_owned(),
+            current: current.eligible_total.to_string(),
+        },
+        ConflictRow {
+            label: page.t("survey-surveyed-on"),
+            mine: date_words(&form.raw("surveyed_on")),
+            current: full_date(page.lang, current.surveyed_on),
+        },
+        ConflictRow {
+            label: page.t("survey-source"),
+            mine: source_words(form.raw("source").trim()),
+            current: source_words(&current.source),
+        },
+        ConflictRow {
+            label: page.t("survey-surveyed-by"),
+            mine: form.raw("surveyed_by").trim().to_owned(),
+            current: who.clone(),
+        },
+    ];
+    let problem = page.lang.tn(
+        "survey-outdated",
+        &[
+            ("village", here.village.name.clone().into()),
+            ("count", current.eligible_total.into()),
+            ("date", full_date(page.lang, current.surveyed_on).into()),
+        ],
+    );
+    form.set("based_on", current.id.to_string());
+    let form = SurveyForm {
+        state: FormState::new(form),
+        conflict,
+        ..SurveyForm::default()
+    };
+    let said = Said {
+        problem,
+        ..Said::default()
+    };
+    Ok(entry_page(
+        page,
+        &flow,
+        at,
+        form,
+        said,
+        StatusCode::CONFLICT,
     ))
 }
 

@@ -193,6 +193,8 @@ pub struct SurveyForm {
     /// The total the question is about: the confirming button sends it back, so that the
     /// confirmation holds for that figure only.
     pub asked_total: String,
+    /// What was typed beside the survey that became current meanwhile (empty: no conflict).
+    pub conflict: Vec<ConflictRow>,
 }
 
 impl std::ops::Deref for SurveyForm {
@@ -253,6 +255,8 @@ pub struct SurveyEntryPage<'a> {
     /// The codes of the villages before and after (empty at the ends).
     pub previous: String,
     pub next: String,
+    /// The screens kept on the phone ahead of a lost signal (addresses, space-separated).
+    pub keep_ahead: String,
     /// The query carrying the date, source and surveyor on (for Skip).
     pub carry: String,
     /// The sources offered: value and words.

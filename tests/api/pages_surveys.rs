@@ -388,6 +388,75 @@ async fn a_large_change_is_asked_inline_and_stored_only_once_confirmed() {
 }
 
 #[tokio::test]
+async fn a_survey_typed_beside_one_no_longer_current_shows_both_and_saving_again_records_it() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let villages = villages(&app).await;
+        let (code, name) = &villages[0];
+        recorded(&app, code, 600, &days_ago(30)).await;
+        let official = Browser::official(&app, "mengmiao", TOWNSHIP).await;
+        let screen = official.get(&format!("/township/surveys/{code}")).await;
+        let seen = field_value(&screen.body, "based_on").unwrap();
+        assert_eq!(seen, history(&app, code).await[0]["id"].to_string());
+        let next = field_value(&screen.body, "next").unwrap();
+        // While the form waits (on a phone without signal), another survey becomes current.
+        recorded(&app, code, 640, &days_ago(1)).await;
+        let current = history(&app, code).await[0]["id"].to_string();
+        let today = days_ago(0);
+        let typed = [
+            ("next", next.as_str()),
+            ("based_on", seen.as_str()),
+            ("eligible_total", "655"),
+            ("surveyed_on", today.as_str()),
+            ("source", "village_doctor"),
+            ("surveyed_by", "李医生"),
+        ];
+        let refused = official
+            .post(&format!("/township/surveys/{code}"), &typed)
+            .await;
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains(&format!("在您填写之后，{name}又记了一次调查")),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused
+                .body
+                .contains("<td class=\"mine\">655</td><td class=\"current\">640</td>")
+        );
+        // What was typed is kept; the form is now based on the current survey.
+        assert_eq!(field_value(&refused.body, "eligible_total").unwrap(), "655");
+        assert_eq!(field_value(&refused.body, "based_on").unwrap(), current);
+        assert_eq!(history(&app, code).await.len(), 2, "nothing recorded");
+        // Saving again (the refused page's form as it is) records it.
+        let mut again: Vec<(&str, &str)> = typed.to_vec();
+        again[1].1 = current.as_str();
+        let saved = official
+            .post(&format!("/township/surveys/{code}"), &again)
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let h = history(&app, code).await;
+        assert_eq!(h[0]["eligible_total"], 655, "{h:?}");
+        assert_eq!(h.len(), 3);
+        // The next screen keeps the saved village's screen and the one after fresh on the phone.
+        let screen = official.get(&saved.location).await;
+        assert!(
+            screen.body.contains(&format!(
+                "data-keep-ahead=\"/township/surveys/{code} /township/surveys/{}\"",
+                villages[2].0
+            )),
+            "{}",
+            screen.body
+        );
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_bad_value_is_named_beside_its_field_and_what_was_typed_is_kept() {
     on_each_backend(|app| async move {
         app.import_luohe().await;

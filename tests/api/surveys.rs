@@ -159,6 +159,73 @@ async fn a_large_change_needs_confirmation() {
     .await;
 }
 
+#[tokio::test]
+async fn a_survey_based_on_a_survey_no_longer_current_is_a_409_naming_the_current_one() {
+    on_each_backend(|app| async move {
+        app.import_luohe().await;
+        let based = |total: i64, date: &str, on: Value| {
+            let mut body = survey(total, date);
+            body["based_on"] = on;
+            body
+        };
+        // `0`: entered when the village had no survey. Right the first time.
+        let first: Value = post(&app, VILLAGE, &based(600, "2026-09-01", json!(0)))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(first["current"], true, "{first}");
+        // Someone else's survey becomes current; an entry still based on none, or on the
+        // first, is refused and stores nothing.
+        let theirs: Value = post(&app, VILLAGE, &survey(640, "2026-10-01"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for stale in [json!(0), first["id"].clone()] {
+            let problem = expect_problem(
+                post(&app, VILLAGE, &based(620, "2026-10-02", stale)).await,
+                409,
+                "a stale survey",
+            )
+            .await;
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(&format!("id {}", theirs["id"])) && detail.contains("640"),
+                "{problem}"
+            );
+            assert!(detail.contains("based_on"), "{problem}");
+        }
+        // An older survey recorded later does not change what is current: no conflict.
+        let older = post(&app, VILLAGE, &survey(580, "2025-09-01")).await;
+        assert_eq!(older.status().as_u16(), 201);
+        let mine: Value = post(
+            &app,
+            VILLAGE,
+            &based(620, "2026-10-02", theirs["id"].clone()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(mine["current"], true, "{mine}");
+        // A based_on that is no survey id at all names the field.
+        let problem = expect_problem(
+            post(&app, VILLAGE, &based(620, "2026-10-03", json!(-3))).await,
+            400,
+            "a negative based_on",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "based_on", "{problem}");
+        let history = app
+            .get_ok(&format!("/api/v1/regions/{VILLAGE}/surveys"))
+            .await;
+        assert_eq!(history.as_array().unwrap().len(), 4, "{history}");
+        app
+    })
+    .await;
+}
+
 /// Sets a region's centre (WGS-84).
 async fn place(app: &TestApp, code: &str, lon: f64, lat: f64) {
     let path = format!("/api/v1/regions/{code}");

@@ -35,7 +35,8 @@
 
   var flushing = false;
   function flush() {
-    if (flushing || !navigator.onLine) return Promise.resolve();
+    if (flushing) return Promise.resolve();
+    if (!navigator.onLine) return show(); // what waits, shown; sent when the signal returns
     flushing = true;
     return all()
       .then(function (items) {
@@ -88,7 +89,7 @@
       li.className = "sync-item" + (item.refused ? " refused" : "");
       var title = document.createElement("p");
       title.className = "sync-label";
-      title.textContent = item.label + " · " + new Date(item.at).toLocaleString();
+      title.textContent = item.label + " · " + new Date(item.at).toLocaleString(document.documentElement.lang);
       li.appendChild(title);
       if (item.refused) {
         // The server's own page for the refusal (ours, escaped): its main part, with its forms.
@@ -102,8 +103,25 @@
           });
         }
         li.appendChild(part);
+        // Sending the refused form again, or leaving it for the page's other way out (Skip:
+        // keep what the server has), settles it.
+        // (The item goes first: a page that is leaving may not finish writing to IndexedDB.)
         part.querySelectorAll("form").forEach(function (form) {
-          form.addEventListener("submit", function () { remove(item.id); });
+          form.addEventListener("submit", function (event) {
+            if (form.dataset.settled) return;
+            event.preventDefault();
+            var by = event.submitter;
+            remove(item.id).then(function () {
+              form.dataset.settled = "1";
+              if (by) form.requestSubmit(by); else form.requestSubmit();
+            });
+          });
+        });
+        part.querySelectorAll("a.button").forEach(function (link) {
+          link.addEventListener("click", function (event) {
+            event.preventDefault();
+            remove(item.id).then(function () { window.location.assign(link.href); });
+          });
         });
         var drop = document.createElement("button");
         drop.type = "button";

@@ -9,6 +9,7 @@
 //! chromium-driver fonts-noto-cjk` (`.ci/run` installs them). Without them the browser tests
 //! fail saying so, unless `DONORNET_BROWSER_TESTS=skip` is set.
 
+mod official;
 mod public;
 
 use std::io::Write;
@@ -16,9 +17,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum::http::Method;
+use fantoccini::actions::{InputSource, PointerAction, TouchActions};
 use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::helpers::{Backend, TestApp};
 
@@ -157,15 +163,20 @@ impl Driver {
     /// A new phone-sized browser window on `app` (script on), its screenshots under
     /// `<backend>/<test>/` with `label` before each step's name (`""` for a test's only one).
     pub async fn browser(&self, app: &TestApp, label: &str) -> Browser {
-        self.open(app, label, true).await
+        self.open(app, &app.address, label, true).await
     }
 
     /// As [`Driver::browser`], with JavaScript turned off: a browser where no script runs.
     pub async fn browser_without_script(&self, app: &TestApp, label: &str) -> Browser {
-        self.open(app, label, false).await
+        self.open(app, &app.address, label, false).await
     }
 
-    async fn open(&self, app: &TestApp, label: &str, script: bool) -> Browser {
+    /// As [`Driver::browser`], reaching the app through `signal` (which the test can cut).
+    pub async fn browser_through(&self, app: &TestApp, signal: &Signal, label: &str) -> Browser {
+        self.open(app, &signal.address, label, true).await
+    }
+
+    async fn open(&self, app: &TestApp, base: &str, label: &str, script: bool) -> Browser {
         let mut prefs = json!({"intl.accept_languages": "zh-CN,zh"});
         if !script {
             prefs["profile.managed_default_content_settings.javascript"] = json!(2);
@@ -215,7 +226,7 @@ impl Driver {
             .unwrap_or_else(|e| panic!("create {}: {e}", shots.display()));
         let browser = Browser {
             client,
-            base: app.address.clone(),
+            base: base.to_owned(),
             shots,
             label: label.to_owned(),
             step: 0,
@@ -237,6 +248,100 @@ impl Drop for Driver {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The phone's signal to the app: a TCP relay in front of it that the test can cut, so that
+/// every request of the browser fails as without a signal (the page's and its service
+/// worker's alike: the browser's own offline switch reaches only the page). The app itself
+/// stays up for the test's API calls.
+pub struct Signal {
+    /// `http://127.0.0.1:port`: the address the browser uses.
+    pub address: String,
+    cut: watch::Sender<bool>,
+    relay: tokio::task::JoinHandle<()>,
+}
+
+impl Signal {
+    /// A relay to `app`, carrying traffic until [`Signal::cut`].
+    pub async fn to(app: &TestApp) -> Signal {
+        let upstream = app.address.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("an address"));
+        let (cut, watching) = watch::channel(false);
+        let relay = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if *watching.borrow() {
+                    continue; // dropped at once: the connection closes unanswered
+                }
+                let mut watching = watching.clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        // Kept-alive connections end too when the signal goes.
+                        _ = watching.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Signal {
+            address,
+            cut,
+            relay,
+        }
+    }
+
+    /// No more signal: open connections end, new ones close unanswered.
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    /// The signal is back.
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        self.relay.abort();
+    }
+}
+
+/// ChromeDriver's network emulation of the page (`navigator.onLine`, the `online` and
+/// `offline` events): offline with `Some(true)`, cleared with `None`.
+#[derive(Debug)]
+struct NetworkConditions(Option<bool>);
+
+impl WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/chromium/network_conditions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        match self.0 {
+            Some(offline) => (
+                Method::POST,
+                Some(
+                    json!({"network_conditions": {
+                        "offline": offline, "latency": 0,
+                        "download_throughput": 1_000_000, "upload_throughput": 1_000_000}})
+                    .to_string(),
+                ),
+            ),
+            None => (Method::DELETE, None),
+        }
     }
 }
 
@@ -630,6 +735,98 @@ impl Browser {
         match found {
             Value::Array(found) => found,
             other => panic!("axe-core did not run: {other}"),
+        }
+    }
+
+    /// The phone loses its signal: `signal` is cut and the page is told it is offline.
+    pub async fn lose_signal(&self, signal: &Signal) {
+        signal.cut();
+        self.client
+            .issue_cmd(NetworkConditions(Some(true)))
+            .await
+            .unwrap_or_else(|e| failed("go offline", e));
+    }
+
+    /// The signal comes back: `signal` carries traffic again and the page is told it is
+    /// online (its `online` event fires).
+    pub async fn regain_signal(&self, signal: &Signal) {
+        signal.restore();
+        self.client
+            .issue_cmd(NetworkConditions(None))
+            .await
+            .unwrap_or_else(|e| failed("go online", e));
+    }
+
+    /// Waits until the page's service worker controls it (pages it serves are kept from then).
+    pub async fn wait_for_service_worker(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        while self
+            .run("return !!(navigator.serviceWorker && navigator.serviceWorker.controller);")
+            .await
+            != Value::Bool(true)
+        {
+            if Instant::now() > deadline {
+                self.give_up("no service worker took control of the page")
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many forms wait on the phone (offline.js's queue in IndexedDB), sent or refused.
+    pub async fn kept_on_phone(&self) -> i64 {
+        let count = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                const open = indexedDB.open("donornet-offline", 1);
+                open.onupgradeneeded = () => open.result.createObjectStore("queue",
+                  {keyPath: "id", autoIncrement: true});
+                open.onerror = () => done(-1);
+                open.onsuccess = () => {
+                  const count = open.result.transaction("queue").objectStore("queue").count();
+                  count.onsuccess = () => { open.result.close(); done(count.result); };
+                  count.onerror = () => done(-1);
+                };"#,
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| failed("count the forms kept on the phone", e));
+        count.as_i64().unwrap_or(-1)
+    }
+
+    /// Taps the element `css` with a finger, `dx` and `dy` CSS pixels right of and below its
+    /// centre.
+    pub async fn tap(&self, css: &str, dx: f64, dy: f64) {
+        let element = self.find(css).await;
+        let finger = TouchActions::new("finger".to_owned())
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: None,
+                x: dx,
+                y: dy,
+            })
+            .then(PointerAction::Down { button: 0 })
+            .then(PointerAction::Up { button: 0 });
+        self.client
+            .perform_actions(finger)
+            .await
+            .unwrap_or_else(|e| failed(&format!("tap `{css}`"), e));
+    }
+
+    /// Waits until the element `css` reads `wanted` (text that a script changes).
+    pub async fn wait_for_text(&self, css: &str, wanted: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let now = self.text(css).await;
+            if now.trim() == wanted {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.give_up(&format!("`{css}` reads {now:?}, never {wanted:?}"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
