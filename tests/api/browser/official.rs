@@ -1,7 +1,8 @@
 //! A township official's day on a 360x740 phone, in Chinese, in a real browser: signs in,
 //! moves a point by tapping the map, adds a coordinator and makes them primary, enters the
 //! surveys of five villages (one a more-than-3x change, confirmed inline), loses the signal,
-//! enters two more (kept on the phone), gets the signal back and sees them sent, and settles
+//! enters two more and edits the point (all kept on the phone), gets the signal back and sees
+//! them sent, and settles
 //! the one that met a survey recorded meanwhile through the API (mine / current side by side).
 //!
 //! The signal is a relay in front of the app that the test cuts ([`Signal`]): the page and
@@ -232,6 +233,16 @@ async fn an_official_on_a_phone_edits_a_point_enters_surveys_offline_and_settles
             b.check("offline-two-kept").await;
             assert_eq!(history(&app, VILLAGES[5]).await, Vec::<Value>::new());
 
+            // And the point's beds, from its kept page.
+            b.goto(&format!("/points/{p1}")).await;
+            b.fill("#beds", "3").await;
+            b.click_to_load("form.point-form button[type=submit]").await;
+            b.wait_for_path("the point's page, offline", |p| p.contains("queued=1"))
+                .await;
+            b.wait_for_text("#offline-banner [data-waiting]", "3").await;
+            let point = app.get_ok(&format!("/api/v1/points/{p1}")).await;
+            assert_eq!(point["beds"], Value::Null, "not sent yet: {point}");
+
             // The signal is back: both are sent; the sixth is stored, the first is refused
             // because another survey became current after the one it was typed beside.
             b.regain_signal(&signal).await;
@@ -242,6 +253,8 @@ async fn an_official_on_a_phone_edits_a_point_enters_surveys_offline_and_settles
             assert_eq!(sixth[0]["eligible_total"], 1180);
             assert_eq!(sixth[0]["created_by"], "dongling");
             assert_eq!(history(&app, VILLAGES[0]).await[0]["eligible_total"], 3300);
+            let point = app.get_ok(&format!("/api/v1/points/{p1}")).await;
+            assert_eq!(point["beds"], 3, "{point}");
 
             // The list of what waits shows theirs and the current one side by side.
             b.click_to_load("#offline-banner a[href='/sync']").await;
