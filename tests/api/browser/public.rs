@@ -387,6 +387,66 @@ async fn wrong_fields_and_a_duplicate_booking_are_explained_in_chinese_beside_th
 }
 
 #[tokio::test]
+async fn a_group_books_its_places_over_the_slots_it_prefers() {
+    const TEST: &str = "group_books";
+    let Some(driver) = Driver::start(TEST).await else {
+        return;
+    };
+    clear_screenshots(TEST);
+    on_each_backend(|app| {
+        let driver = &driver;
+        async move {
+            let Network { vehicles, points } = network(&app).await;
+            let date = today() + Duration::days(10);
+            let (_, stop) =
+                published_stop(&app, vehicles[0], points[1], date, "09:00", "11:30").await;
+            let before = left(&app, stop).await;
+            let mut b = driver.browser(&app, "").await;
+            b.goto(&format!("/stops/{stop}")).await;
+            b.wait_for_script().await;
+
+            // The form shows the fields of the kind chosen: a person's, then a group's.
+            let shown = async |css: &str| b.find(css).await.is_displayed().await.unwrap();
+            assert!(shown("#name").await && !shown("#organisation").await);
+            b.click("input[name=kind][value=group]").await;
+            assert!(!shown("#name").await && shown("#organisation").await);
+            b.fill("#organisation", "南塘镇中学").await;
+            b.fill("#contact_name", "赵老师").await;
+            b.fill("#contact_mobile", "13600000000").await;
+            b.fill("#headcount", "6").await;
+            b.click("input[name=preferred_slots][value='09:00']").await;
+            b.click("input[name=preferred_slots][value='09:30']").await;
+            b.check("group-form").await;
+            b.click_to_load(BOOK).await;
+            let path = b
+                .wait_for_path("the group's booking page", |p| p.starts_with("/bookings/"))
+                .await;
+            let (code, _) = code_and_token(&path);
+            let page = b.visible_text().await;
+            assert!(
+                page.contains("南塘镇中学") && page.contains(&code),
+                "{page}"
+            );
+            b.check("group-booked").await;
+
+            // Six places held, three in each slot it preferred.
+            let after = left(&app, stop).await;
+            for ((slot, was), (_, now)) in before.iter().zip(&after) {
+                let held = if slot == "09:00" || slot == "09:30" {
+                    3
+                } else {
+                    0
+                };
+                assert_eq!(was - now, held, "{slot}: {before:?} -> {after:?}");
+            }
+            b.close().await;
+            app
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_language_switch_shows_english_and_back() {
     const TEST: &str = "language_switch";
     let Some(driver) = Driver::start(TEST).await else {
