@@ -628,3 +628,10 @@ hint-account-repeat_password = The two passwords differ.
 ## Township page links
 township-surveys = Village surveys
 survey-offline-label = Village survey
+
+## Station staff's pages (navigation)
+nav-station-map = Network map
+nav-station-plans = Plans
+nav-station-drives = Drives
+nav-station-reports = Results
+nav-station-admin = Administration

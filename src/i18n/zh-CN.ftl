@@ -603,3 +603,10 @@ hint-account-repeat_password = 两次输入的密码不一样。
 ## 乡镇页面的入口
 township-surveys = 村调查录入
 survey-offline-label = 村调查
+
+## 血站工作人员页面（导航）
+nav-station-map = 网络地图
+nav-station-plans = 出车计划
+nav-station-drives = 出车安排
+nav-station-reports = 采血结果
+nav-station-admin = 系统管理

@@ -68,6 +68,15 @@ impl Page {
             .is_some_and(|p| p.role == Role::Admin)
     }
 
+    /// Station staff (and admins): the station's pages are their home; they plan and run
+    /// drives. Others signed in may read those pages as far as their regions reach.
+    pub fn is_staff(&self) -> bool {
+        self.caller
+            .principal
+            .as_ref()
+            .is_some_and(|p| matches!(p.role, Role::Admin | Role::StationStaff))
+    }
+
     /// The session's CSRF token, for scripts that send changes (`X-CSRF-Token`).
     pub fn csrf(&self) -> String {
         match &self.caller.credential {

@@ -13,6 +13,8 @@
 //! - `surveys`: the township official's village surveys (the entry flow, the survey sheet).
 //! - `official`: the township official's pages (my township, points and their map, a point's
 //!   page); `admin`: creating an official's account.
+//! - `station`: the blood station staff's pages (the network map, planning, drives, check-in,
+//!   results and reports, administration), desktop first.
 
 mod account;
 mod admin;
@@ -23,6 +25,7 @@ mod forms;
 mod official;
 mod offline;
 mod public;
+mod station;
 mod surveys;
 mod templates;
 
@@ -50,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(surveys::routes(state.http.body_limit))
         .merge(official::routes())
         .merge(admin::routes())
+        .merge(station::routes())
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -72,8 +76,7 @@ pub fn owns(path: &str) -> bool {
         || path.starts_with("/health/"))
 }
 
-/// `/`: signed-in people to their work (their township), everyone else to the public schedule
-/// (which links to signing in).
+/// `/`: signed-in people to their work (their township), everyone else to the public schedule (which links to signing in).
 async fn home(page: Page) -> Redirect {
     if page.signed_in() {
         Redirect::to("/township")
