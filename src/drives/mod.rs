@@ -28,7 +28,7 @@ use crate::domain::region::RegionCode;
 use crate::error::{FieldError, FieldErrors};
 use crate::store::audit::Actor;
 use crate::store::drives as store;
-pub use crate::store::drives::DriveFilter;
+pub use crate::store::drives::{DriveFilter, StopsAt};
 use crate::versioned::Versioned;
 
 pub use lifecycle::{Effects, NewDrive, NewStop, Transition};
@@ -238,6 +238,31 @@ pub async fn list(
     };
     filter.reach = Some(reach);
     Ok(store::list(db, &filter).await?)
+}
+
+/// The stops held `at` (a point, or the sites in a region's subtree) that `acting` reads,
+/// each with its drive, the latest first; at most `limit`. None for an anonymous caller.
+///
+/// # Errors
+/// The database fails.
+pub async fn held_at(
+    db: &impl ConnectionTrait,
+    acting: &Acting<'_>,
+    at: &StopsAt,
+    limit: u64,
+) -> Result<Vec<(drive_stop::Model, drive::Model)>, DrivesError> {
+    let Some(reach) = acting.reach() else {
+        return Ok(Vec::new());
+    };
+    Ok(store::stops_at(db, at, limit)
+        .await?
+        .into_iter()
+        .filter(|(stop, drive)| {
+            [&stop.region_code, &drive.region_code]
+                .iter()
+                .all(|c| RegionCode::parse(c).is_ok_and(|c| reach.contains(&c)))
+        })
+        .collect())
 }
 
 /// All the stops of drive `drive_id`, in order (for a caller already allowed to read it).

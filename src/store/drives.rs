@@ -131,6 +131,36 @@ pub async fn stops(
         .await
 }
 
+/// Where stops were held: at one point, or at any site in a code range.
+#[derive(Debug, Clone)]
+pub enum StopsAt {
+    Point(i64),
+    /// Inclusive code range (a region's subtree).
+    Range(String, String),
+}
+
+/// The stops held `at`, each with its drive, the latest drive first; at most `limit`.
+pub async fn stops_at(
+    db: &impl ConnectionTrait,
+    at: &StopsAt,
+    limit: u64,
+) -> Result<Vec<(drive_stop::Model, drive::Model)>, DbErr> {
+    let query = DriveStop::find().find_also_related(Drive);
+    let query = match at {
+        StopsAt::Point(id) => query.filter(drive_stop::Column::PointId.eq(*id)),
+        StopsAt::Range(lo, hi) => query.filter(drive_stop::Column::RegionCode.between(lo, hi)),
+    };
+    Ok(query
+        .order_by_desc(Column::Date)
+        .order_by_desc(drive_stop::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(stop, drive)| Some((stop, drive?)))
+        .collect())
+}
+
 /// Moves drive `id` to `to` if it is still at `expected` (and sets the cancel reason when
 /// given); `None` when the version moved on.
 pub async fn set_status_if_version(

@@ -22,6 +22,7 @@ mod assets;
 mod context;
 mod errors;
 mod forms;
+mod maps;
 mod official;
 mod offline;
 mod public;
@@ -76,9 +77,12 @@ pub fn owns(path: &str) -> bool {
         || path.starts_with("/health/"))
 }
 
-/// `/`: signed-in people to their work (their township), everyone else to the public schedule (which links to signing in).
+/// `/`: signed-in people to their work (station staff to the network map, others to their
+/// township), everyone else to the public schedule (which links to signing in).
 async fn home(page: Page) -> Redirect {
-    if page.signed_in() {
+    if page.is_staff() {
+        Redirect::to("/station/map")
+    } else if page.signed_in() {
         Redirect::to("/township")
     } else {
         Redirect::to("/drives")

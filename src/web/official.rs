@@ -10,7 +10,6 @@
 //! it (`--tiles amap`); a position picked on such a map comes back with `crs=gcj02` and the
 //! registry shifts it back.
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,15 +17,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::point;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::context::Page;
 use super::errors::PageError;
 use super::forms::{FormFields, FormState, field_errors};
+use super::maps;
 use super::templates::{
-    Choice, ConflictRow, CoordinatorRow, DueEntry, Figure, GapEntry, GapGroup, LegendEntry,
-    PickRegionPage, PlaceLink, PointPage, PointRow, PointsPage, RegionOptions, StatusCount,
-    TownshipPage, date, html,
+    Choice, ConflictRow, CoordinatorRow, DueEntry, Figure, GapEntry, GapGroup, PickRegionPage,
+    PlaceLink, PointPage, PointRow, PointsPage, RegionOptions, StatusCount, TownshipPage, date,
+    html,
 };
 use crate::auth::Caller;
 use crate::domain::checklist as checklist_rules;
@@ -34,10 +34,9 @@ use crate::domain::drive::DriveStatus;
 use crate::domain::point::{CoordinatorRole, PointKind, PointStatus, mask_phone};
 use crate::domain::policy::{Action, Resource};
 use crate::domain::region::{Level, RegionCode};
-use crate::domain::rounding::{self, Measure};
 use crate::drives::checklists::{self, DueFilter};
 use crate::error::FieldError;
-use crate::geo::{Crs, Wgs84Point};
+use crate::geo::Crs;
 use crate::registry::coordinators::{self, Assign, CoordinatorInput, Serving};
 use crate::registry::points::{self, PointChange, PointDetail};
 use crate::registry::regions::{self, RegionQuery};
@@ -493,131 +492,9 @@ async fn township_points(
         code: code.to_string(),
         name: drawn.region.name,
         points: rows,
-        legend: legend(&page),
+        legend: maps::legend(&page),
     };
     Ok(html(&body))
-}
-
-/// The map's colours, explained.
-fn legend(page: &Page) -> Vec<LegendEntry> {
-    let mut legend: Vec<LegendEntry> = PointStatus::ALL
-        .iter()
-        .map(|s| LegendEntry {
-            class: format!("pt-{}", s.as_str()),
-            label: page.t(&format!("point-status-{}", s.as_str())),
-        })
-        .collect();
-    for band in VillageBand::ALL {
-        legend.push(LegendEntry {
-            class: format!("vg-{}", band.as_str()),
-            label: page.t(&format!("map-village-{}", band.as_str())),
-        });
-    }
-    legend.push(LegendEntry {
-        class: "ring".to_owned(),
-        label: page.t1("map-ring", "km", 5),
-    });
-    legend
-}
-
-/// How many eligible donors a village has, as the map colours it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum VillageBand {
-    /// Not surveyed.
-    Unknown,
-    Few,
-    Some,
-    Many,
-}
-
-impl VillageBand {
-    const ALL: [VillageBand; 4] = [
-        VillageBand::Unknown,
-        VillageBand::Few,
-        VillageBand::Some,
-        VillageBand::Many,
-    ];
-
-    fn of(eligible: Option<i32>) -> Self {
-        match eligible {
-            None => VillageBand::Unknown,
-            Some(n) if n < 500 => VillageBand::Few,
-            Some(n) if n < 2000 => VillageBand::Some,
-            Some(_) => VillageBand::Many,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            VillageBand::Unknown => "unknown",
-            VillageBand::Few => "few",
-            VillageBand::Some => "some",
-            VillageBand::Many => "many",
-        }
-    }
-}
-
-/// The map as `map.js` reads it.
-#[derive(Debug, Serialize)]
-pub struct MapData {
-    /// The datum of every coordinate here (the tiles'): `wgs84` or `gcj02`.
-    pub crs: Crs,
-    /// Tile layers, bottom first; empty: a plain background.
-    pub tiles: Vec<MapTiles>,
-    /// Active points cover villages within this many metres.
-    pub radius_m: f64,
-    /// Where to look when nothing is located: the region's centre.
-    pub centre: Option<[f64; 2]>,
-    pub townships: Vec<MapPlace>,
-    pub villages: Vec<MapVillage>,
-    pub points: Vec<MapPoint>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MapTiles {
-    pub url: String,
-    pub subdomains: String,
-    pub attribution: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MapPlace {
-    pub code: String,
-    pub name: String,
-    pub lon: f64,
-    pub lat: f64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MapVillage {
-    pub code: String,
-    pub name: String,
-    pub lon: f64,
-    pub lat: f64,
-    pub eligible: Option<i32>,
-    /// `unknown`, `few`, `some`, `many` (the colour).
-    pub band: &'static str,
-    /// `东岭村委会 · 适龄献血人数 5000`.
-    pub label: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MapPoint {
-    pub id: i64,
-    pub name: String,
-    pub status: String,
-    pub label: String,
-    pub lon: f64,
-    pub lat: f64,
-    pub href: String,
-}
-
-/// A stored (WGS-84) position as the map draws it, in `crs`, rounded as the API rounds
-/// coordinates.
-fn shown(lon: f64, lat: f64, crs: Crs) -> (f64, f64) {
-    let (lon, lat) = Wgs84Point::stored(lon, lat).in_crs(crs);
-    let round = |v: f64| rounding::round(v, Measure::Coordinate);
-    (round(lon), round(lat))
 }
 
 /// `GET /township/map.json?code=`: what the map of a region draws, in the tiles' datum.
@@ -630,88 +507,13 @@ async fn map_json(
         return Err(PageError::Status(StatusCode::NOT_FOUND));
     };
     let drawn = map::of_region(&state.db, &code, &acting(&page.caller)).await?;
-    let crs = if state.http.tiles.gcj02() {
-        Crs::Gcj02
-    } else {
-        Crs::Wgs84
-    };
-    let lang = page.lang;
-    let located = |lon: Option<f64>, lat: Option<f64>| Some(shown(lon?, lat?, crs));
-    let data = MapData {
-        crs,
-        tiles: state
-            .http
-            .tiles
-            .layers()
-            .into_iter()
-            .map(|l| MapTiles {
-                url: l.template,
-                subdomains: l.subdomains,
-                attribution: l.attribution,
-            })
-            .collect(),
-        radius_m: drawn.radius_km * 1000.0,
-        centre: located(drawn.region.longitude, drawn.region.latitude).map(|(a, b)| [a, b]),
-        townships: drawn
-            .townships
-            .iter()
-            .filter_map(|t| {
-                let (lon, lat) = located(t.longitude, t.latitude)?;
-                Some(MapPlace {
-                    code: t.code.to_string(),
-                    name: t.name.clone(),
-                    lon,
-                    lat,
-                })
-            })
-            .collect(),
-        villages: drawn
-            .villages
-            .iter()
-            .filter_map(|v| {
-                let (lon, lat) = located(v.longitude, v.latitude)?;
-                let label = match v.eligible_total {
-                    Some(n) => lang.tn(
-                        "map-village-label",
-                        &[("name", v.name.clone().into()), ("count", n.into())],
-                    ),
-                    None => lang.t1("map-village-unsurveyed", "name", v.name.clone()),
-                };
-                Some(MapVillage {
-                    code: v.code.clone(),
-                    name: v.name.clone(),
-                    lon,
-                    lat,
-                    eligible: v.eligible_total,
-                    band: VillageBand::of(v.eligible_total).as_str(),
-                    label,
-                })
-            })
-            .collect(),
-        points: drawn
-            .points
-            .iter()
-            .map(|p| {
-                let (lon, lat) = shown(p.longitude, p.latitude, crs);
-                MapPoint {
-                    id: p.id,
-                    name: p.name.clone(),
-                    label: page.t(&format!("point-status-{}", p.status)),
-                    status: p.status.clone(),
-                    lon,
-                    lat,
-                    href: format!("/points/{}", p.id),
-                }
-            })
-            .collect(),
-    };
-    let mut response = Json(data).into_response();
-    // The township's data changes with every edit: always asked again.
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    let today = checklist_rules::station_date(state.clock.now());
+    Ok(maps::json(&maps::data(
+        &state.http.tiles,
+        &page,
+        &drawn,
+        today,
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------

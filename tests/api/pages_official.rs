@@ -26,7 +26,7 @@ async fn signed_in(app: &TestApp, username: &str, role: &str, regions: &[&str]) 
 }
 
 /// Signs in through the `/login` form.
-async fn sign_in(app: &TestApp, username: &str, password: &str) -> Client {
+pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> Client {
     let plain = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -73,7 +73,7 @@ fn form(fields: &[(&str, &str)]) -> String {
         .finish()
 }
 
-async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
+pub(crate) async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
     let response = client.get(app.url(path)).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }

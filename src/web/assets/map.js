@@ -41,8 +41,76 @@
     return el;
   }
 
+  // The network map (data-mode="network") draws thousands of villages: on one canvas, so
+  // its colours are given here (the same as app.css's legend swatches).
+  var COLOURS = {
+    "pt-active": "#1e7b34", "pt-planned": "#1f5fbf", "pt-suspended": "#c77700", "pt-closed": "#6e7781",
+    "vg-unknown": "#ffffff", "vg-few": "#fde2e1", "vg-some": "#f4978e", "vg-many": "#b3261e",
+    "age-recent": "#1e7b34", "age-old": "#e0a100", "age-none": "#ffffff"
+  };
+
+  function network(el, map, data) {
+    var shade = "eligible";
+    var villages = data.villages.map(function (v) {
+      var marker = L.circleMarker([v.lat, v.lon], {
+        radius: 5, weight: 1, color: "#57606a", fillOpacity: 0.9,
+        fillColor: COLOURS["vg-" + v.band]
+      }).bindTooltip(v.label);
+      marker.on("click", function () { card("/station/map/village/" + v.code); });
+      marker.addTo(map);
+      return { v: v, marker: marker };
+    });
+    function recolour() {
+      villages.forEach(function (x) {
+        var key = shade === "age" ? "age-" + x.v.age : "vg-" + x.v.band;
+        x.marker.setStyle({ fillColor: COLOURS[key] });
+      });
+      var byEligible = document.querySelector(".villages-legend");
+      var byAge = document.querySelector(".age-legend");
+      if (byEligible && byAge) {
+        byEligible.hidden = shade === "age";
+        byAge.hidden = shade !== "age";
+      }
+    }
+    document.querySelectorAll("input[name=shade]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (radio.checked) { shade = radio.value; recolour(); }
+      });
+    });
+    data.points.forEach(function (p) {
+      var marker = L.circleMarker([p.lat, p.lon], {
+        radius: 7, weight: 2, color: "#ffffff", fillOpacity: 1, fillColor: COLOURS["pt-" + p.status]
+      }).bindTooltip(p.name + " · " + p.label);
+      marker.on("click", function () { card("/station/map/point/" + p.id); });
+      marker.addTo(map);
+    });
+    (data.suggestions || []).forEach(function (s) {
+      L.circle([s.lat, s.lon], {
+        radius: data.radius_m, color: "#0b57d0", weight: 2, dashArray: "6 5", fill: false,
+        interactive: false
+      }).addTo(map);
+      L.marker([s.lat, s.lon], {
+        icon: L.divIcon({ className: "suggest-label", html: text("span", "", String(s.rank)), iconSize: null }),
+        title: s.label,
+        keyboard: false
+      }).bindTooltip(s.label).addTo(map);
+    });
+  }
+
+  // A village's or point's card, beside the map (htmx brings it; without htmx, its page).
+  function card(url) {
+    if (window.htmx) {
+      window.htmx.ajax("GET", url, { target: "#card", swap: "innerHTML" });
+    } else {
+      window.location.href = url;
+    }
+  }
+
   function draw(el, data) {
-    var map = L.map(el, { zoomControl: true, attributionControl: data.tiles.length > 0 });
+    var isNetwork = el.dataset.mode === "network";
+    var map = L.map(el, {
+      zoomControl: true, attributionControl: data.tiles.length > 0, preferCanvas: isNetwork
+    });
     if (data.tiles.length === 0) {
       el.classList.add("no-tiles");
     }
@@ -62,7 +130,10 @@
         L.circle([p.lat, p.lon], {
           radius: data.radius_m,
           className: "ring",
-          interactive: false
+          interactive: false,
+          // (on a canvas, where classes do not style)
+          color: "#1e7b34", opacity: 0.6, weight: 1.5, dashArray: "5 4",
+          fillColor: "#1e7b34", fillOpacity: 0.06
         }).addTo(map);
       }
     });
@@ -74,6 +145,28 @@
       }).addTo(map);
       bounds.push([t.lat, t.lon]);
     });
+    if (isNetwork) {
+      network(el, map, data);
+      data.villages.concat(data.points).forEach(function (x) { bounds.push([x.lat, x.lon]); });
+    } else {
+      drawTownship(map, data, bounds, focus, function (at) { focused = at; });
+    }
+
+    if (focused) {
+      map.setView(focused, 14);
+    } else if (bounds.length > 0) {
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
+    } else if (data.centre) {
+      map.setView([data.centre[1], data.centre[0]], 12);
+    } else {
+      map.setView([35, 105], 4);
+    }
+
+    if (el.dataset.pick === "1") pick(map, data);
+  }
+
+  // The township's map: villages and points as SVG (a few dozen; styled by app.css).
+  function drawTownship(map, data, bounds, focus, setFocused) {
     data.villages.forEach(function (v) {
       L.circleMarker([v.lat, v.lon], { radius: 6, className: "vg vg-" + v.band })
         .bindTooltip(v.label)
@@ -92,21 +185,9 @@
       box.appendChild(link);
       box.appendChild(text("div", "meta", p.label));
       marker.bindPopup(box).addTo(map);
-      if (isFocus) focused = [p.lat, p.lon];
+      if (isFocus) setFocused([p.lat, p.lon]);
       bounds.push([p.lat, p.lon]);
     });
-
-    if (focused) {
-      map.setView(focused, 14);
-    } else if (bounds.length > 0) {
-      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
-    } else if (data.centre) {
-      map.setView([data.centre[1], data.centre[0]], 12);
-    } else {
-      map.setView([35, 105], 4);
-    }
-
-    if (el.dataset.pick === "1") pick(map, data);
   }
 
   // Moving the point: a tap on the map, or the phone's position.

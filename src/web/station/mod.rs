@@ -2,14 +2,19 @@
 //! the same shell, catalogue, map and services as the officials' pages. Everything lives under
 //! `/station/`:
 //!
+//! - `network`: the network map of a region, with the villages out of reach and the suggested
+//!   new sites, and a card for each village and point.
+//!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
 //! anything.
+
+mod network;
 
 use axum::Router;
 
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(network::routes())
 }
