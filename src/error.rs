@@ -462,6 +462,28 @@ impl From<crate::outbox::by_hand::ByHandError> for AppError {
     }
 }
 
+impl From<crate::audit::AuditError> for AppError {
+    fn from(err: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError as E;
+        match err {
+            E::Invalid { field, message } => AppError::invalid(&field, message),
+            E::Region(e) => AppError::from(e),
+            E::Db(db) => AppError::from(db),
+        }
+    }
+}
+
+impl From<crate::outbox::RetryError> for AppError {
+    fn from(err: crate::outbox::RetryError) -> Self {
+        use crate::outbox::RetryError as E;
+        match err {
+            e @ E::NotFound(_) => AppError::NotFound(e.to_string()),
+            e @ E::NotFailed { .. } => AppError::Conflict(e.to_string()),
+            E::Db(db) => AppError::from(db),
+        }
+    }
+}
+
 /// The detail of a validation problem: `invalid` and every field named.
 /// A plan that could not be made, as problem+json: the request's fields (400), the instance
 /// that cannot be planned (422), too many plans at once (429).

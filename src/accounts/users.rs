@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{AccountsError, Acting, UserView};
 use crate::auth::secret;
-use crate::domain::account::{Role, Scope};
+use crate::domain::account::{Principal, Role, Scope};
 use crate::domain::policy::{Action, Decision, Resource, can};
 use crate::domain::region::RegionCode;
 use crate::domain::text;
@@ -431,6 +431,116 @@ pub async fn list_users(
     limit: u64,
 ) -> Result<Vec<User>, sea_orm::DbErr> {
     accounts::list_users(db, after_id, limit).await
+}
+
+/// An account as the admin's pages show it: with its regions' names and its sign-in lock.
+#[derive(Debug, Clone)]
+pub struct ManagedAccount {
+    pub user: User,
+    /// Each region it is bound to: its code and name (the code again when it is not stored).
+    pub regions: Vec<(String, String)>,
+    /// Failed sign-ins for its username within the throttle's window.
+    pub failures: u64,
+    /// When the lock those failures put on its sign-in lifts, while there is one.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// The signed-in account if it manages accounts; the command line manages every account.
+fn account_manager<'a>(by: &'a Acting<'_>) -> Result<Option<&'a Principal>, AccountsError> {
+    match by.principal() {
+        Some(p) if !crate::domain::policy::manages_accounts(p) => Err(AccountsError::Forbidden(
+            "only admins manage accounts".to_owned(),
+        )),
+        principal => Ok(principal),
+    }
+}
+
+/// `users` with their regions' names and sign-in locks at `now`.
+async fn with_details(
+    db: &impl ConnectionTrait,
+    users: Vec<User>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ManagedAccount>, AccountsError> {
+    let mut codes: Vec<String> = users
+        .iter()
+        .flat_map(|u| u.scopes.iter().map(|s| s.code.to_string()))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let names = regions::find_models(db, &codes).await?;
+    let usernames: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
+    let failures =
+        accounts::failures_since(db, &usernames, now - super::sessions::THROTTLE_WINDOW).await?;
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let regions = user
+                .scopes
+                .iter()
+                .map(|s| {
+                    let code = s.code.to_string();
+                    let name = names
+                        .iter()
+                        .find(|r| r.code == code)
+                        .map_or_else(|| code.clone(), |r| r.name.clone());
+                    (code, name)
+                })
+                .collect();
+            let times = failures.get(&user.username).map_or(&[][..], Vec::as_slice);
+            let limit = usize::try_from(accounts::USER_LIMIT).unwrap_or(usize::MAX);
+            let locked_until = times
+                .get(limit.saturating_sub(1))
+                .map(|pivot| *pivot + super::sessions::THROTTLE_WINDOW);
+            ManagedAccount {
+                user,
+                regions,
+                failures: times.len() as u64,
+                locked_until,
+            }
+        })
+        .collect())
+}
+
+/// The accounts the acting admin manages (every one for the command line), in id order, with
+/// their regions and sign-in locks at `now`.
+///
+/// # Errors
+/// [`AccountsError::Forbidden`] for an account that manages none; database errors.
+pub async fn managed_accounts(
+    db: &impl ConnectionTrait,
+    by: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ManagedAccount>, AccountsError> {
+    account_manager(by)?;
+    let users: Vec<User> = list_all(db)
+        .await?
+        .into_iter()
+        .filter(|u| by.manages(u))
+        .collect();
+    with_details(db, users, now).await
+}
+
+/// Account `id`, when the acting admin manages it, with its regions and sign-in lock at
+/// `now`.
+///
+/// # Errors
+/// [`AccountsError::Forbidden`] for an account that manages none; [`AccountsError::NoUser`]
+/// when there is no such account or it is not one the acting admin manages; database errors.
+pub async fn managed_account(
+    db: &impl ConnectionTrait,
+    id: i64,
+    by: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<ManagedAccount, AccountsError> {
+    account_manager(by)?;
+    let user = match accounts::find_user(db, id).await? {
+        Some(u) if by.manages(&u) => u,
+        _ => return Err(AccountsError::NoUser(id)),
+    };
+    with_details(db, vec![user], now)
+        .await?
+        .pop()
+        .ok_or(AccountsError::NoUser(id))
 }
 
 #[cfg(test)]

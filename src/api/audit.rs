@@ -3,22 +3,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Datelike, Utc};
-use entity::audit_log;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{tokens, users};
 use crate::api::auth::Caller;
 use crate::api::extract::{Query, id_cursor, page_limit};
-use crate::audit::{self, AuditFilter};
-use crate::domain::account::Principal;
-use crate::domain::policy::{self, AuditScope, Visibility};
-use crate::domain::region::RegionCode;
+use crate::audit::{self, AuditQuery};
 use crate::error::{AppError, Problem};
-use crate::registry::{self, Acting};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -71,6 +65,8 @@ pub struct AuditParams {
     pub entity: Option<String>,
     /// Only changes to this entity (with `entity`).
     pub id: Option<String>,
+    /// Only changes of this action (`create`, `update`, …).
+    pub action: Option<String>,
     /// Only changes made by this user (username).
     pub user: Option<String>,
     /// Only changes to records in this region's subtree (12-digit code).
@@ -84,33 +80,6 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
-}
-
-/// The entities that are accounts, or belong to one.
-const ACCOUNT_ENTITIES: &[&str] = &["user", "token"];
-
-/// For account records: whether the account (as it is now) is one `principal` manages. Other
-/// records: true.
-async fn managed_account(
-    state: &AppState,
-    principal: &Principal,
-    record: &audit_log::Model,
-) -> Result<bool, AppError> {
-    let Ok(id) = record.entity_id.parse::<i64>() else {
-        return Ok(true);
-    };
-    let user_id = match record.entity.as_str() {
-        "user" => Some(id),
-        "token" => tokens::find_token(&state.db, id).await?.map(|t| t.user_id),
-        _ => return Ok(true),
-    };
-    let Some(user_id) = user_id else {
-        return Ok(false);
-    };
-    Ok(match users::find_user(&state.db, user_id).await? {
-        Some(user) => user.id == principal.user_id || crate::accounts::manages(principal, &user),
-        None => false,
-    })
 }
 
 /// Lists recorded changes, oldest first.
@@ -133,109 +102,23 @@ async fn list_audit(
 ) -> Result<Json<AuditPage>, AppError> {
     let principal = caller.require()?;
     let limit = page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    for (field, value) in [
-        ("entity", &params.entity),
-        ("id", &params.id),
-        ("user", &params.user),
-    ] {
-        if let Some(v) = value
-            && (v.chars().count() > 64 || v.chars().any(char::is_control))
-        {
-            return Err(AppError::invalid(
-                field,
-                "must be at most 64 characters, without control characters",
-            ));
-        }
-    }
-    if params.id.is_some() && params.entity.is_none() {
-        return Err(AppError::invalid(
-            "id",
-            "needs entity (ids are per kind of entity)",
-        ));
-    }
-    for (field, at) in [("from", params.from), ("to", params.to)] {
-        if at.is_some_and(|at| !(1900..=9999).contains(&at.year())) {
-            return Err(AppError::invalid(
-                field,
-                "must lie between the years 1900 and 9999",
-            ));
-        }
-    }
-    if let (Some(from), Some(to)) = (params.from, params.to)
-        && from >= to
-    {
-        return Err(AppError::invalid("to", "must be after from"));
-    }
-    let after_id = id_cursor(params.cursor.as_deref())?;
-    let mut filter = AuditFilter {
+    let query = AuditQuery {
         entity: params.entity,
         entity_id: params.id,
+        action: params.action,
+        user: params.user,
+        region: params.region,
         from: params.from,
         to: params.to,
-        after_id,
-        limit: limit + 1,
-        ..AuditFilter::default()
+        cursor: id_cursor(params.cursor.as_deref())?,
+        limit,
+        newest_first: false,
     };
-    match policy::audit_scope(principal) {
-        AuditScope::Own => filter.actor_user_id = Some(principal.user_id),
-        AuditScope::Everyone(reach) => filter.reach = Some(reach),
-    }
-    // Changes to accounts and tokens are for those who manage accounts (and, through `Own`,
-    // for whoever made them).
-    let account_manager = policy::manages_accounts(principal);
-    if !account_manager && filter.actor_user_id.is_none() {
-        filter.exclude_entities = ACCOUNT_ENTITIES.iter().map(|e| (*e).to_owned()).collect();
-    }
-    if let Some(name) = params.user.as_deref().map(str::trim).map(str::to_lowercase) {
-        let Some(user) = users::find_user_named(&state.db, &name).await? else {
-            return Ok(Json(AuditPage {
-                items: vec![],
-                next_cursor: None,
-            }));
-        };
-        if filter.actor_user_id.is_some_and(|own| own != user.id) {
-            return Ok(Json(AuditPage {
-                items: vec![],
-                next_cursor: None,
-            }));
-        }
-        filter.actor_user_id = Some(user.id);
-    }
-    if let Some(raw) = params.region.as_deref() {
-        let code = RegionCode::parse(raw)
-            .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))?;
-        let acting = Acting::caller(caller.principal.as_ref(), caller.actor());
-        let region = registry::regions::read(&state.db, &code, &acting).await?;
-        filter.region_range = Some(code.subtree_bounds(region.level));
-    }
-    // A region-bound admin sees account changes only for accounts it manages, which a region
-    // column cannot express (an account may be bound to several regions): filter here, page
-    // by page.
-    let check_accounts = account_manager && policy::read_scope(principal) != Visibility::All;
-    let mut rows = Vec::new();
-    let mut next_cursor = None;
-    'fill: loop {
-        let batch = audit::list(&state.db, &filter).await?;
-        let full = batch.len() as u64 == filter.limit;
-        let Some(last) = batch.last() else { break };
-        filter.after_id = Some(last.id);
-        for record in batch {
-            if check_accounts && !managed_account(&state, principal, &record).await? {
-                continue;
-            }
-            if rows.len() as u64 == limit {
-                next_cursor = rows.last().map(|r: &audit_log::Model| r.id.to_string());
-                break 'fill;
-            }
-            rows.push(record);
-        }
-        if !full {
-            break;
-        }
-    }
+    let page = audit::read(&state.db, query, principal, caller.actor()).await?;
     let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
     Ok(Json(AuditPage {
-        items: rows
+        items: page
+            .records
             .into_iter()
             .map(|r| AuditRecord {
                 id: r.id,
@@ -251,6 +134,6 @@ async fn list_audit(
                 after: parse(r.after),
             })
             .collect(),
-        next_cursor,
+        next_cursor: page.next_cursor.map(|id| id.to_string()),
     }))
 }

@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use crate::config::OutboxConfig;
 use crate::domain::booking::{self as rules, MessageFacts};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::outbox::{self as store, NewMessage};
 pub use crate::store::outbox::{SUPPRESSED, TO_SEND_BY_HAND};
 use crate::store::{bookings, points};
@@ -387,4 +388,67 @@ pub async fn list_messages(
         message.body = rules::without_token(&message.body);
     }
     Ok(messages)
+}
+
+/// Why a message could not be sent again.
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    /// No such message.
+    #[error("no message with id {0}")]
+    NotFound(i64),
+    /// Only a message given up (`failed`) is sent again.
+    #[error("message {id} is {status}, not failed")]
+    NotFailed { id: i64, status: String },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Sends a failed message again: it becomes `pending`, due at `now`, with its attempts
+/// counted afresh, so the next run hands it to the sender; audited (`retry`) in the same
+/// transaction. Who may (admins of the whole outbox, as for its listing) is the caller's to
+/// check.
+///
+/// # Errors
+/// [`RetryError::NotFound`], [`RetryError::NotFailed`] when it is not `failed`; the database
+/// fails.
+pub async fn retry(
+    db: &DatabaseConnection,
+    id: i64,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<outbox_message::Model, RetryError> {
+    let current = store::find(db, id).await?.ok_or(RetryError::NotFound(id))?;
+    let txn = crate::db::begin_write(db).await?;
+    let Some(queued) = store::retry_failed(&txn, id, now).await? else {
+        txn.rollback().await?;
+        return Err(RetryError::NotFailed {
+            id,
+            status: current.status,
+        });
+    };
+    let state = |m: &outbox_message::Model| {
+        serde_json::json!({
+            "status": m.status,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+        })
+    };
+    audit::record(
+        &txn,
+        Change {
+            entity: "outbox_message",
+            entity_id: id.to_string(),
+            action: "retry",
+            region_code: None,
+            before: Some(&state(&current)),
+            after: Some(&state(&queued)),
+            actor,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let mut queued = queued;
+    queued.body = rules::without_token(&queued.body);
+    Ok(queued)
 }

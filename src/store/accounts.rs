@@ -523,6 +523,28 @@ pub async fn recent_failures(
     })
 }
 
+/// The times of the failed logins since `since` of each of `usernames`, newest first.
+pub async fn failures_since(
+    db: &impl ConnectionTrait,
+    usernames: &[String],
+    since: DateTime<Utc>,
+) -> Result<HashMap<String, Vec<DateTime<Utc>>>, DbErr> {
+    let mut out: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+    if usernames.is_empty() {
+        return Ok(out);
+    }
+    let rows = LoginFailure::find()
+        .filter(login_failure::Column::Username.is_in(usernames.iter().cloned()))
+        .filter(login_failure::Column::At.gt(since))
+        .order_by_desc(login_failure::Column::At)
+        .all(db)
+        .await?;
+    for row in rows {
+        out.entry(row.username).or_default().push(row.at);
+    }
+    Ok(out)
+}
+
 /// Failed logins allowed per username, and per client address, in the window.
 pub const USER_LIMIT: u64 = 5;
 pub const ADDRESS_LIMIT: u64 = 20;

@@ -82,6 +82,8 @@ pub async fn record<T: Serialize>(
 pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Only changes of this action (`create`, `update`, …).
+    pub action: Option<String>,
     /// Never changes to these kinds of entity.
     pub exclude_entities: Vec<String>,
     /// Only changes made by this user.
@@ -94,12 +96,16 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     /// …and before this one.
     pub to: Option<DateTime<Utc>>,
-    /// Only records newer than this id (the cursor).
+    /// Only records newer than this id (the cursor, oldest first).
     pub after_id: Option<i64>,
+    /// Only records older than this id (the cursor, newest first).
+    pub before_id: Option<i64>,
+    /// Newest first (else oldest first).
+    pub newest_first: bool,
     pub limit: u64,
 }
 
-/// Audit records, oldest first.
+/// Audit records, oldest first (newest first with `newest_first`).
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &AuditFilter,
@@ -110,6 +116,9 @@ pub async fn list(
     }
     if let Some(id) = &filter.entity_id {
         query = query.filter(Column::EntityId.eq(id.as_str()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(Column::Action.eq(action.as_str()));
     }
     if !filter.exclude_entities.is_empty() {
         query = query
@@ -137,9 +146,13 @@ pub async fn list(
     if let Some(after) = filter.after_id {
         query = query.filter(Column::Id.gt(after));
     }
-    query
-        .order_by_asc(Column::Id)
-        .limit(filter.limit)
-        .all(db)
-        .await
+    if let Some(before) = filter.before_id {
+        query = query.filter(Column::Id.lt(before));
+    }
+    query = if filter.newest_first {
+        query.order_by_desc(Column::Id)
+    } else {
+        query.order_by_asc(Column::Id)
+    };
+    query.limit(filter.limit).all(db).await
 }

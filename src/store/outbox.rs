@@ -290,6 +290,37 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// Puts a failed message back in line: `pending`, due at `now`, its attempts counted afresh
+/// (its last error kept until the next attempt); the message as it now is, or `None` when it
+/// was not failed.
+pub async fn retry_failed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<outbox_message::Model>, DbErr> {
+    let changed = OutboxMessage::update_many()
+        .col_expr(Column::Status, Expr::value("pending"))
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::NextAttemptAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq("failed"))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Ok(None);
+    }
+    OutboxMessage::find_by_id(id).one(db).await
+}
+
+/// Message `id`, if there is one.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<outbox_message::Model>, DbErr> {
+    OutboxMessage::find_by_id(id).one(db).await
+}
+
 /// Messages, newest first, optionally of one booking or status.
 pub async fn list(
     db: &impl ConnectionTrait,

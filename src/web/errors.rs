@@ -73,6 +73,18 @@ impl From<crate::accounts::AccountsError> for PageError {
     }
 }
 
+impl From<crate::outbox::RetryError> for PageError {
+    fn from(err: crate::outbox::RetryError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl From<crate::outbox::by_hand::ByHandError> for PageError {
+    fn from(err: crate::outbox::by_hand::ByHandError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
 impl From<sea_orm::DbErr> for PageError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::from(err).into()

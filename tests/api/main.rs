@@ -21,6 +21,7 @@ mod import;
 mod pages;
 mod pages_official;
 mod pages_station_network;
+mod pages_station_admin;
 mod pages_surveys;
 mod plans;
 mod points;

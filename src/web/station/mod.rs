@@ -3,12 +3,14 @@
 //! `/station/`:
 //!
 //! - `network`: the network map of a region, with the villages out of reach and the suggested
-//!   new sites, and a card for each village and point.
+//!   new sites, and a card for each village and point;
+//! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
 //! anything.
 
+mod admin;
 mod network;
 
 use axum::Router;
@@ -16,5 +18,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(network::routes())
+    Router::new()
+        .merge(network::routes())
+        .merge(admin::routes())
 }

@@ -12,6 +12,7 @@
 mod official;
 mod public;
 mod station_network;
+mod station_admin;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
