@@ -20,6 +20,7 @@ mod health;
 mod import;
 mod pages;
 mod pages_official;
+mod pages_station_drives;
 mod pages_surveys;
 mod plans;
 mod points;

@@ -6,10 +6,12 @@
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
 //! anything.
 
+mod drives;
+
 use axum::Router;
 
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(drives::routes())
 }

@@ -11,6 +11,7 @@
 
 mod official;
 mod public;
+mod station_drives;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
