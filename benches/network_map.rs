@@ -92,7 +92,10 @@ fn city_table(out: &Path) -> usize {
         .collect();
     let side = (counties.len() as f64).sqrt().ceil() as usize;
     let mut centre: HashMap<String, (f64, f64)> = HashMap::new();
-    centre.insert(CITY.to_owned(), ((WEST + EAST) / 2.0, (SOUTH + NORTH) / 2.0));
+    centre.insert(
+        CITY.to_owned(),
+        ((WEST + EAST) / 2.0, (SOUTH + NORTH) / 2.0),
+    );
     for (i, c) in counties.iter().enumerate() {
         let (col, row) = (i % side, i / side);
         let lon = WEST + (col as f64 + 0.5) * (EAST - WEST) / side as f64;
@@ -185,7 +188,11 @@ async fn load_network(conn: &sea_orm::DatabaseConnection, table: &Path) {
     for line in std::fs::read_to_string(table).unwrap().lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         if f[2] == "village" {
-            villages.push((f[0].to_owned(), f[4].parse().unwrap(), f[5].parse().unwrap()));
+            villages.push((
+                f[0].to_owned(),
+                f[4].parse().unwrap(),
+                f[5].parse().unwrap(),
+            ));
         }
     }
     let txn = db::begin_write(conn).await.expect("a transaction");
@@ -395,7 +402,12 @@ async fn browser_figures(base: &str) {
         client.goto(&format!("{base}/station/map")).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         let at = loop {
-            if let Some(t) = client.execute(&mark("map-drawn"), vec![]).await.unwrap().as_f64() {
+            if let Some(t) = client
+                .execute(&mark("map-drawn"), vec![])
+                .await
+                .unwrap()
+                .as_f64()
+            {
                 break t;
             }
             assert!(Instant::now() < deadline, "the map was never drawn");

@@ -7,7 +7,9 @@
 //!   start, complete, cancel with its bookings), and the reads ([`find_for`], [`list`],
 //!   [`stops_in_reach`]);
 //! - [`checklists`]: a station's template (read, replace), a drive's checklist, ticking items
-//!   done or undone, what is due.
+//!   done or undone, what is due;
+//! - [`overview`]: what the station's drive pages read (a calendar of drives, one drive with
+//!   its checklists and bookings, who a cancellation would tell).
 //!
 //! Each use case is one function taking a connection, its command (owned here; the API
 //! converts its bodies), who acts ([`Acting`]) and `now` (the drive-day rule reads the day
@@ -18,6 +20,7 @@
 
 pub mod checklists;
 pub mod lifecycle;
+pub mod overview;
 
 use entity::{checklist_item, drive, drive_stop};
 use sea_orm::{ConnectionTrait, DbErr};

@@ -266,7 +266,6 @@ gaps-col-surveyed_on = Surveyed on
 
 ## Township official pages
 nav-township = My township
-nav-new-account = New account
 yes = Yes
 no = No
 empty-value = (empty)
@@ -879,3 +878,130 @@ sadmin-kind-cancellation = Cancellation
 sadmin-kind-cancelled_by_station = Cancelled by the station
 sadmin-kind-request_received = Group request received
 sadmin-kind-request_declined = Group request declined
+## Station drives pages
+sdrive-title = Drives
+sdrive-lead = The bloodmobiles' drives month by month, their status in colour and words. Open a drive to publish, start, complete or cancel it, check its preparations and see its bookings.
+sdrive-status = Status
+sdrive-status-draft = Draft
+sdrive-status-published = Published
+sdrive-status-in_progress = Under way
+sdrive-status-completed = Completed
+sdrive-status-cancelled = Cancelled
+sdrive-filter = Only these statuses
+sdrive-filter-hint = Tick none to see all.
+sdrive-filter-apply = Filter
+sdrive-months = Months
+sdrive-month = { $monthname } { $year }
+sdrive-prev-month = ← Previous month
+sdrive-next-month = Next month →
+sdrive-this-month = This month
+sdrive-count = { $count ->
+    [one] { $count } drive.
+   *[other] { $count } drives.
+}
+sdrive-more = Only the first { $count } are listed: filter by status.
+sdrive-none = No drives this month match.
+sdrive-today = today
+sdrive-bad-month = That month could not be read; this month is shown.
+sdrive-vehicle-unknown = Vehicle { $id }
+sdrive-back = ← Back to the drives
+sdrive-back-to-drive = ← Back to the drive
+sdrive-drive-title = { $date } · { $vehicle }
+sdrive-date = Date
+sdrive-vehicle = Vehicle
+sdrive-origin = Made
+sdrive-from-plan = from plan { $plan }
+sdrive-by-hand = by hand
+sdrive-cancel-reason = Reason for cancelling
+sdrive-actions = Actions
+sdrive-read-only = You may read this drive but not change it.
+sdrive-final = This drive is over; it no longer changes.
+sdrive-move-published = Publish
+sdrive-move-published-hint = Once published, people can book its slots online.
+sdrive-move-in_progress = Start the drive
+sdrive-move-in_progress-hint = When the vehicle leaves; people are then checked in at its stops.
+sdrive-move-completed = Complete the drive
+sdrive-move-completed-hint = When every stop is done; its results are then locked.
+sdrive-move-cancelled = Cancel the drive
+sdrive-wait-in_progress = The drive is on { $date }: it can be started on that day, not before.
+sdrive-wait-completed = The drive is on { $date }: it can be completed on that day or later, not before.
+sdrive-cancel-open = Cancel the drive…
+sdrive-done-published = Published: people can book now.
+sdrive-done-in_progress = The drive has started.
+sdrive-done-completed = The drive is completed.
+sdrive-done-cancelled = { $count ->
+    [one] The drive is cancelled; { $count } booking was sent a cancellation notice.
+   *[other] The drive is cancelled; { $count } bookings were sent a cancellation notice.
+}
+sdrive-done-ticked = Marked done.
+sdrive-done-unticked = Marked not done.
+sdrive-bad-version = This page is out of date: reload it and try again.
+sdrive-refused = That did not go through. Reload the page to see what this drive allows now.
+sdrive-refused-state = This drive is now “{ $status }”: “{ $action }” is not possible. Its current state is below.
+sdrive-stale = “{ $action }” was not done: someone changed this drive meanwhile; it is now “{ $status }”. Look at it as it is now and try again if still needed.
+sdrive-conflict-hint = The page now shows the drive as it is.
+sdrive-stops = Stops
+sdrive-stop-seq = Order
+sdrive-stop-place = Place
+sdrive-stop-times = Planned times
+sdrive-stop-expected = Expected donors
+sdrive-stop-booked = Booked
+sdrive-checklist = Preparation checklist
+sdrive-checklist-none = This stop has no preparation items.
+sdrive-item-due = by { $date }
+sdrive-item-done = Done
+sdrive-item-not-done = Not done
+sdrive-state-done = Done
+sdrive-state-upcoming = Not due yet
+sdrive-state-due = Due soon
+sdrive-state-late = { $days ->
+    [one] { $days } day late
+   *[other] { $days } days late
+}
+sdrive-item-done-by = done by { $by } on { $date }
+sdrive-tick = Mark done
+sdrive-untick = Mark not done
+sdrive-item-stale = Someone changed this item meanwhile, so your change was not saved. What you asked for and what it is now are below; click again if still needed.
+sdrive-item-cancelled = This drive is cancelled: its checklist no longer changes.
+sdrive-bookings = Bookings by slot
+sdrive-no-slots = Not published yet: bookings open once it is.
+sdrive-no-bookings = No bookings yet.
+sdrive-slot = Slot
+sdrive-slot-none = No slot
+sdrive-slot-empty = No bookings in this slot yet.
+sdrive-code = Code
+sdrive-who = Name or group
+sdrive-headcount = People
+sdrive-mobile = Mobile
+sdrive-booking-status = Status
+sdrive-booking-active = Active
+sdrive-booking-cancelled = Cancelled
+sdrive-booking-requested = Requested
+sdrive-booking-declined = Declined
+sdrive-group-who = { $organisation } (contact: { $contact })
+sdrive-places-of = { $places } (of { $headcount })
+sdrive-requests = Group requests
+sdrive-request-pending = Waiting for a decision
+sdrive-request-confirmed = Confirmed
+sdrive-request-declined = Declined
+sdrive-request-withdrawn = Withdrawn
+sdrive-any-slot = any slot
+sdrive-people = { $count ->
+    [one] { $count } person
+   *[other] { $count } people
+}
+sdrive-cancel-title = Cancel the drive of { $date }
+sdrive-cancel-closed = This drive is now “{ $status }”: it can no longer be cancelled.
+sdrive-told-title = Who cancelling will tell
+sdrive-told-none = There are no active bookings: cancelling tells no one.
+sdrive-told-lead = Cancelling the drive also cancels these { $count } booking(s) ({ $people } people in all) and sends each a cancellation notice giving your reason.
+sdrive-cancel-confirm-title = Confirm
+sdrive-cancel-reason-hint = It is written in the notice the bookers receive, e.g. “The vehicle broke down; a new date will follow”.
+sdrive-cancel-confirm = { $count ->
+    [one] Cancel the drive and tell { $count } booking
+   *[other] Cancel the drive and tell { $count } bookings
+}
+sdrive-cancel-confirm-none = Cancel the drive
+sdrive-cancel-keep = Keep it, go back
+sdrive-cancel-not-yet = Not cancelled yet: write the reason below first.
+hint-sdrive-reason = Write why it is cancelled: the bookers are told.

@@ -4,6 +4,7 @@
 //!
 //! - `network`: the network map of a region, with the villages out of reach and the suggested
 //!   new sites, and a card for each village and point;
+//! - `drives`: the drives' calendar and a drive's page (lifecycle, checklists, bookings);
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -11,6 +12,7 @@
 //! anything.
 
 mod admin;
+mod drives;
 mod network;
 
 use axum::Router;
@@ -20,5 +22,6 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(network::routes())
+        .merge(drives::routes())
         .merge(admin::routes())
 }

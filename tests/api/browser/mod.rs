@@ -11,8 +11,9 @@
 
 mod official;
 mod public;
-mod station_network;
 mod station_admin;
+mod station_drives;
+mod station_network;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
