@@ -18,6 +18,7 @@ mod drives;
 mod fleet;
 mod health;
 mod import;
+mod page_client;
 mod pages;
 mod pages_official;
 mod pages_station_admin;

@@ -9,110 +9,14 @@
 
 use donornet::HttpConfig;
 use donornet::config::TileSource;
-use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, on_each_backend, on_each_backend_with, send, user_with_token};
+use crate::helpers::{TestApp, on_each_backend, on_each_backend_with, send};
 use crate::plans::{COUNTY, DONGLING, XIHE, network};
 
-const PASSWORD: &str = "long enough passphrase";
-
-/// A browser-like client signed in as a new account of `role` bound to `regions`: the session
-/// cookie and this site's `Origin` on every request, redirects not followed (to see them).
-async fn signed_in(app: &TestApp, username: &str, role: &str, regions: &[&str]) -> Client {
-    user_with_token(&app.db, username, role, regions, Some(PASSWORD)).await;
-    sign_in(app, username, PASSWORD).await
-}
-
-/// Signs in through the `/login` form.
-pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> Client {
-    let plain = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = plain
-        .post(app.url("/login"))
-        .header("origin", &app.address)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("username", username),
-            ("password", password),
-            ("next", "/"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "signing in {username}"
-    );
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("donornet_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let mut headers = HeaderMap::new();
-    headers.insert("cookie", HeaderValue::from_str(&cookie).unwrap());
-    headers.insert("origin", HeaderValue::from_str(&app.address).unwrap());
-    Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-}
-
-pub(crate) async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
-    let response = client.get(app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
-/// Posts a form; the status, the `Location` (if any) and the page.
-async fn post(
-    app: &TestApp,
-    client: &Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let response = client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(fields))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, location, response.text().await.unwrap())
-}
-
-/// The `value` of the input named `name` in `html` (the first one).
-fn input_value(html: &str, name: &str) -> String {
-    let at = html
-        .find(&format!("name=\"{name}\""))
-        .unwrap_or_else(|| panic!("no input {name}"));
-    let tag_end = at + html[at..].find('>').expect("the tag ends");
-    let tag = &html[at..tag_end];
-    let value = tag.find("value=\"").expect("a value") + "value=\"".len();
-    let end = tag[value..].find('"').expect("the value ends");
-    tag[value..value + end].to_owned()
-}
+pub(crate) use crate::page_client::{get, sign_in};
+use crate::page_client::{input_value, post, signed_in};
 
 /// The whole edit form of P1 as the network made it, with `changes` over it.
 fn p1_form<'a>(version: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {

@@ -14,10 +14,8 @@ use serde_json::Value;
 
 use crate::bookings::{published_stop, today};
 use crate::helpers::{TestApp, on_each_backend, user_with_token};
-use crate::pages_official::{get, sign_in};
+use crate::page_client::{PASSWORD, get, sign_in};
 use crate::plans::{CITY, COUNTY, network};
-
-const PASSWORD: &str = "long enough passphrase";
 
 /// The JSON of a page address, as the map's script reads it.
 async fn json(app: &TestApp, client: &reqwest::Client, path: &str) -> (StatusCode, Value) {
