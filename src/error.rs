@@ -500,6 +500,7 @@ impl From<crate::plans::PlansError> for AppError {
                 detail: "too many plans are being made; try again when one has finished".to_owned(),
                 retry_after_secs,
             },
+            E::NotFound(detail) => AppError::NotFound(detail),
             E::Corrupt(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }

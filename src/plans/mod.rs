@@ -7,10 +7,12 @@
 //! - `runs`: plans solving in the background, with their progress in memory;
 //! - `export`: a finished plan as CSV, iCalendar and a printable HTML route sheet;
 //! - `submit`: making a plan (build, compile, store, start), for `POST /api/v1/plans`;
-//! - `reads`: what the plan handlers read.
+//! - `reads`: what the plan handlers read;
+//! - `forecast`: the turnout forecast of a site on a date, explained village by village.
 
 pub mod build;
 pub mod export;
+pub mod forecast;
 pub mod reads;
 pub mod request;
 pub mod result;
@@ -35,6 +37,9 @@ pub enum PlansError {
     /// As many plans as this process takes are queued or running.
     #[error("too many plans are being made; try again when one has finished")]
     Busy { retry_after_secs: u64 },
+    /// The record does not exist (or lies outside what the caller may read).
+    #[error("{0}")]
+    NotFound(String),
     /// A stored row that breaks the rules it was written under.
     #[error(transparent)]
     Corrupt(anyhow::Error),

@@ -23,6 +23,7 @@ mod pages;
 mod pages_official;
 mod pages_station_admin;
 mod pages_station_drives;
+mod pages_station_forecast;
 mod pages_station_network;
 mod pages_surveys;
 mod plans;

@@ -5,6 +5,7 @@
 //! - `network`: the network map of a region, with the villages out of reach and the suggested
 //!   new sites, and a card for each village and point;
 //! - `drives`: the drives' calendar and a drive's page (lifecycle, checklists, bookings);
+//! - `forecast`: the turnout forecast of a point on a date, explained village by village;
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -13,6 +14,7 @@
 
 mod admin;
 mod drives;
+mod forecast;
 mod network;
 
 use axum::Router;
@@ -23,5 +25,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(network::routes())
         .merge(drives::routes())
+        .merge(forecast::routes())
         .merge(admin::routes())
 }

@@ -378,6 +378,8 @@ struct Card {
     back: String,
     /// The point's own page (to edit it), for a point.
     more: String,
+    /// Its turnout forecast, for a point.
+    forecast: String,
 }
 
 /// The card as a page of its own (without script).
@@ -582,6 +584,7 @@ async fn village_card(
         drives: card_drives(&page, held),
         back: format!("/station/map?code={township}"),
         more: String::new(),
+        forecast: String::new(),
     };
     Ok(card(&page, body))
 }
@@ -651,6 +654,7 @@ async fn point_card(
         drives: card_drives(&page, held),
         back: format!("/station/map?code={}", p.region_code),
         more: format!("/points/{id}"),
+        forecast: format!("/station/forecast?site=point-{id}"),
     };
     Ok(card(&page, body))
 }

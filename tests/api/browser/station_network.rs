@@ -1,7 +1,7 @@
 //! The station's network map in a real browser on a desk's screen (1366x768): staff sign in
 //! and land on it; the villages are drawn on one canvas; the shading switches to survey age (the
 //! legend with it); a village picked from the list beside the map opens its card there (htmx),
-//! with its survey chart. Screenshots and axe-core at each step.
+//! with its survey chart; a point's turnout forecast. Screenshots and axe-core at each step.
 
 use super::{DESKTOP, Driver, clear_screenshots};
 use crate::helpers::{on_each_backend, user_with_token};
@@ -19,7 +19,7 @@ async fn staff_see_the_network_switch_the_shading_and_open_a_villages_card() {
     on_each_backend(|app| {
         let driver = &driver;
         async move {
-            network(&app).await;
+            let net = network(&app).await;
             // 西河村 (no point within 5 km) surveyed: listed beside the map, and suggested.
             let response = app
                 .client
@@ -70,6 +70,16 @@ async fn staff_see_the_network_switch_the_shading_and_open_a_villages_card() {
             assert!(b.path().await.starts_with("/station/map"));
             assert_eq!(b.text("#card svg.chart text.value").await, "1200");
             b.check("network-card").await;
+
+            // A point's forecast, village by village.
+            b.goto(&format!(
+                "/station/forecast?site=point-{}&date=2026-12-10",
+                net.points[0]
+            ))
+            .await;
+            b.find("table#villages tbody tr").await;
+            b.find("svg.hbars rect").await;
+            b.check("forecast").await;
             b.close().await;
             app
         }
