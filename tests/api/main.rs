@@ -23,6 +23,7 @@ mod pages_official;
 mod pages_station_admin;
 mod pages_station_drives;
 mod pages_station_network;
+mod pages_station_results;
 mod pages_surveys;
 mod plans;
 mod points;

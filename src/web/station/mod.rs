@@ -5,6 +5,8 @@
 //! - `network`: the network map of a region, with the villages out of reach and the suggested
 //!   new sites, and a card for each village and point;
 //! - `drives`: the drives' calendar and a drive's page (lifecycle, checklists, bookings);
+//! - `results`: a drive's and a stop's results, the results report and its downloads, the
+//!   forecast's calibration over time;
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -14,6 +16,7 @@
 mod admin;
 mod drives;
 mod network;
+mod results;
 
 use axum::Router;
 
@@ -24,4 +27,5 @@ pub fn routes() -> Router<AppState> {
         .merge(network::routes())
         .merge(drives::routes())
         .merge(admin::routes())
+        .merge(results::routes())
 }

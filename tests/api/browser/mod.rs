@@ -14,6 +14,7 @@ mod public;
 mod station_admin;
 mod station_drives;
 mod station_network;
+mod station_results;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
