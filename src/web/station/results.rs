@@ -166,8 +166,9 @@ impl BarChart {
         let max = rows
             .iter()
             .flat_map(|(_, vs)| vs.iter().map(|(v, _)| *v))
-            .fold(0.0_f64, f64::max)
-            .max(1.0);
+            .fold(0.0_f64, f64::max);
+        // Small figures (a rate of 0.006) fill the width too; nothing at all draws stubs.
+        let max = if max > 0.0 { max } else { 1.0 };
         let room = f64::from(Self::WIDTH - Self::LEFT - Self::RIGHT);
         let per_row = Self::BAR * series.len().max(1) as u32 + Self::GAP;
         let mut summary = Vec::new();
