@@ -23,9 +23,10 @@ use utoipa::ToSchema;
 
 use super::attendances::attended;
 use super::{CheckinError, status_of};
-use crate::domain::attendance::{Attended, StopResults, Tally, season_of};
+use crate::domain::account::Principal;
+use crate::domain::attendance::{Attended, StopResults, Tally, VillageCount, season_of};
 use crate::domain::drive::DriveStatus;
-use crate::domain::policy::Visibility;
+use crate::domain::policy::{self, Action, Decision, Resource, Visibility};
 use crate::domain::region::{Level, RegionCode};
 use crate::domain::rounding::{self, Measure};
 use crate::i18n::Lang;
@@ -323,6 +324,171 @@ pub async fn of_drive(
         by_blood_group,
         by_deferral_category,
     })
+}
+
+/// Whether `principal` reads the drives and stops of `region_code` (the API's read check on
+/// a drive and on a stop's site).
+fn reads_plan(principal: &Principal, region_code: &str) -> bool {
+    RegionCode::parse(region_code).is_ok_and(|code| {
+        policy::can(Some(principal), Action::Read, Resource::Plan(&code)) == Decision::Allow
+    })
+}
+
+/// The names of the village codes in `codes` that name a region (`unknown` and codes not
+/// found are left out).
+async fn village_names<'a>(
+    db: &DatabaseConnection,
+    codes: impl Iterator<Item = &'a String>,
+) -> Result<BTreeMap<String, String>, CheckinError> {
+    let mut names = BTreeMap::new();
+    for raw in codes {
+        if names.contains_key(raw) {
+            continue;
+        }
+        if let Ok(code) = RegionCode::parse(raw)
+            && let Some(region) = regions::find(db, &code).await?
+        {
+            names.insert(raw.clone(), region.name);
+        }
+    }
+    Ok(names)
+}
+
+/// A drive's results as the station's pages show them.
+#[derive(Debug)]
+pub struct DriveResultsRead {
+    pub drive: drive::Model,
+    pub status: DriveStatus,
+    pub results: DriveResults,
+    /// Check-ins and donors by village of residence over the drive.
+    pub by_village: BTreeMap<String, VillageCount>,
+    /// The villages' names, by code.
+    pub village_names: BTreeMap<String, String>,
+}
+
+/// Drive `id`'s results for `principal`, as `GET /api/v1/drives/{id}/report` reads them:
+/// the stops whose site the reader reads, each with its results, the drive's totals and its
+/// donors by blood group, village and deferral reason.
+///
+/// # Errors
+/// [`CheckinError::NotFound`] when there is no such drive or the reader does not read it;
+/// the database fails.
+pub async fn drive_for(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<DriveResultsRead, CheckinError> {
+    let hidden = || CheckinError::NotFound(format!("no drive with id {id}"));
+    let drive = drives::find(db, id).await?.ok_or_else(hidden)?;
+    if !reads_plan(principal, &drive.region_code) {
+        return Err(hidden());
+    }
+    let results = of_drive(db, &drive, &policy::read_scope(principal)).await?;
+    let mut by_village: BTreeMap<String, VillageCount> = BTreeMap::new();
+    for (_, r) in &results.stops {
+        for (code, n) in &r.by_village {
+            let v = by_village.entry(code.clone()).or_default();
+            v.registered += n.registered;
+            v.donated += n.donated;
+        }
+    }
+    let village_names = village_names(db, by_village.keys()).await?;
+    Ok(DriveResultsRead {
+        status: status_of(&drive)?,
+        drive,
+        results,
+        by_village,
+        village_names,
+    })
+}
+
+/// A stop's results as the station's pages show them.
+#[derive(Debug)]
+pub struct StopResultsRead {
+    pub stop: drive_stop::Model,
+    pub drive: drive::Model,
+    pub status: DriveStatus,
+    pub results: StopResults,
+    /// The villages' names, by code.
+    pub village_names: BTreeMap<String, String>,
+}
+
+/// Stop `id`'s results for `principal`, as `GET /api/v1/stops/{id}/results` reads them (a
+/// stop is read when its drive and its site are).
+///
+/// # Errors
+/// [`CheckinError::NotFound`] when there is no such stop or the reader does not read it;
+/// the database fails.
+pub async fn stop_for(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<StopResultsRead, CheckinError> {
+    let hidden = || CheckinError::NotFound(format!("no stop with id {id}"));
+    let (stop, drive) = store::find_stop(db, id).await?.ok_or_else(hidden)?;
+    if !reads_plan(principal, &drive.region_code) || !reads_plan(principal, &stop.region_code) {
+        return Err(hidden());
+    }
+    let results = of_stops(db, std::slice::from_ref(&stop))
+        .await?
+        .pop()
+        .unwrap_or_default();
+    let village_names = village_names(db, results.by_village.keys()).await?;
+    Ok(StopResultsRead {
+        status: status_of(&drive)?,
+        stop,
+        drive,
+        results,
+        village_names,
+    })
+}
+
+/// The results report for `principal`, as `GET /api/v1/reports/results` answers it: `region`
+/// (12 digits, as typed) is resolved within what the reader reads, then [`report`] runs over
+/// the reader's read scope.
+///
+/// # Errors
+/// [`CheckinError::InvalidField`] naming `region` (malformed) or `to` (before `from`);
+/// [`CheckinError::NotFound`] when the region does not exist or the reader does not read it;
+/// the database fails.
+pub async fn report_for(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    mut query: ReportQuery,
+) -> Result<ResultsReport, CheckinError> {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && to < from
+    {
+        return Err(CheckinError::invalid("to", "must not be before from"));
+    }
+    query.range = None;
+    if let Some(raw) = query
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        let code = RegionCode::parse(raw)
+            .map_err(|_| CheckinError::invalid("region", "must be a 12-digit region code"))?;
+        let hidden = || CheckinError::NotFound(format!("no region with code {code}"));
+        if policy::can(
+            Some(principal),
+            Action::Read,
+            Resource::Registry(Some(&code)),
+        ) != Decision::Allow
+        {
+            return Err(hidden());
+        }
+        query.range = Some(
+            regions::subtree_range(db, &code)
+                .await?
+                .ok_or_else(hidden)?,
+        );
+        query.region = Some(code.to_string());
+    } else {
+        query.region = None;
+    }
+    report(db, &query, &policy::read_scope(principal)).await
 }
 
 /// The results of completed drives matching `query` within `reach`, grouped as asked, with

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use entity::{point, station, vehicle};
 use sea_orm::ConnectionTrait;
 
@@ -298,6 +298,18 @@ pub async fn observations(
     db: &impl ConnectionTrait,
     params: &TurnoutParams,
 ) -> Result<Vec<Observation>, PlansError> {
+    Ok(dated_observations(db, params)
+        .await?
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect())
+}
+
+/// As [`observations`], each with its drive's date.
+async fn dated_observations(
+    db: &impl ConnectionTrait,
+    params: &TurnoutParams,
+) -> Result<Vec<(NaiveDate, Observation)>, PlansError> {
     let drives = attendances::completed_drives(db, &DriveFilter::default()).await?;
     let stop_ids: Vec<i64> = drives
         .iter()
@@ -356,18 +368,68 @@ pub async fn observations(
                 market_days: site.market_days,
             };
             let f = turnout::forecast(&at, drive.date, &own, params, None);
-            out.push(Observation {
-                villages: f
-                    .villages
-                    .iter()
-                    .map(|t| Exposure {
-                        weighted_available: t.available * f.day.factor,
-                        distance_km: t.distance_km,
-                    })
-                    .collect(),
-                donors: donated as f64,
-            });
+            out.push((
+                drive.date,
+                Observation {
+                    villages: f
+                        .villages
+                        .iter()
+                        .map(|t| Exposure {
+                            weighted_available: t.available * f.day.factor,
+                            distance_km: t.distance_km,
+                        })
+                        .collect(),
+                    donors: donated as f64,
+                },
+            ));
         }
+    }
+    Ok(out)
+}
+
+/// The calibration as it stood at the end of a month.
+#[derive(Clone, Debug)]
+pub struct CalibrationAt {
+    /// The month's last day: drives completed up to then count (by their date).
+    pub through: NaiveDate,
+    /// Recorded stops in that month alone.
+    pub new_stops: usize,
+    pub calibration: Calibration,
+}
+
+/// The calibration's fitted parameters over time: for each month with recorded stops of
+/// completed drives, [`calibrate`] over every recorded stop up to that month's end, as
+/// [`turnout_params`] would have answered then with today's records (oldest first). The last
+/// entry is what the forecast uses now.
+///
+/// # Errors
+/// Database errors.
+pub async fn calibration_history(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<CalibrationAt>, PlansError> {
+    let defaults = TurnoutParams::default();
+    let mut observed = dated_observations(db, &defaults).await?;
+    observed.sort_by_key(|(on, _)| *on);
+    let mut out: Vec<CalibrationAt> = Vec::new();
+    let mut start = 0;
+    while start < observed.len() {
+        let first = observed[start].0;
+        let next_month = first
+            .with_day(1)
+            .and_then(|d| d.checked_add_months(Months::new(1)))
+            .unwrap_or(NaiveDate::MAX);
+        let end = observed[start..]
+            .iter()
+            .position(|(on, _)| *on >= next_month)
+            .map_or(observed.len(), |k| start + k);
+        let so_far: Vec<Observation> = observed[..end].iter().map(|(_, o)| o.clone()).collect();
+        let (_, calibration) = calibrate(&so_far, &defaults);
+        out.push(CalibrationAt {
+            through: next_month.pred_opt().unwrap_or(first),
+            new_stops: end - start,
+            calibration,
+        });
+        start = end;
     }
     Ok(out)
 }

@@ -25,6 +25,7 @@ mod pages_station_admin;
 mod pages_station_drives;
 mod pages_station_forecast;
 mod pages_station_network;
+mod pages_station_results;
 mod pages_surveys;
 mod plans;
 mod points;

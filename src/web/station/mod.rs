@@ -6,6 +6,8 @@
 //!   new sites, and a card for each village and point;
 //! - `drives`: the drives' calendar and a drive's page (lifecycle, checklists, bookings);
 //! - `forecast`: the turnout forecast of a point on a date, explained village by village;
+//! - `results`: a drive's and a stop's results, the results report and its downloads, the
+//!   forecast's calibration over time;
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -16,6 +18,7 @@ mod admin;
 mod drives;
 mod forecast;
 mod network;
+mod results;
 
 use axum::Router;
 
@@ -27,4 +30,5 @@ pub fn routes() -> Router<AppState> {
         .merge(drives::routes())
         .merge(forecast::routes())
         .merge(admin::routes())
+        .merge(results::routes())
 }

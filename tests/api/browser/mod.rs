@@ -14,6 +14,7 @@ mod public;
 mod station_admin;
 mod station_drives;
 mod station_network;
+mod station_results;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -633,26 +634,30 @@ impl Browser {
     }
 
     /// Sizes the window so that the page gets exactly `size` (the viewport, not the frame).
+    /// A busy machine may apply a new size late: asked again until the page has it.
     pub async fn resize(&self, (width, height): (u32, u32)) {
-        self.client
-            .set_window_size(width, height)
-            .await
-            .unwrap_or_else(|e| failed("size the window", e));
-        let inner = self.inner_size().await;
-        if inner != (width, height) {
-            // A frame around the page: make the window larger by as much.
-            let w = width + width.saturating_sub(inner.0);
-            let h = height + height.saturating_sub(inner.1);
+        let deadline = Instant::now() + PATIENCE;
+        let (mut w, mut h) = (width, height);
+        loop {
             self.client
                 .set_window_size(w, h)
                 .await
                 .unwrap_or_else(|e| failed("size the window", e));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let inner = self.inner_size().await;
+            if inner == (width, height) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the page should be {width}x{height}, it is {}x{}",
+                inner.0,
+                inner.1
+            );
+            // A frame around the page: make the window larger (or smaller) by as much.
+            w = (i64::from(w) + i64::from(width) - i64::from(inner.0)).max(1) as u32;
+            h = (i64::from(h) + i64::from(height) - i64::from(inner.1)).max(1) as u32;
         }
-        assert_eq!(
-            self.inner_size().await,
-            (width, height),
-            "the page should be {width}x{height}"
-        );
     }
 
     async fn inner_size(&self) -> (u32, u32) {
