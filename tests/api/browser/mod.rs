@@ -634,29 +634,34 @@ impl Browser {
     }
 
     /// Sizes the window so that the page gets exactly `size` (the viewport, not the frame).
-    /// A busy machine may apply a new size late: asked again until the page has it.
+    /// A busy machine may apply a new size late, so the page's size is waited for (and the
+    /// size asked again), never read once and trusted.
     pub async fn resize(&self, (width, height): (u32, u32)) {
         let deadline = Instant::now() + PATIENCE;
-        let (mut w, mut h) = (width, height);
         loop {
+            // The frame around the page, as the window is now.
+            let frame = self
+                .run("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];")
+                .await;
+            let f = |i: usize| frame[i].as_i64().unwrap_or(0).clamp(0, 400) as u32;
             self.client
-                .set_window_size(w, h)
+                .set_window_size(width + f(0), height + f(1))
                 .await
                 .unwrap_or_else(|e| failed("size the window", e));
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let inner = self.inner_size().await;
-            if inner == (width, height) {
-                return;
+            let settle = Instant::now() + Duration::from_secs(1);
+            while Instant::now() < settle {
+                if self.inner_size().await == (width, height) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
+            let inner = self.inner_size().await;
             assert!(
                 Instant::now() < deadline,
                 "the page should be {width}x{height}, it is {}x{}",
                 inner.0,
                 inner.1
             );
-            // A frame around the page: make the window larger (or smaller) by as much.
-            w = (i64::from(w) + i64::from(width) - i64::from(inner.0)).max(1) as u32;
-            h = (i64::from(h) + i64::from(height) - i64::from(inner.1)).max(1) as u32;
         }
     }
 
