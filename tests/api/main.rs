@@ -21,6 +21,7 @@ mod import;
 mod pages;
 mod pages_official;
 mod pages_station_admin;
+mod pages_station_checkin;
 mod pages_station_drives;
 mod pages_station_network;
 mod pages_surveys;

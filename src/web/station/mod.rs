@@ -5,6 +5,7 @@
 //! - `network`: the network map of a region, with the villages out of reach and the suggested
 //!   new sites, and a card for each village and point;
 //! - `drives`: the drives' calendar and a drive's page (lifecycle, checklists, bookings);
+//! - `checkin`: a stop's check-in desk on a tablet (`/station/stops/{id}/checkin`);
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -12,6 +13,7 @@
 //! anything.
 
 mod admin;
+mod checkin;
 mod drives;
 mod network;
 
@@ -24,4 +26,5 @@ pub fn routes() -> Router<AppState> {
         .merge(network::routes())
         .merge(drives::routes())
         .merge(admin::routes())
+        .merge(checkin::routes())
 }
