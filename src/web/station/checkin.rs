@@ -183,8 +183,9 @@ fn matches(q: &str, code: &str, name: &str, mobile: Option<&str>) -> bool {
     (!wanted.is_empty() && normalise_code(code).contains(&wanted))
         || name.contains(q)
         || mobile.is_some_and(|m| {
-            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-            !digits.is_empty() && m.contains(&digits)
+            // A mobile is searched by its digits only (a code holds digits too).
+            let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+            digits.chars().all(|c| c.is_ascii_digit()) && m.contains(&digits)
         })
 }
 
