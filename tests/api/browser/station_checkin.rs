@@ -2,7 +2,8 @@
 //! a real browser: staff open a published drive's stop on its day from the drive's page,
 //! check in three booked people (found by code, by name, and from the list), record one
 //! donation and one deferral, lose the signal, record the third person's donation (kept on
-//! the tablet), get the signal back and see it sent and counted.
+//! the tablet) and 张三 again as a walk-in, get the signal back and see the donation sent and
+//! counted and the second 张三 refused on `/sync`, with its form.
 //!
 //! The signal is a relay in front of the app that the test cuts (`super::Signal`), as in
 //! `browser::official`.
@@ -120,16 +121,26 @@ async fn staff_check_people_in_on_a_tablet_and_record_an_outcome_offline() {
             b.wait_for_text("#offline-banner [data-waiting]", "1").await;
             b.check("offline-kept").await;
             assert_eq!(attendances(&app, stop).await[2]["outcome"], "registered");
+            // 张三 again, as a walk-in by mistake: kept too.
+            b.fill("#walkin-name", "张三").await;
+            b.fill("#walkin-mobile", "13800001234").await;
+            b.click_to_load("#walkin-submit").await;
+            b.wait_for_text("#offline-banner [data-waiting]", "2").await;
 
-            // The signal is back: it is sent and counted.
+            // The signal is back: the donation is sent and counted; 张三 is not admitted twice,
+            // the refusal waits on /sync with its form.
             b.regain_signal(&signal).await;
-            // (Nothing left: the banner hides.)
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-            while b.kept_on_phone().await != 0 {
-                assert!(std::time::Instant::now() < deadline, "never sent");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            assert!(!b.has("#offline-banner:not([hidden])").await);
+            b.wait_for_text("#offline-banner [data-refused]", "1").await;
+            b.wait_for_text("#offline-banner [data-waiting]", "0").await;
+            assert_eq!(attendances(&app, stop).await.len(), 3);
+            b.click_to_load("#offline-banner a[href='/sync']").await;
+            b.find(".sync-item.refused #walkin-submit").await;
+            assert!(
+                b.text(".sync-item.refused")
+                    .await
+                    .contains("这个手机号已经在本点签到过（张三）")
+            );
+            b.check("sync-refused").await;
             let people = attendances(&app, stop).await;
             assert_eq!(people[2]["outcome"], "donated", "{people:?}");
             assert_eq!(people[2]["volume_ml"], 300);
