@@ -683,6 +683,131 @@ async fn merge(
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// The desk (the station's check-in pages): the same use cases with the policy asked here, as
+// the API's handlers ask it before calling.
+
+/// `NotFound` unless `staff` reads `region_code`; `Forbidden` unless they may also `action` it.
+fn authorize(
+    staff: &Staff<'_>,
+    action: crate::domain::policy::Action,
+    region_code: &str,
+    what: &str,
+) -> Result<(), CheckinError> {
+    use crate::domain::policy::{self, Action, Decision, Resource};
+    let Ok(code) = RegionCode::parse(region_code) else {
+        return Err(CheckinError::NotFound(format!("no {what}")));
+    };
+    let can = |a: Action| policy::can(Some(staff.principal), a, Resource::Plan(&code));
+    if can(Action::Read) != Decision::Allow {
+        return Err(CheckinError::NotFound(format!("no {what}")));
+    }
+    if action != Action::Read && can(action) != Decision::Allow {
+        return Err(CheckinError::Forbidden(format!(
+            "only the station's staff of this region check people in ({what})"
+        )));
+    }
+    Ok(())
+}
+
+/// The policy for `action` on `stop` of `drive`: the drive's region and the stop's site.
+fn authorize_stop(
+    staff: &Staff<'_>,
+    action: crate::domain::policy::Action,
+    stop: &drive_stop::Model,
+    drive: &drive::Model,
+) -> Result<(), CheckinError> {
+    let what = format!("stop with id {}", stop.id);
+    authorize(staff, action, &drive.region_code, &what)?;
+    authorize(staff, action, &stop.region_code, &what)
+}
+
+/// A stop's check-in desk: the stop, its drive, the check-in screen and its results so far
+/// against the forecast.
+#[derive(Debug)]
+pub struct Desk {
+    pub stop: drive_stop::Model,
+    pub drive: drive::Model,
+    pub screen: Screen,
+    pub results: crate::domain::attendance::StopResults,
+}
+
+/// The check-in desk of stop `id` for `staff` (who must be able to check people in there, as
+/// for the API's check-in screen): 404 outside their read scope, 403 outside their write scope.
+///
+/// # Errors
+/// [`CheckinError::NotFound`], [`CheckinError::Forbidden`]; the database fails.
+pub async fn desk(
+    db: &DatabaseConnection,
+    id: i64,
+    staff: &Staff<'_>,
+    now: DateTime<Utc>,
+) -> Result<Desk, CheckinError> {
+    let (stop, drive) = find_stop(db, id).await?;
+    authorize_stop(staff, crate::domain::policy::Action::Update, &stop, &drive)?;
+    let screen = screen(db, &stop, &drive, now).await?;
+    let attended = screen
+        .attendances
+        .iter()
+        .map(attended)
+        .collect::<Result<Vec<_>, _>>()?;
+    let places: u64 = screen
+        .bookings
+        .iter()
+        .map(|((b, _), _)| u64::try_from(b.headcount).unwrap_or(0))
+        .sum();
+    let results =
+        crate::domain::attendance::StopResults::compute(&attended, places, stop.expected_donors);
+    Ok(Desk {
+        stop,
+        drive,
+        screen,
+        results,
+    })
+}
+
+/// Checks someone in at stop `id` ([`check_in`]) for `staff`, who must be able to (as the API
+/// asks before calling it).
+///
+/// # Errors
+/// As [`check_in`]; [`CheckinError::NotFound`] / [`CheckinError::Forbidden`] by the policy.
+pub async fn check_in_at(
+    db: &DatabaseConnection,
+    id: i64,
+    cmd: CheckIn,
+    staff: &Staff<'_>,
+    now: DateTime<Utc>,
+) -> Result<attendance::Model, CheckinError> {
+    let (stop, drive) = find_stop(db, id).await?;
+    authorize_stop(staff, crate::domain::policy::Action::Create, &stop, &drive)?;
+    check_in(db, &stop, &drive, cmd, staff, now).await
+}
+
+/// Records an outcome of attendance `id` at stop `stop_id` ([`update`]) at version
+/// `expected`, for `staff`, who must be able to (as the API asks before calling it).
+///
+/// # Errors
+/// As [`update`]; [`CheckinError::NotFound`] for an attendance of another stop, or by the
+/// policy as [`CheckinError::Forbidden`].
+pub async fn record_outcome(
+    db: &DatabaseConnection,
+    stop_id: i64,
+    id: i64,
+    expected: i32,
+    change: AttendanceChange,
+    staff: &Staff<'_>,
+    now: DateTime<Utc>,
+) -> Result<Written<attendance::Model>, CheckinError> {
+    let (current, stop, drive) = find(db, id).await?;
+    if stop.id != stop_id {
+        return Err(CheckinError::NotFound(format!(
+            "no attendance with id {id} at stop {stop_id}"
+        )));
+    }
+    authorize_stop(staff, crate::domain::policy::Action::Update, &stop, &drive)?;
+    update(db, current, &drive, expected, change, staff, now).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

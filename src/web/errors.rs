@@ -67,6 +67,12 @@ impl From<crate::drives::DrivesError> for PageError {
     }
 }
 
+impl From<crate::checkin::CheckinError> for PageError {
+    fn from(err: crate::checkin::CheckinError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
 impl From<crate::accounts::AccountsError> for PageError {
     fn from(err: crate::accounts::AccountsError) -> Self {
         AppError::from(err).into()

@@ -22,6 +22,7 @@ mod page_client;
 mod pages;
 mod pages_official;
 mod pages_station_admin;
+mod pages_station_checkin;
 mod pages_station_drives;
 mod pages_station_forecast;
 mod pages_station_network;

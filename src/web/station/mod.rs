@@ -8,6 +8,7 @@
 //! - `forecast`: the turnout forecast of a point on a date, explained village by village;
 //! - `results`: a drive's and a stop's results, the results report and its downloads, the
 //!   forecast's calibration over time;
+//! - `checkin`: a stop's check-in desk on a tablet (`/station/stops/{id}/checkin`);
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -15,6 +16,7 @@
 //! anything.
 
 mod admin;
+mod checkin;
 mod drives;
 mod forecast;
 mod network;
@@ -31,4 +33,5 @@ pub fn routes() -> Router<AppState> {
         .merge(forecast::routes())
         .merge(admin::routes())
         .merge(results::routes())
+        .merge(checkin::routes())
 }

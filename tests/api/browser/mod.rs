@@ -12,6 +12,7 @@
 mod official;
 mod public;
 mod station_admin;
+mod station_checkin;
 mod station_drives;
 mod station_network;
 mod station_results;
