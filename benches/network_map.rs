@@ -2,7 +2,7 @@
 //! 2023 national division table) with 1,000 points, in headless Chromium (issue 15's target:
 //! it opens in at most 2 s on loopback and stays responsive).
 //!
-//! The divisions are the national table's rows of that city (`DONORNET_NATIONAL_TABLE`, else
+//! The divisions are the national table's rows of that city (`DONORNET_NATIONAL_DIVISIONS`, else
 //! `../shared/seed-data-source/china-divisions-2023.csv.gz`); the table has no centres, so each
 //! unit gets a synthetic one (counties on a grid over the city, townships around their county,
 //! villages around their township: deterministic, from the code). Every village gets a survey
@@ -47,7 +47,7 @@ const SOUTH: f64 = 38.2;
 const NORTH: f64 = 39.9;
 
 fn national_table() -> PathBuf {
-    std::env::var_os("DONORNET_NATIONAL_TABLE")
+    std::env::var_os("DONORNET_NATIONAL_DIVISIONS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -69,7 +69,7 @@ fn city_table(out: &Path) -> usize {
     let path = national_table();
     let file = std::fs::File::open(&path).unwrap_or_else(|e| {
         panic!(
-            "the national division table {} ({e}): set DONORNET_NATIONAL_TABLE",
+            "the national division table {} ({e}): set DONORNET_NATIONAL_DIVISIONS",
             path.display()
         )
     });
