@@ -7,90 +7,14 @@
 //! The network is the planning tests' (`crate::plans::network`).
 
 use chrono::Duration;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::bookings::{booked, published_stop, today, unlimited};
-use crate::helpers::{TestApp, on_each_backend_with, user_with_token};
+use crate::helpers::{TestApp, on_each_backend_with};
 use crate::plans::{CITY, COUNTY, network};
 
-const PASSWORD: &str = "long enough passphrase";
-
-/// A browser-like client signed in through `/login` as a new account of `role` bound to
-/// `regions`: the session cookie and this site's `Origin` on every request, redirects not
-/// followed.
-async fn signed_in(app: &TestApp, username: &str, role: &str, regions: &[&str]) -> Client {
-    user_with_token(&app.db, username, role, regions, Some(PASSWORD)).await;
-    let plain = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = plain
-        .post(app.url("/login"))
-        .header("origin", &app.address)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("donornet_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", cookie.parse().unwrap());
-    headers.insert("origin", app.address.parse().unwrap());
-    Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
-}
-
-async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
-    let response = client.get(app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
-/// Posts a form; the status, the `Location` (if any) and the page.
-async fn post(
-    app: &TestApp,
-    client: &Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let response = client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(fields))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, location, response.text().await.unwrap())
-}
+use crate::page_client::{get, post, signed_in};
 
 /// The stop's attendances through the API, in check-in order.
 async fn attendances(app: &TestApp, stop: i64) -> Vec<Value> {

@@ -9,62 +9,14 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, ok_json, on_each_backend, send, user_with_token};
+use crate::helpers::{TestApp, ok_json, on_each_backend, send};
 use crate::plans::{COUNTY, DONGLING, Network, network};
 
-const PASSWORD: &str = "long enough passphrase";
+use crate::page_client::{get, signed_in};
 /// 东岭村委会, P1's village.
 const P1_VILLAGE: &str = "990101101201";
 /// 南塘镇, P2's township.
 const NANTANG: &str = "990101103000";
-
-/// A browser-like client signed in through `/login` as a new account of `role` bound to
-/// `regions` (the session cookie and this site's `Origin`; redirects not followed).
-async fn signed_in(app: &TestApp, username: &str, role: &str, regions: &[&str]) -> Client {
-    user_with_token(&app.db, username, role, regions, Some(PASSWORD)).await;
-    let plain = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ])
-        .finish();
-    let response = plain
-        .post(app.url("/login"))
-        .header("origin", &app.address)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("donornet_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", cookie.parse().unwrap());
-    headers.insert("origin", app.address.parse().unwrap());
-    Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
-    let response = client.get(app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
 
 /// A drive (by hand, as admin) of vehicle 1 on `date` with stops at the network's points `at`
 /// (1-based), each expecting its donors.
