@@ -501,6 +501,10 @@ impl From<crate::plans::PlansError> for AppError {
                 retry_after_secs,
             },
             E::NotFound(detail) => AppError::NotFound(detail),
+            E::Denied(denied) => AppError::from(denied),
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::BeyondReach(id) => AppError::Forbidden(E::BeyondReach(id).to_string()),
+            E::InlineInstance(instance) => AppError::invalid_instance("instance.", instance),
             E::Corrupt(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }

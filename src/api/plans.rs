@@ -5,7 +5,6 @@
 //! for admins and station staff within their write scope; reading them follows the read
 //! scope. Plans never change once done; exports render the stored result.
 
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use axum::Json;
@@ -13,7 +12,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use entity::plan;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -26,19 +24,16 @@ use crate::api::extract::{
     vary_language,
 };
 use crate::domain::plan::PlanStatus;
-use crate::domain::point::mask_phone;
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::region::RegionCode;
 use crate::domain::rounding::{self, Measure};
 use crate::error::{AppError, Problem};
-use crate::planning::evaluate;
 use crate::planning::instance::{Instance, RouteInput};
-use crate::planning::problem::Problem as PlanProblem;
-use crate::plans::build::{self, SiteRef};
-use crate::plans::export::{self, Sheet, SheetRoute};
+use crate::plans::export;
 use crate::plans::reads::{self, PlanFilter};
 use crate::plans::request::PlanRequest;
-use crate::plans::result::{PlanResult, StopAbout, StopCoordinator};
+use crate::plans::result::PlanResult;
+use crate::plans::show::{self, CheckAgainst, ShownPlan};
 use crate::plans::{self, Submitted};
 use crate::state::AppState;
 
@@ -117,249 +112,35 @@ pub struct PlanPage {
     pub next_cursor: Option<String>,
 }
 
-fn status_of(m: &plan::Model) -> Result<PlanStatus, AppError> {
-    m.status
-        .parse()
-        .map_err(|e: String| AppError::Internal(anyhow::anyhow!("plan {}: {e}", m.id)))
-}
-
 fn percent(stored: i32) -> u8 {
     u8::try_from(stored.clamp(0, 100)).unwrap_or(0)
 }
 
-/// Loads plan `id` if the caller may read it (404 otherwise).
-async fn load(state: &AppState, caller: &Caller, id: i64) -> Result<plan::Model, AppError> {
-    caller.require()?;
-    let model = reads::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no plan with id {id}")))?;
-    let code = RegionCode::parse(&model.region_code)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: {e}")))?;
-    caller.authorize(Action::Read, Resource::Plan(&code), || {
-        format!("plan with id {id}")
-    })?;
-    Ok(model)
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(
-    id: i64,
-    what: &str,
-    text: &str,
-) -> Result<T, AppError> {
-    serde_json::from_str(text)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: stored {what}: {e}")))
-}
-
-/// What the people driving a plan need besides it, by site id: for stops at points their
-/// address and coordinators (phones masked for coordinators outside the caller's reach, as
-/// elsewhere), and for every stop its township's name. Vehicle, station and coordinates come
-/// from the instance ([`PlanResult::name_things`]).
-async fn about_stops(
-    state: &AppState,
-    caller: &Caller,
-    result: &PlanResult,
-) -> Result<HashMap<String, StopAbout>, AppError> {
-    let sites: Vec<&str> = result
-        .routes
-        .iter()
-        .flat_map(|r| &r.stops)
-        .map(|s| s.site.as_str())
-        .collect();
-    let mut point_ids: Vec<i64> = sites
-        .iter()
-        .filter_map(|site| match SiteRef::parse(site) {
-            Ok(SiteRef::Point(id)) => Some(id),
-            _ => None,
-        })
-        .collect();
-    point_ids.sort_unstable();
-    point_ids.dedup();
-    let mut about: HashMap<String, StopAbout> = HashMap::new();
-    // The township of every stop (people know a site by its name and township, not its id).
-    let mut site_region: HashMap<String, RegionCode> = HashMap::new();
-    for id in point_ids {
-        let Some(point) = reads::point(&state.db, id).await? else {
-            continue;
-        };
-        if let Ok(code) = RegionCode::parse(&point.region_code) {
-            site_region.insert(format!("point-{id}"), code);
-        }
-        let coordinators = reads::coordinators_of_point(&state.db, id)
-            .await?
-            .into_iter()
-            .map(|(link, person)| {
-                let code = person
-                    .region_code
-                    .as_deref()
-                    .and_then(|c| RegionCode::parse(c).ok());
-                let readable = caller
-                    .authorize(Action::Read, Resource::Registry(code.as_ref()), String::new)
-                    .is_ok();
-                StopCoordinator {
-                    id: person.id,
-                    mobile: if readable {
-                        person.mobile.clone()
-                    } else {
-                        mask_phone(&person.mobile)
-                    },
-                    name: person.name,
-                    role: person.role,
-                    is_primary: link.is_primary,
-                }
-            })
-            .collect();
-        about.insert(
-            format!("point-{id}"),
-            StopAbout {
-                address: point.address,
-                coordinators,
-                ..StopAbout::default()
-            },
-        );
-    }
-    for site in &sites {
-        if let Ok(SiteRef::Region(code)) = SiteRef::parse(site) {
-            site_region.insert((*site).to_owned(), code);
-        }
-    }
-    let mut townships: HashMap<RegionCode, Option<String>> = HashMap::new();
-    for code in site_region.values() {
-        let Some(township) = code.township() else {
-            continue;
-        };
-        if let std::collections::hash_map::Entry::Vacant(entry) = townships.entry(township) {
-            let name = reads::region_name(&state.db, entry.key()).await?;
-            entry.insert(name);
-        }
-    }
-    for (site, code) in &site_region {
-        let township = code
-            .township()
-            .and_then(|t| townships.get(&t).cloned().flatten());
-        about.entry(site.clone()).or_default().township = township;
-    }
-    Ok(about)
-}
-
-/// The stations of `instance` (instance ids, `station-<id>`) the caller cannot read: for them
-/// they do not exist, and neither do their vehicles.
-async fn hidden_stations(
-    state: &AppState,
-    caller: &Caller,
-    instance: &Instance,
-) -> Result<HashSet<String>, AppError> {
-    let mut hidden = HashSet::new();
-    for station in &instance.stations {
-        let readable = match station
-            .id
-            .strip_prefix("station-")
-            .and_then(|n| n.parse::<i64>().ok())
-        {
-            Some(id) => match reads::station(&state.db, id).await? {
-                Some(s) => caller.authorize_at(Action::Read, &s, String::new).is_ok(),
-                None => false,
-            },
-            None => false,
-        };
-        if !readable {
-            hidden.insert(station.id.clone());
-        }
-    }
-    Ok(hidden)
-}
-
-/// Takes the vehicles of the stations in `hidden` out of the request's `vehicles` (the ids of
-/// the vehicles used).
-fn redact_request(instance: &Instance, hidden: &HashSet<String>, request: &mut Value) {
-    if hidden.is_empty() {
-        return;
-    }
-    let hidden_ids: HashSet<i64> = instance
-        .vehicles
-        .iter()
-        .filter(|v| hidden.contains(&v.station))
-        .filter_map(|v| v.id.strip_prefix("vehicle-")?.parse().ok())
-        .collect();
-    if let Some(ids) = request.get_mut("vehicles").and_then(Value::as_array_mut) {
-        ids.retain(|id| id.as_i64().is_none_or(|id| !hidden_ids.contains(&id)));
-    }
-}
-
-/// 403 for a plan whose instance holds stations the caller cannot read.
-fn instance_beyond_reach(id: i64) -> AppError {
-    AppError::Forbidden(format!(
-        "plan {id}'s instance holds the fleet of stations outside your area; it is for those \
-         who read every station in it"
-    ))
-}
-
-/// The API's representation of a stored plan.
-async fn view(state: &AppState, caller: &Caller, m: plan::Model) -> Result<PlanView, AppError> {
-    Ok(view_and_result(state, caller, m).await?.0)
-}
-
-/// The API's representation of a stored plan, and its result as served (named, redacted for
-/// the caller, rounded), which the view carries as JSON.
-async fn view_and_result(
-    state: &AppState,
-    caller: &Caller,
-    m: plan::Model,
-) -> Result<(PlanView, Option<PlanResult>), AppError> {
-    let mut status = status_of(&m)?;
-    let mut progress = percent(m.progress);
-    let mut objective = m.objective;
-    if let Some(live) = state.plans.progress(m.id)
-        && !status.is_finished()
-    {
-        status = live.status;
-        progress = live.percent;
-        objective = live.best_objective;
-    }
-    let instance: Option<Instance> = match &m.instance {
-        Some(text) => Some(parse_json(m.id, "instance", text)?),
-        None => None,
-    };
-    let hidden = match &instance {
-        Some(instance) => hidden_stations(state, caller, instance).await?,
-        None => HashSet::new(),
-    };
-    let result = match (&m.result, &instance) {
-        (Some(result), Some(instance)) => {
-            let mut result: PlanResult = parse_json(m.id, "result", result)?;
-            let about = about_stops(state, caller, &result).await?;
-            result.name_things(instance, &about);
-            result.redact(instance, &hidden);
-            result.round();
-            Some(result)
-        }
-        _ => None,
-    };
+/// The API's representation of a plan as its reader sees it.
+fn view(shown: ShownPlan) -> Result<(PlanView, Option<PlanResult>), AppError> {
     // Served as a JSON object (members in name order, as before the result was typed).
-    let result_json = result
+    let result_json = shown
+        .result
         .as_ref()
         .map(serde_json::to_value)
         .transpose()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {}: result: {e}", m.id)))?;
-    let mut request: Value = parse_json(m.id, "request", &m.request)?;
-    if let Some(instance) = &instance {
-        redact_request(instance, &hidden, &mut request);
-    }
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {}: result: {e}", shown.id)))?;
     let view = PlanView {
-        id: m.id,
-        region_code: m.region_code,
-        status,
-        progress,
-        objective: objective.map(|o| rounding::round(o, Measure::Ml)),
-        error: m.error,
-        seed: m.seed,
-        created_by: m.created_by,
-        created_at: m.created_at,
-        finished_at: m.finished_at,
-        version: m.version,
-        request,
+        id: shown.id,
+        region_code: shown.region_code,
+        status: shown.status,
+        progress: shown.progress,
+        objective: shown.objective.map(|o| rounding::round(o, Measure::Ml)),
+        error: shown.error,
+        seed: shown.seed,
+        created_by: shown.created_by,
+        created_at: shown.created_at,
+        finished_at: shown.finished_at,
+        version: shown.version,
+        request: shown.request,
         result: result_json,
     };
-    Ok((view, result))
+    Ok((view, shown.result))
 }
 
 fn with_location(status: StatusCode, id: i64, body: impl IntoResponse) -> Response {
@@ -413,10 +194,8 @@ async fn create_plan(
     )
     .await?;
     if tokio::time::timeout(ANSWER_WITHIN, finished).await.is_ok() {
-        let model = reads::find(&state.db, id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("plan {id} vanished")))?;
-        let plan = view(&state, &caller, model).await?;
+        let shown = show::show(&state.db, &state.plans, caller.principal.as_ref(), id).await?;
+        let (plan, _) = view(shown)?;
         return Ok(with_location(StatusCode::CREATED, id, Json(plan)));
     }
     let live = state.plans.progress(id);
@@ -542,8 +321,8 @@ async fn get_plan(
     caller: Caller,
     Path(path): Path<PlanPath>,
 ) -> Result<Json<PlanView>, AppError> {
-    let model = load(&state, &caller, path.id).await?;
-    Ok(Json(view(&state, &caller, model).await?))
+    let shown = show::show(&state.db, &state.plans, caller.principal.as_ref(), path.id).await?;
+    Ok(Json(view(shown)?.0))
 }
 
 /// The plan instance the plan solved (format `donornet.plan-instance.v1`): any solver can be
@@ -567,19 +346,7 @@ async fn plan_instance(
     caller: Caller,
     Path(path): Path<PlanPath>,
 ) -> Result<Response, AppError> {
-    let model = load(&state, &caller, path.id).await?;
-    let text = model
-        .instance
-        .ok_or_else(|| AppError::Conflict(format!("plan {} has no instance", path.id)))?;
-    // The instance is the whole problem, the fleet's stations, plates and costs with it: only
-    // for those who read every station in it.
-    let instance: Instance = parse_json(path.id, "instance", &text)?;
-    if !hidden_stations(&state, &caller, &instance)
-        .await?
-        .is_empty()
-    {
-        return Err(instance_beyond_reach(path.id));
-    }
+    let text = show::instance_text(&state.db, caller.principal.as_ref(), path.id).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -640,28 +407,8 @@ async fn export_plan(
         _ => return Err(AppError::invalid("format", "must be csv, ics or html")),
     };
     let lang = output_lang(params.lang.as_deref(), &headers)?;
-    let model = load(&state, &caller, path.id).await?;
-    let id = model.id;
-    let finished_at = model.finished_at;
-    if status_of(&model)? != PlanStatus::Done {
-        return Err(AppError::Conflict(format!(
-            "plan {id} is {}; only a done plan can be exported",
-            model.status
-        )));
-    }
-    let title = match model.instance.as_deref() {
-        Some(text) => parse_json::<Instance>(id, "instance", text)?.name,
-        None => String::new(),
-    };
-    let (plan, result) = view_and_result(&state, &caller, model).await?;
-    let result =
-        result.ok_or_else(|| AppError::Internal(anyhow::anyhow!("plan {id}: no result")))?;
-    let sheet = Sheet {
-        plan_id: id,
-        title,
-        finished_at: finished_at.unwrap_or(plan.created_at),
-        routes: result.routes.iter().map(SheetRoute::from).collect(),
-    };
+    let id = path.id;
+    let sheet = show::sheet(&state.db, &state.plans, caller.principal.as_ref(), id).await?;
     let body = match extension {
         "csv" => export::csv(&sheet, lang)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("plan {id}: csv: {e}")))?,
@@ -728,7 +475,7 @@ async fn check_plan(
             format!("must be {}", crate::planning::instance::PLAN_FORMAT),
         ));
     }
-    let (instance, prefix) = match (body.plan_id, body.instance) {
+    let against = match (body.plan_id, body.instance) {
         (Some(_), Some(_)) => {
             return Err(AppError::invalid(
                 "instance",
@@ -741,55 +488,21 @@ async fn check_plan(
                 "give plan_id (a stored plan) or instance",
             ));
         }
-        (Some(id), None) => {
-            let model = load(&state, &caller, id).await?;
-            let text = model
-                .instance
-                .ok_or_else(|| AppError::Conflict(format!("plan {id} has no instance")))?;
-            let instance = parse_json::<Instance>(id, "instance", &text)?;
-            // Checking against the instance answers with its fleet's data: as for the
-            // instance itself, only for those who read every station in it.
-            if !hidden_stations(&state, &caller, &instance)
-                .await?
-                .is_empty()
-            {
-                return Err(instance_beyond_reach(id));
-            }
-            (instance, None)
-        }
-        (None, Some(instance)) => {
-            if instance.sites.len() + instance.stations.len() > build::MAX_PLACES {
-                return Err(AppError::invalid(
-                    "instance.sites",
-                    format!("at most {} stations and sites", build::MAX_PLACES),
-                ));
-            }
-            crate::plans::request::check_instance_bounds(&instance)
-                .map_err(|e| AppError::invalid_instance("instance.", e))?;
-            (*instance, Some("instance."))
-        }
+        (Some(id), None) => CheckAgainst::Plan(id),
+        (None, Some(instance)) => CheckAgainst::Inline(instance),
     };
     let plan = crate::planning::instance::PlanInput {
         format: body.format,
         routes: body.routes,
     };
-    let turn = state.plans.compile_turn().await;
-    let checked = tokio::task::spawn_blocking(move || {
-        let checked = PlanProblem::new(instance).map(|problem| evaluate::check(&problem, &plan));
-        drop(turn);
-        checked
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("plan check: {e}")))?;
-    let checked = match (checked, prefix) {
-        (Ok(checked), _) => checked,
-        (Err(e), Some(prefix)) => return Err(AppError::invalid_instance(prefix, e)),
-        (Err(e), None) => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "stored instance is invalid: {e}"
-            )));
-        }
-    };
+    let checked = show::check(
+        &state.db,
+        &state.plans,
+        caller.principal.as_ref(),
+        against,
+        plan,
+    )
+    .await?;
     let feasible = checked.is_feasible();
     let mut out = serde_json::to_value(&checked)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("plan check: {e}")))?;

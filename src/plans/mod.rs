@@ -8,15 +8,19 @@
 //! - `export`: a finished plan as CSV, iCalendar and a printable HTML route sheet;
 //! - `submit`: making a plan (build, compile, store, start), for `POST /api/v1/plans`;
 //! - `reads`: what the plan handlers read;
-//! - `forecast`: the turnout forecast of a site on a date, explained village by village.
+//! - `forecast`: the turnout forecast of a site on a date, explained village by village;
+//! - `show`: a plan as its reader sees it (named, redacted), its routes checked, as edited on
+//!   the planner's page too (`edit`), and as route sheets.
 
 pub mod build;
+pub mod edit;
 pub mod export;
 pub mod forecast;
 pub mod reads;
 pub mod request;
 pub mod result;
 pub mod runs;
+pub mod show;
 pub mod submit;
 
 pub use submit::{Submitted, submit};
@@ -40,6 +44,22 @@ pub enum PlansError {
     /// The record does not exist (or lies outside what the caller may read).
     #[error("{0}")]
     NotFound(String),
+    /// The policy refused (401, 403, or 404 as if the plan did not exist).
+    #[error(transparent)]
+    Denied(#[from] crate::domain::policy::Denied),
+    /// The plan is not in a state that allows this (not done; no instance).
+    #[error("{0}")]
+    Conflict(String),
+    /// Plan `0`'s instance holds stations the reader cannot read (403): the instance, and
+    /// checks against it, are for those who read every station in it.
+    #[error(
+        "plan {0}'s instance holds the fleet of stations outside your area; it is for those \
+         who read every station in it"
+    )]
+    BeyondReach(i64),
+    /// An instance given inline (to check routes against) cannot be planned (`instance.…`).
+    #[error("the instance is inconsistent: {}: {}", .0.field, .0.message)]
+    InlineInstance(InvalidInstance),
     /// A stored row that breaks the rules it was written under.
     #[error(transparent)]
     Corrupt(anyhow::Error),

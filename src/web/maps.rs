@@ -160,6 +160,19 @@ pub fn shown(lon: f64, lat: f64, crs: Crs) -> (f64, f64) {
     (round(lon), round(lat))
 }
 
+/// The tile layers the station configured, bottom first (none: a plain background).
+pub fn tiles(tiles: &TileSource) -> Vec<MapTiles> {
+    tiles
+        .layers()
+        .into_iter()
+        .map(|l| MapTiles {
+            url: l.template,
+            subdomains: l.subdomains,
+            attribution: l.attribution,
+        })
+        .collect()
+}
+
 /// The map of `drawn` for `page`'s reader, on `tiles`.
 pub fn data(tiles: &TileSource, page: &Page, drawn: &RegionMap, today: NaiveDate) -> MapData {
     let crs = if tiles.gcj02() {
@@ -171,15 +184,7 @@ pub fn data(tiles: &TileSource, page: &Page, drawn: &RegionMap, today: NaiveDate
     let located = |lon: Option<f64>, lat: Option<f64>| Some(shown(lon?, lat?, crs));
     MapData {
         crs,
-        tiles: tiles
-            .layers()
-            .into_iter()
-            .map(|l| MapTiles {
-                url: l.template,
-                subdomains: l.subdomains,
-                attribution: l.attribution,
-            })
-            .collect(),
+        tiles: self::tiles(tiles),
         radius_m: drawn.radius_km * 1000.0,
         centre: located(drawn.region.longitude, drawn.region.latitude).map(|(a, b)| [a, b]),
         townships: drawn

@@ -100,6 +100,32 @@
     });
   }
 
+  // A drive plan (data-mode="plan"): a line per vehicle-day in its colour, from the station
+  // through its stops (numbered in order) and back; the stations as squares.
+  function plan(map, data, bounds) {
+    data.stations.forEach(function (s) {
+      L.marker([s.lat, s.lon], {
+        icon: L.divIcon({ className: "station-label", html: text("span", "", "⌂"), iconSize: null }),
+        title: s.name,
+        keyboard: false
+      }).bindTooltip(s.name).addTo(map);
+      bounds.push([s.lat, s.lon]);
+    });
+    data.routes.forEach(function (r) {
+      L.polyline(r.path, { color: r.colour, weight: 3, opacity: 0.85 }).bindTooltip(r.label).addTo(map);
+      r.stops.forEach(function (s) {
+        var label = text("span", "", String(s.n));
+        label.style.backgroundColor = r.colour;
+        L.marker([s.lat, s.lon], {
+          icon: L.divIcon({ className: "stop-number", html: label, iconSize: null }),
+          title: s.label,
+          keyboard: false
+        }).bindTooltip(r.label + " · " + s.label).addTo(map);
+        bounds.push([s.lat, s.lon]);
+      });
+    });
+  }
+
   // A village's or point's card, beside the map (htmx brings it; without htmx, its page).
   function card(url) {
     if (window.htmx) {
@@ -127,6 +153,16 @@
     var bounds = [];
     var focus = el.dataset.focus ? Number(el.dataset.focus) : null;
     var focused = null;
+
+    if (el.dataset.mode === "plan") {
+      plan(map, data, bounds);
+      if (bounds.length > 0) {
+        map.fitBounds(bounds, { padding: [24, 24], maxZoom: 13 });
+      } else {
+        map.setView([35, 105], 4);
+      }
+      return;
+    }
 
     data.points.forEach(function (p) {
       if (p.status === "active") {

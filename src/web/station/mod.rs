@@ -5,6 +5,9 @@
 //! - `network`: the network map of a region, with the villages out of reach and the suggested
 //!   new sites, and a card for each village and point;
 //! - `drives`: the drives' calendar and a drive's page (lifecycle, checklists, bookings);
+//! - `planner`: the plans made, the form that makes one, two plans side by side;
+//! - `plan`: one plan (progress; map, timeline, stops; sites left out; edits checked at once;
+//!   accept into drives; route sheets and downloads);
 //! - `forecast`: the turnout forecast of a point on a date, explained village by village;
 //! - `results`: a drive's and a stop's results, the results report and its downloads, the
 //!   forecast's calibration over time;
@@ -20,6 +23,8 @@ mod checkin;
 mod drives;
 mod forecast;
 mod network;
+mod plan;
+mod planner;
 mod results;
 
 use axum::Router;
@@ -30,6 +35,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(network::routes())
         .merge(drives::routes())
+        .merge(planner::routes())
+        .merge(plan::routes())
         .merge(forecast::routes())
         .merge(admin::routes())
         .merge(results::routes())
