@@ -1357,3 +1357,5 @@ splan-compare-both = Sites both plans visit: { $count }
 splan-compare-only = Sites only plan #{ $plan } visits
 splan-compare-none = None.
 splan-compare-not-done = Only done plans can be compared.
+splan-accepted = This plan has been accepted: its drives are made.
+splan-accepted-see = See the drives

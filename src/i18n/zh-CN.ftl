@@ -1317,3 +1317,5 @@ splan-compare-both = 两个计划都去的站点：{ $count } 个
 splan-compare-only = 只有计划 #{ $plan } 去的站点
 splan-compare-none = 没有。
 splan-compare-not-done = 只能对比已完成的计划。
+splan-accepted = 这个计划已采用，出车安排已生成。
+splan-accepted-see = 查看出车安排

@@ -59,6 +59,8 @@ pub struct ShownPlan {
     pub stations: Vec<(String, String, f64, f64)>,
     /// Every candidate site of the plan, by instance id.
     pub sites: HashMap<String, SitePlace>,
+    /// Drives were made from this plan (it has been accepted).
+    pub accepted: bool,
     /// True when the instance holds stations the reader cannot read (then the plan cannot be
     /// checked or edited by them, and its instance is not theirs to read).
     pub beyond_reach: bool,
@@ -259,6 +261,7 @@ pub async fn shown(
         vehicle_stations,
         stations,
         sites,
+        accepted: crate::store::drives::plan_accepted(db, m.id).await?,
         beyond_reach: !hidden.is_empty(),
     })
 }

@@ -330,6 +330,9 @@ struct PlanPage<'a> {
     editable: bool,
     /// Accepting is offered: feasible, unedited.
     acceptable: bool,
+    /// Drives were made from it; they begin in this month (`YYYY-MM`).
+    accepted: bool,
+    first_month: String,
     accept_note: String,
     edits: Vec<String>,
     verdict: Option<Verdict>,
@@ -869,8 +872,10 @@ async fn plan_page(
         .result
         .as_ref()
         .is_some_and(|r| r.violations.is_empty());
-    let acceptable = may_plan && done && feasible_stored && edits.is_empty();
-    let accept_note = if !may_plan || !done {
+    let acceptable = may_plan && done && feasible_stored && edits.is_empty() && !shown.accepted;
+    let accept_note = if shown.accepted {
+        page.t("splan-accepted")
+    } else if !may_plan || !done {
         String::new()
     } else if !edits.is_empty() {
         page.t("splan-accept-edited")
@@ -899,6 +904,12 @@ async fn plan_page(
         figures,
         editable,
         acceptable,
+        accepted: shown.accepted,
+        first_month: shown
+            .days
+            .first()
+            .map(|d| d.format("%Y-%m").to_string())
+            .unwrap_or_default(),
         accept_note,
         edits: edits.iter().map(Edit::token).collect(),
         verdict: verdict_view,
