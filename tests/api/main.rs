@@ -26,6 +26,7 @@ mod pages_station_checkin;
 mod pages_station_drives;
 mod pages_station_forecast;
 mod pages_station_network;
+mod pages_station_planner;
 mod pages_station_results;
 mod pages_surveys;
 mod plans;

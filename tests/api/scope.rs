@@ -12,7 +12,7 @@ const MENGMIAO: &str = "411103101000";
 /// 李村, a village of 孟庙镇.
 const LICUN: &str = "411103101001";
 /// 郾城区.
-const YANCHENG: &str = "411103000000";
+pub(crate) const YANCHENG: &str = "411103000000";
 /// 源汇区, another county of the city.
 const YUANHUI: &str = "411102000000";
 /// 大刘镇 (源汇区).
@@ -64,7 +64,7 @@ async fn point(app: &TestApp, name: &str, region: &str, lon: f64, lat: f64) -> i
 /// The Luohe divisions, with 李村 (孟庙镇) and 南王村, 大刘村 (源汇区) located and surveyed
 /// near one another, an active point in 孟庙镇 (the nearest to 李村 and 南王村) and one in
 /// 大刘镇 (the nearest to 大刘村); returns the two points' ids.
-async fn border(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn border(app: &TestApp) -> (i64, i64) {
     app.import_luohe().await;
     locate(app, LICUN, 114.000, 33.610).await;
     locate(app, NANWANG, 114.015, 33.600).await;
@@ -144,7 +144,7 @@ async fn the_forecast_shows_villages_outside_the_callers_area_only_as_an_aggrega
 
 /// A station of the city (漯河市, beyond a 孟庙镇 official's reach) with one vehicle; the
 /// vehicle's id.
-async fn fleet(app: &TestApp) -> i64 {
+pub(crate) async fn fleet(app: &TestApp) -> i64 {
     let station = created(
         app,
         "/api/v1/stations",

@@ -421,6 +421,11 @@ async fn make(
     let Some(principal) = page.caller.principal.as_ref() else {
         return Err(PageError::SignIn);
     };
+    // Who may plan no region at all (officials, viewers) has no form to correct: refused, as
+    // the API refuses them (403), not sent back to fields they were never shown.
+    if plannable_regions(&state, &page).await?.is_empty() {
+        return Err(PageError::Status(StatusCode::FORBIDDEN));
+    }
     let refused = |errors: Vec<FieldError>| {
         let mut shown = FormState::new(form.clone());
         shown.errors = field_errors(&page, "splan", &errors);
