@@ -61,6 +61,11 @@ pub struct ShownPlan {
     pub sites: HashMap<String, SitePlace>,
     /// Drives were made from this plan (it has been accepted).
     pub accepted: bool,
+    /// The reader may plan its region (make plans, edit and accept this one).
+    pub may_plan: bool,
+    /// The reader may try edits on it: they may plan, it is done, and they read every station
+    /// in its instance.
+    pub editable: bool,
     /// True when the instance holds stations the reader cannot read (then the plan cannot be
     /// checked or edited by them, and its instance is not theirs to read).
     pub beyond_reach: bool,
@@ -193,6 +198,7 @@ pub async fn shown(
         }
         _ => None,
     };
+    let may_plan = RegionCode::parse(&m.region_code).is_ok_and(|code| may_plan(reader, &code));
     let mut request: Value = parse_json(m.id, "request", &m.request)?;
     if let Some(instance) = &instance {
         redact_request(instance, &hidden, &mut request);
@@ -262,6 +268,8 @@ pub async fn shown(
         stations,
         sites,
         accepted: crate::store::drives::plan_accepted(db, m.id).await?,
+        may_plan,
+        editable: may_plan && status == PlanStatus::Done && hidden.is_empty(),
         beyond_reach: !hidden.is_empty(),
     })
 }
@@ -362,6 +370,34 @@ async fn checked_all(
     })
     .await
     .map_err(|e| PlansError::Corrupt(anyhow::anyhow!("plan check: {e}")))
+}
+
+/// A plan as its reader sees it, and when they may edit it and `edits` are given, its routes
+/// as stored and as edited, checked ([`check_edits`]).
+#[derive(Debug)]
+pub struct EditedPlan {
+    pub plan: ShownPlan,
+    pub checked: Option<EditChecked>,
+}
+
+/// Plan `id` as `reader` sees it with `edits` tried on it: what the planner's page shows.
+///
+/// # Errors
+/// As [`show`] and [`check_edits`].
+pub async fn show_edited(
+    db: &DatabaseConnection,
+    runs: &PlanRuns,
+    reader: Option<&Principal>,
+    id: i64,
+    edits: &[Edit],
+) -> Result<EditedPlan, PlansError> {
+    let plan = show(db, runs, reader, id).await?;
+    let checked = if plan.editable && !edits.is_empty() {
+        Some(check_edits(db, runs, reader, id, edits).await?)
+    } else {
+        None
+    };
+    Ok(EditedPlan { plan, checked })
 }
 
 /// Plan `id`'s routes as stored and with `edits` applied, each checked against its problem:

@@ -22,14 +22,13 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::plan::PlanStatus;
-use crate::domain::region::RegionCode;
 use crate::drives::{self, DrivesError};
 use crate::geo::Crs;
 use crate::planning::evaluate::{CheckedPlan, ViolationKind};
 use crate::plans::PlansError;
 use crate::plans::edit::{Edit, MAX_EDITS};
 use crate::plans::result::PlanResult;
-use crate::plans::show::{self, EditChecked, ShownPlan};
+use crate::plans::show::{self, EditChecked, EditedPlan, ShownPlan};
 use crate::state::AppState;
 use crate::web::context::Page;
 use crate::web::errors::PageError;
@@ -673,23 +672,15 @@ async fn plan_page(
     }
     let asked = asked(query.as_deref());
     let reader = page.caller.principal.as_ref();
-    let shown = show::show(&state.db, &state.plans, reader, id)
+    let EditedPlan {
+        plan: shown,
+        checked,
+    } = show::show_edited(&state.db, &state.plans, reader, id, &asked.edits)
         .await
         .map_err(plans_error)?;
-    let may_plan = RegionCode::parse(&shown.region_code)
-        .map(|code| show::may_plan(reader, &code))
-        .unwrap_or(false);
+    let may_plan = shown.may_plan;
     let done = shown.status == PlanStatus::Done;
-    let editable = may_plan && done && !shown.beyond_reach;
-    let checked = if editable && !asked.edits.is_empty() {
-        Some(
-            show::check_edits(&state.db, &state.plans, reader, id, &asked.edits)
-                .await
-                .map_err(plans_error)?,
-        )
-    } else {
-        None
-    };
+    let editable = shown.editable;
     let edits: Vec<Edit> = checked
         .as_ref()
         .map(|c| c.applied.clone())
@@ -990,19 +981,15 @@ async fn plan_map(
     }
     let asked = asked(query.as_deref());
     let reader = page.caller.principal.as_ref();
-    let shown = show::show(&state.db, &state.plans, reader, id)
+    let EditedPlan {
+        plan: shown,
+        checked,
+    } = show::show_edited(&state.db, &state.plans, reader, id, &asked.edits)
         .await
         .map_err(plans_error)?;
-    let editable = shown.status == PlanStatus::Done
-        && !shown.beyond_reach
-        && RegionCode::parse(&shown.region_code).is_ok_and(|c| show::may_plan(reader, &c));
-    let drawn = if editable && !asked.edits.is_empty() {
-        let checked = show::check_edits(&state.db, &state.plans, reader, id, &asked.edits)
-            .await
-            .map_err(plans_error)?;
-        Some(drawn_from_check(&shown, &checked.after))
-    } else {
-        shown.result.as_ref().map(drawn_from_result)
+    let drawn = match &checked {
+        Some(c) if !c.applied.is_empty() => Some(drawn_from_check(&shown, &c.after)),
+        _ => shown.result.as_ref().map(drawn_from_result),
     };
     let crs = if state.http.tiles.gcj02() {
         Crs::Gcj02
