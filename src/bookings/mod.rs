@@ -163,6 +163,10 @@ pub async fn cancel_all(
         let Some(cancelled) = store::cancel_if_version(txn, b.id, b.version, now).await? else {
             continue;
         };
+        // A cancelled booking holds no places, whatever cancelled it.
+        for p in parts.iter().filter(|p| p.booking_id == b.id) {
+            store::release(txn, p.slot_id, p.places).await?;
+        }
         outbox::void_pending(txn, b.id).await?;
         let stop = stops
             .iter()

@@ -561,6 +561,12 @@ async fn a_group_is_spread_over_its_slots_and_a_cancelled_drive_takes_every_book
         expect_problem(closed, 409, "cancelled drive").await;
         let list = app.get_ok(&format!("/api/v1/drives/{drive}/bookings")).await;
         assert_eq!(list["stops"][0]["booked"], 0);
+        // Cancelled bookings hold no places: every slot has all its places again.
+        let slots = list["stops"][0]["slots"].as_array().unwrap();
+        assert!(!slots.is_empty());
+        for slot in slots {
+            assert_eq!(slot["places_left"], slot["places"], "{slot}");
+        }
         app
     })
     .await;
