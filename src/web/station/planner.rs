@@ -331,10 +331,7 @@ fn request_of(form: &FormFields) -> Result<PlanRequest, Vec<FieldError>> {
         .filter_map(|(i, v)| match v.parse() {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.push(FieldError::new(
-                    format!("vehicles[{i}]"),
-                    "unknown vehicle",
-                ));
+                errors.push(FieldError::new(format!("vehicles[{i}]"), "unknown vehicle"));
                 None
             }
         })
