@@ -11,7 +11,8 @@
 //!   (targets 90, 95, 95). `WEB_BENCH_LIGHTHOUSE=skip` leaves it out.
 //!
 //! - the station staff's pages (issue 15) on a desk's screen: their weight, and Lighthouse's
-//!   desktop preset on the network map and the drives' calendar (target: performance 85).
+//!   desktop preset on the network map, the drives' calendar and a done plan of the demo
+//!   county on the planner's page (target: performance 85).
 //!
 //! Prints its figures; BENCHMARKS.md keeps them. Run with `cargo bench --bench web`.
 
@@ -30,6 +31,7 @@ const TOWNSHIP: &str = "990101103000";
 const STAFF: &str = "bench.staff";
 const STAFF_PASSWORD: &str = "bench-staff-2026";
 const CITY: &str = "990100000000";
+const COUNTY: &str = "990101000000";
 
 #[tokio::main]
 async fn main() {
@@ -105,6 +107,7 @@ async fn main() {
     );
     let cookie = sign_in(&client, &base, OFFICIAL, OFFICIAL_PASSWORD).await;
     let staff = sign_in(&client, &base, STAFF, STAFF_PASSWORD).await;
+    let plan = done_plan(&client, &base, &staff).await;
 
     let pages: Vec<(&str, String, Option<&str>, bool)> = vec![
         ("public schedule", "/drives".to_owned(), None, false),
@@ -141,6 +144,12 @@ async fn main() {
             "/station/drives".to_owned(),
             Some(staff.as_str()),
             false,
+        ),
+        (
+            "staff: a plan",
+            format!("/station/plans/{plan}"),
+            Some(staff.as_str()),
+            true,
         ),
     ];
 
@@ -267,6 +276,47 @@ async fn sign_in(client: &reqwest::Client, base: &str, username: &str, password:
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// A plan of the demo county for the next fortnight, made as `cookie`'s staff through the API
+/// and waited for until done: its id.
+async fn done_plan(client: &reqwest::Client, base: &str, cookie: &str) -> i64 {
+    let tomorrow =
+        (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(1);
+    let made: Value = client
+        .post(format!("{base}/api/v1/plans"))
+        .header("cookie", cookie)
+        .header("origin", base)
+        .json(&serde_json::json!({"region": COUNTY, "from": tomorrow,
+                                  "to": tomorrow + chrono::Duration::days(13)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a plan: {made}"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let plan: Value = client
+            .get(format!("{base}/api/v1/plans/{id}"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match plan["status"].as_str() {
+            Some("done") => return id,
+            Some("queued" | "running") if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => panic!("the demo plan was not made: {plan}"),
+        }
+    }
 }
 
 /// The page's HTML and the JS + CSS it loads, in KB as sent with gzip, and how many files.

@@ -14,6 +14,7 @@ mod public;
 mod station_admin;
 mod station_checkin;
 mod station_drives;
+mod station_journey;
 mod station_network;
 mod station_results;
 
