@@ -604,6 +604,10 @@ pub async fn build(
         .filter(|o| !ids.contains(o.id.as_str()))
         .collect();
 
+    // A vehicle that already has a drive on a day is not free that day: a plan that used it
+    // could not be accepted.
+    let vehicle_ids: Vec<i64> = fleet.iter().map(|(v, _)| v.id).collect();
+    let busy = crate::store::drives::busy_days(db, &vehicle_ids, request.from, request.to).await?;
     let mut stations: Vec<&station::Model> = fleet.iter().map(|(_, s)| s).collect();
     stations.sort_by_key(|s| s.id);
     stations.dedup_by_key(|s| s.id);
@@ -631,7 +635,14 @@ pub async fn build(
             .collect(),
         vehicles: fleet
             .iter()
-            .map(|(v, _)| instance_vehicle(v))
+            .map(|(v, _)| {
+                let days = busy
+                    .iter()
+                    .filter(|(id, _)| *id == v.id)
+                    .map(|(_, day)| *day)
+                    .collect();
+                instance_vehicle(v, days)
+            })
             .collect::<Result<_, _>>()?,
         candidates,
         others,
@@ -689,7 +700,11 @@ fn not_a_candidate(site: &str) -> String {
     }
 }
 
-fn instance_vehicle(v: &vehicle::Model) -> Result<instance::Vehicle, PlansError> {
+/// `v` as the planner sees it, not free on `unavailable` (the days it has a drive already).
+fn instance_vehicle(
+    v: &vehicle::Model,
+    unavailable: Vec<NaiveDate>,
+) -> Result<instance::Vehicle, PlansError> {
     let count = |n: i32| {
         u32::try_from(n)
             .map_err(|_| PlansError::Corrupt(anyhow::anyhow!("vehicle {}: {n} is negative", v.id)))
@@ -705,7 +720,7 @@ fn instance_vehicle(v: &vehicle::Model) -> Result<instance::Vehicle, PlansError>
         setup_min: f64::from(v.setup_min),
         teardown_min: f64::from(v.teardown_min),
         cost_per_km: v.cost_per_km,
-        unavailable: Vec::<NaiveDate>::new(),
+        unavailable,
     })
 }
 

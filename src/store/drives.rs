@@ -53,6 +53,29 @@ pub async fn taken(
         .await
 }
 
+/// The days from `from` to `to` (inclusive) on which each of `vehicle_ids` has a drive that is
+/// not cancelled, as (vehicle id, date).
+pub async fn busy_days(
+    db: &impl ConnectionTrait,
+    vehicle_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(i64, NaiveDate)>, DbErr> {
+    if vehicle_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Drive::find()
+        .filter(Column::VehicleId.is_in(vehicle_ids.iter().copied()))
+        .filter(Column::Date.between(from, to))
+        .filter(Column::Status.ne(DriveStatus::Cancelled.as_str()))
+        .order_by_asc(Column::Date)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.vehicle_id, d.date))
+        .collect())
+}
+
 /// Whether any drive was made from plan `plan_id`.
 pub async fn plan_accepted(db: &impl ConnectionTrait, plan_id: i64) -> Result<bool, DbErr> {
     Ok(Drive::find()

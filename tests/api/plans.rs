@@ -1737,3 +1737,74 @@ async fn plans_and_points_carry_no_floating_point_noise() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_vehicle_already_out_on_a_day_is_not_planned_on_it_so_the_plan_can_be_accepted() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        // Without drives: the plan uses each vehicle on some days.
+        let free = make_plan(&app, &app.client, &base_request()).await;
+        let used: Vec<(String, String)> = free["result"]["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["vehicle"].as_str().unwrap().to_owned(),
+                    r["date"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert!(!used.is_empty(), "{free}");
+        // A drive already made for the first of those vehicle-days (by hand, not from a plan).
+        let (vehicle, day) = used[0].clone();
+        let vehicle_id: i64 = vehicle.trim_start_matches("vehicle-").parse().unwrap();
+        assert!(net.vehicles.contains(&vehicle_id));
+        let made = app
+            .client
+            .post(app.url("/api/v1/drives"))
+            .json(
+                &json!({"vehicle_id": vehicle_id, "date": day, "region": COUNTY,
+                    "stops": [{"site": net.site(1), "planned_start": "09:00",
+                               "planned_end": "11:30", "expected_donors": 20.0}]}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            made.status().as_u16(),
+            201,
+            "{}",
+            made.text().await.unwrap()
+        );
+
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let id = plan["id"].as_i64().unwrap();
+        let instance = app.get_ok(&format!("/api/v1/plans/{id}/instance")).await;
+        let v = instance["vehicles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"] == vehicle.as_str())
+            .unwrap();
+        assert_eq!(v["unavailable"], json!([day]), "{v}");
+        for r in plan["result"]["routes"].as_array().unwrap() {
+            assert!(
+                !(r["vehicle"] == vehicle.as_str() && r["date"] == day.as_str()),
+                "{vehicle} planned on {day}, where it already has a drive: {r}"
+            );
+        }
+        // So the plan can be accepted: every route becomes a drive.
+        let accepted = app
+            .client
+            .post(app.url(&format!("/api/v1/plans/{id}/accept")))
+            .send()
+            .await
+            .unwrap();
+        let status = accepted.status().as_u16();
+        let body: Value = accepted.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        app
+    })
+    .await;
+}
