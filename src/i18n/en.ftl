@@ -1359,3 +1359,4 @@ splan-compare-none = None.
 splan-compare-not-done = Only done plans can be compared.
 splan-accepted = This plan has been accepted: its drives are made.
 splan-accepted-see = See the drives
+splan-vehicles-outside = Vehicles of stations outside your area

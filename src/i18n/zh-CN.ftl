@@ -1319,3 +1319,4 @@ splan-compare-none = 没有。
 splan-compare-not-done = 只能对比已完成的计划。
 splan-accepted = 这个计划已采用，出车安排已生成。
 splan-accepted-see = 查看出车安排
+splan-vehicles-outside = 本地区以外血站的车辆

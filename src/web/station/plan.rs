@@ -711,12 +711,17 @@ async fn plan_page(
         },
         Figure {
             label: page.t("splan-vehicles"),
-            value: shown
-                .vehicles
-                .iter()
-                .map(|(_, n)| n.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
+            value: if shown.vehicles.is_empty() {
+                // The plan's vehicles belong to stations the reader does not read.
+                page.t("splan-vehicles-outside")
+            } else {
+                shown
+                    .vehicles
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            },
         },
     ];
     if let Some(c) = shown.request.get("candidates").and_then(|c| c.as_str()) {
