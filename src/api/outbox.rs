@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(run_outbox))
         .routes(routes!(by_hand))
         .routes(routes!(mark_sent))
+        .routes(routes!(retry_message))
 }
 
 /// A message to a donor.
@@ -302,4 +303,30 @@ async fn mark_sent(
     let reach = sender_by_hand(&caller)?;
     let sent = by_hand::mark_sent(&state.db, path.id, &reach, caller.actor(), Utc::now()).await?;
     Ok(Json(ByHandView::from(sent)))
+}
+
+/// Sends a failed message again: it goes back to the queue with no attempts, and the next run
+/// hands it to the sender (audited; admins of the whole outbox).
+#[utoipa::path(
+    post,
+    path = "/outbox/{id}/retry",
+    tag = "outbox",
+    params(MessagePath),
+    responses(
+        (status = 200, description = "Queued again", body = MessageView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an unbounded admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message is not failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(message_id = path.id))]
+async fn retry_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<MessagePath>,
+) -> Result<Json<MessageView>, AppError> {
+    admin(&caller)?;
+    let queued = outbox::retry(&state.db, path.id, caller.actor(), Utc::now()).await?;
+    Ok(Json(MessageView::from(queued)))
 }

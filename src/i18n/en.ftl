@@ -17,6 +17,7 @@ places-left = { $count ->
 }
 distance-km = about { $km } km away
 date-with-weekday = { $weekday } { $day } { $monthname }
+date-with-year = { $weekday } { $day } { $monthname } { $year }
 weekday-1 = Mon
 weekday-2 = Tue
 weekday-3 = Wed

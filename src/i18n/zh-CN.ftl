@@ -14,6 +14,7 @@ back-to-drives = ← 返回献血车日程
 places-left = 剩余 { $count } 个名额
 distance-km = 距您约 { $km } 公里
 date-with-weekday = { $month }月{ $day }日 { $weekday }
+date-with-year = { $year }年{ $month }月{ $day }日 { $weekday }
 weekday-1 = 星期一
 weekday-2 = 星期二
 weekday-3 = 星期三

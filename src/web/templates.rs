@@ -40,6 +40,24 @@ pub fn date(lang: Lang, day: NaiveDate) -> String {
     )
 }
 
+/// A date with its year, as people read it: `2026年12月14日 星期一`, `Mon 14 Dec 2026`.
+pub fn full_date(lang: Lang, day: NaiveDate) -> String {
+    let weekday = lang.t(&format!("weekday-{}", day.weekday().number_from_monday()));
+    lang.tn(
+        "date-with-year",
+        &[
+            ("year", day.year().to_string().into()),
+            ("month", day.month().into()),
+            ("day", day.day().into()),
+            ("weekday", weekday.into()),
+            (
+                "monthname",
+                lang.t(&format!("month-{}", day.month())).into(),
+            ),
+        ],
+    )
+}
+
 /// A stop as the schedule and its page show it.
 #[derive(Debug, Clone)]
 pub struct StopCard {

@@ -852,6 +852,33 @@ async fn the_outbox_lists_messages_by_state_sends_by_hand_and_retries_a_failed_o
             .map(|r| r["action"].as_str().unwrap())
             .collect();
         assert_eq!(actions, ["retry"]);
+        // The API retries the same way: failed again, queued again once, then 409.
+        entity::outbox_message::Entity::update_many()
+            .col_expr(
+                entity::outbox_message::Column::Status,
+                Expr::value("failed"),
+            )
+            .filter(entity::outbox_message::Column::Id.eq(second))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let retried = app
+            .client
+            .post(app.url(&format!("/api/v1/outbox/{second}/retry")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(retried.status(), StatusCode::OK);
+        let retried: serde_json::Value = retried.json().await.unwrap();
+        assert_eq!(retried["status"], "pending", "{retried}");
+        assert_eq!(retried["attempts"], 0, "{retried}");
+        let again = app
+            .client
+            .post(app.url(&format!("/api/v1/outbox/{second}/retry")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::CONFLICT);
 
         // Station staff of the county: only the messages to send by hand; the rest is the
         // whole outbox's, for admins of the whole database.

@@ -316,6 +316,8 @@ async fn the_report_filters_by_group_dates_and_region_and_downloads_the_apis_fil
         );
         assert_eq!(api["totals"]["donated"], 4);
         assert!(page.contains("id=\"chart-report\""), "{page}");
+        // A drive's row is named by its date with the year (a report may span years).
+        assert!(page.contains("2026年12月3日 星期四"), "{page}");
 
         // By township, as the API groups them.
         let (_, page) = get(&app, &staff, "/station/reports?group=township").await;

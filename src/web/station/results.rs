@@ -34,7 +34,7 @@ use crate::plans::build::calibration_history;
 use crate::state::AppState;
 use crate::web::context::Page;
 use crate::web::errors::PageError;
-use crate::web::templates::{Figure, date, html};
+use crate::web::templates::{Figure, date, full_date, html};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -750,12 +750,13 @@ fn report_href(group: GroupBy, from: &str, to: &str, region: &str, format: &str)
     format!("/station/reports?{}", query.finish())
 }
 
-/// A drive's label in the report: its date as people read it.
+/// A drive's label in the report: its date as people read it, with its year (a report may
+/// span years).
 fn row_label(lang: Lang, group: GroupBy, row: &mut ResultsRow) {
     if group == GroupBy::Drive
         && let Ok(day) = row.label.parse::<NaiveDate>()
     {
-        row.label = date(lang, day);
+        row.label = full_date(lang, day);
     }
 }
 
