@@ -599,13 +599,14 @@ async fn the_audit_log_reads_newest_first_and_its_filters_narrow_it() {
         assert!(rows[0].contains("zhou.ming"), "{}", rows[0]);
         assert!(rows[0].contains(">chief<"), "{}", rows[0]);
         assert!(rows[1].contains("献血点") && rows[1].contains("修改"), "{}", rows[1]);
-        // The change shown readably: only what differed, before and after.
+        // The change shown readably: only what differed, before and after, the field named
+        // in the reader's language.
         assert!(
-            rows[1].contains("<th scope=\"row\"><code>notes</code></th><td class=\"before\">—</td><td class=\"after\">门前可停献血车</td>"),
+            rows[1].contains("<th scope=\"row\">备注</th><td class=\"before\">—</td><td class=\"after\">门前可停献血车</td>"),
             "{}",
             rows[1]
         );
-        assert!(!rows[1].contains("<code>name</code>"), "{}", rows[1]);
+        assert!(!rows[1].contains(">名称<"), "{}", rows[1]);
 
         // Filters narrow it: by kind, by action, by who, by region.
         let total = rows.len();

@@ -1088,7 +1088,7 @@ fn change_lines(page: &Page, before: Option<&Value>, after: Option<&Value>) -> V
                 // The version and the time of the change say nothing the record does not.
                 .filter(|k| !matches!(k.as_str(), "version" | "updated_at"))
                 .map(|k| ChangeLine {
-                    field: k.clone(),
+                    field: label(page, "field", k),
                     before: readable(page, b.get(k)),
                     after: readable(page, a.get(k)),
                 })
@@ -1097,7 +1097,7 @@ fn change_lines(page: &Page, before: Option<&Value>, after: Option<&Value>) -> V
         (Some(b), None) if after.is_none() => b
             .iter()
             .map(|(k, v)| ChangeLine {
-                field: k.clone(),
+                field: label(page, "field", k),
                 before: readable(page, Some(v)),
                 after: "—".to_owned(),
             })
@@ -1105,7 +1105,7 @@ fn change_lines(page: &Page, before: Option<&Value>, after: Option<&Value>) -> V
         (None, Some(a)) if before.is_none() => a
             .iter()
             .map(|(k, v)| ChangeLine {
-                field: k.clone(),
+                field: label(page, "field", k),
                 before: "—".to_owned(),
                 after: readable(page, Some(v)),
             })
