@@ -175,6 +175,65 @@ pub async fn list(
     Ok(store::list(db, &filter).await?)
 }
 
+/// At most this many regions are offered to pick from.
+pub const CHOICES: u64 = 1000;
+
+/// The regions a reader picks from on a form: the top of what they reach (the regions they
+/// are bound to, or every province for an account bound to none), then for each its cities,
+/// counties and townships down to two levels below it, in code order, at most [`CHOICES`].
+///
+/// # Errors
+/// [`RegistryError::Denied`] when nobody is signed in; the database fails.
+pub async fn choices(
+    db: &DatabaseConnection,
+    acting: &Acting<'_>,
+) -> Result<Vec<Region>, RegistryError> {
+    let tops = list(
+        db,
+        RegionQuery {
+            limit: CHOICES,
+            ..RegionQuery::default()
+        },
+        acting,
+    )
+    .await?;
+    let mut out = Vec::new();
+    for top in tops {
+        let below: &[Level] = match top.level {
+            Level::Province => &[Level::City, Level::County],
+            Level::City => &[Level::County, Level::Township],
+            Level::County => &[Level::Township],
+            _ => &[],
+        };
+        let code = top.code.clone();
+        out.push(top);
+        let mut under = Vec::new();
+        for level in below {
+            let room = CHOICES.saturating_sub((out.len() + under.len()) as u64);
+            if room == 0 {
+                break;
+            }
+            under.extend(
+                list(
+                    db,
+                    RegionQuery {
+                        parent: Some(code.clone()),
+                        level: Some(*level),
+                        limit: room,
+                        ..RegionQuery::default()
+                    },
+                    acting,
+                )
+                .await?,
+            );
+        }
+        under.sort_by(|a, b| a.code.cmp(&b.code));
+        out.extend(under);
+    }
+    out.truncate(usize::try_from(CHOICES).unwrap_or(usize::MAX));
+    Ok(out)
+}
+
 /// Region `code` with its breadcrumb and the counts of what lies below it (whoever asks: the
 /// caller authorises first, see [`read`]).
 ///

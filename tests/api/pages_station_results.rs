@@ -318,6 +318,31 @@ async fn the_report_filters_by_group_dates_and_region_and_downloads_the_apis_fil
         assert!(page.contains("id=\"chart-report\""), "{page}");
         // A drive's row is named by its date with the year (a report may span years).
         assert!(page.contains("2026年12月3日 星期四"), "{page}");
+        // Regions are picked by name from the reader's regions (the county and its townships).
+        let choices = &page[page
+            .find("<datalist id=\"region-choices\">")
+            .expect("region choices")..];
+        let choices = &choices[..choices.find("</datalist>").unwrap()];
+        let county = app.get_ok(&format!("/api/v1/regions/{COUNTY}")).await;
+        assert!(
+            choices.contains(&format!(
+                "<option value=\"{COUNTY}\">{}</option>",
+                county["name"].as_str().unwrap()
+            )),
+            "{choices}"
+        );
+        let townships = app
+            .get_ok(&format!("/api/v1/regions?parent={COUNTY}"))
+            .await;
+        for t in townships["items"].as_array().unwrap() {
+            assert!(
+                choices.contains(&format!(
+                    "<option value=\"{}\">",
+                    t["code"].as_str().unwrap()
+                )),
+                "{t}: {choices}"
+            );
+        }
 
         // By township, as the API groups them.
         let (_, page) = get(&app, &staff, "/station/reports?group=township").await;
@@ -343,7 +368,8 @@ async fn the_report_filters_by_group_dates_and_region_and_downloads_the_apis_fil
         )
         .await;
         assert_eq!(row(&page, "report", "合计")[3], "1", "P2's one donor");
-        assert!(!page.contains(">东岭镇<"), "{page}");
+        let report = &page[page.find("id=\"report\"").expect("the report")..];
+        assert!(!report.contains(">东岭镇<"), "{page}");
         // Dates with nothing in them.
         let (status, page) = get(&app, &staff, "/station/reports?from=2027-01-01").await;
         assert_eq!(status, StatusCode::OK);

@@ -1144,6 +1144,8 @@ fn audit_row(page: &Page, record: entity::audit_log::Model) -> AuditRow {
 struct AuditPage<'a> {
     page: &'a Page,
     form: FormState,
+    /// The regions offered for the `region` filter.
+    region_choices: Vec<crate::web::templates::PlaceLink>,
     entities: Vec<Choice>,
     actions: Vec<Choice>,
     rows: Vec<AuditRow>,
@@ -1263,7 +1265,9 @@ async fn audit_log(
     } else {
         page.t("refused-fields")
     };
+    let region_choices = super::region_choices(&state, &page).await?;
     let mut response = html(&AuditPage {
+        region_choices,
         page: &page,
         form: FormState {
             values: asked.fields(),

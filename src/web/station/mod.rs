@@ -29,7 +29,26 @@ mod results;
 
 use axum::Router;
 
+use crate::registry::{Acting, regions};
 use crate::state::AppState;
+use crate::web::context::Page;
+use crate::web::errors::PageError;
+use crate::web::templates::PlaceLink;
+
+/// The regions a reader picks from on a filter (a list beside the code field: names, not
+/// 12-digit codes to remember).
+async fn region_choices(state: &AppState, page: &Page) -> Result<Vec<PlaceLink>, PageError> {
+    let acting = Acting::caller(page.caller.principal.as_ref(), page.caller.actor());
+    Ok(regions::choices(&state.db, &acting)
+        .await?
+        .into_iter()
+        .map(|r| PlaceLink {
+            code: r.code.to_string(),
+            name: r.name,
+            current: false,
+        })
+        .collect())
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -31,7 +31,7 @@ use crate::plans::show::{self, ListedPlan, ShownPlan};
 use crate::plans::{self, PlansError};
 use crate::registry::Acting;
 use crate::registry::points::{self, PointFilter};
-use crate::registry::regions::{self, RegionQuery};
+use crate::registry::regions;
 use crate::state::AppState;
 use crate::web::context::Page;
 use crate::web::errors::PageError;
@@ -146,62 +146,25 @@ fn plan_row(page: &Page, p: &ListedPlan) -> PlanRow {
     }
 }
 
-/// Regions the reader may plan: each region they are bound to (or every city, for an account
-/// bound to none), its counties and its townships.
+/// Regions the reader may plan, from the regions they pick from (indented by level).
 async fn plannable_regions(state: &AppState, page: &Page) -> Result<Vec<RegionChoice>, PageError> {
     let acting = Acting::caller(page.caller.principal.as_ref(), page.caller.actor());
-    let tops = regions::list(
-        &state.db,
-        RegionQuery {
-            limit: 100,
-            ..RegionQuery::default()
-        },
-        &acting,
-    )
-    .await?;
-    let mut out = Vec::new();
-    for top in tops {
-        let below: Vec<Level> = match top.level {
-            Level::Province => vec![Level::City],
-            Level::City => vec![Level::County, Level::Township],
-            Level::County => vec![Level::Township],
-            _ => vec![],
-        };
-        let code = top.code.clone();
-        if show::may_plan(page.caller.principal.as_ref(), &code) {
-            out.push(RegionChoice {
-                code: code.to_string(),
-                name: top.name.clone(),
-            });
-        }
-        for level in below {
-            for r in regions::list(
-                &state.db,
-                RegionQuery {
-                    parent: Some(code.clone()),
-                    level: Some(level),
-                    limit: 1000,
-                    ..RegionQuery::default()
-                },
-                &acting,
-            )
-            .await?
-            {
-                if show::may_plan(page.caller.principal.as_ref(), &r.code) {
-                    let indent = if level == Level::Township {
-                        "　　"
-                    } else {
-                        "　"
-                    };
-                    out.push(RegionChoice {
-                        code: r.code.to_string(),
-                        name: format!("{indent}{}", r.name),
-                    });
-                }
+    Ok(regions::choices(&state.db, &acting)
+        .await?
+        .into_iter()
+        .filter(|r| show::may_plan(page.caller.principal.as_ref(), &r.code))
+        .map(|r| {
+            let indent = match r.level {
+                Level::Province | Level::City => "",
+                Level::County => "　",
+                _ => "　　",
+            };
+            RegionChoice {
+                code: r.code.to_string(),
+                name: format!("{indent}{}", r.name),
             }
-        }
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 async fn desk_page(

@@ -676,6 +676,8 @@ pub struct ReportsPage<'a> {
     pub from: String,
     pub to: String,
     pub region: String,
+    /// The regions offered for `region`.
+    pub region_choices: Vec<crate::web::templates::PlaceLink>,
     /// A field's error beside it (`region`, `from`, `to`), and a sentence above the form.
     pub errors: BTreeMap<&'static str, String>,
     pub problem: String,
@@ -821,7 +823,9 @@ async fn reports(
     let format = format_of(p.format.as_deref());
     let from_s = p.from.clone().unwrap_or_default();
     let to_s = p.to.clone().unwrap_or_default();
+    let region_choices = super::region_choices(&state, &page).await?;
     let mut body = ReportsPage {
+        region_choices,
         groups: GROUPS
             .iter()
             .map(|g| GroupChoice {
