@@ -5,6 +5,7 @@
 //! them on the planner's page; and a finished plan as route sheets.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::plan;
@@ -26,6 +27,7 @@ use crate::planning::evaluate::{self, CheckedPlan};
 use crate::planning::instance::{Instance, PlanInput};
 use crate::planning::problem::Problem;
 use crate::plans::build::{self, SiteRef};
+use crate::plans::request::{FixedRequest, ForbiddenRequest, PlanRequest};
 
 /// A stored plan as its reader may see it.
 #[derive(Debug)]
@@ -683,4 +685,71 @@ pub async fn recent(
         });
     }
     Ok(listed)
+}
+
+/// Plan `id`'s request with `edits` made its rules: each site put on a vehicle-day a fixed
+/// stop there, each site dropped forbidden on every day (replacing any rule the request had
+/// for that site). Planning it again gives a plan made with the edits, which can be accepted.
+#[must_use]
+pub fn request_with_edits(request: &PlanRequest, edits: &[Edit]) -> PlanRequest {
+    let mut request = request.clone();
+    for edit in edits {
+        let site = edit.site();
+        request.fixed.retain(|f| f.site != site);
+        request.forbidden.retain(|f| f.site != site);
+        match edit {
+            Edit::Put {
+                site,
+                vehicle,
+                date,
+            } => request.fixed.push(FixedRequest {
+                site: site.clone(),
+                date: *date,
+                vehicle: vehicle
+                    .strip_prefix("vehicle-")
+                    .and_then(|v| v.parse().ok()),
+            }),
+            Edit::Drop { site } => request.forbidden.push(ForbiddenRequest {
+                site: site.clone(),
+                date: None,
+            }),
+        }
+    }
+    request
+}
+
+/// Makes a new plan of plan `id`'s request with `edits` as its rules
+/// ([`request_with_edits`]), by `reader` (who must be able to plan the region).
+///
+/// # Errors
+/// As [`load`]; [`PlansError::Denied`] for a reader who may not plan the region; as
+/// [`super::submit`].
+pub async fn replan(
+    db: &DatabaseConnection,
+    runs: &Arc<PlanRuns>,
+    reader: Option<&Principal>,
+    id: i64,
+    edits: &[Edit],
+    created_by: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<super::Submitted, PlansError> {
+    let model = load(db, reader, id).await?;
+    let code = RegionCode::parse(&model.region_code).map_err(|e| corrupt(id, "region", e))?;
+    policy::can(reader, Action::Create, Resource::Plan(&code))
+        .check(|| format!("plan with id {id}"))
+        .map_err(PlansError::Denied)?;
+    let Some(principal) = reader else {
+        return Err(PlansError::Denied(policy::Denied::Unauthenticated));
+    };
+    let stored: PlanRequest = parse_json(id, "request", &model.request)?;
+    let request = request_with_edits(&stored, edits);
+    super::submit(
+        db,
+        runs,
+        &request,
+        &policy::read_scope(principal),
+        created_by,
+        now,
+    )
+    .await
 }

@@ -1083,3 +1083,106 @@ async fn a_plan_beyond_the_readers_reach_does_not_exist_for_them() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn edits_become_the_rules_of_a_new_plan_that_can_be_accepted() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let id = plan["id"].as_i64().unwrap();
+        let staff = signed_in(&app, "chen.replanner", "station_staff", &[CITY]).await;
+        // Move P2 alone onto a free day of the first vehicle, and drop another stop.
+        let v1 = format!("vehicle-{}", net.vehicles[0]);
+        let p2 = net.site(2);
+        let day = free_day(&plan, &v1);
+        let dropped = all_stops(&plan)
+            .iter()
+            .map(|s| s["site"].as_str().unwrap().to_owned())
+            .find(|s| *s != p2)
+            .expect("a second stop");
+        let moved = format!("put.{p2}.{v1}.{day}");
+        let drop = format!("drop.{dropped}");
+        let (status, page) = get(
+            &app,
+            &staff,
+            &format!("/station/plans/{id}?e={moved}&e={drop}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let verdict = section(&page, "id=\"verdict\"");
+        assert!(verdict.contains("id=\"replan\""), "{verdict}");
+        assert!(!page.contains("id=\"accept\""), "{page}");
+
+        let (status, location, body) = post(
+            &app,
+            &staff,
+            &format!("/station/plans/{id}/replan"),
+            &[("e", moved.as_str()), ("e", drop.as_str())],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let new_id: i64 = location
+            .strip_prefix("/station/plans/")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{location}"));
+        assert_ne!(new_id, id);
+        let new_page = done_page(&app, &staff, new_id).await;
+        let replanned = app.get_ok(&format!("/api/v1/plans/{new_id}")).await;
+        // The old request, with the edits as its rules.
+        let request = &replanned["request"];
+        assert_eq!(request["from"], plan["request"]["from"]);
+        assert_eq!(request["to"], plan["request"]["to"]);
+        assert_eq!(
+            request["fixed"],
+            json!([{"site": p2, "date": day, "vehicle": net.vehicles[0]}])
+        );
+        assert_eq!(request["forbidden"], json!([{"site": dropped}]));
+        assert_eq!(replanned["created_by"], "chen.replanner");
+        // So the new plan makes the moved stop there, and not the dropped one.
+        let routes = replanned["result"]["routes"].as_array().unwrap();
+        assert!(
+            routes.iter().any(|r| r["vehicle"] == v1.as_str()
+                && r["date"] == day.as_str()
+                && r["stops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["site"] == p2.as_str())),
+            "{replanned}"
+        );
+        assert!(
+            all_stops(&replanned)
+                .iter()
+                .all(|s| s["site"] != dropped.as_str()),
+            "{replanned}"
+        );
+        if replanned["result"]["violations"] == json!([]) {
+            assert!(new_page.contains("id=\"accept\""), "{new_page}");
+        }
+
+        // An official may not plan: refused, nothing made.
+        let official = signed_in(&app, "wang.replan", "township_official", &[DONGLING]).await;
+        let before = app.get_ok("/api/v1/plans").await["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        let (status, _, _) = post(
+            &app,
+            &official,
+            &format!("/station/plans/{id}/replan"),
+            &[("e", moved.as_str())],
+        )
+        .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+        let after = app.get_ok("/api/v1/plans").await["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(before, after);
+        app
+    })
+    .await;
+}

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/station/plans/{id}", get(plan_page))
         .route("/station/plans/{id}/map.json", get(plan_map))
         .route("/station/plans/{id}/accept", post(accept))
+        .route("/station/plans/{id}/replan", post(replan))
 }
 
 /// What the page's address asks: the edits (`e`, in order) and the reason the list of sites
@@ -1077,6 +1078,53 @@ async fn plan_map(
 
 // ---------------------------------------------------------------------------------------------
 // Accepting, exporting
+
+/// `POST /station/plans/{id}/replan`: a new plan of this plan's request with the page's edits
+/// as its rules (each put a fixed stop, each drop a forbidden site), and the reader goes to its
+/// page. The edits come as the form's `e` fields, as on the plan's page.
+async fn replan(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    if !page.signed_in() {
+        return Err(PageError::SignIn);
+    }
+    let edits: Vec<Edit> = form
+        .all("e")
+        .iter()
+        .filter_map(|t| Edit::parse(t))
+        .take(MAX_EDITS)
+        .collect();
+    if edits.is_empty() {
+        return Ok(Redirect::to(&href(id, &[], "")).into_response());
+    }
+    match show::replan(
+        &state.db,
+        &state.plans,
+        page.caller.principal.as_ref(),
+        id,
+        &edits,
+        page.caller.username(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(submitted) => {
+            Ok(Redirect::to(&format!("/station/plans/{}", submitted.id)).into_response())
+        }
+        Err(PlansError::Busy { .. }) => Err(PageError::Said(
+            StatusCode::TOO_MANY_REQUESTS,
+            page.t("splan-busy"),
+        )),
+        Err(PlansError::Invalid(_) | PlansError::Instance(_)) => Err(PageError::Said(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.t("splan-replan-refused"),
+        )),
+        Err(e) => Err(plans_error(e)),
+    }
+}
 
 /// `POST /station/plans/{id}/accept`: the plan's routes become drives (planned), and the
 /// reader goes to the drives' calendar at the plan's first day.
