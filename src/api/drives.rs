@@ -203,7 +203,7 @@ pub struct PlanPath {
     responses(
         (status = 201, description = "The drives made, one per route", body = Vec<DriveView>),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only admins and station staff accept plans, within their write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only admins and station staff accept plans, within their write scope, and only plans whose vehicles they read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan (or outside the caller's reach)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is not done, breaks rules, was accepted before, or a vehicle already has a drive that day (named)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A stop's site lies outside the plan's region (`routes[0].stops[1].site`)", body = Problem, content_type = "application/problem+json"),

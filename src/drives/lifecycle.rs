@@ -27,7 +27,7 @@ use crate::domain::drive::{self as rules, DayBound, DriveStatus};
 use crate::domain::fleet::TimeOfDay;
 use crate::domain::plan::PlanStatus;
 use crate::domain::point::PointStatus;
-use crate::domain::policy::{Action, Resource};
+use crate::domain::policy::{Action, Decision, Resource};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::{FieldError, FieldErrors};
 use crate::plans::build::SiteRef;
@@ -316,6 +316,18 @@ pub async fn accept_plan(
             .and_then(|v| v.strip_prefix("vehicle-"))
             .and_then(|v| v.parse::<i64>().ok())
             .ok_or_else(|| bad(format!("vehicle {}", route["vehicle"])))?;
+        // Drives are made only on vehicles the caller may see: a plan that uses a station's
+        // vehicles outside their area is for those who read every station in it (as its
+        // instance is).
+        let reachable = fleet::find_vehicle_with_station(db, vehicle_id)
+            .await?
+            .is_some_and(|(_, station)| acting.reads_registry(&station.region_code));
+        if !reachable {
+            return Err(DrivesError::Denied {
+                decision: Decision::Forbidden,
+                what: format!("plan with id {id}"),
+            });
+        }
         let date: NaiveDate = route["date"]
             .as_str()
             .and_then(|d| d.parse().ok())

@@ -393,11 +393,17 @@ pub async fn show_edited(
     id: i64,
     edits: &[Edit],
 ) -> Result<EditedPlan, PlansError> {
-    let plan = show(db, runs, reader, id).await?;
-    let checked = if plan.editable && !edits.is_empty() {
-        Some(check_edits(db, runs, reader, id, edits).await?)
-    } else {
-        None
+    let model = load(db, reader, id).await?;
+    let status = model.status.clone();
+    let texts = (model.instance.clone(), model.result.clone());
+    let plan = shown(db, runs, reader, model).await?;
+    // Editable: done, and every station in the instance readable (no second check needed).
+    let checked = match texts {
+        (Some(instance), result) if plan.editable && !edits.is_empty() => {
+            let instance: Instance = parse_json(id, "instance", &instance)?;
+            Some(edits_checked(runs, id, &status, instance, result.as_deref(), edits).await?)
+        }
+        _ => None,
     };
     Ok(EditedPlan { plan, checked })
 }
@@ -415,14 +421,34 @@ pub async fn check_edits(
     edits: &[Edit],
 ) -> Result<EditChecked, PlansError> {
     let (model, _, instance) = readable_instance(db, reader, id).await?;
-    let result = match (&model.status, &model.result) {
-        (status, Some(text)) if status == PlanStatus::Done.as_str() => {
+    edits_checked(
+        runs,
+        id,
+        &model.status,
+        instance,
+        model.result.as_deref(),
+        edits,
+    )
+    .await
+}
+
+/// Plan `id`'s stored routes (`result`, its status `status`) and the routes with `edits`,
+/// checked against `instance`.
+async fn edits_checked(
+    runs: &PlanRuns,
+    id: i64,
+    status: &str,
+    instance: Instance,
+    result: Option<&str>,
+    edits: &[Edit],
+) -> Result<EditChecked, PlansError> {
+    let result = match result {
+        Some(text) if status == PlanStatus::Done.as_str() => {
             parse_json::<PlanResult>(id, "result", text)?
         }
         _ => {
             return Err(PlansError::Conflict(format!(
-                "plan {id} is {}; only a done plan can be edited",
-                model.status
+                "plan {id} is {status}; only a done plan can be edited"
             )));
         }
     };
@@ -733,7 +759,7 @@ pub async fn replan(
     created_by: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<super::Submitted, PlansError> {
-    let model = load(db, reader, id).await?;
+    let (model, _, instance) = readable_instance(db, reader, id).await?;
     let code = RegionCode::parse(&model.region_code).map_err(|e| corrupt(id, "region", e))?;
     policy::can(reader, Action::Create, Resource::Plan(&code))
         .check(|| format!("plan with id {id}"))
@@ -742,7 +768,9 @@ pub async fn replan(
         return Err(PlansError::Denied(policy::Denied::Unauthenticated));
     };
     let stored: PlanRequest = parse_json(id, "request", &model.request)?;
-    let request = request_with_edits(&stored, edits);
+    // Only the edits that name the plan's sites, vehicles and days (as the page applied them).
+    let (_, applied) = edit::apply(&instance, &[], edits);
+    let request = request_with_edits(&stored, &applied);
     super::submit(
         db,
         runs,

@@ -2,6 +2,8 @@
 //! searching below a region, a region's detail (breadcrumb and what lies below it), and the
 //! versioned change of a township's or village's centre, population or kind.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
@@ -179,8 +181,9 @@ pub async fn list(
 pub const CHOICES: u64 = 1000;
 
 /// The regions a reader picks from on a form: the top of what they reach (the regions they
-/// are bound to, or every province for an account bound to none), then for each its cities,
-/// counties and townships down to two levels below it, in code order, at most [`CHOICES`].
+/// are bound to, or every province for an account bound to none), then below each its cities
+/// (a province's), counties and townships (a city's) or townships (a county's), each once, in
+/// code order within each top, at most [`CHOICES`].
 ///
 /// # Errors
 /// [`RegistryError::Denied`] when nobody is signed in; the database fails.
@@ -200,7 +203,7 @@ pub async fn choices(
     let mut out = Vec::new();
     for top in tops {
         let below: &[Level] = match top.level {
-            Level::Province => &[Level::City, Level::County],
+            Level::Province => &[Level::City],
             Level::City => &[Level::County, Level::Township],
             Level::County => &[Level::Township],
             _ => &[],
@@ -230,6 +233,9 @@ pub async fn choices(
         under.sort_by(|a, b| a.code.cmp(&b.code));
         out.extend(under);
     }
+    // An account bound to a city and a county in it reaches the county twice.
+    let mut seen = HashSet::new();
+    out.retain(|r| seen.insert(r.code.clone()));
     out.truncate(usize::try_from(CHOICES).unwrap_or(usize::MAX));
     Ok(out)
 }

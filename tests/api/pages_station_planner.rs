@@ -271,7 +271,7 @@ async fn staff_make_a_plan_through_the_form_and_its_page_shows_the_apis_plan() {
                 format!("{:.1} mL", totals["ml"].as_f64().unwrap()),
             ),
             ("站点数", totals["stops"].to_string()),
-            ("车·天数", routes(&plan).len().to_string()),
+            ("出车车次（车·天）", routes(&plan).len().to_string()),
         ] {
             assert!(
                 page.contains(&figure(label, &value)),
@@ -529,12 +529,32 @@ async fn edits_are_checked_as_the_api_checks_them_and_undone_one_by_one() {
         let day = free_day(&plan, &v1);
         let moved = format!("put.{p2}.{v1}.{day}");
         let v1_name = vehicle_name(&app, id, &v1).await;
+        let row = section(&plain, &format!("<tr data-site=\"{p2}\">"));
+        let row = &row[..row.find("</tr>").unwrap()];
         assert!(
-            plain.contains(&format!(
-                "<option value=\"{moved}\">{} · {v1_name}</option>",
+            row.contains(&format!(
+                "<option value=\"{day}\">{}</option>",
                 zh_date(&day)
             )),
-            "the move is offered: {plain}"
+            "the day is offered: {row}"
+        );
+        assert!(
+            row.contains(&format!("<option value=\"{v1}\">{v1_name}</option>"))
+                || row.contains(&format!(
+                    "<option value=\"{v1}\" selected>{v1_name}</option>"
+                )),
+            "the vehicle is offered: {row}"
+        );
+        // The small form's fields come back as the edit's token, added to the address.
+        let response = staff
+            .get(app.url(&format!("{path}?site={p2}&to_day={day}&to_vehicle={v1}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            response.headers()["location"].to_str().unwrap(),
+            format!("{path}?e={moved}#verdict")
         );
         let before = check(&app, id, &plan["result"]["routes"]).await;
         assert_eq!(before["totals"], plan["result"]["totals"]);
@@ -983,7 +1003,7 @@ async fn two_plans_compare_by_their_totals_and_the_sites_only_one_visits() {
             assert!(table.contains(&row), "{row}: {table}");
         }
         let row = format!(
-            "<tr><th scope=\"row\">车·天数</th><td class=\"num\">{}.0</td><td class=\"num\">{}.0</td>",
+            "<tr><th scope=\"row\">出车车次（车·天）</th><td class=\"num\">{}.0</td><td class=\"num\">{}.0</td>",
             routes(&a).len(),
             routes(&b).len()
         );

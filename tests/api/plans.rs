@@ -1808,3 +1808,41 @@ async fn a_vehicle_already_out_on_a_day_is_not_planned_on_it_so_the_plan_can_be_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_plan_on_a_station_beyond_the_readers_area_is_not_theirs_to_accept() {
+    on_each_backend(|app| async move {
+        network(&app).await;
+        // The station is the city's; staff of the county read the county's plans but not the
+        // station, so its vehicles are not theirs to send out.
+        let county_staff = app
+            .client_for("county.staff", "station_staff", &[COUNTY])
+            .await;
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let id = plan["id"].as_i64().unwrap();
+        let read = county_staff
+            .get(app.url(&format!("/api/v1/plans/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status().as_u16(), 200);
+        let refused = county_staff
+            .post(app.url(&format!("/api/v1/plans/{id}/accept")))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(refused, 403, "vehicles of a station beyond the county").await;
+        let drives = app.get_ok("/api/v1/drives").await;
+        assert_eq!(drives["items"], json!([]), "{drives}");
+        // Staff of the city accept it.
+        let accepted = app
+            .client
+            .post(app.url(&format!("/api/v1/plans/{id}/accept")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status().as_u16(), 201);
+        app
+    })
+    .await;
+}

@@ -41,6 +41,12 @@
     return el;
   }
 
+  // A tooltip's content as text: names come from people (a point, a village, a vehicle), and
+  // Leaflet would read a string as HTML.
+  function tip(content) {
+    return text("span", "", content);
+  }
+
   // The network map (data-mode="network") draws thousands of villages: on one canvas, so
   // its colours are given here (the same as app.css's legend swatches).
   var COLOURS = {
@@ -55,7 +61,7 @@
       var marker = L.circleMarker([v.lat, v.lon], {
         radius: 5, weight: 1, color: "#57606a", fillOpacity: 0.9,
         fillColor: COLOURS["vg-" + v.band]
-      }).bindTooltip(v.label);
+      }).bindTooltip(tip(v.label));
       marker.on("click", function () { card("/station/map/village/" + v.code); });
       marker.addTo(map);
       return { v: v, marker: marker };
@@ -83,7 +89,7 @@
     data.points.forEach(function (p) {
       var marker = L.circleMarker([p.lat, p.lon], {
         radius: 7, weight: 2, color: "#ffffff", fillOpacity: 1, fillColor: COLOURS["pt-" + p.status]
-      }).bindTooltip(p.name + " · " + p.label);
+      }).bindTooltip(tip(p.name + " · " + p.label));
       marker.on("click", function () { card("/station/map/point/" + p.id); });
       marker.addTo(map);
     });
@@ -96,7 +102,7 @@
         icon: L.divIcon({ className: "suggest-label", html: text("span", "", String(s.rank)), iconSize: null }),
         title: s.label,
         keyboard: false
-      }).bindTooltip(s.label).addTo(map);
+      }).bindTooltip(tip(s.label)).addTo(map);
     });
   }
 
@@ -108,11 +114,11 @@
         icon: L.divIcon({ className: "station-label", html: text("span", "", "⌂"), iconSize: null }),
         title: s.name,
         keyboard: false
-      }).bindTooltip(s.name).addTo(map);
+      }).bindTooltip(tip(s.name)).addTo(map);
       bounds.push([s.lat, s.lon]);
     });
     data.routes.forEach(function (r) {
-      L.polyline(r.path, { color: r.colour, weight: 3, opacity: 0.85 }).bindTooltip(r.label).addTo(map);
+      L.polyline(r.path, { color: r.colour, weight: 3, opacity: 0.85 }).bindTooltip(tip(r.label)).addTo(map);
       r.stops.forEach(function (s) {
         var label = text("span", "", String(s.n));
         label.style.backgroundColor = r.colour;
@@ -120,7 +126,7 @@
           icon: L.divIcon({ className: "stop-number", html: label, iconSize: null }),
           title: s.label,
           keyboard: false
-        }).bindTooltip(r.label + " · " + s.label).addTo(map);
+        }).bindTooltip(tip(r.label + " · " + s.label)).addTo(map);
         bounds.push([s.lat, s.lon]);
       });
     });
@@ -208,7 +214,7 @@
   function drawTownship(map, data, bounds, focus, setFocused) {
     data.villages.forEach(function (v) {
       L.circleMarker([v.lat, v.lon], { radius: 6, className: "vg vg-" + v.band })
-        .bindTooltip(v.label)
+        .bindTooltip(tip(v.label))
         .addTo(map);
       bounds.push([v.lat, v.lon]);
     });

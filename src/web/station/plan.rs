@@ -27,7 +27,7 @@ use crate::geo::Crs;
 use crate::planning::evaluate::{CheckedPlan, ViolationKind};
 use crate::plans::PlansError;
 use crate::plans::edit::{Edit, MAX_EDITS};
-use crate::plans::result::PlanResult;
+use crate::plans::result::{PlanResult, VEHICLE_OUTSIDE};
 use crate::plans::show::{self, EditChecked, EditedPlan, ShownPlan};
 use crate::state::AppState;
 use crate::web::context::Page;
@@ -42,6 +42,9 @@ pub const ROUTE_COLOURS: [&str; 10] = [
     "#3949ab", "#6e7781",
 ];
 
+/// At most this many sites left out are listed (filter by reason for the others).
+const LEFT_OUT_SHOWN: usize = 200;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/station/plans/{id}", get(plan_page))
@@ -55,10 +58,25 @@ pub fn routes() -> Router<AppState> {
 struct Asked {
     edits: Vec<Edit>,
     reason: String,
+    /// The reader asked the page of a running plan not to reload itself.
+    still: bool,
+    /// A stop's move (or a site's addition) asked by the page's small form: `site`, `to_day`,
+    /// `to_vehicle`, answered by a redirect to the address with it as the last edit.
+    put: Option<Edit>,
 }
 
 fn asked(query: Option<&str>) -> Asked {
     let fields = FormFields(serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default());
+    let put = match (
+        fields.get("site"),
+        fields.get("to_vehicle"),
+        fields.get("to_day"),
+    ) {
+        (Some(site), Some(vehicle), Some(day)) => {
+            Edit::parse(&format!("put.{site}.{vehicle}.{day}"))
+        }
+        _ => None,
+    };
     Asked {
         edits: fields
             .all("e")
@@ -67,6 +85,8 @@ fn asked(query: Option<&str>) -> Asked {
             .take(MAX_EDITS)
             .collect(),
         reason: fields.get("reason").unwrap_or_default(),
+        still: fields.get("still").is_some(),
+        put,
     }
 }
 
@@ -131,14 +151,20 @@ struct Drawn {
     objective: f64,
 }
 
-fn drawn_from_result(result: &PlanResult) -> Drawn {
+/// The stored result as drawn; a vehicle of a station outside the reader's area is named
+/// `outside` (in their language).
+fn drawn_from_result(result: &PlanResult, outside: &str) -> Drawn {
     Drawn {
         routes: result
             .routes
             .iter()
             .map(|r| DrawnRoute {
                 vehicle: r.vehicle.clone(),
-                vehicle_name: r.vehicle_name.clone().unwrap_or_else(|| r.vehicle.clone()),
+                vehicle_name: match r.vehicle_name.as_deref() {
+                    Some(VEHICLE_OUTSIDE) => outside.to_owned(),
+                    Some(name) => name.to_owned(),
+                    None => r.vehicle.clone(),
+                },
                 station: r.station.clone(),
                 date: r.date,
                 depart: r.depart.clone(),
@@ -247,8 +273,11 @@ struct StopRow {
     times: String,
     expected: String,
     ml: String,
-    /// Move: `put` tokens for every other vehicle-day (value, label).
-    moves: Vec<(String, String)>,
+    /// Where the stop is now (the move form's preselected day and vehicle).
+    day: String,
+    vehicle: String,
+    /// Unique within the page (a site may be visited twice).
+    key: String,
     drop: String,
 }
 
@@ -294,7 +323,7 @@ struct LeftOut {
     name: String,
     reason: String,
     best: String,
-    adds: Vec<(String, String)>,
+    site: String,
 }
 
 struct ViolationRow {
@@ -321,6 +350,8 @@ struct PlanPage<'a> {
     status: &'static str,
     status_label: String,
     running: bool,
+    /// A running plan's page that does not reload itself.
+    still: bool,
     progress: u8,
     progress_text: String,
     error: String,
@@ -343,6 +374,11 @@ struct PlanPage<'a> {
     reason: String,
     left_out: Vec<LeftOut>,
     left_out_total: usize,
+    /// Listed of those matching the filter, when not all are.
+    left_out_note: String,
+    /// The days and vehicles a stop may be moved to (value, label).
+    days: Vec<(String, String)>,
+    vehicles: Vec<(String, String)>,
 }
 
 impl PlanPage<'_> {
@@ -537,31 +573,6 @@ fn signed(v: f64) -> String {
     }
 }
 
-/// Every vehicle-day a stop may be put on (value: the `put` token for `site`; label).
-fn targets(
-    page: &Page,
-    shown: &ShownPlan,
-    site: &str,
-    except: Option<(&str, NaiveDate)>,
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for day in &shown.days {
-        for (vehicle, name) in &shown.vehicles {
-            if except == Some((vehicle.as_str(), *day)) {
-                continue;
-            }
-            let token = Edit::Put {
-                site: site.to_owned(),
-                vehicle: vehicle.clone(),
-                date: *day,
-            }
-            .token();
-            out.push((token, format!("{} · {}", short_date(page, *day), name)));
-        }
-    }
-    out
-}
-
 fn verdict(
     page: &Page,
     shown: &ShownPlan,
@@ -672,6 +683,13 @@ async fn plan_page(
         return Err(PageError::SignIn);
     }
     let asked = asked(query.as_deref());
+    if let Some(put) = asked.put {
+        // The small move (or add) form: its edit joins the address's, and the page shows them.
+        let mut edits = asked.edits;
+        edits.push(put);
+        let to = format!("{}#verdict", href(id, &edits, &asked.reason));
+        return Ok(Redirect::to(&to).into_response());
+    }
     let reader = page.caller.principal.as_ref();
     let EditedPlan {
         plan: shown,
@@ -688,7 +706,7 @@ async fn plan_page(
         .unwrap_or_default();
     let drawn = match (&checked, &shown.result) {
         (Some(c), _) if !c.applied.is_empty() => Some(drawn_from_check(&shown, &c.after)),
-        (_, Some(result)) => Some(drawn_from_result(result)),
+        (_, Some(result)) => Some(drawn_from_result(result, &page.t("splan-vehicle-outside"))),
         _ => None,
     };
     let title = if shown.title.is_empty() {
@@ -790,11 +808,9 @@ async fn plan_page(
                         times: format!("{}–{}", s.opens, s.closes),
                         expected: one(s.expected),
                         ml: one(s.ml),
-                        moves: if editable {
-                            targets(&page, &shown, &s.site, Some((&r.vehicle, r.date)))
-                        } else {
-                            vec![]
-                        },
+                        day: r.date.to_string(),
+                        vehicle: r.vehicle.clone(),
+                        key: format!("{}-{}-{}", r.vehicle, r.date, n + 1),
                         drop: Edit::Drop {
                             site: s.site.clone(),
                         }
@@ -823,7 +839,8 @@ async fn plan_page(
             left_out_total += 1;
             let id = reason_id(&u.reason);
             *reasons.entry(id.clone()).or_default() += 1;
-            if !asked.reason.is_empty() && asked.reason != id {
+            if (!asked.reason.is_empty() && asked.reason != id) || left_out.len() >= LEFT_OUT_SHOWN
+            {
                 continue;
             }
             left_out.push(LeftOut {
@@ -839,11 +856,7 @@ async fn plan_page(
                     ),
                     None => String::new(),
                 },
-                adds: if editable {
-                    targets(&page, &shown, &u.site, None)
-                } else {
-                    vec![]
-                },
+                site: u.site.clone(),
             });
         }
     }
@@ -855,12 +868,14 @@ async fn plan_page(
         {
             left_out_total += 1;
             *reasons.entry("dropped".to_owned()).or_default() += 1;
-            if asked.reason.is_empty() || asked.reason == "dropped" {
+            if (asked.reason.is_empty() || asked.reason == "dropped")
+                && left_out.len() < LEFT_OUT_SHOWN
+            {
                 left_out.push(LeftOut {
                     name: place.name.clone(),
                     reason: page.t("splan-reason-dropped"),
                     best: String::new(),
-                    adds: targets(&page, &shown, site, None),
+                    site: site.clone(),
                 });
             }
         }
@@ -869,7 +884,12 @@ async fn plan_page(
         .result
         .as_ref()
         .is_some_and(|r| r.violations.is_empty());
-    let acceptable = may_plan && done && feasible_stored && edits.is_empty() && !shown.accepted;
+    let acceptable = may_plan
+        && done
+        && feasible_stored
+        && edits.is_empty()
+        && !shown.accepted
+        && !shown.beyond_reach;
     let accept_note = if shown.accepted {
         page.t("splan-accepted")
     } else if !may_plan || !done {
@@ -894,6 +914,7 @@ async fn plan_page(
         status: shown.status.as_str(),
         status_label: status_label(&page, shown.status),
         running,
+        still: asked.still,
         progress: shown.progress,
         progress_text: page.t1("splan-progress", "percent", shown.progress),
         error: shown.error.clone().unwrap_or_default(),
@@ -927,12 +948,28 @@ async fn plan_page(
             })
             .collect(),
         reason: asked.reason.clone(),
+        left_out_note: if left_out.len() >= LEFT_OUT_SHOWN {
+            page.t1("splan-left-out-capped", "count", LEFT_OUT_SHOWN)
+        } else {
+            String::new()
+        },
         left_out,
         left_out_total,
+        days: shown
+            .days
+            .iter()
+            .map(|d| (d.to_string(), short_date(&page, *d)))
+            .collect(),
+        vehicles: shown
+            .vehicles
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone()))
+            .collect(),
     };
     let mut response = html(&body);
-    if running {
-        // Staff watch a plan being made; the page (script or not) asks again in two seconds.
+    if running && !asked.still {
+        // Staff watch a plan being made; the page (script or not) asks again in two seconds
+        // (unless they asked it to keep still).
         response
             .headers_mut()
             .insert(header::REFRESH, HeaderValue::from_static("2"));
@@ -995,7 +1032,10 @@ async fn plan_map(
         .map_err(plans_error)?;
     let drawn = match &checked {
         Some(c) if !c.applied.is_empty() => Some(drawn_from_check(&shown, &c.after)),
-        _ => shown.result.as_ref().map(drawn_from_result),
+        _ => shown
+            .result
+            .as_ref()
+            .map(|r| drawn_from_result(r, &page.t("splan-vehicle-outside"))),
     };
     let crs = if state.http.tiles.gcj02() {
         Crs::Gcj02

@@ -153,24 +153,38 @@ async fn staff_plan_the_demo_county_fix_a_broken_move_accept_run_a_drive_and_rea
             let mut breaking = None;
             'stops: for stop in &stops {
                 let site = stop["site"].as_str().unwrap();
-                for token in b.options(&format!("#move-{site}")).await {
-                    if broken_rules(&app, &staff, plan, &token)
-                        .await
-                        .iter()
-                        .any(|rule| rule == TOO_FEW)
-                    {
-                        breaking = Some((site.to_owned(), stop["name"].clone(), token));
-                        break 'stops;
+                let row = format!("tr[data-site='{site}']");
+                let days = b.options(&format!("{row} select.move-day")).await;
+                let vehicles = b.options(&format!("{row} select.move-vehicle")).await;
+                for day in &days {
+                    for vehicle in &vehicles {
+                        let token = format!("put.{site}.{vehicle}.{day}");
+                        if broken_rules(&app, &staff, plan, &token)
+                            .await
+                            .iter()
+                            .any(|rule| rule == TOO_FEW)
+                        {
+                            breaking = Some((
+                                site.to_owned(),
+                                stop["name"].clone(),
+                                (day.clone(), vehicle.clone()),
+                            ));
+                            break 'stops;
+                        }
                     }
                 }
             }
-            let (site, name, token) =
+            let (site, name, (day, vehicle)) =
                 breaking.expect("some move leaves a stop expecting fewer than 12");
+            let token = format!("put.{site}.{vehicle}.{day}");
             let name = name.as_str().unwrap();
 
             // Made in the browser: the check names the rule and the stop; no accepting.
-            b.scroll_to(&format!("#move-{site}")).await;
-            b.pick(&format!("#move-{site}"), &token).await;
+            let row = format!("tr[data-site='{site}']");
+            b.scroll_to(&format!("{row} select.move-day")).await;
+            b.pick(&format!("{row} select.move-day"), &day).await;
+            b.pick(&format!("{row} select.move-vehicle"), &vehicle)
+                .await;
             b.click_to_load(&format!(
                 "tr[data-site='{site}'] form.edit-stop button[type=submit]"
             ))
@@ -217,7 +231,7 @@ async fn staff_plan_the_demo_county_fix_a_broken_move_accept_run_a_drive_and_rea
                 .click_to_load(&format!("#plans a[href='/station/plans/{plan}']"))
                 .await;
             official.find("#plan-figures").await;
-            assert!(!official.has("select.move").await);
+            assert!(!official.has("select.move-day").await);
             assert!(!official.has("form.edit-stop").await);
             assert!(!official.has("#accept").await);
             official.check("plan").await;
