@@ -16,6 +16,8 @@ pub mod coordinator;
 pub mod drive;
 pub mod drive_stop;
 pub mod group_request;
+pub mod host;
+pub mod host_contact;
 pub mod login_failure;
 pub mod outbox_message;
 pub mod plan;
@@ -42,6 +44,8 @@ pub mod prelude {
     pub use super::drive::Entity as Drive;
     pub use super::drive_stop::Entity as DriveStop;
     pub use super::group_request::Entity as GroupRequest;
+    pub use super::host::Entity as Host;
+    pub use super::host_contact::Entity as HostContact;
     pub use super::outbox_message::Entity as OutboxMessage;
     pub use super::plan::Entity as Plan;
     pub use super::point::Entity as Point;

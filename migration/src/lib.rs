@@ -18,6 +18,7 @@ mod m20261126_000009_create_bookings;
 mod m20261126_000010_create_checklists;
 mod m20261207_000011_create_group_requests;
 mod m20261207_000012_outbox_by_hand;
+mod m20261207_000013_create_hosts;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_create_checklists::Migration),
             Box::new(m20261207_000011_create_group_requests::Migration),
             Box::new(m20261207_000012_outbox_by_hand::Migration),
+            Box::new(m20261207_000013_create_hosts::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod drives;
 pub mod extract;
 pub mod forecast;
 pub mod health;
+pub mod hosts;
 pub mod outbox;
 pub mod plans;
 pub mod points;
@@ -46,6 +47,7 @@ use crate::state::AppState;
         (name = "health", description = "Service status"),
         (name = "regions", description = "The statistical division hierarchy, province to village"),
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
+        (name = "hosts", description = "Host organisations that hold group drives on a yearly timetable, and their contacts"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
@@ -76,6 +78,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(users::router())
                 .merge(tokens::router())
                 .merge(points::router())
+                .merge(hosts::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())
                 .merge(survey_sheets::router())

@@ -43,6 +43,7 @@ pub mod checklist;
 pub mod donation;
 pub mod drive;
 pub mod fleet;
+pub mod host;
 pub mod plan;
 pub mod point;
 pub mod policy;

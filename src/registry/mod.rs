@@ -8,12 +8,14 @@
 //! - [`points`]: create, change and close a point (the kind-fits-level rule, the date bounds,
 //!   the 15 km warning);
 //! - [`coordinators`]: create, change and delete coordinators, assign them to points;
+//! - [`hosts`]: host organisations of group drives (issue 16) and their contacts;
 //! - [`surveys`]: record a village's donor survey, read its history;
 //! - [`sheets`]: the survey sheet of a region's villages, downloaded and imported (all rows
 //!   or none);
 //! - [`regions`]: the scoped read of a region, listing, detail and the versioned change.
 
 pub mod coordinators;
+pub mod hosts;
 pub mod points;
 pub mod regions;
 pub mod sheets;

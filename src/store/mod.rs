@@ -12,6 +12,7 @@ pub mod constraint;
 pub mod coordinators;
 pub mod drives;
 pub mod fleet;
+pub mod hosts;
 pub mod outbox;
 pub mod plans;
 pub mod points;

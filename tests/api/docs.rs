@@ -9,6 +9,13 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             ("/health", "get"),
             ("/api/v1/regions", "get"),
             ("/api/v1/regions/{code}", "get"),
+            ("/api/v1/hosts", "get"),
+            ("/api/v1/hosts", "post"),
+            ("/api/v1/hosts/{id}", "get"),
+            ("/api/v1/hosts/{id}", "patch"),
+            ("/api/v1/hosts/{id}/contacts", "get"),
+            ("/api/v1/hosts/{id}/contacts", "post"),
+            ("/api/v1/hosts/{id}/contacts/{contact_id}", "delete"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -23,6 +30,10 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             "RegionDetail",
             "Problem",
             "Level",
+            "HostView",
+            "HostPage",
+            "HostKind",
+            "HostContactView",
         ] {
             assert!(schemas.contains_key(schema), "schema {schema} missing");
         }
@@ -134,6 +145,11 @@ async fn every_operation_declares_how_to_authenticate() {
             ("/api/v1/drives", "post"),
             ("/api/v1/drives/{id}/transition", "post"),
             ("/api/v1/plans/{id}/accept", "post"),
+            ("/api/v1/hosts", "get"),
+            ("/api/v1/hosts", "post"),
+            ("/api/v1/hosts/{id}", "patch"),
+            ("/api/v1/hosts/{id}/contacts", "post"),
+            ("/api/v1/hosts/{id}/contacts/{contact_id}", "delete"),
         ] {
             let responses = &doc["paths"][path][method]["responses"];
             assert!(responses.get("401").is_some(), "{method} {path}");

@@ -17,6 +17,7 @@ mod drive_day;
 mod drives;
 mod fleet;
 mod health;
+mod hosts;
 mod import;
 mod page_client;
 mod pages;
