@@ -618,13 +618,16 @@ pub async fn add_contact(
         unreachable!("a contact that passed its rules reads");
     };
     let txn = crate::db::begin_write(db).await?;
+    // The host's version moves on first: that write holds the host's row until the commit, so
+    // two contacts added at once are counted one after the other (never 21 of 20).
+    store::touch(&txn, host_id, acting.username(), now).await?;
     if store::count_contacts(&txn, host_id).await? >= MAX_CONTACTS as u64 {
+        txn.rollback().await?;
         return Err(RegistryError::Conflict(format!(
             "the host has {MAX_CONTACTS} contacts already, the most it may have; remove one first"
         )));
     }
     let row = store::insert_contact(&txn, host_id, fields, acting.username(), now).await?;
-    store::touch(&txn, host_id, acting.username(), now).await?;
     record(
         &txn,
         acting,

@@ -719,3 +719,49 @@ async fn the_hosts_migration_rolls_back_and_reapplies() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn contacts_added_at_once_never_pass_the_most_a_host_may_have() {
+    on_each_backend(|app| async move {
+        with_demo(&app).await;
+        let max = donornet::registry::hosts::MAX_CONTACTS;
+        let contacts: Vec<Value> = (0..max - 2)
+            .map(|i| json!({"name": format!("联系人{i}"), "mobile": format!("139{i:08}")}))
+            .collect();
+        let mut body = host("漯河市第二高级中学", "school", DONGLING, &[9]);
+        body["contacts"] = json!(contacts);
+        let made = create(&app, &app.client, &body).await;
+        let path = format!("/api/v1/hosts/{}/contacts", made["id"]);
+        // Two places left, six asking at once (spawned, so that they overlap): exactly two
+        // get one.
+        let url = app.url(&path);
+        let adds: Vec<_> = (0..6)
+            .map(|i| {
+                let client = app.client.clone();
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let body =
+                        json!({"name": format!("新联系人{i}"), "mobile": format!("137{i:08}")});
+                    client
+                        .post(url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for add in adds {
+            statuses.push(add.await.unwrap());
+        }
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 201, 409, 409, 409, 409], "{statuses:?}");
+        let listed = app.get_ok(&path).await;
+        assert_eq!(listed.as_array().map_or(0, Vec::len), max, "{listed}");
+        app
+    })
+    .await;
+}
