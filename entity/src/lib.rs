@@ -23,6 +23,7 @@ pub mod outbox_message;
 pub mod plan;
 pub mod point;
 pub mod point_coordinator;
+pub mod publicity_talk;
 pub mod region;
 pub mod session;
 pub mod station;
@@ -50,6 +51,7 @@ pub mod prelude {
     pub use super::plan::Entity as Plan;
     pub use super::point::Entity as Point;
     pub use super::point_coordinator::Entity as PointCoordinator;
+    pub use super::publicity_talk::Entity as PublicityTalk;
     pub use super::region::Entity as Region;
     pub use super::session::Entity as Session;
     pub use super::station::Entity as Station;

@@ -19,6 +19,7 @@ mod m20261126_000010_create_checklists;
 mod m20261207_000011_create_group_requests;
 mod m20261207_000012_outbox_by_hand;
 mod m20261207_000013_create_hosts;
+mod m20261207_000014_create_publicity_talks;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_create_group_requests::Migration),
             Box::new(m20261207_000012_outbox_by_hand::Migration),
             Box::new(m20261207_000013_create_hosts::Migration),
+            Box::new(m20261207_000014_create_publicity_talks::Migration),
         ]
     }
 }

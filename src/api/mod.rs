@@ -23,6 +23,7 @@ pub mod stations;
 pub mod summary;
 pub mod survey_sheets;
 pub mod surveys;
+pub mod talks;
 pub mod tokens;
 pub mod users;
 pub mod vehicles;
@@ -48,6 +49,7 @@ use crate::state::AppState;
         (name = "regions", description = "The statistical division hierarchy, province to village"),
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
         (name = "hosts", description = "Host organisations that hold group drives on a yearly timetable, and their contacts"),
+        (name = "talks", description = "Publicity talks (宣讲) given in villages, townships and at host organisations"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
@@ -79,6 +81,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(tokens::router())
                 .merge(points::router())
                 .merge(hosts::router())
+                .merge(talks::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())
                 .merge(survey_sheets::router())

@@ -9,6 +9,7 @@
 //!   the 15 km warning);
 //! - [`coordinators`]: create, change and delete coordinators, assign them to points;
 //! - [`hosts`]: host organisations of group drives (issue 16) and their contacts;
+//! - [`talks`]: publicity talks (宣讲) given in villages, townships and at hosts (issue 16);
 //! - [`surveys`]: record a village's donor survey, read its history;
 //! - [`sheets`]: the survey sheet of a region's villages, downloaded and imported (all rows
 //!   or none);
@@ -20,6 +21,7 @@ pub mod points;
 pub mod regions;
 pub mod sheets;
 pub mod surveys;
+pub mod talks;
 
 use sea_orm::DbErr;
 

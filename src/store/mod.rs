@@ -18,6 +18,7 @@ pub mod plans;
 pub mod points;
 pub mod regions;
 pub mod surveys;
+pub mod talks;
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};

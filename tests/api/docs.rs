@@ -16,6 +16,9 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             ("/api/v1/hosts/{id}/contacts", "get"),
             ("/api/v1/hosts/{id}/contacts", "post"),
             ("/api/v1/hosts/{id}/contacts/{contact_id}", "delete"),
+            ("/api/v1/talks", "get"),
+            ("/api/v1/talks", "post"),
+            ("/api/v1/talks/{id}", "delete"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -34,6 +37,9 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             "HostPage",
             "HostKind",
             "HostContactView",
+            "TalkView",
+            "TalkPage",
+            "CreateTalk",
         ] {
             assert!(schemas.contains_key(schema), "schema {schema} missing");
         }
@@ -150,6 +156,9 @@ async fn every_operation_declares_how_to_authenticate() {
             ("/api/v1/hosts/{id}", "patch"),
             ("/api/v1/hosts/{id}/contacts", "post"),
             ("/api/v1/hosts/{id}/contacts/{contact_id}", "delete"),
+            ("/api/v1/talks", "get"),
+            ("/api/v1/talks", "post"),
+            ("/api/v1/talks/{id}", "delete"),
         ] {
             let responses = &doc["paths"][path][method]["responses"];
             assert!(responses.get("401").is_some(), "{method} {path}");

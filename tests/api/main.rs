@@ -36,3 +36,4 @@ mod regions;
 mod results;
 mod scope;
 mod surveys;
+mod talks;
