@@ -536,29 +536,11 @@ fn merge(current: &host::Model, change: HostChange) -> Result<Draft, RegistryErr
             )));
         }
     };
-    let location = match (change.longitude, change.latitude) {
-        (None, None) => {
-            if change.crs.is_some() {
-                errors.add(
-                    "crs",
-                    "applies to a new longitude and latitude; send them too",
-                );
-            }
-            Some((current.longitude, current.latitude, Crs::Wgs84))
-        }
-        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, change.crs.unwrap_or_default())),
-        (Some(None), _) | (_, Some(None)) => {
-            errors.add("longitude", "cannot be null");
-            None
-        }
-        _ => {
-            errors.add(
-                "latitude",
-                "longitude and latitude change together; send both",
-            );
-            None
-        }
-    };
+    let location = super::points::changed_location(
+        (change.longitude, change.latitude, change.crs),
+        (current.longitude, current.latitude),
+        &mut errors,
+    );
     let stored_months = || {
         Months::from_bits(current.preferred_months)
             .list()

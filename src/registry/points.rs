@@ -446,6 +446,39 @@ pub async fn create_in(
     })
 }
 
+/// The position a change leaves a record at: the `current` one (WGS-84) when the change sends
+/// neither longitude nor latitude, else the new pair in the change's `crs`; a null or a lone
+/// coordinate is named in `errors` (shared by points and hosts, which move the same way).
+pub(crate) fn changed_location(
+    (longitude, latitude, crs): (Option<Option<f64>>, Option<Option<f64>>, Option<Crs>),
+    current: (f64, f64),
+    errors: &mut Errors,
+) -> Option<(f64, f64, Crs)> {
+    match (longitude, latitude) {
+        (None, None) => {
+            if crs.is_some() {
+                errors.add(
+                    "crs",
+                    "applies to a new longitude and latitude; send them too",
+                );
+            }
+            Some((current.0, current.1, Crs::Wgs84))
+        }
+        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, crs.unwrap_or_default())),
+        (Some(None), _) | (_, Some(None)) => {
+            errors.add("longitude", "cannot be null");
+            None
+        }
+        _ => {
+            errors.add(
+                "latitude",
+                "longitude and latitude change together; send both",
+            );
+            None
+        }
+    }
+}
+
 /// Changes `current` (which the caller may update, read at version `expected`): the change is
 /// merged over it and checked like a new point; moving it to another region needs the right to
 /// create points there. The distance warning comes only when the change moved the point or its
@@ -538,29 +571,11 @@ fn merge(
     let stored = stored_fields(current)?;
     let kind = required(&mut errors, "kind", change.kind, stored.kind);
     let status = required(&mut errors, "status", change.status, stored.status);
-    let location = match (change.longitude, change.latitude) {
-        (None, None) => {
-            if change.crs.is_some() {
-                errors.add(
-                    "crs",
-                    "applies to a new longitude and latitude; send them too",
-                );
-            }
-            Some((current.longitude, current.latitude, Crs::Wgs84))
-        }
-        (Some(Some(lon)), Some(Some(lat))) => Some((lon, lat, change.crs.unwrap_or_default())),
-        (Some(None), _) | (_, Some(None)) => {
-            errors.add("longitude", "cannot be null");
-            None
-        }
-        _ => {
-            errors.add(
-                "latitude",
-                "longitude and latitude change together; send both",
-            );
-            None
-        }
-    };
+    let location = changed_location(
+        (change.longitude, change.latitude, change.crs),
+        (current.longitude, current.latitude),
+        &mut errors,
+    );
     let draft = Draft {
         name: required(&mut errors, "name", change.name, current.name.clone()),
         region_code: required(
