@@ -644,6 +644,31 @@ impl From<crate::registry::RegistryError> for AppError {
     }
 }
 
+/// Recruitment's refusals as problem+json.
+impl From<crate::recruitment::RecruitmentError> for AppError {
+    fn from(err: crate::recruitment::RecruitmentError) -> Self {
+        use crate::recruitment::RecruitmentError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Denied { decision, what } => match decision.check(|| what) {
+                Err(denied) => denied.into(),
+                Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
+            },
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::MobileTaken => AppError::Taken {
+                field: "mobile".to_owned(),
+                detail: crate::recruitment::roster::MOBILE_ON_ROSTER.to_owned(),
+            },
+            E::Internal(err) => AppError::Internal(err),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 /// The drive and checklist services' refusals as problem+json: the same fields, messages and
 /// statuses the handlers gave before the service existed.
 impl From<crate::drives::DrivesError> for AppError {

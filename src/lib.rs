@@ -39,6 +39,7 @@ pub mod outbox;
 pub mod planfile;
 pub mod planning;
 pub mod plans;
+pub mod recruitment;
 pub mod registry;
 pub mod reports;
 pub mod seed;

@@ -376,6 +376,11 @@ pub struct CheckInRequest {
     pub abo: Option<String>,
     /// `+` or `-`, when known.
     pub rh: Option<String>,
+    /// The donor agreed at the desk to be contacted when blood runs short (the standard
+    /// wording): they join the donor roster (`mobile` and `village_code` then required) and
+    /// are sent what they agreed to with the link that withdraws it.
+    #[serde(default)]
+    pub consent: bool,
 }
 
 /// Checks someone in at a stop: booked (`booking_code`; an individual booking's name and
@@ -404,7 +409,8 @@ async fn check_in(
     JsonBody(body): JsonBody<CheckInRequest>,
 ) -> Result<Response, AppError> {
     let (stop, drive) = load_stop(&state, &caller, Action::Create, path.id).await?;
-    let staff = staff(&caller)?;
+    let mut staff = staff(&caller)?;
+    staff.public_url = state.http.public_url.as_deref();
     let created = checkin::check_in(
         &state.db,
         &stop,
@@ -423,6 +429,7 @@ fn staff(caller: &Caller) -> Result<Staff<'_>, AppError> {
     Ok(Staff {
         actor: caller.actor(),
         principal: caller.require()?,
+        public_url: None,
     })
 }
 
@@ -438,6 +445,7 @@ impl From<CheckInRequest> for CheckIn {
             volume_ml: b.volume_ml,
             abo: b.abo,
             rh: b.rh,
+            consent: b.consent,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod hosts;
 pub mod outbox;
 pub mod plans;
 pub mod points;
+pub mod recruitment;
 pub mod regions;
 pub mod reports;
 pub mod results;
@@ -50,6 +51,7 @@ use crate::state::AppState;
         (name = "points", description = "Donation points: where people give blood or meet the bloodmobile"),
         (name = "hosts", description = "Host organisations that hold group drives on a yearly timetable, and their contacts"),
         (name = "talks", description = "Publicity talks (宣讲) given in villages, townships and at host organisations"),
+        (name = "recruitment", description = "One-to-one recruitment: the roster of donors who agreed to be contacted, the intervals between donations, needs for blood groups, ranked call lists split among recruiters and each call's outcome"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
@@ -82,6 +84,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(points::router())
                 .merge(hosts::router())
                 .merge(talks::router())
+                .merge(recruitment::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())
                 .merge(survey_sheets::router())
@@ -120,6 +123,7 @@ const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/public/bookings/{code}"),
     ("post", "/api/v1/public/bookings/{code}/cancel"),
     ("post", "/api/v1/public/bookings/{code}/reschedule"),
+    ("post", "/api/v1/public/roster/withdraw"),
 ];
 
 trait PipeSecurity {

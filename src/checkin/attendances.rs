@@ -63,6 +63,10 @@ pub struct CheckIn {
     pub abo: Option<String>,
     #[validate(custom(function = "rh_value"))]
     pub rh: Option<String>,
+    /// The donor agreed, at the desk, to be contacted when blood runs short (the standard
+    /// wording, `recruitment::roster::standard_wording`): they join the roster, which needs
+    /// their mobile and village.
+    pub consent: bool,
 }
 
 /// A change to an attendance: `None` keeps a member, `Some(None)` clears it.
@@ -496,6 +500,14 @@ pub async fn check_in(
             (AttendanceKind::Booked, Some(booking.id), name, mobile)
         }
     };
+    if cmd.consent {
+        if mobile.is_none() && !errors.has("mobile") {
+            errors.add("mobile", "is required to join the roster (consent)");
+        }
+        if village_code.is_none() && !errors.has("village_code") {
+            errors.add("village_code", "is required to join the roster (consent)");
+        }
+    }
     checked(errors)?;
     let name = name.ok_or_else(|| CheckinError::invalid("name", "a name is needed"))?;
     // One person, one check-in a stop: a mobile seen here already is the same person.
@@ -540,6 +552,7 @@ pub async fn check_in(
         },
     )
     .await?;
+    on_roster(&txn, &created, drive.date, cmd.consent, staff, now).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -595,6 +608,7 @@ pub async fn update(
                 },
             )
             .await?;
+            on_roster(txn, &written, drive.date, false, staff, now).await?;
             if correcting {
                 tracing::info!(
                     attendance_id = id,
@@ -611,6 +625,62 @@ pub async fn update(
         },
     )
     .await
+}
+
+/// The roster after a check-in or an outcome: a donor who consented joins it (or renews their
+/// consent), and a donation is recorded as the last of a donor on it.
+async fn on_roster(
+    txn: &impl sea_orm::ConnectionTrait,
+    attendance: &attendance::Model,
+    day: chrono::NaiveDate,
+    consent: bool,
+    staff: &Staff<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), CheckinError> {
+    use crate::domain::recruitment::DonationKind;
+    use crate::recruitment::{Acting, RecruitmentError, roster};
+    let donated = attendance.outcome == Outcome::Donated.as_str();
+    let Some(mobile) = attendance.mobile.as_deref() else {
+        return Ok(());
+    };
+    let failed = |e: RecruitmentError| match e {
+        RecruitmentError::Db(e) => CheckinError::Db(e),
+        RecruitmentError::Invalid(errors) => CheckinError::Invalid(errors),
+        other => CheckinError::Corrupt(format!("roster: {other}")),
+    };
+    if consent && let Some(village_code) = &attendance.village_code {
+        let blood_group = attendance
+            .abo
+            .as_deref()
+            .zip(attendance.rh.as_deref())
+            .map(|(a, r)| format!("{a}{r}"));
+        roster::enrol_at_check_in(
+            txn,
+            roster::NewDonor {
+                name: attendance.name.clone(),
+                mobile: mobile.to_owned(),
+                blood_group,
+                village_code: village_code.clone(),
+                last_donation_on: donated.then_some(day),
+                last_donation_kind: donated.then(|| DonationKind::WholeBlood.as_str().to_owned()),
+                consent_at: Some(now),
+                consent_channel: crate::domain::recruitment::ConsentChannel::CheckIn
+                    .as_str()
+                    .to_owned(),
+                consent_wording: None,
+            },
+            &Acting::trusted(staff.actor.clone()),
+            staff.public_url,
+            now,
+        )
+        .await
+        .map_err(failed)?;
+    } else if donated {
+        roster::record_donation(txn, mobile, day, DonationKind::WholeBlood, now)
+            .await
+            .map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// `change` over `current`, checked: every faulty field named at once.

@@ -84,6 +84,9 @@ fn checked(errors: FieldErrors) -> Result<(), CheckinError> {
 pub struct Staff<'a> {
     pub actor: Actor,
     pub principal: &'a Principal,
+    /// The site's public address (`--public-url`), for the link in the message a donor who
+    /// joins the roster at check-in is sent.
+    pub public_url: Option<&'a str>,
 }
 
 impl Staff<'_> {

@@ -83,6 +83,9 @@ pub enum MessageKind {
     RequestReceived,
     /// Staff declined a group request.
     RequestDeclined,
+    /// A donor joined the roster of people who may be called (issue 16): what they agreed to
+    /// and the link that withdraws it.
+    RosterConsent,
 }
 
 string_enum!(MessageKind {
@@ -94,6 +97,7 @@ string_enum!(MessageKind {
     CancelledByStation => "cancelled_by_station",
     RequestReceived => "request_received",
     RequestDeclined => "request_declined",
+    RosterConsent => "roster_consent",
 });
 
 /// The most people one group booking may bring.
@@ -372,6 +376,7 @@ pub fn message_body(kind: MessageKind, f: &MessageFacts<'_>) -> String {
         MessageKind::CancelledByStation => ("sms-cancelled-by-station", None),
         MessageKind::RequestReceived => ("sms-request-received", None),
         MessageKind::RequestDeclined => ("sms-request-declined", None),
+        MessageKind::RosterConsent => ("sms-roster-consent", None),
         MessageKind::Cancellation => match f.reason {
             Some(reason) => ("sms-drive-cancelled", Some(reason)),
             None => ("sms-cancelled", None),

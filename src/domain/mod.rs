@@ -47,6 +47,7 @@ pub mod host;
 pub mod plan;
 pub mod point;
 pub mod policy;
+pub mod recruitment;
 pub mod region;
 pub mod rounding;
 pub mod survey;

@@ -140,6 +140,11 @@ pub enum Resource<'a> {
     /// done or undone by admins, station staff and township officials within their write scope
     /// (not viewers).
     ChecklistItem(&'a RegionCode),
+    /// Recruitment (issue 16): the roster of consenting donors, by the donor's village, and
+    /// the needs and calls made for them, by the need's region. Personal information on
+    /// consent: admins and station staff only, inside their write scope, for reading as for
+    /// writing (township officials and viewers do not see donors at all).
+    Recruitment(&'a RegionCode),
 }
 
 /// The answer.
@@ -250,6 +255,17 @@ pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -
                     caller.role,
                     Role::Admin | Role::StationStaff | Role::TownshipOfficial
                 ) && write_scope(caller).contains(region))
+            {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        Resource::Recruitment(region) => {
+            if !read_scope(caller).contains(region) {
+                Decision::Hidden
+            } else if matches!(caller.role, Role::Admin | Role::StationStaff)
+                && write_scope(caller).contains(region)
             {
                 Decision::Allow
             } else {

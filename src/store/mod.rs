@@ -16,6 +16,7 @@ pub mod hosts;
 pub mod outbox;
 pub mod plans;
 pub mod points;
+pub mod recruitment;
 pub mod regions;
 pub mod surveys;
 pub mod talks;

@@ -32,6 +32,7 @@ mod pages_station_results;
 mod pages_surveys;
 mod plans;
 mod points;
+mod recruitment;
 mod regions;
 mod results;
 mod scope;

@@ -45,6 +45,7 @@ fn staff(page: &Page) -> Result<Staff<'_>, PageError> {
     Ok(Staff {
         actor: page.caller.actor(),
         principal,
+        public_url: None,
     })
 }
 
