@@ -116,6 +116,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // … and ring by ring around the stop or station: a box of latitudes first.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_donors_group_position")
+                    .table(Donors::Table)
+                    .col(Donors::Abo)
+                    .col(Donors::Rh)
+                    .col(Donors::Latitude)
+                    .col(Donors::Longitude)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

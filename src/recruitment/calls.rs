@@ -19,7 +19,7 @@ use super::roster::group_of;
 use super::{Acting, RecruitmentError};
 use crate::domain::point::mask_phone;
 use crate::domain::recruitment::{
-    self as rules, CallOutcome, DonationKind, Ranked, Rules, first_in_call_order,
+    self as rules, CallOutcome, DonationKind, RING_KM, Ranked, Rules, first_in_call_order,
 };
 use crate::domain::region::RegionCode;
 use crate::error::FieldErrors;
@@ -32,6 +32,8 @@ use crate::store::{attendances, bookings, fleet, points, regions};
 pub const MAX_ASSIGN: usize = 500;
 /// The most candidates listed at once.
 pub const MAX_CANDIDATES: usize = 1000;
+/// Beyond this radius (km) a call list reads every donor of its area at once.
+const SEARCH_KM: f64 = 160.0;
 /// The most recruiters one assignment splits among.
 pub const MAX_RECRUITERS: usize = 50;
 
@@ -501,7 +503,7 @@ async fn ranked(
         .await?
         .ok_or_else(|| RecruitmentError::not_found(format!("region with code {code}")))?;
     let day = donation_day(db, need, now).await?;
-    let filter = CandidateFilter {
+    let mut filter = CandidateFilter {
         region_range: code.subtree_bounds(region.level),
         groups,
         latest_last_donation: DonationKind::ALL
@@ -509,22 +511,42 @@ async fn ranked(
             .map(|last| (*last, rules.latest_last_donation(*last, kind, day)))
             .collect(),
         called_since: now - Duration::days(i64::from(rules.no_recall_days)),
+        within: None,
     };
     let place = need
         .longitude
         .zip(need.latitude)
         .map(|(lon, lat)| Wgs84Point::stored(lon, lat));
-    let rows = store::candidates(db, &filter).await?;
-    let donors = rows
-        .into_iter()
-        .map(|r| Ranked {
-            id: r.id,
-            distance_km: place
-                .zip(r.longitude.zip(r.latitude))
-                .map(|(p, (lon, lat))| p.distance_km(Wgs84Point::stored(lon, lat))),
-            last_donation_on: r.last_donation_on,
-        })
-        .collect();
+    let rank = |rows: Vec<store::CandidateRow>| -> Vec<Ranked> {
+        rows.into_iter()
+            .map(|r| Ranked {
+                id: r.id,
+                distance_km: place
+                    .zip(r.longitude.zip(r.latitude))
+                    .map(|(p, (lon, lat))| p.distance_km(Wgs84Point::stored(lon, lat))),
+                last_donation_on: r.last_donation_on,
+            })
+            .collect()
+    };
+    // Ring by ring: the donors in a box around the place, keeping the rings wholly inside it;
+    // when they are enough, the first in call order are among them. Else a box twice as wide,
+    // and at last everyone (donors of villages with no centre come after every ring).
+    if let Some(place) = place {
+        let mut radius = 2.0 * RING_KM;
+        while radius <= SEARCH_KM {
+            filter.within = Some(place.bounding_box(radius));
+            let inside: Vec<Ranked> = rank(store::candidates(db, &filter).await?)
+                .into_iter()
+                .filter(|r| r.distance_km.is_some_and(|km| km < radius))
+                .collect();
+            if inside.len() >= limit {
+                return Ok(first_in_call_order(inside, limit));
+            }
+            radius *= 2.0;
+        }
+        filter.within = None;
+    }
+    let donors = rank(store::candidates(db, &filter).await?);
     Ok(first_in_call_order(donors, limit))
 }
 

@@ -280,6 +280,8 @@ pub struct CandidateFilter {
     pub latest_last_donation: Vec<(DonationKind, NaiveDate)>,
     /// Donors called on or after this instant are left out.
     pub called_since: DateTime<Utc>,
+    /// Only donors placed inside this box (min_lon, min_lat, max_lon, max_lat).
+    pub within: Option<(f64, f64, f64, f64)>,
 }
 
 /// The donors a need may call: of its groups, in its region, eligible by their last donation,
@@ -317,7 +319,13 @@ pub async fn candidates(
                 ),
         )
         .to_owned();
-    donor::Entity::find()
+    let mut query = donor::Entity::find();
+    if let Some((w, s, e, n)) = filter.within {
+        query = query
+            .filter(donor::Column::Latitude.between(s, n))
+            .filter(donor::Column::Longitude.between(w, e));
+    }
+    query
         .select_only()
         .column(donor::Column::Id)
         .column(donor::Column::Longitude)

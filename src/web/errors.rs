@@ -55,6 +55,12 @@ impl From<crate::bookings::BookingsError> for PageError {
     }
 }
 
+impl From<crate::recruitment::RecruitmentError> for PageError {
+    fn from(err: crate::recruitment::RecruitmentError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
 impl From<crate::registry::RegistryError> for PageError {
     fn from(err: crate::registry::RegistryError) -> Self {
         AppError::from(err).into()

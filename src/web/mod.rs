@@ -26,6 +26,7 @@ mod maps;
 mod official;
 mod offline;
 mod public;
+mod roster;
 mod station;
 mod surveys;
 mod templates;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/lang", get(switch_language))
         .merge(public::routes())
+        .merge(roster::routes())
         .merge(account::routes())
         .merge(offline::routes())
         .merge(surveys::routes(state.http.body_limit))

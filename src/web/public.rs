@@ -228,7 +228,7 @@ fn stop_form(page: &Page, s: &ScheduledStop, form: BookingForm, problem: String)
 }
 
 /// 429 (in words) when this address has booked too often this minute (the API's limit).
-fn rate_limited(state: &AppState, page: &Page) -> Result<(), PageError> {
+pub(super) fn rate_limited(state: &AppState, page: &Page) -> Result<(), PageError> {
     if let Some(limiter) = &state.booking_limiter
         && limiter.check_key(&page.caller.address).is_err()
     {

@@ -156,6 +156,19 @@ pub struct StopPage<'a> {
     pub problem: String,
 }
 
+/// The page a donor's withdrawal link opens.
+#[derive(Template)]
+#[template(path = "roster_withdraw.html")]
+pub struct RosterWithdrawPage<'a> {
+    pub page: &'a Page,
+    /// The link's token, carried in the form (never shown); empty once used.
+    pub token: String,
+    /// Just withdrawn.
+    pub done: bool,
+    /// The link is used or not whole.
+    pub gone: bool,
+}
+
 #[derive(Template)]
 #[template(path = "booking.html")]
 pub struct BookingPage<'a> {

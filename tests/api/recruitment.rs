@@ -1004,3 +1004,146 @@ async fn withdrawing_consent_deletes_the_donor_and_takes_them_off_every_list_at_
     })
     .await;
 }
+
+/// A published drive of the demo county today with one stop at a point of 石桥村; the stop.
+async fn drive_today(app: &TestApp, station: i64) -> i64 {
+    let vehicle = json!({"name": "1号采血车", "plate": "豫L12345", "station_id": station,
+        "beds": 4, "staff": 6, "max_donors_per_day": 120, "day_start": "08:00",
+        "day_end": "17:00", "setup_min": 30, "teardown_min": 20, "cost_per_km": 2.5});
+    let response = send(
+        app,
+        &app.client,
+        Method::POST,
+        "/api/v1/vehicles",
+        Some(&vehicle),
+        None,
+    )
+    .await;
+    let vehicle = ok_json(response, 201, "a vehicle").await;
+    let point = app
+        .create_point(
+            &json!({"name": "石桥村献血点", "kind": "village", "region_code": SHIQIAO,
+            "longitude": 113.9837, "latitude": 33.6392, "status": "active"}),
+        )
+        .await;
+    let body = json!({"vehicle_id": vehicle["id"], "date": TODAY, "region": COUNTY,
+        "stops": [{"site": format!("point-{}", point["id"]), "planned_start": "09:00",
+                   "planned_end": "12:00", "expected_donors": 30}]});
+    let response = send(
+        app,
+        &app.client,
+        Method::POST,
+        "/api/v1/drives",
+        Some(&body),
+        None,
+    )
+    .await;
+    let drive = ok_json(response, 201, "a drive").await;
+    let path = format!("/api/v1/drives/{}/transition", drive["id"]);
+    let response = send(
+        app,
+        &app.client,
+        Method::POST,
+        &path,
+        Some(&json!({"to": "published"})),
+        Some(&format!("\"{}\"", drive["version"])),
+    )
+    .await;
+    ok_json(response, 200, "published").await;
+    drive["stops"][0]["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_donor_who_consents_at_check_in_joins_the_roster_and_donations_there_become_their_last() {
+    on_each_backend(|app| async move {
+        let station = setup(&app).await;
+        let stop = drive_today(&app, station).await;
+        let path = format!("/api/v1/stops/{stop}/attendances");
+        // Consent needs the mobile and the village.
+        let body = json!({"name": "王芳", "consent": true});
+        let response = send(&app, &app.client, Method::POST, &path, Some(&body), None).await;
+        let problem = expect_problem(response, 400, "consent without a mobile").await;
+        let mut named = fields(&problem);
+        named.sort_unstable();
+        assert_eq!(named, ["mobile", "village_code"]);
+
+        let body = json!({"name": "王芳", "mobile": "13800138000", "village_code": LIUWAN,
+            "outcome": "donated", "volume_ml": 400, "abo": "O", "rh": "+", "consent": true});
+        ok_json(send(&app, &app.client, Method::POST, &path, Some(&body), None).await, 201, "checked in").await;
+        let roster = app.get_ok("/api/v1/recruitment/donors").await;
+        let d = &roster["items"][0];
+        assert_eq!(d["name"], "王芳", "{roster}");
+        assert_eq!(d["blood_group"], "O+");
+        assert_eq!(d["village_code"], LIUWAN);
+        assert_eq!(d["last_donation_on"], TODAY);
+        assert_eq!(d["last_donation_kind"], "whole_blood");
+        assert_eq!(d["consent_channel"], "check_in");
+        assert_eq!(d["source"], "check_in");
+
+        // Someone already on the roster checks in without consenting again: their donation is
+        // recorded when the outcome comes.
+        enrol(&app, &app.client, &donor("李四", "13900139000", "A+", SHIQIAO, Some(("2025-01-01", "whole_blood")))).await;
+        let body = json!({"name": "李四", "mobile": "13900139000"});
+        let attendance = ok_json(send(&app, &app.client, Method::POST, &path, Some(&body), None).await, 201, "checked in").await;
+        let response = send(
+            &app,
+            &app.client,
+            Method::PATCH,
+            &format!("/api/v1/attendances/{}", attendance["id"]),
+            Some(&json!({"outcome": "donated", "volume_ml": 300})),
+            Some(&format!("\"{}\"", attendance["version"])),
+        )
+        .await;
+        ok_json(response, 200, "donated").await;
+        let roster = app.get_ok("/api/v1/recruitment/donors?blood_group=A%2B").await;
+        assert_eq!(roster["items"][0]["last_donation_on"], TODAY, "{roster}");
+        // Someone not on the roster who did not consent is not added.
+        let body = json!({"name": "赵六", "mobile": "13700137000", "outcome": "donated", "volume_ml": 200});
+        ok_json(send(&app, &app.client, Method::POST, &path, Some(&body), None).await, 201, "checked in").await;
+        let all = app.get_ok("/api/v1/recruitment/donors").await;
+        assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_withdrawal_page_says_what_withdrawing_means_and_withdraws_with_one_button() {
+    on_each_backend(|app| async move {
+        setup(&app).await;
+        let enrolled = enrol(
+            &app,
+            &app.client,
+            &donor("王芳", "13800138000", "O+", SHIQIAO, None),
+        )
+        .await;
+        let link = enrolled["withdraw_path"].as_str().unwrap().to_owned();
+        let token = link.split("t=").nth(1).unwrap().to_owned();
+        let page = app.anonymous.get(app.url(&link)).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("撤回同意并删除我的信息") && html.contains(&token),
+            "{html}"
+        );
+        let done = app
+            .anonymous
+            .post(app.url("/roster/withdraw"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("t={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status().as_u16(), 200);
+        assert!(done.text().await.unwrap().contains("已撤回"));
+        assert_eq!(
+            app.get_ok("/api/v1/recruitment/donors").await["items"],
+            json!([])
+        );
+        let again = app.anonymous.get(app.url(&link)).send().await.unwrap();
+        assert_eq!(again.status().as_u16(), 404);
+        assert!(again.text().await.unwrap().contains("此链接已失效"));
+        app
+    })
+    .await;
+}
