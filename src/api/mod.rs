@@ -19,6 +19,7 @@ pub mod points;
 pub mod regions;
 pub mod reports;
 pub mod results;
+pub mod signups;
 pub mod stations;
 pub mod summary;
 pub mod survey_sheets;
@@ -93,6 +94,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(forecast::router())
                 .merge(plans::router())
                 .merge(drives::router())
+                .merge(signups::router())
                 .merge(attendances::router())
                 .merge(results::router())
                 .merge(bookings::router())
@@ -120,6 +122,7 @@ const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/public/bookings/{code}"),
     ("post", "/api/v1/public/bookings/{code}/cancel"),
     ("post", "/api/v1/public/bookings/{code}/reschedule"),
+    ("get", "/api/v1/public/signups/{token}"),
 ];
 
 trait PipeSecurity {

@@ -16,7 +16,7 @@ use super::commands::Schedule;
 use crate::domain::booking as rules;
 use crate::geo::{Crs, Wgs84Point};
 use crate::store::bookings as store;
-use crate::store::{points, regions};
+use crate::store::{hosts, points, regions};
 
 /// Where a stop is: its point's address, and its point's place or its region's centre
 /// (WGS-84 longitude, latitude).
@@ -260,6 +260,13 @@ async fn places_of(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    // A group drive's stop is at its host (few per page: one read each).
+    let mut at_hosts: HashMap<i64, Place> = HashMap::new();
+    for id in stops.iter().filter_map(|s| s.host_id) {
+        if let Some(h) = hosts::find(db, id).await? {
+            at_hosts.insert(id, (h.address, Some((h.longitude, h.latitude))));
+        }
+    }
     let codes: Vec<String> = stops
         .iter()
         .filter(|s| s.point_id.is_none())
@@ -273,8 +280,10 @@ async fn places_of(
     Ok(stops
         .iter()
         .map(|s| {
+            let at_host = s.host_id.and_then(|id| at_hosts.get(&id)).cloned();
             let place = match s.point_id.and_then(|id| points.get(&id)) {
                 Some(p) => (p.address.clone(), Some((p.longitude, p.latitude))),
+                None if at_host.is_some() => at_host.unwrap_or((None, None)),
                 None => (
                     None,
                     regions
