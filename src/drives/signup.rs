@@ -167,7 +167,7 @@ pub async fn make_link(
 }
 
 /// Revokes stop `stop_id`'s sign-up link (the page no longer opens). Audited
-/// (`signup_link_revoke`).
+/// (`signup_revoke`).
 ///
 /// # Errors
 /// [`DrivesError::NotFound`] (no such stop, or no live link), as [`make_link`].
@@ -194,7 +194,7 @@ pub async fn revoke_link(
     record_stop(
         &txn,
         &drive,
-        "signup_link_revoke",
+        "signup_revoke",
         &before,
         &after,
         acting,

@@ -481,7 +481,7 @@ async fn staff_set_the_goal_with_if_match_and_make_replace_and_revoke_the_link()
 
         // Every change audited as a change of the stop; no token in the log.
         let actions = audit_actions(&app, "drive_stop").await;
-        for action in ["signup_goal", "signup_link", "signup_link_revoke"] {
+        for action in ["signup_goal", "signup_link", "signup_revoke"] {
             assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
         }
         let log = app
