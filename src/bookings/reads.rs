@@ -67,7 +67,8 @@ pub async fn schedule(
     Ok(out)
 }
 
-/// The announced stops `schedule` asks for, with how far each is from its `near` (km,
+/// The announced stops `schedule` asks for (a group drive's stop at a host is not announced:
+/// its colleagues sign up through the host contact's link), with how far each is from its `near` (km,
 /// rounded to 10 m; `None` without `near`): within the radius only, by date, then distance,
 /// then opening time and stop.
 ///
@@ -88,6 +89,11 @@ pub async fn public_schedule(
     };
     let mut out = Vec::new();
     for stop in self::schedule(db, schedule.from, schedule.to).await? {
+        // A group drive's stop (at a host) is for its colleagues, who sign up through the host
+        // contact's private link: it is not announced to the public.
+        if stop.stop.host_id.is_some() {
+            continue;
+        }
         if let Some((lo, hi)) = &within
             && !(lo.as_str()..=hi.as_str()).contains(&stop.stop.region_code.as_str())
         {
@@ -175,7 +181,8 @@ pub async fn places_with_stops(
     let mut counties: std::collections::BTreeMap<String, (usize, HashMap<String, usize>)> =
         std::collections::BTreeMap::new();
     for (_, stops) in store::open_drives(db, from, to).await? {
-        for stop in stops {
+        // Group drives' stops are not announced (see `public_schedule`).
+        for stop in stops.iter().filter(|s| s.host_id.is_none()) {
             let code = &stop.region_code;
             if code.len() != 12 {
                 continue;

@@ -191,16 +191,7 @@ pub async fn revoke_link(
     store::set_signup_token_hash(&txn, stop_id, None).await?;
     let mut after = before.clone();
     after.signup_token_hash = None;
-    record_stop(
-        &txn,
-        &drive,
-        "signup_revoke",
-        &before,
-        &after,
-        acting,
-        now,
-    )
-    .await?;
+    record_stop(&txn, &drive, "signup_revoke", &before, &after, acting, now).await?;
     txn.commit().await?;
     Ok(())
 }

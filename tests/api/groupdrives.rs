@@ -9,7 +9,7 @@ use chrono::Duration;
 use reqwest::{Client, Method, redirect};
 use serde_json::{Value, json};
 
-use crate::bookings::{today, unlimited};
+use crate::bookings::{published_stop, today, unlimited};
 use crate::helpers::{
     TestApp, expect_problem, ok_json, on_each_backend, on_each_backend_with, send,
 };
@@ -659,6 +659,28 @@ async fn colleagues_sign_up_on_the_hosts_page_each_for_their_own_place() {
         assert_eq!(sheet["names"], json!(["王**", "李*"]));
         assert_eq!(sheet["signup_goal"], 3);
         assert!(!sheet.to_string().contains("1390000"), "{sheet}");
+        // A group drive is not on the public schedule, nor counted in its places; a point's
+        // drive that day is.
+        let day = today() + Duration::days(6);
+        let (_, open) =
+            published_stop(&app, net.vehicles[1], net.points[1], day, "09:00", "11:00").await;
+        let (_, schedule) = app.get_json("/api/v1/public/drives").await;
+        assert!(schedule.to_string().contains("南塘镇献血点"), "{schedule}");
+        assert!(
+            !schedule.to_string().contains("东岭镇中心小学"),
+            "{schedule}"
+        );
+        let listed = client
+            .get(app.url("/drives"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(listed.contains(&format!("/stops/{open}")), "{listed}");
+        assert!(!listed.contains(&format!("/stops/{stop}")), "{listed}");
+        assert!(!listed.contains("东岭镇中心小学"), "{listed}");
         // They are bookings of the stop like any other.
         let (_, public) = app.get_json(&format!("/api/v1/public/stops/{stop}")).await;
         let places: i64 = public["slots"]
