@@ -176,6 +176,7 @@ async fn insert_drives(db: &DatabaseConnection, sites: &DemoSites) -> Result<usi
                 planned_start: start.to_owned(),
                 planned_end: end.to_owned(),
                 expected_donors: 40.0,
+                signup_goal: None,
             }],
         };
         let (drive, _) = crate::drives::lifecycle::create(db, cmd, &acting, now).await?;

@@ -11,7 +11,7 @@ pub struct Model {
     pub drive_id: i64,
     /// 1, 2, … in the order the vehicle visits them.
     pub seq: i32,
-    /// `point-12` or `region-<12-digit code>`.
+    /// `point-12`, `host-3` or `region-<12-digit code>`.
     pub site_id: String,
     /// The point, for sites that are points.
     pub point_id: Option<i64>,
@@ -23,6 +23,13 @@ pub struct Model {
     /// Minutes after midnight.
     pub planned_end: i32,
     pub expected_donors: f64,
+    /// The host organisation, for sites that are hosts (a group drive).
+    pub host_id: Option<i64>,
+    /// How many the host hopes will sign up (a host's stop only).
+    pub signup_goal: Option<i32>,
+    /// SHA-256 (hex) of the host contact's sign-up link token; `None`: no live link.
+    #[serde(skip)]
+    pub signup_token_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

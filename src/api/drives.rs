@@ -65,9 +65,15 @@ pub struct StopView {
     pub id: i64,
     /// 1, 2, … in the order the vehicle visits them.
     pub seq: i32,
-    /// `point-12` or `region-<12-digit code>`.
+    /// `point-12`, `host-3` or `region-<12-digit code>`.
     pub site: String,
     pub point_id: Option<i64>,
+    /// The host organisation, for a group drive's stop (`host-<id>`).
+    pub host_id: Option<i64>,
+    /// How many the host hopes will sign up (a host's stop only).
+    pub signup_goal: Option<i32>,
+    /// Whether the host's contact has a live sign-up link (the token is shown once only).
+    pub signup_link: bool,
     /// The site's region.
     pub region_code: String,
     pub name: String,
@@ -141,6 +147,9 @@ fn to_view(m: drive::Model, stops: Vec<drive_stop::Model>) -> Result<DriveView, 
                 seq: s.seq,
                 site: s.site_id,
                 point_id: s.point_id,
+                host_id: s.host_id,
+                signup_goal: s.signup_goal,
+                signup_link: s.signup_token_hash.is_some(),
                 region_code: s.region_code,
                 name: s.name,
                 planned_start: lifecycle::clock(id, s.planned_start)?.to_string(),
@@ -228,7 +237,8 @@ async fn accept_plan(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriveStopInput {
-    /// `point-<id>`: an active point the caller may read.
+    /// `point-<id>`: an active point the caller may read; or `host-<id>`: a host organisation
+    /// the caller may read (a group drive).
     #[schema(example = "point-12")]
     pub site: String,
     /// `HH:MM`.
@@ -239,6 +249,9 @@ pub struct DriveStopInput {
     pub planned_end: String,
     /// Zero or more.
     pub expected_donors: f64,
+    /// A stop at a host only: how many the host hopes will sign up (1 to 100,000).
+    #[serde(default)]
+    pub signup_goal: Option<i32>,
 }
 
 /// The body of `POST /api/v1/drives`.
@@ -290,6 +303,7 @@ impl From<DriveStopInput> for NewStop {
             planned_start: body.planned_start,
             planned_end: body.planned_end,
             expected_donors: body.expected_donors,
+            signup_goal: body.signup_goal,
         }
     }
 }

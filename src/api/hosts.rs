@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::host_contact;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -392,8 +392,8 @@ pub struct HostListParams {
     /// Hosts that prefer this month (1 to 12).
     #[param(minimum = 1, maximum = 12)]
     pub month: Option<u32>,
-    /// `YYYY-MM`: hosts due that month, i.e. whose timetable names it. (Whether a drive is
-    /// already planned there is not considered yet: group drives come later.)
+    /// `YYYY-MM`: hosts due that month: their timetable names it and no drive is planned there
+    /// (no drive that is not cancelled has a stop at the host dated in that month or later).
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2027-03")]
     pub due: Option<String>,
     /// Datum of the coordinates in the response (default `wgs84`).
@@ -413,18 +413,24 @@ pub struct HostPage {
     pub next_cursor: Option<String>,
 }
 
-/// The month of `due=YYYY-MM`.
-fn due_month(raw: &str) -> Result<u32, AppError> {
+/// The month of `due=YYYY-MM`, and its first day.
+fn due_month(raw: &str) -> Result<(u32, NaiveDate), AppError> {
     let invalid = || AppError::invalid("due", "must be a month as YYYY-MM");
     let (year, month) = raw.split_once('-').ok_or_else(invalid)?;
     if year.len() != 4 || month.len() != 2 || !year.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
-    month
+    let month = month
         .parse::<u32>()
         .ok()
         .filter(|m| (1..=12).contains(m))
-        .ok_or_else(invalid)
+        .ok_or_else(invalid)?;
+    let first = year
+        .parse::<i32>()
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, month, 1))
+        .ok_or_else(invalid)?;
+    Ok((month, first))
 }
 
 /// Lists hosts in the caller's reach: by region subtree, kind, a preferred month, or those due
@@ -457,6 +463,7 @@ async fn list_hosts(
                 .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))
         })
         .transpose()?;
+    let mut unplanned_from = None;
     let month = match (params.month, params.due.as_deref()) {
         (Some(_), Some(_)) => {
             return Err(AppError::invalid(
@@ -468,13 +475,18 @@ async fn list_hosts(
             return Err(AppError::invalid("month", "must be a month, 1 to 12"));
         }
         (Some(m), None) => Some(m),
-        (None, Some(raw)) => Some(due_month(raw)?),
+        (None, Some(raw)) => {
+            let (month, first) = due_month(raw)?;
+            unplanned_from = Some(first);
+            Some(month)
+        }
         (None, None) => None,
     };
     let query = HostQuery {
         region,
         kind: params.kind,
         month,
+        unplanned_from,
         after_id: id_cursor(params.cursor.as_deref())?,
         limit: limit + 1,
     };

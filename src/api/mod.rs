@@ -20,6 +20,7 @@ pub mod recruitment;
 pub mod regions;
 pub mod reports;
 pub mod results;
+pub mod signups;
 pub mod stations;
 pub mod summary;
 pub mod survey_sheets;
@@ -96,6 +97,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(forecast::router())
                 .merge(plans::router())
                 .merge(drives::router())
+                .merge(signups::router())
                 .merge(attendances::router())
                 .merge(results::router())
                 .merge(bookings::router())
@@ -124,6 +126,7 @@ const PUBLIC_OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/public/bookings/{code}/cancel"),
     ("post", "/api/v1/public/bookings/{code}/reschedule"),
     ("post", "/api/v1/public/roster/withdraw"),
+    ("get", "/api/v1/public/signups/{token}"),
 ];
 
 trait PipeSecurity {

@@ -16,7 +16,7 @@ use super::commands::Schedule;
 use crate::domain::booking as rules;
 use crate::geo::{Crs, Wgs84Point};
 use crate::store::bookings as store;
-use crate::store::{points, regions};
+use crate::store::{hosts, points, regions};
 
 /// Where a stop is: its point's address, and its point's place or its region's centre
 /// (WGS-84 longitude, latitude).
@@ -67,7 +67,8 @@ pub async fn schedule(
     Ok(out)
 }
 
-/// The announced stops `schedule` asks for, with how far each is from its `near` (km,
+/// The announced stops `schedule` asks for (a group drive's stop at a host is not announced:
+/// its colleagues sign up through the host contact's link), with how far each is from its `near` (km,
 /// rounded to 10 m; `None` without `near`): within the radius only, by date, then distance,
 /// then opening time and stop.
 ///
@@ -88,6 +89,11 @@ pub async fn public_schedule(
     };
     let mut out = Vec::new();
     for stop in self::schedule(db, schedule.from, schedule.to).await? {
+        // A group drive's stop (at a host) is for its colleagues, who sign up through the host
+        // contact's private link: it is not announced to the public.
+        if stop.stop.host_id.is_some() {
+            continue;
+        }
         if let Some((lo, hi)) = &within
             && !(lo.as_str()..=hi.as_str()).contains(&stop.stop.region_code.as_str())
         {
@@ -175,7 +181,8 @@ pub async fn places_with_stops(
     let mut counties: std::collections::BTreeMap<String, (usize, HashMap<String, usize>)> =
         std::collections::BTreeMap::new();
     for (_, stops) in store::open_drives(db, from, to).await? {
-        for stop in stops {
+        // Group drives' stops are not announced (see `public_schedule`).
+        for stop in stops.iter().filter(|s| s.host_id.is_none()) {
             let code = &stop.region_code;
             if code.len() != 12 {
                 continue;
@@ -260,6 +267,13 @@ async fn places_of(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    // A group drive's stop is at its host (few per page: one read each).
+    let mut at_hosts: HashMap<i64, Place> = HashMap::new();
+    for id in stops.iter().filter_map(|s| s.host_id) {
+        if let Some(h) = hosts::find(db, id).await? {
+            at_hosts.insert(id, (h.address, Some((h.longitude, h.latitude))));
+        }
+    }
     let codes: Vec<String> = stops
         .iter()
         .filter(|s| s.point_id.is_none())
@@ -273,8 +287,10 @@ async fn places_of(
     Ok(stops
         .iter()
         .map(|s| {
+            let at_host = s.host_id.and_then(|id| at_hosts.get(&id)).cloned();
             let place = match s.point_id.and_then(|id| points.get(&id)) {
                 Some(p) => (p.address.clone(), Some((p.longitude, p.latitude))),
+                None if at_host.is_some() => at_host.unwrap_or((None, None)),
                 None => (
                     None,
                     regions

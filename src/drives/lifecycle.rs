@@ -31,9 +31,10 @@ use crate::domain::policy::{Action, Decision, Resource};
 use crate::domain::region::{Level, RegionCode};
 use crate::error::{FieldError, FieldErrors};
 use crate::plans::build::SiteRef;
+use crate::plans::request::PlanRequest;
 use crate::store::audit::{self, Change};
 use crate::store::drives as store;
-use crate::store::{checklists, fleet, plans, points, regions};
+use crate::store::{checklists, fleet, hosts, plans, points, regions};
 use crate::validation::{self, Validate, ValidationError, across};
 use crate::versioned::{self, Outcome};
 
@@ -60,7 +61,8 @@ pub struct NewDrive {
 #[derive(Debug, Clone, Validate)]
 #[validate(schema(function = "ends_after_start", skip_on_field_errors = false))]
 pub struct NewStop {
-    /// `point-<id>`: an active point the caller may read.
+    /// `point-<id>`: an active point the caller may read; or `host-<id>`: a host organisation
+    /// the caller may read (a group drive).
     #[validate(custom(function = "point_site"))]
     pub site: String,
     /// `HH:MM`.
@@ -71,7 +73,13 @@ pub struct NewStop {
     pub planned_end: String,
     #[validate(custom(function = "zero_or_more"))]
     pub expected_donors: f64,
+    /// How many the host hopes will sign up: a host's stop only, 1 to [`MAX_SIGNUP_GOAL`].
+    #[validate(range(min = 1, max = 100_000, message = "must be between 1 and 100000"))]
+    pub signup_goal: Option<i32>,
 }
+
+/// The largest sign-up goal taken (a host's largest headcount).
+pub const MAX_SIGNUP_GOAL: i32 = 100_000;
 
 fn region_code(raw: &str) -> Result<(), ValidationError> {
     RegionCode::parse(raw.trim())
@@ -81,8 +89,10 @@ fn region_code(raw: &str) -> Result<(), ValidationError> {
 
 fn point_site(raw: &str) -> Result<(), ValidationError> {
     match SiteRef::parse(raw.trim()) {
-        Ok(SiteRef::Point(_)) => Ok(()),
-        Ok(SiteRef::Region(_)) | Err(_) => Err(validation::error("site", "must be point-<id>")),
+        Ok(SiteRef::Point(_) | SiteRef::Host(_)) => Ok(()),
+        Ok(SiteRef::Region(_)) | Err(_) => {
+            Err(validation::error("site", "must be point-<id> or host-<id>"))
+        }
     }
 }
 
@@ -213,33 +223,67 @@ pub async fn create(
         let field = format!("stops[{i}].site");
         // The shape of the site is a field rule; here: the point, which must be active and
         // one the caller reads (a point outside the caller's read scope does not exist for
-        // them, whatever its status).
-        let Ok(SiteRef::Point(pid)) = SiteRef::parse(input.site.trim()) else {
-            continue;
+        // them, whatever its status), or the host, which the caller reads.
+        let site = match SiteRef::parse(input.site.trim()) {
+            Ok(SiteRef::Point(pid)) => {
+                if input.signup_goal.is_some() {
+                    errors.add(
+                        &format!("stops[{i}].signup_goal"),
+                        "only a stop at a host (host-<id>) has a sign-up goal",
+                    );
+                }
+                match points::find(db, pid)
+                    .await?
+                    .filter(|p| acting.reads_registry(&p.region_code))
+                {
+                    Some(p) if p.status != PointStatus::Active.as_str() => {
+                        errors.add(&field, format!("point {pid} is {}", p.status));
+                        None
+                    }
+                    Some(p) => Some((
+                        format!("point-{}", p.id),
+                        Some(p.id),
+                        None,
+                        p.region_code,
+                        p.name,
+                    )),
+                    None => {
+                        errors.add(&field, format!("no point with id {pid}"));
+                        None
+                    }
+                }
+            }
+            Ok(SiteRef::Host(hid)) => match hosts::find(db, hid)
+                .await?
+                .filter(|h| acting.reads_registry(&h.region_code))
+            {
+                Some(h) => Some((
+                    format!("host-{}", h.id),
+                    None,
+                    Some(h.id),
+                    h.region_code,
+                    h.name,
+                )),
+                None => {
+                    errors.add(&field, format!("no host with id {hid}"));
+                    None
+                }
+            },
+            _ => continue,
         };
-        let point = match points::find(db, pid)
-            .await?
-            .filter(|p| acting.reads_registry(&p.region_code))
+        if let (Some((site_id, point_id, host_id, region_code, name)), Some((start, end))) =
+            (site, times(input))
         {
-            Some(p) if p.status != PointStatus::Active.as_str() => {
-                errors.add(&field, format!("point {pid} is {}", p.status));
-                None
-            }
-            Some(p) => Some(p),
-            None => {
-                errors.add(&field, format!("no point with id {pid}"));
-                None
-            }
-        };
-        if let (Some(p), Some((start, end))) = (point, times(input)) {
             stops.push(store::NewStop {
-                site_id: format!("point-{}", p.id),
-                point_id: Some(p.id),
-                region_code: p.region_code,
-                name: p.name,
+                site_id,
+                point_id,
+                region_code,
+                name,
                 planned_start: start.minutes(),
                 planned_end: end.minutes(),
                 expected_donors: input.expected_donors,
+                host_id,
+                signup_goal: input.signup_goal,
             });
         }
     }
@@ -309,6 +353,15 @@ pub async fn accept_plan(
         )));
     }
     let bad = |what: String| DrivesError::Corrupt(format!("plan {id}: result: {what}"));
+    // The sign-up goals the request gave its hosts: each host stop starts with its goal.
+    let goals: HashMap<i64, i32> = serde_json::from_str::<PlanRequest>(&plan.request)
+        .map(|r| {
+            r.hosts
+                .into_iter()
+                .filter_map(|h| Some((h.host, h.signup_goal?)))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut drives = Vec::new();
     for route in result["routes"].as_array().into_iter().flatten() {
         let vehicle_id = route["vehicle"]
@@ -335,14 +388,20 @@ pub async fn accept_plan(
         let mut stops = Vec::new();
         for stop in route["stops"].as_array().into_iter().flatten() {
             let site = stop["site"].as_str().unwrap_or("").to_owned();
-            let (point_id, region_code) = match SiteRef::parse(&site).map_err(bad)? {
+            let (point_id, host_id, region_code) = match SiteRef::parse(&site).map_err(bad)? {
                 SiteRef::Point(pid) => {
                     let point = points::find(db, pid)
                         .await?
                         .ok_or_else(|| bad(format!("point {pid} is gone")))?;
-                    (Some(pid), point.region_code)
+                    (Some(pid), None, point.region_code)
                 }
-                SiteRef::Region(code) => (None, code.to_string()),
+                SiteRef::Host(hid) => {
+                    let host = hosts::find(db, hid)
+                        .await?
+                        .ok_or_else(|| bad(format!("host {hid} is gone")))?;
+                    (None, Some(hid), host.region_code)
+                }
+                SiteRef::Region(code) => (None, None, code.to_string()),
             };
             let time = |key: &str| {
                 TimeOfDay::parse(stop[key].as_str().unwrap_or(""))
@@ -357,6 +416,8 @@ pub async fn accept_plan(
                 planned_start: time("opens")?,
                 planned_end: time("closes")?,
                 expected_donors: stop["expected"].as_f64().unwrap_or(0.0),
+                host_id,
+                signup_goal: host_id.and_then(|h| goals.get(&h).copied()),
             });
         }
         drives.push(store::NewDrive {
@@ -667,6 +728,7 @@ mod tests {
             planned_start: start.to_owned(),
             planned_end: end.to_owned(),
             expected_donors: expected,
+            signup_goal: None,
         }
     }
 
@@ -717,7 +779,10 @@ mod tests {
             "stops[1].expected_donors".into(),
             "must be zero or more".into()
         )));
-        assert!(found.contains(&("stops[2].site".into(), "must be point-<id>".into())));
+        assert!(found.contains(&(
+            "stops[2].site".into(),
+            "must be point-<id> or host-<id>".into()
+        )));
     }
 
     #[test]

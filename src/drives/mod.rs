@@ -8,6 +8,8 @@
 //!   [`stops_in_reach`]);
 //! - [`checklists`]: a station's template (read, replace), a drive's checklist, ticking items
 //!   done or undone, what is due;
+//! - [`signup`]: group drives at host organisations (issue 16): a host stop's sign-up goal,
+//!   the contact's private sign-up link (made, replaced, revoked) and the sheet it opens;
 //! - [`overview`]: what the station's drive pages read (a calendar of drives, one drive with
 //!   its checklists and bookings, who a cancellation would tell).
 //!
@@ -21,6 +23,7 @@
 pub mod checklists;
 pub mod lifecycle;
 pub mod overview;
+pub mod signup;
 
 use entity::{checklist_item, drive, drive_stop};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -72,7 +75,7 @@ pub enum DrivesError {
 }
 
 impl DrivesError {
-    fn invalid(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
         DrivesError::InvalidField {
             field: field.to_owned(),
             message: message.into(),

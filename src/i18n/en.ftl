@@ -1485,3 +1485,20 @@ splan-left-out-capped = Only the first { $count } are listed; filter by reason t
 splan-vehicle-outside = A vehicle outside your area
 splan-stop-refresh = Stop reloading
 splan-reload = Reload to see the progress
+
+## Group drives at a host: the contact's sign-up page (/signup/<token>)
+signup-title = Sign up to give blood at { $host }
+signup-lead = This drive is organised by your workplace. Each colleague signs up on their own, one place each; the contact follows the sign-ups on this page.
+signup-progress = Sign-ups so far
+signup-count = { $count ->
+    [one] { $count } signed up
+   *[other] { $count } signed up
+}
+signup-goal = goal { $goal }
+signup-names = Colleagues signed up
+signup-none = Nobody has signed up yet.
+signup-book-title = Sign me up
+signup-own-place = Sign up for yourself only: each person books one place with their own mobile number.
+signup-submit = Sign me up
+signup-closed = Sign-up has not opened yet or is over; watch for your contact's notice.
+signup-not-found = This sign-up link is not valid (any more); ask your contact for a new one.

@@ -1445,3 +1445,17 @@ splan-left-out-capped = 只列出前 { $count } 个；请按原因筛选查看�
 splan-vehicle-outside = 您辖区以外的车辆
 splan-stop-refresh = 停止自动刷新
 splan-reload = 刷新，查看进度
+
+## Group drives at a host: the contact's sign-up page (/signup/<token>)
+signup-title = { $host } 献血报名
+signup-lead = 这是单位组织的献血活动。请每位同事各自报名，一人一份预约；联系人可在本页查看报名进度。
+signup-progress = 报名进度
+signup-count = 已报名 { $count } 人
+signup-goal = 目标 { $goal } 人
+signup-names = 已报名的同事
+signup-none = 还没有人报名。
+signup-book-title = 我要报名
+signup-own-place = 只为自己报名：每人用自己的手机号码预约一个名额。
+signup-submit = 确认报名
+signup-closed = 报名尚未开始或已经结束，请留意单位联系人的通知。
+signup-not-found = 这个报名链接无效或已失效，请向单位联系人索取新的链接。

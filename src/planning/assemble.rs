@@ -39,6 +39,20 @@ pub struct CandidateSite {
     pub last_visit: Option<NaiveDate>,
 }
 
+/// A host organisation as a candidate (a group drive, issue 16): its expected donors are its
+/// own colleagues, the same on every day (the caller's estimate: the sign-up goal, or the
+/// typical headcount times [`crate::domain::host::PARTICIPATION_SHARE`]). It draws no
+/// villages and takes none from the other sites.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostSite {
+    /// `host-3`.
+    pub id: String,
+    pub name: String,
+    pub location: Wgs84Point,
+    pub expected: f64,
+    pub last_visit: Option<NaiveDate>,
+}
+
 /// A site that draws villages without being a candidate (an active point outside the plan).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OtherSite {
@@ -58,6 +72,8 @@ pub struct Assembly {
     pub vehicles: Vec<Vehicle>,
     /// In the order the instance lists them.
     pub candidates: Vec<CandidateSite>,
+    /// Host organisations that may hold a group drive (after the candidates in the instance).
+    pub hosts: Vec<HostSite>,
     pub others: Vec<OtherSite>,
     pub villages: Vec<VillageSupply>,
     pub params: TurnoutParams,
@@ -112,6 +128,14 @@ pub fn assemble(input: Assembly) -> Instance {
         .chain(input.others.iter().map(|o| (o.id.as_str(), o.location)))
         .collect();
     let shares = attribute(&places, &input.villages, input.params.catchment_km);
+    let hosts = input.hosts.iter().map(|h| Site {
+        id: h.id.clone(),
+        name: h.name.clone(),
+        lon: h.location.lon(),
+        lat: h.location.lat(),
+        expected: vec![h.expected; days.len()],
+        last_visit: h.last_visit,
+    });
     let sites = input
         .candidates
         .iter()
@@ -135,6 +159,7 @@ pub fn assemble(input: Assembly) -> Instance {
                 last_visit: c.last_visit,
             }
         })
+        .chain(hosts)
         .collect();
     Instance {
         format: INSTANCE_FORMAT.to_owned(),
@@ -193,6 +218,7 @@ mod tests {
             }],
             vehicles: vec![],
             candidates,
+            hosts: vec![],
             others: vec![],
             villages,
             params: TurnoutParams::default(),

@@ -29,7 +29,7 @@ use crate::error::FieldErrors;
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
 use crate::i18n::Lang;
-use crate::planning::assemble::{self, Assembly, CandidateSite, OtherSite, attribute};
+use crate::planning::assemble::{self, Assembly, CandidateSite, HostSite, OtherSite, attribute};
 use crate::planning::calibrate::{Calibration, Exposure, Observation, calibrate};
 use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
 use crate::planning::turnout::{self, TurnoutParams, VillageSupply};
@@ -37,6 +37,7 @@ use crate::plans::request::{Candidates, PlanRequest};
 use crate::store::attendances;
 use crate::store::drives::DriveFilter;
 use crate::store::fleet::{self, FleetFilter};
+use crate::store::hosts as host_store;
 use crate::store::points::{self, PointFilter};
 use crate::store::regions::{self, RegionFilter};
 use crate::store::surveys::{self, VillageFact};
@@ -52,6 +53,11 @@ pub const MAX_PLACES: usize = 4000;
 /// The id of an active point as a site.
 pub fn point_site_id(id: i64) -> String {
     format!("point-{id}")
+}
+
+/// The id of a host organisation as a site (a group drive there).
+pub fn host_site_id(id: i64) -> String {
+    format!("host-{id}")
 }
 
 /// The id of a township or village as a site.
@@ -71,23 +77,25 @@ pub fn station_id(id: i64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SiteRef {
     Point(i64),
+    /// A host organisation (issue 16): a group drive there.
+    Host(i64),
     Region(RegionCode),
 }
 
 impl SiteRef {
-    /// `point-12` or `region-411102100000`.
+    /// `point-12`, `host-3` or `region-411102100000`.
     ///
     /// # Errors
     /// A message for the field.
     pub fn parse(raw: &str) -> Result<SiteRef, String> {
-        let invalid = || format!("must be point-<id> or region-<12-digit code>, got {raw:?}");
-        if let Some(id) = raw.strip_prefix("point-") {
-            return id
-                .parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .map(SiteRef::Point)
-                .ok_or_else(invalid);
+        let invalid =
+            || format!("must be point-<id>, host-<id> or region-<12-digit code>, got {raw:?}");
+        let id = |digits: &str| digits.parse::<i64>().ok().filter(|id| *id > 0);
+        if let Some(digits) = raw.strip_prefix("point-") {
+            return id(digits).map(SiteRef::Point).ok_or_else(invalid);
+        }
+        if let Some(digits) = raw.strip_prefix("host-") {
+            return id(digits).map(SiteRef::Host).ok_or_else(invalid);
         }
         if let Some(code) = raw.strip_prefix("region-") {
             return RegionCode::parse(code)
@@ -258,7 +266,8 @@ pub fn point_candidate(p: &point::Model) -> CandidateSite {
 }
 
 /// The site a drive stopped at, as a candidate (its point, or its township or village at the
-/// recorded centre); `None` when it can no longer be placed (no such point, no centre).
+/// recorded centre); `None` when it can no longer be placed (no such point, no centre) and for
+/// a host (a group drive's turnout is not the villages').
 pub async fn stop_site(
     db: &impl ConnectionTrait,
     site_id: &str,
@@ -280,7 +289,9 @@ pub async fn stop_site(
                 code,
             ))
         }),
-        Err(_) => None,
+        // A group drive's donors are the host's colleagues, not the villages around it: its
+        // stops are no site of the village model (no observation, no forecast).
+        Ok(SiteRef::Host(_)) | Err(_) => None,
     })
 }
 
@@ -555,7 +566,16 @@ pub async fn build(
     for c in &mut candidates {
         c.last_visit = visits.get(&c.id).copied();
     }
-    if candidates.len() + fleet.len() > MAX_PLACES {
+    // Host organisations (group drives): those listed, and those a fixed stop names.
+    let hosts = host_sites(db, request, &lo, &hi, reach, &mut errors).await?;
+    let hosts: Vec<HostSite> = hosts
+        .into_iter()
+        .map(|mut h| {
+            h.last_visit = visits.get(&h.id).copied();
+            h
+        })
+        .collect();
+    if candidates.len() + hosts.len() + fleet.len() > MAX_PLACES {
         errors.add(
             "region",
             format!(
@@ -564,7 +584,11 @@ pub async fn build(
             ),
         );
     }
-    let ids: BTreeSet<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+    let ids: BTreeSet<&str> = candidates
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(hosts.iter().map(|h| h.id.as_str()))
+        .collect();
     for (i, f) in request.fixed.iter().enumerate() {
         if !ids.contains(f.site.as_str()) {
             errors.add(&format!("fixed[{i}].site"), not_a_candidate(&f.site));
@@ -645,6 +669,7 @@ pub async fn build(
             })
             .collect::<Result<_, _>>()?,
         candidates,
+        hosts,
         others,
         villages,
         params,
@@ -692,12 +717,82 @@ fn not_a_candidate(site: &str) -> String {
         Ok(SiteRef::Point(_)) => {
             format!("{site} is not an active point of the plan's region")
         }
+        Ok(SiteRef::Host(_)) => {
+            format!("{site} is not a host of the plan's region that the caller reads")
+        }
         Ok(SiteRef::Region(_)) => format!(
             "{site} is not a candidate: a township or village of the region with surveyed \
              donors and no active point within {UNSERVED_RADIUS_KM} km, with \
              \"candidates\": \"points_and_unserved\""
         ),
     }
+}
+
+/// The host organisations a plan may stop at: each of `request.hosts` (field
+/// `hosts[i].host`), then each host a fixed stop names that is not listed (`fixed[i].site`),
+/// once. A host must be one the caller reads, in the region's code range `[lo, hi]`, and have
+/// an expected number of donors: the request's sign-up goal, else its typical headcount times
+/// [`crate::domain::host::PARTICIPATION_SHARE`]. Faults are added to `errors`.
+async fn host_sites(
+    db: &impl ConnectionTrait,
+    request: &PlanRequest,
+    lo: &str,
+    hi: &str,
+    reach: Option<&Visibility>,
+    errors: &mut FieldErrors,
+) -> Result<Vec<HostSite>, PlansError> {
+    let mut wanted: Vec<(String, i64, Option<i32>)> = request
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (format!("hosts[{i}].host"), h.host, h.signup_goal))
+        .collect();
+    for (i, f) in request.fixed.iter().enumerate() {
+        if let Ok(SiteRef::Host(id)) = SiteRef::parse(&f.site)
+            && !wanted.iter().any(|(_, h, _)| *h == id)
+        {
+            wanted.push((format!("fixed[{i}].site"), id, None));
+        }
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for (field, id, goal) in wanted {
+        let found = host_store::find(db, id)
+            .await?
+            .filter(|h| readable(reach, &h.region_code));
+        let Some(host) = found else {
+            errors.add(&field, format!("no host with id {id}"));
+            continue;
+        };
+        if !(lo..=hi).contains(&host.region_code.as_str()) {
+            errors.add(
+                &field,
+                format!(
+                    "host {id} ({}) lies outside the plan's region",
+                    host.region_code
+                ),
+            );
+            continue;
+        }
+        let Some(expected) = crate::domain::host::expected_donors(goal, host.typical_headcount)
+        else {
+            errors.add(
+                &field,
+                format!(
+                    "host {id} has no typical headcount: give its signup_goal in `hosts`, or \
+                     record its headcount"
+                ),
+            );
+            continue;
+        };
+        out.push(HostSite {
+            id: host_site_id(id),
+            name: host.name,
+            location: Wgs84Point::stored(host.longitude, host.latitude),
+            expected,
+            last_visit: None,
+        });
+    }
+    Ok(out)
 }
 
 /// `v` as the planner sees it, not free on `unavailable` (the days it has a drive already).

@@ -295,6 +295,15 @@ async fn site(
             };
             Ok((candidate, view, code, region.level))
         }
+        // A group drive's turnout is its colleagues, not the villages around it.
+        SiteRef::Host(id) => Err(PlansError::invalid(
+            "site",
+            format!(
+                "host-{id} is a host organisation: its expected donors are its typical \
+                 headcount times the participation share (see the plan request's `hosts`), \
+                 not a village forecast"
+            ),
+        )),
     }
 }
 
@@ -376,7 +385,7 @@ pub async fn explain(
                         .await?
                         .is_some_and(|p| readable(&p.region_code)),
                     Ok(SiteRef::Region(code)) => reach.contains(&code),
-                    Err(_) => false,
+                    Ok(SiteRef::Host(_)) | Err(_) => false,
                 };
                 point_readable.insert(counted_at.clone(), known);
                 known

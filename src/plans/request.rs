@@ -64,6 +64,19 @@ pub struct FixedRequest {
 }
 
 /// A stop the plan must not make: at `site` on `date`, or on any day without a date.
+/// A host organisation the plan may stop at (a group drive, issue 16).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostRequest {
+    /// The host's id (its site is `host-<id>`): in the plan's region, readable by the caller.
+    #[schema(example = 3)]
+    pub host: i64,
+    /// The expected donors there, when agreed with the host; default: its typical headcount
+    /// times the participation share (0.25). 1 to 100,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signup_goal: Option<i32>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForbiddenRequest {
@@ -118,6 +131,10 @@ pub struct PlanRequest {
     /// Days between two visits to the same site (default 180 for whole blood; 0 to 3650).
     #[serde(default = "default_min_days_between_visits")]
     pub min_days_between_visits: u32,
+    /// Host organisations the plan may stop at (candidates beside the points); a host named
+    /// in `fixed` (`host-<id>`) is one without being listed here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRequest>,
     /// Stops the plan must make.
     #[serde(default)]
     pub fixed: Vec<FixedRequest>,
@@ -239,7 +256,22 @@ impl PlanRequest {
                 }
             }
         }
+        for (i, h) in self.hosts.iter().enumerate() {
+            if self.hosts[..i].iter().any(|o| o.host == h.host) {
+                errors.add(
+                    &format!("hosts[{i}].host"),
+                    format!("repeats host {}", h.host),
+                );
+            }
+            if h.signup_goal.is_some_and(|g| !(1..=100_000).contains(&g)) {
+                errors.add(
+                    &format!("hosts[{i}].signup_goal"),
+                    "must be between 1 and 100000",
+                );
+            }
+        }
         for (field, n) in [
+            ("hosts", self.hosts.len()),
             ("fixed", self.fixed.len()),
             ("forbidden", self.forbidden.len()),
         ] {

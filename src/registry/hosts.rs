@@ -1,14 +1,15 @@
 //! Host organisations (issue 16, first slice): agencies, enterprises, schools, hospitals and
 //! communities that hold group drives on a timetable agreed with each of them, with their
 //! contacts. Registered, changed (versioned) and read like points: scoped by the host's region
-//! through the registry's policy, every write audited. Group drives at a host, and so the
-//! "no drive planned yet" half of "due this month", come with a later slice.
+//! through the registry's policy, every write audited. Group drives at a host are drive stops
+//! (`host-<id>`, see `crate::drives`); a host is due in a month when its timetable names the
+//! month and no drive is planned there from the month's first day on.
 //!
 //! The rules: text lengths, the location in China, the region that must exist, a headcount of
 //! 1 to [`MAX_HEADCOUNT`], months 1 to 12 each named once, at most [`MAX_CONTACTS`] contacts,
 //! each with a name and a mainland mobile.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{host, host_contact};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use serde::Serialize;
@@ -317,6 +318,10 @@ pub struct HostQuery {
     pub kind: Option<HostKind>,
     /// 1 to 12.
     pub month: Option<u32>,
+    /// Only hosts with no drive planned from this day on (a drive not cancelled with a stop at
+    /// the host, dated this day or later): "due" in a month is its timetable naming the month
+    /// and no drive planned from the month's first day.
+    pub unplanned_from: Option<NaiveDate>,
     pub after_id: Option<i64>,
     pub limit: u64,
 }
@@ -334,6 +339,7 @@ pub async fn list(
     let mut filter = HostFilter {
         kind: query.kind,
         month: query.month,
+        unplanned_from: query.unplanned_from,
         after_id: query.after_id,
         limit: Some(query.limit),
         reach: acting.principal.map(policy::read_scope),

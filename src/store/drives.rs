@@ -25,6 +25,10 @@ pub struct NewStop {
     pub planned_start: i32,
     pub planned_end: i32,
     pub expected_donors: f64,
+    /// The host, for a stop at a host organisation.
+    pub host_id: Option<i64>,
+    /// How many the host hopes will sign up.
+    pub signup_goal: Option<i32>,
 }
 
 /// A drive to record, as a draft.
@@ -119,6 +123,9 @@ pub async fn insert(
             planned_start: Set(stop.planned_start),
             planned_end: Set(stop.planned_end),
             expected_donors: Set(stop.expected_donors),
+            host_id: Set(stop.host_id),
+            signup_goal: Set(stop.signup_goal),
+            signup_token_hash: Set(None),
             ..Default::default()
         })
         .exec_with_returning(db)
@@ -263,4 +270,80 @@ pub async fn list(
         .limit(filter.limit)
         .all(db)
         .await
+}
+
+/// Stop `stop_id` of drive `drive_id`, if it is one of its stops.
+pub async fn stop_of(
+    db: &impl ConnectionTrait,
+    drive_id: i64,
+    stop_id: i64,
+) -> Result<Option<drive_stop::Model>, DbErr> {
+    DriveStop::find_by_id(stop_id)
+        .filter(drive_stop::Column::DriveId.eq(drive_id))
+        .one(db)
+        .await
+}
+
+/// Moves drive `id`'s version on if it is still at `expected` (a change to one of its stops);
+/// `None` when the version moved on.
+pub async fn touch_if_version(
+    db: &impl ConnectionTrait,
+    id: i64,
+    expected: i32,
+    by: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<drive::Model>, DbErr> {
+    let result = Drive::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::UpdatedBy, Expr::value(by))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(expected))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find(db, id).await
+}
+
+/// Sets stop `stop_id`'s sign-up goal; the stop as it is now.
+pub async fn set_signup_goal(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+    goal: Option<i32>,
+) -> Result<Option<drive_stop::Model>, DbErr> {
+    DriveStop::update_many()
+        .col_expr(drive_stop::Column::SignupGoal, Expr::value(goal))
+        .filter(drive_stop::Column::Id.eq(stop_id))
+        .exec(db)
+        .await?;
+    DriveStop::find_by_id(stop_id).one(db).await
+}
+
+/// Sets (or, with `None`, clears) the hash of stop `stop_id`'s sign-up link token.
+pub async fn set_signup_token_hash(
+    db: &impl ConnectionTrait,
+    stop_id: i64,
+    hash: Option<String>,
+) -> Result<(), DbErr> {
+    DriveStop::update_many()
+        .col_expr(drive_stop::Column::SignupTokenHash, Expr::value(hash))
+        .filter(drive_stop::Column::Id.eq(stop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The stop whose sign-up link token hashes to `hash`, with its drive.
+pub async fn stop_by_signup_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<(drive_stop::Model, drive::Model)>, DbErr> {
+    Ok(DriveStop::find()
+        .find_also_related(Drive)
+        .filter(drive_stop::Column::SignupTokenHash.eq(hash))
+        .one(db)
+        .await?
+        .and_then(|(stop, drive)| Some((stop, drive?))))
 }

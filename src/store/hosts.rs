@@ -1,14 +1,16 @@
 //! Queries over `hosts` and `host_contacts`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::host::{self, Column, Entity as HostEntity};
 use entity::host_contact::{self, Entity as ContactEntity};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::{drive, drive_stop};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
+use crate::domain::drive::DriveStatus;
 use crate::domain::host::{HostKind, Months};
 use crate::domain::point::MobileNumber;
 use crate::domain::policy::Visibility;
@@ -110,6 +112,9 @@ pub struct HostFilter {
     pub kind: Option<HostKind>,
     /// Only hosts that prefer this month (1 to 12).
     pub month: Option<u32>,
+    /// Only hosts with no drive planned from this day on: no stop there on a drive that is not
+    /// cancelled, dated this day or later.
+    pub unplanned_from: Option<NaiveDate>,
     /// Only ids after this one.
     pub after_id: Option<i64>,
     pub limit: Option<u64>,
@@ -136,6 +141,25 @@ pub async fn list(
                 .bit_and(Months::bit(month))
                 .ne(0),
         );
+    }
+    if let Some(from) = filter.unplanned_from {
+        // NOT IN over a subquery that never yields NULL (stops at points have no host).
+        let planned = Query::select()
+            .column((drive_stop::Entity, drive_stop::Column::HostId))
+            .from(drive_stop::Entity)
+            .inner_join(
+                drive::Entity,
+                Expr::col((drive::Entity, drive::Column::Id))
+                    .equals((drive_stop::Entity, drive_stop::Column::DriveId)),
+            )
+            .and_where(Expr::col((drive_stop::Entity, drive_stop::Column::HostId)).is_not_null())
+            .and_where(
+                Expr::col((drive::Entity, drive::Column::Status))
+                    .ne(DriveStatus::Cancelled.as_str()),
+            )
+            .and_where(Expr::col((drive::Entity, drive::Column::Date)).gte(from))
+            .to_owned();
+        query = query.filter(Column::Id.not_in_subquery(planned));
     }
     if let Some(after) = filter.after_id {
         query = query.filter(Column::Id.gt(after));

@@ -18,8 +18,8 @@ use super::context::Page;
 use super::errors::PageError;
 use super::forms::{self, FormFields, FormState};
 use super::templates::{
-    BookingCard, BookingForm, BookingPage, DrivesPage, StopCard, StopPage, TownshipOptions, date,
-    html,
+    BookingCard, BookingForm, BookingPage, DrivesPage, SignupCard, SignupPage, StopCard, StopPage,
+    TownshipOptions, date, html,
 };
 use crate::auth::caller::site_origin;
 use crate::bookings::reads::{self, PlaceWithStops, ScheduledStop, SlotState};
@@ -28,6 +28,8 @@ use crate::bookings::{
     Move, PersonBooking, ScheduleQuery, SlotStart, Why,
 };
 use crate::domain::booking as rules;
+use crate::drives::DrivesError;
+use crate::drives::signup::{self, SignupSheet};
 use crate::error::FieldError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -39,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/stops/{id}", get(stop_page))
         .route("/stops/{id}/book", post(book))
         .route("/stops/{id}/calendar.ics", get(stop_calendar))
+        .route("/signup/{token}", get(signup_page))
+        .route("/signup/{token}/book", post(signup_book))
         .route("/bookings/{code}", get(booking_page))
         .route("/bookings/{code}/move", post(move_booking))
         .route("/bookings/{code}/cancel", post(cancel_booking))
@@ -361,6 +365,135 @@ async fn book(
             let mut response = stop_form(
                 &page,
                 &scheduled,
+                BookingForm(FormState {
+                    values: form,
+                    errors,
+                }),
+                problem,
+            );
+            *response.status_mut() = status;
+            Ok(response)
+        }
+    }
+}
+
+/// The sign-up sheet a link's token opens (404 in words for a token that opens nothing).
+async fn sheet_of(state: &AppState, page: &Page, token: &str) -> Result<SignupSheet, PageError> {
+    match signup::sheet(&state.db, token).await {
+        Ok(sheet) => Ok(sheet),
+        Err(DrivesError::NotFound(_)) => Err(PageError::Said(
+            StatusCode::NOT_FOUND,
+            page.t("signup-not-found"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn signup_form(
+    page: &Page,
+    sheet: SignupSheet,
+    token: &str,
+    form: BookingForm,
+    problem: String,
+) -> Response {
+    let now = Utc::now();
+    let open = sheet.open();
+    let body = SignupPage {
+        page,
+        slots: reads::slot_states(sheet.drive.date, &sheet.slots, now),
+        sheet: SignupCard {
+            address: sheet.host.address.clone().unwrap_or_default(),
+            host: sheet.host.name,
+            date: date(page.lang, sheet.drive.date),
+            opens: rules::clock(sheet.stop.planned_start),
+            closes: rules::clock(sheet.stop.planned_end),
+            goal: sheet.goal,
+            signed_up: sheet.signed_up,
+            open,
+        },
+        token: token.to_owned(),
+        form,
+        problem,
+    };
+    let mut response = html(&body);
+    // The token is the key to the page: not kept by caches (the pages' Referrer-Policy,
+    // `same-origin`, keeps it from other sites).
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /signup/{token}`: a group drive's sign-up page, from the host contact's private link:
+/// the host, the stop's day and times, the goal and who signed up so far (names masked), and
+/// the form where each colleague books their own place.
+async fn signup_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let sheet = sheet_of(&state, &page, &token).await?;
+    Ok(signup_form(
+        &page,
+        sheet,
+        &token,
+        BookingForm::default(),
+        String::new(),
+    ))
+}
+
+/// `POST /signup/{token}/book`: one colleague books their own place (the person booking of
+/// the bookings service, as on a stop's page); on success, on to the booking's page; else the
+/// sign-up page again with what to change.
+async fn signup_book(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    rate_limited(&state, &page)?;
+    let sheet = sheet_of(&state, &page, &token).await?;
+    let now = Utc::now();
+    let cmd = PersonBooking {
+        name: form.get("name").unwrap_or_default(),
+        mobile: form.get("mobile").unwrap_or_default(),
+        blood_type: form.get("blood_type"),
+        slot: form.get("slot").unwrap_or_default(),
+    };
+    let limits = Limits::from_config(&state.http);
+    let address = page.caller.address.clone();
+    match service::book_person_at(&state.db, sheet.stop.id, cmd, &address, limits, now).await {
+        Ok((_, made)) => {
+            tracing::info!(stop_id = sheet.stop.id, "signed up from a host's link");
+            Ok(Redirect::to(&format!(
+                "{}&done=booked",
+                manage_link(&made.booking.code, &made.token)
+            ))
+            .into_response())
+        }
+        Err(err) => {
+            let (status, errors, problem) = match &err {
+                BookingsError::Invalid(fields) => (
+                    StatusCode::BAD_REQUEST,
+                    field_errors(&page, fields),
+                    page.t("refused-fields"),
+                ),
+                BookingsError::InvalidField { field, message } => (
+                    StatusCode::BAD_REQUEST,
+                    field_errors(&page, &[FieldError::new(field.as_str(), message.as_str())]),
+                    page.t("refused-fields"),
+                ),
+                other => match refusal(&page, other) {
+                    Some((status, sentence)) => (status, vec![], sentence),
+                    None => return Err(err.into()),
+                },
+            };
+            // The sign-ups and places as they are now, beside the form as it was typed.
+            let sheet = sheet_of(&state, &page, &token).await?;
+            let mut response = signup_form(
+                &page,
+                sheet,
+                &token,
                 BookingForm(FormState {
                     values: form,
                     errors,

@@ -169,6 +169,33 @@ pub struct RosterWithdrawPage<'a> {
     pub gone: bool,
 }
 
+/// A group drive's stop as its sign-up page shows it.
+#[derive(Debug, Clone)]
+pub struct SignupCard {
+    pub host: String,
+    pub address: String,
+    pub date: String,
+    pub opens: String,
+    pub closes: String,
+    pub goal: Option<i32>,
+    /// Masked names.
+    pub signed_up: Vec<String>,
+    /// Whether colleagues can sign up now.
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage<'a> {
+    pub page: &'a Page,
+    pub sheet: SignupCard,
+    pub slots: Vec<SlotState>,
+    /// The link's token (the form posts back to it).
+    pub token: String,
+    pub form: BookingForm,
+    pub problem: String,
+}
+
 #[derive(Template)]
 #[template(path = "booking.html")]
 pub struct BookingPage<'a> {

@@ -19,6 +19,10 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             ("/api/v1/talks", "get"),
             ("/api/v1/talks", "post"),
             ("/api/v1/talks/{id}", "delete"),
+            ("/api/v1/drives/{id}/stops/{stop_id}/signup-goal", "put"),
+            ("/api/v1/drives/{id}/stops/{stop_id}/signup-link", "post"),
+            ("/api/v1/drives/{id}/stops/{stop_id}/signup-link", "delete"),
+            ("/api/v1/public/signups/{token}", "get"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -38,6 +42,9 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             "HostKind",
             "HostContactView",
             "TalkView",
+            "SignupStopView",
+            "SignupLinkView",
+            "PublicSignupView",
             "TalkPage",
             "CreateTalk",
         ] {
@@ -159,6 +166,9 @@ async fn every_operation_declares_how_to_authenticate() {
             ("/api/v1/talks", "get"),
             ("/api/v1/talks", "post"),
             ("/api/v1/talks/{id}", "delete"),
+            ("/api/v1/drives/{id}/stops/{stop_id}/signup-goal", "put"),
+            ("/api/v1/drives/{id}/stops/{stop_id}/signup-link", "post"),
+            ("/api/v1/drives/{id}/stops/{stop_id}/signup-link", "delete"),
         ] {
             let responses = &doc["paths"][path][method]["responses"];
             assert!(responses.get("401").is_some(), "{method} {path}");

@@ -16,6 +16,7 @@ mod docs;
 mod drive_day;
 mod drives;
 mod fleet;
+mod groupdrives;
 mod health;
 mod hosts;
 mod import;
