@@ -20,6 +20,7 @@ mod m20261207_000011_create_group_requests;
 mod m20261207_000012_outbox_by_hand;
 mod m20261207_000013_create_hosts;
 mod m20261207_000014_create_publicity_talks;
+mod m20261207_000016_create_appeals;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_outbox_by_hand::Migration),
             Box::new(m20261207_000013_create_hosts::Migration),
             Box::new(m20261207_000014_create_publicity_talks::Migration),
+            Box::new(m20261207_000016_create_appeals::Migration),
         ]
     }
 }

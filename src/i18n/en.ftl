@@ -1478,3 +1478,11 @@ splan-left-out-capped = Only the first { $count } are listed; filter by reason t
 splan-vehicle-outside = A vehicle outside your area
 splan-stop-refresh = Stop reloading
 splan-reload = Reload to see the progress
+
+## Appeals (倡议书, issue 16): the built-in template and the fields it is filled with.
+appeal-date = { $weekday }, { $day } { $month }/{ $year }
+appeal-default-body = [Blood donation appeal] On { $date } the bloodmobile comes to { $place } ({ $times }). { $who } you are welcome to give blood. Please bring { $bring }. Book online: { $link } (pick a time, give your booking code when you arrive). Thank you!
+appeal-default-who = Healthy people aged 18 to 55 (repeat donors up to 60), weighing at least 50 kg (men) or 45 kg (women), whose last whole-blood donation was 6 months ago or more:
+appeal-default-bring = your ID card
+appeal-stop-times = { $place } { $start }–{ $end }
+appeal-list-separator = ;{" "}

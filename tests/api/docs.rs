@@ -19,6 +19,19 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             ("/api/v1/talks", "get"),
             ("/api/v1/talks", "post"),
             ("/api/v1/talks/{id}", "delete"),
+            ("/api/v1/stations/{id}/appeal-template", "get"),
+            ("/api/v1/stations/{id}/appeal-template", "put"),
+            ("/api/v1/appeals", "get"),
+            ("/api/v1/appeals", "post"),
+            ("/api/v1/appeals/{id}", "get"),
+            ("/api/v1/appeals/{id}/text", "get"),
+            ("/api/v1/appeals/{id}/qr.svg", "get"),
+            ("/api/v1/appeals/{id}/qr.png", "get"),
+            ("/api/v1/appeals/{id}/send", "post"),
+            ("/api/v1/appeals/{id}/figures", "get"),
+            ("/api/v1/chat-groups", "get"),
+            ("/api/v1/chat-groups", "post"),
+            ("/api/v1/chat-groups/{id}", "delete"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -40,6 +53,11 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             "TalkView",
             "TalkPage",
             "CreateTalk",
+            "AppealView",
+            "Template",
+            "Figures",
+            "GroupView",
+            "SendBody",
         ] {
             assert!(schemas.contains_key(schema), "schema {schema} missing");
         }
