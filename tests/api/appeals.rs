@@ -800,3 +800,31 @@ async fn appeals_and_chat_groups_outside_the_callers_reach_do_not_exist() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_appeals_migration_keeps_bookings_when_rolled_back_and_applied_again() {
+    use migration::{Migrator, MigratorTrait};
+    on_each_backend_with(unlimited, |app| async move {
+        let db = app.schema_connection().await;
+        let net = network(&app).await;
+        let date = today() + Duration::days(5);
+        let (drive, stop) =
+            published_stop(&app, net.vehicles[0], net.points[0], date, "09:00", "11:00").await;
+        let made = appeal(&app, &json!({"drive_id": drive, "stop_id": stop})).await;
+        let b = booked_via(&app, stop, "13800000001", made["code"].as_str()).await;
+        assert_eq!(appeal_of_booking(&app, &b).await, made["id"].as_i64());
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap();
+        let at = applied
+            .iter()
+            .position(|m| m.name() == "m20261207_000016_create_appeals")
+            .expect("applied");
+        let steps = u32::try_from(applied.len() - at).unwrap();
+        Migrator::down(&db, Some(steps)).await.expect("down");
+        Migrator::up(&db, None).await.expect("up again");
+        // The booking is kept, without its appeal (the column came back empty).
+        assert_eq!(appeal_of_booking(&app, &b).await, None);
+        booked_via(&app, stop, "13800000002", None).await;
+        app
+    })
+    .await;
+}
