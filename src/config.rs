@@ -223,6 +223,14 @@ pub struct OutboxConfig {
     /// Seconds between two runs of the outbox (reminders due, messages to send).
     #[arg(long, env = "DONORNET_OUTBOX_INTERVAL_SECS", default_value_t = 30)]
     pub outbox_interval_secs: u64,
+    /// Where appeals to chat groups are posted: WeCom's group-robot webhook (`https://`; each
+    /// group's key is added as `?key=`). Whatever --outbox-sender is, these go here.
+    #[arg(
+        long,
+        env = "DONORNET_WECOM_WEBHOOK_URL",
+        default_value = crate::appeals::wecom::DEFAULT_URL
+    )]
+    pub wecom_webhook_url: String,
 }
 
 impl Default for OutboxConfig {
@@ -231,6 +239,7 @@ impl Default for OutboxConfig {
             outbox_sender: "log".to_owned(),
             outbox_webhook_url: None,
             outbox_interval_secs: 30,
+            wecom_webhook_url: crate::appeals::wecom::DEFAULT_URL.to_owned(),
         }
     }
 }

@@ -694,6 +694,27 @@ impl From<crate::drives::DrivesError> for AppError {
     }
 }
 
+/// The appeals service's refusals as problem+json.
+impl From<crate::appeals::AppealsError> for AppError {
+    fn from(err: crate::appeals::AppealsError) -> Self {
+        use crate::appeals::AppealsError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Denied { decision, what } => match decision.check(|| what) {
+                Err(denied) => denied.into(),
+                Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
+            },
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::Internal(detail) => AppError::Internal(anyhow::anyhow!(detail)),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 /// The bookings service's refusals as problem+json: the same fields, messages and statuses
 /// the handlers gave before the service had its own error.
 impl From<crate::bookings::BookingsError> for AppError {

@@ -20,6 +20,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api;
+pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod bookings;
@@ -82,6 +83,19 @@ pub fn build_app_with_clock(
     sender: Arc<dyn outbox::Sender>,
     clock: clock::Clock,
 ) -> axum::Router {
+    let wecom = appeals::wecom::WeCom::new(appeals::wecom::DEFAULT_URL)
+        .expect("the TLS configuration of the WeCom client");
+    build_app_full(db, http, sender, Arc::new(wecom), clock)
+}
+
+/// As [`build_app_with_clock`], with appeals to chat groups posted through `wecom`.
+pub fn build_app_full(
+    db: DatabaseConnection,
+    http: HttpConfig,
+    sender: Arc<dyn outbox::Sender>,
+    wecom: Arc<appeals::wecom::WeCom>,
+    clock: clock::Clock,
+) -> axum::Router {
     let booking_limiter = std::num::NonZeroU32::new(http.booking_rate_limit)
         .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))));
     let state = AppState {
@@ -89,6 +103,7 @@ pub fn build_app_with_clock(
         http: Arc::new(http),
         plans: Arc::new(plans::runs::PlanRuns::default()),
         sender,
+        wecom,
         booking_limiter,
         clock,
         sheet_uploads: Arc::default(),

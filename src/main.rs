@@ -254,6 +254,9 @@ async fn open_migrated(args: &DatabaseArgs, create: Create) -> anyhow::Result<Da
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // A sender that cannot work is a configuration mistake: say so before touching anything.
     let sender = donornet::outbox::sender_from(&args.outbox)?;
+    let wecom = std::sync::Arc::new(donornet::appeals::wecom::from_config(
+        &args.outbox.wecom_webhook_url,
+    )?);
     let conn = open_migrated(&args.db, Create::AsTheUrlSays).await?;
     tracing::info!(
         database = %redact_url(&args.db.database_url),
@@ -295,9 +298,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let outbox = donornet::outbox::spawn(
         conn.clone(),
         sender.clone(),
+        wecom.clone(),
         std::time::Duration::from_secs(args.outbox.outbox_interval_secs.max(1)),
     );
-    let app = donornet::build_app_with(conn.clone(), args.http, sender);
+    let app = donornet::build_app_full(
+        conn.clone(),
+        args.http,
+        sender,
+        wecom,
+        donornet::clock::Clock::system(),
+    );
     donornet::serve(listener, app, donornet::shutdown_signal()).await?;
     outbox.abort();
     conn.close().await?;

@@ -22,6 +22,8 @@ pub struct AppState {
     pub plans: Arc<PlanRuns>,
     /// Where messages to donors go (`POST /api/v1/outbox/run` uses it too).
     pub sender: Arc<dyn Sender>,
+    /// Where appeals to chat groups go (WeCom group robots), whatever `sender` is.
+    pub wecom: Arc<crate::appeals::wecom::WeCom>,
     /// Anonymous bookings per client address (`None`: no limit).
     pub booking_limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     /// Where `now` comes from for the rules that depend on the day (a drive's date).

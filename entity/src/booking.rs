@@ -35,6 +35,8 @@ pub struct Model {
     /// it); erased with the mobile.
     #[serde(skip)]
     pub client_address: Option<String>,
+    /// The appeal whose link the public booking came through (`via=CODE`), if any.
+    pub appeal_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub cancelled_at: Option<DateTimeUtc>,

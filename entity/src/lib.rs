@@ -5,11 +5,14 @@
 //! erases it.
 
 pub mod api_token;
+pub mod appeal;
+pub mod appeal_template;
 pub mod attendance;
 pub mod audit_log;
 pub mod booking;
 pub mod booking_part;
 pub mod booking_slot;
+pub mod chat_group;
 pub mod checklist_item;
 pub mod checklist_template;
 pub mod coordinator;
@@ -38,11 +41,14 @@ pub mod village_survey;
 
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
+    pub use super::appeal::Entity as Appeal;
+    pub use super::appeal_template::Entity as AppealTemplate;
     pub use super::attendance::Entity as Attendance;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::booking::Entity as Booking;
     pub use super::booking_part::Entity as BookingPart;
     pub use super::booking_slot::Entity as BookingSlot;
+    pub use super::chat_group::Entity as ChatGroup;
     pub use super::checklist_item::Entity as ChecklistItem;
     pub use super::checklist_template::Entity as ChecklistTemplate;
     pub use super::coordinator::Entity as Coordinator;

@@ -21,6 +21,7 @@ mod m20261207_000012_outbox_by_hand;
 mod m20261207_000013_create_hosts;
 mod m20261207_000014_create_publicity_talks;
 mod m20261207_000015_create_donor_roster;
+mod m20261207_000016_create_appeals;
 mod m20261207_000017_group_drives;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_create_hosts::Migration),
             Box::new(m20261207_000014_create_publicity_talks::Migration),
             Box::new(m20261207_000015_create_donor_roster::Migration),
+            Box::new(m20261207_000016_create_appeals::Migration),
             Box::new(m20261207_000017_group_drives::Migration),
         ]
     }

@@ -345,6 +345,10 @@ pub struct PersonBody {
     /// The slot's start, `HH:MM`.
     #[schema(example = "09:30")]
     pub slot: String,
+    /// The tracking code of the appeal whose link brought the donor (`via=` in the link):
+    /// the booking records the appeal. An unknown code is ignored.
+    #[schema(example = "K7M3QX")]
+    pub via: Option<String>,
 }
 
 /// The body of `POST /api/v1/public/stops/{id}/group-bookings`.
@@ -372,6 +376,7 @@ impl From<PersonBody> for PersonBooking {
             mobile: b.mobile,
             blood_type: b.blood_type,
             slot: b.slot,
+            via: b.via,
         }
     }
 }

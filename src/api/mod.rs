@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each with its own `router()`, merged here with the
 //! OpenAPI document, the interactive docs and the authentication middleware.
 
+pub mod appeals;
 pub mod attendances;
 pub mod audit;
 pub mod auth;
@@ -53,6 +54,7 @@ use crate::state::AppState;
         (name = "hosts", description = "Host organisations that hold group drives on a yearly timetable, and their contacts"),
         (name = "talks", description = "Publicity talks (宣讲) given in villages, townships and at host organisations"),
         (name = "recruitment", description = "One-to-one recruitment: the roster of donors who agreed to be contacted, the intervals between donations, needs for blood groups, ranked call lists split among recruiters and each call's outcome"),
+        (name = "appeals", description = "Appeals (倡议书) for drives with tracking codes, their QR codes, the chat groups (WeCom robots) they go to, and their figures"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
         (name = "stations", description = "Blood stations: the depots bloodmobiles leave from and return to each day"),
@@ -86,6 +88,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(hosts::router())
                 .merge(talks::router())
                 .merge(recruitment::router())
+                .merge(appeals::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())
                 .merge(survey_sheets::router())

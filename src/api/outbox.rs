@@ -166,7 +166,13 @@ async fn list_messages(
 async fn run_outbox(State(state): State<AppState>, caller: Caller) -> Result<Json<Run>, AppError> {
     admin(&caller)?;
     Ok(Json(
-        outbox::run_once(&state.db, state.sender.as_ref(), Utc::now()).await?,
+        outbox::run_once(
+            &state.db,
+            state.sender.as_ref(),
+            state.wecom.as_ref(),
+            Utc::now(),
+        )
+        .await?,
     ))
 }
 

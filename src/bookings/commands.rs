@@ -32,6 +32,9 @@ pub struct PersonBooking {
     /// The slot's start, `HH:MM`.
     #[validate(custom(function = "slot_start"))]
     pub slot: String,
+    /// The tracking code of the appeal whose link the donor followed (`via=CODE`); an
+    /// unknown code is ignored, not an error.
+    pub via: Option<String>,
 }
 
 /// A group's booking (`POST /api/v1/public/stops/{id}/group-bookings`).
@@ -240,6 +243,8 @@ pub struct PersonRequest {
     pub blood_type: Option<String>,
     /// Minutes after midnight.
     pub slot: i32,
+    /// The appeal's tracking code as given (see [`PersonBooking::via`]).
+    pub via: Option<String>,
 }
 
 /// A valid group's booking, cleaned.
@@ -282,6 +287,7 @@ impl PersonBooking {
                 mobile,
                 blood_type,
                 slot,
+                via: self.via,
             }),
             _ => unreachable!("the field rules passed"),
         }
@@ -584,6 +590,7 @@ mod tests {
             mobile: "12345".into(),
             blood_type: Some("C".into()),
             slot: "9am".into(),
+            via: None,
         };
         let errors = bad.checked().unwrap_err();
         assert_eq!(fields(&errors), ["name", "mobile", "blood_type", "slot"]);
@@ -593,6 +600,7 @@ mod tests {
             mobile: "138 0000 0001".into(),
             blood_type: Some(" ".into()),
             slot: "09:30".into(),
+            via: Some("ABC234".into()),
         }
         .checked()
         .unwrap();

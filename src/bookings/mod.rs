@@ -481,6 +481,12 @@ pub async fn book_person(
     let txn = crate::db::begin_write(db).await?;
     still_open(&txn, open).await?;
     within_allowance(&txn, &request.mobile, "mobile", address, 1, limits).await?;
+    // The appeal the link came through, when its code is one of this stop's appeals; any
+    // other code is ignored (a link passed on, a typo): it is a figure, not a condition.
+    let appeal_id = match request.via.as_deref() {
+        Some(via) => crate::store::appeals::attributed(&txn, via, &open.stop).await?,
+        None => None,
+    };
     if !store::take(&txn, slot.id, 1).await? {
         txn.rollback().await?;
         return Err(full(open, slot, db).await);
@@ -498,6 +504,7 @@ pub async fn book_person(
             organisation: None,
             parts: vec![(slot.id, 1)],
             client_address: Some(address.to_owned()),
+            appeal_id,
         },
         now,
     )
@@ -748,6 +755,7 @@ pub async fn book_group(
                 organisation: Some(request.organisation.clone()),
                 parts,
                 client_address: Some(address.to_owned()),
+                appeal_id: None,
             },
             now,
         )
@@ -1020,6 +1028,7 @@ pub async fn confirm_request(
             organisation: Some(request.organisation.clone()),
             parts,
             client_address: None,
+            appeal_id: None,
         },
         now,
     )

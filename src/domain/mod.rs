@@ -36,6 +36,7 @@ macro_rules! string_enum {
 }
 
 pub mod account;
+pub mod appeal;
 pub mod attendance;
 pub mod booking;
 pub mod calendar;

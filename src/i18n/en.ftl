@@ -1502,3 +1502,10 @@ signup-own-place = Sign up for yourself only: each person books one place with t
 signup-submit = Sign me up
 signup-closed = Sign-up has not opened yet or is over; watch for your contact's notice.
 signup-not-found = This sign-up link is not valid (any more); ask your contact for a new one.
+## Appeals (倡议书, issue 16): the built-in template and the fields it is filled with.
+appeal-date = { $weekday }, { $day } { $month }/{ $year }
+appeal-default-body = [Blood donation appeal] On { $date } the bloodmobile comes to { $place } ({ $times }). { $who } you are welcome to give blood. Please bring { $bring }. Book online: { $link } (pick a time, give your booking code when you arrive). Thank you!
+appeal-default-who = Healthy people aged 18 to 55 (repeat donors up to 60), weighing at least 50 kg (men) or 45 kg (women), whose last whole-blood donation was 6 months ago or more:
+appeal-default-bring = your ID card
+appeal-stop-times = { $place } { $start }–{ $end }
+appeal-list-separator = ;{" "}

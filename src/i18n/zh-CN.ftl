@@ -1459,3 +1459,10 @@ signup-own-place = 只为自己报名：每人用自己的手机号码预约一�
 signup-submit = 确认报名
 signup-closed = 报名尚未开始或已经结束，请留意单位联系人的通知。
 signup-not-found = 这个报名链接无效或已失效，请向单位联系人索取新的链接。
+## Appeals (倡议书, issue 16): the built-in template and the fields it is filled with.
+appeal-date = { $year }年{ $month }月{ $day }日（{ $weekday }）
+appeal-default-body = 【无偿献血倡议书】{ $date }，流动献血车将到{ $place }（{ $times }）。{ $who }欢迎您伸出手臂，献出热血。请携带{ $bring }。在线预约：{ $link }（点开链接选时段，到场报预约码即可）。一袋血，一份爱，感谢您的参与！
+appeal-default-who = 年龄18至55周岁（既往无献血反应、符合健康检查要求的多次献血者可延长至60周岁）、身体健康、体重男性≥50公斤、女性≥45公斤的公民，距上次献全血满6个月，
+appeal-default-bring = 身份证
+appeal-stop-times = { $place } { $start }–{ $end }
+appeal-list-separator = ；

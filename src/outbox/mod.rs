@@ -318,25 +318,32 @@ pub struct Run {
     /// Reminders written (each is written once, however often the outbox runs).
     pub reminders: usize,
     pub dispatched: Dispatched,
+    /// Appeals' messages to chat groups, posted to their WeCom robots.
+    pub to_groups: Dispatched,
     /// Rows whose mobile was erased because no drive needs it any more.
     pub erased: u64,
 }
 
-/// One run: write the reminders due, send what is pending, erase the mobiles no drive needs.
+/// One run: write the reminders due, send what is pending (messages to donors through
+/// `sender`, appeals to chat groups through `groups`, whatever `sender` is), erase the mobiles
+/// no drive needs.
 ///
 /// # Errors
 /// The database fails.
 pub async fn run_once(
     db: &DatabaseConnection,
     sender: &dyn Sender,
+    groups: &crate::appeals::wecom::WeCom,
     now: DateTime<Utc>,
 ) -> Result<Run, DbErr> {
     let reminders = scan_reminders(db, now).await?;
     let dispatched = dispatch(db, sender, now).await?;
+    let to_groups = crate::appeals::dispatch(db, groups, now).await?;
     let erased = erase_old_mobiles(db, now).await?;
     Ok(Run {
         reminders,
         dispatched,
+        to_groups,
         erased,
     })
 }
@@ -345,6 +352,7 @@ pub async fn run_once(
 pub fn spawn(
     db: DatabaseConnection,
     sender: Arc<dyn Sender>,
+    groups: Arc<crate::appeals::wecom::WeCom>,
     interval: StdDuration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -352,13 +360,15 @@ pub fn spawn(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match run_once(&db, sender.as_ref(), Utc::now()).await {
+            match run_once(&db, sender.as_ref(), groups.as_ref(), Utc::now()).await {
                 Ok(run) if run != Run::default() => {
                     tracing::info!(
                         reminders = run.reminders,
                         sent = run.dispatched.sent,
                         failed = run.dispatched.failed,
                         by_hand = run.dispatched.by_hand,
+                        to_groups = run.to_groups.sent,
+                        to_groups_failed = run.to_groups.failed,
                         erased = run.erased,
                         "outbox run"
                     );

@@ -95,6 +95,8 @@ pub struct NewBooking {
     pub parts: Vec<(i64, i32)>,
     /// The client address of a public booking; `None` when staff made or confirmed it.
     pub client_address: Option<String>,
+    /// The appeal whose link the public booking came through.
+    pub appeal_id: Option<i64>,
 }
 
 /// Records a booking and its parts.
@@ -115,6 +117,7 @@ pub async fn insert(
         blood_type: Set(new.blood_type),
         organisation: Set(new.organisation),
         client_address: Set(new.client_address),
+        appeal_id: Set(new.appeal_id),
         headcount: Set(headcount),
         status: Set(BookingStatus::Active.as_str().to_owned()),
         version: Set(1),

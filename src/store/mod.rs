@@ -4,6 +4,7 @@
 //! transaction alike, and return entity models or `DbErr`; HTTP concerns stay in `api/`.
 
 pub mod accounts;
+pub mod appeals;
 pub mod attendances;
 pub mod audit;
 pub mod bookings;

@@ -137,6 +137,9 @@ pub async fn due(
 ) -> Result<Vec<outbox_message::Model>, DbErr> {
     OutboxMessage::find()
         .filter(Column::Status.eq("pending"))
+        // Messages to chat groups go through their WeCom robot, whatever sender donors'
+        // messages take (see `appeals::dispatch`).
+        .filter(Column::Kind.is_not_in(super::appeals::GROUP_KINDS))
         .filter(Column::NextAttemptAt.lte(now))
         .order_by_asc(Column::Id)
         .limit(limit)

@@ -55,6 +55,8 @@ pub struct Finder {
     township: Option<String>,
     /// `lon,lat` from the phone's location (filled by the page's script).
     near: Option<String>,
+    /// The tracking code of the appeal whose link led here: carried to the stops' pages.
+    via: Option<String>,
 }
 
 fn blank_to_none(v: Option<String>) -> Option<String> {
@@ -125,6 +127,12 @@ async fn schedule(
         heading,
         stops: cards,
         problem,
+        via: finder
+            .via
+            .as_deref()
+            .and_then(crate::domain::appeal::normalize_code)
+            .map(|code| format!("?via={code}"))
+            .unwrap_or_default(),
     };
     Ok(html(&body))
 }
@@ -204,19 +212,26 @@ async fn announced(state: &AppState, page: &Page, id: i64) -> Result<ScheduledSt
     }
 }
 
-/// `GET /stops/{id}`: the stop, its slots with the places left, and the booking form.
+/// The stop page's query: `via`, the tracking code of the appeal whose link was followed.
+#[derive(Debug, Default, Deserialize)]
+pub struct StopQuery {
+    via: Option<String>,
+}
+
+/// `GET /stops/{id}`: the stop, its slots with the places left, and the booking form (which
+/// carries the appeal's tracking code, `via`, when the link had one).
 async fn stop_page(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
+    Query(query): Query<StopQuery>,
 ) -> Result<Response, PageError> {
     let scheduled = announced(&state, &page, id).await?;
-    Ok(stop_form(
-        &page,
-        &scheduled,
-        BookingForm::default(),
-        String::new(),
-    ))
+    let form = match blank_to_none(query.via) {
+        Some(via) => BookingForm(FormState::new(FormFields::of(&[("via", via)]))),
+        None => BookingForm::default(),
+    };
+    Ok(stop_form(&page, &scheduled, form, String::new()))
 }
 
 fn stop_form(page: &Page, s: &ScheduledStop, form: BookingForm, problem: String) -> Response {
@@ -330,6 +345,7 @@ async fn book(
             mobile: form.get("mobile").unwrap_or_default(),
             blood_type: form.get("blood_type"),
             slot: form.get("slot").unwrap_or_default(),
+            via: form.get("via"),
         };
         service::book_person_at(&state.db, id, cmd, &address, limits, now)
             .await
@@ -459,6 +475,7 @@ async fn signup_book(
         mobile: form.get("mobile").unwrap_or_default(),
         blood_type: form.get("blood_type"),
         slot: form.get("slot").unwrap_or_default(),
+        via: None,
     };
     let limits = Limits::from_config(&state.http);
     let address = page.caller.address.clone();

@@ -135,6 +135,8 @@ pub struct DrivesPage<'a> {
     pub stops: Vec<StopCard>,
     /// A plain sentence when the query could not be used.
     pub problem: String,
+    /// `?via=CODE` for the stops' links when an appeal's link led here, else empty.
+    pub via: String,
 }
 
 #[derive(Template)]

@@ -23,6 +23,19 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             ("/api/v1/drives/{id}/stops/{stop_id}/signup-link", "post"),
             ("/api/v1/drives/{id}/stops/{stop_id}/signup-link", "delete"),
             ("/api/v1/public/signups/{token}", "get"),
+            ("/api/v1/stations/{id}/appeal-template", "get"),
+            ("/api/v1/stations/{id}/appeal-template", "put"),
+            ("/api/v1/appeals", "get"),
+            ("/api/v1/appeals", "post"),
+            ("/api/v1/appeals/{id}", "get"),
+            ("/api/v1/appeals/{id}/text", "get"),
+            ("/api/v1/appeals/{id}/qr.svg", "get"),
+            ("/api/v1/appeals/{id}/qr.png", "get"),
+            ("/api/v1/appeals/{id}/send", "post"),
+            ("/api/v1/appeals/{id}/figures", "get"),
+            ("/api/v1/chat-groups", "get"),
+            ("/api/v1/chat-groups", "post"),
+            ("/api/v1/chat-groups/{id}", "delete"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -47,6 +60,11 @@ async fn the_openapi_document_lists_every_route_and_schema() {
             "PublicSignupView",
             "TalkPage",
             "CreateTalk",
+            "AppealView",
+            "Template",
+            "Figures",
+            "GroupView",
+            "SendBody",
         ] {
             assert!(schemas.contains_key(schema), "schema {schema} missing");
         }

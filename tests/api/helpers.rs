@@ -154,11 +154,34 @@ impl TestApp {
         http: HttpConfig,
         sender: std::sync::Arc<dyn donornet::outbox::Sender>,
     ) -> TestApp {
+        let wecom = donornet::appeals::wecom::WeCom::new(donornet::appeals::wecom::DEFAULT_URL)
+            .expect("a WeCom client");
+        Self::spawn_full(backend, http, sender, std::sync::Arc::new(wecom)).await
+    }
+
+    /// As [`TestApp::spawn`], with appeals to chat groups posted to `wecom_url` (a stub).
+    pub async fn spawn_with_wecom(backend: Backend, http: HttpConfig, wecom_url: &str) -> TestApp {
+        let wecom = donornet::appeals::wecom::WeCom::new(wecom_url).expect("a WeCom client");
+        Self::spawn_full(
+            backend,
+            http,
+            std::sync::Arc::new(donornet::outbox::LogSender),
+            std::sync::Arc::new(wecom),
+        )
+        .await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        http: HttpConfig,
+        sender: std::sync::Arc<dyn donornet::outbox::Sender>,
+        wecom: std::sync::Arc<donornet::appeals::wecom::WeCom>,
+    ) -> TestApp {
         init_logging();
         let database = TestDb::create(backend).await;
         let db = database.connect().await;
         let clock = donornet::clock::Clock::settable();
-        let app = donornet::build_app_with_clock(db.clone(), http, sender, clock.clone());
+        let app = donornet::build_app_full(db.clone(), http, sender, wecom, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod accounts;
+mod appeals;
 mod bookings;
 mod browser;
 mod checklists;
