@@ -55,7 +55,7 @@ const STATES: [&str; 6] = [
 ];
 
 /// The kinds of record the audit log holds, for its filter.
-const ENTITIES: [&str; 16] = [
+const ENTITIES: [&str; 27] = [
     "point",
     "coordinator",
     "point_coordinators",
@@ -72,10 +72,21 @@ const ENTITIES: [&str; 16] = [
     "outbox_message",
     "user",
     "token",
+    "drive_stop",
+    "host",
+    "host_contact",
+    "publicity_talk",
+    "donor",
+    "recruitment_rules",
+    "recruitment_need",
+    "recruitment_call",
+    "appeal",
+    "appeal_template",
+    "chat_group",
 ];
 
 /// The actions the audit log records, for its filter (a drive's records name its new status).
-const ACTIONS: [&str; 20] = [
+const ACTIONS: [&str; 31] = [
     "create",
     "update",
     "close",
@@ -96,6 +107,17 @@ const ACTIONS: [&str; 20] = [
     "retry",
     "unlock",
     "revoke",
+    "done",
+    "undone",
+    "reopen",
+    "consent",
+    "withdraw",
+    "view_mobile",
+    "record",
+    "send",
+    "signup_goal",
+    "signup_link",
+    "signup_revoke",
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -1468,4 +1490,24 @@ async fn mark_sent(
         outbox::TO_SEND_BY_HAND
     );
     Ok(Redirect::to(&to).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ACTIONS, ENTITIES};
+    use crate::i18n::Lang;
+
+    /// Every kind of record and action the audit log's filter offers has a name in both
+    /// catalogues (a missing one would show the raw identifier).
+    #[test]
+    fn every_audit_entity_and_action_is_named_in_both_languages() {
+        for lang in Lang::ALL {
+            for (kind, values) in [("entity", &ENTITIES[..]), ("action", &ACTIONS[..])] {
+                for value in values {
+                    let id = format!("sadmin-{kind}-{value}");
+                    assert_ne!(lang.t(&id), id, "{lang:?} has no name for {id}");
+                }
+            }
+        }
+    }
 }
