@@ -16,7 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::auth::Caller;
-use crate::api::extract::{Json as JsonBody, Path, Query, if_match, page_limit, paginate};
+use crate::api::extract::{
+    Json as JsonBody, Path, Query, id_cursor, if_match, page_limit, paginate,
+};
 use crate::domain::recruitment::Rules;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
@@ -182,14 +184,7 @@ async fn list_donors(
                 .map_err(|_| AppError::invalid("region", "must be a 12-digit region code"))
         })
         .transpose()?;
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
-        })
-        .transpose()?;
+    let after = id_cursor(params.cursor.as_deref())?;
     let rows = roster::list(
         &state.db,
         RosterQuery {
@@ -444,14 +439,7 @@ async fn list_needs(
 ) -> Result<Response, AppError> {
     caller.require()?;
     let limit = page_limit(params.limit, 20, 100)?;
-    let before = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this listing"))
-        })
-        .transpose()?;
+    let before = id_cursor(params.cursor.as_deref())?;
     let rows = calls::list_needs(&state.db, before, limit + 1, &acting(&caller)).await?;
     let (items, next_cursor) = paginate(rows, limit, |n| n.id.to_string());
     Ok(Json(NeedPage { items, next_cursor }).into_response())

@@ -205,6 +205,12 @@ pub fn random_hex() -> anyhow::Result<String> {
     Ok(hex::encode(bytes))
 }
 
+/// Whether `text` has the form of [`random_hex`]'s output (64 hex digits), so a link's token
+/// that cannot be one is refused before any lookup.
+pub fn is_random_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// A new API token: `dn_` and 64 hex digits.
 ///
 /// # Errors
@@ -248,6 +254,17 @@ mod tests {
         assert_eq!(digest(&a), digest(&a));
         assert_ne!(digest(&a), digest(&b));
         assert_eq!(digest(&a).len(), 64);
+    }
+
+    #[test]
+    fn a_link_token_has_the_form_of_random_hex_only() {
+        let token = random_hex().unwrap();
+        assert!(is_random_hex(&token), "{token}");
+        assert!(is_random_hex(&token.to_uppercase()));
+        assert!(!is_random_hex(&token[..63]));
+        assert!(!is_random_hex(&format!("{token}0")));
+        assert!(!is_random_hex(&format!("{}g", &token[..63])));
+        assert!(!is_random_hex(""));
     }
 
     #[test]

@@ -581,7 +581,7 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> Result<(), RecruitmentError> {
     let what = "consent for this link (it was withdrawn already, or the link is not whole)";
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !secret::is_random_hex(token) {
         return Err(RecruitmentError::not_found(what));
     }
     let txn = crate::db::begin_write(db).await?;
@@ -606,7 +606,7 @@ pub async fn withdraw_link_live(
     db: &DatabaseConnection,
     token: &str,
 ) -> Result<bool, RecruitmentError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !secret::is_random_hex(token) {
         return Ok(false);
     }
     Ok(store::donor_by_withdraw_hash(db, &secret::digest(token))
