@@ -292,6 +292,7 @@ async fn officials_are_refused_and_a_need_of_another_area_does_not_exist() {
         let (_, township) = get(&app, &official, "/township").await;
         assert!(!township.contains("nav-station-recruitment"));
 
+        app.import_luohe().await;
         let elsewhere = signed_in(&app, "luohe.staff", "station_staff", &["411100000000"]).await;
         let (status, _) = get(&app, &elsewhere, "/station/recruitment").await;
         assert_eq!(status, StatusCode::OK);
