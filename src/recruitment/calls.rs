@@ -1071,10 +1071,13 @@ pub async fn my_calls(
         }
         let slots = match need.stop_id {
             Some(stop) => {
-                if !slots_at.contains_key(&stop) {
-                    slots_at.insert(stop, free_slots(db, stop, now).await?);
+                if let Some(known) = slots_at.get(&stop) {
+                    known.clone()
+                } else {
+                    let free = free_slots(db, stop, now).await?;
+                    slots_at.insert(stop, free.clone());
+                    free
                 }
-                slots_at.get(&stop).cloned().unwrap_or_default()
             }
             None => vec![],
         };
@@ -1212,6 +1215,6 @@ pub async fn need_places(
             stops.push((stop.id, drive.date, stop.name));
         }
     }
-    stops.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+    stops.sort_by_key(|a| (a.1, a.0));
     Ok(NeedPlaces { stations, stops })
 }

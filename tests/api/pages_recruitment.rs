@@ -8,18 +8,28 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, on_each_backend, ok_json, send};
+use crate::helpers::{TestApp, ok_json, on_each_backend, send};
 use crate::page_client::{get, post, signed_in};
 use crate::recruitment::{COUNTY, SHIQIAO, donor, drive_on, enrol, id, need, setup};
 
 /// A need for O+ at a stop on 2026-12-10 (one place a slot, 09:00 and 09:30) with two donors
 /// given to `recruiter`; (need, stop, the calls of 甲 and 乙).
-pub(crate) async fn need_with_calls(app: &TestApp, station: i64, recruiter: &str) -> (i64, i64, i64, i64) {
+pub(crate) async fn need_with_calls(
+    app: &TestApp,
+    station: i64,
+    recruiter: &str,
+) -> (i64, i64, i64, i64) {
     let stop = drive_on(app, station, "2026-12-10", 1, "10:00").await;
     let a = id(&enrol(
         app,
         &app.client,
-        &donor("甲一", "13800000001", "O+", SHIQIAO, Some(("2026-03-01", "whole_blood"))),
+        &donor(
+            "甲一",
+            "13800000001",
+            "O+",
+            SHIQIAO,
+            Some(("2026-03-01", "whole_blood")),
+        ),
     )
     .await["donor"]);
     let b = id(&enrol(
@@ -65,7 +75,10 @@ async fn staff_see_the_hub_and_make_a_need_with_each_fault_named_beside_its_fiel
         ] {
             assert!(hub.contains(link), "{link} in {hub}");
         }
-        assert!(hub.contains(&format!("value=\"station-{station}\"")), "{hub}");
+        assert!(
+            hub.contains(&format!("value=\"station-{station}\"")),
+            "{hub}"
+        );
 
         // No group ticked, a target that is no number, no place: each named beside its field,
         // what was typed kept.
@@ -131,7 +144,10 @@ async fn staff_see_the_hub_and_make_a_need_with_each_fault_named_beside_its_fiel
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(location.starts_with("/station/recruitment/needs/"), "{location}");
+        assert!(
+            location.starts_with("/station/recruitment/needs/"),
+            "{location}"
+        );
         let stored = app.get_ok("/api/v1/recruitment/needs").await;
         let n = &stored["items"][0];
         assert_eq!(n["blood_groups"], "O+,O-", "{stored}");
@@ -161,7 +177,10 @@ async fn a_need_is_closed_at_the_version_shown_and_a_stale_close_shows_the_curre
         assert!(page.contains("甲*"), "donors masked: {page}");
         assert!(!page.contains("13800000001"), "{page}");
         // The assign form offers the accounts that recruit here, me ticked.
-        assert!(page.contains("value=\"chen.station\" id=\"recruiter-"), "{page}");
+        assert!(
+            page.contains("value=\"chen.station\" id=\"recruiter-"),
+            "{page}"
+        );
         let status_path = format!("{path}/status");
         let (status, location, _) = post(
             &app,
@@ -189,7 +208,11 @@ async fn a_need_is_closed_at_the_version_shown_and_a_stale_close_shows_the_curre
             &[("count", "1"), ("recruiters", "chen.station")],
         )
         .await;
-        assert_eq!(status, StatusCode::CONFLICT, "a closed need gives out no calls");
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "a closed need gives out no calls"
+        );
         assert!(page.contains("需求已关闭"), "{page}");
         app
     })
@@ -209,7 +232,10 @@ async fn a_recruiter_shows_a_number_books_a_donor_from_a_call_and_records_anothe
         }
         assert!(screen.contains("138****0001"), "{screen}");
         assert!(!screen.contains("13800000001"), "masked: {screen}");
-        assert!(screen.contains("value=\"09:30\""), "the free slot: {screen}");
+        assert!(
+            screen.contains("value=\"09:30\""),
+            "the free slot: {screen}"
+        );
 
         // The whole number, on purpose: a tel: link, and the view is audited.
         let (status, _, shown) = post(
@@ -249,15 +275,20 @@ async fn a_recruiter_shows_a_number_books_a_donor_from_a_call_and_records_anothe
         );
         let (_, screen) = get(&app, &staff, &location).await;
         assert!(screen.contains("id=\"notice\""), "{screen}");
-        assert!(!screen.contains(&format!("id=\"card-{call_a}\"")), "{screen}");
+        assert!(
+            !screen.contains(&format!("id=\"card-{call_a}\"")),
+            "{screen}"
+        );
 
         // No answer, recorded once: a second post shows the conflict, not a 500.
         let outcome = format!("/station/recruitment/calls/{call_b}/outcome");
         let (status, _, page) = post(&app, &staff, &outcome, &[("notes", "")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "no outcome chosen");
-        assert!(page.contains(&format!("id=\"outcome-{call_b}-error\"")), "{page}");
-        let (status, location, _) =
-            post(&app, &staff, &outcome, &[("outcome", "no_answer")]).await;
+        assert!(
+            page.contains(&format!("id=\"outcome-{call_b}-error\"")),
+            "{page}"
+        );
+        let (status, location, _) = post(&app, &staff, &outcome, &[("outcome", "no_answer")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(location, "/station/recruitment/calls?done=recorded");
         let (status, _, page) = post(&app, &staff, &outcome, &[("outcome", "declined")]).await;
@@ -279,8 +310,7 @@ async fn officials_are_refused_and_a_need_of_another_area_does_not_exist() {
     on_each_backend(|app| async move {
         let station = setup(&app).await;
         let (n, _, call_a, _) = need_with_calls(&app, station, "root").await;
-        let official =
-            signed_in(&app, "li.township", "township_official", &["990101101000"]).await;
+        let official = signed_in(&app, "li.township", "township_official", &["990101101000"]).await;
         for path in [
             "/station/recruitment".to_owned(),
             format!("/station/recruitment/needs/{n}"),

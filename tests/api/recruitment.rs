@@ -1250,10 +1250,13 @@ async fn a_call_books_its_donor_into_a_free_slot_once_and_a_refused_booking_writ
         // The donor is told, as any booking tells its holder.
         let messages = app.get_ok("/api/v1/outbox?limit=500").await;
         assert!(
-            messages["items"].as_array().unwrap().iter().any(|m| m["kind"]
-                == "confirmation"
-                && m["recipient"].as_str().unwrap().ends_with("0001")
-                && m["body"].as_str().unwrap().contains(code)),
+            messages["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["kind"] == "confirmation"
+                    && m["recipient"].as_str().unwrap().ends_with("0001")
+                    && m["body"].as_str().unwrap().contains(code)),
             "{messages}"
         );
         let audit = app.get_ok("/api/v1/audit?entity=recruitment_call").await;

@@ -204,7 +204,12 @@ async fn render_hub(
         stops: places
             .stops
             .into_iter()
-            .map(|(id, day, name)| (format!("stop-{id}"), format!("{} · {name}", date(lang, day))))
+            .map(|(id, day, name)| {
+                (
+                    format!("stop-{id}"),
+                    format!("{} · {name}", date(lang, day)),
+                )
+            })
             .collect(),
     };
     let mut response = html(&body);
@@ -250,10 +255,7 @@ async fn create_need(
         blood_groups: form.all("blood_groups").join(","),
         kind: form.get("kind"),
         // Not a number: 0, which the service refuses naming the field.
-        target: form
-            .get("target")
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0),
+        target: form.get("target").and_then(|t| t.parse().ok()).unwrap_or(0),
         needed_by,
         stop_id: id_of("stop-"),
         station_id: id_of("station-"),
@@ -412,7 +414,11 @@ async fn render_need(
         id: need.id,
         version: need.version,
         open: need.status == "open",
-        title: page.t1("srec-need-title", "groups", need.blood_groups.replace(',', " ")),
+        title: page.t1(
+            "srec-need-title",
+            "groups",
+            need.blood_groups.replace(',', " "),
+        ),
         place: need.place_name.clone(),
         needed_by: date(page.lang, need.needed_by),
         notes: need.notes.clone().unwrap_or_default(),
@@ -458,7 +464,9 @@ fn call_row(page: &Page, c: &CallView) -> CallRow {
         Some(d) => (
             mask_name(&d.name),
             d.mobile.clone(),
-            d.blood_group.clone().unwrap_or_else(|| page.t("srec-group-unknown")),
+            d.blood_group
+                .clone()
+                .unwrap_or_else(|| page.t("srec-group-unknown")),
         ),
         None => (page.t("srec-donor-gone"), String::new(), String::new()),
     };
@@ -548,8 +556,7 @@ async fn assign(
     };
     match calls::assign(&state.db, id, cmd, &who, state.clock.now()).await {
         Ok(_) => Ok(
-            Redirect::to(&format!("/station/recruitment/needs/{id}?done=assigned"))
-                .into_response(),
+            Redirect::to(&format!("/station/recruitment/needs/{id}?done=assigned")).into_response(),
         ),
         Err(RecruitmentError::Invalid(errors)) => {
             let extras = NeedExtras {
@@ -657,9 +664,10 @@ fn card(page: &Page, c: &CallCard, whole: Option<&str>) -> Card {
             .and_then(|d| d.blood_group.clone())
             .unwrap_or_else(|| page.t("srec-group-unknown")),
         last,
-        distance: d
-            .and_then(|d| d.distance_km)
-            .map_or_else(|| page.t("srec-distance-unknown"), |km| format!("{km:.1} km")),
+        distance: d.and_then(|d| d.distance_km).map_or_else(
+            || page.t("srec-distance-unknown"),
+            |km| format!("{km:.1} km"),
+        ),
         slots: c
             .slots
             .iter()
@@ -889,7 +897,10 @@ async fn book(
             ))
             .into_response())
         }
-        Err(RecruitmentError::Invalid(errors) | RecruitmentError::Bookings(BookingsError::Invalid(errors))) => {
+        Err(
+            RecruitmentError::Invalid(errors)
+            | RecruitmentError::Bookings(BookingsError::Invalid(errors)),
+        ) => {
             let form = FormState {
                 errors: field_errors(&page, "srec", &errors),
                 values: form,
