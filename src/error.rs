@@ -663,6 +663,7 @@ impl From<crate::recruitment::RecruitmentError> for AppError {
                 field: "mobile".to_owned(),
                 detail: crate::recruitment::roster::MOBILE_ON_ROSTER.to_owned(),
             },
+            E::Bookings(err) => AppError::from(err),
             E::Internal(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }

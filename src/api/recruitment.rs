@@ -23,7 +23,9 @@ use crate::domain::recruitment::Rules;
 use crate::domain::region::RegionCode;
 use crate::error::{AppError, Problem};
 use crate::recruitment::Acting;
-use crate::recruitment::calls::{self, Assign, CallView, Candidate, NeedView, NewNeed, Outcome};
+use crate::recruitment::calls::{
+    self, Assign, BookFromCall, CallView, Candidate, NeedView, NewNeed, Outcome,
+};
 use crate::recruitment::roster::{self, DonorView, NewDonor, RosterQuery};
 use crate::state::AppState;
 
@@ -40,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assign_calls))
         .routes(routes!(need_calls))
         .routes(routes!(record_outcome))
+        .routes(routes!(book_from_call))
 }
 
 fn acting(caller: &Caller) -> Acting<'_> {
@@ -734,4 +737,77 @@ async fn record_outcome(
         called_at: call.called_at,
         booking_id: call.booking_id,
     }))
+}
+
+/// The body of `POST /api/v1/recruitment/calls/{id}/booking`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookCall {
+    /// The start of a slot at the need's stop, `HH:MM`.
+    #[schema(example = "09:30")]
+    pub slot: String,
+    pub notes: Option<String>,
+}
+
+/// A call booked: the call as recorded and the booking made for its donor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallBooked {
+    pub call: CallRecorded,
+    pub booking_id: i64,
+    pub booking_code: String,
+    pub stop_id: i64,
+}
+
+/// Books the call's donor into a slot of the need's stop and records the call `booked` with
+/// that booking, in one transaction (the donor gets the booking's confirmation message).
+#[utoipa::path(
+    post,
+    path = "/recruitment/calls/{id}/booking",
+    tag = "recruitment",
+    params(IdPath),
+    request_body = BookCall,
+    responses(
+        (status = 201, description = "Booked and recorded", body = CallBooked),
+        (status = 400, description = "Invalid slot or notes", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such call in the caller's area", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Recorded already; the slot is full or has begun; the need is not at a published drive's stop; the donor gave blood too recently or has booked there", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(call_id = path.id))]
+async fn book_from_call(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+    JsonBody(body): JsonBody<BookCall>,
+) -> Result<Response, AppError> {
+    caller.require()?;
+    let booked = calls::book_from_call(
+        &state.db,
+        path.id,
+        BookFromCall {
+            slot: body.slot,
+            notes: body.notes,
+        },
+        &acting(&caller),
+        state.http.public_url.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
+    let call = booked.call;
+    Ok((
+        StatusCode::CREATED,
+        Json(CallBooked {
+            call: CallRecorded {
+                id: call.id,
+                need_id: call.need_id,
+                outcome: call.outcome,
+                called_at: call.called_at,
+                booking_id: call.booking_id,
+            },
+            booking_id: booked.booking.id,
+            booking_code: booked.booking.code,
+            stop_id: booked.booking.stop_id,
+        }),
+    )
+        .into_response())
 }

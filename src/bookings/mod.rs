@@ -441,7 +441,7 @@ fn duplicate(stop_id: i64) -> BookingsError {
 /// Refuses a mobile that gave blood too recently. (One that booked here already is refused
 /// by the unique index on `(stop_id, active_mobile)` when its booking is inserted.)
 async fn admissible(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     open: &OpenStop,
     mobile: &str,
 ) -> Result<(), BookingsError> {
@@ -476,23 +476,89 @@ pub async fn book_person(
 ) -> Result<Made, BookingsError> {
     let slot = open_slot(open, request.slot, "slot", now)?;
     admissible(db, open, &request.mobile).await?;
-    let (code, token) = new_secrets()?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
-    still_open(&txn, open).await?;
-    within_allowance(&txn, &request.mobile, "mobile", address, 1, limits).await?;
+    let made = person_in(&txn, open, slot, request, Some(address), limits, now).await?;
+    txn.commit().await?;
+    Ok(made)
+}
+
+/// A person booked by staff inside the caller's write transaction (a recruiter booking a
+/// donor on the phone, `recruitment::calls::book_from_call`): the fields checked, the slot
+/// open, the 180-day rule, the place taken by the conditional update, the booking with no
+/// client address (staff bookings count against no public cap), its confirmation message
+/// (with the manage link when `public_url` is known), and the audit record as `actor`'s
+/// booking. The caller commits; on an error it drops the transaction, so nothing is written.
+///
+/// # Errors
+/// Invalid fields (400); as [`book_person`].
+pub async fn book_person_in(
+    txn: &DatabaseTransaction,
+    open: &OpenStop,
+    cmd: PersonBooking,
+    actor: &Actor,
+    public_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Made, BookingsError> {
+    let request = cmd.checked().map_err(invalid)?;
+    let slot = open_slot(open, request.slot, "slot", now)?;
+    admissible(txn, open, &request.mobile).await?;
+    let limits = Limits {
+        public_url: public_url.map(str::to_owned),
+        ..Limits::default()
+    };
+    let made = person_in(txn, open, slot, request, None, &limits, now).await?;
+    audit::record(
+        txn,
+        Change {
+            entity: "booking",
+            entity_id: made.booking.id.to_string(),
+            action: "staff_book",
+            region_code: Some(open.drive.region_code.clone()),
+            before: None,
+            after: Some(&audited(
+                &made.booking.code,
+                &made.booking.status,
+                made.booking.headcount,
+                &made.parts,
+                &open.slots,
+                None,
+            )),
+            actor: actor.clone(),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(made)
+}
+
+/// The writes of a person's booking inside `txn`: the drive still open, the public caps (for
+/// a public booking from `address`), the place, the booking and its confirmation.
+async fn person_in(
+    txn: &DatabaseTransaction,
+    open: &OpenStop,
+    slot: &booking_slot::Model,
+    request: PersonRequest,
+    address: Option<&str>,
+    limits: &Limits,
+    now: DateTime<Utc>,
+) -> Result<Made, BookingsError> {
+    let (code, token) = new_secrets()?;
+    still_open(txn, open).await?;
+    if let Some(address) = address {
+        within_allowance(txn, &request.mobile, "mobile", address, 1, limits).await?;
+    }
     // The appeal the link came through, when its code is one of this stop's appeals; any
     // other code is ignored (a link passed on, a typo): it is a figure, not a condition.
     let appeal_id = match request.via.as_deref() {
-        Some(via) => crate::store::appeals::attributed(&txn, via, &open.stop).await?,
+        Some(via) => crate::store::appeals::attributed(txn, via, &open.stop).await?,
         None => None,
     };
-    if !store::take(&txn, slot.id, 1).await? {
-        txn.rollback().await?;
-        return Err(full(open, slot, db).await);
+    if !store::take(txn, slot.id, 1).await? {
+        return Err(full(open, slot, txn).await);
     }
     let (booking, parts) = store::insert(
-        &txn,
+        txn,
         NewBooking {
             code,
             token_hash: secret::digest(&token),
@@ -503,7 +569,7 @@ pub async fn book_person(
             blood_type: request.blood_type,
             organisation: None,
             parts: vec![(slot.id, 1)],
-            client_address: Some(address.to_owned()),
+            client_address: address.map(str::to_owned),
             appeal_id,
         },
         now,
@@ -515,7 +581,7 @@ pub async fn book_person(
         ..facts(&booking, open, slot.starts)
     };
     write_message(
-        &txn,
+        txn,
         &booking,
         MessageKind::Confirmation,
         None,
@@ -524,7 +590,6 @@ pub async fn book_person(
         now,
     )
     .await?;
-    txn.commit().await?;
     Ok(Made {
         booking,
         parts,
@@ -575,7 +640,7 @@ async fn within_allowance(
 async fn full(
     open: &OpenStop,
     slot: &booking_slot::Model,
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
 ) -> BookingsError {
     let left = store::slots_of(db, &[open.stop.id])
         .await

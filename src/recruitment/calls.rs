@@ -721,6 +721,15 @@ pub async fn calls(
 ) -> Result<Vec<CallView>, RecruitmentError> {
     let need = need_for(db, id, acting).await?;
     let calls = store::calls_of(db, need.id, recruiter, 2000).await?;
+    views_of(db, &need, calls).await
+}
+
+/// Calls of `need` as their recruiters see them, donors masked.
+async fn views_of(
+    db: &impl ConnectionTrait,
+    need: &recruitment_need::Model,
+    calls: Vec<recruitment_call::Model>,
+) -> Result<Vec<CallView>, RecruitmentError> {
     let place = need
         .longitude
         .zip(need.latitude)
@@ -776,6 +785,26 @@ pub struct Outcome {
     pub booking_code: Option<String>,
 }
 
+/// Call `call_id` with its need, if the caller may see the need; beyond their area the call
+/// does not exist.
+async fn call_for(
+    db: &impl ConnectionTrait,
+    call_id: i64,
+    acting: &Acting<'_>,
+) -> Result<(recruitment_call::Model, recruitment_need::Model), RecruitmentError> {
+    let what = || format!("call with id {call_id}");
+    let call = store::find_call(db, call_id)
+        .await?
+        .ok_or_else(|| RecruitmentError::not_found(what()))?;
+    let need = need_for(db, call.need_id, acting)
+        .await
+        .map_err(|e| match e {
+            RecruitmentError::NotFound(_) => RecruitmentError::not_found(what()),
+            other => other,
+        })?;
+    Ok((call, need))
+}
+
 /// Records what came of call `call_id` (once: a recorded call is a conflict). `do_not_call`
 /// also takes the donor off every future list.
 ///
@@ -789,15 +818,7 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<recruitment_call::Model, RecruitmentError> {
     let what = || format!("call with id {call_id}");
-    let call = store::find_call(db, call_id)
-        .await?
-        .ok_or_else(|| RecruitmentError::not_found(what()))?;
-    let need = need_for(db, call.need_id, acting)
-        .await
-        .map_err(|e| match e {
-            RecruitmentError::NotFound(_) => RecruitmentError::not_found(what()),
-            other => other,
-        })?;
+    let (call, need) = call_for(db, call_id, acting).await?;
     let mut errors = FieldErrors::default();
     let outcome = match cmd.outcome.trim().parse::<CallOutcome>() {
         Ok(o) => Some(o),
@@ -876,4 +897,324 @@ pub async fn record(
     .await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// A booking made from a call: the start (`HH:MM`) of a free slot at the need's stop, and a
+/// note on the call.
+#[derive(Debug, Clone, Default)]
+pub struct BookFromCall {
+    pub slot: String,
+    pub notes: Option<String>,
+}
+
+/// A call recorded `booked` with the booking made for its donor.
+#[derive(Debug, Clone)]
+pub struct BookedCall {
+    pub call: recruitment_call::Model,
+    pub booking: entity::booking::Model,
+}
+
+/// Books the donor of call `call_id` into a slot of the need's drive stop (a person booking
+/// with the donor's name, whole mobile and blood group, made by the recruiter, with its
+/// confirmation message) and records the call as `booked`, linked to that booking: one write
+/// transaction, audited (the booking as the recruiter's, the call's outcome). A full or begun
+/// slot, the 180-day rule or a call recorded meanwhile writes nothing.
+///
+/// # Errors
+/// Not found, denied; invalid slot or notes; conflict: the call was recorded already, the need
+/// is not at a drive stop, the donor withdrew; the bookings' refusals (`Bookings`: the slot
+/// full or begun, the drive not open, the donor gave blood too recently, booked there already).
+pub async fn book_from_call(
+    db: &DatabaseConnection,
+    call_id: i64,
+    cmd: BookFromCall,
+    acting: &Acting<'_>,
+    public_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<BookedCall, RecruitmentError> {
+    let (call, need) = call_for(db, call_id, acting).await?;
+    if call.outcome.is_some() {
+        return Err(RecruitmentError::Conflict(format!(
+            "call {call_id} was recorded already"
+        )));
+    }
+    let notes = crate::domain::text::clean(cmd.notes.clone(), 500, true)
+        .map_err(|_| RecruitmentError::invalid("notes", "must be at most 500 characters"))?;
+    let Some(stop_id) = need.stop_id else {
+        return Err(RecruitmentError::Conflict(format!(
+            "need {} asks donors to the station, not to a drive stop: book them there and \
+             record the call with the booking's code",
+            need.id
+        )));
+    };
+    let donor = match call.donor_id {
+        Some(id) => store::find_donor(db, id).await?,
+        None => None,
+    }
+    .ok_or_else(|| {
+        RecruitmentError::Conflict(format!(
+            "the donor of call {call_id} has left the roster; they cannot be booked from it"
+        ))
+    })?;
+    let open = crate::bookings::open_stop(db, stop_id)
+        .await
+        .map_err(|e| match e {
+            crate::bookings::BookingsError::NotFound(_) => RecruitmentError::Conflict(format!(
+                "the drive of stop {stop_id} is not published yet; it takes no bookings"
+            )),
+            other => RecruitmentError::Bookings(other),
+        })?;
+    let booking = crate::bookings::PersonBooking {
+        name: donor.name.clone(),
+        mobile: donor.mobile.clone(),
+        blood_type: group_of(&donor).map(|g| g.to_string()),
+        slot: cmd.slot.trim().to_owned(),
+        via: None,
+    };
+    let _turn = crate::db::write_turn(db).await;
+    let txn = crate::db::begin_write(db).await?;
+    let made =
+        crate::bookings::book_person_in(&txn, &open, booking, &acting.actor, public_url, now)
+            .await
+            .map_err(RecruitmentError::Bookings)?;
+    let recorded = store::record_outcome(
+        &txn,
+        call.id,
+        CallOutcome::Booked,
+        notes,
+        Some(made.booking.id),
+        now,
+    )
+    .await?;
+    if !recorded {
+        // Dropping the transaction rolls the booking back with it.
+        return Err(RecruitmentError::Conflict(format!(
+            "call {call_id} was recorded already"
+        )));
+    }
+    let after = store::find_call(&txn, call.id)
+        .await?
+        .ok_or_else(|| RecruitmentError::not_found(format!("call with id {call_id}")))?;
+    audit::record(
+        &txn,
+        Change {
+            entity: "recruitment_call",
+            entity_id: call.id.to_string(),
+            action: "book",
+            region_code: Some(need.region_code.clone()),
+            before: Some(&call),
+            after: Some(&after),
+            actor: acting.actor.clone(),
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(BookedCall {
+        call: after,
+        booking: made.booking,
+    })
+}
+
+/// A slot with places left at a need's stop, offered on the call screen.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FreeSlot {
+    /// `HH:MM`, as a booking names it.
+    pub starts: String,
+    pub ends: String,
+    pub left: i32,
+}
+
+/// A waiting call on the recruiter's screen: the call (donor masked), its need, and the free
+/// slots of the need's stop when its drive takes bookings (else none).
+#[derive(Debug, Clone)]
+pub struct CallCard {
+    pub call: CallView,
+    pub need: recruitment_need::Model,
+    pub slots: Vec<FreeSlot>,
+}
+
+/// The most calls the screen shows at once.
+pub const MAX_SCREEN: u64 = 200;
+
+/// The caller's calls not yet made: of every open need they may see, or of need `need` only
+/// (404 beyond their area), oldest first, with the free slots of each need's stop.
+///
+/// # Errors
+/// Denied, not found.
+pub async fn my_calls(
+    db: &DatabaseConnection,
+    need: Option<i64>,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CallCard>, RecruitmentError> {
+    acting.require_recruiter()?;
+    if let Some(id) = need {
+        need_for(db, id, acting).await?;
+    }
+    let Some(me) = acting.username() else {
+        return Ok(vec![]);
+    };
+    let calls = store::waiting_calls(db, &me, need, MAX_SCREEN).await?;
+    let mut by_need: BTreeMap<i64, Vec<recruitment_call::Model>> = BTreeMap::new();
+    for c in calls {
+        by_need.entry(c.need_id).or_default().push(c);
+    }
+    let mut slots_at: HashMap<i64, Vec<FreeSlot>> = HashMap::new();
+    let mut cards = Vec::new();
+    for (need_id, calls) in by_need {
+        let Some(need) = store::find_need(db, need_id).await? else {
+            continue;
+        };
+        if !visible(acting, &need.region_code) {
+            continue;
+        }
+        let slots = match need.stop_id {
+            Some(stop) => {
+                if let Some(known) = slots_at.get(&stop) {
+                    known.clone()
+                } else {
+                    let free = free_slots(db, stop, now).await?;
+                    slots_at.insert(stop, free.clone());
+                    free
+                }
+            }
+            None => vec![],
+        };
+        for call in views_of(db, &need, calls).await? {
+            cards.push(CallCard {
+                call,
+                need: need.clone(),
+                slots: slots.clone(),
+            });
+        }
+    }
+    cards.sort_by_key(|c| c.call.id);
+    Ok(cards)
+}
+
+/// The slots of stop `stop` with places left that have not begun, when its drive takes
+/// bookings (published or under way); none otherwise.
+async fn free_slots(
+    db: &DatabaseConnection,
+    stop: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<FreeSlot>, RecruitmentError> {
+    use crate::domain::booking::{clock, instant};
+    let open = match crate::bookings::open_stop(db, stop).await {
+        Ok(open) => open,
+        Err(crate::bookings::BookingsError::Db(e)) => return Err(e.into()),
+        Err(_) => return Ok(vec![]),
+    };
+    let mut slots: Vec<FreeSlot> = open
+        .slots
+        .iter()
+        .filter(|s| s.capacity > s.booked && now < instant(open.drive.date, s.starts))
+        .map(|s| FreeSlot {
+            starts: clock(s.starts),
+            ends: clock(s.ends),
+            left: s.capacity - s.booked,
+        })
+        .collect();
+    slots.sort_by(|a, b| a.starts.cmp(&b.starts));
+    Ok(slots)
+}
+
+/// An account that may be given calls of a need.
+#[derive(Debug, Clone)]
+pub struct Recruiter {
+    pub username: String,
+    pub display_name: String,
+}
+
+/// The active accounts that may recruit in need `id`'s area (admins and station staff whose
+/// regions reach it), by username: whom its calls may be given to.
+///
+/// # Errors
+/// Not found (or beyond the caller's area), denied.
+pub async fn recruiters(
+    db: &DatabaseConnection,
+    id: i64,
+    acting: &Acting<'_>,
+) -> Result<Vec<Recruiter>, RecruitmentError> {
+    let need = need_for(db, id, acting).await?;
+    let code = RegionCode::parse(&need.region_code)
+        .map_err(|e| RecruitmentError::Internal(anyhow::anyhow!(e)))?;
+    let mut out: Vec<Recruiter> = crate::store::accounts::list_users(db, None, 5000)
+        .await?
+        .into_iter()
+        .filter(|u| {
+            !u.disabled
+                && crate::domain::policy::can(
+                    Some(&u.principal(None)),
+                    crate::domain::policy::Action::Read,
+                    crate::domain::policy::Resource::Recruitment(&code),
+                ) == crate::domain::policy::Decision::Allow
+        })
+        .map(|u| Recruiter {
+            username: u.username,
+            display_name: u.display_name,
+        })
+        .collect();
+    out.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(out)
+}
+
+/// Where a new need may ask donors to come: the stations and the stops of drives from today
+/// on (not cancelled or completed) inside the caller's area, as (id, name) pairs.
+#[derive(Debug, Clone, Default)]
+pub struct NeedPlaces {
+    pub stations: Vec<(i64, String)>,
+    pub stops: Vec<(i64, NaiveDate, String)>,
+}
+
+/// The places a need may name (see [`NeedPlaces`]).
+///
+/// # Errors
+/// Denied.
+pub async fn need_places(
+    db: &DatabaseConnection,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<NeedPlaces, RecruitmentError> {
+    use crate::domain::drive::DriveStatus;
+    acting.require_recruiter()?;
+    let reach = acting.reach();
+    let stations = fleet::list_stations(
+        db,
+        &fleet::FleetFilter {
+            statuses: vec!["active"],
+            limit: Some(500),
+            reach: reach.clone(),
+            ..fleet::FleetFilter::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|s| (s.id, s.name))
+    .collect();
+    let today = crate::domain::booking::today_in_china(now);
+    let drives = crate::store::drives::list(
+        db,
+        &crate::store::drives::DriveFilter {
+            statuses: vec![
+                DriveStatus::Draft.as_str(),
+                DriveStatus::Published.as_str(),
+                DriveStatus::InProgress.as_str(),
+            ],
+            from: Some(today),
+            limit: 200,
+            reach,
+            ..crate::store::drives::DriveFilter::default()
+        },
+    )
+    .await?;
+    let mut stops = Vec::new();
+    for drive in drives {
+        for stop in crate::store::drives::stops(db, drive.id).await? {
+            stops.push((stop.id, drive.date, stop.name));
+        }
+    }
+    stops.sort_by_key(|a| (a.1, a.0));
+    Ok(NeedPlaces { stations, stops })
 }

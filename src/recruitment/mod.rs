@@ -41,6 +41,9 @@ pub enum RecruitmentError {
     /// The mobile is on the roster already, perhaps beyond the caller's reach.
     #[error("{}", roster::MOBILE_ON_ROSTER)]
     MobileTaken,
+    /// A booking made from a call was refused (a full or begun slot, the 180-day rule, …).
+    #[error(transparent)]
+    Bookings(crate::bookings::BookingsError),
     #[error(transparent)]
     Internal(anyhow::Error),
     #[error(transparent)]

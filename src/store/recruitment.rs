@@ -559,6 +559,36 @@ pub async fn calls_of(
         .await
 }
 
+/// `recruiter`'s calls not yet made, of open needs (or of need `need_id` only, whatever its
+/// status), oldest first.
+pub async fn waiting_calls(
+    db: &impl ConnectionTrait,
+    recruiter: &str,
+    need_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<recruitment_call::Model>, DbErr> {
+    let mut query = recruitment_call::Entity::find()
+        .filter(recruitment_call::Column::Recruiter.eq(recruiter))
+        .filter(recruitment_call::Column::Outcome.is_null());
+    query = match need_id {
+        Some(id) => query.filter(recruitment_call::Column::NeedId.eq(id)),
+        None => query.filter(
+            recruitment_call::Column::NeedId.in_subquery(
+                Query::select()
+                    .column(recruitment_need::Column::Id)
+                    .from(recruitment_need::Entity)
+                    .and_where(Expr::col(recruitment_need::Column::Status).eq("open"))
+                    .to_owned(),
+            ),
+        ),
+    };
+    query
+        .order_by_asc(recruitment_call::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// How many calls of need `need_id` have each outcome (`None`: not yet called), by recruiter.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct OutcomeCount {

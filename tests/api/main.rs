@@ -24,6 +24,7 @@ mod import;
 mod page_client;
 mod pages;
 mod pages_official;
+mod pages_recruitment;
 mod pages_station_admin;
 mod pages_station_checkin;
 mod pages_station_drives;

@@ -12,22 +12,22 @@ use crate::helpers::{
 };
 
 /// The demo county.
-const COUNTY: &str = "990101000000";
+pub(crate) const COUNTY: &str = "990101000000";
 /// 石桥村委会 (113.9837, 33.6392): where the tests' station stands.
-const SHIQIAO: &str = "990101101203";
+pub(crate) const SHIQIAO: &str = "990101101203";
 /// 王家湾村委会, 3.4 km from the station.
-const WANGJIAWAN: &str = "990101102203";
+pub(crate) const WANGJIAWAN: &str = "990101102203";
 /// 柳湾村委会, 6.8 km away.
-const LIUWAN: &str = "990101101202";
+pub(crate) const LIUWAN: &str = "990101101202";
 /// 南塘村委会, 15.9 km away.
 const NANTANG: &str = "990101103201";
 /// 东岭镇, a township.
 const DONGLING: &str = "990101101000";
 /// A village of 漯河市, another city.
-const OTHER_CITY_VILLAGE: &str = "411103101001";
-const TODAY: &str = "2026-12-07";
+pub(crate) const OTHER_CITY_VILLAGE: &str = "411103101001";
+pub(crate) const TODAY: &str = "2026-12-07";
 
-async fn setup(app: &TestApp) -> i64 {
+pub(crate) async fn setup(app: &TestApp) -> i64 {
     donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     app.set_today(TODAY);
     let station = json!({"name": "青禾县献血站", "region_code": COUNTY,
@@ -46,7 +46,7 @@ async fn setup(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-fn donor(
+pub(crate) fn donor(
     name: &str,
     mobile: &str,
     group: &str,
@@ -62,7 +62,7 @@ fn donor(
     body
 }
 
-async fn enrol(app: &TestApp, client: &Client, body: &Value) -> Value {
+pub(crate) async fn enrol(app: &TestApp, client: &Client, body: &Value) -> Value {
     let response = send(
         app,
         client,
@@ -75,7 +75,7 @@ async fn enrol(app: &TestApp, client: &Client, body: &Value) -> Value {
     ok_json(response, 201, &format!("enrolling {body}")).await
 }
 
-async fn need(app: &TestApp, client: &Client, body: &Value) -> Value {
+pub(crate) async fn need(app: &TestApp, client: &Client, body: &Value) -> Value {
     let response = send(
         app,
         client,
@@ -88,7 +88,7 @@ async fn need(app: &TestApp, client: &Client, body: &Value) -> Value {
     ok_json(response, 201, &format!("a need {body}")).await
 }
 
-fn station_need(station: i64, groups: &str, kind: &str, needed_by: &str) -> Value {
+pub(crate) fn station_need(station: i64, groups: &str, kind: &str, needed_by: &str) -> Value {
     json!({"region_code": COUNTY, "blood_groups": groups, "kind": kind, "target": 10,
         "needed_by": needed_by, "station_id": station})
 }
@@ -105,11 +105,11 @@ async fn candidate_ids(app: &TestApp, client: &Client, need: i64) -> Vec<i64> {
         .collect()
 }
 
-fn id(v: &Value) -> i64 {
+pub(crate) fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-fn fields(problem: &Value) -> Vec<&str> {
+pub(crate) fn fields(problem: &Value) -> Vec<&str> {
     problem["errors"]
         .as_array()
         .unwrap()
@@ -118,7 +118,7 @@ fn fields(problem: &Value) -> Vec<&str> {
         .collect()
 }
 
-async fn staff(app: &TestApp, name: &str, regions: &[&str]) -> Client {
+pub(crate) async fn staff(app: &TestApp, name: &str, regions: &[&str]) -> Client {
     bearer_client(&user_with_token(&app.db, name, "station_staff", regions, None).await)
 }
 
@@ -1006,10 +1006,17 @@ async fn withdrawing_consent_deletes_the_donor_and_takes_them_off_every_list_at_
 }
 
 /// A published drive of the demo county today with one stop at a point of 石桥村; the stop.
-async fn drive_today(app: &TestApp, station: i64) -> i64 {
-    let vehicle = json!({"name": "1号采血车", "plate": "豫L12345", "station_id": station,
-        "beds": 4, "staff": 6, "max_donors_per_day": 120, "day_start": "08:00",
-        "day_end": "17:00", "setup_min": 30, "teardown_min": 20, "cost_per_km": 2.5});
+pub(crate) async fn drive_today(app: &TestApp, station: i64) -> i64 {
+    drive_on(app, station, TODAY, 4, "12:00").await
+}
+
+/// A published drive of the demo county on `date` with one stop at a point of 石桥村 from
+/// 09:00 to `end`, its vehicle's `beds` giving `beds` places a half-hour slot; the stop.
+pub(crate) async fn drive_on(app: &TestApp, station: i64, date: &str, beds: i32, end: &str) -> i64 {
+    let vehicle = json!({"name": "1号采血车", "plate": format!("豫L1234{beds}"), "station_id": station,
+        "beds": beds, "staff": 6, "max_donors_per_day": 120, "day_start": "08:00",
+        "day_end": "17:00", "setup_min": 30, "teardown_min": 20, "cost_per_km": 2.5,
+        "donors_per_bed_hour": 2.0, "slot_minutes": 30});
     let response = send(
         app,
         &app.client,
@@ -1026,9 +1033,9 @@ async fn drive_today(app: &TestApp, station: i64) -> i64 {
             "longitude": 113.9837, "latitude": 33.6392, "status": "active"}),
         )
         .await;
-    let body = json!({"vehicle_id": vehicle["id"], "date": TODAY, "region": COUNTY,
+    let body = json!({"vehicle_id": vehicle["id"], "date": date, "region": COUNTY,
         "stops": [{"site": format!("point-{}", point["id"]), "planned_start": "09:00",
-                   "planned_end": "12:00", "expected_donors": 30}]});
+                   "planned_end": end, "expected_donors": 30}]});
     let response = send(
         app,
         &app.client,
@@ -1143,6 +1150,169 @@ async fn the_withdrawal_page_says_what_withdrawing_means_and_withdraws_with_one_
         let again = app.anonymous.get(app.url(&link)).send().await.unwrap();
         assert_eq!(again.status().as_u16(), 404);
         assert!(again.text().await.unwrap().contains("此链接已失效"));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_call_books_its_donor_into_a_free_slot_once_and_a_refused_booking_writes_nothing() {
+    on_each_backend(|app| async move {
+        let station = setup(&app).await;
+        // One place a slot: 09:00 and 09:30.
+        let stop = drive_on(&app, station, "2026-12-10", 1, "10:00").await;
+        let a = id(&enrol(
+            &app,
+            &app.client,
+            &donor("甲", "13800000001", "O+", SHIQIAO, None),
+        )
+        .await["donor"]);
+        enrol(
+            &app,
+            &app.client,
+            &donor("乙", "13800000002", "O+", SHIQIAO, None),
+        )
+        .await;
+        let body = json!({"region_code": COUNTY, "blood_groups": "O+", "target": 2,
+            "needed_by": "2026-12-10", "stop_id": stop});
+        let n = id(&need(&app, &app.client, &body).await);
+        let path = format!("/api/v1/recruitment/needs/{n}/assign");
+        let body = json!({"count": 2, "recruiters": ["root"]});
+        let made = send(&app, &app.client, Method::POST, &path, Some(&body), None).await;
+        let made = ok_json(made, 201, "assigning").await;
+        let call_a = made
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["donor_id"] == a)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let book = |call: i64| format!("/api/v1/recruitment/calls/{call}/booking");
+        // Someone else takes 09:00.
+        crate::bookings::booked(&app, stop, "路人", "13900000009", "09:00").await;
+
+        // A full slot: 409, and neither a booking nor an outcome is written.
+        let response = send(
+            &app,
+            &app.client,
+            Method::POST,
+            &book(call_a),
+            Some(&json!({"slot": "09:00"})),
+            None,
+        )
+        .await;
+        expect_problem(response, 409, "a full slot").await;
+        // No such slot, or no slot at all: 400 naming it.
+        for slot in ["11:00", ""] {
+            let response = send(
+                &app,
+                &app.client,
+                Method::POST,
+                &book(call_a),
+                Some(&json!({"slot": slot})),
+                None,
+            )
+            .await;
+            let problem = expect_problem(response, 400, "a bad slot").await;
+            assert_eq!(fields(&problem), ["slot"], "{slot}: {problem}");
+        }
+        let progress = app.get_ok(&format!("/api/v1/recruitment/needs/{n}")).await;
+        assert_eq!(progress["progress"]["waiting"], 2, "{progress}");
+        assert_eq!(progress["progress"]["booked"], 0);
+        assert_eq!(
+            crate::bookings::left(&app, stop).await,
+            [("09:00".to_owned(), 0), ("09:30".to_owned(), 1)]
+        );
+
+        // 09:30: booked with the donor's name and whole mobile, the call linked to it.
+        let response = send(
+            &app,
+            &app.client,
+            Method::POST,
+            &book(call_a),
+            Some(&json!({"slot": "09:30", "notes": "周四上午来"})),
+            None,
+        )
+        .await;
+        let booked = ok_json(response, 201, "booked from the call").await;
+        assert_eq!(booked["call"]["outcome"], "booked", "{booked}");
+        assert_eq!(booked["call"]["booking_id"], booked["booking_id"]);
+        assert_eq!(booked["stop_id"], stop);
+        let code = booked["booking_code"].as_str().unwrap();
+        assert_eq!(
+            crate::bookings::left(&app, stop).await,
+            [("09:00".to_owned(), 0), ("09:30".to_owned(), 0)]
+        );
+        let progress = app.get_ok(&format!("/api/v1/recruitment/needs/{n}")).await;
+        assert_eq!(progress["progress"]["booked"], 1, "{progress}");
+        assert_eq!(progress["progress"]["waiting"], 1);
+        // The donor is told, as any booking tells its holder.
+        let messages = app.get_ok("/api/v1/outbox?limit=500").await;
+        assert!(
+            messages["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["kind"] == "confirmation"
+                    && m["recipient"].as_str().unwrap().ends_with("0001")
+                    && m["body"].as_str().unwrap().contains(code)),
+            "{messages}"
+        );
+        let audit = app.get_ok("/api/v1/audit?entity=recruitment_call").await;
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["action"] == "book"),
+            "{audit}"
+        );
+        let audit = app.get_ok("/api/v1/audit?entity=booking").await;
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["action"] == "staff_book" && a["actor_user_id"] == 1),
+            "{audit}"
+        );
+
+        // Once: the call is recorded; booking or recording again is a conflict.
+        let response = send(
+            &app,
+            &app.client,
+            Method::POST,
+            &book(call_a),
+            Some(&json!({"slot": "09:30"})),
+            None,
+        )
+        .await;
+        expect_problem(response, 409, "booked twice").await;
+        let response = send(
+            &app,
+            &app.client,
+            Method::POST,
+            &format!("/api/v1/recruitment/calls/{call_a}/outcome"),
+            Some(&json!({"outcome": "no_answer"})),
+            None,
+        )
+        .await;
+        expect_problem(response, 409, "recorded after booking").await;
+
+        // Beyond the caller's area the call does not exist.
+        app.import_luohe().await;
+        let other = staff(&app, "zhou", &["411100000000"]).await;
+        let response = send(
+            &app,
+            &other,
+            Method::POST,
+            &book(call_a),
+            Some(&json!({"slot": "09:30"})),
+            None,
+        )
+        .await;
+        expect_problem(response, 404, "another city's call").await;
         app
     })
     .await;

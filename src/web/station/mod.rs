@@ -12,7 +12,9 @@
 //! - `results`: a drive's and a stop's results, the results report and its downloads, the
 //!   forecast's calibration over time;
 //! - `checkin`: a stop's check-in desk on a tablet (`/station/stops/{id}/checkin`);
-//! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
+//! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`);
+//! - `recruitment`: one-to-one recruitment: the hub (`/station/recruitment`), a need's page and
+//!   the recruiter's call screen (`/station/recruitment/calls`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
@@ -25,6 +27,7 @@ mod forecast;
 mod network;
 mod plan;
 mod planner;
+mod recruitment;
 mod results;
 
 use axum::Router;
@@ -60,4 +63,5 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(results::routes())
         .merge(checkin::routes())
+        .merge(recruitment::routes())
 }

@@ -11,6 +11,7 @@
 
 mod official;
 mod public;
+mod recruitment;
 mod signup;
 mod station_admin;
 mod station_checkin;
