@@ -86,7 +86,7 @@ const ENTITIES: [&str; 27] = [
 ];
 
 /// The actions the audit log records, for its filter (a drive's records name its new status).
-const ACTIONS: [&str; 31] = [
+const ACTIONS: [&str; 32] = [
     "create",
     "update",
     "close",
@@ -118,6 +118,7 @@ const ACTIONS: [&str; 31] = [
     "signup_goal",
     "signup_link",
     "signup_revoke",
+    "staff_book",
 ];
 
 pub fn routes() -> Router<AppState> {
