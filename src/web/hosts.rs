@@ -1134,7 +1134,7 @@ async fn stop_here(
 ) -> Result<(), PageError> {
     let acting = acting(page)?;
     hosts::find_for(&state.db, id, Action::Read, &acting).await?;
-    let here = signup::at_host(&state.db, &drives_acting(page), id, u64::MAX)
+    let here = signup::at_host(&state.db, &drives_acting(page), id, 10_000)
         .await?
         .into_iter()
         .any(|s| s.drive.id == drive && s.stop.id == stop);
