@@ -299,10 +299,7 @@ pub async fn at_host(
                 .filter(|b| b.stop_id == stop.id && b.kind == BookingKind::Individual.as_str())
                 .count();
             let may_update = super::region_of(&drive).is_ok_and(|code| {
-                acting.allows(
-                    Action::Update,
-                    crate::domain::policy::Resource::Plan(&code),
-                )
+                acting.allows(Action::Update, crate::domain::policy::Resource::Plan(&code))
             });
             HostStop {
                 drive,

@@ -615,7 +615,12 @@ const COMPARED: &[&str] = &[
 ];
 
 /// A field's value as people read it.
-fn readable(page: &Page, names: &HashMap<String, String>, field: &str, form: &FormFields) -> String {
+fn readable(
+    page: &Page,
+    names: &HashMap<String, String>,
+    field: &str,
+    form: &FormFields,
+) -> String {
     let value = form.raw(field);
     match field {
         "kind" if !value.is_empty() => kind_label(page, &value),
@@ -1000,7 +1005,9 @@ fn talk_row(page: &Page, t: publicity_talk::Model, place: String) -> TalkRow {
             "shost-talk-audience-who",
             &[("count", t.audience.into()), ("who", who.clone().into())],
         ),
-        _ => page.lang.t1("shost-talk-audience-count", "count", t.audience),
+        _ => page
+            .lang
+            .t1("shost-talk-audience-count", "count", t.audience),
     };
     TalkRow {
         id: t.id,
@@ -1023,8 +1030,7 @@ async fn host_page(
 ) -> Result<Response, PageError> {
     let notice = match done.done.as_deref() {
         Some(
-            what @ ("created" | "saved" | "contact-added" | "contact-removed" | "goal"
-            | "revoked"),
+            what @ ("created" | "saved" | "contact-added" | "contact-removed" | "goal" | "revoked"),
         ) => page.t(&format!("shost-done-{what}")),
         _ => String::new(),
     };
@@ -1565,10 +1571,9 @@ async fn record_talk(
         }
         // A host beyond reach, or a region outside the write scope: the place is not one to
         // pick.
-        Err(
-            RegistryError::NotFound(_)
-            | RegistryError::Denied { .. },
-        ) => vec![FieldError::new("place", "not yours")],
+        Err(RegistryError::NotFound(_) | RegistryError::Denied { .. }) => {
+            vec![FieldError::new("place", "not yours")]
+        }
         Err(e) => return Err(e.into()),
     };
     // The service names the place `region_code` or `host_id`: the form's field is `place`.

@@ -89,7 +89,10 @@ async fn an_official_registers_and_edits_a_host_and_a_stale_edit_shows_the_confl
                 )),
                 "{field}: {page}"
             );
-            assert!(page.contains(&format!("aria-describedby=\"location-hint {field}-error\"")) || field == "name");
+            assert!(
+                page.contains(&format!("aria-describedby=\"location-hint {field}-error\""))
+                    || field == "name"
+            );
         }
         assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"name-error\""));
         assert_eq!(input_value(&page, "address"), "东岭镇健康路 2 号");
@@ -144,7 +147,10 @@ async fn an_official_registers_and_edits_a_host_and_a_stale_edit_shows_the_confl
             fields
         };
         let fields = as_shown(&[("version", "1"), ("typical_headcount", "120")]);
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let (status, location, _) = post(&app, &official, &edit, &pairs).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
         assert_eq!(location, format!("/hosts/{id}?done=saved"));
@@ -155,7 +161,10 @@ async fn an_official_registers_and_edits_a_host_and_a_stale_edit_shows_the_confl
 
         // Stale: typed against version 1; both shown, what was typed kept, the new version.
         let fields = as_shown(&[("version", "1"), ("name", "东岭镇中心卫生院")]);
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let (status, _, page) = post(&app, &official, &edit, &pairs).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(page.contains(&zh("conflict-title")), "{page}");
@@ -163,10 +172,16 @@ async fn an_official_registers_and_edits_a_host_and_a_stale_edit_shows_the_confl
         assert!(page.contains("<td class=\"mine\">80</td><td class=\"current\">120</td>"));
         assert_eq!(input_value(&page, "name"), "东岭镇中心卫生院");
         assert_eq!(input_value(&page, "version"), "2");
-        assert_eq!(app.get_ok(&format!("/api/v1/hosts/{id}")).await["name"], "东岭镇卫生院");
+        assert_eq!(
+            app.get_ok(&format!("/api/v1/hosts/{id}")).await["name"],
+            "东岭镇卫生院"
+        );
         // Saving again keeps what was typed.
         let fields = as_shown(&[("version", "2"), ("name", "东岭镇中心卫生院")]);
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let (status, _, _) = post(&app, &official, &edit, &pairs).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let after = app.get_ok(&format!("/api/v1/hosts/{id}")).await;
@@ -190,7 +205,11 @@ async fn an_official_registers_and_edits_a_host_and_a_stale_edit_shows_the_confl
             &app,
             &official,
             &format!("/hosts/{id}/contacts"),
-            &[("name", "王敏"), ("mobile", "13812345678"), ("role", "院长")],
+            &[
+                ("name", "王敏"),
+                ("mobile", "13812345678"),
+                ("role", "院长"),
+            ],
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
@@ -293,7 +312,11 @@ async fn due_this_month_lists_hosts_whose_month_it_is_with_no_drive_planned() {
         let mut june = school_named("东岭镇幼儿园");
         june["preferred_months"] = json!([6]);
         host(&app, &june).await;
-        made(&app, &at_host(net.vehicles[0], school, "2027-03-16", Some(50))).await;
+        made(
+            &app,
+            &at_host(net.vehicles[0], school, "2027-03-16", Some(50)),
+        )
+        .await;
         let staff = signed_in(&app, "chen.station", "station_staff", &[CITY]).await;
 
         let (status, all) = get(&app, &staff, "/hosts").await;

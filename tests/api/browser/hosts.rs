@@ -73,7 +73,10 @@ async fn an_official_keeps_the_townships_hosts_on_a_phone_and_staff_make_a_link(
             b.click_to_load("#save").await;
             assert_eq!(b.text("#problem").await, zh.t("refused-fields"));
             assert_eq!(b.text("#name-error").await, zh.t("shost-hint-name"));
-            assert_eq!(b.text("#longitude-error").await, zh.t("shost-hint-longitude"));
+            assert_eq!(
+                b.text("#longitude-error").await,
+                zh.t("shost-hint-longitude")
+            );
             assert_eq!(b.value("#address").await, "东岭镇工业路 9 号");
             check_both(&mut b, "form-error").await;
 
@@ -86,7 +89,8 @@ async fn an_official_keeps_the_townships_hosts_on_a_phone_and_staff_make_a_link(
             b.fill("#c-name", "赵工").await;
             b.fill("#c-mobile", "13700001111").await;
             b.fill("#c-role", "工会主席").await;
-            b.click_to_load(".shost-contact-form button[type=submit]").await;
+            b.click_to_load(".shost-contact-form button[type=submit]")
+                .await;
             assert!(b.text(".shost-contacts").await.contains("赵工"));
             check_both(&mut b, "host").await;
 
