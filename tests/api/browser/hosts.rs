@@ -99,6 +99,18 @@ async fn an_official_keeps_the_townships_hosts_on_a_phone_and_staff_make_a_link(
             assert!(b.text(".shost-contacts").await.contains("王敏"));
             assert!(!b.has(&format!("#make-link-{stop}")).await);
             check_both(&mut b, "school").await;
+
+            // A talk at the school, logged from its page; then the list.
+            b.click_to_load("a[href^='/talks?host=']").await;
+            assert_eq!(b.value("#place").await, format!("host-{school}"));
+            b.fill("#speaker", "李老师").await;
+            b.fill("#audience", "120").await;
+            b.fill("#audience_description", "教职工").await;
+            b.fill("#materials", "倡议书、宣传单").await;
+            b.click_to_load("#log-talk").await;
+            assert_eq!(b.text("#notice").await, zh.t("shost-done-talk-logged"));
+            assert!(b.text("#talk-list").await.contains("东岭镇中心小学"));
+            check_both(&mut b, "talks").await;
             b.close().await;
 
             // Station staff at a desk: a new link, shown once, with its copy button.
