@@ -254,3 +254,87 @@ pub async fn sheet(db: &DatabaseConnection, token: &str) -> Result<SignupSheet, 
         signed_up,
     })
 }
+
+/// A group drive at a host as the host's page shows it: the stop with its drive, how many
+/// have signed up (active bookings of one person each), and whether the reader may set its
+/// goal and make or revoke its link (admins and station staff within their write scope, as
+/// the API asks).
+#[derive(Debug, Clone)]
+pub struct HostStop {
+    pub drive: drive::Model,
+    pub stop: drive_stop::Model,
+    pub signed_up: usize,
+    pub may_update: bool,
+}
+
+/// The group drives at host `host_id` that `acting` reads, the latest first, at most
+/// `limit` (the caller has read the host already).
+///
+/// # Errors
+/// The database fails.
+pub async fn at_host(
+    db: &DatabaseConnection,
+    acting: &Acting<'_>,
+    host_id: i64,
+    limit: u64,
+) -> Result<Vec<HostStop>, DrivesError> {
+    let Some(reach) = acting.reach() else {
+        return Ok(Vec::new());
+    };
+    let held: Vec<(drive_stop::Model, drive::Model)> = store::stops_at_host(db, host_id, limit)
+        .await?
+        .into_iter()
+        .filter(|(_, drive)| {
+            crate::domain::region::RegionCode::parse(&drive.region_code)
+                .is_ok_and(|c| reach.contains(&c))
+        })
+        .collect();
+    let ids: Vec<i64> = held.iter().map(|(stop, _)| stop.id).collect();
+    let booked = bookings::of_stops(db, &ids, true).await?;
+    Ok(held
+        .into_iter()
+        .map(|(stop, drive)| {
+            let signed_up = booked
+                .iter()
+                .filter(|b| b.stop_id == stop.id && b.kind == BookingKind::Individual.as_str())
+                .count();
+            let may_update = super::region_of(&drive).is_ok_and(|code| {
+                acting.allows(Action::Update, crate::domain::policy::Resource::Plan(&code))
+            });
+            HostStop {
+                drive,
+                stop,
+                signed_up,
+                may_update,
+            }
+        })
+        .collect())
+}
+
+/// The next group drive at each of these hosts that `acting` reads: the earliest stop on a
+/// drive not cancelled, dated `from` or later; hosts with none are left out.
+///
+/// # Errors
+/// The database fails.
+pub async fn next_at_hosts(
+    db: &DatabaseConnection,
+    acting: &Acting<'_>,
+    host_ids: &[i64],
+    from: chrono::NaiveDate,
+) -> Result<Vec<(i64, drive::Model, drive_stop::Model)>, DrivesError> {
+    let Some(reach) = acting.reach() else {
+        return Ok(Vec::new());
+    };
+    let mut next: Vec<(i64, drive::Model, drive_stop::Model)> = Vec::new();
+    for (stop, drive) in store::upcoming_at_hosts(db, host_ids, from).await? {
+        let Some(host_id) = stop.host_id else {
+            continue;
+        };
+        let seen = crate::domain::region::RegionCode::parse(&drive.region_code)
+            .is_ok_and(|c| reach.contains(&c));
+        if seen && !next.iter().any(|(h, _, _)| *h == host_id) {
+            next.push((host_id, drive, stop));
+        }
+    }
+    Ok(next)
+}

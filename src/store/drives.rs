@@ -191,6 +191,50 @@ pub async fn stops_at(
         .collect())
 }
 
+/// The stops at host `host_id` (group drives), each with its drive, the latest drive first; at
+/// most `limit`.
+pub async fn stops_at_host(
+    db: &impl ConnectionTrait,
+    host_id: i64,
+    limit: u64,
+) -> Result<Vec<(drive_stop::Model, drive::Model)>, DbErr> {
+    Ok(DriveStop::find()
+        .find_also_related(Drive)
+        .filter(drive_stop::Column::HostId.eq(host_id))
+        .order_by_desc(Column::Date)
+        .order_by_desc(drive_stop::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(stop, drive)| Some((stop, drive?)))
+        .collect())
+}
+
+/// The stops at these hosts on drives that are not cancelled, dated `from` or later, each
+/// with its drive, the earliest first.
+pub async fn upcoming_at_hosts(
+    db: &impl ConnectionTrait,
+    host_ids: &[i64],
+    from: NaiveDate,
+) -> Result<Vec<(drive_stop::Model, drive::Model)>, DbErr> {
+    if host_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(DriveStop::find()
+        .find_also_related(Drive)
+        .filter(drive_stop::Column::HostId.is_in(host_ids.iter().copied()))
+        .filter(Column::Status.ne(DriveStatus::Cancelled.as_str()))
+        .filter(Column::Date.gte(from))
+        .order_by_asc(Column::Date)
+        .order_by_asc(drive_stop::Column::PlannedStart)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(stop, drive)| Some((stop, drive?)))
+        .collect())
+}
+
 /// Moves drive `id` to `to` if it is still at `expected` (and sets the cancel reason when
 /// given); `None` when the version moved on.
 pub async fn set_status_if_version(

@@ -22,6 +22,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript", include_bytes!("assets/app.js")),
     ("map.js", "text/javascript", include_bytes!("assets/map.js")),
     (
+        "hosts.js",
+        "text/javascript",
+        include_bytes!("assets/hosts.js"),
+    ),
+    (
         "offline.js",
         "text/javascript",
         include_bytes!("assets/offline.js"),

@@ -13,6 +13,7 @@
 //! - `surveys`: the township official's village surveys (the entry flow, the survey sheet).
 //! - `official`: the township official's pages (my township, points and their map, a point's
 //!   page); `admin`: creating an official's account.
+//! - `hosts`: host organisations and publicity talks (issue 16), for officials and staff.
 //! - `station`: the blood station staff's pages (the network map, planning, drives, check-in,
 //!   results and reports, administration), desktop first.
 
@@ -22,6 +23,7 @@ mod assets;
 mod context;
 mod errors;
 mod forms;
+mod hosts;
 mod maps;
 mod official;
 mod offline;
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(official::routes())
         .merge(admin::routes())
         .merge(station::routes())
+        .merge(hosts::routes())
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -16,7 +16,7 @@ use crate::helpers::{
 use crate::plans::{COUNTY, DONGLING, XIHE, make_plan, network};
 
 /// A host in 东岭镇, 400 people, preferring December and March.
-fn school_body(headcount: Option<i32>) -> Value {
+pub(crate) fn school_body(headcount: Option<i32>) -> Value {
     json!({
         "name": "东岭镇中心小学", "kind": "school", "region_code": DONGLING,
         "address": "东岭镇学府路 8 号", "longitude": 114.02, "latitude": 33.66,
@@ -25,7 +25,7 @@ fn school_body(headcount: Option<i32>) -> Value {
     })
 }
 
-async fn host(app: &TestApp, body: &Value) -> i64 {
+pub(crate) async fn host(app: &TestApp, body: &Value) -> i64 {
     let response = send(
         app,
         &app.client,
@@ -52,7 +52,7 @@ async fn post_drive(app: &TestApp, client: &Client, body: &Value) -> reqwest::Re
     .await
 }
 
-fn at_host(vehicle: i64, host: i64, date: &str, goal: Option<i32>) -> Value {
+pub(crate) fn at_host(vehicle: i64, host: i64, date: &str, goal: Option<i32>) -> Value {
     let mut stop = json!({"site": format!("host-{host}"), "planned_start": "09:00",
                           "planned_end": "11:00", "expected_donors": 50.0});
     if let Some(goal) = goal {
@@ -61,7 +61,7 @@ fn at_host(vehicle: i64, host: i64, date: &str, goal: Option<i32>) -> Value {
     json!({"vehicle_id": vehicle, "date": date, "region": COUNTY, "stops": [stop]})
 }
 
-async fn made(app: &TestApp, body: &Value) -> Value {
+pub(crate) async fn made(app: &TestApp, body: &Value) -> Value {
     ok_json(
         post_drive(app, &app.client, body).await,
         201,
@@ -70,7 +70,7 @@ async fn made(app: &TestApp, body: &Value) -> Value {
     .await
 }
 
-async fn transition(app: &TestApp, id: i64, version: i64, to: &str) -> Value {
+pub(crate) async fn transition(app: &TestApp, id: i64, version: i64, to: &str) -> Value {
     let mut body = json!({"to": to});
     if to == "cancelled" {
         body["reason"] = json!("下雪");
@@ -836,7 +836,7 @@ async fn a_host_with_a_drive_planned_that_month_or_later_is_not_due() {
     .await;
 }
 
-fn school_named(name: &str) -> Value {
+pub(crate) fn school_named(name: &str) -> Value {
     let mut body = school_body(Some(300));
     body["name"] = json!(name);
     body["contacts"] = json!([]);
