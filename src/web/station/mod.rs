@@ -12,6 +12,8 @@
 //! - `results`: a drive's and a stop's results, the results report and its downloads, the
 //!   forecast's calibration over time;
 //! - `checkin`: a stop's check-in desk on a tablet (`/station/stops/{id}/checkin`);
+//! - `appeals`: appeals with their text, QR code, sends and first-hours chart, the station's
+//!   appeal template and the chat groups (`/station/appeals`, `/station/chat-groups`);
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -19,6 +21,7 @@
 //! anything.
 
 mod admin;
+mod appeals;
 mod checkin;
 mod drives;
 mod forecast;
@@ -60,4 +63,5 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(results::routes())
         .merge(checkin::routes())
+        .merge(appeals::routes())
 }
