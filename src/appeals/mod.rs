@@ -1296,12 +1296,16 @@ pub async fn overview(
                 .collect::<Vec<_>>()
                 .join("、"),
         };
-        let (bookings, people) = counts
-            .iter()
-            .find(|(id, _, _)| *id == a.id)
-            .map_or((0, 0), |(_, n, p)| {
-                (u64::try_from(*n).unwrap_or(0), u64::try_from(*p).unwrap_or(0))
-            });
+        let (bookings, people) =
+            counts
+                .iter()
+                .find(|(id, _, _)| *id == a.id)
+                .map_or((0, 0), |(_, n, p)| {
+                    (
+                        u64::try_from(*n).unwrap_or(0),
+                        u64::try_from(*p).unwrap_or(0),
+                    )
+                });
         appeals.push(Listed {
             drive_date: d.date,
             place,
@@ -1311,9 +1315,12 @@ pub async fn overview(
         });
     }
     let mut drives = Vec::new();
-    let may_make = acting
-        .principal
-        .is_some_and(|p| matches!(p.role, crate::domain::account::Role::Admin | crate::domain::account::Role::StationStaff));
+    let may_make = acting.principal.is_some_and(|p| {
+        matches!(
+            p.role,
+            crate::domain::account::Role::Admin | crate::domain::account::Role::StationStaff
+        )
+    });
     if may_make {
         let filter = crate::store::drives::DriveFilter {
             statuses: vec!["published"],
@@ -1445,6 +1452,9 @@ mod tests {
             "abcd-1234"
         );
         // An address without a key stays as pasted, and is refused as a key.
-        assert_eq!(robot_key("https://example.com/?a=b"), "https://example.com/?a=b");
+        assert_eq!(
+            robot_key("https://example.com/?a=b"),
+            "https://example.com/?a=b"
+        );
     }
 }

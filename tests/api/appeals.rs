@@ -419,7 +419,12 @@ async fn a_group_booking_through_an_appeals_link_records_the_appeal_and_counts_i
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 303, "{}", response.text().await.unwrap());
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{}",
+            response.text().await.unwrap()
+        );
         let from_page = entity::booking::Entity::find()
             .filter(entity::booking::Column::Mobile.eq("13700000005"))
             .one(&app.db)

@@ -229,7 +229,10 @@ async fn the_template_is_edited_against_its_version_with_a_preview() {
         let (status, _, html) = save("{date} 没有链接", "0").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(html.contains("id=\"body-error\""), "{html}");
-        assert!(html.contains("{date} 没有链接</textarea>"), "the text typed: {html}");
+        assert!(
+            html.contains("{date} 没有链接</textarea>"),
+            "the text typed: {html}"
+        );
 
         let (status, location, _) = save(mine, "0").await;
         assert_eq!(status, StatusCode::SEE_OTHER);
@@ -242,8 +245,14 @@ async fn the_template_is_edited_against_its_version_with_a_preview() {
         let (status, _, html) = save("【新】{date}{place}{link}", "0").await;
         assert_eq!(status, StatusCode::CONFLICT, "{html}");
         assert!(html.contains("class=\"panel conflict\""), "{html}");
-        assert!(html.contains("<td class=\"mine\">【新】{date}{place}{link}</td>"), "{html}");
-        assert!(html.contains(&format!("<td class=\"current\">{mine}</td>")), "{html}");
+        assert!(
+            html.contains("<td class=\"mine\">【新】{date}{place}{link}</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("<td class=\"current\">{mine}</td>")),
+            "{html}"
+        );
         assert_eq!(input_value(&html, "version"), "1");
         app
     })
@@ -304,8 +313,14 @@ async fn a_chat_groups_key_never_appears_in_the_pages_and_appeals_are_sent_to_gr
         let (_, html) = get(&app, &staff, &location).await;
         assert!(html.contains("工作群已添加"), "{html}");
         assert!(html.contains("东岭镇村医群"), "{html}");
-        assert!(html.contains(&format!("…{}", &KEY[KEY.len() - 4..])), "{html}");
-        assert!(!html.contains(KEY) && !html.contains(&KEY[..8]), "the key: {html}");
+        assert!(
+            html.contains(&format!("…{}", &KEY[KEY.len() - 4..])),
+            "{html}"
+        );
+        assert!(
+            !html.contains(KEY) && !html.contains(&KEY[..8]),
+            "the key: {html}"
+        );
         let group = entity::chat_group::Entity::find()
             .order_by_desc(entity::chat_group::Column::Id)
             .one(&app.db)
@@ -325,7 +340,10 @@ async fn a_chat_groups_key_never_appears_in_the_pages_and_appeals_are_sent_to_gr
         let send = format!("/station/appeals/{id}/send");
         let (status, _, html) = post(&app, &staff, &send, &[("format", "text")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(html.contains("<p class=\"error\" id=\"group_ids-error\">"), "{html}");
+        assert!(
+            html.contains("<p class=\"error\" id=\"group_ids-error\">"),
+            "{html}"
+        );
         let gid = group.id.to_string();
         let (status, location, _) = post(
             &app,
@@ -337,7 +355,11 @@ async fn a_chat_groups_key_never_appears_in_the_pages_and_appeals_are_sent_to_gr
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (_, html) = get(&app, &staff, &location).await;
         assert!(html.contains("已排队发送"), "{html}");
-        assert_eq!(html.matches("badge sapp-pending").count(), 2, "text and QR: {html}");
+        assert_eq!(
+            html.matches("badge sapp-pending").count(),
+            2,
+            "text and QR: {html}"
+        );
         assert!(html.contains("二维码图片"), "{html}");
         assert!(!html.contains(KEY));
 

@@ -318,8 +318,9 @@ async fn create(
         .clone()
         .unwrap_or_else(|| site_origin(&headers, &state.http));
     match service::create(&state.db, command, &site, &by, state.clock.now()).await {
-        Ok(appeal) => Ok(Redirect::to(&format!("/station/appeals/{}?done=made", appeal.id))
-            .into_response()),
+        Ok(appeal) => {
+            Ok(Redirect::to(&format!("/station/appeals/{}?done=made", appeal.id)).into_response())
+        }
         Err(AppealsError::Invalid(_)) => {
             refuse(
                 vec![("target".to_owned(), page.t("sapp-hint-appeal-target"))],
@@ -450,7 +451,7 @@ fn chart(page: &Page, d: &Detail) -> Option<Chart> {
     const WIDTH: u32 = 400;
     const HEIGHT: u32 = 220;
     const LEFT: u32 = 34;
-    const RIGHT: u32 = 388;
+    const RIGHT: u32 = 380;
     const TOP: u32 = 24;
     const BOTTOM: u32 = 190;
     let max = hours
@@ -503,7 +504,7 @@ fn chart(page: &Page, d: &Detail) -> Option<Chart> {
         .filter(|i| i % every == 0)
         .map(|i| Tick {
             x: one_decimal(f64::from(LEFT) + i as f64 * slot),
-            y: (BOTTOM + 16).to_string(),
+            y: (BOTTOM + 18).to_string(),
             label: page.t1("sapp-chart-hour-tick", "hour", i as u64),
         })
         .collect();
@@ -566,7 +567,13 @@ fn inline_svg(svg: &str) -> String {
     svg[start..].replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1)
 }
 
-fn render_appeal(page: &Page, d: Detail, form: FormState, notice: String, problem: String) -> Response {
+fn render_appeal(
+    page: &Page,
+    d: Detail,
+    form: FormState,
+    notice: String,
+    problem: String,
+) -> Response {
     let a = &d.appeal;
     let qr = service::qr::svg(&a.link)
         .map(|s| inline_svg(&s))
@@ -611,7 +618,10 @@ fn render_appeal(page: &Page, d: Detail, form: FormState, notice: String, proble
         .groups
         .iter()
         .map(|g| SentRow {
-            name: g.name.clone().unwrap_or_else(|| page.t("sapp-group-deleted")),
+            name: g
+                .name
+                .clone()
+                .unwrap_or_else(|| page.t("sapp-group-deleted")),
             kind: page.t(&format!("sapp-kind-{}", g.kind)),
             status: g.status.clone(),
             status_label: page.t(&format!("sapp-status-{}", g.status)),
@@ -764,7 +774,11 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response 
     response
 }
 
-async fn readable(state: &AppState, page: &Page, id: &str) -> Result<entity::appeal::Model, PageError> {
+async fn readable(
+    state: &AppState,
+    page: &Page,
+    id: &str,
+) -> Result<entity::appeal::Model, PageError> {
     let id = id_of(id)?;
     Ok(service::find_for(
         &state.db,
@@ -814,7 +828,11 @@ async fn png_download(
     let a = readable(&state, &page, &id).await?;
     let png = service::qr::png(&a.link)
         .map_err(|_| PageError::status(StatusCode::INTERNAL_SERVER_ERROR))?;
-    Ok(download(png, "image/png", &format!("appeal-{}.png", a.code)))
+    Ok(download(
+        png,
+        "image/png",
+        &format!("appeal-{}.png", a.code),
+    ))
 }
 
 // --- the template ---
@@ -989,9 +1007,7 @@ async fn save_template(
     let expected: Result<i32, AppealsError> = form
         .get("version")
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            AppealsError::Invalid(vec![FieldError::new("version", "missing")])
-        });
+        .ok_or_else(|| AppealsError::Invalid(vec![FieldError::new("version", "missing")]));
     let change = TemplateChange {
         body: Some(form.raw("body")),
         who_may_donate: Some(form.raw("who_may_donate")),
@@ -1112,7 +1128,8 @@ async fn render_groups(
         .collect();
     let may_edit = page.is_staff();
     let hosts = if may_edit {
-        let reg = crate::registry::Acting::caller(page.caller.principal.as_ref(), page.caller.actor());
+        let reg =
+            crate::registry::Acting::caller(page.caller.principal.as_ref(), page.caller.actor());
         hosts::list(
             &state.db,
             HostQuery {
@@ -1183,7 +1200,8 @@ async fn add_group(
     let mut region_code = form.get("region_code").unwrap_or_default();
     // A host's group lives in the host's region: taken from the host when none was picked.
     if let (Some(host), true) = (host_id, region_code.is_empty()) {
-        let reg = crate::registry::Acting::caller(page.caller.principal.as_ref(), page.caller.actor());
+        let reg =
+            crate::registry::Acting::caller(page.caller.principal.as_ref(), page.caller.actor());
         if let Ok(h) = hosts::get(&state.db, host, &reg).await {
             region_code = h.host.region_code;
         }
