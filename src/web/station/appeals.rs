@@ -434,7 +434,7 @@ struct AppealPage<'a> {
     problem: String,
 }
 
-/// At most this many hours are drawn (the first day); the table has them all.
+/// At most this many hours are drawn and listed: the first day (the API has them all).
 const CHART_HOURS: usize = 24;
 
 fn one_decimal(v: f64) -> String {
