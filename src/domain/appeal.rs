@@ -234,5 +234,8 @@ mod tests {
         let counts = per_hour(start, &at, 4);
         assert_eq!(counts, vec![3, 1, 0, 1]);
         assert_eq!(cumulative(&counts), vec![3, 4, 4, 5]);
+        // A group counts its headcount in the hour it booked.
+        let weighted = [(start + 10, 1), (start + 3700, 40), (start + 3800, 1)];
+        assert_eq!(per_hour_weighted(start, &weighted, 3), vec![1, 41, 0]);
     }
 }
