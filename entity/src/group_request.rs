@@ -35,6 +35,8 @@ pub struct Model {
     pub reason: Option<String>,
     /// Who confirmed or declined it.
     pub decided_by: Option<String>,
+    /// The appeal whose link the request came through (`via=`), carried on to the booking.
+    pub appeal_id: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -367,6 +367,11 @@ pub struct GroupBody {
     /// Empty or absent: any slot that has not begun.
     #[serde(default)]
     pub preferred_slots: Vec<String>,
+    /// The tracking code of the appeal whose link brought the group (`via=` in the link):
+    /// the booking (or the request, and the booking it becomes) records the appeal. An
+    /// unknown code is ignored.
+    #[schema(example = "K7M3QX")]
+    pub via: Option<String>,
 }
 
 impl From<PersonBody> for PersonBooking {
@@ -389,6 +394,7 @@ impl From<GroupBody> for GroupBooking {
             contact_mobile: b.contact_mobile,
             headcount: b.headcount,
             preferred_slots: b.preferred_slots.into_iter().map(Into::into).collect(),
+            via: b.via,
         }
     }
 }

@@ -675,7 +675,7 @@ pub async fn create_group(
             String::new()
         }
     };
-    let key = command.webhook_key.trim().to_owned();
+    let key = robot_key(&command.webhook_key);
     if !(8..=200).contains(&key.len())
         || !key
             .bytes()
@@ -1074,6 +1074,10 @@ pub struct Hour {
     pub bookings: u64,
     /// Bookings from the appeal's making to the end of this hour.
     pub cumulative: u64,
+    /// The people those bookings are for: one for a person, a group's headcount.
+    pub people: u64,
+    /// People from the appeal's making to the end of this hour (the curve the page draws).
+    pub cumulative_people: u64,
 }
 
 /// Bookings an appeal brought in a township.
@@ -1083,6 +1087,8 @@ pub struct Township {
     pub code: String,
     pub name: Option<String>,
     pub bookings: u64,
+    /// The people those bookings are for (a group counts its headcount).
+    pub people: u64,
 }
 
 /// An appeal's figures.
@@ -1096,6 +1102,9 @@ pub struct Figures {
     pub bookings: u64,
     /// Of those, the ones still active.
     pub active: u64,
+    /// The people all those bookings are for: one for a person's booking, its headcount for a
+    /// group's (a group is one booking of many people).
+    pub people: u64,
     /// Per hour from its making to now (at most two weeks): the cumulative curve to draw.
     pub per_hour: Vec<Hour>,
     pub by_township: Vec<Township>,
@@ -1136,20 +1145,28 @@ pub async fn figures(
         .iter()
         .map(|(b, _)| b.created_at.timestamp())
         .collect();
+    let weighted: Vec<(i64, u64)> = booked
+        .iter()
+        .map(|(b, _)| (b.created_at.timestamp(), headcount(b)))
+        .collect();
     let counts = rules::per_hour(start.timestamp(), &times, hours);
+    let people = rules::per_hour_weighted(start.timestamp(), &weighted, hours);
     let per_hour = counts
         .iter()
         .zip(rules::cumulative(&counts))
+        .zip(people.iter().zip(rules::cumulative(&people)))
         .enumerate()
-        .map(|(h, (n, total))| Hour {
+        .map(|(h, ((n, total), (p, p_total)))| Hour {
             hour: u32::try_from(h).unwrap_or(u32::MAX),
             from: start + Duration::hours(i64::try_from(h).unwrap_or(0)),
             bookings: *n,
             cumulative: total,
+            people: *p,
+            cumulative_people: p_total,
         })
         .collect();
-    let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
-    for (_, stop) in &booked {
+    let mut by_code: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (booking, stop) in &booked {
         let code = stop
             .as_ref()
             .map(|s| {
@@ -1159,10 +1176,12 @@ pub async fn figures(
                     .map_or_else(|| s.region_code.clone(), |t| t.to_string())
             })
             .unwrap_or_default();
-        *by_code.entry(code).or_default() += 1;
+        let entry = by_code.entry(code).or_default();
+        entry.0 += 1;
+        entry.1 += headcount(booking);
     }
     let mut by_township = Vec::new();
-    for (code, bookings) in by_code {
+    for (code, (bookings, people)) in by_code {
         let name = match RegionCode::parse(&code) {
             Ok(c) => crate::store::regions::find(db, &c).await?.map(|r| r.name),
             Err(_) => None,
@@ -1171,6 +1190,7 @@ pub async fn figures(
             code,
             name,
             bookings,
+            people,
         });
     }
     Ok(Figures {
@@ -1180,7 +1200,261 @@ pub async fn figures(
         groups,
         bookings: booked.len() as u64,
         active: booked.iter().filter(|(b, _)| b.status == "active").count() as u64,
+        people: booked.iter().map(|(b, _)| headcount(b)).sum(),
         per_hour,
         by_township,
     })
+}
+
+/// The people a booking is for: one for a person's, its headcount for a group's.
+fn headcount(booking: &entity::booking::Model) -> u64 {
+    u64::try_from(booking.headcount).unwrap_or(0).max(1)
+}
+
+// ---------------------------------------------------------------------------------------
+// What the station's pages read
+
+/// An appeal as the station's list shows it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub appeal: appeal::Model,
+    pub drive_date: chrono::NaiveDate,
+    /// The stop's name, or the drive's stops' names.
+    pub place: String,
+    pub bookings: u64,
+    /// The people those bookings are for (a group's headcount).
+    pub people: u64,
+}
+
+/// A published drive an appeal may be made for, with its stops.
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub drive: drive::Model,
+    pub stops: Vec<drive_stop::Model>,
+}
+
+/// What `/station/appeals` shows: the appeals made (of one drive when asked), newest first,
+/// and the published drives from `today` on an appeal may be made for (those the caller may
+/// plan; none for a reader who may not).
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub appeals: Vec<Listed>,
+    pub drives: Vec<Offered>,
+    /// The caller may make appeals (plans drives somewhere).
+    pub may_make: bool,
+}
+
+/// At most this many appeals and drives on the list.
+pub const LISTED: u64 = 200;
+
+/// The station's appeals page: appeals within the caller's reach (of drive `drive_id` only,
+/// when given: not found outside reach), and the drives to make one for.
+///
+/// # Errors
+/// Anonymous: denied; the drive not found; the database fails.
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    drive_id: Option<i64>,
+    acting: &Acting<'_>,
+    today: chrono::NaiveDate,
+) -> Result<Overview, AppealsError> {
+    acting.require()?;
+    let reach = acting.reach();
+    let made = match drive_id {
+        Some(id) => {
+            drive_for(db, id, Action::Read, acting, None).await?;
+            let mut all = store::appeals_of_drive(db, id).await?;
+            all.reverse();
+            all
+        }
+        None => store::list_appeals(db, reach.as_ref(), LISTED).await?,
+    };
+    let ids: Vec<i64> = made.iter().map(|a| a.id).collect();
+    let counts = store::booked_counts(db, &ids).await?;
+    let mut appeals = Vec::with_capacity(made.len());
+    let mut drives_seen: BTreeMap<i64, (drive::Model, Vec<drive_stop::Model>)> = BTreeMap::new();
+    for a in made {
+        if !drives_seen.contains_key(&a.drive_id) {
+            let Some(d) = crate::store::drives::find(db, a.drive_id).await? else {
+                continue;
+            };
+            let stops = crate::store::drives::stops(db, d.id).await?;
+            drives_seen.insert(d.id, (d, stops));
+        }
+        let Some((d, stops)) = drives_seen.get(&a.drive_id) else {
+            continue;
+        };
+        let place = match a.stop_id {
+            Some(sid) => stops
+                .iter()
+                .find(|s| s.id == sid)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            None => stops
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+        };
+        let (bookings, people) =
+            counts
+                .iter()
+                .find(|(id, _, _)| *id == a.id)
+                .map_or((0, 0), |(_, n, p)| {
+                    (
+                        u64::try_from(*n).unwrap_or(0),
+                        u64::try_from(*p).unwrap_or(0),
+                    )
+                });
+        appeals.push(Listed {
+            drive_date: d.date,
+            place,
+            bookings,
+            people,
+            appeal: a,
+        });
+    }
+    let mut drives = Vec::new();
+    let may_make = acting.principal.is_some_and(|p| {
+        matches!(
+            p.role,
+            crate::domain::account::Role::Admin | crate::domain::account::Role::StationStaff
+        )
+    });
+    if may_make {
+        let filter = crate::store::drives::DriveFilter {
+            statuses: vec!["published"],
+            from: Some(today),
+            limit: LISTED,
+            reach: reach.clone(),
+            ..Default::default()
+        };
+        for d in crate::store::drives::list(db, &filter).await? {
+            if drive_id.is_some_and(|id| id != d.id) {
+                continue;
+            }
+            let Ok(code) = RegionCode::parse(&d.region_code) else {
+                continue;
+            };
+            if acting
+                .authorize(Action::Create, Resource::Plan(&code), String::new)
+                .is_err()
+            {
+                continue;
+            }
+            let stops = crate::store::drives::stops(db, d.id).await?;
+            drives.push(Offered { drive: d, stops });
+        }
+        drives.sort_by_key(|o| (o.drive.date, o.drive.id));
+    }
+    Ok(Overview {
+        appeals,
+        drives,
+        may_make,
+    })
+}
+
+/// What an appeal's page shows: the appeal, its drive's day and place, its figures, the chat
+/// groups it may be sent to, and whether the caller may send it.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub appeal: appeal::Model,
+    pub drive_date: chrono::NaiveDate,
+    pub place: String,
+    pub figures: Figures,
+    /// The chat groups in the caller's reach (to send to).
+    pub groups: Vec<chat_group::Model>,
+    pub may_send: bool,
+}
+
+/// Appeal `id` as its page shows it, at `now`.
+///
+/// # Errors
+/// Not found (also outside reach); the database fails.
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    id: i64,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<Detail, AppealsError> {
+    let appeal = find_for(db, id, Action::Read, acting).await?;
+    let figures = figures(db, id, acting, now).await?;
+    let drive = crate::store::drives::find(db, appeal.drive_id)
+        .await?
+        .ok_or_else(|| AppealsError::Internal(format!("appeal {id}: no drive")))?;
+    let stops = crate::store::drives::stops(db, drive.id).await?;
+    let place = stops
+        .iter()
+        .filter(|s| appeal.stop_id.is_none_or(|sid| sid == s.id))
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join("、");
+    let code = region(&appeal.region_code, "appeal")?;
+    let may_send = acting
+        .authorize(Action::Update, Resource::Plan(&code), String::new)
+        .is_ok();
+    let groups = if may_send {
+        store::list_groups(db, acting.reach().as_ref(), None).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Detail {
+        appeal,
+        drive_date: drive.date,
+        place,
+        figures,
+        groups,
+        may_send,
+    })
+}
+
+/// The stations whose appeal template the caller reads, by id.
+///
+/// # Errors
+/// Anonymous: denied; the database fails.
+pub async fn template_stations(
+    db: &impl ConnectionTrait,
+    acting: &Acting<'_>,
+) -> Result<Vec<entity::station::Model>, AppealsError> {
+    acting.require()?;
+    let filter = crate::store::fleet::FleetFilter {
+        statuses: vec!["active"],
+        limit: Some(LISTED),
+        reach: acting.reach(),
+        ..Default::default()
+    };
+    Ok(crate::store::fleet::list_stations(db, &filter).await?)
+}
+
+/// The robot's key from what was pasted: the key itself, or the robot's webhook address
+/// (`https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`), whose `key` it takes.
+pub fn robot_key(raw: &str) -> String {
+    let raw = raw.trim();
+    match raw.split_once('?') {
+        Some((_, query)) if raw.contains("://") => query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("key="))
+            .unwrap_or(raw)
+            .to_owned(),
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::robot_key;
+
+    #[test]
+    fn a_webhook_address_gives_its_key() {
+        assert_eq!(robot_key(" abcd-1234_EFGH "), "abcd-1234_EFGH");
+        assert_eq!(
+            robot_key("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcd-1234&x=1"),
+            "abcd-1234"
+        );
+        // An address without a key stays as pasted, and is refused as a key.
+        assert_eq!(
+            robot_key("https://example.com/?a=b"),
+            "https://example.com/?a=b"
+        );
+    }
 }

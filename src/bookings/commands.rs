@@ -51,6 +51,9 @@ pub struct GroupBooking {
     /// Slot starts the group can come at; empty for any slot not begun.
     #[validate(nested)]
     pub preferred_slots: Vec<SlotStart>,
+    /// The tracking code of the appeal whose link the contact followed (`via=CODE`), as for
+    /// a person's booking; an unknown code is ignored.
+    pub via: Option<String>,
 }
 
 /// A move: a person's new `slot`, or a group's new `preferred_slots` (which of the two
@@ -256,6 +259,8 @@ pub struct GroupRequest {
     pub headcount: i32,
     /// Slot starts (minutes) in order of preference; empty for any.
     pub preferred: Vec<i32>,
+    /// The appeal's tracking code as given (see [`GroupBooking::via`]).
+    pub via: Option<String>,
 }
 
 impl PersonBooking {
@@ -335,6 +340,7 @@ impl GroupBooking {
                 contact_mobile,
                 headcount: self.headcount,
                 preferred,
+                via: self.via,
             }),
             _ => unreachable!("the field rules passed"),
         }
@@ -618,6 +624,7 @@ mod tests {
             contact_mobile: "13900000003".into(),
             headcount,
             preferred_slots: slots.iter().map(|s| SlotStart((*s).to_owned())).collect(),
+            via: None,
         };
         let errors = group(1, &["25:00", "09:00", "09:00", "09:00"])
             .checked()

@@ -786,6 +786,11 @@ pub async fn book_group(
             limits,
         )
         .await?;
+        // The appeal the link came through, as for a person (a figure, not a condition).
+        let appeal_id = match request.via.as_deref() {
+            Some(via) => crate::store::appeals::attributed(&txn, via, &open.stop).await?,
+            None => None,
+        };
         // Fresh counts, inside the transaction.
         let fresh = OpenStop {
             slots: store::slots_of(&txn, &[open.stop.id]).await?,
@@ -820,7 +825,7 @@ pub async fn book_group(
                 organisation: Some(request.organisation.clone()),
                 parts,
                 client_address: Some(address.to_owned()),
-                appeal_id: None,
+                appeal_id,
             },
             now,
         )
@@ -880,6 +885,10 @@ async fn request_places(
         });
     }
     let preferred: Vec<String> = request.preferred.iter().map(|m| rules::clock(*m)).collect();
+    let appeal_id = match request.via.as_deref() {
+        Some(via) => crate::store::appeals::attributed(&txn, via, &open.stop).await?,
+        None => None,
+    };
     let stored = store::insert_request(
         &txn,
         NewRequest {
@@ -892,6 +901,7 @@ async fn request_places(
             headcount: request.headcount,
             preferred: preferred.join(","),
             client_address: Some(address.to_owned()),
+            appeal_id,
         },
         now,
     )
@@ -1093,7 +1103,8 @@ pub async fn confirm_request(
             organisation: Some(request.organisation.clone()),
             parts,
             client_address: None,
-            appeal_id: None,
+            // The appeal the request came through: the booking it becomes counts for it.
+            appeal_id: request.appeal_id,
         },
         now,
     )

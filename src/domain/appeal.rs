@@ -137,11 +137,17 @@ pub fn day(lang: Lang, date: NaiveDate) -> String {
 /// `hours` hours: `counts[h]` is how many fell in hour `h` (times before `start` count in the
 /// first hour, after the last hour not at all).
 pub fn per_hour(start: i64, at: &[i64], hours: usize) -> Vec<u64> {
+    let weighted: Vec<(i64, u64)> = at.iter().map(|t| (*t, 1)).collect();
+    per_hour_weighted(start, &weighted, hours)
+}
+
+/// As [`per_hour`], each time counting its weight (a group's booking: its headcount).
+pub fn per_hour_weighted(start: i64, at: &[(i64, u64)], hours: usize) -> Vec<u64> {
     let mut counts = vec![0_u64; hours];
-    for t in at {
+    for (t, weight) in at {
         let h = usize::try_from((t - start).max(0) / 3600).unwrap_or(usize::MAX);
         if let Some(c) = counts.get_mut(h) {
-            *c += 1;
+            *c += weight;
         }
     }
     counts
@@ -228,5 +234,8 @@ mod tests {
         let counts = per_hour(start, &at, 4);
         assert_eq!(counts, vec![3, 1, 0, 1]);
         assert_eq!(cumulative(&counts), vec![3, 4, 4, 5]);
+        // A group counts its headcount in the hour it booked.
+        let weighted = [(start + 10, 1), (start + 3700, 40), (start + 3800, 1)];
+        assert_eq!(per_hour_weighted(start, &weighted, 3), vec![1, 41, 0]);
     }
 }

@@ -175,6 +175,50 @@ pub async fn appeals_of_drive(
         .await
 }
 
+/// The appeals within `reach` (`None`: all), newest first, at most `limit`.
+pub async fn list_appeals(
+    db: &impl ConnectionTrait,
+    reach: Option<&Visibility>,
+    limit: u64,
+) -> Result<Vec<appeal::Model>, DbErr> {
+    let mut query = appeal::Entity::find();
+    if let Some(condition) = reach.and_then(|r| super::within(appeal::Column::RegionCode, r)) {
+        query = query.filter(condition);
+    }
+    query
+        .order_by_desc(appeal::Column::CreatedAt)
+        .order_by_desc(appeal::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// How many bookings each of `ids` brought, and the people they are for (a person's booking
+/// one, a group's its headcount): `(appeal_id, bookings, people)`.
+pub async fn booked_counts(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<(i64, i64, i64)>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Option<i64>, i64, Option<i64>)> = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::AppealId)
+        .column_as(booking::Column::Id.count(), "bookings")
+        // SUM of an integer column: a BIGINT on PostgreSQL, an integer on SQLite.
+        .column_as(booking::Column::Headcount.sum(), "people")
+        .filter(booking::Column::AppealId.is_in(ids.iter().copied()))
+        .group_by(booking::Column::AppealId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n, people)| id.map(|id| (id, n, people.unwrap_or(n))))
+        .collect())
+}
+
 /// The appeal a booking at `stop` made through a link with `via` came through: an appeal with
 /// that code for the stop's drive (for the whole drive, or this stop). Any other code: `None`.
 pub async fn attributed(

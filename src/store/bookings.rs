@@ -272,6 +272,8 @@ pub struct NewRequest {
     /// `HH:MM,HH:MM`; empty for any slot.
     pub preferred: String,
     pub client_address: Option<String>,
+    /// The appeal the request came through.
+    pub appeal_id: Option<i64>,
 }
 
 /// Records a pending group request.
@@ -294,6 +296,7 @@ pub async fn insert_request(
         client_address: Set(new.client_address),
         reason: Set(None),
         decided_by: Set(None),
+        appeal_id: Set(new.appeal_id),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

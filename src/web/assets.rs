@@ -32,6 +32,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("assets/offline.js"),
     ),
     (
+        "appeals.js",
+        "text/javascript",
+        include_bytes!("assets/appeals.js"),
+    ),
+    (
         "icon.svg",
         "image/svg+xml",
         include_bytes!("assets/icon.svg"),

@@ -324,6 +324,7 @@ async fn book(
                 .into_iter()
                 .map(SlotStart)
                 .collect(),
+            via: form.get("via"),
         };
         service::book_group_at(&state.db, id, cmd, &address, limits, now)
             .await

@@ -27,7 +27,7 @@ const XIHE: &str = "990101102000";
 /// The unambiguous alphabet of tracking codes.
 const ALPHABET: &str = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-async fn station_id(app: &TestApp) -> i64 {
+pub(crate) async fn station_id(app: &TestApp) -> i64 {
     let stations = app.get_ok("/api/v1/stations").await;
     let items = stations
         .get("items")
@@ -50,7 +50,7 @@ async fn make_appeal(app: &TestApp, client: &Client, body: &Value) -> reqwest::R
     .await
 }
 
-async fn appeal(app: &TestApp, body: &Value) -> Value {
+pub(crate) async fn appeal(app: &TestApp, body: &Value) -> Value {
     ok_json(
         make_appeal(app, &app.client, body).await,
         201,
@@ -308,9 +308,142 @@ async fn a_public_booking_through_an_appeals_link_records_the_appeal_and_an_unkn
         assert_eq!(figures["per_hour"][0]["cumulative"], 2);
         assert_eq!(
             figures["by_township"],
-            json!([{"code": DONGLING, "name": "东岭镇", "bookings": 2}])
+            json!([{"code": DONGLING, "name": "东岭镇", "bookings": 2, "people": 2}])
         );
         assert_eq!(figures["groups"], json!([]));
+        app
+    })
+    .await;
+}
+
+/// A group's booking through the public API, with `via` when given.
+async fn group_via(
+    app: &TestApp,
+    stop: i64,
+    mobile: &str,
+    headcount: i64,
+    via: Option<&str>,
+) -> reqwest::Response {
+    let mut body = json!({"organisation": "东岭中学", "contact_name": "王老师",
+                          "contact_mobile": mobile, "headcount": headcount});
+    if let Some(via) = via {
+        body["via"] = json!(via);
+    }
+    send(
+        app,
+        &app.anonymous,
+        Method::POST,
+        &format!("/api/v1/public/stops/{stop}/group-bookings"),
+        Some(&body),
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_group_booking_through_an_appeals_link_records_the_appeal_and_counts_its_headcount() {
+    on_each_backend_with(unlimited, |app| async move {
+        let net = network(&app).await;
+        let date = today() + Duration::days(5);
+        let (drive, stop) =
+            published_stop(&app, net.vehicles[0], net.points[0], date, "09:00", "12:00").await;
+        let made = appeal(&app, &json!({"drive_id": drive, "stop_id": stop})).await;
+        let code = made["code"].as_str().unwrap();
+        let id = made["id"].as_i64().unwrap();
+
+        // A small group books at once: the booking records the appeal.
+        let small = ok_json(
+            group_via(&app, stop, "13700000001", 3, Some(&code.to_lowercase())).await,
+            201,
+            "a group through the link",
+        )
+        .await;
+        assert_eq!(appeal_of_booking(&app, &small).await, Some(id));
+        // Without the code, or another one: booked, no appeal.
+        for (mobile, via) in [("13700000002", None), ("13700000003", Some("ZZZZZZ"))] {
+            let other = ok_json(
+                group_via(&app, stop, mobile, 2, via).await,
+                201,
+                "a group without the link",
+            )
+            .await;
+            assert_eq!(appeal_of_booking(&app, &other).await, None, "{via:?}");
+        }
+        // A large group is a request (no places yet); the booking staff confirm it into
+        // carries the appeal on.
+        let asked = ok_json(
+            group_via(&app, stop, "13700000004", 11, Some(code)).await,
+            202,
+            "a request through the link",
+        )
+        .await;
+        let request = entity::group_request::Entity::find()
+            .filter(entity::group_request::Column::Code.eq(asked["code"].as_str().unwrap()))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(request.appeal_id, Some(id));
+        let confirmed = app
+            .client
+            .post(app.url(&format!("/api/v1/group-requests/{}/confirm", request.id)))
+            .header("If-Match", "\"1\"")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let confirmed = ok_json(confirmed, 200, "confirming the request").await;
+        let booking = entity::booking::Entity::find()
+            .filter(entity::booking::Column::Code.eq(asked["code"].as_str().unwrap()))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(booking.appeal_id, Some(id), "{confirmed}");
+
+        // The page's group form carries the link's code too.
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("kind", "group"),
+                ("organisation", "东岭村委会"),
+                ("contact_name", "李主任"),
+                ("contact_mobile", "13700000005"),
+                ("headcount", "2"),
+                ("via", code),
+            ])
+            .finish();
+        let response = browser(&app)
+            .post(app.url(&format!("/stops/{stop}/book")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{}",
+            response.text().await.unwrap()
+        );
+        let from_page = entity::booking::Entity::find()
+            .filter(entity::booking::Column::Mobile.eq("13700000005"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_page.appeal_id, Some(id));
+
+        // The figures: three bookings (a group is one), 16 people (a group its headcount).
+        let figures = app.get_ok(&format!("/api/v1/appeals/{id}/figures")).await;
+        assert_eq!(figures["bookings"], 3, "{figures}");
+        assert_eq!(figures["people"], 16, "{figures}");
+        assert_eq!(figures["per_hour"][0]["bookings"], 3);
+        assert_eq!(figures["per_hour"][0]["people"], 16);
+        assert_eq!(figures["per_hour"][0]["cumulative_people"], 16);
+        assert_eq!(
+            figures["by_township"],
+            json!([{"code": DONGLING, "name": "东岭镇", "bookings": 3, "people": 16}])
+        );
         app
     })
     .await;

@@ -23,6 +23,7 @@ mod hosts;
 mod import;
 mod page_client;
 mod pages;
+mod pages_appeals;
 mod pages_hosts;
 mod pages_official;
 mod pages_recruitment;

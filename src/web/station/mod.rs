@@ -14,13 +14,16 @@
 //! - `checkin`: a stop's check-in desk on a tablet (`/station/stops/{id}/checkin`);
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`);
 //! - `recruitment`: one-to-one recruitment: the hub (`/station/recruitment`), a need's page and
-//!   the recruiter's call screen (`/station/recruitment/calls`).
+//!   the recruiter's call screen (`/station/recruitment/calls`);
+//! - `appeals`: appeals with their text, QR code, sends and first-hours chart, the station's
+//!   appeal template and the chat groups (`/station/appeals`, `/station/chat-groups`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
 //! anything.
 
 mod admin;
+mod appeals;
 mod checkin;
 mod drives;
 mod forecast;
@@ -64,4 +67,5 @@ pub fn routes() -> Router<AppState> {
         .merge(results::routes())
         .merge(checkin::routes())
         .merge(recruitment::routes())
+        .merge(appeals::routes())
 }

@@ -9,6 +9,7 @@
 //! chromium-driver fonts-noto-cjk` (`.ci/run` installs them). Without them the browser tests
 //! fail saying so, unless `DONORNET_BROWSER_TESTS=skip` is set.
 
+mod appeals;
 mod hosts;
 mod official;
 mod public;
