@@ -663,6 +663,7 @@ impl From<crate::recruitment::RecruitmentError> for AppError {
                 field: "mobile".to_owned(),
                 detail: crate::recruitment::roster::MOBILE_ON_ROSTER.to_owned(),
             },
+            E::TooLarge(_) => AppError::PayloadTooLarge,
             E::Internal(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }

@@ -226,6 +226,9 @@ pub struct Facts {
     pub reason: Option<String>,
     /// The link to manage the booking, when known ([`Limits::link`]).
     link: Option<String>,
+    /// The site's public address, when known: the withdrawal link a donor on the roster is
+    /// sent is then absolute (else the path alone).
+    site: Option<String>,
 }
 
 impl Facts {
@@ -266,6 +269,7 @@ fn facts(booking: &booking::Model, open: &OpenStop, starts: i32) -> Facts {
         headcount: booking.headcount,
         reason: None,
         link: None,
+        site: None,
     }
 }
 
@@ -283,6 +287,13 @@ async fn write_message(
     let Some(mobile) = &booking.mobile else {
         return Ok(());
     };
+    let mut body = rules::message_body(kind, &facts.view());
+    // A donor on the roster can withdraw from a link in every message.
+    if let Some(line) =
+        crate::recruitment::roster::withdraw_line(db, mobile, facts.site.as_deref(), now).await?
+    {
+        body.push_str(&line);
+    }
     outbox::enqueue_capped(
         db,
         NewMessage {
@@ -291,7 +302,7 @@ async fn write_message(
             booking_id: Some(booking.id),
             request_id: None,
             recipient: mobile.clone(),
-            body: rules::message_body(kind, &facts.view()),
+            body,
         },
         cap,
         now,
@@ -512,6 +523,7 @@ pub async fn book_person(
     .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
     let facts = Facts {
         link: limits.link(&booking.code, &token),
+        site: limits.public_url.clone(),
         ..facts(&booking, open, slot.starts)
     };
     write_message(
@@ -765,6 +777,7 @@ pub async fn book_group(
             first_start(&stored_parts, &fresh.slots, booking.id).unwrap_or(open.stop.planned_start);
         let facts = Facts {
             link: limits.link(&booking.code, &token),
+            site: limits.public_url.clone(),
             ..facts(&booking, open, first)
         };
         write_message(
@@ -869,7 +882,12 @@ async fn write_request_message(
         headcount: request.headcount,
         reason: request.reason.clone(),
         link,
+        site: None,
     };
+    let mut body = rules::message_body(kind, &facts.view());
+    if let Some(line) = crate::recruitment::roster::withdraw_line(db, mobile, None, now).await? {
+        body.push_str(&line);
+    }
     outbox::enqueue_capped(
         db,
         NewMessage {
@@ -878,7 +896,7 @@ async fn write_request_message(
             booking_id: None,
             request_id: Some(request.id),
             recipient: mobile.clone(),
-            body: rules::message_body(kind, &facts.view()),
+            body,
         },
         cap,
         now,

@@ -12,22 +12,22 @@ use crate::helpers::{
 };
 
 /// The demo county.
-const COUNTY: &str = "990101000000";
+pub(crate) const COUNTY: &str = "990101000000";
 /// 石桥村委会 (113.9837, 33.6392): where the tests' station stands.
-const SHIQIAO: &str = "990101101203";
+pub(crate) const SHIQIAO: &str = "990101101203";
 /// 王家湾村委会, 3.4 km from the station.
 const WANGJIAWAN: &str = "990101102203";
 /// 柳湾村委会, 6.8 km away.
-const LIUWAN: &str = "990101101202";
+pub(crate) const LIUWAN: &str = "990101101202";
 /// 南塘村委会, 15.9 km away.
 const NANTANG: &str = "990101103201";
 /// 东岭镇, a township.
 const DONGLING: &str = "990101101000";
 /// A village of 漯河市, another city.
-const OTHER_CITY_VILLAGE: &str = "411103101001";
+pub(crate) const OTHER_CITY_VILLAGE: &str = "411103101001";
 const TODAY: &str = "2026-12-07";
 
-async fn setup(app: &TestApp) -> i64 {
+pub(crate) async fn setup(app: &TestApp) -> i64 {
     donornet::seed::load_demo_divisions(&app.db).await.unwrap();
     app.set_today(TODAY);
     let station = json!({"name": "青禾县献血站", "region_code": COUNTY,
@@ -46,7 +46,7 @@ async fn setup(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-fn donor(
+pub(crate) fn donor(
     name: &str,
     mobile: &str,
     group: &str,
@@ -62,7 +62,7 @@ fn donor(
     body
 }
 
-async fn enrol(app: &TestApp, client: &Client, body: &Value) -> Value {
+pub(crate) async fn enrol(app: &TestApp, client: &Client, body: &Value) -> Value {
     let response = send(
         app,
         client,
@@ -118,7 +118,7 @@ fn fields(problem: &Value) -> Vec<&str> {
         .collect()
 }
 
-async fn staff(app: &TestApp, name: &str, regions: &[&str]) -> Client {
+pub(crate) async fn staff(app: &TestApp, name: &str, regions: &[&str]) -> Client {
     bearer_client(&user_with_token(&app.db, name, "station_staff", regions, None).await)
 }
 

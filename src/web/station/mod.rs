@@ -12,6 +12,8 @@
 //! - `results`: a drive's and a stop's results, the results report and its downloads, the
 //!   forecast's calibration over time;
 //! - `checkin`: a stop's check-in desk on a tablet (`/station/stops/{id}/checkin`);
+//! - `roster`: the donor roster (issue 16): the list, masked, enrolling one donor, a sheet
+//!   import, one donor with the number shown on purpose and deletion on request;
 //! - `admin`: accounts, API tokens, the audit log and the outbox (`/station/admin`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
@@ -26,6 +28,7 @@ mod network;
 mod plan;
 mod planner;
 mod results;
+mod roster;
 
 use axum::Router;
 
@@ -50,8 +53,9 @@ async fn region_choices(state: &AppState, page: &Page) -> Result<Vec<PlaceLink>,
         .collect())
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
+        .merge(roster::routes(upload_limit))
         .merge(network::routes())
         .merge(drives::routes())
         .merge(planner::routes())
