@@ -836,6 +836,14 @@ pub async fn import_sheet(
     }
     if !faults.is_empty() {
         txn.rollback().await?;
+        // Row by row, each row's columns in the sheet's order.
+        let position = |field: &str| {
+            Column::ALL
+                .iter()
+                .position(|c| c.field() == field)
+                .map_or(0, |p| p + 1)
+        };
+        faults.sort_by_key(|e| (e.row, position(&e.field)));
         let total = faults.len();
         faults.truncate(MAX_LISTED_SHEET_FAULTS);
         if total > MAX_LISTED_SHEET_FAULTS {
