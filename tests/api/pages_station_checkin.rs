@@ -319,7 +319,7 @@ async fn readers_without_rights_are_refused_and_outside_reach_nothing_exists() {
 /// message telling them so carries an absolute withdrawal link.
 #[tokio::test]
 async fn consent_ticked_at_the_desk_puts_the_donor_on_the_roster_with_an_absolute_withdrawal_link()
- {
+{
     let http = || donornet::config::HttpConfig {
         public_url: Some("https://donors.example.cn".to_owned()),
         ..unlimited()
@@ -339,7 +339,10 @@ async fn consent_ticked_at_the_desk_puts_the_donor_on_the_roster_with_an_absolut
             post(&app, &staff, &desk, &[("name", "赵六"), ("consent", "1")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(refused.contains("加入献血者名册需要手机号"), "{refused}");
-        assert!(refused.contains("加入献血者名册需要居住村代码"), "{refused}");
+        assert!(
+            refused.contains("加入献血者名册需要居住村代码"),
+            "{refused}"
+        );
         assert!(attendances(&app, stop).await.is_empty());
 
         let (status, _, _) = post(
@@ -373,7 +376,11 @@ async fn consent_ticked_at_the_desk_puts_the_donor_on_the_roster_with_an_absolut
             &app,
             &staff,
             &desk,
-            &[("name", "孙八"), ("mobile", "13500135000"), ("village_code", "990101101201")],
+            &[
+                ("name", "孙八"),
+                ("mobile", "13500135000"),
+                ("village_code", "990101101201"),
+            ],
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
@@ -386,11 +393,14 @@ async fn consent_ticked_at_the_desk_puts_the_donor_on_the_roster_with_an_absolut
             .collect();
         names.sort_unstable();
         assert_eq!(names, ["张三", "赵六"], "{roster}");
-        assert!(roster["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|d| d["consent_channel"] == "check_in" && d["consent_wording"] == wording.as_str()));
+        assert!(
+            roster["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["consent_channel"] == "check_in"
+                    && d["consent_wording"] == wording.as_str())
+        );
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let told = entity::outbox_message::Entity::find()
             .filter(entity::outbox_message::Column::Kind.eq("roster_consent"))

@@ -19,9 +19,7 @@ use crate::helpers::{
 };
 use crate::page_client::{get, post, signed_in};
 use crate::plans::network;
-use crate::recruitment::{
-    COUNTY, LIUWAN, OTHER_CITY_VILLAGE, SHIQIAO, donor, enrol, setup, staff,
-};
+use crate::recruitment::{COUNTY, LIUWAN, OTHER_CITY_VILLAGE, SHIQIAO, donor, enrol, setup, staff};
 
 /// 西河镇, a township of the demo county without 石桥村 and 柳湾村.
 const XIHE: &str = "990101102000";
@@ -77,26 +75,47 @@ async fn staff_list_the_roster_masked_enrol_with_faults_beside_fields_see_a_numb
  {
     on_each_backend(|app| async move {
         setup(&app).await;
-        let wang = enrol(&app, &app.client, &donor("王芳", "13800138000", "O+", SHIQIAO, None)).await;
-        enrol(&app, &app.client, &donor("李四", "13900139000", "A+", LIUWAN, None)).await;
+        let wang = enrol(
+            &app,
+            &app.client,
+            &donor("王芳", "13800138000", "O+", SHIQIAO, None),
+        )
+        .await;
+        enrol(
+            &app,
+            &app.client,
+            &donor("李四", "13900139000", "A+", LIUWAN, None),
+        )
+        .await;
         let wang_id = wang["donor"]["id"].as_i64().unwrap();
         let chen = signed_in(&app, "chen.station", "station_staff", &[COUNTY]).await;
 
         // The list: masked, a way back to the recruitment hub, filtered by blood group.
         let (status, page) = get(&app, &chen, "/station/recruitment/roster").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("138****8000") && page.contains("李四"), "{page}");
+        assert!(
+            page.contains("138****8000") && page.contains("李四"),
+            "{page}"
+        );
         assert!(!page.contains("13800138000"), "masked: {page}");
         assert!(page.contains("href=\"/station/recruitment\""));
         let (_, only_a) = get(&app, &chen, "/station/recruitment/roster?blood_group=A%2B").await;
-        assert!(only_a.contains("李四") && !only_a.contains("王芳"), "{only_a}");
+        assert!(
+            only_a.contains("李四") && !only_a.contains("王芳"),
+            "{only_a}"
+        );
 
         // Officials and viewers: refused; another area's staff: the donor does not exist.
         let official = signed_in(&app, "liu.official", "township_official", &[COUNTY]).await;
         let (status, _) = get(&app, &official, "/station/recruitment/roster").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let other = signed_in(&app, "xihe.station", "station_staff", &[XIHE]).await;
-        let (status, _) = get(&app, &other, &format!("/station/recruitment/roster/{wang_id}")).await;
+        let (status, _) = get(
+            &app,
+            &other,
+            &format!("/station/recruitment/roster/{wang_id}"),
+        )
+        .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (_, theirs) = get(&app, &other, "/station/recruitment/roster").await;
         assert!(!theirs.contains("王芳"), "{theirs}");
@@ -180,7 +199,10 @@ async fn staff_list_the_roster_masked_enrol_with_faults_beside_fields_see_a_numb
         // One donor: masked until asked; the view of the whole number is audited.
         let path = format!("/station/recruitment/roster/{wang_id}");
         let (_, one) = get(&app, &chen, &path).await;
-        assert!(one.contains("138****8000") && !one.contains("13800138000"), "{one}");
+        assert!(
+            one.contains("138****8000") && !one.contains("13800138000"),
+            "{one}"
+        );
         let (status, _, shown) = post(&app, &chen, &format!("{path}/mobile"), &[]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(shown.contains("13800138000"), "{shown}");
@@ -217,7 +239,12 @@ async fn a_roster_sheet_enrols_every_row_in_one_transaction_or_names_every_bad_r
  {
     on_each_backend(|app| async move {
         setup(&app).await;
-        enrol(&app, &app.client, &donor("王芳", "13800138000", "O+", SHIQIAO, None)).await;
+        enrol(
+            &app,
+            &app.client,
+            &donor("王芳", "13800138000", "O+", SHIQIAO, None),
+        )
+        .await;
         let chen = staff(&app, "chen.station", &[COUNTY]).await;
 
         // Two bad rows (3 and 4): both named, with their columns; nothing written.
@@ -280,7 +307,11 @@ async fn a_roster_sheet_enrols_every_row_in_one_transaction_or_names_every_bad_r
             .all(&app.db)
             .await
             .unwrap();
-        assert_eq!(told.len(), 4, "the first enrolment, two new and one renewed consent");
+        assert_eq!(
+            told.len(),
+            4,
+            "the first enrolment, two new and one renewed consent"
+        );
 
         // Too large a body: 413, as a problem.
         let huge = format!("{HEADER}{}", "x".repeat(1024 * 1024 + 1));
@@ -301,11 +332,17 @@ async fn a_roster_sheet_enrols_every_row_in_one_transaction_or_names_every_bad_r
         let page_staff = signed_in(&app, "zhou.station", "station_staff", &[COUNTY]).await;
         let (status, form) = get(&app, &page_staff, "/station/recruitment/roster/import").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(form.contains("同意日期") && form.contains("consented_on"), "{form}");
+        assert!(
+            form.contains("同意日期") && form.contains("consented_on"),
+            "{form}"
+        );
         let (status, _, refused) = upload(&app, &page_staff, &bad).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(refused.contains("名册表有 4 处问题"), "{refused}");
-        assert!(refused.contains("<th scope=\"row\">3</th><td>手机 (mobile)</td>"), "{refused}");
+        assert!(
+            refused.contains("<th scope=\"row\">3</th><td>手机 (mobile)</td>"),
+            "{refused}"
+        );
         let sheet = format!("{HEADER}孙八,13500135000,O,阳性,{SHIQIAO},,,2026-12-04,纸质\n");
         let (status, location, _) = upload(&app, &page_staff, &sheet).await;
         assert_eq!(status, StatusCode::SEE_OTHER);

@@ -41,10 +41,7 @@ const GROUPS: [&str; 8] = ["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"];
 pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/station/recruitment/roster", get(list))
-        .route(
-            "/station/recruitment/roster/new",
-            get(new_form).post(enrol),
-        )
+        .route("/station/recruitment/roster/new", get(new_form).post(enrol))
         .route(
             "/station/recruitment/roster/import",
             get(import_form)
@@ -478,7 +475,10 @@ fn import_page(page: &Page, problem: String, faults: Vec<Fault>, status: StatusC
         page,
         problem,
         faults,
-        columns: Column::ALL.iter().map(|c| (c.chinese(), c.field())).collect(),
+        columns: Column::ALL
+            .iter()
+            .map(|c| (c.chinese(), c.field()))
+            .collect(),
         example: EXAMPLE_SHEET,
         limits: page.lang.tn(
             "sros-import-limits",
@@ -496,7 +496,12 @@ fn import_page(page: &Page, problem: String, faults: Vec<Fault>, status: StatusC
 /// `GET /station/recruitment/roster/import`: the upload form and the sheet's format.
 async fn import_form(page: Page) -> Result<Response, PageError> {
     roster::may_recruit(&acting(&page))?;
-    Ok(import_page(&page, String::new(), Vec::new(), StatusCode::OK))
+    Ok(import_page(
+        &page,
+        String::new(),
+        Vec::new(),
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /station/recruitment/roster/import` (a multipart form, the file as `sheet`): every

@@ -20,21 +20,39 @@ async fn staff_work_the_donor_roster_on_a_phone_and_a_laptop() {
         let driver = &driver;
         async move {
             setup(&app).await;
-            let wang = enrol(&app, &app.client, &donor("王芳", "13800138000", "O+", SHIQIAO, None)).await;
+            let wang = enrol(
+                &app,
+                &app.client,
+                &donor("王芳", "13800138000", "O+", SHIQIAO, None),
+            )
+            .await;
             enrol(
                 &app,
                 &app.client,
-                &donor("李四", "13900139000", "A-", LIUWAN, Some(("2026-06-01", "whole_blood"))),
+                &donor(
+                    "李四",
+                    "13900139000",
+                    "A-",
+                    LIUWAN,
+                    Some(("2026-06-01", "whole_blood")),
+                ),
             )
             .await;
-            user_with_token(&app.db, "chen.station", "station_staff", &[COUNTY], Some(PASSWORD))
-                .await;
+            user_with_token(
+                &app.db,
+                "chen.station",
+                "station_staff",
+                &[COUNTY],
+                Some(PASSWORD),
+            )
+            .await;
             let mut b = driver.browser(&app, "").await;
             b.goto("/login").await;
             b.fill("#username", "chen.station").await;
             b.fill("#password", PASSWORD).await;
             b.click_to_load("form button[type=submit]").await;
-            b.wait_for_path("signed in", |p| !p.starts_with("/login")).await;
+            b.wait_for_path("signed in", |p| !p.starts_with("/login"))
+                .await;
 
             b.goto("/station/recruitment/roster").await;
             assert!(b.text("#donors").await.contains("138****8000"));
@@ -51,12 +69,18 @@ async fn staff_work_the_donor_roster_on_a_phone_and_a_laptop() {
             b.fill("#mobile", "13700137000").await;
             b.click("#agreed").await;
             b.click_to_load("#enrol-submit").await;
-            b.wait_for_path("the donor", |p| p.starts_with("/station/recruitment/roster/"))
-                .await;
+            b.wait_for_path("the donor", |p| {
+                p.starts_with("/station/recruitment/roster/")
+            })
+            .await;
             assert!(b.has("#notice").await);
 
             // A donor's whole number, on purpose.
-            b.goto(&format!("/station/recruitment/roster/{}", wang["donor"]["id"])).await;
+            b.goto(&format!(
+                "/station/recruitment/roster/{}",
+                wang["donor"]["id"]
+            ))
+            .await;
             b.click_to_load("#show-number").await;
             assert_eq!(b.text("#mobile-whole").await, "13800138000");
             b.check_wide("number-shown").await;
