@@ -1334,6 +1334,9 @@ pub enum By {
     Holder {
         cap: u32,
         link: Option<String>,
+        /// The site's public address, when known (the withdrawal link of a donor on the
+        /// roster is then absolute).
+        site: Option<String>,
     },
     Staff {
         actor: Actor,
@@ -1513,12 +1516,13 @@ async fn reschedule_in(
         return Ok(None);
     };
     let starts = first_start(&new_parts, &fresh.slots, moved.id).unwrap_or(open.stop.planned_start);
-    let link = match by {
-        By::Holder { link, .. } => link.clone(),
-        By::Staff { .. } => None,
+    let (link, site) = match by {
+        By::Holder { link, site, .. } => (link.clone(), site.clone()),
+        By::Staff { .. } => (None, None),
     };
     let facts = Facts {
         link,
+        site,
         ..facts(&moved, open, starts)
     };
     write_message(
@@ -1697,6 +1701,7 @@ pub async fn holder_reschedule(
     let by = By::Holder {
         cap: limits.messages_per_day,
         link: limits.link(&booking.code, token.trim()),
+        site: limits.public_url.clone(),
     };
     reschedule(db, booking, &slots, &by, now).await
 }
@@ -1846,7 +1851,17 @@ pub async fn holder_cancel(
         )),
         Found::Booking(b) => {
             let parts = store::parts_of(db, &[b.id]).await?;
-            let cancelled = cancel(db, &b, &By::Holder { cap, link: None }, now).await?;
+            let cancelled = cancel(
+                db,
+                &b,
+                &By::Holder {
+                    cap,
+                    link: None,
+                    site: None,
+                },
+                now,
+            )
+            .await?;
             Ok(HolderCancelled::Booking((cancelled, parts)))
         }
     }

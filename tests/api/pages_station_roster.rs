@@ -5,8 +5,9 @@
 //! sheet (API and upload page): every row enrolled in one go (a known mobile updated, not
 //! added twice) or none, every bad row and column named; too large a body answered 413; a
 //! village beyond the caller's area named as no village at all. And the withdrawal link in
-//! every message to a donor on the roster: a booking confirmation carries it, a message to
-//! someone not on the roster does not.
+//! every message to a donor on the roster: a booking confirmation and a reminder carry it
+//! (each its own, each working until the consent is withdrawn), a message to someone not on
+//! the roster does not.
 
 use chrono::Duration;
 use reqwest::{Client, Method, StatusCode};
@@ -412,6 +413,49 @@ async fn a_booking_message_to_a_donor_on_the_roster_carries_a_working_withdrawal
         );
         let li = confirmation("13900139000").await;
         assert!(!li.contains("/roster/withdraw"), "{li}");
+
+        // The day-before reminder too, written once with its link (a second scan adds no link).
+        let day = today() + Duration::days(6);
+        let starts = day.and_hms_opt(1, 0, 0).unwrap().and_utc(); // 09:00 in China
+        let at = starts - Duration::hours(12);
+        let site = Some("https://donors.example.cn");
+        assert_eq!(
+            donornet::outbox::scan_reminders(&app.db, site, at)
+                .await
+                .unwrap(),
+            2
+        );
+        let links = || async {
+            entity::donor_withdraw_link::Entity::find()
+                .all(&app.db)
+                .await
+                .unwrap()
+                .len()
+        };
+        let kept = links().await;
+        assert_eq!(kept, 2, "the confirmation's link and the reminder's");
+        assert_eq!(
+            donornet::outbox::scan_reminders(&app.db, site, at)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(links().await, kept);
+        let reminders = entity::outbox_message::Entity::find()
+            .filter(entity::outbox_message::Column::Kind.eq("day_before"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(reminders.len(), 2);
+        for r in &reminders {
+            assert_eq!(
+                r.body
+                    .contains("https://donors.example.cn/roster/withdraw?t="),
+                r.recipient == "13800138000",
+                "{}",
+                r.body
+            );
+        }
 
         // The link works, and so does the one sent with the consent: each message's own.
         let token = withdraw_token(&wang).unwrap();
