@@ -308,10 +308,19 @@ pub fn may_recruit(acting: &Acting<'_>) -> Result<(), RecruitmentError> {
 pub async fn check(
     db: &DatabaseConnection,
     cmd: &NewDonor,
+    acting: &Acting<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), RecruitmentError> {
+    acting.require_recruiter()?;
     let mut errors = FieldErrors::default();
     fields_of(db, cmd, "staff", now, &mut errors).await?;
+    // Beyond the caller's area a village does not exist for them.
+    if let Ok(code) = RegionCode::parse(cmd.village_code.trim())
+        && acting.authorize(&code, String::new).is_err()
+    {
+        errors.0.retain(|e| e.field != "village_code");
+        errors.add("village_code", format!("no village with code {code}"));
+    }
     errors.check_with(RecruitmentError::Invalid)
 }
 

@@ -180,6 +180,27 @@ async fn staff_list_the_roster_masked_enrol_with_faults_beside_fields_see_a_numb
             location,
             format!("/station/recruitment/roster/{}?done=enrolled", zhao["id"])
         );
+        // A village beyond the caller's area is no village for them, agreed or not.
+        for agreed in ["1", ""] {
+            let (status, _, beyond) = post(
+                &app,
+                &other,
+                "/station/recruitment/roster/new",
+                &[
+                    ("consent_channel", "paper"),
+                    ("agreed", agreed),
+                    ("name", "周九"),
+                    ("mobile", "13600136000"),
+                    ("village_code", SHIQIAO),
+                ],
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "agreed {agreed:?}");
+            assert!(
+                beyond.contains("id=\"village_code-error\">没有这个村"),
+                "{beyond}"
+            );
+        }
         // The same mobile again: said beside the field.
         let (status, _, taken) = post(
             &app,

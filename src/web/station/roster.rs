@@ -321,7 +321,7 @@ async fn enrol(
     if !errors.is_empty() {
         // The service's own faults too, all at once: it checks without writing when refusing.
         if let Err(RecruitmentError::Invalid(more)) =
-            roster::check(&state.db, &cmd, state.clock.now()).await
+            roster::check(&state.db, &cmd, &acting(&page), state.clock.now()).await
         {
             errors.extend(more);
         }
