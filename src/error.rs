@@ -664,6 +664,7 @@ impl From<crate::recruitment::RecruitmentError> for AppError {
                 detail: crate::recruitment::roster::MOBILE_ON_ROSTER.to_owned(),
             },
             E::Bookings(err) => AppError::from(err),
+            E::TooLarge(_) => AppError::PayloadTooLarge,
             E::Internal(err) => AppError::Internal(err),
             E::Db(err) => AppError::from(err),
         }

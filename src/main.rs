@@ -299,6 +299,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         conn.clone(),
         sender.clone(),
         wecom.clone(),
+        args.http.public_url.clone(),
         std::time::Duration::from_secs(args.outbox.outbox_interval_secs.max(1)),
     );
     let app = donornet::build_app_full(

@@ -17,6 +17,7 @@ pub mod checklist_item;
 pub mod checklist_template;
 pub mod coordinator;
 pub mod donor;
+pub mod donor_withdraw_link;
 pub mod drive;
 pub mod drive_stop;
 pub mod group_request;
@@ -53,6 +54,7 @@ pub mod prelude {
     pub use super::checklist_template::Entity as ChecklistTemplate;
     pub use super::coordinator::Entity as Coordinator;
     pub use super::donor::Entity as Donor;
+    pub use super::donor_withdraw_link::Entity as DonorWithdrawLink;
     pub use super::drive::Entity as Drive;
     pub use super::drive_stop::Entity as DriveStop;
     pub use super::group_request::Entity as GroupRequest;

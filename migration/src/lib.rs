@@ -23,6 +23,7 @@ mod m20261207_000014_create_publicity_talks;
 mod m20261207_000015_create_donor_roster;
 mod m20261207_000016_create_appeals;
 mod m20261207_000017_group_drives;
+mod m20261207_000018_donor_withdraw_links;
 mod m20261207_000019_group_request_appeal;
 mod m20261207_000022_widen_audit_action;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_create_donor_roster::Migration),
             Box::new(m20261207_000016_create_appeals::Migration),
             Box::new(m20261207_000017_group_drives::Migration),
+            Box::new(m20261207_000018_donor_withdraw_links::Migration),
             Box::new(m20261207_000019_group_request_appeal::Migration),
             Box::new(m20261207_000022_widen_audit_action::Migration),
         ]

@@ -170,6 +170,7 @@ async fn run_outbox(State(state): State<AppState>, caller: Caller) -> Result<Jso
             &state.db,
             state.sender.as_ref(),
             state.wecom.as_ref(),
+            state.http.public_url.as_deref(),
             Utc::now(),
         )
         .await?,

@@ -32,6 +32,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_donors, enrol_donor))
+        .routes(routes!(import_donors))
         .routes(routes!(get_donor, delete_donor))
         .routes(routes!(reveal_mobile))
         .routes(routes!(withdraw))
@@ -136,6 +137,54 @@ async fn enrol_donor(
         }),
     )
         .into_response())
+}
+
+/// A roster sheet sent as the request body (a UTF-8 CSV), as it is.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // a schema only: the handler reads the body as bytes
+pub struct RosterSheet(Vec<u8>);
+
+/// Enrols every donor of a roster sheet (a UTF-8 CSV with a header row: 姓名/name,
+/// 手机/mobile, 血型/abo, Rh/rh, 村/village, 末次献血日期/last_donation, 献血类型/kind,
+/// 同意日期/consented_on, 同意方式/channel), all in one transaction, or none: every bad row
+/// and column is named. A mobile on the roster already is updated. At most 1 MiB and 5,000
+/// donors.
+#[utoipa::path(
+    post,
+    path = "/recruitment/donors/import",
+    tag = "recruitment",
+    request_body(content = RosterSheet, content_type = "text/csv",
+        description = "The sheet: a CSV file (UTF-8), as the request body"),
+    responses(
+        (status = 200, description = "Every row enrolled: how many added, how many updated", body = roster::SheetImported),
+        (status = 400, description = "Every bad row and column (`errors[].row`, `errors[].field`); nothing written", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not station staff", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The sheet is larger than the limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn import_donors(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: axum::extract::Request,
+) -> Result<Json<roster::SheetImported>, AppError> {
+    caller.require()?;
+    // Never more than the sheet's limit is read, whatever the body limit is.
+    let limit = crate::surveys::roster_sheet::MAX_SHEET_BYTES.min(state.http.body_limit);
+    let body = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
+    Ok(Json(
+        roster::import_sheet(
+            &state.db,
+            &body,
+            &acting(&caller),
+            state.http.public_url.as_deref(),
+            state.clock.now(),
+        )
+        .await?,
+    ))
 }
 
 /// Filters of the roster.

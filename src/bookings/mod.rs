@@ -226,6 +226,9 @@ pub struct Facts {
     pub reason: Option<String>,
     /// The link to manage the booking, when known ([`Limits::link`]).
     link: Option<String>,
+    /// The site's public address, when known: the withdrawal link a donor on the roster is
+    /// sent is then absolute (else the path alone).
+    site: Option<String>,
 }
 
 impl Facts {
@@ -266,6 +269,7 @@ fn facts(booking: &booking::Model, open: &OpenStop, starts: i32) -> Facts {
         headcount: booking.headcount,
         reason: None,
         link: None,
+        site: None,
     }
 }
 
@@ -283,6 +287,13 @@ async fn write_message(
     let Some(mobile) = &booking.mobile else {
         return Ok(());
     };
+    let mut body = rules::message_body(kind, &facts.view());
+    // A donor on the roster can withdraw from a link in every message.
+    if let Some(line) =
+        crate::recruitment::roster::withdraw_line(db, mobile, facts.site.as_deref(), now).await?
+    {
+        body.push_str(&line);
+    }
     outbox::enqueue_capped(
         db,
         NewMessage {
@@ -291,7 +302,7 @@ async fn write_message(
             booking_id: Some(booking.id),
             request_id: None,
             recipient: mobile.clone(),
-            body: rules::message_body(kind, &facts.view()),
+            body,
         },
         cap,
         now,
@@ -578,6 +589,7 @@ async fn person_in(
     .map_err(|e| conflict_on_duplicate(e, open.stop.id))?;
     let facts = Facts {
         link: limits.link(&booking.code, &token),
+        site: limits.public_url.clone(),
         ..facts(&booking, open, slot.starts)
     };
     write_message(
@@ -835,6 +847,7 @@ pub async fn book_group(
             first_start(&stored_parts, &fresh.slots, booking.id).unwrap_or(open.stop.planned_start);
         let facts = Facts {
             link: limits.link(&booking.code, &token),
+            site: limits.public_url.clone(),
             ..facts(&booking, open, first)
         };
         write_message(
@@ -944,7 +957,12 @@ async fn write_request_message(
         headcount: request.headcount,
         reason: request.reason.clone(),
         link,
+        site: None,
     };
+    let mut body = rules::message_body(kind, &facts.view());
+    if let Some(line) = crate::recruitment::roster::withdraw_line(db, mobile, None, now).await? {
+        body.push_str(&line);
+    }
     outbox::enqueue_capped(
         db,
         NewMessage {
@@ -953,7 +971,7 @@ async fn write_request_message(
             booking_id: None,
             request_id: Some(request.id),
             recipient: mobile.clone(),
-            body: rules::message_body(kind, &facts.view()),
+            body,
         },
         cap,
         now,
@@ -1392,6 +1410,9 @@ pub enum By {
     Holder {
         cap: u32,
         link: Option<String>,
+        /// The site's public address, when known (the withdrawal link of a donor on the
+        /// roster is then absolute).
+        site: Option<String>,
     },
     Staff {
         actor: Actor,
@@ -1571,12 +1592,13 @@ async fn reschedule_in(
         return Ok(None);
     };
     let starts = first_start(&new_parts, &fresh.slots, moved.id).unwrap_or(open.stop.planned_start);
-    let link = match by {
-        By::Holder { link, .. } => link.clone(),
-        By::Staff { .. } => None,
+    let (link, site) = match by {
+        By::Holder { link, site, .. } => (link.clone(), site.clone()),
+        By::Staff { .. } => (None, None),
     };
     let facts = Facts {
         link,
+        site,
         ..facts(&moved, open, starts)
     };
     write_message(
@@ -1755,6 +1777,7 @@ pub async fn holder_reschedule(
     let by = By::Holder {
         cap: limits.messages_per_day,
         link: limits.link(&booking.code, token.trim()),
+        site: limits.public_url.clone(),
     };
     reschedule(db, booking, &slots, &by, now).await
 }
@@ -1904,7 +1927,17 @@ pub async fn holder_cancel(
         )),
         Found::Booking(b) => {
             let parts = store::parts_of(db, &[b.id]).await?;
-            let cancelled = cancel(db, &b, &By::Holder { cap, link: None }, now).await?;
+            let cancelled = cancel(
+                db,
+                &b,
+                &By::Holder {
+                    cap,
+                    link: None,
+                    site: None,
+                },
+                now,
+            )
+            .await?;
             Ok(HolderCancelled::Booking((cancelled, parts)))
         }
     }

@@ -199,9 +199,17 @@ pub async fn facts_for<'a>(
 
 /// Writes the reminders due at `now` that were not written before; how many were written.
 ///
+/// A reminder to a donor on the roster ends with a link that withdraws their consent (absolute
+/// when `public_url`, the site's public address, is known); each reminder is written in a
+/// transaction of its own with its link, so a reminder written before leaves no link behind.
+///
 /// # Errors
 /// The database fails.
-pub async fn scan_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
+pub async fn scan_reminders(
+    db: &DatabaseConnection,
+    public_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
     let today = rules::today_in_china(now);
     let active = bookings::active_between(db, today, today + Duration::days(1)).await?;
     let ids: Vec<i64> = active.iter().map(|(b, _, _)| b.id).collect();
@@ -228,19 +236,31 @@ pub async fn scan_reminders(db: &DatabaseConnection, now: DateTime<Utc>) -> Resu
         };
         let mut address = None;
         let facts = facts_for(db, booking, stop, *date, first, &mut address).await?;
+        let txn = crate::db::begin_write(db).await?;
+        let mut body = rules::message_body(kind, &facts);
+        if let Some(line) =
+            crate::recruitment::roster::withdraw_line(&txn, mobile, public_url, now).await?
+        {
+            body.push_str(&line);
+        }
         let added = store::enqueue(
-            db,
+            &txn,
             NewMessage {
                 dedupe_key: store::booking_key(booking.id, kind, None),
                 kind,
                 booking_id: Some(booking.id),
                 request_id: None,
                 recipient: mobile.clone(),
-                body: rules::message_body(kind, &facts),
+                body,
             },
             now,
         )
         .await?;
+        if added {
+            txn.commit().await?;
+        } else {
+            txn.rollback().await?;
+        }
         written += usize::from(added);
     }
     Ok(written)
@@ -334,9 +354,10 @@ pub async fn run_once(
     db: &DatabaseConnection,
     sender: &dyn Sender,
     groups: &crate::appeals::wecom::WeCom,
+    public_url: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Run, DbErr> {
-    let reminders = scan_reminders(db, now).await?;
+    let reminders = scan_reminders(db, public_url, now).await?;
     let dispatched = dispatch(db, sender, now).await?;
     let to_groups = crate::appeals::dispatch(db, groups, now).await?;
     let erased = erase_old_mobiles(db, now).await?;
@@ -353,6 +374,7 @@ pub fn spawn(
     db: DatabaseConnection,
     sender: Arc<dyn Sender>,
     groups: Arc<crate::appeals::wecom::WeCom>,
+    public_url: Option<String>,
     interval: StdDuration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -360,7 +382,15 @@ pub fn spawn(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match run_once(&db, sender.as_ref(), groups.as_ref(), Utc::now()).await {
+            match run_once(
+                &db,
+                sender.as_ref(),
+                groups.as_ref(),
+                public_url.as_deref(),
+                Utc::now(),
+            )
+            .await
+            {
                 Ok(run) if run != Run::default() => {
                     tracing::info!(
                         reminders = run.reminders,

@@ -38,6 +38,9 @@ pub enum RecruitmentError {
     /// The state does not allow it (a call already recorded, a need closed).
     #[error("{0}")]
     Conflict(String),
+    /// A sheet larger than its limits (bytes or rows), refused before any row is read.
+    #[error("{0}")]
+    TooLarge(String),
     /// The mobile is on the roster already, perhaps beyond the caller's reach.
     #[error("{}", roster::MOBILE_ON_ROSTER)]
     MobileTaken,

@@ -291,6 +291,39 @@ async fn fields_of(
     }))
 }
 
+/// Whether the caller may work with the roster at all (admins and station staff), for the
+/// pages that show a form before anything is read or written.
+///
+/// # Errors
+/// Denied.
+pub fn may_recruit(acting: &Acting<'_>) -> Result<(), RecruitmentError> {
+    acting.require_recruiter()
+}
+
+/// Checks a donor's fields as [`enrol`] would, writing nothing: every fault named (a form
+/// refused for its own reasons shows these beside them at once).
+///
+/// # Errors
+/// Invalid fields, database errors.
+pub async fn check(
+    db: &DatabaseConnection,
+    cmd: &NewDonor,
+    acting: &Acting<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), RecruitmentError> {
+    acting.require_recruiter()?;
+    let mut errors = FieldErrors::default();
+    fields_of(db, cmd, "staff", now, &mut errors).await?;
+    // Beyond the caller's area a village does not exist for them.
+    if let Ok(code) = RegionCode::parse(cmd.village_code.trim())
+        && acting.authorize(&code, String::new).is_err()
+    {
+        errors.0.retain(|e| e.field != "village_code");
+        errors.add("village_code", format!("no village with code {code}"));
+    }
+    errors.check_with(RecruitmentError::Invalid)
+}
+
 /// Enrols a donor (staff, within their area): every field checked, the village must be in the
 /// caller's area, a mobile already on the roster is refused (wherever it is). Writes the donor,
 /// the audit record and the message telling the donor what they agreed to, with the link that
@@ -387,6 +420,37 @@ async fn tell_consent(
     )
     .await?;
     Ok(())
+}
+
+/// The line a message to `recipient` ends with when they are on the roster: the link that
+/// withdraws their consent ("withdrawable at any time from a link in every message"). Each
+/// message gets a link of its own, kept (as a digest) until the consent is withdrawn, so every
+/// link a donor was ever sent works. `None` for anyone not on the roster. Written in the
+/// caller's transaction, with the message.
+///
+/// # Errors
+/// Database errors.
+pub async fn withdraw_line(
+    txn: &impl ConnectionTrait,
+    recipient: &str,
+    public_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let Some(donor) = store::donor_by_mobile(txn, recipient).await? else {
+        return Ok(None);
+    };
+    let token = secret::random_hex().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    store::add_withdraw_link(txn, donor.id, secret::digest(&token), now).await?;
+    let link = format!(
+        "{}{}",
+        public_url.unwrap_or_default().trim_end_matches('/'),
+        withdraw_path(&token)
+    );
+    Ok(Some(DONOR_LANG.t1(
+        "sms-roster-withdraw-line",
+        "link",
+        link.as_str(),
+    )))
 }
 
 /// Enrols the donor of a check-in who consented there (inside the check-in's transaction; the
@@ -612,4 +676,214 @@ pub async fn withdraw_link_live(
     Ok(store::donor_by_withdraw_hash(db, &secret::digest(token))
         .await?
         .is_some())
+}
+
+/// What a roster sheet did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SheetImported {
+    /// Donors new on the roster.
+    pub added: usize,
+    /// Donors on the roster before (the same mobile) whose fields and consent were renewed.
+    pub updated: usize,
+}
+
+/// The sheet's column a service field's error belongs to.
+fn sheet_field(field: &str) -> &'static str {
+    use crate::surveys::roster_sheet::Column;
+    match field {
+        "name" => Column::Name.field(),
+        "mobile" => Column::Mobile.field(),
+        "village_code" => Column::Village.field(),
+        "last_donation_on" => Column::LastDonation.field(),
+        "last_donation_kind" => Column::Kind.field(),
+        "consent_at" => Column::ConsentedOn.field(),
+        "consent_channel" => Column::Channel.field(),
+        // `abo`, `blood_group`
+        "rh" => Column::Rh.field(),
+        _ => Column::Abo.field(),
+    }
+}
+
+/// The most faults a refused sheet lists (the answer says how many there were).
+pub const MAX_LISTED_SHEET_FAULTS: usize = 200;
+
+/// Imports a roster sheet (`surveys::roster_sheet`: a UTF-8 CSV, one donor who agreed on paper
+/// or on the phone a row): every row is checked (its fields as [`enrol`] checks them, its
+/// village inside the caller's area, its mobile once in the sheet and not on another area's
+/// roster) and then either every row is written in ONE transaction, or nothing is and the
+/// answer names every bad row and column. A mobile on the roster already (in the caller's
+/// area) is updated, not added twice; a donor whose consent is new is sent what they agreed
+/// to, with the link that withdraws it. A village beyond the caller's area reads as no
+/// village at all.
+///
+/// # Errors
+/// Denied (officials, viewers); [`RecruitmentError::TooLarge`] beyond
+/// [`crate::surveys::roster_sheet::MAX_SHEET_BYTES`]; [`RecruitmentError::Invalid`] with every
+/// fault, each with its row (the header is row 1).
+pub async fn import_sheet(
+    db: &DatabaseConnection,
+    bytes: &[u8],
+    acting: &Acting<'_>,
+    public_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<SheetImported, RecruitmentError> {
+    use crate::error::FieldError;
+    use crate::surveys::roster_sheet::{self as sheet, Column};
+    acting.require_recruiter()?;
+    if bytes.len() > sheet::MAX_SHEET_BYTES {
+        return Err(RecruitmentError::TooLarge(format!(
+            "the sheet is larger than {} bytes",
+            sheet::MAX_SHEET_BYTES
+        )));
+    }
+    let rows = sheet::read(bytes).map_err(RecruitmentError::Invalid)?;
+    if rows.is_empty() {
+        return Err(RecruitmentError::invalid("sheet", "has no donor rows"));
+    }
+    let today = crate::domain::booking::today_in_china(now);
+    let txn = crate::db::begin_write(db).await?;
+    let mut faults: Vec<FieldError> = Vec::new();
+    let mut checked: Vec<(usize, DonorFields)> = Vec::with_capacity(rows.len());
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for r in &rows {
+        let mut errors = FieldErrors::default();
+        let abo = r.get(Column::Abo).to_uppercase();
+        let rh = sheet::rh(r.get(Column::Rh));
+        let blood_group = match (abo.is_empty(), rh.is_empty()) {
+            (true, true) => None,
+            (false, true) => {
+                errors.add("rh", "is required with abo (+ or -, 阳性 or 阴性)");
+                None
+            }
+            (true, false) => {
+                errors.add("abo", "is required with rh (A, B, AB or O)");
+                None
+            }
+            (false, false) => match abo.parse::<Abo>() {
+                Err(_) => {
+                    errors.add("abo", format!("{abo:?} is not A, B, AB or O"));
+                    None
+                }
+                Ok(_) if rh.parse::<Rh>().is_err() => {
+                    errors.add("rh", "must be + or - (阳性 or 阴性)");
+                    None
+                }
+                Ok(_) => Some(format!("{abo}{rh}")),
+            },
+        };
+        let mut date_of = |column: Column| -> Option<NaiveDate> {
+            let raw = r.get(column);
+            if raw.is_empty() {
+                return None;
+            }
+            let parsed = sheet::date(raw);
+            if parsed.is_none() {
+                errors.add(column.field(), "must be a date such as 2026-12-01");
+            }
+            parsed
+        };
+        let last_donation_on = date_of(Column::LastDonation);
+        let consented_on = date_of(Column::ConsentedOn);
+        if r.get(Column::ConsentedOn).is_empty() {
+            errors.add("consent_at", "is required: the date the donor agreed");
+        }
+        if consented_on.is_some_and(|d| d > today) {
+            errors.add("consent_at", "cannot be in the future");
+        }
+        let cmd = NewDonor {
+            name: r.get(Column::Name).to_owned(),
+            mobile: r.get(Column::Mobile).to_owned(),
+            blood_group,
+            village_code: r.get(Column::Village).to_owned(),
+            last_donation_on,
+            last_donation_kind: Some(sheet::kind(r.get(Column::Kind))).filter(|k| !k.is_empty()),
+            consent_at: consented_on.map(|d| crate::domain::booking::instant(d, 0)),
+            consent_channel: sheet::channel(r.get(Column::Channel)),
+            consent_wording: None,
+        };
+        let fields = fields_of(&txn, &cmd, "sheet", now, &mut errors).await?;
+        // Beyond the caller's area a village (or any region) does not exist for them: the
+        // same words as for a code nobody has.
+        if let Ok(code) = RegionCode::parse(cmd.village_code.trim())
+            && acting.authorize(&code, String::new).is_err()
+        {
+            errors.0.retain(|e| e.field != "village_code");
+            errors.add("village_code", format!("no village with code {code}"));
+        }
+        if let Ok(mobile) = MobileNumber::parse(&cmd.mobile) {
+            match seen.get(mobile.as_str()) {
+                Some(first) => errors.add(
+                    "mobile",
+                    format!("this mobile is on row {first} of the sheet already"),
+                ),
+                None => {
+                    seen.insert(mobile.as_str().to_owned(), r.row);
+                }
+            }
+            if !errors.has("mobile")
+                && let Some(current) = store::donor_by_mobile(&txn, mobile.as_str()).await?
+            {
+                let reach = RegionCode::parse(&current.village_code)
+                    .is_ok_and(|code| acting.authorize(&code, String::new).is_ok());
+                if !reach {
+                    errors.add("mobile", MOBILE_ON_ROSTER);
+                }
+            }
+        }
+        let mut named: Vec<&str> = Vec::new();
+        for e in errors.0 {
+            let field = sheet_field(&e.field);
+            if named.contains(&field) {
+                continue;
+            }
+            named.push(field);
+            faults.push(FieldError::at_row(r.row, field, e.message));
+        }
+        if let Some(fields) = fields.filter(|_| named.is_empty()) {
+            checked.push((r.row, fields));
+        }
+    }
+    if !faults.is_empty() {
+        txn.rollback().await?;
+        // Row by row, each row's columns in the sheet's order.
+        let position = |field: &str| {
+            Column::ALL
+                .iter()
+                .position(|c| c.field() == field)
+                .map_or(0, |p| p + 1)
+        };
+        faults.sort_by_key(|e| (e.row, position(&e.field)));
+        let total = faults.len();
+        faults.truncate(MAX_LISTED_SHEET_FAULTS);
+        if total > MAX_LISTED_SHEET_FAULTS {
+            faults.push(FieldError::new(
+                "sheet",
+                format!("{total} problems in all; the first {MAX_LISTED_SHEET_FAULTS} are listed"),
+            ));
+        }
+        return Err(RecruitmentError::Invalid(faults));
+    }
+    let mut done = SheetImported::default();
+    for (_, fields) in checked {
+        match store::donor_by_mobile(&txn, &fields.mobile).await? {
+            None => {
+                insert_in(&txn, fields, acting, public_url, now).await?;
+                done.added += 1;
+            }
+            Some(current) => {
+                let renewed_consent = current.consent_at != fields.consent_at;
+                let donor = store::replace_donor(&txn, &current, fields, now).await?;
+                audit_change(&txn, acting, "update", Some(&current), Some(&donor), now).await?;
+                if renewed_consent {
+                    // A new consent's message carries a new link.
+                    let token = secret::random_hex().map_err(RecruitmentError::Internal)?;
+                    store::set_withdraw_hash(&txn, donor.id, &secret::digest(&token)).await?;
+                    tell_consent(&txn, &donor, &token, public_url, now).await?;
+                }
+                done.updated += 1;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(done)
 }

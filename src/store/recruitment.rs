@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{donor, recruitment_call, recruitment_need, recruitment_rule};
+use entity::{donor, donor_withdraw_link, recruitment_call, recruitment_need, recruitment_rule};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
@@ -141,18 +141,56 @@ pub async fn donor_by_mobile(
         .await
 }
 
+/// The donor a withdrawal link's digest belongs to: the link sent with their consent, or one
+/// sent with a later message.
 pub async fn donor_by_withdraw_hash(
     db: &impl ConnectionTrait,
     hash: &str,
 ) -> Result<Option<donor::Model>, DbErr> {
-    donor::Entity::find()
+    if let Some(d) = donor::Entity::find()
         .filter(donor::Column::WithdrawTokenHash.eq(hash))
         .one(db)
-        .await
+        .await?
+    {
+        return Ok(Some(d));
+    }
+    let Some(link) = donor_withdraw_link::Entity::find()
+        .filter(donor_withdraw_link::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    find_donor(db, link.donor_id).await
 }
 
-/// Removes donor `id` (their calls stay, without them); whether there was one.
+/// Keeps the digest of a withdrawal link sent with a message to donor `donor_id`.
+pub async fn add_withdraw_link(
+    db: &impl ConnectionTrait,
+    donor_id: i64,
+    hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    donor_withdraw_link::Entity::insert(donor_withdraw_link::ActiveModel {
+        donor_id: Set(donor_id),
+        token_hash: Set(hash),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Removes donor `id` (their calls stay, without them; their links go); whether there was
+/// one.
 pub async fn delete_donor(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+    // Not left to the foreign key's cascade alone: the links go whatever the connection's
+    // foreign-key setting.
+    donor_withdraw_link::Entity::delete_many()
+        .filter(donor_withdraw_link::Column::DonorId.eq(id))
+        .exec(db)
+        .await?;
     Ok(donor::Entity::delete_by_id(id)
         .exec(db)
         .await?

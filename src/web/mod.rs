@@ -58,7 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(surveys::routes(state.http.body_limit))
         .merge(official::routes())
         .merge(admin::routes())
-        .merge(station::routes())
+        .merge(station::routes(state.http.body_limit))
         .merge(hosts::routes())
         .layer(DefaultBodyLimit::max(forms::MAX_FORM_BYTES))
         .route_layer(middleware::from_fn_with_state(

@@ -34,6 +34,7 @@ mod pages_station_forecast;
 mod pages_station_network;
 mod pages_station_planner;
 mod pages_station_results;
+mod pages_station_roster;
 mod pages_surveys;
 mod plans;
 mod points;

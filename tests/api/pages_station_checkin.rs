@@ -312,3 +312,110 @@ async fn readers_without_rights_are_refused_and_outside_reach_nothing_exists() {
     })
     .await;
 }
+
+/// The donor roster at the desk (issue 16): both forms offer "agrees to be on the donor
+/// roster" with the standard wording beside it; ticked, the check-in puts the donor on the
+/// roster (a mobile and a village needed, each named beside its field when missing), and the
+/// message telling them so carries an absolute withdrawal link.
+#[tokio::test]
+async fn consent_ticked_at_the_desk_puts_the_donor_on_the_roster_with_an_absolute_withdrawal_link()
+{
+    let http = || donornet::config::HttpConfig {
+        public_url: Some("https://donors.example.cn".to_owned()),
+        ..unlimited()
+    };
+    on_each_backend_with(http, |app| async move {
+        let (stop, _, zhang, _) = drive_day(&app).await;
+        let staff = signed_in(&app, "chen.station", "station_staff", &[CITY]).await;
+        let desk = format!("/station/stops/{stop}/checkin");
+        let (_, page) = get(&app, &staff, &desk).await;
+        let wording = donornet::recruitment::roster::standard_wording();
+        assert!(page.contains(&wording), "{page}");
+        assert!(page.contains("id=\"walkin-consent\""));
+        assert!(page.contains(&format!("id=\"consent-{zhang}\"")));
+
+        // Ticked without a mobile and a village: both named, nobody checked in.
+        let (status, _, refused) =
+            post(&app, &staff, &desk, &[("name", "赵六"), ("consent", "1")]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(refused.contains("加入献血者名册需要手机号"), "{refused}");
+        assert!(
+            refused.contains("加入献血者名册需要居住村代码"),
+            "{refused}"
+        );
+        assert!(attendances(&app, stop).await.is_empty());
+
+        let (status, _, _) = post(
+            &app,
+            &staff,
+            &desk,
+            &[
+                ("name", "赵六"),
+                ("mobile", "13700137000"),
+                ("village_code", "990101101201"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        // A booked check-in consents too: the booking's mobile, the village typed.
+        let (status, _, _) = post(
+            &app,
+            &staff,
+            &desk,
+            &[
+                ("booking_code", zhang.as_str()),
+                ("village_code", "990101101201"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        // Not ticked: not on the roster.
+        let (status, _, _) = post(
+            &app,
+            &staff,
+            &desk,
+            &[
+                ("name", "孙八"),
+                ("mobile", "13500135000"),
+                ("village_code", "990101101201"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let roster = app.get_ok("/api/v1/recruitment/donors").await;
+        let mut names: Vec<&str> = roster["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["张三", "赵六"], "{roster}");
+        assert!(
+            roster["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["consent_channel"] == "check_in"
+                    && d["consent_wording"] == wording.as_str())
+        );
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let told = entity::outbox_message::Entity::find()
+            .filter(entity::outbox_message::Column::Kind.eq("roster_consent"))
+            .filter(entity::outbox_message::Column::Recipient.eq("13700137000"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("told");
+        assert!(
+            told.body
+                .contains("https://donors.example.cn/roster/withdraw?t="),
+            "{}",
+            told.body
+        );
+        app
+    })
+    .await;
+}

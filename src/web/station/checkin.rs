@@ -39,13 +39,14 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Who acts, for the service; "sign in first" for nobody.
-fn staff(page: &Page) -> Result<Staff<'_>, PageError> {
+/// Who acts, for the service; "sign in first" for nobody. The site's public address makes the
+/// withdrawal link in the message of a donor who joins the roster here absolute.
+fn staff<'a>(page: &'a Page, state: &'a AppState) -> Result<Staff<'a>, PageError> {
     let principal = page.caller.principal.as_ref().ok_or(PageError::SignIn)?;
     Ok(Staff {
         actor: page.caller.actor(),
         principal,
-        public_url: None,
+        public_url: state.http.public_url.as_deref(),
     })
 }
 
@@ -124,6 +125,8 @@ pub struct CheckinPage<'a> {
     pub offline_label: String,
     /// The walk-in form's fields: name, label, input mode.
     pub walkin_fields: Vec<(&'static str, String, &'static str)>,
+    /// What a donor agrees to by joining the roster (`roster::standard_wording`).
+    pub consent_wording: String,
 }
 
 impl CheckinPage<'_> {
@@ -334,6 +337,7 @@ fn render(page: &Page, d: &Desk, view: View, status: StatusCode) -> Response {
             ("mobile", page.t("scheck-mobile"), "tel"),
             ("village_code", page.t("scheck-village"), "numeric"),
         ],
+        consent_wording: crate::recruitment::roster::standard_wording(),
     };
     let mut response = html(&body);
     *response.status_mut() = status;
@@ -348,7 +352,7 @@ async fn show(
     view: View,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let d = checkin::desk(&state.db, id, &staff(page)?, state.clock.now()).await?;
+    let d = checkin::desk(&state.db, id, &staff(page, state)?, state.clock.now()).await?;
     Ok(render(page, &d, view, status))
 }
 
@@ -426,7 +430,7 @@ async fn check_in(
     Path(id): Path<i64>,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    let who = staff(&page)?;
+    let who = staff(&page, &state)?;
     let booking_code = form.get("booking_code");
     let which = match &booking_code {
         Some(code) => Which::Booking(code.clone()),
@@ -437,6 +441,7 @@ async fn check_in(
         name: form.get("name"),
         mobile: form.get("mobile"),
         village_code: form.get("village_code"),
+        consent: form.get("consent").is_some(),
         ..CheckIn::default()
     };
     match checkin::check_in_at(&state.db, id, cmd, &who, state.clock.now()).await {
@@ -471,12 +476,21 @@ async fn refused_fields(
     form: FormFields,
     errors: &[FieldError],
 ) -> Result<Response, PageError> {
+    let mut shown = field_errors(page, "scheck", errors);
+    // A field required only to join the roster says so.
+    for e in errors {
+        if e.message.contains("join the roster")
+            && let Some(s) = shown.iter_mut().find(|(f, _)| *f == e.field)
+        {
+            s.1 = page.t(&format!("sros-consent-needs-{}", e.field));
+        }
+    }
     let view = View {
         problem: page.t("scheck-invalid"),
         which,
         form: FormState {
             values: form,
-            errors: field_errors(page, "scheck", errors),
+            errors: shown,
         },
         ..View::default()
     };
@@ -491,7 +505,7 @@ async fn outcome(
     Path((stop, id)): Path<(i64, i64)>,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    let who = staff(&page)?;
+    let who = staff(&page, &state)?;
     let what: &'static str = match form.get("outcome").as_deref() {
         Some("donated") => "donated",
         Some("deferred") => "deferred",

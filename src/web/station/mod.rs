@@ -16,7 +16,9 @@
 //! - `recruitment`: one-to-one recruitment: the hub (`/station/recruitment`), a need's page and
 //!   the recruiter's call screen (`/station/recruitment/calls`);
 //! - `appeals`: appeals with their text, QR code, sends and first-hours chart, the station's
-//!   appeal template and the chat groups (`/station/appeals`, `/station/chat-groups`).
+//!   appeal template and the chat groups (`/station/appeals`, `/station/chat-groups`);
+//! - `roster`: the donor roster (issue 16): the list, masked, enrolling one donor, a sheet
+//!   import, one donor with the number shown on purpose and deletion on request.
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
@@ -32,6 +34,7 @@ mod plan;
 mod planner;
 mod recruitment;
 mod results;
+mod roster;
 
 use axum::Router;
 
@@ -56,8 +59,9 @@ async fn region_choices(state: &AppState, page: &Page) -> Result<Vec<PlaceLink>,
         .collect())
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
+        .merge(roster::routes(upload_limit))
         .merge(network::routes())
         .merge(drives::routes())
         .merge(planner::routes())

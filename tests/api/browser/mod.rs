@@ -21,6 +21,7 @@ mod station_drives;
 mod station_journey;
 mod station_network;
 mod station_results;
+mod station_roster;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
