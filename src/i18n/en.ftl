@@ -879,6 +879,7 @@ sadmin-action-record = Outcome recorded
 sadmin-action-send = Sent
 sadmin-action-signup_goal = Sign-up goal set
 sadmin-action-signup_link = Sign-up link made
+sadmin-action-book = Booked from a call
 sadmin-action-staff_book = Booked by staff
 sadmin-action-signup_revoke = Sign-up link revoked
 sadmin-outbox-title = Outbox

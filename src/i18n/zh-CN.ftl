@@ -854,6 +854,7 @@ sadmin-action-record = 记录结果
 sadmin-action-send = 发送
 sadmin-action-signup_goal = 设定报名目标
 sadmin-action-signup_link = 生成报名链接
+sadmin-action-book = 电话招募预约
 sadmin-action-staff_book = 工作人员代为预约
 sadmin-action-signup_revoke = 作废报名链接
 sadmin-outbox-title = 短信发件箱

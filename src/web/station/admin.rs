@@ -86,7 +86,7 @@ const ENTITIES: [&str; 27] = [
 ];
 
 /// The actions the audit log records, for its filter (a drive's records name its new status).
-const ACTIONS: [&str; 32] = [
+const ACTIONS: [&str; 33] = [
     "create",
     "update",
     "close",
@@ -119,6 +119,7 @@ const ACTIONS: [&str; 32] = [
     "signup_link",
     "signup_revoke",
     "staff_book",
+    "book",
 ];
 
 pub fn routes() -> Router<AppState> {
