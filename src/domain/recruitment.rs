@@ -23,6 +23,38 @@ use super::attendance::{Abo, Rh};
 /// Distances closer than this are treated as equal when ranking.
 pub const RING_KM: f64 = 5.0;
 
+/// The path of a donor's withdrawal link, before its token (`/roster/withdraw?t=<token>`).
+pub const WITHDRAW_PATH: &str = "/roster/withdraw?t=";
+
+/// `body` with every withdrawal link written as a bare path (where it was written, the site's
+/// public address was not known: a staff change, a group request's answer) made whole with
+/// `site` (no trailing slash), so the donor can open it from a text message. A link already
+/// whole (the path straight after its host) is left as it is; without `site` nothing changes.
+pub fn with_site(body: &str, site: Option<&str>) -> String {
+    let Some(site) = site.filter(|s| !s.is_empty()) else {
+        return body.to_owned();
+    };
+    let mut out = String::with_capacity(body.len() + site.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(WITHDRAW_PATH) {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        // A bare path starts the text or follows a space or punctuation (`：`, `: `); a whole
+        // link has its host (or port, or base path) right before it.
+        let bare = !before
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':'));
+        if bare {
+            out.push_str(site);
+        }
+        out.push_str(WITHDRAW_PATH);
+        rest = &after[WITHDRAW_PATH.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What a donation was, or what a need asks for.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -391,5 +423,26 @@ mod tests {
             .map(|d| d.id)
             .collect();
         assert_eq!(first_two, vec![3, 2]);
+    }
+    #[test]
+    fn a_bare_withdrawal_path_is_made_whole_with_the_site_and_a_whole_link_is_kept() {
+        let site = Some("https://donors.example.cn");
+        let token = "ab".repeat(32);
+        let zh = format!("您已取消预约。点此退出：/roster/withdraw?t={token}");
+        assert_eq!(
+            with_site(&zh, site),
+            format!("您已取消预约。点此退出：https://donors.example.cn/roster/withdraw?t={token}")
+        );
+        let en = format!("Withdraw here: /roster/withdraw?t={token}");
+        assert_eq!(
+            with_site(&en, site),
+            format!("Withdraw here: https://donors.example.cn/roster/withdraw?t={token}")
+        );
+        let whole = format!("退出：http://10.0.0.2:8080/donornet/roster/withdraw?t={token}");
+        assert_eq!(with_site(&whole, site), whole);
+        let port = format!("退出：http://10.0.0.2:8080/roster/withdraw?t={token}");
+        assert_eq!(with_site(&port, site), port);
+        assert_eq!(with_site(&zh, None), zh);
+        assert_eq!(with_site("no link", site), "no link");
     }
 }

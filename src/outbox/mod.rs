@@ -282,13 +282,16 @@ pub struct Dispatched {
 pub async fn dispatch(
     db: &DatabaseConnection,
     sender: &dyn Sender,
+    public_url: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Dispatched, DbErr> {
     let mut out = Dispatched::default();
-    for message in store::due(db, now, BATCH).await? {
+    for mut message in store::due(db, now, BATCH).await? {
+        // A withdrawal link written where the public address was not known leaves whole.
+        message.body = crate::domain::recruitment::with_site(&message.body, public_url);
         match sender.send(&message).await {
             Ok(()) if sender.by_hand() => {
-                if store::mark_by_hand(db, message.id).await? {
+                if store::mark_by_hand(db, message.id, &message.body).await? {
                     out.by_hand += 1;
                 }
             }
@@ -358,7 +361,7 @@ pub async fn run_once(
     now: DateTime<Utc>,
 ) -> Result<Run, DbErr> {
     let reminders = scan_reminders(db, public_url, now).await?;
-    let dispatched = dispatch(db, sender, now).await?;
+    let dispatched = dispatch(db, sender, public_url, now).await?;
     let to_groups = crate::appeals::dispatch(db, groups, now).await?;
     let erased = erase_old_mobiles(db, now).await?;
     Ok(Run {

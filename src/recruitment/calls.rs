@@ -571,27 +571,37 @@ async fn candidates_of(
     ranked: &[Ranked],
 ) -> Result<Vec<Candidate>, RecruitmentError> {
     let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
-    let donors: HashMap<i64, entity::donor::Model> = store::donors_by_ids(db, &ids)
+    let donors = donors_by_id(db, &ids).await?;
+    Ok(ranked
+        .iter()
+        .filter_map(|r| Some(candidate(donors.get(&r.id)?, r.distance_km)))
+        .collect())
+}
+
+/// The donors with these ids, by id.
+async fn donors_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, entity::donor::Model>, RecruitmentError> {
+    Ok(store::donors_by_ids(db, ids)
         .await?
         .into_iter()
         .map(|d| (d.id, d))
-        .collect();
-    Ok(ranked
-        .iter()
-        .filter_map(|r| {
-            let d = donors.get(&r.id)?;
-            Some(Candidate {
-                donor_id: d.id,
-                name: d.name.clone(),
-                mobile: mask_phone(&d.mobile),
-                blood_group: group_of(d).map(|g| g.to_string()),
-                village_code: d.village_code.clone(),
-                distance_km: r.distance_km.map(|km| (km * 10.0).round() / 10.0),
-                last_donation_on: d.last_donation_on,
-                last_donation_kind: d.last_donation_kind.clone(),
-            })
-        })
         .collect())
+}
+
+/// A donor as a call list shows them: the mobile masked, the distance to 100 m.
+fn candidate(d: &entity::donor::Model, distance_km: Option<f64>) -> Candidate {
+    Candidate {
+        donor_id: d.id,
+        name: d.name.clone(),
+        mobile: mask_phone(&d.mobile),
+        blood_group: group_of(d).map(|g| g.to_string()),
+        village_code: d.village_code.clone(),
+        distance_km: distance_km.map(|km| (km * 10.0).round() / 10.0),
+        last_donation_on: d.last_donation_on,
+        last_donation_kind: d.last_donation_kind.clone(),
+    }
 }
 
 /// An assignment: how many donors, split among which recruiters (usernames of staff who may
@@ -735,31 +745,17 @@ async fn views_of(
         .zip(need.latitude)
         .map(|(lon, lat)| Wgs84Point::stored(lon, lat));
     let ids: Vec<i64> = calls.iter().filter_map(|c| c.donor_id).collect();
-    let donors: HashMap<i64, entity::donor::Model> = store::donors_by_ids(db, &ids)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect();
+    let donors = donors_by_id(db, &ids).await?;
     Ok(calls
         .into_iter()
         .map(|c| {
-            let donor = c
-                .donor_id
-                .and_then(|id| donors.get(&id))
-                .map(|d| Candidate {
-                    donor_id: d.id,
-                    name: d.name.clone(),
-                    mobile: mask_phone(&d.mobile),
-                    blood_group: group_of(d).map(|g| g.to_string()),
-                    village_code: d.village_code.clone(),
-                    distance_km: place
-                        .zip(d.longitude.zip(d.latitude))
-                        .map(|(p, (lon, lat))| {
-                            (p.distance_km(Wgs84Point::stored(lon, lat)) * 10.0).round() / 10.0
-                        }),
-                    last_donation_on: d.last_donation_on,
-                    last_donation_kind: d.last_donation_kind.clone(),
-                });
+            let donor = c.donor_id.and_then(|id| donors.get(&id)).map(|d| {
+                let at = d.longitude.zip(d.latitude);
+                let km = place
+                    .zip(at)
+                    .map(|(p, (lon, lat))| p.distance_km(Wgs84Point::stored(lon, lat)));
+                candidate(d, km)
+            });
             CallView {
                 id: c.id,
                 need_id: c.need_id,

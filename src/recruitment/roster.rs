@@ -70,6 +70,8 @@ pub struct DonorView {
     pub mobile: String,
     pub blood_group: Option<String>,
     pub village_code: String,
+    /// The village's name (empty where the division table lacks the code).
+    pub village_name: String,
     pub last_donation_on: Option<NaiveDate>,
     pub last_donation_kind: Option<String>,
     pub do_not_call: bool,
@@ -89,6 +91,7 @@ impl From<&donor::Model> for DonorView {
             mobile: mask_phone(&d.mobile),
             blood_group: group_of(d).map(|g| g.to_string()),
             village_code: d.village_code.clone(),
+            village_name: String::new(),
             last_donation_on: d.last_donation_on,
             last_donation_kind: d.last_donation_kind.clone(),
             do_not_call: d.do_not_call,
@@ -176,7 +179,7 @@ pub struct Enrolled {
 
 /// The path of the page that withdraws a consent; `?t=` so message logs cut the token.
 pub fn withdraw_path(token: &str) -> String {
-    format!("/roster/withdraw?t={token}")
+    format!("{}{token}", crate::domain::recruitment::WITHDRAW_PATH)
 }
 
 /// Checks `cmd` into the fields to store (every fault named in `errors`).
@@ -544,11 +547,33 @@ pub async fn list(
             .ok_or_else(|| RecruitmentError::not_found(format!("region with code {code}")))?;
         filter.region_range = Some(code.subtree_bounds(region.level));
     }
-    Ok(store::list_donors(db, &filter)
+    let views = store::list_donors(db, &filter)
         .await?
         .iter()
         .map(DonorView::from)
-        .collect())
+        .collect();
+    Ok(with_village_names(db, views).await?)
+}
+
+/// The views with their villages' names, read in one query.
+async fn with_village_names(
+    db: &impl ConnectionTrait,
+    mut views: Vec<DonorView>,
+) -> Result<Vec<DonorView>, sea_orm::DbErr> {
+    let codes: std::collections::BTreeSet<String> =
+        views.iter().map(|v| v.village_code.clone()).collect();
+    let codes: Vec<String> = codes.into_iter().collect();
+    let names: std::collections::HashMap<String, String> = regions::find_models(db, &codes)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.name))
+        .collect();
+    for view in &mut views {
+        if let Some(name) = names.get(&view.village_code) {
+            view.village_name.clone_from(name);
+        }
+    }
+    Ok(views)
 }
 
 /// Donor `id` if the caller may see them; beyond their area they do not exist.
@@ -580,7 +605,9 @@ pub async fn get(
     id: i64,
     acting: &Acting<'_>,
 ) -> Result<DonorView, RecruitmentError> {
-    Ok(DonorView::from(&find_for(db, id, acting).await?))
+    let view = DonorView::from(&find_for(db, id, acting).await?);
+    let mut named = with_village_names(db, vec![view]).await?;
+    Ok(named.remove(0))
 }
 
 /// Donor `id`'s whole mobile, for a call; the view is audited (who, when, whose).

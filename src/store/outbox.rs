@@ -169,10 +169,12 @@ pub async fn mark_sent(
         == 1)
 }
 
-/// Hands a pending message to staff to send by hand (the `log` sender); whether this call did.
-pub async fn mark_by_hand(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+/// Hands a pending message to staff to send by hand (the `log` sender), its text from now on
+/// `body` (its links made whole); whether this call did.
+pub async fn mark_by_hand(db: &impl ConnectionTrait, id: i64, body: &str) -> Result<bool, DbErr> {
     Ok(OutboxMessage::update_many()
         .col_expr(Column::Status, Expr::value(TO_SEND_BY_HAND))
+        .col_expr(Column::Body, Expr::value(body.to_owned()))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq("pending"))

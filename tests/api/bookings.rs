@@ -128,7 +128,7 @@ pub(crate) async fn left(app: &TestApp, stop: i64) -> Vec<(String, i64)> {
 }
 
 /// `POST /api/v1/outbox/run` as the admin: what the run did.
-async fn run_outbox(app: &TestApp) -> Value {
+pub(crate) async fn run_outbox(app: &TestApp) -> Value {
     let response = app
         .client
         .post(app.url("/api/v1/outbox/run"))
@@ -1054,7 +1054,7 @@ async fn places_left(app: &TestApp, stop: i64) -> i64 {
 }
 
 /// `POST` as `client` with `If-Match`.
-async fn post_if_match(
+pub(crate) async fn post_if_match(
     app: &TestApp,
     client: &Client,
     path: &str,

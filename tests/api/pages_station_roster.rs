@@ -14,7 +14,7 @@ use reqwest::{Client, Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::bookings::{booked, published_stop, today, unlimited};
+use crate::bookings::{booked, post_if_match, published_stop, run_outbox, today, unlimited};
 use crate::helpers::{
     TestApp, expect_problem, ok_json, on_each_backend, on_each_backend_with, send,
 };
@@ -225,6 +225,10 @@ async fn staff_list_the_roster_masked_enrol_with_faults_beside_fields_see_a_numb
             one.contains("138****8000") && !one.contains("13800138000"),
             "{one}"
         );
+        assert!(
+            one.contains("<dd>石桥村委会</dd>"),
+            "the village by its name: {one}"
+        );
         let (status, _, shown) = post(&app, &chen, &format!("{path}/mobile"), &[]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(shown.contains("13800138000"), "{shown}");
@@ -379,6 +383,79 @@ async fn a_roster_sheet_enrols_every_row_in_one_transaction_or_names_every_bad_r
 }
 
 /// The `t=` token of the withdrawal link in `body`.
+/// A message written where the site's public address is not known (a staff cancellation)
+/// carries its withdrawal link as a bare path, made whole when the message leaves.
+#[tokio::test]
+async fn a_station_cancellation_to_a_roster_donor_leaves_with_a_whole_withdrawal_link() {
+    let http = || donornet::config::HttpConfig {
+        public_url: Some("https://donors.example.cn".to_owned()),
+        ..unlimited()
+    };
+    on_each_backend_with(http, |app| async move {
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(6),
+            "09:00",
+            "12:00",
+        )
+        .await;
+        let response = send(
+            &app,
+            &app.client,
+            Method::POST,
+            "/api/v1/recruitment/donors",
+            Some(&donor("王芳", "13800138000", "O+", "990101101201", None)),
+            None,
+        )
+        .await;
+        ok_json(response, 201, "on the roster").await;
+        let booking = booked(&app, stop, "王芳", "13800138000", "09:00").await;
+        let code = booking["code"].as_str().unwrap();
+        let cancel = post_if_match(
+            &app,
+            &app.client,
+            &format!("/api/v1/bookings/{code}/cancel"),
+            Some(1),
+            &json!({"reason": "献血车检修"}),
+        )
+        .await;
+        assert_eq!(cancel.status().as_u16(), 200);
+        let message = || {
+            let db = app.db.clone();
+            async move {
+                entity::outbox_message::Entity::find()
+                    .filter(entity::outbox_message::Column::Kind.eq("cancelled_by_station"))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .expect("the cancellation message")
+            }
+        };
+        let written = message().await;
+        assert!(
+            written.body.contains("/roster/withdraw?t="),
+            "{}",
+            written.body
+        );
+        assert!(!written.body.contains("https://"), "{}", written.body);
+
+        run_outbox(&app).await;
+        let left = message().await;
+        assert_ne!(left.status, "pending", "{left:?}");
+        assert!(
+            left.body
+                .contains("：https://donors.example.cn/roster/withdraw?t="),
+            "{}",
+            left.body
+        );
+        app
+    })
+    .await;
+}
+
 fn withdraw_token(body: &str) -> Option<String> {
     let at = body.find("/roster/withdraw?t=")? + "/roster/withdraw?t=".len();
     Some(body[at..at + 64].to_owned())

@@ -1082,6 +1082,7 @@ async fn a_donor_who_consents_at_check_in_joins_the_roster_and_donations_there_b
         assert_eq!(d["name"], "王芳", "{roster}");
         assert_eq!(d["blood_group"], "O+");
         assert_eq!(d["village_code"], LIUWAN);
+        assert_eq!(d["village_name"], "柳湾村委会");
         assert_eq!(d["last_donation_on"], TODAY);
         assert_eq!(d["last_donation_kind"], "whole_blood");
         assert_eq!(d["consent_channel"], "check_in");

@@ -85,7 +85,11 @@ fn row(page: &Page, d: &DonorView) -> DonorRow {
             .blood_group
             .clone()
             .unwrap_or_else(|| page.t("sros-unknown")),
-        village: d.village_code.clone(),
+        village: if d.village_name.is_empty() {
+            d.village_code.clone()
+        } else {
+            d.village_name.clone()
+        },
         last: match (&d.last_donation_on, &d.last_donation_kind) {
             (Some(on), Some(kind)) => format!(
                 "{} · {}",
