@@ -1206,3 +1206,74 @@ async fn edits_become_the_rules_of_a_new_plan_that_can_be_accepted() {
     })
     .await;
 }
+
+/// Host organisations are offered on the form: as candidates to tick (with their usual
+/// headcount) and as sites of fixed stops. A host that is not one is named beside the hosts;
+/// the plan made asks for the hosts ticked, as the API's request would.
+#[tokio::test]
+async fn the_form_offers_hosts_as_candidates_and_fixed_stops() {
+    on_each_backend(|app| async move {
+        network(&app).await;
+        let body = crate::groupdrives::school_body(Some(400));
+        let school = crate::groupdrives::host(&app, &body).await;
+        let staff = signed_in(&app, "chen.planner", "station_staff", &[CITY]).await;
+        let (status, desk) = get(&app, &staff, "/station/plans").await;
+        assert_eq!(status, StatusCode::OK, "{desk}");
+        assert!(
+            desk.contains(&format!("name=\"hosts\" value=\"{school}\"")),
+            "{desk}"
+        );
+        assert!(desk.contains("常规 400 人"), "{desk}");
+        assert!(
+            desk.contains(&format!(
+                "<option value=\"host-{school}\">东岭镇中心小学</option>"
+            )),
+            "{desk}"
+        );
+
+        let csrf = csrf_of(&desk);
+        let (status, _, refused) = post(
+            &app,
+            &staff,
+            "/station/plans",
+            &host_plan_form(&csrf, "学校"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(
+            refused.contains("所选单位中有不能使用的（不在本地区，或不存在）。"),
+            "{refused}"
+        );
+        let none = app.get_ok("/api/v1/plans").await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+
+        let school_id = school.to_string();
+        let right = host_plan_form(&csrf, &school_id);
+        let (status, location, body) = post(&app, &staff, "/station/plans", &right).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let listed = app.get_ok("/api/v1/plans").await;
+        let id = listed["items"][0]["id"].as_i64().unwrap();
+        assert_eq!(location, format!("/station/plans/{id}"));
+        let plan = app.get_ok(&format!("/api/v1/plans/{id}")).await;
+        assert_eq!(
+            plan["request"]["hosts"],
+            json!([{ "host": school }]),
+            "{plan}"
+        );
+        app
+    })
+    .await;
+}
+
+/// The plan form for the demo county over three days, with one host ticked.
+fn host_plan_form<'a>(csrf: &'a str, host: &'a str) -> [(&'static str, &'a str); 7] {
+    [
+        ("csrf", csrf),
+        ("region", COUNTY),
+        ("from", "2026-12-07"),
+        ("to", "2026-12-09"),
+        ("candidates", "points"),
+        ("min_expected_donors", "10"),
+        ("hosts", host),
+    ]
+}

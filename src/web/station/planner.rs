@@ -85,6 +85,14 @@ struct SiteChoice {
     name: String,
 }
 
+/// A host organisation the plan may stop at (a group drive there).
+struct HostChoice {
+    id: String,
+    name: String,
+    /// What the planner expects there: the typical headcount, when known.
+    headcount: String,
+}
+
 #[derive(Template)]
 #[template(path = "splan_desk.html")]
 struct DeskPage<'a> {
@@ -95,6 +103,7 @@ struct DeskPage<'a> {
     regions: Vec<RegionChoice>,
     vehicles: Vec<VehicleChoice>,
     sites: Vec<SiteChoice>,
+    hosts: Vec<HostChoice>,
     form: FormState,
     rows: Vec<usize>,
     problem: String,
@@ -180,7 +189,7 @@ async fn desk_page(
         .map_err(plans_error)?;
     let regions = plannable_regions(state, page).await?;
     let may_plan = !regions.is_empty();
-    let (vehicles, sites) = if may_plan {
+    let (vehicles, mut sites, hosts) = if may_plan {
         let reach = reader.map(policy::read_scope);
         let vehicles = vehicles::list(
             &state.db,
@@ -216,10 +225,33 @@ async fn desk_page(
             name: p.name,
         })
         .collect();
-        (vehicles, sites)
+        let acting = Acting::caller(reader, page.caller.actor());
+        let query = crate::registry::hosts::HostQuery {
+            limit: SITES_OFFERED,
+            ..Default::default()
+        };
+        let hosts = crate::registry::hosts::list(&state.db, query, &acting)
+            .await
+            .map_err(crate::error::AppError::from)?
+            .into_iter()
+            .map(|h| HostChoice {
+                id: h.host.id.to_string(),
+                name: h.host.name,
+                headcount: h
+                    .host
+                    .typical_headcount
+                    .map(|n| page.t1("splan-host-headcount", "count", n))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        (vehicles, sites, hosts)
     } else {
-        (vec![], vec![])
+        (vec![], vec![], vec![])
     };
+    sites.extend(hosts.iter().map(|h| SiteChoice {
+        id: format!("host-{}", h.id),
+        name: h.name.clone(),
+    }));
     let body = DeskPage {
         page,
         done: listed
@@ -232,6 +264,7 @@ async fn desk_page(
         regions,
         vehicles,
         sites,
+        hosts,
         form,
         rows: (0..STOP_ROWS).collect(),
         problem,
@@ -295,6 +328,18 @@ fn request_of(form: &FormFields) -> Result<PlanRequest, Vec<FieldError>> {
             Ok(id) => Some(id),
             Err(_) => {
                 errors.push(FieldError::new(format!("vehicles[{i}]"), "unknown vehicle"));
+                None
+            }
+        })
+        .collect();
+    let hosts: Vec<Value> = form
+        .all("hosts")
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| match h.parse::<i64>() {
+            Ok(id) => Some(json!({ "host": id })),
+            Err(_) => {
+                errors.push(FieldError::new(format!("hosts[{i}]"), "unknown host"));
                 None
             }
         })
@@ -366,6 +411,7 @@ fn request_of(form: &FormFields) -> Result<PlanRequest, Vec<FieldError>> {
         "candidates": candidates,
         "blackout_dates": blackout,
         "min_expected_donors": min_expected,
+        "hosts": hosts,
         "fixed": fixed,
         "forbidden": forbidden,
     });
