@@ -1,7 +1,7 @@
 //! What the plan handlers read: plans, and for naming a plan's stops and hiding the stations
 //! a caller cannot read, the points, coordinators, regions and stations they name.
 
-use entity::{coordinator, plan, point, point_coordinator, station};
+use entity::{coordinator, host, plan, point, point_coordinator, station};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::region::RegionCode;
@@ -34,6 +34,14 @@ pub async fn list(
 /// The database fails.
 pub async fn point(db: &impl ConnectionTrait, id: i64) -> Result<Option<point::Model>, DbErr> {
     store::points::find(db, id).await
+}
+
+/// Host organisation `id` (a plan's group-drive stop), if there is one.
+///
+/// # Errors
+/// The database fails.
+pub async fn host(db: &impl ConnectionTrait, id: i64) -> Result<Option<host::Model>, DbErr> {
+    store::hosts::find(db, id).await
 }
 
 /// The coordinators of point `id`, each with its link.

@@ -511,7 +511,7 @@ pub async fn sheet(
 
 /// What the people driving a plan need besides it, by site id: for stops at points their
 /// address and coordinators (phones masked for coordinators outside the reader's reach, as
-/// elsewhere), and for every stop its township's name. Vehicle, station and coordinates come
+/// elsewhere), for stops at hosts their address, and for every stop its township's name. Vehicle, station and coordinates come
 /// from the instance ([`PlanResult::name_things`]).
 async fn about_stops(
     db: &DatabaseConnection,
@@ -576,8 +576,27 @@ async fn about_stops(
         );
     }
     for site in &sites {
-        if let Ok(SiteRef::Region(code)) = SiteRef::parse(site) {
-            site_region.insert((*site).to_owned(), code);
+        match SiteRef::parse(site) {
+            Ok(SiteRef::Region(code)) => {
+                site_region.insert((*site).to_owned(), code);
+            }
+            // A host's stop: its address, and its township like any other stop's.
+            Ok(SiteRef::Host(id)) if !about.contains_key(*site) => {
+                let Some(host) = reads::host(db, id).await? else {
+                    continue;
+                };
+                if let Ok(code) = RegionCode::parse(&host.region_code) {
+                    site_region.insert((*site).to_owned(), code);
+                }
+                about.insert(
+                    (*site).to_owned(),
+                    StopAbout {
+                        address: host.address,
+                        ..StopAbout::default()
+                    },
+                );
+            }
+            _ => {}
         }
     }
     let mut townships: HashMap<RegionCode, Option<String>> = HashMap::new();

@@ -255,6 +255,9 @@ async fn the_planner_takes_hosts_as_candidates_and_fixed_stops_and_accepting_mak
         assert_eq!(stops.len(), 1, "{plan}");
         assert_eq!(stops[0]["expected"], 60.0, "{plan}");
         assert_eq!(stops[0]["name"], "东岭镇中心小学");
+        // Named like any stop: the host's address and township.
+        assert_eq!(stops[0]["address"], "东岭镇学府路 8 号", "{plan}");
+        assert_eq!(stops[0]["township"], "东岭镇", "{plan}");
         assert_eq!(plan["request"]["hosts"][0]["signup_goal"], 60, "{plan}");
         // Accepted: the stop is at the host, with the request's goal.
         let response = send(
