@@ -33,6 +33,7 @@ pub mod recruitment_call;
 pub mod recruitment_need;
 pub mod recruitment_rule;
 pub mod region;
+pub mod roster_withdrawal;
 pub mod session;
 pub mod station;
 pub mod user;
@@ -69,6 +70,7 @@ pub mod prelude {
     pub use super::recruitment_need::Entity as RecruitmentNeed;
     pub use super::recruitment_rule::Entity as RecruitmentRule;
     pub use super::region::Entity as Region;
+    pub use super::roster_withdrawal::Entity as RosterWithdrawal;
     pub use super::session::Entity as Session;
     pub use super::station::Entity as Station;
     pub use super::user::Entity as User;

@@ -26,6 +26,7 @@ mod m20261207_000017_group_drives;
 mod m20261207_000018_donor_withdraw_links;
 mod m20261207_000019_group_request_appeal;
 mod m20261207_000022_widen_audit_action;
+mod m20261207_000023_create_roster_withdrawals;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_donor_withdraw_links::Migration),
             Box::new(m20261207_000019_group_request_appeal::Migration),
             Box::new(m20261207_000022_widen_audit_action::Migration),
+            Box::new(m20261207_000023_create_roster_withdrawals::Migration),
         ]
     }
 }

@@ -117,7 +117,7 @@ pub struct StopAbout {
     pub longitude: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
-    /// The point's address (`null` for a village or an unknown point).
+    /// The point's or host's address (`null` for a village or an unknown site).
     pub address: Option<String>,
     /// The point's coordinators (none for a village).
     pub coordinators: Vec<StopCoordinator>,

@@ -244,6 +244,19 @@ async fn fields_of(
     let consent_at = cmd.consent_at.unwrap_or(now);
     if consent_at > now {
         errors.add("consent_at", "cannot be in the future");
+    } else if let Some(m) = &mobile
+        && let Some(left) = store::withdrawn_at(db, &secret::digest(m)).await?
+        && consent_at < left
+    {
+        // An older consent (a sheet imported again) does not undo a withdrawal.
+        errors.add(
+            "consent_at",
+            format!(
+                "is not after this person left the roster ({}): only a consent given since \
+                 then may enrol them again",
+                crate::domain::booking::today_in_china(left)
+            ),
+        );
     }
     let channel = match cmd.consent_channel.trim().parse::<ConsentChannel>() {
         Ok(c) => Some(c),
@@ -656,6 +669,7 @@ pub async fn delete(
     if !store::delete_donor(&txn, donor.id).await? {
         return Err(RecruitmentError::not_found(format!("donor with id {id}")));
     }
+    store::record_withdrawal(&txn, secret::digest(&donor.mobile), now).await?;
     audit_change(&txn, acting, "delete", Some(&donor), None, now).await?;
     txn.commit().await?;
     Ok(())
@@ -680,6 +694,7 @@ pub async fn withdraw(
         .await?
         .ok_or_else(|| RecruitmentError::not_found(what))?;
     store::delete_donor(&txn, donor.id).await?;
+    store::record_withdrawal(&txn, secret::digest(&donor.mobile), now).await?;
     let acting = Acting::trusted(crate::store::audit::Actor {
         name: Some("donor (withdrawal link)".to_owned()),
         ..crate::store::audit::Actor::default()

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{donor, donor_withdraw_link, recruitment_call, recruitment_need, recruitment_rule};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::domain::policy::Visibility;
@@ -196,6 +196,38 @@ pub async fn delete_donor(db: &impl ConnectionTrait, id: i64) -> Result<bool, Db
         .await?
         .rows_affected
         > 0)
+}
+
+/// Records that the donor whose mobile has the digest `mobile_hash` left the roster at `at`
+/// (a later withdrawal of the same mobile replaces an earlier one).
+pub async fn record_withdrawal(
+    db: &impl ConnectionTrait,
+    mobile_hash: String,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    entity::roster_withdrawal::Entity::delete_by_id(mobile_hash.clone())
+        .exec(db)
+        .await?;
+    entity::roster_withdrawal::ActiveModel {
+        mobile_hash: Set(mobile_hash),
+        withdrawn_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// When the donor whose mobile has the digest `mobile_hash` last left the roster, if ever.
+pub async fn withdrawn_at(
+    db: &impl ConnectionTrait,
+    mobile_hash: &str,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(
+        entity::roster_withdrawal::Entity::find_by_id(mobile_hash.to_owned())
+            .one(db)
+            .await?
+            .map(|w| w.withdrawn_at),
+    )
 }
 
 /// Records a donation of `kind` on `on` for the donor with `mobile`, unless a later one is

@@ -1000,9 +1000,52 @@ async fn withdrawing_consent_deletes_the_donor_and_takes_them_off_every_list_at_
             candidate_ids(&app, &app.client, second).await,
             Vec::<i64>::new()
         );
+
+        // An older consent (the paper sheet typed or imported again) does not bring either
+        // back; a consent given since does.
+        for mobile in ["13800138000", "13900139000"] {
+            let mut old = donor("王芳", mobile, "O+", SHIQIAO, None);
+            old["consent_at"] = json!("2026-12-01T00:00:00Z");
+            let response = send(
+                &app,
+                &app.client,
+                Method::POST,
+                "/api/v1/recruitment/donors",
+                Some(&old),
+                None,
+            )
+            .await;
+            let problem = expect_problem(response, 400, "an old consent").await;
+            assert_eq!(problem["errors"][0]["field"], "consent_at", "{problem}");
+        }
+        let sheet = "姓名,手机,村,同意日期\n王芳,13800138000,990101101203,2026-12-01\n";
+        let response = app
+            .client
+            .post(app.url("/api/v1/recruitment/donors/import"))
+            .header("content-type", "text/csv")
+            .body(sheet)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, "an old sheet").await;
+        assert_eq!(problem["errors"][0]["field"], "consented_on", "{problem}");
+        assert!(roster_is_empty(&app).await);
+        enrol(
+            &app,
+            &app.client,
+            &donor("王芳", "13800138000", "O+", SHIQIAO, None),
+        )
+        .await;
         app
     })
     .await;
+}
+
+async fn roster_is_empty(app: &TestApp) -> bool {
+    app.get_ok("/api/v1/recruitment/donors").await["items"]
+        .as_array()
+        .unwrap()
+        .is_empty()
 }
 
 /// A published drive of the demo county today with one stop at a point of 石桥村; the stop.
