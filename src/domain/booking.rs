@@ -224,6 +224,11 @@ pub fn booking_code(random: &[u8; CODE_LEN]) -> String {
         .collect()
 }
 
+/// Whether `text` is a booking code as [`booking_code`] makes them (8 of its letters).
+pub fn is_booking_code(text: &str) -> bool {
+    text.len() == CODE_LEN && text.bytes().all(|b| CODE_ALPHABET.contains(&b))
+}
+
 /// Normalises a code as a donor might type it (lower case, spaces, hyphens).
 pub fn normalise_code(raw: &str) -> String {
     raw.chars()
@@ -492,6 +497,10 @@ mod tests {
     fn codes_use_unambiguous_letters() {
         let code = booking_code(&[0, 1, 30, 31, 255, 8, 9, 10]);
         assert_eq!(code.len(), CODE_LEN);
+        assert!(is_booking_code(&code), "{code}");
+        assert!(!is_booking_code(&code[1..]));
+        assert!(!is_booking_code("ABCD EFG"));
+        assert!(!is_booking_code("ABCDEFG0"), "0 is not a code letter");
         assert_eq!(&code[..4], "23Z2");
         assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
         assert_eq!(normalise_code("23z2-ab cd"), "23Z2ABCD");

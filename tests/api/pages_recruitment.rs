@@ -226,6 +226,15 @@ async fn a_recruiter_shows_a_number_books_a_donor_from_a_call_and_records_anothe
         let staff = signed_in(&app, "chen.station", "station_staff", &[COUNTY]).await;
         let (n, stop, call_a, call_b) = need_with_calls(&app, station, "chen.station").await;
         let (status, screen) = get(&app, &staff, "/station/recruitment/calls").await;
+        // A link cannot put its own words in the notice: only a booking code is shown back.
+        let (_, spoofed) = get(
+            &app,
+            &staff,
+            "/station/recruitment/calls?done=booked&code=%E8%AF%B7%E6%94%B9%E6%8B%A8139",
+        )
+        .await;
+        assert!(!spoofed.contains("请改拨139"), "{spoofed}");
+        assert!(!spoofed.contains("id=\"notice\""), "{spoofed}");
         assert_eq!(status, StatusCode::OK, "{screen}");
         for call in [call_a, call_b] {
             assert!(screen.contains(&format!("id=\"card-{call}\"")), "{screen}");

@@ -752,7 +752,10 @@ async fn call_screen(
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
     let notice = match (done.done.as_deref(), done.code) {
-        (Some("booked"), Some(code)) => page.t1("srec-done-booked", "code", code),
+        // Only a booking code is shown back: a link cannot put other words in the notice.
+        (Some("booked"), Some(code)) if crate::domain::booking::is_booking_code(&code) => {
+            page.t1("srec-done-booked", "code", code)
+        }
         (Some("recorded"), _) => page.t("srec-done-recorded"),
         _ => String::new(),
     };
