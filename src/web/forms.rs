@@ -93,6 +93,35 @@ pub fn field_errors(page: &Page, form: &str, errors: &[FieldError]) -> Vec<(Stri
     shown
 }
 
+/// Field errors beside their fields, for a page with hints of its own: `{own}-{field}` from
+/// the catalogue, else the shared hints of form `shared` (as [`field_errors`] finds them),
+/// else the service's own message. `stops[2]` shows at `stops`; each field once.
+pub fn hinted_errors(
+    page: &Page,
+    own: &str,
+    shared: &str,
+    errors: &[FieldError],
+) -> Vec<(String, String)> {
+    let mut shown: Vec<(String, String)> = Vec::new();
+    for e in errors {
+        let field = e.field.split('[').next().unwrap_or(&e.field).to_owned();
+        if shown.iter().any(|(f, _)| *f == field) {
+            continue;
+        }
+        let id = format!("{own}-{field}");
+        let text = page.t(&id);
+        let text = if text == id {
+            field_errors(page, shared, std::slice::from_ref(e))
+                .pop()
+                .map_or_else(|| e.message.clone(), |(_, text)| text)
+        } else {
+            text
+        };
+        shown.push((field, text));
+    }
+    shown
+}
+
 /// A form as typed (or as stored, before any change), with the errors beside its fields.
 #[derive(Debug, Clone, Default)]
 pub struct FormState {

@@ -36,7 +36,7 @@ use crate::outbox::{self, by_hand};
 use crate::state::AppState;
 use crate::web::context::Page;
 use crate::web::errors::PageError;
-use crate::web::forms::{FormFields, FormState, field_errors};
+use crate::web::forms::{FormFields, FormState, hinted_errors};
 use crate::web::templates::{Choice, ConflictRow, html};
 
 /// Audit records per page.
@@ -234,26 +234,14 @@ fn notice(page: &Page, done: Option<&str>) -> String {
 /// (`sadmin-hint-{form}-{field}`), else the shared hints of the account forms, else the
 /// service's own message. `regions[2]` shows at `regions`, `username-taken` at `username`.
 fn shown_errors(page: &Page, form: &str, errors: &[FieldError]) -> Vec<(String, String)> {
-    let mut shown: Vec<(String, String)> = Vec::new();
-    for e in errors {
-        let field = e.field.split('[').next().unwrap_or(&e.field).to_owned();
-        if shown.iter().any(|(f, _)| *f == field) {
-            continue;
-        }
-        let id = format!("sadmin-hint-{form}-{field}");
-        let own = page.t(&id);
-        let text = if own == id {
-            field_errors(page, "account", std::slice::from_ref(e))
-                .pop()
-                .map_or_else(|| e.message.clone(), |(_, text)| text)
-        } else {
-            own
-        };
+    hinted_errors(page, &format!("sadmin-hint-{form}"), "account", errors)
+        .into_iter()
         // `username-taken` picked its own hint; it is shown at `username`.
-        let field = field.strip_suffix("-taken").unwrap_or(&field).to_owned();
-        shown.push((field, text));
-    }
-    shown
+        .map(|(field, text)| {
+            let field = field.strip_suffix("-taken").unwrap_or(&field).to_owned();
+            (field, text)
+        })
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -38,7 +38,7 @@ use crate::state::AppState;
 use crate::versioned::Outcome;
 use crate::web::context::Page;
 use crate::web::errors::PageError;
-use crate::web::forms::{FormFields, FormState, field_errors};
+use crate::web::forms::{FormFields, FormState, hinted_errors};
 use crate::web::templates::{ConflictRow, Figure, PlaceLink, date, html};
 
 pub fn routes() -> Router<AppState> {
@@ -92,24 +92,7 @@ impl From<AppealsError> for PageError {
 /// Field errors beside their fields: `sapp-hint-{form}-{field}`, else the shared hints,
 /// else the service's own message.
 fn shown_errors(page: &Page, form: &str, errors: &[FieldError]) -> Vec<(String, String)> {
-    let mut shown: Vec<(String, String)> = Vec::new();
-    for e in errors {
-        let field = e.field.split('[').next().unwrap_or(&e.field).to_owned();
-        if shown.iter().any(|(f, _)| *f == field) {
-            continue;
-        }
-        let id = format!("sapp-hint-{form}-{field}");
-        let own = page.t(&id);
-        let text = if own == id {
-            field_errors(page, "", std::slice::from_ref(e))
-                .pop()
-                .map_or_else(|| e.message.clone(), |(_, text)| text)
-        } else {
-            own
-        };
-        shown.push((field, text));
-    }
-    shown
+    hinted_errors(page, &format!("sapp-hint-{form}"), "", errors)
 }
 
 #[derive(Debug, Default, Deserialize)]
