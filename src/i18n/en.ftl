@@ -1959,6 +1959,7 @@ sros-none = No donors match.
 sros-name = Name
 sros-mobile = Mobile
 sros-village = Village code
+sros-col-village = Village
 sros-village-hint = 12 digits, inside your area.
 sros-last = Last donation
 sros-consent = Consent (date, channel)

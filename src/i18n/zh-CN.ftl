@@ -1913,6 +1913,7 @@ sros-none = 没有符合条件的献血者。
 sros-name = 姓名
 sros-mobile = 手机号
 sros-village = 居住村代码
+sros-col-village = 居住村
 sros-village-hint = 12 位村代码，须在您负责的地区内。
 sros-last = 末次献血
 sros-consent = 同意日期与方式
