@@ -62,6 +62,17 @@ pub enum Command {
     /// Solve a plan instance file and print the plan as JSON, or check a plan against it; or
     /// write the instance the API would solve for a plan request (--export-instance).
     Plan(PlanArgs),
+    /// Copy the whole database to FILE while `serve` may keep running: SQLite's `VACUUM INTO`,
+    /// or `pg_dump --format=custom` for PostgreSQL (README, "Backups"). Never overwrites FILE.
+    Backup {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Where to write the copy (must not exist yet).
+        file: PathBuf,
+        /// The `pg_dump` program to run for PostgreSQL (a path or a name on the PATH).
+        #[arg(long, default_value = "pg_dump", value_name = "PROGRAM")]
+        pg_dump: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ pub mod api;
 pub mod appeals;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bookings;
 pub mod checkin;
 pub mod clock;

@@ -10,7 +10,7 @@ use donornet::config::{
 };
 use donornet::db::Create;
 use donornet::import::divisions::{self, ImportError, ImportOptions, Source};
-use donornet::{admin, db, planfile, seed, telemetry};
+use donornet::{admin, backup, db, planfile, seed, telemetry};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
@@ -56,6 +56,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => users(action).await,
+        Command::Backup { db, file, pg_dump } => {
+            let conn = open(&db, Create::Never).await?;
+            let started = std::time::Instant::now();
+            let written = backup::backup(&conn, &db.database_url, &file, &pg_dump).await?;
+            println!(
+                "backed up {} to {} ({}, {} bytes) in {:.1} s",
+                redact_url(&db.database_url),
+                written.file.display(),
+                written.method,
+                written.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            conn.close().await?;
+            Ok(())
+        }
         Command::Plan(args) if args.export_instance.is_some() => {
             planfile::export_instance(&args).await
         }

@@ -657,6 +657,7 @@ async fn commands_other_than_serve_and_migrate_never_create_a_database_and_name_
         vec!["seed-demo"],
         vec!["import-divisions", &luohe],
         vec!["plan", "--export-instance", request.to_str().unwrap()],
+        vec!["backup", "copy.db"],
     ];
     for args in &commands {
         let out = donornet()
@@ -907,6 +908,118 @@ async fn the_readmes_first_admin_commands_work_on_the_demo_database_as_written()
                 .any(|l| l.contains("\twang.fang\ttownship_official\t990101101000\t")),
             "{list}"
         );
+        db.drop_database().await;
+    }
+}
+
+/// Every table of a database (migrations' own included), each as its rows in a fixed order.
+async fn every_table(conn: &sea_orm::DatabaseConnection) -> Vec<(String, Vec<String>)> {
+    use sea_orm::{DbBackend, FromQueryResult, JsonValue, Statement};
+    let backend = conn.get_database_backend();
+    let list = match backend {
+        DbBackend::Sqlite => {
+            "SELECT name AS t FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        }
+        _ => {
+            "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        }
+    };
+    let names: Vec<String> = JsonValue::find_by_statement(Statement::from_string(backend, list))
+        .all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row["t"].as_str().unwrap().to_owned())
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let sql = format!("SELECT * FROM \"{name}\"");
+        let mut rows: Vec<String> =
+            JsonValue::find_by_statement(Statement::from_string(backend, sql))
+                .all(conn)
+                .await
+                .unwrap_or_else(|e| panic!("read {name}: {e}"))
+                .into_iter()
+                .map(|row| row.to_string())
+                .collect();
+        rows.sort();
+        out.push((name, rows));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_backup_restores_to_the_same_rows_in_every_table_and_never_overwrites() {
+    for backend in backends() {
+        let db = TestDb::create(backend).await;
+        stdout_of_success(&run(&["migrate"], &db.url));
+        stdout_of_success(&run(&["seed-demo"], &db.url));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("donornet.backup");
+        let file_arg = file.to_str().unwrap();
+        let said = stdout_of_success(&run(&["backup", file_arg], &db.url));
+        assert!(said.contains("backed up"), "{backend:?}: {said}");
+        let size = std::fs::metadata(&file).unwrap().len();
+        assert!(size > 0, "{backend:?}");
+
+        // A second backup to the same name is refused and leaves the first as it was.
+        let again = run(&["backup", file_arg], &db.url);
+        assert!(!again.status.success(), "{backend:?}");
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("already exists"),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), size);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("donornet.backup")]);
+
+        // Restore as the README says, into a new database.
+        let restored = TestDb::create(backend).await;
+        match backend {
+            crate::helpers::Backend::Sqlite => {
+                let target = donornet::db::sqlite_file(&restored.url).unwrap().unwrap();
+                std::fs::copy(&file, &target).unwrap();
+            }
+            crate::helpers::Backend::Postgres => {
+                let out = Command::new("pg_restore")
+                    .args(["--no-owner", "--exit-on-error", "--dbname", &restored.url])
+                    .arg(&file)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "pg_restore: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        let original = db.connect().await;
+        let copy = restored.connect().await;
+        let before = every_table(&original).await;
+        let after = every_table(&copy).await;
+        let names: Vec<&str> = before.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(
+            names.contains(&"regions") && names.contains(&"audit_log") && names.len() > 30,
+            "{backend:?}: {names:?}"
+        );
+        assert!(
+            before.iter().filter(|(_, rows)| !rows.is_empty()).count() >= 8,
+            "{backend:?}: the demo fills several tables"
+        );
+        assert_eq!(
+            before.iter().map(|(n, r)| (n, r.len())).collect::<Vec<_>>(),
+            after.iter().map(|(n, r)| (n, r.len())).collect::<Vec<_>>(),
+            "{backend:?}"
+        );
+        assert!(before == after, "{backend:?}: a restored row differs");
+        original.close().await.unwrap();
+        copy.close().await.unwrap();
+        restored.drop_database().await;
         db.drop_database().await;
     }
 }
