@@ -315,6 +315,40 @@ pub struct HttpConfig {
     /// to its page (`/bookings/{code}?t=…`). Without it they give the booking code only.
     #[arg(long, env = "DONORNET_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+    /// The bearer token a Prometheus scraper sends to read `GET /metrics`
+    /// (`Authorization: Bearer …`; 16 characters or more). Without it `/metrics` answers 404.
+    #[arg(long, env = "DONORNET_METRICS_TOKEN", value_parser = parse_metrics_token)]
+    pub metrics_token: Option<Secret>,
+}
+
+/// A secret from the configuration: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// True when `offered` is the secret, comparing every byte whatever differs first.
+    pub fn matches(&self, offered: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), offered.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+fn parse_metrics_token(raw: &str) -> Result<Secret, String> {
+    let raw = raw.trim();
+    if raw.chars().count() < 16 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("at least 16 characters, without spaces".to_owned());
+    }
+    Ok(Secret(raw.to_owned()))
 }
 
 /// Reads `--public-url`: an absolute `http://` or `https://` address with a host and no query
@@ -499,6 +533,7 @@ impl Default for HttpConfig {
             messages_per_recipient_per_day: 5,
             tiles: TileSource::None,
             public_url: None,
+            metrics_token: None,
         }
     }
 }

@@ -18,6 +18,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
 use crate::config::HttpConfig;
 use crate::error::{AppError, Problem};
+use crate::metrics::Metrics;
 
 /// The middleware stack around every route (innermost first).
 pub fn with_middleware(router: Router, http: &HttpConfig) -> Router {
@@ -47,6 +48,34 @@ pub fn with_middleware(router: Router, http: &HttpConfig) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
         )
+}
+
+/// Counts every answered request, by method, matched route and status, and times it (outside
+/// every other layer, so timeouts, panics and refusals by the limits are counted too).
+pub fn with_metrics(router: Router, metrics: Arc<Metrics>) -> Router {
+    router.layer(middleware::from_fn_with_state(metrics, track))
+}
+
+async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    // Any token is a valid method: unknown ones are counted together, so that a client
+    // cannot grow the label set (and the server's memory) at will.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }
 
 /// A span per request with the method and the *matched* route: low cardinality, and no

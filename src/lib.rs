@@ -37,6 +37,7 @@ pub mod geo;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod metrics;
 pub mod outbox;
 pub mod planfile;
 pub mod planning;
@@ -109,8 +110,10 @@ pub fn build_app_full(
         clock,
         sheet_uploads: Arc::default(),
         kept_sheets: Arc::default(),
+        metrics: Arc::default(),
     };
     let http = state.http.clone();
+    let metrics = state.metrics.clone();
     let for_fallback = http.clone();
     let app = api::router(state.clone())
         .merge(web::router(state))
@@ -125,7 +128,7 @@ pub fn build_app_full(
             }
         })
         .method_not_allowed_fallback(|| async { error::AppError::MethodNotAllowed });
-    http::with_middleware(app, &http)
+    http::with_metrics(http::with_middleware(app, &http), metrics)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets

@@ -33,6 +33,8 @@ pub struct AppState {
     /// Survey sheets uploaded through the pages, kept between their preview and the
     /// official's confirmation (one per account).
     pub kept_sheets: Arc<KeptSheets>,
+    /// Requests by route and status, and their latency, for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// At most one piece of some work per account at a time: [`OnePerAccount::try_start`] gives a

@@ -10,6 +10,7 @@
 pub mod coverage;
 pub mod gaps;
 pub mod map;
+pub mod operations;
 pub mod summary;
 
 use sea_orm::ConnectionTrait;

@@ -19,6 +19,7 @@ pub mod plans;
 pub mod points;
 pub mod recruitment;
 pub mod regions;
+pub mod status_counts;
 pub mod surveys;
 pub mod talks;
 
