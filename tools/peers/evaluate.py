@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent evaluator of donornet plans (pure Python standard library).
 
-Given a plan instance (`donornet.plan-instance.v1`) and a plan (`donornet.plan.v1`), computes
+Given a plan instance (`donornet.plan-instance.v1` or `.v2`) and a plan (`donornet.plan.v1`), computes
 each route's timing, kilometres and donors, the objective in millilitres, and every violated
 constraint. It is written from the README ("Plan instances") and `src/planning/instance.rs`,
 independently of the Rust code, so the two can be cross-checked.
@@ -20,7 +20,12 @@ Semantics (README, "Plan instances"):
   `repeat_loss` x the donors earlier stops of the plan took at that site (never below 0);
 - travel: `straight_line` = haversine km (mean Earth radius 6371.0088 km, as geo's Haversine) x
   `detour`, minutes = km / speed_kmh x 60; or the `matrix` model's km and minutes;
-- objective = sum over stops donors x ml_per_donor - sum over routes km x cost_per_km x ml_per_yuan;
+- v2 (issue 17): a site may give `value` (one number >= 0 per day: what a stop that day is worth
+  in mL-equivalents when all `expected` donors are taken; default expected x ml_per_donor) and
+  `extra_service_min` (>= 0, default 0: minutes added to every stop there, counted with the
+  setup, so donations start that much later); a stop's worth = value[d] x donors / expected[d]
+  (expected[d] as in the file; 0 when it is 0), which is donors x ml_per_donor by default;
+- objective = sum over stops of their worth - sum over routes km x cost_per_km x ml_per_yuan;
 - feasible when every route's vehicle exists and is available that day (a planning day), at most
   one route per vehicle and day, each route is back by day_end and takes at most max_donors, each
   stop expects at least min_expected_donors, no stop is forbidden, every fixed stop is made, and
@@ -37,6 +42,8 @@ import math
 import sys
 
 INSTANCE_FORMAT = "donornet.plan-instance.v1"
+INSTANCE_FORMAT_V2 = "donornet.plan-instance.v2"
+INSTANCE_FORMATS = (INSTANCE_FORMAT, INSTANCE_FORMAT_V2)
 PLAN_FORMAT = "donornet.plan.v1"
 EARTH_RADIUS_KM = 6371.0088
 # Float slack when comparing times (minutes) and donor counts.
@@ -80,9 +87,10 @@ class Instance:
     """A parsed plan instance with the lookups solvers and the evaluator need."""
 
     def __init__(self, raw: dict):
-        if raw.get("format") != INSTANCE_FORMAT:
-            raise ValueError(f"format: expected {INSTANCE_FORMAT!r}, got {raw.get('format')!r}")
+        if raw.get("format") not in INSTANCE_FORMATS:
+            raise ValueError(f"format: expected one of {INSTANCE_FORMATS!r}, got {raw.get('format')!r}")
         self.raw = raw
+        self.v2 = raw["format"] == INSTANCE_FORMAT_V2
         self.name = raw.get("name", "")
         self.days = [parse_date(d) for d in raw["days"]]
         if not self.days or any(a >= b for a, b in zip(self.days, self.days[1:])):
@@ -107,6 +115,21 @@ class Instance:
         for s in self.sites:
             if len(s["expected"]) != len(self.days):
                 raise ValueError(f"site {s['id']}: expected needs one value per day")
+            for field in ("value", "extra_service_min"):
+                if field in s and not self.v2:
+                    raise ValueError(f"site {s['id']}: {field} needs format {INSTANCE_FORMAT_V2!r}")
+            if s.get("value") is not None:
+                value = s["value"]
+                if not isinstance(value, list) or len(value) != len(self.days) or not all(
+                    _finite_non_negative(x) for x in value
+                ):
+                    raise ValueError(
+                        f"site {s['id']}: value needs one finite number >= 0 per day"
+                    )
+            if s.get("extra_service_min") is not None and not _finite_non_negative(
+                s["extra_service_min"]
+            ):
+                raise ValueError(f"site {s['id']}: extra_service_min must be a finite number >= 0")
         rules = {
             "min_expected_donors": 10.0,
             "min_days_between_visits": 180,
@@ -116,6 +139,16 @@ class Instance:
         }
         rules.update(raw.get("rules") or {})
         self.rules = rules
+        # Per site: value per day (mL-equivalents when all expected donors come) and extra minutes.
+        self.site_value = {
+            s["id"]: (
+                [float(x) for x in s["value"]]
+                if s.get("value") is not None
+                else [float(e) * rules["ml_per_donor"] for e in s["expected"]]
+            )
+            for s in self.sites
+        }
+        self.site_extra = {s["id"]: float(s.get("extra_service_min") or 0.0) for s in self.sites}
         self.travel = raw.get("travel") or {"model": "straight_line", "detour": 1.3, "speed_kmh": 40.0}
         if self.travel["model"] == "matrix":
             ids = self.travel["ids"]
@@ -164,13 +197,26 @@ class Instance:
     def vehicle_available(self, v: dict, date: dt.date) -> bool:
         return date in self.day_index and date not in v["unavailable_dates"]
 
-    def stop_minutes(self, v: dict, donors: float) -> float:
-        """Setup + donation + teardown at one stop."""
+    def stop_minutes(self, v: dict, donors: float, site_id: str | None = None) -> float:
+        """Setup + the site's extra minutes + donation + teardown at one stop."""
         return (
             v["setup_min"]
+            + (self.site_extra[site_id] if site_id is not None else 0.0)
             + donors * self.rules["bed_minutes_per_donor"] / v["beds"]
             + v["teardown_min"]
         )
+
+    def worth(self, site_id: str, day: int, donors: float) -> float:
+        """What a stop taking `donors` at the site on day index `day` is worth, in mL:
+        value[day] x donors / expected[day] (0 when expected is 0)."""
+        expected = float(self.site_by_id[site_id]["expected"][day])
+        if expected <= 0.0:
+            return 0.0
+        return self.site_value[site_id][day] * donors / expected
+
+
+def _finite_non_negative(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
 
 
 def evaluate(inst: Instance, plan: dict) -> dict:
@@ -224,7 +270,7 @@ def evaluate(inst: Instance, plan: dict) -> dict:
                 )
         t = float(depart)
         here = station
-        km = route_donors = 0.0
+        km = route_donors = route_worth = 0.0
         stops_out = []
         for si, stop in enumerate(r.get("stops", [])):
             sw = f"{where}.stops[{si}]"
@@ -236,7 +282,7 @@ def evaluate(inst: Instance, plan: dict) -> dict:
             leg_km, leg_min = inst.leg(here, sid)
             km += leg_km
             arrive = t + leg_min
-            start = arrive + v["setup_min"]
+            start = arrive + v["setup_min"] + inst.site_extra[sid]
             if stop.get("start") is not None:
                 start = max(start, float(parse_clock(stop["start"])))
             expected = 0.0
@@ -260,6 +306,8 @@ def evaluate(inst: Instance, plan: dict) -> dict:
             visits.setdefault(sid, []).append((date, sw))
             taken[sid] = taken.get(sid, 0.0) + donors
             route_donors += donors
+            worth = inst.worth(sid, day, donors) if day is not None else 0.0
+            route_worth += worth
             stops_out.append(
                 {
                     "site": sid,
@@ -270,6 +318,7 @@ def evaluate(inst: Instance, plan: dict) -> dict:
                     "km_from_previous": leg_km,
                     "expected": expected,
                     "donors": donors,
+                    "worth_ml": worth,
                 }
             )
             t = leave
@@ -290,7 +339,7 @@ def evaluate(inst: Instance, plan: dict) -> dict:
             violations.append(
                 f"{where}: takes {route_donors:.2f} donors, more than max_donors {v['max_donors']}"
             )
-        collected = route_donors * rules["ml_per_donor"]
+        collected = route_worth
         travel = km * v["cost_per_km"] * rules["ml_per_yuan"]
         total_collected += collected
         total_travel += travel

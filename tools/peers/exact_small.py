@@ -7,7 +7,8 @@ Enumerates, for every bloodmobile-day, every set of sites it could serve in one 
 order found by trying all orders), then a dynamic programme over subsets of sites picks disjoint
 routes maximising the objective. Exponential: at most 16 sites with allowed copies, and each site
 at most once in the plan (min_days_between_visits >= the span of days), no fixed stops.
-Pure standard library; uses evaluate.py's instance model and checks its plan with evaluate().
+Reads v1 and v2 instances (a stop is worth value[d] x donors / expected[d], and lasts the site's
+extra_service_min longer). Pure standard library; uses evaluate.py's instance model and checks its plan with evaluate().
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def main() -> int:
         donors = [min(inst.sites[si]["expected"][d], v["max_donors"]) for si in members]
         if sum(donors) > v["max_donors"] + ev.EPS:
             return None
-        service = {si: inst.stop_minutes(v, dn) for si, dn in zip(members, donors)}
+        service = {si: inst.stop_minutes(v, dn, sites[si]) for si, dn in zip(members, donors)}
         best = None
         for order in itertools.permutations(members):
             t, km, here = float(v["day_start_min"]), 0.0, v["station"]
@@ -73,7 +74,8 @@ def main() -> int:
                 best = (km, order)
         if best is None:
             return None
-        value = sum(donors) * rules["ml_per_donor"] - best[0] * v["cost_per_km"] * rules["ml_per_yuan"]
+        worth = sum(inst.worth(sites[si], d, dn) for si, dn in zip(members, donors))
+        value = worth - best[0] * v["cost_per_km"] * rules["ml_per_yuan"]
         return value, best[1]
 
     # For each routing vehicle: best value of a route over exactly the sites of each mask.

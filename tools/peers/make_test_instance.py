@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes a random, valid `donornet.plan-instance.v1` file for testing the peer solvers.
+"""Writes a random, valid `donornet.plan-instance.v1` (or, with `--v2`, `.v2`) file for testing
+the peer solvers.
 
     python3 make_test_instance.py OUT.json [--sites 12] [--days 3] [--vehicles 2]
-        [--radius-km 20] [--seed 1] [--extras]
+        [--radius-km 20] [--seed 1] [--extras] [--v2]
 
 Sites are scattered uniformly over a disc around one station (114.0E 33.6N by default);
 expected donors are drawn from 10-80 per site and day, raised by 30% on market days (a third of
@@ -10,7 +11,11 @@ the site-days). Vehicles: 5 beds, 150 donors, 08:00-17:00, setup 20, teardown 10
 Rules: min_expected_donors 10, 180 days between visits, 400 mL per donor, 1.5 mL per yuan,
 15 bed-minutes per donor (so a stop lasts 30 + 3 min per donor). `--extras` adds a few cheap
 rule cases (a recent last_visit, forbidden stops, a low-turnout day, an unavailable vehicle day)
-to exercise the filters. Pure standard library.
+to exercise the filters. `--v2` writes the same sites (same expected donors: the same load) in
+format v2, where value and load differ: each site-day's `value` is expected x ml_per_donor times
+a random factor 0.5-1.5, times 1.5-2.5 more on a quarter of the sites (a shortage bonus), and a
+fifth of the sites get `extra_service_min` 20-45. These draws come from a second random
+generator, so `--v2` changes nothing else in the file. Pure standard library.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ def main() -> None:
     ap.add_argument("--first-day", default="2026-12-01")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--extras", action="store_true", help="add last_visit/forbidden/unavailable cases")
+    ap.add_argument("--v2", action="store_true", help="format v2: value differs from load, extra minutes")
     args = ap.parse_args()
     rng = random.Random(args.seed)
 
@@ -104,9 +110,24 @@ def main() -> None:
         # The first vehicle stays home on the last day.
         if len(days) > 1:
             vehicles[0]["unavailable"] = [str(days[-1])]
+    if args.v2:
+        make_v2(inst, args.seed)
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(inst, fh, indent=1, ensure_ascii=False)
         fh.write("\n")
+
+
+def make_v2(inst: dict, seed: int) -> None:
+    """Turns the instance into format v2 in place: per site-day values that differ from
+    expected x ml_per_donor, and extra minutes at some sites. Expected donors are unchanged."""
+    rng = random.Random(f"v2-{seed}")
+    ml = inst["rules"]["ml_per_donor"]
+    inst["format"] = "donornet.plan-instance.v2"
+    for site in inst["sites"]:
+        shortage = rng.uniform(1.5, 2.5) if rng.random() < 0.25 else 1.0
+        site["value"] = [round(e * ml * shortage * rng.uniform(0.5, 1.5), 1) for e in site["expected"]]
+        if rng.random() < 0.2:
+            site["extra_service_min"] = rng.randint(20, 45)
 
 
 if __name__ == "__main__":

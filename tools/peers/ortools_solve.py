@@ -8,7 +8,9 @@ Model (issue 5: "one routing vehicle per bloodmobile-day, each site an optional 
 disjunction over its day copies, time and capacity dimensions, GUIDED_LOCAL_SEARCH"):
 
 - nodes: one depot node per station, then one node per copy (site, day, vehicle class; see
-  peers_common.py) for the days the site is allowed;
+  peers_common.py) for the days the site is allowed. A copy's prize is the stop's worth (v2:
+  value[d] x donors / expected[d]; v1: donors x ml_per_donor), its demand the donors, its
+  service time setup + the site's extra_service_min + donation + teardown;
 - routing vehicles: one per bloodmobile and available day, starting and ending at its station
   node; a copy of day d may only be served by that day's routing vehicles of its class
   (SetAllowedVehiclesForIndex);

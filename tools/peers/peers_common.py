@@ -10,8 +10,10 @@ The model (identical for OR-Tools and PyVRP):
   A vehicle class groups the vehicles whose stops look the same (max_donors, beds, setup,
   teardown, cost per km); there is one class per distinct combination, so with identical
   vehicles a copy is simply (site, day). A vehicle named by a fixed stop gets a class of its own;
-- each copy has donors = min(expected, max_donors), a prize = donors x ml_per_donor and a
-  service time = setup + donors x bed_minutes_per_donor / beds + teardown;
+- each copy has donors = min(expected, max_donors) (its load), a prize = its worth, value[d] x
+  donors / expected[d] (donors x ml_per_donor when the site gives no `value`, as in v1), and a
+  service time = setup + the site's extra_service_min + donors x bed_minutes_per_donor / beds +
+  teardown;
 - the copies of a site are mutually exclusive (a site at most once in the plan: the benchmark
   instances have min_days_between_visits >= the span of days). A site with a fixed stop keeps
   only the copies of the fixed date (and vehicle), and one of them is required.
@@ -180,6 +182,7 @@ class Model:
                     donors = min(float(expected), float(vc.max_donors))
                     service_min = (
                         vc.setup_min
+                        + inst.site_extra[site["id"]]
                         + donors * rules["bed_minutes_per_donor"] / vc.beds
                         + vc.teardown_min
                     )
@@ -195,7 +198,7 @@ class Model:
                     ]
                     if not allowed:
                         continue
-                    prize_ml = donors * rules["ml_per_donor"]
+                    prize_ml = inst.worth(site["id"], d, donors)
                     self.copies_of_site.setdefault(si, []).append(len(self.copies))
                     self.copies.append(
                         Copy(

@@ -9,7 +9,8 @@ Model (prize-collecting VRP with client groups; PyVRP 0.14's ProblemData, built 
 - locations: the stations, then every site once per vehicle class (one class when the
   vehicles are alike; see peers_common.py). Depots: one per station;
 - clients: one per copy (site, day, class) allowed that day, at the site's location, with
-  prize = donors x ml_per_donor, required=False, delivery = donors, service duration = setup +
+  prize = the stop's worth (v2: value[d] x donors / expected[d]; v1: donors x ml_per_donor),
+  required=False, delivery = donors, service duration = setup + the site's extra_service_min +
   donors x bed_minutes / beds + teardown; the copies of a site form one mutually exclusive,
   optional ClientGroup (a site at most once). PyVRP charges the prizes of unvisited clients,
   so visiting a site's copy on day d gains exactly that copy's prize;

@@ -163,6 +163,80 @@ class EvaluatorTest(unittest.TestCase):
         self.assertAlmostEqual(r["routes"][0]["km"], 2 * leg, places=9)
         self.assertAlmostEqual(r["routes"][0]["stops"][0]["arrive"], 480 + leg / 40 * 60, places=9)
 
+    # --- format v2 (issue 17): value separate from load, extra minutes per site ---
+
+    def v2(self) -> dict:
+        inst = copy.deepcopy(BASE)
+        inst["format"] = ev.INSTANCE_FORMAT_V2
+        return inst
+
+    def test_v2_value_and_extra_minutes(self):
+        inst = self.v2()
+        inst["sites"][0]["value"] = [30000, 100000, 7]  # A: worth 30,000 on day 1 for its 40 donors
+        inst["sites"][0]["extra_service_min"] = 15
+        r = run(inst, [{"vehicle": "v1", "date": "2026-12-01", "stops": [{"site": "A"}, {"site": "B"}]}])
+        self.assertEqual(r["violations"], [])
+        route = r["routes"][0]
+        a, b = route["stops"]
+        self.assertAlmostEqual(a["start"], 480 + LEG + 20 + 15, places=9)  # extra with the setup
+        self.assertAlmostEqual(a["end"], 480 + LEG + 35 + 120, places=9)  # donation time unchanged
+        self.assertAlmostEqual(a["leave"], 480 + LEG + 165, places=9)
+        self.assertAlmostEqual(b["leave"], 480 + 3 * LEG + 165 + 120, places=9)  # B: no extra
+        self.assertAlmostEqual(route["back"], 480 + 4 * LEG + 285, places=9)
+        self.assertAlmostEqual(route["donors"], 70)  # load is still expected donors
+        self.assertAlmostEqual(a["worth_ml"], 30000)
+        self.assertAlmostEqual(b["worth_ml"], 30 * 400)  # B gives no value: the v1 default
+        self.assertAlmostEqual(r["collected_ml"], 42000)
+        self.assertAlmostEqual(r["objective"], 42000 - 4 * LEG * 3 * 1.5, places=6)
+
+    def test_v2_worth_is_proportional_when_capped(self):
+        inst = self.v2()
+        inst["sites"][0]["value"] = [30000, 100000, 7]
+        r = run(inst, [{"vehicle": "v1", "date": "2026-12-02", "stops": [{"site": "A"}]}])
+        # 200 expected, the vehicle takes 100: half the value.
+        stop = r["routes"][0]["stops"][0]
+        self.assertAlmostEqual(stop["donors"], 100)
+        self.assertAlmostEqual(stop["worth_ml"], 50000)
+        self.assertAlmostEqual(r["objective"], 50000 - 2 * LEG * 3 * 1.5, places=6)
+
+    def test_v2_zero_expected_is_worth_nothing(self):
+        inst = self.v2()
+        inst["rules"]["min_expected_donors"] = 0
+        inst["sites"][1]["expected"] = [0, 30, 5]
+        inst["sites"][1]["value"] = [9999, 0, 0]
+        r = run(inst, [{"vehicle": "v1", "date": "2026-12-01", "stops": [{"site": "B"}]}])
+        self.assertEqual(r["violations"], [])
+        self.assertEqual(r["routes"][0]["stops"][0]["worth_ml"], 0.0)
+        self.assertAlmostEqual(r["objective"], -2 * LEG * 3 * 1.5, places=6)
+
+    def test_v2_without_new_fields_scores_as_v1(self):
+        routes = [{"vehicle": "v1", "date": "2026-12-01", "stops": [{"site": "A"}, {"site": "B"}]},
+                  {"vehicle": "v1", "date": "2026-12-02", "stops": [{"site": "A"}]}]
+        r1, r2 = run(BASE, routes), run(self.v2(), routes)
+        self.assertEqual(r1["violations"], r2["violations"])
+        self.assertAlmostEqual(r1["objective"], r2["objective"], places=9)
+
+    def test_v2_fields_are_validated(self):
+        def refused(edit, needle):
+            inst = self.v2()
+            edit(inst)
+            with self.assertRaises(ValueError) as e:
+                ev.Instance(inst)
+            self.assertIn(needle, str(e.exception))
+
+        refused(lambda i: i["sites"][0].update(value=[1, 2]), "value")
+        refused(lambda i: i["sites"][0].update(value=[1, -2, 3]), "value")
+        refused(lambda i: i["sites"][0].update(value=[1, float("nan"), 3]), "value")
+        refused(lambda i: i["sites"][0].update(extra_service_min=-1), "extra_service_min")
+        refused(lambda i: i.update(format="donornet.plan-instance.v3"), "format")
+        # v1 files are read as before: the new fields belong to v2.
+        for field, value in (("value", [1, 2, 3]), ("extra_service_min", 5)):
+            inst = copy.deepcopy(BASE)
+            inst["sites"][0][field] = value
+            with self.assertRaises(ValueError) as e:
+                ev.Instance(inst)
+            self.assertIn(field, str(e.exception))
+
     def test_clock(self):
         self.assertEqual(ev.parse_clock("24:00"), 1440)
         self.assertEqual(ev.parse_clock("08:05"), 485)
@@ -179,12 +253,14 @@ class SolverTest(unittest.TestCase):
     """Each solver, 2 s on a generated 10-site instance: a feasible plan, the summary file, and
     an objective within 5% of the exact optimum."""
 
+    GENERATOR_ARGS = ["--seed", "4", "--extras"]
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="peers-test-")
         cls.inst = os.path.join(cls.tmp, "inst.json")
         subprocess.run([sys.executable, os.path.join(HERE, "make_test_instance.py"), cls.inst,
-                        "--sites", "10", "--days", "3", "--vehicles", "2", "--seed", "4", "--extras"],
+                        "--sites", "10", "--days", "3", "--vehicles", "2", *cls.GENERATOR_ARGS],
                        check=True)
         exact = os.path.join(cls.tmp, "exact.json")
         subprocess.run([sys.executable, os.path.join(HERE, "exact_small.py"), cls.inst, "--out", exact],
@@ -211,12 +287,28 @@ class SolverTest(unittest.TestCase):
         self.assertGreaterEqual(result["objective"], 0.95 * self.optimum)
         self.assertLessEqual(result["objective"], self.optimum + 1e-6)
         self.assertLess(s["seconds"], 10)
+        # The solver's integer model scores its plan as the evaluator does (prizes = worth).
+        self.assertLess(abs(s["details"]["model_objective_ml"] - s["objective"]), 0.5)
 
     def test_ortools(self):
         self.check("ortools_solve.py", "ortools")
 
     def test_pyvrp(self):
         self.check("pyvrp_solve.py", "pyvrp")
+
+
+class SolverV2Test(SolverTest):
+    """The same on a v2 instance where value and load differ and some sites take longer."""
+
+    GENERATOR_ARGS = ["--seed", "7", "--extras", "--v2"]
+
+    def test_instance_is_v2(self):
+        inst = ev.Instance.load(self.inst)
+        self.assertTrue(inst.v2)
+        self.assertTrue(any(s.get("extra_service_min") for s in inst.sites))
+        # Value is not proportional to load: the best site by value differs from v1's ranking.
+        ratios = {round(inst.site_value[s["id"]][0] / s["expected"][0], 3) for s in inst.sites}
+        self.assertGreater(len(ratios), 1)
 
 
 if __name__ == "__main__":
