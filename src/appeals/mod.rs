@@ -1001,7 +1001,9 @@ pub async fn dispatch(
     now: DateTime<Utc>,
 ) -> Result<crate::outbox::Dispatched, DbErr> {
     let mut out = crate::outbox::Dispatched::default();
-    for message in store::due_group_messages(db, now, BATCH).await? {
+    for message in
+        crate::store::outbox::claim_due(db, crate::store::outbox::Queue::Groups, now, BATCH).await?
+    {
         match deliver(db, wecom, &message).await? {
             Ok(()) => {
                 if crate::store::outbox::mark_sent(db, message.id, &message.body, Utc::now())

@@ -275,7 +275,8 @@ pub struct Dispatched {
     pub by_hand: usize,
 }
 
-/// Sends the pending messages due at `now`.
+/// Sends the pending messages due at `now`, each claimed first (see `store::outbox::claim_due`),
+/// so that instances dispatching at once never send one message twice.
 ///
 /// # Errors
 /// The database fails.
@@ -286,7 +287,7 @@ pub async fn dispatch(
     now: DateTime<Utc>,
 ) -> Result<Dispatched, DbErr> {
     let mut out = Dispatched::default();
-    for mut message in store::due(db, now, BATCH).await? {
+    for mut message in store::claim_due(db, store::Queue::Donors, now, BATCH).await? {
         // A withdrawal link written where the public address was not known leaves whole.
         message.body = crate::domain::recruitment::with_site(&message.body, public_url);
         match sender.send(&message).await {

@@ -346,22 +346,6 @@ pub async fn enqueue_group_message(
     Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0))
 }
 
-/// Pending messages to chat groups due at `now`, oldest first.
-pub async fn due_group_messages(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<outbox_message::Model>, DbErr> {
-    outbox_message::Entity::find()
-        .filter(outbox_message::Column::Status.eq("pending"))
-        .filter(outbox_message::Column::Kind.is_in(GROUP_KINDS))
-        .filter(outbox_message::Column::NextAttemptAt.lte(now))
-        .order_by_asc(outbox_message::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
-}
-
 /// The messages appeal `appeal_id` was sent to chat groups with, by id.
 pub async fn group_messages_of(
     db: &impl ConnectionTrait,

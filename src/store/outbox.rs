@@ -129,22 +129,63 @@ pub async fn void_pending(db: &impl ConnectionTrait, booking_id: i64) -> Result<
         .rows_affected)
 }
 
-/// Pending messages due at `now`, oldest first.
-pub async fn due(
+/// How long a claimed message is this dispatcher's: another instance takes it again only
+/// after this, when the one that claimed it died while sending (far longer than a delivery
+/// takes: the senders time out after 10 seconds).
+pub const CLAIM_LEASE: Duration = Duration::minutes(5);
+
+/// Which pending messages a dispatcher claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Messages to donors (through the configured sender).
+    Donors,
+    /// Messages to chat groups (through their WeCom robots).
+    Groups,
+}
+
+/// Claims up to `limit` pending messages of `queue` due at `now`, oldest first: each is
+/// returned to one caller only, however many instances dispatch at once, and is not due again
+/// until [`CLAIM_LEASE`] has passed (a delivery recorded meanwhile settles it).
+///
+/// One statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING *` on
+/// PostgreSQL, so concurrent claimers skip each other's rows instead of waiting for them; on
+/// SQLite, whose writers take turns, the same statement without the lock clause.
+pub async fn claim_due(
     db: &impl ConnectionTrait,
+    queue: Queue,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<outbox_message::Model>, DbErr> {
-    OutboxMessage::find()
-        .filter(Column::Status.eq("pending"))
-        // Messages to chat groups go through their WeCom robot, whatever sender donors'
-        // messages take (see `appeals::dispatch`).
-        .filter(Column::Kind.is_not_in(super::appeals::GROUP_KINDS))
-        .filter(Column::NextAttemptAt.lte(now))
-        .order_by_asc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+    let groups = super::appeals::GROUP_KINDS;
+    let of_queue = match queue {
+        Queue::Donors => Column::Kind.is_not_in(groups),
+        Queue::Groups => Column::Kind.is_in(groups),
+    };
+    let due = Condition::all()
+        .add(Column::Status.eq("pending"))
+        .add(of_queue)
+        .add(Column::NextAttemptAt.lte(now));
+    let mut ids = Query::select();
+    ids.column(Column::Id)
+        .from(OutboxMessage)
+        .cond_where(due.clone())
+        .order_by(Column::Id, sea_orm::Order::Asc)
+        .limit(limit);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        ids.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    let mut claimed = OutboxMessage::update_many()
+        .col_expr(Column::NextAttemptAt, Expr::value(now + CLAIM_LEASE))
+        .filter(Column::Id.in_subquery(ids))
+        // Checked again on the row as it is when updated.
+        .filter(due)
+        .exec_with_returning(db)
+        .await?;
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
 }
 
 /// Records a delivery: only a pending message becomes sent (so two dispatchers never both

@@ -708,6 +708,8 @@ async fn two_hundred_simultaneous_bookings_for_fifty_places_admit_exactly_fifty(
 struct Gateway {
     received: Arc<Mutex<Vec<(String, Value)>>>,
     refuse: Arc<Mutex<bool>>,
+    /// Milliseconds each delivery takes (so that concurrent dispatchers overlap).
+    delay_ms: Arc<Mutex<u64>>,
 }
 
 async fn gateway(gateway: Gateway) -> String {
@@ -716,6 +718,8 @@ async fn gateway(gateway: Gateway) -> String {
         headers: HeaderMap,
         axum::Json(body): axum::Json<Value>,
     ) -> StatusCode {
+        let delay = *g.delay_ms.lock().unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         if *g.refuse.lock().unwrap() {
             return StatusCode::INTERNAL_SERVER_ERROR;
         }
@@ -730,6 +734,57 @@ async fn gateway(gateway: Gateway) -> String {
     let url = format!("http://{}/sms", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     url
+}
+
+#[tokio::test]
+async fn dispatchers_running_at_once_deliver_each_message_exactly_once() {
+    for backend in backends() {
+        let gate = Gateway::default();
+        *gate.delay_ms.lock().unwrap() = 15;
+        let url = gateway(gate.clone()).await;
+        let sender = Arc::new(donornet::outbox::WebhookSender::new(url).unwrap());
+        let app = TestApp::spawn_with_sender(backend, unlimited(), sender).await;
+        let net = network(&app).await;
+        let (_, stop) = published_stop(
+            &app,
+            net.vehicles[0],
+            net.points[0],
+            today() + Duration::days(10),
+            "08:00",
+            "17:00",
+        )
+        .await;
+        for i in 0..24 {
+            let minutes = 8 * 60 + (i % 12) * 30;
+            let slot = format!("{:02}:{:02}", minutes / 60, minutes % 60);
+            booked(&app, stop, "王五", &format!("1390000{i:04}"), &slot).await;
+        }
+        // Four runs at once, as four instances' outbox loops would.
+        let (a, b, c, d) = tokio::join!(
+            run_outbox(&app),
+            run_outbox(&app),
+            run_outbox(&app),
+            run_outbox(&app)
+        );
+        let runs = [a, b, c, d];
+        let sent: i64 = runs
+            .iter()
+            .map(|r| r["dispatched"]["sent"].as_i64().unwrap())
+            .sum();
+        let keys: Vec<String> = gate
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect();
+        let distinct: std::collections::HashSet<&String> = keys.iter().collect();
+        assert_eq!(keys.len(), 24, "{backend:?}: {runs:?}");
+        assert_eq!(distinct.len(), 24, "{backend:?}: a message went out twice");
+        assert_eq!(sent, 24, "{backend:?}: {runs:?}");
+        assert!(outbox(&app, "&status=pending").await.is_empty());
+        app.stop().await;
+    }
 }
 
 #[tokio::test]
