@@ -51,5 +51,6 @@ pub mod policy;
 pub mod recruitment;
 pub mod region;
 pub mod rounding;
+pub mod shortage;
 pub mod survey;
 pub mod text;

@@ -25,6 +25,7 @@ use crate::domain::fleet::{StationStatus, VehicleStatus};
 use crate::domain::point::PointStatus;
 use crate::domain::policy::Visibility;
 use crate::domain::region::{Level, Region, RegionCode};
+use crate::domain::shortage;
 use crate::error::FieldErrors;
 use crate::geo::Wgs84Point;
 use crate::geo::coverage::SiteIndex;
@@ -34,6 +35,7 @@ use crate::planning::calibrate::{Calibration, Exposure, Observation, calibrate};
 use crate::planning::instance::{self, FixedStop, ForbiddenStop, Instance, Rules};
 use crate::planning::turnout::{self, TurnoutParams, VillageSupply};
 use crate::plans::request::{Candidates, PlanRequest};
+use crate::plans::value::{self, Draw, GroupCounts, SupplyDays};
 use crate::store::attendances;
 use crate::store::drives::DriveFilter;
 use crate::store::fleet::{self, FleetFilter};
@@ -635,7 +637,7 @@ pub async fn build(
     let mut stations: Vec<&station::Model> = fleet.iter().map(|(_, s)| s).collect();
     stations.sort_by_key(|s| s.id);
     stations.dedup_by_key(|s| s.id);
-    let instance = assemble::assemble(Assembly {
+    let assembly = Assembly {
         // Stored with the plan and printed on its sheets: in the station's language, zh-CN.
         name: Lang::ZhCn.tn(
             "plan-name",
@@ -696,7 +698,8 @@ pub async fn build(
                 date: f.date,
             })
             .collect(),
-    });
+    };
+    let instance = assemble::assemble(assembly);
     let mut accepted = request.clone();
     accepted.region = code.to_string();
     accepted.vehicles = Some(fleet.iter().map(|(v, _)| v.id).collect());
@@ -705,6 +708,76 @@ pub async fn build(
         region,
         instance,
     })
+}
+
+/// The value factor ([`crate::domain::shortage`]) of every site of the instance `assembly`
+/// makes, per planning day, in the instance's order (the candidates, then the hosts): for a
+/// candidate, its villages' blood-group mixes (from their recorded donations) weighted by
+/// their expected donors there that day, times the groups' weights from `supply`; for a host
+/// (its own colleagues, no villages), the prior's. A site's value that day is its expected
+/// donors x `ml_per_donor` x this factor. With no days of supply every factor is 1.
+///
+/// # Errors
+/// The database fails.
+pub async fn value_factors(
+    db: &impl ConnectionTrait,
+    assembly: &Assembly,
+    supply: &SupplyDays,
+) -> Result<Vec<(String, Vec<f64>)>, PlansError> {
+    let codes: Vec<String> = assembly.villages.iter().map(|v| v.code.clone()).collect();
+    let (counts, all) = value::recorded_groups(db, &codes).await?;
+    Ok(factors_of(assembly, &counts, &all, supply))
+}
+
+/// [`value_factors`] with the recorded donations by group given: those of each village and
+/// the deployment's.
+pub fn factors_of(
+    assembly: &Assembly,
+    counts: &HashMap<String, GroupCounts>,
+    all: &GroupCounts,
+    supply: &SupplyDays,
+) -> Vec<(String, Vec<f64>)> {
+    let days = assemble::planning_days(assembly.from, assembly.to, &assembly.blackout);
+    // The attribution of `assemble::assemble`: candidates and the other active points.
+    let places: Vec<(&str, Wgs84Point)> = assembly
+        .candidates
+        .iter()
+        .map(|c| (c.id.as_str(), c.location))
+        .chain(assembly.others.iter().map(|o| (o.id.as_str(), o.location)))
+        .collect();
+    let shares = attribute(&places, &assembly.villages, assembly.params.catchment_km);
+    let candidates = assembly.candidates.iter().zip(&shares).map(|(c, share)| {
+        let own: Vec<VillageSupply> = share
+            .iter()
+            .map(|&v| assembly.villages[v].clone())
+            .collect();
+        let site = turnout::Site {
+            location: c.location,
+            market_days: c.market_days,
+        };
+        let per_day = days
+            .iter()
+            .map(|d| {
+                let f = turnout::forecast(&site, *d, &own, &assembly.params, None);
+                let draws: Vec<Draw> = f
+                    .villages
+                    .into_iter()
+                    .map(|v| Draw {
+                        code: v.code,
+                        expected: v.expected,
+                    })
+                    .collect();
+                shortage::explain(&value::with_counts(&draws, counts), all, supply).factor
+            })
+            .collect();
+        (c.id.clone(), per_day)
+    });
+    let host_factor = shortage::explain(&[], all, supply).factor;
+    let hosts = assembly
+        .hosts
+        .iter()
+        .map(|h| (h.id.clone(), vec![host_factor; days.len()]));
+    candidates.chain(hosts).collect()
 }
 
 fn readable(reach: Option<&Visibility>, region_code: &str) -> bool {
@@ -993,5 +1066,69 @@ mod tests {
             supply_range(&code("410000000000"), Level::Province),
             ("410000000000".to_owned(), "419999999999".to_owned())
         );
+    }
+
+    #[test]
+    fn value_factors_weigh_each_sites_villages_and_are_one_without_shortage() {
+        use crate::domain::shortage::{GroupDays, GroupMix, index, prior_mix, village_mix};
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let site = |id: &str, lon: f64| CandidateSite {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            location: Wgs84Point::stored(lon, 33.5),
+            market_days: None,
+            last_visit: None,
+        };
+        let assembly = Assembly {
+            name: String::new(),
+            from: day(7),
+            to: day(9),
+            blackout: vec![day(8)],
+            stations: vec![],
+            vehicles: vec![],
+            candidates: vec![site("point-1", 114.0), site("point-2", 114.3)],
+            hosts: vec![HostSite {
+                id: "host-1".to_owned(),
+                name: String::new(),
+                location: Wgs84Point::stored(114.1, 33.5),
+                expected: 20.0,
+                last_visit: None,
+            }],
+            others: vec![],
+            villages: vec![village("a", 114.01), village("b", 114.31)],
+            params: TurnoutParams::default(),
+            rules: instance::Rules::default(),
+            travel: instance::Travel::default(),
+            fixed: vec![],
+            forbidden: vec![],
+        };
+        let o_neg: crate::domain::recruitment::BloodGroup = "O-".parse().unwrap();
+        let mut a = [0; 8];
+        a[index(o_neg)] = 10;
+        let counts = HashMap::from([("a".to_owned(), a)]);
+        let none = factors_of(&assembly, &counts, &a, &SupplyDays::new());
+        assert_eq!(none.len(), 3);
+        for (id, per_day) in &none {
+            assert_eq!(per_day.len(), 2, "{id}: two planning days");
+            assert!(per_day.iter().all(|f| (f - 1.0).abs() < 1e-12), "{id}");
+        }
+        let empty = GroupDays {
+            days: Some(0.0),
+            amber_days: 7.0,
+            red_days: 3.0,
+        };
+        let supply = SupplyDays::from([(o_neg, empty)]);
+        let out = factors_of(&assembly, &counts, &a, &supply);
+        let prior = prior_mix(&a);
+        let (mix_a, _) = village_mix(&a, &prior);
+        let expect = |mix: &GroupMix| 1.0 + 2.0 * mix.share(o_neg);
+        assert_eq!(out[0].0, "point-1");
+        assert!((out[0].1[0] - expect(&mix_a)).abs() < 1e-12, "{out:?}");
+        assert!((out[1].1[1] - expect(&prior)).abs() < 1e-12, "{out:?}");
+        assert!(
+            (out[2].1[0] - expect(&prior)).abs() < 1e-12,
+            "the host: {out:?}"
+        );
+        assert!(out[0].1[0] > out[1].1[0]);
     }
 }

@@ -13,6 +13,11 @@
 //! results of completed drives once there are enough; until then the documented defaults, and
 //! the response says so. Villages' recent donors are their recorded donations in the 180 days
 //! before the date.
+//!
+//! `value` is what the forecast's donors are worth by blood group (`plans::value`): each
+//! village's expected mix from its recorded donations (else the deployment's), times the
+//! groups' weights from the station's days of supply; every weight is 1, and the factor 1,
+//! while no days of supply are known.
 
 use std::collections::HashMap;
 
@@ -29,10 +34,13 @@ use super::build::{
 use crate::domain::account::Principal;
 use crate::domain::policy::{self, Action, Decision, Resource};
 use crate::domain::region::{Level, RegionCode};
+use crate::domain::shortage::{self, GroupMix, GroupWeight, VillageValue};
 use crate::error::FieldErrors;
 use crate::geo::Wgs84Point;
 use crate::planning::assemble::CandidateSite;
+use crate::planning::instance::Rules;
 use crate::planning::turnout::{self, TurnoutOverrides, TurnoutParams};
+use crate::plans::value::{self, Draw, SupplyDays, ValueExplanation};
 use crate::registry::{points, regions};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -153,6 +161,38 @@ pub struct ForecastVehicle {
     pub max_donors_per_day: i32,
 }
 
+/// What the forecast's donors are worth when blood groups run short (the rule of
+/// `crate::domain::shortage`): `value_ml = total x ml_per_donor x factor`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastValue {
+    /// The rule, in one sentence.
+    pub rule: String,
+    /// mL per donor (the planner's default).
+    pub ml_per_donor: f64,
+    /// The villages' mean (weighted by their expected donors) of `sum_g mix_g x weight_g`;
+    /// 1 when every weight is 1 (no days of supply known).
+    pub factor: f64,
+    /// `total x ml_per_donor x factor`, mL-equivalents.
+    pub value_ml: f64,
+    /// The site's expected blood-group mix: its villages' mixes weighted by their expected
+    /// donors (the villages outside the caller's area included).
+    #[schema(value_type = Object)]
+    pub mix: GroupMix,
+    /// The prior a village's mix is shrunk toward: the deployment's mix from every recorded
+    /// result, itself shrunk toward the built-in default.
+    #[schema(value_type = Object)]
+    pub prior: GroupMix,
+    /// Donations with a known group behind the prior.
+    pub prior_results: u64,
+    /// `k` in `(counts + k x prior) / (n + k)`.
+    pub shrink_k: f64,
+    /// Each group's days of supply, level and weight.
+    pub weights: Vec<GroupWeight>,
+    /// The mix of each village counted that the caller may read, nearest first, and where it
+    /// comes from (`village`: its recorded donations, `results` of them; `prior`: none).
+    pub villages: Vec<VillageValue>,
+}
+
 /// A forecast with its explanation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ForecastView {
@@ -184,6 +224,8 @@ pub struct ForecastView {
     #[schema(value_type = Object)]
     pub params: TurnoutParams,
     pub calibration: ForecastCalibration,
+    /// What the donors are worth by blood group.
+    pub value: ForecastValue,
 }
 
 /// The sentence that stands for the villages beyond the caller's area; empty when none.
@@ -417,6 +459,17 @@ pub async fn explain(
         elsewhere: elsewhere_outside,
         ..OutsideVillages::default()
     };
+    let supply = station_supply(vehicle.as_ref());
+    let draws: Vec<Draw> = f
+        .villages
+        .iter()
+        .map(|v| Draw {
+            code: v.code.clone(),
+            expected: v.expected,
+        })
+        .collect();
+    let worth = value::site_value(db, &draws, &supply).await?;
+    let value = forecast_value(worth, f.total, &readable);
     let mut shown = Vec::with_capacity(f.villages.len());
     for v in f.villages {
         if !readable(&v.code) {
@@ -463,7 +516,41 @@ pub async fn explain(
             stops: calibration.stops,
             note: calibration.note,
         },
+        value,
     })
+}
+
+/// The station's days of supply per group, for the forecast's value. None yet: every weight
+/// is 1 until the station's inventory is known (then: the station of `vehicle`, else the
+/// station serving the site).
+fn station_supply(_vehicle: Option<&ForecastVehicle>) -> SupplyDays {
+    SupplyDays::new()
+}
+
+/// The value section of a forecast of `total` donors: `worth`'s villages only those the
+/// caller may read (`readable`), in the forecast's order.
+fn forecast_value(
+    worth: ValueExplanation,
+    total: f64,
+    readable: &impl Fn(&str) -> bool,
+) -> ForecastValue {
+    let ml_per_donor = Rules::default().ml_per_donor;
+    ForecastValue {
+        rule: worth.rule,
+        ml_per_donor,
+        factor: worth.factor,
+        value_ml: shortage::value_ml(total, ml_per_donor, worth.factor),
+        mix: worth.mix,
+        prior: worth.prior,
+        prior_results: worth.prior_results,
+        shrink_k: worth.shrink_k,
+        weights: worth.weights,
+        villages: worth
+            .villages
+            .into_iter()
+            .filter(|v| readable(&v.code))
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! - `submit`: making a plan (build, compile, store, start), for `POST /api/v1/plans`;
 //! - `reads`: what the plan handlers read;
 //! - `forecast`: the turnout forecast of a site on a date, explained village by village;
+//! - `value`: what a site's donors are worth when blood groups run short (the villages'
+//!   blood-group mix times the groups' weights from the station's days of supply);
 //! - `show`: a plan as its reader sees it (named, redacted), its routes checked, as edited on
 //!   the planner's page too (`edit`), and as route sheets.
 
@@ -22,6 +24,7 @@ pub mod result;
 pub mod runs;
 pub mod show;
 pub mod submit;
+pub mod value;
 
 pub use submit::{Submitted, submit};
 

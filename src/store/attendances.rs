@@ -372,3 +372,53 @@ pub async fn last_visits(
     }
     Ok(out)
 }
+
+/// Recorded donations (outcome `donated`) with a known ABO group and Rh type, counted by the
+/// donor's village (`village_code`; donations without one are not counted), for `villages`:
+/// `(village, abo, rh, count)`, one row per village and group found.
+pub async fn donated_groups_by_village(
+    db: &impl ConnectionTrait,
+    villages: &[String],
+) -> Result<Vec<(String, String, String, i64)>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in villages.chunks(CHUNK) {
+        let rows: Vec<(String, String, String, i64)> = Attendance::find()
+            .select_only()
+            .column(Column::VillageCode)
+            .column(Column::Abo)
+            .column(Column::Rh)
+            .column_as(Column::Id.count(), "n")
+            .filter(Column::Outcome.eq(Outcome::Donated.as_str()))
+            .filter(Column::VillageCode.is_in(chunk.iter().cloned()))
+            .filter(Column::Abo.is_not_null())
+            .filter(Column::Rh.is_not_null())
+            .group_by(Column::VillageCode)
+            .group_by(Column::Abo)
+            .group_by(Column::Rh)
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Recorded donations (outcome `donated`) with a known ABO group and Rh type across the
+/// deployment, wherever the donor lives: `(abo, rh, count)`, one row per group found.
+pub async fn donated_groups(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(String, String, i64)>, DbErr> {
+    Attendance::find()
+        .select_only()
+        .column(Column::Abo)
+        .column(Column::Rh)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::Outcome.eq(Outcome::Donated.as_str()))
+        .filter(Column::Abo.is_not_null())
+        .filter(Column::Rh.is_not_null())
+        .group_by(Column::Abo)
+        .group_by(Column::Rh)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -44,3 +44,4 @@ mod results;
 mod scope;
 mod surveys;
 mod talks;
+mod weights;

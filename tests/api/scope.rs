@@ -107,6 +107,11 @@ async fn the_forecast_shows_villages_outside_the_callers_area_only_as_an_aggrega
         let path = format!("/api/v1/forecast?site=point-{mengmiao}&date=2026-12-16");
         let admin = app.get_ok(&path).await;
         assert_eq!(codes_in(&admin["villages"]), [LICUN, NANWANG], "{admin}");
+        assert_eq!(
+            codes_in(&admin["value"]["villages"]),
+            [LICUN, NANWANG],
+            "{admin}"
+        );
         assert_eq!(codes_in(&admin["elsewhere"]), [DALIU_VILLAGE], "{admin}");
         assert_eq!(admin["outside"]["villages"], 0);
         assert_eq!(admin["outside"]["elsewhere"], 0);
@@ -119,6 +124,8 @@ async fn the_forecast_shows_villages_outside_the_callers_area_only_as_an_aggrega
         let text = response.text().await.unwrap();
         let mine: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(codes_in(&mine["villages"]), [LICUN], "{mine}");
+        // The blood-group mixes too: only the villages the caller reads.
+        assert_eq!(codes_in(&mine["value"]["villages"]), [LICUN], "{mine}");
         assert_eq!(codes_in(&mine["elsewhere"]), Vec::<String>::new(), "{mine}");
         for leak in [NANWANG, "南王村", "4321", DALIU_VILLAGE, "大刘村"] {
             assert!(!text.contains(leak), "{leak} in {text}");
