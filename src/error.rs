@@ -731,6 +731,10 @@ impl From<crate::bookings::BookingsError> for AppError {
             E::NotFound(detail) => AppError::NotFound(detail),
             E::Conflict { detail, .. } => AppError::Conflict(detail),
             E::Limit { field, detail } => AppError::Limit { field, detail },
+            E::TooOften { retry_after_secs } => AppError::TooManyRequests {
+                detail: err.to_string(),
+                retry_after_secs,
+            },
             E::NotYetEligible {
                 last_donation,
                 next_eligible,

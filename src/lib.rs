@@ -98,15 +98,12 @@ pub fn build_app_full(
     wecom: Arc<appeals::wecom::WeCom>,
     clock: clock::Clock,
 ) -> axum::Router {
-    let booking_limiter = std::num::NonZeroU32::new(http.booking_rate_limit)
-        .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n))));
     let state = AppState {
         db,
         http: Arc::new(http),
         plans: Arc::new(plans::runs::PlanRuns::default()),
         sender,
         wecom,
-        booking_limiter,
         clock,
         sheet_uploads: Arc::default(),
         kept_sheets: Arc::default(),

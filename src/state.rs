@@ -4,8 +4,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::DefaultKeyedRateLimiter;
-
 use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
@@ -24,8 +22,6 @@ pub struct AppState {
     pub sender: Arc<dyn Sender>,
     /// Where appeals to chat groups go (WeCom group robots), whatever `sender` is.
     pub wecom: Arc<crate::appeals::wecom::WeCom>,
-    /// Anonymous bookings per client address (`None`: no limit).
-    pub booking_limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     /// Where `now` comes from for the rules that depend on the day (a drive's date).
     pub clock: Clock,
     /// Accounts with a survey sheet upload in progress (one at a time each).

@@ -21,7 +21,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};
-use governor::clock::{Clock, DefaultClock};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -49,8 +48,6 @@ use crate::versioned::Outcome;
 
 /// The header that carries a booking's token.
 pub const TOKEN_HEADER: &str = "x-booking-token";
-/// Addresses the rate limiter remembers before it forgets the idle ones.
-const LIMITER_KEYS: usize = 10_000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -307,28 +304,17 @@ async fn public_stop(
     )))
 }
 
-/// 429 when this address has booked too often this minute.
-fn rate_limit(state: &AppState, caller: &Caller) -> Result<(), AppError> {
-    let Some(limiter) = &state.booking_limiter else {
-        return Ok(());
-    };
-    // Forget addresses whose allowance is full again, so that the table stays small.
-    if limiter.len() > LIMITER_KEYS {
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
-    }
-    limiter.check_key(&caller.address).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        tracing::warn!(address = %caller.address, "booking rate limit");
-        AppError::TooManyRequests {
-            detail: format!(
-                "too many bookings from this address; try again in {} second(s)",
-                secs.max(1)
-            ),
-            retry_after_secs: secs.max(1),
-        }
-    })
+/// 429 when this address has booked too often this minute (counted in the database, so
+/// across every instance).
+async fn rate_limit(state: &AppState, caller: &Caller) -> Result<(), AppError> {
+    service::throttle::public_request(
+        &state.db,
+        &caller.address,
+        state.http.booking_rate_limit,
+        Utc::now(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The body of `POST /api/v1/public/stops/{id}/bookings`.
@@ -573,7 +559,7 @@ async fn book_person(
     Path(path): Path<StopPath>,
     JsonBody(body): JsonBody<PersonBody>,
 ) -> Result<Response, AppError> {
-    rate_limit(&state, &caller)?;
+    rate_limit(&state, &caller).await?;
     let (open, made) = service::book_person_at(
         &state.db,
         path.id,
@@ -614,7 +600,7 @@ async fn book_group(
     Path(path): Path<StopPath>,
     JsonBody(body): JsonBody<GroupBody>,
 ) -> Result<Response, AppError> {
-    rate_limit(&state, &caller)?;
+    rate_limit(&state, &caller).await?;
     let (open, outcome) = service::book_group_at(
         &state.db,
         path.id,
@@ -735,7 +721,7 @@ async fn cancel_booking(
     Path(path): Path<CodePath>,
     headers: HeaderMap,
 ) -> Result<Json<BookingView>, AppError> {
-    rate_limit(&state, &caller)?;
+    rate_limit(&state, &caller).await?;
     let token = token(&headers)?;
     let cap = state.http.messages_per_recipient_per_day;
     match service::holder_cancel(&state.db, &path.code, &token, cap, Utc::now()).await? {
@@ -793,7 +779,7 @@ async fn reschedule_booking(
     headers: HeaderMap,
     JsonBody(body): JsonBody<RescheduleBody>,
 ) -> Result<Json<BookingView>, AppError> {
-    rate_limit(&state, &caller)?;
+    rate_limit(&state, &caller).await?;
     let token = token(&headers)?;
     let b = service::by_code_and_token(&state.db, &path.code, &token).await?;
     let limits = Limits::from_config(&state.http);

@@ -27,6 +27,9 @@ pub enum BookingsError {
     /// booking); `field` names what it is counted on.
     #[error("{detail}")]
     Limit { field: String, detail: String },
+    /// Too many public booking requests from one client address this minute.
+    #[error("too many bookings from this address; try again in {retry_after_secs} second(s)")]
+    TooOften { retry_after_secs: u64 },
     /// A donor whose last donation is too recent for the drive's date.
     #[error(
         "the last donation recorded for this mobile was on {last_donation}; whole blood may be given again from {next_eligible} (180 days)"

@@ -33,6 +33,7 @@ pub mod reads;
 pub use error::{BookingsError, Why};
 
 pub mod calendar;
+pub mod throttle;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{booking, booking_part, booking_slot, drive, drive_stop, group_request};

@@ -365,6 +365,7 @@ pub async fn run_once(
     let dispatched = dispatch(db, sender, public_url, now).await?;
     let to_groups = crate::appeals::dispatch(db, groups, now).await?;
     let erased = erase_old_mobiles(db, now).await?;
+    crate::bookings::throttle::forget_old(db, Utc::now()).await?;
     Ok(Run {
         reminders,
         dispatched,

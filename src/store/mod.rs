@@ -17,6 +17,7 @@ pub mod hosts;
 pub mod outbox;
 pub mod plans;
 pub mod points;
+pub mod rate_limits;
 pub mod recruitment;
 pub mod regions;
 pub mod status_counts;

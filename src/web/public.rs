@@ -246,17 +246,24 @@ fn stop_form(page: &Page, s: &ScheduledStop, form: BookingForm, problem: String)
     html(&body)
 }
 
-/// 429 (in words) when this address has booked too often this minute (the API's limit).
-pub(super) fn rate_limited(state: &AppState, page: &Page) -> Result<(), PageError> {
-    if let Some(limiter) = &state.booking_limiter
-        && limiter.check_key(&page.caller.address).is_err()
+/// 429 (in words) when this address has booked too often this minute (the API's limit,
+/// counted in the database across every instance).
+pub(super) async fn rate_limited(state: &AppState, page: &Page) -> Result<(), PageError> {
+    match crate::bookings::throttle::public_request(
+        &state.db,
+        &page.caller.address,
+        state.http.booking_rate_limit,
+        chrono::Utc::now(),
+    )
+    .await
     {
-        return Err(PageError::Said(
+        Err(crate::bookings::BookingsError::TooOften { .. }) => Err(PageError::Said(
             StatusCode::TOO_MANY_REQUESTS,
             page.t("refused-too-often"),
-        ));
+        )),
+        Err(other) => Err(PageError::from(other)),
+        Ok(()) => Ok(()),
     }
-    Ok(())
 }
 
 /// The sentence a refusal of a booking change reads as, and its status.
@@ -306,7 +313,7 @@ async fn book(
     Path(id): Path<i64>,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    rate_limited(&state, &page)?;
+    rate_limited(&state, &page).await?;
     let now = Utc::now();
     let limits = Limits::from_config(&state.http);
     let address = page.caller.address.clone();
@@ -468,7 +475,7 @@ async fn signup_book(
     Path(token): Path<String>,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    rate_limited(&state, &page)?;
+    rate_limited(&state, &page).await?;
     let sheet = sheet_of(&state, &page, &token).await?;
     let now = Utc::now();
     let cmd = PersonBooking {
@@ -670,7 +677,7 @@ async fn move_booking(
     Path(code): Path<String>,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    rate_limited(&state, &page)?;
+    rate_limited(&state, &page).await?;
     let token = form.get("t").unwrap_or_default();
     let Found::Booking(booking) = held(&state, &page, &code, &token).await? else {
         return Err(PageError::Said(
@@ -721,7 +728,7 @@ async fn cancel_booking(
     Path(code): Path<String>,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    rate_limited(&state, &page)?;
+    rate_limited(&state, &page).await?;
     let token = form.get("t").unwrap_or_default();
     let cap = state.http.messages_per_recipient_per_day;
     match service::holder_cancel(&state.db, &code, &token, cap, Utc::now()).await {

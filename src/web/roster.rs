@@ -33,7 +33,7 @@ async fn show(
     page: Page,
     Query(query): Query<LinkQuery>,
 ) -> Result<Response, PageError> {
-    super::public::rate_limited(&state, &page)?;
+    super::public::rate_limited(&state, &page).await?;
     let token = query.t.unwrap_or_default();
     let live = roster::withdraw_link_live(&state.db, token.trim())
         .await
@@ -58,7 +58,7 @@ async fn withdraw(
     page: Page,
     form: FormFields,
 ) -> Result<Response, PageError> {
-    super::public::rate_limited(&state, &page)?;
+    super::public::rate_limited(&state, &page).await?;
     let token = form.get("t").unwrap_or_default();
     let (status, done) = match roster::withdraw(&state.db, token.trim(), Utc::now()).await {
         Ok(()) => (StatusCode::OK, true),

@@ -590,9 +590,43 @@ async fn anonymous_booking_is_rate_limited_per_address() {
             "11:30",
         )
         .await;
-        for n in 1..=3 {
+        // A second instance on the same database, with its own pool and memory: the limit
+        // counts the address's requests to both.
+        let other_db = app.database.connect().await;
+        let other = donornet::build_app(
+            other_db,
+            HttpConfig {
+                booking_rate_limit: 3,
+                ..HttpConfig::default()
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other_url = format!("http://{}", listener.local_addr().unwrap());
+        let other_server = tokio::spawn(async move {
+            donornet::serve(listener, other, std::future::pending())
+                .await
+                .unwrap();
+        });
+        for n in 1..=2 {
             booked(&app, stop, "张三", &format!("1380000000{n}"), "09:30").await;
         }
+        let third = app
+            .anonymous
+            .post(format!("{other_url}/api/v1/public/stops/{stop}/bookings"))
+            .json(&json!({"name": "张三", "mobile": "13800000003", "slot": "09:30"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(third.status().as_u16(), 201);
+        let on_other = app
+            .anonymous
+            .post(format!("{other_url}/api/v1/public/stops/{stop}/bookings"))
+            .json(&json!({"name": "张三", "mobile": "13800000005", "slot": "09:30"}))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(on_other, 429, "fourth in a minute, on the other instance").await;
+        other_server.abort();
         let limited = book(&app, stop, "张三", "13800000004", "09:30").await;
         let retry: u64 = limited.headers()["retry-after"]
             .to_str()
