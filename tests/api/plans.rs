@@ -1674,6 +1674,32 @@ async fn csv_exports_neutralise_formulas_and_absurd_numbers_are_refused() {
             assert_eq!(status, 422, "{field}: {problem}");
             assert_eq!(problem["errors"][0]["field"], field, "{problem}");
         }
+        // And the fields of format v2.
+        let days = instance["days"].as_array().unwrap().len();
+        for (member, value, field) in [
+            (
+                "value",
+                json!(vec![1e300; days]),
+                "instance.sites[0].value[0]",
+            ),
+            (
+                "extra_service_min",
+                json!(1e308),
+                "instance.sites[0].extra_service_min",
+            ),
+        ] {
+            let mut instance = instance.clone();
+            instance["sites"][0][member] = value;
+            let (status, problem) = post(
+                &app,
+                &app.client,
+                "/api/v1/plans/check",
+                &json!({"instance": instance, "routes": plan["result"]["routes"]}),
+            )
+            .await;
+            assert_eq!(status, 422, "{field}: {problem}");
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
         app
     })
     .await;
