@@ -78,7 +78,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("mode").required(true).args(["instance", "export_instance"])))]
 pub struct PlanArgs {
-    /// The instance to solve (JSON, format `donornet.plan-instance.v1`; see the README).
+    /// The instance to solve (JSON, format `donornet.plan-instance.v2` or v1; see the README).
     #[arg(long, value_name = "FILE.json")]
     pub instance: Option<PathBuf>,
     /// Instead of solving: read a plan request (the body of `POST /api/v1/plans`), build its

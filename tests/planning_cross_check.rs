@@ -1,18 +1,20 @@
 //! The planner's plans, and deliberately broken ones, scored by two independent evaluators:
 //! donornet's plan check and `tools/peers/evaluate.py` (written separately from the README's
 //! description of the format, standard-library Python). They must agree on the objective and
-//! on whether a plan keeps every rule.
+//! on whether a plan keeps every rule. (The synthetic instances are format v1, which the
+//! evaluator reads.) And on tiny instances of format v2, where what a stop is worth differs
+//! from its donors, the planner reaches the exact solver's optimum.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use donornet::planning::evaluate;
 use donornet::planning::instance::{ForbiddenStop, Instance, PlanInput, RouteInput, StopInput};
 use donornet::planning::problem::Problem;
 use donornet::planning::solver::{self, SolveOptions};
 use donornet::planning::synthetic::{self, Shape, Township};
+use donornet::planning::{evaluate, exact};
 
 fn hierarchy() -> Vec<Township> {
     (0..5)
@@ -132,5 +134,38 @@ fn plan_check_and_the_independent_evaluator_agree() {
         assert!(!checked.is_feasible());
         assert!(!feasible);
         assert!((objective - checked.totals.objective).abs() <= 1e-6 * objective.abs());
+    }
+}
+
+#[test]
+fn on_tiny_v2_instances_the_planner_reaches_the_exact_optimum() {
+    let townships = hierarchy();
+    for seed in 100..108u64 {
+        let instance = synthetic::with_values(synthetic::tiny(&townships, seed), seed);
+        assert_eq!(instance.format, "donornet.plan-instance.v2");
+        // Values and load differ: some stop is worth other than its donors' mL.
+        assert!(instance.sites.iter().any(|s| {
+            s.value.as_ref().is_some_and(|v| {
+                v.iter()
+                    .zip(&s.expected)
+                    .any(|(v, e)| (v - e * instance.rules.ml_per_donor).abs() > 1.0)
+            })
+        }));
+        let problem = Problem::new(instance).unwrap();
+        let (plan, optimum) = exact::solve(&problem).unwrap();
+        let checked = evaluate::check(&problem, &plan);
+        assert!(checked.is_feasible(), "{:?}", checked.violations);
+        assert!(
+            (checked.totals.objective - optimum).abs() <= 1e-6 * optimum.abs().max(1.0),
+            "seed {seed}: the exact plan checks at {} against {optimum}",
+            checked.totals.objective
+        );
+        let solved = solver::solve(&problem, &SolveOptions::default(), None);
+        assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+        assert!(
+            solved.plan.totals.objective >= optimum - 1e-6,
+            "seed {seed}: {} < {optimum}",
+            solved.plan.totals.objective
+        );
     }
 }

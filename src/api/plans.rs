@@ -325,8 +325,9 @@ async fn get_plan(
     Ok(Json(view(shown)?.0))
 }
 
-/// The plan instance the plan solved (format `donornet.plan-instance.v1`): any solver can be
-/// run on exactly the same problem (`donornet plan --instance FILE`).
+/// The plan instance the plan solved (format `donornet.plan-instance.v2`; a plan stored before
+/// v2 has a v1 one): any solver can be run on exactly the same problem (`donornet plan
+/// --instance FILE`).
 #[utoipa::path(
     get,
     path = "/plans/{id}/instance",
@@ -432,7 +433,7 @@ async fn export_plan(
 pub struct CheckRequest {
     /// A plan whose instance to check against.
     pub plan_id: Option<i64>,
-    /// Or an instance (format `donornet.plan-instance.v1`).
+    /// Or an instance (format `donornet.plan-instance.v2`, or v1).
     #[schema(value_type = Object)]
     pub instance: Option<Box<Instance>>,
     /// `donornet.plan.v1`, optional.

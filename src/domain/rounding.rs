@@ -38,9 +38,13 @@ impl Measure {
         match name {
             "longitude" | "latitude" | "lon" | "lat" => Some(Measure::Coordinate),
             "km" | "travel_km" | "distance_km" => Some(Measure::Km),
-            "ml" | "cost_ml" | "objective" | "construction_objective" | "best_objective" => {
-                Some(Measure::Ml)
-            }
+            // `value`: what a plan's stop, route or totals are worth, in mL (instance v2).
+            "ml"
+            | "value"
+            | "cost_ml"
+            | "objective"
+            | "construction_objective"
+            | "best_objective" => Some(Measure::Ml),
             _ => None,
         }
     }

@@ -135,6 +135,8 @@ pub fn assemble(input: Assembly) -> Instance {
         lat: h.location.lat(),
         expected: vec![h.expected; days.len()],
         last_visit: h.last_visit,
+        value: None,
+        extra_service_min: None,
     });
     let sites = input
         .candidates
@@ -157,6 +159,8 @@ pub fn assemble(input: Assembly) -> Instance {
                     .map(|d| turnout::forecast(&site, *d, &own, &input.params, None).total)
                     .collect(),
                 last_visit: c.last_visit,
+                value: None,
+                extra_service_min: None,
             }
         })
         .chain(hosts)

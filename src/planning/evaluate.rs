@@ -23,7 +23,8 @@ pub struct StopPlan {
     pub travel_min: f64,
     #[serde(serialize_with = "hhmm")]
     pub arrive: f64,
-    /// Donation opens: after setup, or at the stop's requested `start` when that is later.
+    /// Donation opens: after setup (the vehicle's and the site's `extra_service_min`), or at
+    /// the stop's requested `start` when that is later.
     /// (Named apart from the input's `start`, so that a printed plan checks the same again.)
     #[serde(serialize_with = "hhmm")]
     pub opens: f64,
@@ -34,7 +35,11 @@ pub struct StopPlan {
     pub leave: f64,
     pub expected: f64,
     pub donors: f64,
+    /// Blood collected: donors x `ml_per_donor`.
     pub ml: f64,
+    /// What the stop is worth in the objective (mL): the site's `value` for the day in
+    /// proportion to the donors taken; `ml` when the instance gives no value.
+    pub value: f64,
 }
 
 /// One vehicle's day.
@@ -51,6 +56,8 @@ pub struct RoutePlan {
     pub travel_min: f64,
     pub donors: f64,
     pub ml: f64,
+    /// What the stops are worth (the sum of their `value`).
+    pub value: f64,
     /// Travel cost in the objective's units (mL).
     pub cost_ml: f64,
 }
@@ -61,9 +68,11 @@ pub struct Totals {
     pub stops: usize,
     pub donors: f64,
     pub ml: f64,
+    /// What the stops are worth (equal to `ml` when the instance gives no values).
+    pub value: f64,
     pub km: f64,
     pub cost_ml: f64,
-    /// `ml - cost_ml`: what the planner maximises.
+    /// `value - cost_ml`: what the planner maximises.
     pub objective: f64,
 }
 
@@ -135,13 +144,13 @@ pub fn route_plan(
     let mut t = depart;
     let mut at = vehicle.station;
     let mut out = Vec::with_capacity(stops.len());
-    let (mut km, mut travel_min, mut donors_sum) = (0.0, 0.0, 0.0);
+    let (mut km, mut travel_min, mut donors_sum, mut worth_sum) = (0.0, 0.0, 0.0, 0.0);
     for &(s, requested) in stops {
         let node = problem.node(s);
         let leg_km = problem.km(at, node);
         let leg_min = problem.minutes(at, node);
         let arrive = t + leg_min;
-        let ready = arrive + vehicle.setup;
+        let ready = arrive + vehicle.setup + problem.extra[s];
         let start = requested.map_or(ready, |r| r.max(ready));
         let donors = problem.donors(v, s, d);
         let end = start + donors * problem.bed_minutes / vehicle.beds;
@@ -149,6 +158,8 @@ pub fn route_plan(
         km += leg_km;
         travel_min += leg_min;
         donors_sum += donors;
+        let worth = problem.worth_of(s, d, donors);
+        worth_sum += worth;
         let site = &instance.sites[s];
         out.push(StopPlan {
             site: site.id.clone(),
@@ -162,6 +173,7 @@ pub fn route_plan(
             expected: problem.expected[s][d],
             donors,
             ml: donors * problem.ml_per_donor,
+            value: worth,
         });
         t = leave;
         at = node;
@@ -182,6 +194,7 @@ pub fn route_plan(
         travel_min,
         donors: donors_sum,
         ml: donors_sum * problem.ml_per_donor,
+        value: worth_sum,
         cost_ml,
     }
 }
@@ -400,10 +413,11 @@ pub fn totals(routes: &[RoutePlan]) -> Totals {
         t.stops += r.stops.len();
         t.donors += r.donors;
         t.ml += r.ml;
+        t.value += r.value;
         t.km += r.km;
         t.cost_ml += r.cost_ml;
     }
-    t.objective = t.ml - t.cost_ml;
+    t.objective = t.value - t.cost_ml;
     t
 }
 
@@ -605,6 +619,59 @@ mod tests {
                 .iter()
                 .any(|v| v.kind == IntervalNotElapsed && v.route == Some(6) && v.stop == Some(1))
         );
+    }
+
+    #[test]
+    fn a_v2_stop_is_worth_its_value_in_proportion_and_stays_its_extra_minutes() {
+        let mut instance = two_sites();
+        instance.vehicles[0].max_donors = 30;
+        // A: worth 1,000 mL a donor on day 1 (a shortage bonus), B: 15 more minutes a stop.
+        instance.sites[0].value = Some(vec![40_000.0, 16_000.0, 16_000.0]);
+        instance.sites[1].extra_service_min = Some(15.0);
+        let problem = Problem::new(instance).unwrap();
+        let checked = check(
+            &problem,
+            &plan(vec![route("v1", 1, &["A"]), route("v1", 3, &["B"])]),
+        );
+        assert!(checked.is_feasible(), "{:?}", checked.violations);
+        let (a, b) = (&checked.routes[0].stops[0], &checked.routes[1].stops[0]);
+        // A takes 30 of its 40 expected donors: 3/4 of its value; the draw lasts 30 x 15 / 5.
+        approx(a.donors, 30.0);
+        approx(a.ml, 12_000.0);
+        approx(a.value, 30_000.0);
+        approx(a.opens, 8.0 * 60.0 + 50.0);
+        approx(a.closes, 10.0 * 60.0 + 20.0);
+        // B has no value: worth its mL. It opens 20 + 15 minutes after it arrives at 08:30.
+        approx(b.value, 8_000.0);
+        approx(b.opens, 9.0 * 60.0 + 5.0);
+        approx(b.closes, 10.0 * 60.0 + 5.0);
+        approx(checked.routes[1].back, 10.0 * 60.0 + 45.0);
+        approx(checked.routes[0].value, 30_000.0);
+        approx(checked.totals.ml, 20_000.0);
+        approx(checked.totals.value, 38_000.0);
+        // 80 km x 3 yuan x 1.5 mL a yuan.
+        approx(checked.totals.cost_ml, 360.0);
+        approx(checked.totals.objective, 37_640.0);
+        let json = serde_json::to_value(&checked).unwrap();
+        assert_eq!(json["routes"][0]["stops"][0]["value"], 30_000.0);
+        assert_eq!(json["totals"]["value"], 38_000.0);
+        // Nobody expected: worth nothing, whatever the value.
+        let mut instance = two_sites();
+        instance.sites[0].expected[0] = 0.0;
+        instance.sites[0].value = Some(vec![5_000.0, 1.0, 1.0]);
+        let problem = Problem::new(instance).unwrap();
+        approx(problem.worth(0, 0, 0), 0.0);
+        approx(problem.worth(0, 0, 1), 1.0);
+    }
+
+    #[test]
+    fn without_values_the_worth_is_the_millilitres_exactly() {
+        let problem = Problem::new(two_sites()).unwrap();
+        let checked = check(&problem, &plan(vec![route("v1", 1, &["A", "B"])]));
+        for stop in &checked.routes[0].stops {
+            assert_eq!(stop.value, stop.ml);
+        }
+        assert_eq!(checked.totals.value, checked.totals.ml);
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn route_table(
         .collect();
     let node = |i: usize| p.node(sites_in[i]);
     let donors_of = |i: usize| p.donors(v, sites_in[i], d);
+    let worth_of = |i: usize| p.worth(v, sites_in[i], d);
     // km[mask][last]: the shortest path from the station through `mask` ending at `last`.
     let mut km = vec![f64::INFINITY; size * n.max(1)];
     let mut parent = vec![usize::MAX; size * n.max(1)];
@@ -212,14 +213,15 @@ fn route_table(
         let mut t = 0.0;
         let mut from = vehicle.station;
         for &s in &order {
-            t += p.minutes(from, node(s)) + p.stay(v, donors_of(s));
+            t += p.minutes(from, node(s)) + p.stay(v, sites_in[s], donors_of(s));
             from = node(s);
         }
         t += p.minutes(from, vehicle.station);
         if t > window {
             continue;
         }
-        let value = donors * p.ml_per_donor - tour_km * vehicle.ml_per_km;
+        let worth: f64 = order.iter().map(|&s| worth_of(s)).sum();
+        let value = worth - tour_km * vehicle.ml_per_km;
         table[mask] = Some((value, order.into_iter().map(|i| sites_in[i]).collect()));
     }
     table
@@ -250,7 +252,10 @@ fn route_table_pareto(p: &Problem, v: usize, d: usize, sites_in: &[usize]) -> Ro
         .collect();
     let node = |i: usize| p.node(sites_in[i]);
     let donors_of = |i: usize| p.donors(v, sites_in[i], d);
-    let stay: Vec<f64> = (0..n).map(|i| p.stay(v, donors_of(i))).collect();
+    let worth_of = |i: usize| p.worth(v, sites_in[i], d);
+    let stay: Vec<f64> = (0..n)
+        .map(|i| p.stay(v, sites_in[i], donors_of(i)))
+        .collect();
     let mut stays = vec![0.0f64; size];
     for mask in 1..size {
         let low = mask.trailing_zeros() as usize;
@@ -349,7 +354,8 @@ fn route_table_pareto(p: &Problem, v: usize, d: usize, sites_in: &[usize]) -> Ro
             if t > window {
                 continue;
             }
-            let value = donors * p.ml_per_donor - tour_km * vehicle.ml_per_km;
+            let worth: f64 = order.iter().map(|&s| worth_of(s)).sum();
+            let value = worth - tour_km * vehicle.ml_per_km;
             table[mask] = Some((value, order.into_iter().map(|i| sites_in[i]).collect()));
             break;
         }
@@ -506,7 +512,20 @@ mod tests {
                 })
                 .collect();
             let mut instance = with_matrix(days, sites, &[]);
-            instance.vehicles[0].max_donors = 80;
+            if seed % 2 == 1 {
+                // v2: values apart from the donors (the load), extra minutes at some sites.
+                for site in &mut instance.sites {
+                    site.value = Some(
+                        site.expected
+                            .iter()
+                            .map(|e| e * 400.0 * rng.random_range(0.5..3.0))
+                            .collect(),
+                    );
+                    site.extra_service_min = Some(f64::from(rng.random_range(0..40u32)));
+                }
+            }
+            // With values, a lower capacity so that some stops take fewer than expected.
+            instance.vehicles[0].max_donors = if seed % 2 == 1 { 30 } else { 80 };
             instance.vehicles[0].day_end = 13 * 60;
             let Travel::Matrix { km, minutes, .. } = &mut instance.travel else {
                 unreachable!()

@@ -13,8 +13,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::geo::Wgs84Point;
 
-/// The `format` tag of an instance file.
-pub const INSTANCE_FORMAT: &str = "donornet.plan-instance.v1";
+/// The `format` tag of an instance file, as written: version 2 (per site and day a `value`
+/// beside the `expected` donors, per site `extra_service_min`).
+pub const INSTANCE_FORMAT: &str = "donornet.plan-instance.v2";
+/// The first version of the format, still read: as v2 without `value` and `extra_service_min`.
+pub const INSTANCE_FORMAT_V1: &str = "donornet.plan-instance.v1";
 /// The `format` tag of a plan (a solution) file.
 pub const PLAN_FORMAT: &str = "donornet.plan.v1";
 
@@ -22,7 +25,7 @@ pub const PLAN_FORMAT: &str = "donornet.plan.v1";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Instance {
-    /// Always [`INSTANCE_FORMAT`].
+    /// [`INSTANCE_FORMAT`], or [`INSTANCE_FORMAT_V1`] for a file of the first version.
     pub format: String,
     #[serde(default)]
     pub name: String,
@@ -91,8 +94,19 @@ pub struct Site {
     pub name: String,
     pub lon: f64,
     pub lat: f64,
-    /// Expected donors of a drive here, one value per entry of `days`.
+    /// Expected donors of a drive here, one value per entry of `days`: the vehicle's load, the
+    /// bed time and the minimum-donors rule use them.
     pub expected: Vec<f64>,
+    /// v2: what a stop here is worth in the objective (mL-equivalents) when all `expected`
+    /// donors are taken, one value per entry of `days`. Absent: `expected[d] x
+    /// rules.ml_per_donor`. A stop that takes fewer donors (the vehicle's `max_donors`) is worth
+    /// its share: `value[d] x donors / expected[d]` (0 when nobody is expected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Vec<f64>>,
+    /// v2: minutes added to every stop here, on top of the vehicle's setup, the draw and the
+    /// teardown (a school hall takes longer to set up than a market square). Absent: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_service_min: Option<f64>,
     /// The last drive here before the plan, if any: no stop until `min_days_between_visits`
     /// have passed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,15 +235,20 @@ pub const MAX_DAYS: usize = 60;
 
 impl Instance {
     /// Checks the instance is consistent: ids unique and resolvable, one expected value per
-    /// day, days ascending, windows and numbers sensible.
+    /// day, days ascending, windows and numbers sensible. Both versions of the format are
+    /// accepted; a v1 instance must not carry the fields v2 added.
     ///
     /// # Errors
     /// The first problem found, naming its field.
     pub fn validate(&self) -> Result<(), InvalidInstance> {
-        if self.format != INSTANCE_FORMAT {
+        let v1 = self.format == INSTANCE_FORMAT_V1;
+        if self.format != INSTANCE_FORMAT && !v1 {
             return Err(invalid(
                 "format",
-                format!("expected {INSTANCE_FORMAT:?}, got {:?}", self.format),
+                format!(
+                    "expected {INSTANCE_FORMAT:?} (or {INSTANCE_FORMAT_V1:?}), got {:?}",
+                    self.format
+                ),
             ));
         }
         if self.days.is_empty() || self.days.len() > MAX_DAYS {
@@ -305,6 +324,38 @@ impl Instance {
                     format!("sites[{i}].expected"),
                     "finite numbers, 0 or more",
                 ));
+            }
+            if let Some(value) = &s.value {
+                if v1 {
+                    return Err(invalid(
+                        format!("sites[{i}].value"),
+                        format!("not part of {INSTANCE_FORMAT_V1:?}; use {INSTANCE_FORMAT:?}"),
+                    ));
+                }
+                if value.len() != self.days.len() {
+                    return Err(invalid(
+                        format!("sites[{i}].value"),
+                        format!("one value per day ({})", self.days.len()),
+                    ));
+                }
+                if let Some(d) = value.iter().position(|&x| !finite(x) || x < 0.0) {
+                    return Err(invalid(
+                        format!("sites[{i}].value[{d}]"),
+                        "a finite number, 0 or more",
+                    ));
+                }
+            }
+            if let Some(extra) = s.extra_service_min {
+                let field = format!("sites[{i}].extra_service_min");
+                if v1 {
+                    return Err(invalid(
+                        field,
+                        format!("not part of {INSTANCE_FORMAT_V1:?}; use {INSTANCE_FORMAT:?}"),
+                    ));
+                }
+                if !finite(extra) || extra < 0.0 {
+                    return Err(invalid(field, "a finite number, 0 or more"));
+                }
             }
         }
         let r = &self.rules;
@@ -466,5 +517,84 @@ pub(crate) mod opt_clock {
         Option::<String>::deserialize(d)?
             .map(|s| clock::parse(&s).map_err(serde::de::Error::custom))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::testing::{site, with_matrix};
+
+    fn two_days() -> Instance {
+        with_matrix(
+            2,
+            vec![site("A", &[40.0, 60.0]), site("B", &[20.0, 30.0])],
+            &[("st", "A", 5.0, 10.0), ("st", "B", 5.0, 10.0)],
+        )
+    }
+
+    fn refused(instance: &Instance) -> InvalidInstance {
+        instance.validate().expect_err("refused")
+    }
+
+    #[test]
+    fn a_v2_instance_with_values_and_extra_minutes_is_valid_and_reads_back() {
+        let mut instance = two_days();
+        instance.sites[1].value = Some(vec![24_000.0, 0.0]);
+        instance.sites[1].extra_service_min = Some(25.0);
+        instance.validate().unwrap();
+        let json = serde_json::to_value(&instance).unwrap();
+        assert_eq!(json["format"], "donornet.plan-instance.v2");
+        assert_eq!(
+            json["sites"][1]["value"],
+            serde_json::json!([24_000.0, 0.0])
+        );
+        assert_eq!(json["sites"][1]["extra_service_min"], 25.0);
+        // Absent fields are not written.
+        assert!(json["sites"][0].get("value").is_none());
+        assert!(json["sites"][0].get("extra_service_min").is_none());
+        let back: Instance = serde_json::from_value(json).unwrap();
+        assert_eq!(back, instance);
+    }
+
+    #[test]
+    fn v2_fields_are_checked_naming_the_field() {
+        let mut instance = two_days();
+        instance.sites[1].value = Some(vec![1.0]);
+        let e = refused(&instance);
+        assert_eq!(e.field, "sites[1].value");
+        assert!(e.message.contains("one value per day (2)"), "{}", e.message);
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            instance.sites[1].value = Some(vec![1.0, bad]);
+            assert_eq!(refused(&instance).field, "sites[1].value[1]");
+        }
+        instance.sites[1].value = None;
+        for bad in [-0.5, f64::NAN] {
+            instance.sites[0].extra_service_min = Some(bad);
+            assert_eq!(refused(&instance).field, "sites[0].extra_service_min");
+        }
+        instance.sites[0].extra_service_min = Some(0.0);
+        instance.validate().unwrap();
+    }
+
+    #[test]
+    fn v1_is_still_read_but_without_the_v2_fields() {
+        let mut instance = two_days();
+        instance.format = INSTANCE_FORMAT_V1.to_owned();
+        instance.validate().unwrap();
+        let json = serde_json::to_string(&instance).unwrap();
+        let read: Instance = serde_json::from_str(&json).unwrap();
+        read.validate().unwrap();
+        let mut with_value = instance.clone();
+        with_value.sites[1].value = Some(vec![1.0, 2.0]);
+        let e = refused(&with_value);
+        assert_eq!(e.field, "sites[1].value");
+        assert!(e.message.contains("v1"), "{}", e.message);
+        let mut with_extra = instance.clone();
+        with_extra.sites[0].extra_service_min = Some(10.0);
+        assert_eq!(refused(&with_extra).field, "sites[0].extra_service_min");
+        let mut other = instance;
+        other.format = "donornet.plan-instance.v3".to_owned();
+        assert_eq!(refused(&other).field, "format");
     }
 }

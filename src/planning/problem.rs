@@ -40,8 +40,19 @@ pub struct Problem {
     pub n_days: usize,
     pub n_stations: usize,
     pub vehicles: Vec<Vehicle>,
-    /// `expected[site][day]`.
+    /// `expected[site][day]`: the donors a stop expects (load, bed time, the minimum rule).
     pub expected: Vec<Vec<f64>>,
+    /// `value[site][day]`: what a stop is worth (mL) when it takes every expected donor.
+    pub value: Vec<Vec<f64>>,
+    /// `rate[site][day]`: what each donor taken is worth (mL): `ml_per_donor` unless the
+    /// instance gives a `value`, then `value / expected` (0 when nobody is expected). A stop's
+    /// worth is its donors times this, so that without values it is exactly donors x
+    /// `ml_per_donor`, as in format v1.
+    pub rate: Vec<Vec<f64>>,
+    /// The highest `rate` of any site and day: bounds what a stop taking some donors is worth.
+    pub max_rate: f64,
+    /// `extra[site]`: minutes added to every stop at the site.
+    pub extra: Vec<f64>,
     /// `barrier[site][day]`: `None` when a stop there that day is allowed before routing.
     pub barrier: Vec<Vec<Option<Barrier>>>,
     /// Minimum days between two stops at one site, and day numbers (days since the first day)
@@ -155,11 +166,44 @@ impl Problem {
             })
             .collect();
         let (km, minutes) = travel_matrix(&instance);
+        let rate: Vec<Vec<f64>> = instance
+            .sites
+            .iter()
+            .map(|site| match &site.value {
+                None => vec![rules.ml_per_donor; n_days],
+                Some(value) => value
+                    .iter()
+                    .zip(&site.expected)
+                    .map(|(&v, &e)| if e > 0.0 { v / e } else { 0.0 })
+                    .collect(),
+            })
+            .collect();
+        let value = instance
+            .sites
+            .iter()
+            .map(|site| match &site.value {
+                None => site
+                    .expected
+                    .iter()
+                    .map(|e| e * rules.ml_per_donor)
+                    .collect(),
+                Some(value) => value.clone(),
+            })
+            .collect();
+        let max_rate = rate.iter().flatten().copied().fold(0.0, f64::max);
         Ok(Problem {
             n_days,
             n_stations,
             vehicles,
             expected: instance.sites.iter().map(|s| s.expected.clone()).collect(),
+            value,
+            rate,
+            max_rate,
+            extra: instance
+                .sites
+                .iter()
+                .map(|s| s.extra_service_min.unwrap_or(0.0))
+                .collect(),
             barrier,
             min_gap,
             day_number,
@@ -211,10 +255,23 @@ impl Problem {
         self.expected[s][d].min(self.vehicles[v].max_donors)
     }
 
-    /// Minutes vehicle `v` spends at a stop taking `donors`: setup, the draw, teardown.
-    pub fn stay(&self, v: usize, donors: f64) -> f64 {
+    /// What vehicle `v`'s stop at site `s` on day `d` is worth in the objective (mL): the
+    /// site's value for the day in proportion to the donors taken (`value x donors /
+    /// expected`), which without a `value` is donors x `ml_per_donor`.
+    pub fn worth(&self, v: usize, s: usize, d: usize) -> f64 {
+        self.donors(v, s, d) * self.rate[s][d]
+    }
+
+    /// What taking `donors` at site `s` on day `d` is worth (mL).
+    pub fn worth_of(&self, s: usize, d: usize, donors: f64) -> f64 {
+        donors * self.rate[s][d]
+    }
+
+    /// Minutes vehicle `v` spends at a stop at site `s` taking `donors`: setup, the site's
+    /// extra minutes, the draw, teardown.
+    pub fn stay(&self, v: usize, s: usize, donors: f64) -> f64 {
         let vehicle = &self.vehicles[v];
-        vehicle.setup + donors * self.bed_minutes / vehicle.beds + vehicle.teardown
+        vehicle.setup + self.extra[s] + donors * self.bed_minutes / vehicle.beds + vehicle.teardown
     }
 
     /// True when two stops at one site on these days keep the interval rule.

@@ -2,8 +2,10 @@
 //!
 //! It is a prize-collecting vehicle routing problem over many days: every (vehicle, day) is a
 //! route from the vehicle's station and back within the working window and the day's donor
-//! capacity; a stop's prize is its expected donors on that day (market days and weekends draw
-//! more), in millilitres, less the travel it adds. The method is adaptive large neighbourhood
+//! capacity; a stop's prize is what it is worth on that day (its site's `value`, by default its
+//! expected donors in millilitres: market days and weekends draw more), less the travel it adds.
+//! The load a stop puts on the vehicle is its donors, apart from its worth: a site with a high
+//! value but few donors is preferred to one with many donors worth less. The method is adaptive large neighbourhood
 //! search:
 //!
 //! 1. **Construction.** Fixed stops first, then cheapest-first greedy insertion: repeatedly the
@@ -90,7 +92,8 @@ pub struct Unscheduled {
     pub reason: ReasonKind,
     /// The reason in words.
     pub message: String,
-    /// The site's best day (most expected donors among the days it could be visited), if any.
+    /// The site's best day (where a stop is worth the most among the days it could be
+    /// visited), if any, and the donors expected then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_date: Option<chrono::NaiveDate>,
     pub best_expected: f64,
@@ -163,6 +166,8 @@ struct Route {
     /// Minutes from leaving the station to being back.
     duration: f64,
     donors: f64,
+    /// What the stops are worth (mL), apart from the donors they load the vehicle with.
+    worth: f64,
     km: f64,
 }
 
@@ -172,7 +177,6 @@ struct State {
     /// The routes each site is visited on.
     visits: Vec<Vec<usize>>,
     fixed: Vec<bool>,
-    ml_per_donor: f64,
     ml_per_km: Vec<f64>,
 }
 
@@ -180,7 +184,7 @@ impl State {
     fn objective(&self) -> f64 {
         self.routes
             .iter()
-            .map(|r| r.donors * self.ml_per_donor - r.km * self.ml_per_km[r.v])
+            .map(|r| r.worth - r.km * self.ml_per_km[r.v])
             .sum()
     }
 
@@ -242,7 +246,8 @@ struct Search<'p> {
     best: State,
     /// Per site, the nearest other sites.
     near: Vec<Vec<usize>>,
-    /// Per day, sites by expected donors, most first (allowed ones only).
+    /// Per day, sites by value (what a stop taking every expected donor is worth), most first
+    /// (allowed ones only).
     by_prize: Vec<Vec<usize>>,
     /// Window length per route, minutes.
     window: Vec<f64>,
@@ -266,6 +271,7 @@ impl<'p> Search<'p> {
                     stops: Vec::new(),
                     duration: 0.0,
                     donors: 0.0,
+                    worth: 0.0,
                     km: 0.0,
                 });
                 window.push(if vehicle.available[d] {
@@ -298,11 +304,7 @@ impl<'p> Search<'p> {
         let by_prize = (0..p.n_days)
             .map(|d| {
                 let mut sites: Vec<usize> = (0..n).filter(|&s| p.barrier[s][d].is_none()).collect();
-                sites.sort_by(|&a, &b| {
-                    p.expected[b][d]
-                        .total_cmp(&p.expected[a][d])
-                        .then(a.cmp(&b))
-                });
+                sites.sort_by(|&a, &b| p.value[b][d].total_cmp(&p.value[a][d]).then(a.cmp(&b)));
                 sites
             })
             .collect();
@@ -310,7 +312,6 @@ impl<'p> Search<'p> {
             routes,
             visits: vec![Vec::new(); n],
             fixed,
-            ml_per_donor: p.ml_per_donor,
             ml_per_km: p.vehicles.iter().map(|v| v.ml_per_km).collect(),
         };
         Search {
@@ -347,7 +348,7 @@ impl<'p> Search<'p> {
         if route.donors + donors > p.vehicles[route.v].max_donors + EPS {
             return None;
         }
-        let stay = p.stay(route.v, donors);
+        let stay = p.stay(route.v, s, donors);
         let slack = self.window[r] - route.duration - stay;
         if slack < 0.0 {
             return None;
@@ -390,7 +391,7 @@ impl<'p> Search<'p> {
             site: s,
             route: r,
             pos,
-            gain: donors * p.ml_per_donor - dk * self.p.vehicles[route.v].ml_per_km,
+            gain: p.worth_of(s, route.d, donors) - dk * self.p.vehicles[route.v].ml_per_km,
             minutes: dt + stay,
         })
     }
@@ -413,14 +414,15 @@ impl<'p> Search<'p> {
         let p = self.p;
         let route = &mut self.state.routes[r];
         let station = p.vehicles[route.v].station;
-        let (mut t, mut km, mut donors) = (0.0, 0.0, 0.0);
+        let (mut t, mut km, mut donors, mut worth) = (0.0, 0.0, 0.0, 0.0);
         let mut at = station;
         for &s in &route.stops {
             let node = p.node(s);
             let dn = p.donors(route.v, s, route.d);
-            t += p.minutes(at, node) + p.stay(route.v, dn);
+            t += p.minutes(at, node) + p.stay(route.v, s, dn);
             km += p.km(at, node);
             donors += dn;
+            worth += p.worth_of(s, route.d, dn);
             at = node;
         }
         if !route.stops.is_empty() {
@@ -430,6 +432,7 @@ impl<'p> Search<'p> {
         route.duration = t;
         route.km = km;
         route.donors = donors;
+        route.worth = worth;
     }
 
     /// The routes of available vehicle-days.
@@ -559,7 +562,14 @@ impl<'p> Search<'p> {
         }
         let mut current_obj = self.state.objective();
         let mut best_obj = current_obj;
-        let start_temp = self.p.ml_per_donor * 2.0;
+        // The temperature's scale: a donor's worth (the highest rate when values are given
+        // without an `ml_per_donor`).
+        let per_donor = if self.p.ml_per_donor > 0.0 {
+            self.p.ml_per_donor
+        } else {
+            self.p.max_rate
+        };
+        let start_temp = per_donor * 2.0;
         let mut scores = [0.0f64; 4];
         let mut uses = [0u32; 4];
         for it in 0..budget {
@@ -671,7 +681,7 @@ impl<'p> Search<'p> {
                     .map(|&(r, s)| {
                         let route = &self.state.routes[r];
                         let dn = self.p.donors(route.v, s, route.d);
-                        let per_min = dn / self.p.stay(route.v, dn);
+                        let per_min = self.p.worth_of(s, route.d, dn) / self.p.stay(route.v, s, dn);
                         let jitter = 1.0 + 0.3 * self.rng.random::<f64>();
                         (per_min * jitter, (r, s))
                     })
@@ -780,25 +790,26 @@ impl<'p> Search<'p> {
         self.greedy(&candidates, &routes, 0.0, per_minute);
     }
 
-    /// (duration, km, donors) of vehicle `v`'s day `d` through `seq`.
-    fn measure(&self, v: usize, d: usize, seq: &[usize]) -> (f64, f64, f64) {
+    /// (duration, km, donors, worth) of vehicle `v`'s day `d` through `seq`.
+    fn measure(&self, v: usize, d: usize, seq: &[usize]) -> (f64, f64, f64, f64) {
         let p = self.p;
         let station = p.vehicles[v].station;
-        let (mut t, mut km, mut donors) = (0.0, 0.0, 0.0);
+        let (mut t, mut km, mut donors, mut worth) = (0.0, 0.0, 0.0, 0.0);
         let mut at = station;
         for &s in seq {
             let node = p.node(s);
             let dn = p.donors(v, s, d);
-            t += p.minutes(at, node) + p.stay(v, dn);
+            t += p.minutes(at, node) + p.stay(v, s, dn);
             km += p.km(at, node);
             donors += dn;
+            worth += p.worth_of(s, d, dn);
             at = node;
         }
         if !seq.is_empty() {
             t += p.minutes(at, station);
             km += p.km(at, station);
         }
-        (t, km, donors)
+        (t, km, donors, worth)
     }
 
     /// The value (mL) of route `r` through `seq` in the best order found, if it keeps the
@@ -807,11 +818,11 @@ impl<'p> Search<'p> {
         let route = &self.state.routes[r];
         let (v, d) = (route.v, route.d);
         let vehicle = &self.p.vehicles[v];
-        let (t, km, donors) = self.measure(v, d, &seq);
+        let (t, km, donors, worth) = self.measure(v, d, &seq);
         if donors > vehicle.max_donors + EPS {
             return None;
         }
-        let value = |km: f64| donors * self.p.ml_per_donor - km * vehicle.ml_per_km;
+        let value = |km: f64| worth - km * vehicle.ml_per_km;
         if t <= self.window[r] {
             return Some((value(km), seq));
         }
@@ -819,13 +830,13 @@ impl<'p> Search<'p> {
             return None;
         }
         seq = held_karp(self.p, vehicle.station, &seq);
-        let (t, km, _) = self.measure(v, d, &seq);
+        let (t, km, _, _) = self.measure(v, d, &seq);
         (t <= self.window[r]).then(|| (value(km), seq))
     }
 
     fn route_value(&self, r: usize) -> f64 {
         let route = &self.state.routes[r];
-        route.donors * self.p.ml_per_donor - route.km * self.p.vehicles[route.v].ml_per_km
+        route.worth - route.km * self.p.vehicles[route.v].ml_per_km
     }
 
     /// `seq` with `s` inserted where it adds the least travel.
@@ -876,7 +887,6 @@ impl<'p> Search<'p> {
             return true;
         }
         let routes = self.route_ids();
-        let ml = self.p.ml_per_donor;
         for _pass in 0..20 {
             if self.out_of_time() {
                 return false;
@@ -911,14 +921,19 @@ impl<'p> Search<'p> {
                     let (v, d) = (route.v, route.d);
                     let before = self.route_value(r);
                     let dn_s = self.p.donors(v, s, d);
+                    let worth_s = self.p.worth_of(s, d, dn_s);
                     let travel_bound = route.km * self.p.vehicles[v].ml_per_km;
+                    // No stop taking at most the vehicle's donors is worth more than this.
+                    let cap_worth = self.p.max_rate * self.p.vehicles[v].max_donors;
                     let rest: Vec<usize> =
                         route.stops.iter().copied().filter(|&x| x != s).collect();
                     let mut best: Option<(f64, Vec<usize>)> = None;
                     for &u in &self.by_prize[d] {
                         let dn_u = self.p.donors(v, u, d);
-                        // Sorted by prize: nothing further can beat the stop it replaces.
-                        if (dn_u - dn_s) * ml + travel_bound <= 1e-6 {
+                        // Sorted by value: every further site is worth at most this one's value
+                        // (and at most what the vehicle's capacity holds), so nothing further
+                        // can beat the stop it replaces.
+                        if self.p.value[u][d].min(cap_worth) - worth_s + travel_bound <= 1e-6 {
                             break;
                         }
                         if !self.state.visits[u].is_empty() || !self.allowed(u, r) {
@@ -1042,7 +1057,7 @@ impl<'p> Search<'p> {
                     let best = days
                         .iter()
                         .filter(|&&d| self.p.barrier[o][d].is_none())
-                        .map(|&d| self.p.expected[o][d])
+                        .map(|&d| self.p.value[o][d])
                         .fold(f64::NEG_INFINITY, f64::max);
                     if best.is_finite() {
                         extra.push((best, o));
@@ -1053,7 +1068,7 @@ impl<'p> Search<'p> {
         for &d in &days {
             for &o in self.by_prize[d].iter().take(3) {
                 if self.state.visits[o].is_empty() && !extra.iter().any(|&(_, x)| x == o) {
-                    extra.push((self.p.expected[o][d], o));
+                    extra.push((self.p.value[o][d], o));
                 }
             }
         }
@@ -1076,7 +1091,7 @@ impl<'p> Search<'p> {
         // Check each new route keeps the window as measured here (the exact solver keeps it
         // too, with a travel matrix as well; this guards the planner's own arithmetic).
         for (k, &r) in group.iter().enumerate() {
-            let (t, _, _) = self.measure(pairs[k].0, pairs[k].1, &orders[k]);
+            let (t, _, _, _) = self.measure(pairs[k].0, pairs[k].1, &orders[k]);
             if t > self.window[r] {
                 return false;
             }
@@ -1100,7 +1115,6 @@ impl<'p> Search<'p> {
         let s2: Vec<Option<usize>> = std::iter::once(None)
             .chain(self.state.routes[r2].stops.iter().map(|&s| Some(s)))
             .collect();
-        let ml = self.p.ml_per_donor;
         let (v1, d1) = (self.state.routes[r1].v, self.state.routes[r1].d);
         let (v2, d2) = (self.state.routes[r2].v, self.state.routes[r2].d);
         let bound = (self.state.routes[r1].km * self.p.vehicles[v1].ml_per_km)
@@ -1115,12 +1129,12 @@ impl<'p> Search<'p> {
                 {
                     continue;
                 }
-                // Donors gained by the change in days, plus all travel saved, bounds the gain.
-                let dn = |v: usize, s: Option<usize>, d: usize| {
-                    s.map_or(0.0, |s| self.p.donors(v, s, d))
-                };
+                // Worth gained by the change in days, plus all travel saved, bounds the gain.
+                let worth =
+                    |v: usize, s: Option<usize>, d: usize| s.map_or(0.0, |s| self.p.worth(v, s, d));
                 let gain_bound =
-                    (dn(v2, x, d2) + dn(v1, y, d1) - dn(v1, x, d1) - dn(v2, y, d2)) * ml + bound;
+                    worth(v2, x, d2) + worth(v1, y, d1) - worth(v1, x, d1) - worth(v2, y, d2)
+                        + bound;
                 if gain_bound <= 1e-6 {
                     continue;
                 }
@@ -1312,8 +1326,9 @@ fn reasons(p: &Problem, state: &State) -> Vec<Unscheduled> {
         let vehicle = &p.vehicles[v];
         let node = p.node(s);
         let donors = p.donors(v, s, d);
-        let duration =
-            p.minutes(vehicle.station, node) + p.stay(v, donors) + p.minutes(node, vehicle.station);
+        let duration = p.minutes(vehicle.station, node)
+            + p.stay(v, s, donors)
+            + p.minutes(node, vehicle.station);
         vehicle.available[d] && duration <= vehicle.day_end - vehicle.day_start
     };
     let mut out = Vec::new();
@@ -1325,12 +1340,11 @@ fn reasons(p: &Problem, state: &State) -> Vec<Unscheduled> {
         let open: Vec<usize> = (0..p.n_days)
             .filter(|&d| p.barrier[s][d].is_none())
             .collect();
+        // The best day: where a stop is worth the most.
         let best_of = |days: &[usize]| {
-            days.iter().copied().max_by(|&a, &b| {
-                p.expected[s][a]
-                    .total_cmp(&p.expected[s][b])
-                    .then(b.cmp(&a))
-            })
+            days.iter()
+                .copied()
+                .max_by(|&a, &b| p.value[s][a].total_cmp(&p.value[s][b]).then(b.cmp(&a)))
         };
         let best_open = best_of(&open);
         let (reason, message, best_day) = if open.is_empty() {
@@ -1399,8 +1413,7 @@ fn reasons(p: &Problem, state: &State) -> Vec<Unscheduled> {
                         let vehicle = &p.vehicles[v];
                         let node = p.node(s);
                         let km = p.km(vehicle.station, node) + p.km(node, vehicle.station);
-                        search_like(s, v, d)
-                            && p.donors(v, s, d) * p.ml_per_donor > km * vehicle.ml_per_km
+                        search_like(s, v, d) && p.worth(v, s, d) > km * vehicle.ml_per_km
                     })
                 });
                 if pays {
@@ -1555,6 +1568,64 @@ mod tests {
     }
 
     #[test]
+    fn a_site_worth_more_with_fewer_donors_is_preferred() {
+        // One vehicle taking 50 donors a day. BIG expects 50 (worth 20,000 mL); RICH only 20,
+        // but a shortage makes them worth 30,000; SMALL expects 30 (12,000). By donors BIG
+        // alone fills the day; by worth RICH and SMALL (42,000) beat it.
+        let mut inst = with_matrix(
+            1,
+            vec![
+                site("BIG", &[50.0]),
+                site("RICH", &[20.0]),
+                site("SMALL", &[30.0]),
+            ],
+            &[
+                ("st", "BIG", 5.0, 10.0),
+                ("st", "RICH", 5.0, 10.0),
+                ("st", "SMALL", 5.0, 10.0),
+                ("BIG", "RICH", 2.0, 5.0),
+                ("BIG", "SMALL", 2.0, 5.0),
+                ("RICH", "SMALL", 2.0, 5.0),
+            ],
+        );
+        inst.vehicles[0].max_donors = 50;
+        inst.sites[1].value = Some(vec![30_000.0]);
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+        let mut stops: Vec<String> = scheduled(&solved).into_iter().map(|(s, _)| s).collect();
+        stops.sort();
+        assert_eq!(stops, ["RICH", "SMALL"]);
+        assert_eq!(
+            reason_of(&solved, "BIG"),
+            Some(ReasonKind::DisplacedByBetterStops)
+        );
+        assert!((solved.plan.totals.value - 42_000.0).abs() < 1e-6);
+        assert!((solved.plan.totals.ml - 20_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn extra_service_minutes_can_leave_a_stop_out_of_the_day() {
+        // Two stops of 20 donors fill 2 x (30 + 60) minutes and the drives (3 x 10) of a
+        // 240-minute day; 45 more minutes at B do not fit: only the better one is made.
+        let mut inst = with_matrix(
+            1,
+            vec![site("A", &[20.0]), site("B", &[21.0])],
+            &[
+                ("st", "A", 5.0, 10.0),
+                ("st", "B", 5.0, 10.0),
+                ("A", "B", 2.0, 10.0),
+            ],
+        );
+        inst.vehicles[0].day_end = inst.vehicles[0].day_start + 240;
+        let both = solve(&Problem::new(inst.clone()).unwrap(), &quick(), None);
+        assert_eq!(both.plan.totals.stops, 2);
+        inst.sites[1].extra_service_min = Some(45.0);
+        let solved = solve(&Problem::new(inst).unwrap(), &quick(), None);
+        assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+        assert_eq!(scheduled(&solved), [("B".to_owned(), day(1))]);
+    }
+
+    #[test]
     fn a_market_day_draws_the_stop_to_it() {
         // The same site, 40 donors on day 1, 52 on day 2 (a market day): one visit, on day 2.
         let inst = with_matrix(2, vec![site("A", &[40.0, 52.0])], &[("st", "A", 5.0, 10.0)]);
@@ -1642,9 +1713,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn tiny_v2_instances_are_solved_to_the_optimum() {
+        // Values 0.5 to 3 times the donors' mL, per site and day, and extra minutes a stop.
+        let townships = hierarchy();
+        for seed in 0..12 {
+            let instance = synthetic::with_values(synthetic::tiny(&townships, seed), seed);
+            let problem = Problem::new(instance).unwrap();
+            let (_, optimum) = exact::solve(&problem).unwrap();
+            let solved = solve(&problem, &SolveOptions::default(), None);
+            assert!(solved.plan.is_feasible());
+            assert!(
+                solved.plan.totals.objective >= optimum - 1e-6,
+                "seed {seed}: {} < {optimum}",
+                solved.plan.totals.objective
+            );
+        }
+    }
+
     /// A random small instance: straight-line travel around a station, random expected donors,
-    /// days off, forbidden stops, recent visits, and sometimes a short interval.
-    fn random_instance(seed: u64, n_sites: usize, n_days: usize, n_vehicles: usize) -> Instance {
+    /// days off, forbidden stops, recent visits, and sometimes a short interval; with `v2`,
+    /// values 0.5 to 3 times the donors' mL per site and day and extra minutes at the sites.
+    fn random_instance(
+        seed: u64,
+        n_sites: usize,
+        n_days: usize,
+        n_vehicles: usize,
+        v2: bool,
+    ) -> Instance {
         let mut rng = Pcg64Mcg::seed_from_u64(seed);
         let mut inst = with_matrix(n_days, Vec::new(), &[]);
         inst.travel = instance::Travel::default();
@@ -1680,7 +1776,11 @@ mod tests {
         if rng.random::<f64>() < 0.3 {
             inst.rules.min_days_between_visits = rng.random_range(1..4);
         }
-        inst
+        if v2 {
+            synthetic::with_values(inst, seed)
+        } else {
+            inst
+        }
     }
 
     proptest! {
@@ -1694,8 +1794,10 @@ mod tests {
             n_sites in 0usize..14,
             n_days in 1usize..5,
             n_vehicles in 1usize..3,
+            v2 in any::<bool>(),
         ) {
-            let problem = Problem::new(random_instance(seed, n_sites, n_days, n_vehicles)).unwrap();
+            let problem =
+                Problem::new(random_instance(seed, n_sites, n_days, n_vehicles, v2)).unwrap();
             let solved = solve(&problem, &SolveOptions { iterations: Some(200), ..quick() }, None);
             let plan = PlanInput {
                 format: None,
@@ -1714,6 +1816,28 @@ mod tests {
             visited.sort_unstable();
             visited.dedup();
             prop_assert_eq!(visited.len() + solved.unscheduled.len(), n_sites);
+        }
+
+        /// On instances small enough for the exact solver, v1 or v2, the planner reaches its
+        /// optimum (the planner re-plans groups of routes exactly, so tiny instances are
+        /// solved to the optimum).
+        #[test]
+        fn small_plans_reach_the_exact_optimum(
+            seed in any::<u64>(),
+            n_sites in 0usize..9,
+            n_days in 1usize..3,
+            v2 in any::<bool>(),
+        ) {
+            let mut instance = random_instance(seed, n_sites, n_days, 1, v2);
+            instance.rules.min_days_between_visits = 180;
+            let problem = Problem::new(instance).unwrap();
+            let (_, optimum) = exact::solve(&problem).unwrap();
+            let solved = solve(&problem, &SolveOptions { iterations: Some(300), ..quick() }, None);
+            prop_assert!(solved.plan.is_feasible(), "{:?}", solved.plan.violations);
+            prop_assert!(
+                solved.plan.totals.objective >= optimum - 1e-6,
+                "{} < {optimum}", solved.plan.totals.objective
+            );
         }
     }
 }

@@ -13,7 +13,9 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use crate::planning::calendar::MarketDays;
-use crate::planning::instance::{INSTANCE_FORMAT, Instance, Rules, Site, Station, Travel, Vehicle};
+use crate::planning::instance::{
+    INSTANCE_FORMAT, INSTANCE_FORMAT_V1, Instance, Rules, Site, Station, Travel, Vehicle,
+};
 
 /// A township and its villages, from the division table.
 #[derive(Clone, Debug)]
@@ -149,10 +151,14 @@ pub fn generate(townships: &[Township], shape: &Shape) -> Instance {
             lon: (p.lon * 1e6).round() / 1e6,
             lat: (p.lat * 1e6).round() / 1e6,
             last_visit: None,
+            value: None,
+            extra_service_min: None,
         })
         .collect();
+    // Written as format v1 (they use nothing v2 added), so that the peers reading v1 solve the
+    // very same files; `with_values` makes a v2 instance of one.
     Instance {
-        format: INSTANCE_FORMAT.to_owned(),
+        format: INSTANCE_FORMAT_V1.to_owned(),
         name: shape.name.clone(),
         days,
         stations: vec![Station {
@@ -242,5 +248,31 @@ fn small(
     );
     instance.stations[0].lon = (lon * 1e6).round() / 1e6;
     instance.stations[0].lat = (lat * 1e6).round() / 1e6;
+    instance
+}
+
+/// `instance` with what format v2 adds, seeded: per site and day a `value` of `expected x
+/// ml_per_donor` times a random factor between 0.5 and 3 (a market-day or shortage bonus that
+/// raises what a stop is worth but not the vehicle's load), and per site a random
+/// `extra_service_min` of 0 to 60 minutes (a third of the sites: none). For the planner's
+/// property tests and its comparison with the exact solver on instances where value and load
+/// differ.
+pub fn with_values(mut instance: Instance, seed: u64) -> Instance {
+    let mut rng = Pcg64Mcg::seed_from_u64(seed ^ 0x7632_7632);
+    let ml = instance.rules.ml_per_donor;
+    instance.format = INSTANCE_FORMAT.to_owned();
+    for site in &mut instance.sites {
+        site.value = Some(
+            site.expected
+                .iter()
+                .map(|e| (e * ml * rng.random_range(0.5..3.0)).round())
+                .collect(),
+        );
+        site.extra_service_min = if rng.random::<f64>() < 1.0 / 3.0 {
+            None
+        } else {
+            Some(f64::from(rng.random_range(0..=60u32)))
+        };
+    }
     instance
 }

@@ -32,6 +32,8 @@ pub fn site(id: &str, expected: &[f64]) -> Site {
         lat: 33.6,
         expected: expected.to_vec(),
         last_visit: None,
+        value: None,
+        extra_service_min: None,
     }
 }
 

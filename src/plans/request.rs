@@ -37,6 +37,8 @@ pub const MAX_COST_PER_KM: f64 = 1000.0;
 pub const MAX_EXPECTED_DONORS: f64 = 100_000.0;
 pub const MAX_ML_PER_DONOR: f64 = 10_000.0;
 pub const MAX_ML_PER_YUAN: f64 = 1_000_000.0;
+/// A site's `value` for a day (format v2): the most donors at the most mL each.
+pub const MAX_SITE_VALUE: f64 = MAX_EXPECTED_DONORS * MAX_ML_PER_DONOR;
 
 /// Which places may be stops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -381,6 +383,15 @@ pub fn check_instance_bounds(instance: &Instance) -> Result<(), InvalidInstance>
             return Err(out(
                 format!("sites[{i}].expected[{d}]"),
                 MAX_EXPECTED_DONORS,
+            ));
+        }
+        if let Some(d) = s.value.iter().flatten().position(|v| *v > MAX_SITE_VALUE) {
+            return Err(out(format!("sites[{i}].value[{d}]"), MAX_SITE_VALUE));
+        }
+        if s.extra_service_min.is_some_and(|m| m > MAX_STOP_MINUTES) {
+            return Err(out(
+                format!("sites[{i}].extra_service_min"),
+                MAX_STOP_MINUTES,
             ));
         }
     }

@@ -66,6 +66,14 @@ pub struct ResultRoute {
     pub donors: f64,
     #[serde(deserialize_with = "number")]
     pub ml: f64,
+    /// What the route's stops are worth in the objective (mL; the instance's site values, else `ml`). A
+    /// result stored before instance format v2 has none: served, it is `ml`.
+    #[serde(
+        default,
+        deserialize_with = "some_number",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<f64>,
     /// Travel cost in mL; always stored, taken out for a vehicle outside the reader's area.
     #[serde(
         default,
@@ -104,6 +112,14 @@ pub struct ResultStop {
     pub donors: f64,
     #[serde(deserialize_with = "number")]
     pub ml: f64,
+    /// What the stop is worth in the objective (mL; the instance's site values, else `ml`). A
+    /// result stored before instance format v2 has none: served, it is `ml`.
+    #[serde(
+        default,
+        deserialize_with = "some_number",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<f64>,
     /// Served only: where the stop is and whom to call (never stored).
     #[serde(flatten, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub about: Option<StopAbout>,
@@ -143,11 +159,19 @@ pub struct ResultTotals {
     pub donors: f64,
     #[serde(deserialize_with = "number")]
     pub ml: f64,
+    /// What the stops are worth in the objective (mL; the instance's site values, else `ml`). A
+    /// result stored before instance format v2 has none: served, it is `ml`.
+    #[serde(
+        default,
+        deserialize_with = "some_number",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<f64>,
     #[serde(deserialize_with = "number")]
     pub km: f64,
     #[serde(deserialize_with = "number")]
     pub cost_ml: f64,
-    /// `ml - cost_ml`: what the planner maximises.
+    /// `value - cost_ml`: what the planner maximises.
     #[serde(deserialize_with = "number")]
     pub objective: f64,
 }
@@ -203,6 +227,7 @@ impl From<&StopPlan> for ResultStop {
             expected: s.expected,
             donors: s.donors,
             ml: s.ml,
+            value: Some(s.value),
             about: None,
         }
     }
@@ -220,6 +245,7 @@ impl From<&RoutePlan> for ResultRoute {
             travel_min: r.travel_min,
             donors: r.donors,
             ml: r.ml,
+            value: Some(r.value),
             cost_ml: Some(r.cost_ml),
             vehicle_name: None,
             station: None,
@@ -235,6 +261,7 @@ impl From<&Totals> for ResultTotals {
             stops: t.stops,
             donors: t.donors,
             ml: t.ml,
+            value: Some(t.value),
             km: t.km,
             cost_ml: t.cost_ml,
             objective: t.objective,
@@ -382,7 +409,8 @@ impl PlanResult {
     }
 
     /// Rounds every measured number to what its measure means (coordinates to 7 decimals, km
-    /// and mL to 0.1), as numbers leave the service; the stored result keeps every bit.
+    /// and mL to 0.1), as numbers leave the service; the stored result keeps every bit. A
+    /// result stored before instance format v2 gets its `value`s here: its `ml`s.
     pub fn round(&mut self) {
         let km = |x: &mut f64| *x = round(*x, Measure::Km);
         let ml = |x: &mut f64| *x = round(*x, Measure::Ml);
@@ -390,10 +418,12 @@ impl PlanResult {
         for route in &mut self.routes {
             km(&mut route.km);
             ml(&mut route.ml);
+            ml(route.value.get_or_insert(route.ml));
             route.cost_ml.iter_mut().for_each(ml);
             for stop in &mut route.stops {
                 km(&mut stop.travel_km);
                 ml(&mut stop.ml);
+                ml(stop.value.get_or_insert(stop.ml));
                 if let Some(about) = &mut stop.about {
                     about.longitude.iter_mut().for_each(coordinate);
                     about.latitude.iter_mut().for_each(coordinate);
@@ -402,6 +432,7 @@ impl PlanResult {
         }
         let t = &mut self.totals;
         ml(&mut t.ml);
+        ml(t.value.get_or_insert(t.ml));
         km(&mut t.km);
         ml(&mut t.cost_ml);
         ml(&mut t.objective);
@@ -474,6 +505,27 @@ mod tests {
             serde_json::to_value(&again).unwrap(),
             serde_json::from_str::<serde_json::Value>(&stored).unwrap()
         );
+    }
+
+    #[test]
+    fn a_result_stored_before_values_is_served_with_its_ml_as_value() {
+        let mut stored: serde_json::Value =
+            serde_json::from_str(&PlanResult::from(&solved()).to_stored().unwrap()).unwrap();
+        assert!(stored["totals"]["value"].is_number());
+        stored["totals"].as_object_mut().unwrap().remove("value");
+        for route in stored["routes"].as_array_mut().unwrap() {
+            route.as_object_mut().unwrap().remove("value");
+            for stop in route["stops"].as_array_mut().unwrap() {
+                stop.as_object_mut().unwrap().remove("value");
+            }
+        }
+        let mut old = PlanResult::from_stored(&stored.to_string()).unwrap();
+        assert_eq!(old.totals.value, None);
+        old.round();
+        assert_eq!(old.totals.value, Some(old.totals.ml));
+        let route = &old.routes[0];
+        assert_eq!(route.value, Some(route.ml));
+        assert_eq!(route.stops[0].value, Some(route.stops[0].ml));
     }
 
     #[test]

@@ -276,7 +276,8 @@ pub async fn shown(
     })
 }
 
-/// The instance plan `id` solved, as stored (format `donornet.plan-instance.v1`).
+/// The instance plan `id` solved, as stored (format `donornet.plan-instance.v2`; v1 for a plan
+/// stored before v2).
 ///
 /// # Errors
 /// As [`load`]; [`PlansError::Conflict`] when the plan has none; [`PlansError::BeyondReach`]

@@ -426,7 +426,13 @@ async fn a_plan_keeps_every_rule_and_says_why_a_site_is_left_out() {
         let result = &plan["result"];
         assert_eq!(result["violations"], json!([]), "{result}");
         let instance = app.get_ok(&format!("/api/v1/plans/{id}/instance")).await;
-        assert_eq!(instance["format"], "donornet.plan-instance.v1");
+        assert_eq!(instance["format"], "donornet.plan-instance.v2");
+        // No site values: every stop is worth its millilitres.
+        assert!(instance["sites"][0].get("value").is_none(), "{instance}");
+        assert_eq!(result["totals"]["value"], result["totals"]["ml"]);
+        for stop in stops(&plan) {
+            assert_eq!(stop["value"], stop["ml"], "{stop}");
+        }
         let sites: Vec<&str> = instance["sites"]
             .as_array()
             .unwrap()
@@ -825,6 +831,67 @@ async fn plan_check_passes_the_planners_plan_and_catches_hand_made_violations() 
             .unwrap();
         let problem = expect_problem(response, 422, "an inconsistent inline instance").await;
         assert_eq!(problem["errors"][0]["field"], "instance.sites[0].expected");
+
+        // Format v2: every site worth twice its donors' mL on every day, and 5 more minutes a
+        // stop. The plan's millilitres stay; its worth doubles, and so does the objective's
+        // first term.
+        let mut valued = instance.clone();
+        for site in valued["sites"].as_array_mut().unwrap() {
+            let value: Vec<f64> = site["expected"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_f64().unwrap() * 800.0)
+                .collect();
+            site["value"] = json!(value);
+            site["extra_service_min"] = json!(5);
+        }
+        let (status, checked) = post(
+            &app,
+            &app.client,
+            "/api/v1/plans/check",
+            &json!({"instance": valued, "routes": plan["result"]["routes"]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{checked}");
+        let totals = &checked["totals"];
+        let number = |v: &Value| v.as_f64().unwrap();
+        assert_eq!(totals["ml"], inline["totals"]["ml"]);
+        assert!((number(&totals["value"]) - 2.0 * number(&totals["ml"])).abs() < 0.2, "{totals}");
+        assert!(
+            (number(&totals["objective"]) - (number(&totals["value"]) - number(&totals["cost_ml"])))
+                .abs()
+                < 0.2,
+            "{totals}"
+        );
+        let first = &checked["routes"][0]["stops"][0];
+        let before = &inline["routes"][0]["stops"][0];
+        assert_eq!(first["arrive"], before["arrive"]);
+        assert_ne!(first["opens"], before["opens"], "5 more minutes of setup");
+        // The fields v2 added are refused in a v1 instance, naming the field.
+        let mut old = valued.clone();
+        old["format"] = json!("donornet.plan-instance.v1");
+        let response = app
+            .client
+            .post(app.url("/api/v1/plans/check"))
+            .json(&json!({"instance": old, "routes": []}))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 422, "a v1 instance with values").await;
+        assert_eq!(problem["errors"][0]["field"], "instance.sites[0].value");
+        // A v1 instance without them is still read.
+        let mut old = instance.clone();
+        old["format"] = json!("donornet.plan-instance.v1");
+        let (status, checked) = post(
+            &app,
+            &app.client,
+            "/api/v1/plans/check",
+            &json!({"instance": old, "routes": plan["result"]["routes"]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{checked}");
+        assert_eq!(checked["totals"], inline["totals"]);
         for (body, status, field) in [
             (json!({"routes": []}), 400, Some("plan_id")),
             (json!({"plan_id": id, "instance": instance, "routes": []}), 400, Some("instance")),
@@ -1597,6 +1664,32 @@ async fn csv_exports_neutralise_formulas_and_absurd_numbers_are_refused() {
         ] {
             let mut instance = instance.clone();
             *instance.pointer_mut(path).unwrap() = value;
+            let (status, problem) = post(
+                &app,
+                &app.client,
+                "/api/v1/plans/check",
+                &json!({"instance": instance, "routes": plan["result"]["routes"]}),
+            )
+            .await;
+            assert_eq!(status, 422, "{field}: {problem}");
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        // And the fields of format v2.
+        let days = instance["days"].as_array().unwrap().len();
+        for (member, value, field) in [
+            (
+                "value",
+                json!(vec![1e300; days]),
+                "instance.sites[0].value[0]",
+            ),
+            (
+                "extra_service_min",
+                json!(1e308),
+                "instance.sites[0].extra_service_min",
+            ),
+        ] {
+            let mut instance = instance.clone();
+            instance["sites"][0][member] = value;
             let (status, problem) = post(
                 &app,
                 &app.client,
