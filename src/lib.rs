@@ -36,6 +36,7 @@ pub mod geo;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod inventory;
 pub mod outbox;
 pub mod planfile;
 pub mod planning;

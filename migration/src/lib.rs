@@ -27,6 +27,8 @@ mod m20261207_000018_donor_withdraw_links;
 mod m20261207_000019_group_request_appeal;
 mod m20261207_000022_widen_audit_action;
 mod m20261207_000023_create_roster_withdrawals;
+mod m20261208_000024_create_inventory;
+mod m20261208_000025_create_linkage;
 
 pub struct Migrator;
 
@@ -56,6 +58,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_group_request_appeal::Migration),
             Box::new(m20261207_000022_widen_audit_action::Migration),
             Box::new(m20261207_000023_create_roster_withdrawals::Migration),
+            Box::new(m20261208_000024_create_inventory::Migration),
+            Box::new(m20261208_000025_create_linkage::Migration),
         ]
     }
 }
