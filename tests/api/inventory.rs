@@ -1084,3 +1084,73 @@ async fn a_red_level_of_red_cells_raises_one_recruitment_need_for_its_group() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_open_offer_is_withdrawn_and_a_dispatch_that_leaves_the_offerer_red_raises_its_need() {
+    on_each_backend(|app| async move {
+        let s = setup(&app).await;
+        post_ok(
+            &app,
+            &s.west_staff,
+            s.west,
+            vec![row("red_cells", "O+", 40, 8000, 10.0)],
+        )
+        .await;
+        let req = request(&app, &s.east_staff, s.east, 35, 7000).await;
+        let id = req["id"].as_i64().unwrap();
+        let first = last_offer_id(&offer(&app, &s.west_staff, id, s.west, 10, 2000).await);
+        let withdrawn = ok_json(
+            post(
+                &app,
+                &s.west_staff,
+                &format!("/api/v1/blood-offers/{first}/withdraw"),
+                &json!({}),
+            )
+            .await,
+            200,
+            "withdrawn",
+        )
+        .await;
+        assert_eq!(withdrawn["offers"][0]["status"], "withdrawn");
+        let problem = expect_problem(
+            accept(&app, &s.east_staff, id, first, "\"1\"").await,
+            400,
+            "accepting a withdrawn offer",
+        )
+        .await;
+        assert_eq!(fields(&problem), ["offer_id"]);
+        let second = last_offer_id(&offer(&app, &s.west_staff, id, s.west, 35, 7000).await);
+        ok_json(
+            accept(&app, &s.east_staff, id, second, "\"1\"").await,
+            200,
+            "accepted",
+        )
+        .await;
+        let moved = ok_json(
+            post(
+                &app,
+                &s.west_staff,
+                &format!("/api/v1/blood-offers/{second}/dispatch"),
+                &json!({}),
+            )
+            .await,
+            200,
+            "dispatched",
+        )
+        .await;
+        // 5 U left at 10 a day: red; amber needs 30 U, 25 U = 5,000 mL short: 13 donors.
+        let raised = moved["needs_raised"].as_array().unwrap();
+        assert_eq!(raised.len(), 1, "{moved}");
+        assert_eq!(raised[0]["blood_group"], "O+");
+        assert_eq!(raised[0]["target"], 13);
+        let need = app
+            .get_ok(&format!(
+                "/api/v1/recruitment/needs/{}",
+                raised[0]["need_id"]
+            ))
+            .await;
+        assert_eq!(need["station_id"], s.west);
+        app
+    })
+    .await;
+}
