@@ -671,6 +671,26 @@ impl From<crate::recruitment::RecruitmentError> for AppError {
     }
 }
 
+/// The inventory service's refusals as problem+json.
+impl From<crate::inventory::InventoryError> for AppError {
+    fn from(err: crate::inventory::InventoryError) -> Self {
+        use crate::inventory::InventoryError as E;
+        match err {
+            E::Invalid(errors) => AppError::Validation {
+                detail: err_detail(&errors),
+                errors,
+            },
+            E::NotFound(detail) => AppError::NotFound(detail),
+            E::Denied { decision, what } => match decision.check(|| what) {
+                Err(denied) => denied.into(),
+                Ok(()) => AppError::Internal(anyhow::anyhow!("an allowed action was refused")),
+            },
+            E::Conflict(detail) => AppError::Conflict(detail),
+            E::Db(err) => AppError::from(err),
+        }
+    }
+}
+
 /// The drive and checklist services' refusals as problem+json: the same fields, messages and
 /// statuses the handlers gave before the service existed.
 impl From<crate::drives::DrivesError> for AppError {

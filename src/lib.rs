@@ -37,6 +37,7 @@ pub mod geo;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod inventory;
 pub mod metrics;
 pub mod outbox;
 pub mod planfile;

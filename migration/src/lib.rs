@@ -27,6 +27,8 @@ mod m20261207_000018_donor_withdraw_links;
 mod m20261207_000019_group_request_appeal;
 mod m20261207_000022_widen_audit_action;
 mod m20261207_000023_create_roster_withdrawals;
+mod m20261208_000024_create_inventory;
+mod m20261208_000025_create_linkage;
 mod m20261208_000026_create_rate_limits;
 
 pub struct Migrator;
@@ -57,6 +59,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_group_request_appeal::Migration),
             Box::new(m20261207_000022_widen_audit_action::Migration),
             Box::new(m20261207_000023_create_roster_withdrawals::Migration),
+            Box::new(m20261208_000024_create_inventory::Migration),
+            Box::new(m20261208_000025_create_linkage::Migration),
             Box::new(m20261208_000026_create_rate_limits::Migration),
         ]
     }

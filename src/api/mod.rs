@@ -14,6 +14,7 @@ pub mod extract;
 pub mod forecast;
 pub mod health;
 pub mod hosts;
+pub mod inventory;
 pub mod outbox;
 pub mod plans;
 pub mod points;
@@ -54,6 +55,7 @@ use crate::state::AppState;
         (name = "hosts", description = "Host organisations that hold group drives on a yearly timetable, and their contacts"),
         (name = "talks", description = "Publicity talks (宣讲) given in villages, townships and at host organisations"),
         (name = "recruitment", description = "One-to-one recruitment: the roster of donors who agreed to be contacted, the intervals between donations, needs for blood groups, ranked call lists split among recruiters and each call's outcome"),
+        (name = "inventory", description = "Blood inventory and emergency linkage between stations: each station's stock per component and group with days of supply and warning levels, its history, the province-wide board, and blood requests answered by offers, accepted, dispatched and received"),
         (name = "appeals", description = "Appeals (倡议书) for drives with tracking codes, their QR codes, the chat groups (WeCom robots) they go to, and their figures"),
         (name = "coordinators", description = "The local people who run points, and who serves where"),
         (name = "surveys", description = "Eligible-donor surveys of villages (append-only history)"),
@@ -88,6 +90,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(hosts::router())
                 .merge(talks::router())
                 .merge(recruitment::router())
+                .merge(inventory::router())
                 .merge(appeals::router())
                 .merge(coordinators::router())
                 .merge(surveys::router())

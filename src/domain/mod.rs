@@ -45,6 +45,7 @@ pub mod donation;
 pub mod drive;
 pub mod fleet;
 pub mod host;
+pub mod inventory;
 pub mod plan;
 pub mod point;
 pub mod policy;

@@ -145,6 +145,12 @@ pub enum Resource<'a> {
     /// consent: admins and station staff only, inside their write scope, for reading as for
     /// writing (township officials and viewers do not see donors at all).
     Recruitment(&'a RegionCode),
+    /// A station's blood inventory, warning levels, requests and offers (issue 17), by the
+    /// station's region. The linkage board is province-wide: admins and station staff read
+    /// every station's figures whatever their regions; they change only a station inside
+    /// their write scope (403 elsewhere, as the figures are visible). Township officials and
+    /// viewers do not see inventories (403).
+    Inventory(&'a RegionCode),
 }
 
 /// The answer.
@@ -267,6 +273,15 @@ pub fn can(caller: Option<&Principal>, action: Action, resource: Resource<'_>) -
             } else if matches!(caller.role, Role::Admin | Role::StationStaff)
                 && write_scope(caller).contains(region)
             {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        Resource::Inventory(region) => {
+            if !matches!(caller.role, Role::Admin | Role::StationStaff) {
+                Decision::Forbidden
+            } else if action == Action::Read || write_scope(caller).contains(region) {
                 Decision::Allow
             } else {
                 Decision::Forbidden
@@ -646,6 +661,40 @@ mod tests {
         );
         assert_eq!(
             can(None, Action::Update, item(VILLAGE)),
+            Decision::Unauthenticated
+        );
+    }
+
+    #[test]
+    fn inventories_are_read_by_all_staff_and_changed_by_the_station_s_own() {
+        let other = code(OTHER_CITY_VILLAGE);
+        let inventory = Resource::Inventory(&other);
+        let staff = user(Role::StationStaff, vec![scope(CITY, Level::City)]);
+        let there = user(Role::StationStaff, vec![scope("411200000000", Level::City)]);
+        let official = user(
+            Role::TownshipOfficial,
+            vec![scope(TOWNSHIP, Level::Township)],
+        );
+        let viewer = user(Role::Viewer, vec![]);
+        assert_eq!(can(Some(&staff), Action::Read, inventory), Decision::Allow);
+        assert_eq!(
+            can(Some(&staff), Action::Update, inventory),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            can(Some(&there), Action::Update, inventory),
+            Decision::Allow
+        );
+        assert_eq!(
+            can(Some(&official), Action::Read, inventory),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            can(Some(&viewer), Action::Read, inventory),
+            Decision::Forbidden
+        );
+        assert_eq!(
+            can(None, Action::Read, inventory),
             Decision::Unauthenticated
         );
     }

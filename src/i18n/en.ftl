@@ -2042,3 +2042,37 @@ sros-checkin-mobile = Mobile (required to join the roster)
 sros-consent-needs-mobile = Joining the donor roster needs a mobile.
 sros-consent-needs-village_code = Joining the donor roster needs the village code (12 digits).
 sms-roster-withdraw-line = {" "}Do not want recruitment calls from the blood station? Withdraw and delete your details here: { $link }
+
+## Blood inventory and linkage between stations (issue 17): the inv- keys, and the audit
+## page's names of its records and actions.
+inv-component-whole_blood = Whole blood
+inv-component-red_cells = Suspended red cells
+inv-component-plasma = Fresh frozen plasma
+inv-component-platelets = Apheresis platelets
+inv-component-cryo = Cryoprecipitate
+inv-level-ok = OK
+inv-level-amber = Tight (amber)
+inv-level-red = Short (red)
+inv-reason-posted = Stock posted
+inv-reason-dispatched = Dispatched / on its way
+inv-reason-received = Received
+inv-request-status-open = Waiting for offers
+inv-request-status-accepted = Offer chosen
+inv-request-status-dispatched = Dispatched
+inv-request-status-received = Received
+inv-request-status-cancelled = Cancelled
+inv-offer-status-open = Waiting
+inv-offer-status-accepted = Chosen
+inv-offer-status-dispatched = Dispatched
+inv-offer-status-received = Received
+inv-offer-status-withdrawn = Withdrawn
+inv-offer-status-declined = Not chosen
+inv-auto-need-note = Raised automatically by the inventory level: this station's { $group } { $components } fell below the red level; donors are wanted to bring it back above amber.
+sadmin-entity-inventory = Blood inventory
+sadmin-entity-inventory_levels = Inventory warning levels
+sadmin-entity-blood_request = Blood request
+sadmin-entity-blood_offer = Blood offer
+sadmin-action-post = Posted
+sadmin-action-accept = Offer accepted
+sadmin-action-dispatch = Dispatched
+sadmin-action-receive = Received

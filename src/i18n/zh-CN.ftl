@@ -1996,3 +1996,37 @@ sros-checkin-mobile = 手机号（加入名册时必填）
 sros-consent-needs-mobile = 加入献血者名册需要手机号。
 sros-consent-needs-village_code = 加入献血者名册需要居住村代码（12 位）。
 sms-roster-withdraw-line = 不想再接到血站的招募联系？点此退出并删除您的信息：{ $link }
+
+## Blood inventory and linkage between stations (issue 17): the inv- keys, and the audit
+## page's names of its records and actions.
+inv-component-whole_blood = 全血
+inv-component-red_cells = 悬浮红细胞
+inv-component-plasma = 新鲜冰冻血浆
+inv-component-platelets = 单采血小板
+inv-component-cryo = 冷沉淀
+inv-level-ok = 正常
+inv-level-amber = 偏紧（黄色预警）
+inv-level-red = 紧缺（红色预警）
+inv-reason-posted = 上报库存
+inv-reason-dispatched = 调出/在途
+inv-reason-received = 调入签收
+inv-request-status-open = 待响应
+inv-request-status-accepted = 已选定
+inv-request-status-dispatched = 已发出
+inv-request-status-received = 已签收
+inv-request-status-cancelled = 已取消
+inv-offer-status-open = 待选定
+inv-offer-status-accepted = 已选定
+inv-offer-status-dispatched = 已发出
+inv-offer-status-received = 已签收
+inv-offer-status-withdrawn = 已撤回
+inv-offer-status-declined = 未选用
+inv-auto-need-note = 库存预警自动生成：本站 { $group } 型{ $components }库存已降至红色预警线以下，需招募献血者补充至黄色预警线以上。
+sadmin-entity-inventory = 血液库存
+sadmin-entity-inventory_levels = 库存预警线
+sadmin-entity-blood_request = 调血申请
+sadmin-entity-blood_offer = 调血响应
+sadmin-action-post = 上报
+sadmin-action-accept = 选定响应
+sadmin-action-dispatch = 发出
+sadmin-action-receive = 签收

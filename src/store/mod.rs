@@ -14,6 +14,7 @@ pub mod coordinators;
 pub mod drives;
 pub mod fleet;
 pub mod hosts;
+pub mod inventory;
 pub mod outbox;
 pub mod plans;
 pub mod points;

@@ -21,6 +21,7 @@ mod groupdrives;
 mod health;
 mod hosts;
 mod import;
+mod inventory;
 mod page_client;
 mod pages;
 mod pages_appeals;

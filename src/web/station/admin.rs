@@ -55,7 +55,7 @@ const STATES: [&str; 6] = [
 ];
 
 /// The kinds of record the audit log holds, for its filter.
-const ENTITIES: [&str; 27] = [
+const ENTITIES: [&str; 31] = [
     "point",
     "coordinator",
     "point_coordinators",
@@ -83,10 +83,14 @@ const ENTITIES: [&str; 27] = [
     "appeal",
     "appeal_template",
     "chat_group",
+    "inventory",
+    "inventory_levels",
+    "blood_request",
+    "blood_offer",
 ];
 
 /// The actions the audit log records, for its filter (a drive's records name its new status).
-const ACTIONS: [&str; 33] = [
+const ACTIONS: [&str; 37] = [
     "create",
     "update",
     "close",
@@ -120,6 +124,10 @@ const ACTIONS: [&str; 33] = [
     "signup_revoke",
     "staff_book",
     "book",
+    "post",
+    "accept",
+    "dispatch",
+    "receive",
 ];
 
 pub fn routes() -> Router<AppState> {
