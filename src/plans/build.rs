@@ -637,6 +637,7 @@ pub async fn build(
     let mut stations: Vec<&station::Model> = fleet.iter().map(|(_, s)| s).collect();
     stations.sort_by_key(|s| s.id);
     stations.dedup_by_key(|s| s.id);
+    let station_ids: Vec<i64> = stations.iter().map(|s| s.id).collect();
     let assembly = Assembly {
         // Stored with the plan and printed on its sheets: in the station's language, zh-CN.
         name: Lang::ZhCn.tn(
@@ -699,7 +700,16 @@ pub async fn build(
             })
             .collect(),
     };
-    let instance = assemble::assemble(assembly);
+    // Blood groups the stations are short of make the sites whose villages give them worth
+    // more than their mL (README, "What a stop is worth").
+    let supply = value::station_supply(db, &station_ids).await?;
+    let factors = if value::weighs_anything(&supply) {
+        value_factors(db, &assembly, &supply).await?
+    } else {
+        Vec::new()
+    };
+    let mut instance = assemble::assemble(assembly);
+    with_values(&mut instance, &factors);
     let mut accepted = request.clone();
     accepted.region = code.to_string();
     accepted.vehicles = Some(fleet.iter().map(|(v, _)| v.id).collect());
@@ -727,6 +737,30 @@ pub async fn value_factors(
     let codes: Vec<String> = assembly.villages.iter().map(|v| v.code.clone()).collect();
     let (counts, all) = value::recorded_groups(db, &codes).await?;
     Ok(factors_of(assembly, &counts, &all, supply))
+}
+
+/// Gives each site of `instance` its `value` per day from its factors (by site id): expected
+/// donors x mL per donor x factor. A site whose factors are all 1 keeps no `value` (the
+/// default is the same).
+pub fn with_values(instance: &mut Instance, factors: &[(String, Vec<f64>)]) {
+    let ml = instance.rules.ml_per_donor;
+    let by_site: HashMap<&str, &Vec<f64>> =
+        factors.iter().map(|(id, f)| (id.as_str(), f)).collect();
+    for site in &mut instance.sites {
+        let Some(f) = by_site.get(site.id.as_str()) else {
+            continue;
+        };
+        if f.len() != site.expected.len() || f.iter().all(|x| (x - 1.0).abs() < 1e-9) {
+            continue;
+        }
+        site.value = Some(
+            site.expected
+                .iter()
+                .zip(f.iter())
+                .map(|(e, x)| (e * ml * x * 10.0).round() / 10.0)
+                .collect(),
+        );
+    }
 }
 
 /// [`value_factors`] with the recorded donations by group given: those of each village and

@@ -372,6 +372,7 @@ pub async fn explain(
         ));
     }
     let (candidate, site_view, code, level) = site(db, principal, &params.site).await?;
+    let mut vehicle_station = None;
     let vehicle = match params.vehicle {
         None => None,
         Some(id) => {
@@ -382,6 +383,7 @@ pub async fn explain(
             authorize(principal, Resource::Registry(at.as_ref()), || {
                 format!("vehicle with id {id}")
             })?;
+            vehicle_station = Some(s.id);
             Some(ForecastVehicle {
                 id: v.id,
                 name: v.name,
@@ -459,7 +461,7 @@ pub async fn explain(
         elsewhere: elsewhere_outside,
         ..OutsideVillages::default()
     };
-    let supply = station_supply(vehicle.as_ref());
+    let supply = station_supply(db, vehicle_station, &code).await?;
     let draws: Vec<Draw> = f
         .villages
         .iter()
@@ -520,11 +522,31 @@ pub async fn explain(
     })
 }
 
-/// The station's days of supply per group, for the forecast's value. None yet: every weight
-/// is 1 until the station's inventory is known (then: the station of `vehicle`, else the
-/// station serving the site).
-fn station_supply(_vehicle: Option<&ForecastVehicle>) -> SupplyDays {
-    SupplyDays::new()
+/// The days of supply per group the forecast's value weighs by: those of the vehicle's
+/// station, else of the active stations whose region holds the site (its city's).
+async fn station_supply(
+    db: &DatabaseConnection,
+    vehicle_station: Option<i64>,
+    site: &RegionCode,
+) -> Result<SupplyDays, PlansError> {
+    let stations: Vec<i64> = match vehicle_station {
+        Some(id) => vec![id],
+        None => {
+            let mut holding = site.ancestor_candidates();
+            holding.push(site.as_str().to_owned());
+            let filter = crate::store::fleet::FleetFilter {
+                statuses: vec![crate::domain::fleet::StationStatus::Active.as_str()],
+                ..Default::default()
+            };
+            crate::store::fleet::list_stations(db, &filter)
+                .await?
+                .into_iter()
+                .filter(|s| holding.contains(&s.region_code))
+                .map(|s| s.id)
+                .collect()
+        }
+    };
+    value::station_supply(db, &stations).await
 }
 
 /// The value section of a forecast of `total` donors: `worth`'s villages only those the

@@ -97,3 +97,50 @@ pub async fn site_value(
         days,
     ))
 }
+
+/// The days of supply per group of `stations` (their inventories, whole blood and red cells
+/// pooled): per group, that of the station where it is shortest, with that station's levels,
+/// so a plan serving several stations goes after what any of them lacks. A station without
+/// figures adds nothing (its groups weigh 1).
+///
+/// # Errors
+/// The database fails.
+pub async fn station_supply(
+    db: &impl ConnectionTrait,
+    stations: &[i64],
+) -> Result<SupplyDays, PlansError> {
+    let mut out = SupplyDays::new();
+    for &id in stations {
+        let groups = match crate::inventory::supply_by_group(db, id).await {
+            Ok(g) => g,
+            Err(crate::inventory::InventoryError::Db(e)) => return Err(e.into()),
+            // A station deleted meanwhile: nothing to weigh.
+            Err(_) => continue,
+        };
+        for g in groups {
+            let (Ok(group), Some(days)) = (g.blood_group.parse::<BloodGroup>(), g.days_of_supply)
+            else {
+                continue;
+            };
+            let here = GroupDays {
+                days: Some(days),
+                amber_days: g.amber_days,
+                red_days: g.red_days,
+            };
+            let shorter = out
+                .get(&group)
+                .is_none_or(|known| shortage::weight(&here) > shortage::weight(known));
+            if shorter {
+                out.insert(group, here);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// True when some group weighs more than 1: only then is any site worth more than its mL.
+pub fn weighs_anything(supply: &SupplyDays) -> bool {
+    supply
+        .values()
+        .any(|d| shortage::weight(d) > shortage::WEIGHT_AT_AMBER)
+}
