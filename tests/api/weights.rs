@@ -220,3 +220,101 @@ async fn the_forecast_shows_each_villages_blood_group_mix_from_recorded_results(
     })
     .await;
 }
+
+/// The station's whole blood of `group` at `units` with `daily` units used a day (posted with
+/// the current version).
+async fn post_stock(app: &TestApp, station: i64, group: &str, units: u32, daily: f64) {
+    let path = format!("/api/v1/stations/{station}/inventory");
+    let current = app.get_ok(&path).await;
+    let rows = json!({"rows": [{"component": "whole_blood", "blood_group": group,
+        "units": units, "ml": units * 200, "daily_use_units": daily}]});
+    let response = send(
+        app,
+        &app.client,
+        Method::PUT,
+        &path,
+        Some(&rows),
+        Some(&format!("\"{}\"", current["version"])),
+    )
+    .await;
+    ok_json(response, 200, "posting the stock").await;
+}
+
+#[tokio::test]
+async fn a_short_group_weighs_its_villages_in_the_forecast_and_the_plans_values() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        // P1's village gives O+ (6 of 6 recorded donations); the deployment some of each.
+        let mut donors: Vec<Value> = (0..6)
+            .map(|k| donor(k, Some(P1_VILLAGE), Some("O+")))
+            .collect();
+        donors.push(donor(6, Some(P4_VILLAGE), Some("B+")));
+        donors.push(donor(7, Some(P4_VILLAGE), Some("A+")));
+        completed_drive(&app, &net, "2026-12-01", &donors).await;
+        let path = format!(
+            "/api/v1/forecast?site={}&date=2026-12-10&vehicle={}",
+            net.site(1),
+            net.vehicles[0]
+        );
+        let plain = app.get_ok(&path).await;
+        assert!(close(&plain["value"]["factor"], 1.0), "{}", plain["value"]);
+
+        // The station runs short of O+: half a day of supply, below red (1 day).
+        let station = app.get_ok("/api/v1/stations").await["items"][0]["id"]
+            .as_i64()
+            .unwrap();
+        post_stock(&app, station, "O+", 10, 20.0).await;
+        let short = app.get_ok(&path).await;
+        let value = &short["value"];
+        let o = value["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["blood_group"] == "O+" || w["group"] == "O+")
+            .unwrap_or_else(|| panic!("O+ in {value}"));
+        assert_eq!(o["level"], "red", "{o}");
+        // Linear from 2 at red (1 day) to 3 at none: 2.5 at half a day.
+        assert!(close(&o["weight"], 2.5), "{o}");
+        assert!(close(&o["days"], 0.5), "{o}");
+        let mix_o = value["mix"]["O+"].as_f64().unwrap();
+        let factor = value["factor"].as_f64().unwrap();
+        assert!((factor - (1.0 + 1.5 * mix_o)).abs() < 1e-9, "{value}");
+        let total = short["total"].as_f64().unwrap();
+        assert!(close(&value["value_ml"], total * 400.0 * factor), "{value}");
+
+        // A plan's instance values each site by the same rule: P1, whose village gives O+,
+        // is worth more per donor than the others.
+        let plan = crate::plans::make_plan(&app, &app.client, &crate::plans::base_request()).await;
+        let instance = app
+            .get_ok(&format!("/api/v1/plans/{}/instance", plan["id"]))
+            .await;
+        let per_donor = |site: &str| -> f64 {
+            let s = instance["sites"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == site)
+                .unwrap_or_else(|| panic!("{site} in {instance}"));
+            let (value, expected) = (&s["value"], &s["expected"]);
+            let (v, e): (f64, f64) = value
+                .as_array()
+                .unwrap_or_else(|| panic!("{site} has no value: {s}"))
+                .iter()
+                .zip(expected.as_array().unwrap())
+                .map(|(v, e)| (v.as_f64().unwrap(), e.as_f64().unwrap()))
+                .fold((0.0, 0.0), |(a, b), (v, e)| (a + v, b + e));
+            v / e / 400.0
+        };
+        let p1 = per_donor(&net.site(1));
+        let p2 = per_donor(&net.site(2));
+        assert!(p1 > p2 && p2 > 1.0, "P1 {p1}, P2 {p2}");
+        // The plan's totals count that worth: its value exceeds its mL.
+        let totals = &plan["result"]["totals"];
+        assert!(
+            totals["value"].as_f64().unwrap() > totals["ml"].as_f64().unwrap(),
+            "{totals}"
+        );
+        app
+    })
+    .await;
+}
