@@ -194,10 +194,8 @@ struct RequestRow {
 }
 
 fn amount(page: &Page, units: i32, ml: i32) -> String {
-    page.lang.tn(
-        "sinv-amount",
-        &[("units", units.into()), ("ml", ml.into())],
-    )
+    page.lang
+        .tn("sinv-amount", &[("units", units.into()), ("ml", ml.into())])
 }
 
 fn offer_row(page: &Page, r: &RequestView, o: &OfferView) -> OfferRow {
@@ -363,7 +361,10 @@ fn station_card(page: &Page, s: &StationInventory) -> StationCard {
         id: s.station_id,
         name: s.station_name.clone(),
         editable: s.editable,
-        components: components.iter().map(|c| component_name(page, *c)).collect(),
+        components: components
+            .iter()
+            .map(|c| component_name(page, *c))
+            .collect(),
         lines,
         short: s.stocks.iter().filter(|st| st.level != Level::Ok).count(),
     }
@@ -872,7 +873,11 @@ async fn station_page(
 fn sheet_errors(page: &Page, lines: &[usize], errors: &[FieldError]) -> Vec<(String, String)> {
     let mut shown = Vec::new();
     for e in errors {
-        let (field, name) = match e.field.strip_prefix("rows[").and_then(|r| r.split_once("].")) {
+        let (field, name) = match e
+            .field
+            .strip_prefix("rows[")
+            .and_then(|r| r.split_once("]."))
+        {
             Some((k, name)) => {
                 let i = k.parse::<usize>().ok().and_then(|k| lines.get(k).copied());
                 let short = match name {
@@ -987,7 +992,16 @@ async fn post_sheet(
     let Some(version) = version else {
         return refuse(vec![], page.t("sinv-stale"), StatusCode::CONFLICT).await;
     };
-    match stock::post(&state.db, id, Sheet { rows }, version, &by, state.clock.now()).await {
+    match stock::post(
+        &state.db,
+        id,
+        Sheet { rows },
+        version,
+        &by,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(Written::Done(result)) => Ok(Redirect::to(&format!(
             "/station/inventory/stations/{id}?done=posted{}",
             needs_param(result.needs_raised.iter().map(|n| n.need_id))
@@ -1128,10 +1142,7 @@ async fn post_levels(
                     (field, e.message.clone())
                 })
                 .map(|(field, message)| {
-                    let key = format!(
-                        "sinv-hint-{}",
-                        field.split('-').next().unwrap_or_default()
-                    );
+                    let key = format!("sinv-hint-{}", field.split('-').next().unwrap_or_default());
                     let hint = page.t(&key);
                     (field, if hint == key { message } else { hint })
                 })
@@ -1200,7 +1211,10 @@ async fn new_request_page(
         "component",
         query.component.unwrap_or_else(|| "red_cells".to_owned()),
     );
-    f.set("blood_group", query.group.unwrap_or_else(|| "O+".to_owned()));
+    f.set(
+        "blood_group",
+        query.group.unwrap_or_else(|| "O+".to_owned()),
+    );
     f.set("ml", "0".to_owned());
     render_new(&state, &page, FormState::new(f), String::new()).await
 }
@@ -1258,10 +1272,11 @@ async fn create_request(
         note: form.get("note"),
     };
     match linkage::create_request(&state.db, cmd, &by, state.clock.now()).await {
-        Ok(r) => Ok(
-            Redirect::to(&format!("/station/inventory/requests/{}?done=requested", r.id))
-                .into_response(),
-        ),
+        Ok(r) => Ok(Redirect::to(&format!(
+            "/station/inventory/requests/{}?done=requested",
+            r.id
+        ))
+        .into_response()),
         Err(InventoryError::Invalid(errs)) => render_new(
             &state,
             &page,
