@@ -612,12 +612,12 @@ pub struct StationQuery {
     needs: Option<String>,
 }
 
-const CHART_W: u32 = 420;
-const CHART_H: u32 = 230;
-const CHART_LEFT: u32 = 40;
-const CHART_RIGHT: u32 = 400;
+const CHART_W: u32 = 360;
+const CHART_H: u32 = 236;
+const CHART_LEFT: u32 = 36;
+const CHART_RIGHT: u32 = 344;
 const CHART_TOP: u32 = 16;
-const CHART_BOTTOM: u32 = 196;
+const CHART_BOTTOM: u32 = 200;
 
 fn one_decimal(v: f64) -> String {
     format!("{v:.1}")

@@ -45,7 +45,12 @@ async fn post(app: &TestApp, station: i64, rows: Value) {
     let response = app
         .send_json(Method::PUT, &path, &json!({"rows": rows}), Some(&tag))
         .await;
-    assert_eq!(response.status().as_u16(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        response.text().await.unwrap()
+    );
 }
 
 fn row(component: &str, group: &str, units: i64, daily: f64) -> Value {
@@ -73,14 +78,20 @@ async fn the_board_and_a_station_on_a_phone_and_a_laptop() {
                 post(
                     &app,
                     east,
-                    json!([row("red_cells", "O+", units, 10.0), row("plasma", "A+", 60, 4.0)]),
+                    json!([
+                        row("red_cells", "O+", units, 10.0),
+                        row("plasma", "A+", 60, 4.0)
+                    ]),
                 )
                 .await;
             }
             post(
                 &app,
                 west,
-                json!([row("red_cells", "O+", 200, 10.0), row("whole_blood", "B+", 30, 3.0)]),
+                json!([
+                    row("red_cells", "O+", 200, 10.0),
+                    row("whole_blood", "B+", 30, 3.0)
+                ]),
             )
             .await;
             // The east asks, the west offers.
@@ -104,10 +115,21 @@ async fn the_board_and_a_station_on_a_phone_and_a_laptop() {
                     None,
                 )
                 .await;
-            assert_eq!(response.status().as_u16(), 201, "{}", response.text().await.unwrap());
+            assert_eq!(
+                response.status().as_u16(),
+                201,
+                "{}",
+                response.text().await.unwrap()
+            );
 
-            user_with_token(&app.db, "east.staff", "station_staff", &[EAST], Some(PASSWORD))
-                .await;
+            user_with_token(
+                &app.db,
+                "east.staff",
+                "station_staff",
+                &[EAST],
+                Some(PASSWORD),
+            )
+            .await;
             let mut b = driver.browser(&app, "").await;
             b.goto("/login").await;
             b.fill("#username", "east.staff").await;
