@@ -2169,3 +2169,5 @@ sinv-hint-component = Choose a component.
 sinv-hint-blood_group = Choose a group.
 sinv-hint-amber = Days from 0 to 365, above the red level.
 sinv-hint-red = Days from 0 to 365, below the amber level.
+sinv-hint-note = At most 1000 characters.
+sinv-hint-sheet = Fill in at least one line (one per component and group).

@@ -2123,3 +2123,5 @@ sinv-hint-component = 请选择血液品种。
 sinv-hint-blood_group = 请选择血型。
 sinv-hint-amber = 请填写 0 到 365 之间的天数，且黄色预警线须高于红色预警线。
 sinv-hint-red = 请填写 0 到 365 之间的天数，且低于黄色预警线。
+sinv-hint-note = 备注请不超过 1000 字。
+sinv-hint-sheet = 请至少填写一行（每种血液品种和血型各一行）。

@@ -221,9 +221,13 @@ async fn a_bad_field_is_shown_beside_it_and_nothing_is_written() {
         );
         assert!(html.contains("id=\"problem\""), "{html}");
         assert!(stock(&app, s.east, "red_cells", "O+").await.is_none());
+        // Nothing typed at all: said above the sheet, in words.
+        let path = format!("/station/inventory/stations/{}", s.east);
+        let (status, _, html) = post(&app, &s.east_staff, &path, &[("version", "0")]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+        assert!(html.contains("id=\"sheet-error\">请至少填写一行"), "{html}");
         // A stale version: the current state with a notice, not a fault.
         post_red_cells(&app, &s.east_staff, s.east, "30", "10").await;
-        let path = format!("/station/inventory/stations/{}", s.east);
         let (status, _, html) = post(
             &app,
             &s.east_staff,
@@ -273,7 +277,10 @@ async fn another_citys_staff_read_without_a_form_a_forged_post_is_refused_and_of
             20
         );
 
+        assert!(html.contains("id=\"nav-station-inventory\""), "{html}");
         let official = signed_in(&app, "official", "township_official", &[EAST]).await;
+        let (_, township) = get(&app, &official, "/township").await;
+        assert!(!township.contains("nav-station-inventory"), "{township}");
         let (status, _) = get(&app, &official, "/station/inventory").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, _) = get(&app, &official, &path).await;
