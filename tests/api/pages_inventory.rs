@@ -350,6 +350,17 @@ async fn a_request_is_offered_accepted_dispatched_and_received_through_the_pages
         // The west sees it on the board and offers 10 units from its page.
         let (_, html) = get(&app, &s.west_staff, "/station/inventory").await;
         assert!(html.contains(&format!("href=\"{request_path}\"")), "{html}");
+        assert!(
+            html.contains(&format!("href=\"{request_path}#offer-h\"")),
+            "{html}"
+        );
+        // The requester's own staff have nothing to offer it.
+        let (_, html) = get(&app, &s.east_staff, "/station/inventory").await;
+        assert!(html.contains(&format!("href=\"{request_path}\"")), "{html}");
+        assert!(
+            !html.contains(&format!("href=\"{request_path}#offer-h\"")),
+            "{html}"
+        );
         let (status, html) = get(&app, &s.west_staff, &request_path).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         assert!(html.contains("id=\"offer-form\""), "{html}");

@@ -189,7 +189,7 @@ struct RequestRow {
     made: String,
     offers: Vec<OfferRow>,
     buttons: Vec<Button>,
-    /// The reader may offer from a station of theirs.
+    /// The reader may offer from a station of theirs (not the requester).
     may_offer: bool,
 }
 
@@ -265,7 +265,7 @@ fn request_row(page: &Page, r: &RequestView, may_offer: bool) -> RequestRow {
         made: when(r.created_at),
         offers: r.offers.iter().map(|o| offer_row(page, r, o)).collect(),
         buttons,
-        may_offer: may_offer && r.status == "open" && !r.editable,
+        may_offer: may_offer && r.status == "open",
     }
 }
 
@@ -421,7 +421,7 @@ async fn render_board(
                 .collect(),
         })
         .collect();
-    let may_offer = !editable.is_empty();
+    let may_request = !editable.is_empty();
     let body = BoardPage {
         page,
         balances,
@@ -433,9 +433,12 @@ async fn render_board(
         requests: board
             .requests
             .iter()
-            .map(|r| request_row(page, r, may_offer))
+            .map(|r| {
+                let from_elsewhere = editable.iter().any(|id| *id != r.station_id);
+                request_row(page, r, from_elsewhere)
+            })
             .collect(),
-        may_request: may_offer,
+        may_request,
         notice,
         problem,
         needs,
