@@ -183,6 +183,18 @@ async fn the_board_and_a_station_on_a_phone_and_a_laptop() {
             assert!(b.visible_text().await.contains("库存已上报。"));
             b.scroll_to("#levels-h").await;
             b.check("station-levels").await;
+
+            // The request with its offer (accepted here), and the request form.
+            b.goto(&format!("/station/inventory/requests/{}", request["id"]))
+                .await;
+            b.check_wide("request").await;
+            b.click_to_load(".sinv-offers button[type=submit]").await;
+            b.wait_for_path("accepted", |p| p.ends_with("?done=accepted"))
+                .await;
+            assert!(b.visible_text().await.contains("已选定该响应。"));
+            b.check("request-accepted").await;
+            b.goto("/station/inventory/requests/new").await;
+            b.check_wide("request-new").await;
             b.close().await;
             app
         }
