@@ -26,6 +26,7 @@ mod page_client;
 mod pages;
 mod pages_appeals;
 mod pages_hosts;
+mod pages_inventory;
 mod pages_official;
 mod pages_recruitment;
 mod pages_station_admin;

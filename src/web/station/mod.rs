@@ -19,6 +19,8 @@
 //!   appeal template and the chat groups (`/station/appeals`, `/station/chat-groups`);
 //! - `roster`: the donor roster (issue 16): the list, masked, enrolling one donor, a sheet
 //!   import, one donor with the number shown on purpose and deletion on request.
+//! - `inventory`: the blood inventory board, a station's stock sheet, levels and history, and
+//!   the linkage between stations (issue 17; `/station/inventory`).
 //!
 //! Staff (and admins) plan and run drives; officials and viewers read what their regions
 //! reach (the services' policy decides, as for the API), and see no buttons that would change
@@ -29,6 +31,7 @@ mod appeals;
 mod checkin;
 mod drives;
 mod forecast;
+mod inventory;
 mod network;
 mod plan;
 mod planner;
@@ -72,4 +75,5 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .merge(checkin::routes())
         .merge(recruitment::routes())
         .merge(appeals::routes())
+        .merge(inventory::routes())
 }

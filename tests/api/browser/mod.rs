@@ -11,6 +11,7 @@
 
 mod appeals;
 mod hosts;
+mod inventory;
 mod official;
 mod public;
 mod recruitment;
