@@ -23,6 +23,22 @@ pub fn html<T: Template>(template: &T) -> Response {
     }
 }
 
+/// A number rounded to a whole, thousands separated: `12,400` (mL, mL-equivalents).
+pub fn whole(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v.round() < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// A date as people read it: `12月14日 星期一`, `Mon 14 Dec`.
 pub fn date(lang: Lang, day: NaiveDate) -> String {
     let weekday = lang.t(&format!("weekday-{}", day.weekday().number_from_monday()));
