@@ -15,7 +15,7 @@ pub(crate) fn whole(v: f64) -> String {
     let mut out = String::new();
     for (i, c) in bytes.iter().enumerate() {
         if i > 0
-            && (bytes.len() - i) % 3 == 0
+            && (bytes.len() - i).is_multiple_of(3)
             && c.is_ascii_digit()
             && bytes[i - 1].is_ascii_digit()
         {
