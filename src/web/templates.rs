@@ -646,3 +646,18 @@ pub struct NewAccountPage<'a> {
     pub notice: String,
     pub problem: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::whole;
+
+    #[test]
+    fn whole_numbers_are_rounded_and_thousands_separated() {
+        assert_eq!(whole(0.0), "0");
+        assert_eq!(whole(999.4), "999");
+        assert_eq!(whole(999.5), "1,000");
+        assert_eq!(whole(12_400.0), "12,400");
+        assert_eq!(whole(1_234_567.8), "1,234,568");
+        assert_eq!(whole(-4_500.0), "-4,500");
+    }
+}
