@@ -1,7 +1,9 @@
 //! The turnout forecast of any site on any date (`GET /station/forecast?site=&date=`): the
 //! expected donors, the day's factors, the village-by-village explanation as a table and a bar
 //! chart, and the model's parameters with their source (the documented defaults, or fitted to
-//! recorded results). On `plans::forecast::explain`, the service behind `/api/v1/forecast`.
+//! recorded results), and what the site is worth when blood groups run short (the value
+//! factor, the short groups' weights, the expected mix, where each village's mix comes from).
+//! On `plans::forecast::explain`, the service behind `/api/v1/forecast`.
 
 use askama::Template;
 use axum::Router;
