@@ -2171,3 +2171,36 @@ sinv-hint-amber = Days from 0 to 365, above the red level.
 sinv-hint-red = Days from 0 to 365, below the amber level.
 sinv-hint-note = At most 1000 characters.
 sinv-hint-sheet = Fill in at least one line (one per component and group).
+
+## What a stop is worth (blood-group weighting) on the forecast and plan pages (sval-)
+sval-title = What this stop is worth
+sval-factor = Value factor
+sval-value = Value, weighted by blood group
+sval-value-ml = { $ml } mL-equivalent
+sval-plain = Plain collection
+sval-none = No blood group is short: every group weighs 1, so this stop is worth its expected collection ({ $ml } mL).
+sval-weights = Groups weighing more than 1
+sval-col-group = Group
+sval-col-days = Days of supply
+sval-col-level = Level
+sval-col-weight = Weight
+sval-days = { $days } days
+sval-days-unknown = no figures
+sval-level-unknown = no figures
+sval-level-ok = normal
+sval-level-amber = low (amber)
+sval-level-red = short (red)
+sval-mix = Expected blood-group mix (8 groups)
+sval-villages = Where each village's mix comes from
+sval-village-results = { $name } ({ $n } results)
+sval-own = From the village's own recorded donations: { $villages }
+sval-own-none = No village has recorded donations with a blood group yet; every village uses the province's mix.
+sval-prior = The province's mix (nothing recorded there): { $villages }
+sval-prior-source = The province's mix comes from { $n } recorded donations with a blood group, shrunk toward the default mix.
+sval-rule = Rule: value = expected donors × mL per donor × value factor; the value factor is the villages' mean (weighted by expected donors) of the sum over groups of share × weight; a village's mix is (its donations by group + { $k } × the province's mix) ÷ (its donations + { $k }); a group weighs 1 at or above its amber days of supply (or with no figures), rising linearly to 2 at red and 3 at 0 days.
+sval-plan-value = Value (weighted by blood group)
+sval-plan-value-ml = { $ml } mL-equivalent
+sval-route-value = worth { $ml } mL-equivalent
+sval-stop-value = worth { $ml }
+sval-plan-note = While blood groups run short, donors of the short groups count for more, so the value differs from the mL collected; the objective counts the value. How each stop is worked out: see
+sval-plan-note-link = the turnout forecast

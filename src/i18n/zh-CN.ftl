@@ -2125,3 +2125,36 @@ sinv-hint-amber = 请填写 0 到 365 之间的天数，且黄色预警线须高
 sinv-hint-red = 请填写 0 到 365 之间的天数，且低于黄色预警线。
 sinv-hint-note = 备注请不超过 1000 字。
 sinv-hint-sheet = 请至少填写一行（每种血液品种和血型各一行）。
+
+## What a stop is worth (blood-group weighting) on the forecast and plan pages (sval-)
+sval-title = 这一站的价值
+sval-factor = 价值系数
+sval-value = 按血型加权的价值
+sval-value-ml = { $ml } mL当量
+sval-plain = 按采血量计
+sval-none = 目前没有血型库存紧缺，各血型的权重都是 1，这一站的价值就等于预计采血量（{ $ml } mL）。
+sval-weights = 权重大于 1 的血型
+sval-col-group = 血型
+sval-col-days = 库存可用天数
+sval-col-level = 库存水平
+sval-col-weight = 权重
+sval-days = { $days } 天
+sval-days-unknown = 无数据
+sval-level-unknown = 无数据
+sval-level-ok = 正常
+sval-level-amber = 偏紧（黄色预警）
+sval-level-red = 紧缺（红色预警）
+sval-mix = 预计血型构成（8 种血型）
+sval-villages = 各村的血型构成从哪里来
+sval-village-results = { $name }（{ $n } 条记录）
+sval-own = 按本村带血型的献血记录：{ $villages }
+sval-own-none = 还没有村有带血型的献血记录，各村都按全省构成。
+sval-prior = 按全省构成（本村没有记录）：{ $villages }
+sval-prior-source = 全省构成来自 { $n } 条带血型的献血记录，并向默认构成收缩。
+sval-rule = 规则：价值 = 预计人数 × 每人采血量 × 价值系数；价值系数 = 各村（按预计人数加权）的“血型占比 × 血型权重”之和；一个村的构成 =（本村各血型记录数 + { $k } × 全省构成）÷（本村记录数 + { $k }）；血型权重在库存可用天数不低于黄色预警线（或无数据）时为 1，降到红色预警线时线性升到 2，降到 0 天时升到 3。
+sval-plan-value = 价值（按血型加权）
+sval-plan-value-ml = { $ml } mL当量
+sval-route-value = 价值 { $ml } mL当量
+sval-stop-value = 价值 { $ml }
+sval-plan-note = 有血型库存紧缺时，紧缺血型的献血者按权重多算，所以价值与采血量不同；目标值按价值计。每一站怎么算，见
+sval-plan-note-link = 献血人数预测

@@ -23,6 +23,22 @@ pub fn html<T: Template>(template: &T) -> Response {
     }
 }
 
+/// A number rounded to a whole, thousands separated: `12,400` (mL, mL-equivalents).
+pub fn whole(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v.round() < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// A date as people read it: `12月14日 星期一`, `Mon 14 Dec`.
 pub fn date(lang: Lang, day: NaiveDate) -> String {
     let weekday = lang.t(&format!("weekday-{}", day.weekday().number_from_monday()));
@@ -629,4 +645,19 @@ pub struct NewAccountPage<'a> {
     pub townships: Vec<PlaceLink>,
     pub notice: String,
     pub problem: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole;
+
+    #[test]
+    fn whole_numbers_are_rounded_and_thousands_separated() {
+        assert_eq!(whole(0.0), "0");
+        assert_eq!(whole(999.4), "999");
+        assert_eq!(whole(999.5), "1,000");
+        assert_eq!(whole(12_400.0), "12,400");
+        assert_eq!(whole(1_234_567.8), "1,234,568");
+        assert_eq!(whole(-4_500.0), "-4,500");
+    }
 }

@@ -1277,3 +1277,74 @@ fn host_plan_form<'a>(csrf: &'a str, host: &'a str) -> [(&'static str, &'a str);
         ("hosts", host),
     ]
 }
+
+/// What the stops are worth (issue 17): with the city's station short of O+ the plan's value
+/// differs from its mL, and the page shows the API's value beside the mL (totals, each route,
+/// each stop whose value differs, linked to its forecast) with the note saying why.
+#[tokio::test]
+async fn a_plan_shows_its_value_beside_the_ml_when_a_group_is_short() {
+    on_each_backend(|app| async move {
+        let net = network(&app).await;
+        let staff = signed_in(&app, "chen.value", "station_staff", &[CITY]).await;
+        let plain = make_plan(&app, &app.client, &base_request()).await;
+        let page = done_page(&app, &staff, plain["id"].as_i64().unwrap()).await;
+        assert!(!page.contains("id=\"value-note\""), "no group short: {page}");
+        assert!(!page.contains("mL当量"), "{page}");
+
+        crate::weights::short_of_o_positive(&app, &net).await;
+        let plan = make_plan(&app, &app.client, &base_request()).await;
+        let id = plan["id"].as_i64().unwrap();
+        let page = done_page(&app, &staff, id).await;
+        let totals = &plan["result"]["totals"];
+        let value = totals["value"].as_f64().unwrap();
+        assert!(value > totals["ml"].as_f64().unwrap() + 0.5, "{totals}");
+        assert!(
+            page.contains(&figure(
+                "价值（按血型加权）",
+                &format!("{} mL当量", crate::pages_station_forecast::whole(value))
+            )),
+            "{page}"
+        );
+        assert!(page.contains("id=\"value-note\""), "{page}");
+        assert!(!routes(&plan).is_empty());
+        let mut valued_stops = 0;
+        for r in routes(&plan) {
+            let key = format!(
+                "id=\"route-{}.{}\"",
+                r["vehicle"].as_str().unwrap(),
+                r["date"].as_str().unwrap()
+            );
+            let route = section(&page, &key);
+            let (ml, value) = (r["ml"].as_f64().unwrap(), r["value"].as_f64().unwrap());
+            if (value - ml).abs() >= 0.5 {
+                assert!(
+                    route.contains(&format!(
+                        "价值 {} mL当量",
+                        crate::pages_station_forecast::whole(value)
+                    )),
+                    "{route}"
+                );
+            }
+            for s in r["stops"].as_array().unwrap() {
+                let (ml, value) = (s["ml"].as_f64().unwrap(), s["value"].as_f64().unwrap());
+                if (value - ml).abs() >= 0.5 {
+                    let link = format!(
+                        "<a class=\"sval-stop-value\" href=\"/station/forecast?site={}&#38;date={}\">价值 {}</a>",
+                        s["site"].as_str().unwrap(),
+                        r["date"].as_str().unwrap(),
+                        crate::pages_station_forecast::whole(value)
+                    );
+                    assert!(route.contains(&link), "{link}: {route}");
+                    valued_stops += 1;
+                } else {
+                    let site = s["site"].as_str().unwrap();
+                    let link = format!("forecast?site={site}&#38;date={}", r["date"].as_str().unwrap());
+                    assert!(!route.contains(&link), "{link}: {route}");
+                }
+            }
+        }
+        assert!(valued_stops > 0, "some stop draws O+ donors: {plan}");
+        app
+    })
+    .await;
+}

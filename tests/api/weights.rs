@@ -11,7 +11,7 @@ use crate::helpers::{TestApp, ok_json, on_each_backend, send};
 use crate::plans::{COUNTY, Network, network};
 
 /// 东岭村委会, P1's village.
-const P1_VILLAGE: &str = "990101101201";
+pub(crate) const P1_VILLAGE: &str = "990101101201";
 /// 东岭社区, P4's village.
 const P4_VILLAGE: &str = "990101101006";
 
@@ -48,7 +48,7 @@ fn close(a: &Value, b: f64) -> bool {
 }
 
 /// A completed drive at P1 on `date` with one check-in per body, as admin.
-async fn completed_drive(app: &TestApp, net: &Network, date: &str, donors: &[Value]) {
+pub(crate) async fn completed_drive(app: &TestApp, net: &Network, date: &str, donors: &[Value]) {
     let body = json!({"vehicle_id": net.vehicles[0], "date": date, "region": COUNTY,
         "stops": [{"site": net.site(1), "planned_start": "08:00", "planned_end": "12:00",
                    "expected_donors": 10}]});
@@ -92,7 +92,7 @@ async fn completed_drive(app: &TestApp, net: &Network, date: &str, donors: &[Val
     }
 }
 
-fn donor(k: usize, village: Option<&str>, group: Option<&str>) -> Value {
+pub(crate) fn donor(k: usize, village: Option<&str>, group: Option<&str>) -> Value {
     let mut body = json!({"name": format!("donor {k}"), "outcome": "donated", "volume_ml": 400});
     if let Some(v) = village {
         body["village_code"] = json!(v);
@@ -103,6 +103,37 @@ fn donor(k: usize, village: Option<&str>, group: Option<&str>) -> Value {
         body["rh"] = json!(rh);
     }
     body
+}
+
+/// The city's station short of O+ (a sheet of 1 unit against 2 a day: half a day of supply,
+/// below the default red level of 1 day) after a completed drive at P1 where six donors of P1's
+/// village gave, four of them O+. Returns the station's id.
+pub(crate) async fn short_of_o_positive(app: &TestApp, net: &Network) -> i64 {
+    let donors: Vec<Value> = ["O+", "O+", "O+", "O+", "A-", "A-"]
+        .iter()
+        .enumerate()
+        .map(|(k, g)| donor(k, Some(P1_VILLAGE), Some(g)))
+        .collect();
+    completed_drive(app, net, "2026-12-01", &donors).await;
+    let vehicle = app
+        .get_ok(&format!("/api/v1/vehicles/{}", net.vehicles[0]))
+        .await;
+    let station = vehicle["station_id"].as_i64().unwrap();
+    let path = format!("/api/v1/stations/{station}/inventory");
+    let current = app.get_ok(&path).await;
+    let rows = json!({"rows": [{"component": "red_cells", "blood_group": "O+", "units": 1,
+        "ml": 200, "daily_use_units": 2.0}]});
+    let response = send(
+        app,
+        &app.client,
+        Method::PUT,
+        &path,
+        Some(&rows),
+        Some(&format!("\"{}\"", current["version"])),
+    )
+    .await;
+    ok_json(response, 200, "posting the sheet").await;
+    station
 }
 
 fn village<'a>(forecast: &'a Value, code: &str) -> &'a Value {

@@ -1,7 +1,9 @@
 //! The turnout forecast of any site on any date (`GET /station/forecast?site=&date=`): the
 //! expected donors, the day's factors, the village-by-village explanation as a table and a bar
 //! chart, and the model's parameters with their source (the documented defaults, or fitted to
-//! recorded results). On `plans::forecast::explain`, the service behind `/api/v1/forecast`.
+//! recorded results), and what the site is worth when blood groups run short (the value
+//! factor, the short groups' weights, the expected mix, where each village's mix comes from).
+//! On `plans::forecast::explain`, the service behind `/api/v1/forecast`.
 
 use askama::Template;
 use axum::Router;
@@ -15,14 +17,15 @@ use serde::Deserialize;
 use crate::domain::checklist as checklist_rules;
 use crate::domain::point::PointStatus;
 use crate::domain::policy;
+use crate::domain::shortage::{SupplyLevel, WEIGHT_AT_AMBER};
 use crate::plans::PlansError;
-use crate::plans::forecast::{self, ForecastParams, ForecastView};
+use crate::plans::forecast::{self, ForecastParams, ForecastValue, ForecastView};
 use crate::registry::points::{self, PointFilter};
 use crate::state::AppState;
 use crate::web::context::Page;
 use crate::web::errors::PageError;
 use crate::web::forms::{FormFields, FormState};
-use crate::web::templates::{Figure, date, html};
+use crate::web::templates::{Figure, date, html, whole};
 
 /// At most this many points are offered in the site list.
 const SITES_OFFERED: u64 = 2000;
@@ -74,6 +77,31 @@ struct Explained {
     chart_summary: String,
     params: Vec<Figure>,
     source: String,
+    value: ValueSection,
+}
+
+/// A blood group that weighs more than 1: its days of supply, level and weight.
+struct WeightRow {
+    group: String,
+    days: String,
+    level: String,
+    weight: String,
+}
+
+/// What the site is worth when blood groups run short (issue 17), in words and tables.
+struct ValueSection {
+    /// Some group weighs more than 1 (else `none` says so and nothing else is shown).
+    weighs: bool,
+    none: String,
+    figures: Vec<Figure>,
+    weights: Vec<WeightRow>,
+    /// The site's expected mix: group and share, the 8 groups.
+    mix: Vec<Figure>,
+    /// The villages that used their own recorded results, and those that used the prior.
+    own: String,
+    prior: String,
+    prior_source: String,
+    rule: String,
 }
 
 #[derive(Template)]
@@ -310,5 +338,94 @@ fn explained(page: &Page, f: &ForecastView) -> Explained {
             },
             &[("stops", f.calibration.stops.into())],
         ),
+        value: value_section(page, f),
+    }
+}
+
+/// The value section: the factor and value against plain mL, the groups that weigh more than
+/// 1, the expected mix, where each village's mix comes from, the rule.
+fn value_section(page: &Page, f: &ForecastView) -> ValueSection {
+    let v: &ForecastValue = &f.value;
+    let plain = f.total * v.ml_per_donor;
+    let weights: Vec<WeightRow> = v
+        .weights
+        .iter()
+        .filter(|w| w.weight > WEIGHT_AT_AMBER + 1e-9)
+        .map(|w| WeightRow {
+            group: w.group.clone(),
+            days: w.days.map_or_else(
+                || page.t("sval-days-unknown"),
+                |d| page.t1("sval-days", "days", one(d)),
+            ),
+            level: page.t(match w.level {
+                SupplyLevel::Unknown => "sval-level-unknown",
+                SupplyLevel::Ok => "sval-level-ok",
+                SupplyLevel::Amber => "sval-level-amber",
+                SupplyLevel::Red => "sval-level-red",
+            }),
+            weight: format!("× {:.2}", w.weight),
+        })
+        .collect();
+    let names: std::collections::HashMap<&str, &str> = f
+        .villages
+        .iter()
+        .map(|v| (v.code.as_str(), v.name.as_str()))
+        .collect();
+    let name = |code: &str| names.get(code).map_or(code, |n| *n).to_owned();
+    let own: Vec<String> = v
+        .villages
+        .iter()
+        .filter(|x| x.source == crate::domain::shortage::MixSource::Village)
+        .map(|x| {
+            page.lang.tn(
+                "sval-village-results",
+                &[("name", name(&x.code).into()), ("n", x.results.into())],
+            )
+        })
+        .collect();
+    let prior: Vec<String> = v
+        .villages
+        .iter()
+        .filter(|x| x.source == crate::domain::shortage::MixSource::Prior)
+        .map(|x| name(&x.code))
+        .collect();
+    ValueSection {
+        weighs: !weights.is_empty(),
+        none: page.t1("sval-none", "ml", whole(plain)),
+        figures: vec![
+            Figure {
+                label: page.t("sval-factor"),
+                value: format!("× {:.3}", v.factor),
+            },
+            Figure {
+                label: page.t("sval-value"),
+                value: page.t1("sval-value-ml", "ml", whole(v.value_ml)),
+            },
+            Figure {
+                label: page.t("sval-plain"),
+                value: format!("{} mL", whole(plain)),
+            },
+        ],
+        weights,
+        mix: crate::domain::shortage::GROUPS
+            .iter()
+            .zip(v.mix.shares())
+            .map(|(g, share)| Figure {
+                label: g.to_string(),
+                value: format!("{:.1}%", share * 100.0),
+            })
+            .collect(),
+        own: if own.is_empty() {
+            page.t("sval-own-none")
+        } else {
+            page.t1("sval-own", "villages", own.join("、"))
+        },
+        prior: if prior.is_empty() {
+            String::new()
+        } else {
+            page.t1("sval-prior", "villages", prior.join("、"))
+        },
+        prior_source: page.t1("sval-prior-source", "n", v.prior_results),
+        rule: page.t1("sval-rule", "k", format!("{:.0}", v.shrink_k)),
     }
 }

@@ -34,7 +34,7 @@ use crate::web::context::Page;
 use crate::web::errors::PageError;
 use crate::web::forms::FormFields;
 use crate::web::maps::{self, MapTiles};
-use crate::web::templates::{Figure, date, html};
+use crate::web::templates::{Figure, date, html, whole};
 
 /// The colours of vehicle-days, in turn (the map's lines and the timeline's swatches).
 pub const ROUTE_COLOURS: [&str; 10] = [
@@ -125,6 +125,8 @@ struct DrawnStop {
     leave: String,
     expected: f64,
     ml: f64,
+    /// What the stop is worth (mL-equivalents; `ml` when no group is short).
+    value: f64,
     lon: Option<f64>,
     lat: Option<f64>,
 }
@@ -139,6 +141,7 @@ struct DrawnRoute {
     km: f64,
     donors: f64,
     ml: f64,
+    value: f64,
     stops: Vec<DrawnStop>,
 }
 
@@ -146,6 +149,7 @@ struct Drawn {
     routes: Vec<DrawnRoute>,
     donors: f64,
     ml: f64,
+    value: f64,
     km: f64,
     stops: usize,
     objective: f64,
@@ -172,6 +176,7 @@ fn drawn_from_result(result: &PlanResult, outside: &str) -> Drawn {
                 km: r.km,
                 donors: r.donors,
                 ml: r.ml,
+                value: r.value.unwrap_or(r.ml),
                 stops: r
                     .stops
                     .iter()
@@ -187,6 +192,7 @@ fn drawn_from_result(result: &PlanResult, outside: &str) -> Drawn {
                             leave: s.leave.clone(),
                             expected: s.expected,
                             ml: s.ml,
+                            value: s.value.unwrap_or(s.ml),
                             lon: about.longitude,
                             lat: about.latitude,
                         }
@@ -196,6 +202,7 @@ fn drawn_from_result(result: &PlanResult, outside: &str) -> Drawn {
             .collect(),
         donors: result.totals.donors,
         ml: result.totals.ml,
+        value: result.totals.value.unwrap_or(result.totals.ml),
         km: result.totals.km,
         stops: result.totals.stops,
         objective: result.totals.objective,
@@ -232,6 +239,7 @@ fn drawn_from_check(shown: &ShownPlan, checked: &CheckedPlan) -> Drawn {
                 km: round1(r.km),
                 donors: r.donors,
                 ml: round1(r.ml),
+                value: round1(r.value),
                 stops: r
                     .stops
                     .iter()
@@ -247,6 +255,7 @@ fn drawn_from_check(shown: &ShownPlan, checked: &CheckedPlan) -> Drawn {
                             leave: crate::planning::evaluate::time_of_day(s.leave),
                             expected: s.expected,
                             ml: round1(s.ml),
+                            value: round1(s.value),
                             lon: place.map(|p| p.lon),
                             lat: place.map(|p| p.lat),
                         }
@@ -256,6 +265,7 @@ fn drawn_from_check(shown: &ShownPlan, checked: &CheckedPlan) -> Drawn {
             .collect(),
         donors: checked.totals.donors,
         ml: round1(checked.totals.ml),
+        value: round1(checked.totals.value),
         km: round1(checked.totals.km),
         stops: checked.totals.stops,
         objective: checked.totals.objective,
@@ -273,6 +283,10 @@ struct StopRow {
     times: String,
     expected: String,
     ml: String,
+    /// `价值 12,400` when the stop's value differs from its mL, else empty.
+    value: String,
+    /// The stop's forecast (where its value is explained).
+    forecast: String,
     /// Where the stop is now (the move form's preselected day and vehicle).
     day: String,
     vehicle: String,
@@ -370,6 +384,8 @@ struct PlanPage<'a> {
     map_src: String,
     timeline: Option<Timeline>,
     sections: Vec<RouteSection>,
+    /// Some stop's value differs from its mL: the note saying why is shown.
+    valued: bool,
     reasons: Vec<(String, String, usize)>,
     reason: String,
     left_out: Vec<LeftOut>,
@@ -557,6 +573,11 @@ fn colours_of(drawn: &Drawn) -> HashMap<String, String> {
             )
         })
         .collect()
+}
+
+/// A value that differs from the mL by a visible amount (half a mL or more).
+fn differs(value: f64, ml: f64) -> bool {
+    (value - ml).abs() >= 0.5
 }
 
 fn one(v: f64) -> String {
@@ -752,7 +773,9 @@ async fn plan_page(
     let mut figures = Vec::new();
     let mut sections = Vec::new();
     let mut timeline_view = None;
+    let mut valued = false;
     if let Some(drawn) = &drawn {
+        valued = differs(drawn.value, drawn.ml);
         figures = vec![
             Figure {
                 label: page.t("splan-objective"),
@@ -762,6 +785,14 @@ async fn plan_page(
                 label: page.t("splan-ml"),
                 value: format!("{} mL", one(drawn.ml)),
             },
+        ];
+        if valued {
+            figures.push(Figure {
+                label: page.t("sval-plan-value"),
+                value: page.t1("sval-plan-value-ml", "ml", whole(drawn.value)),
+            });
+        }
+        figures.extend([
             Figure {
                 label: page.t("splan-donors"),
                 value: format!("{:.0}", drawn.donors),
@@ -778,7 +809,7 @@ async fn plan_page(
                 label: page.t("splan-routes"),
                 value: drawn.routes.len().to_string(),
             },
-        ];
+        ]);
         let colours = colours_of(drawn);
         timeline_view = timeline(&page, drawn, &colours);
         for r in &drawn.routes {
@@ -786,16 +817,24 @@ async fn plan_page(
             sections.push(RouteSection {
                 colour: colours.get(&key).cloned().unwrap_or_default(),
                 title: format!("{} · {}", short_date(&page, r.date), r.vehicle_name),
-                summary: page.lang.tn(
-                    "splan-route-summary",
-                    &[
-                        ("depart", r.depart.clone().into()),
-                        ("back", r.back.clone().into()),
-                        ("km", one(r.km).into()),
-                        ("donors", format!("{:.0}", r.donors).into()),
-                        ("ml", one(r.ml).into()),
-                    ],
-                ),
+                summary: {
+                    let summary = page.lang.tn(
+                        "splan-route-summary",
+                        &[
+                            ("depart", r.depart.clone().into()),
+                            ("back", r.back.clone().into()),
+                            ("km", one(r.km).into()),
+                            ("donors", format!("{:.0}", r.donors).into()),
+                            ("ml", one(r.ml).into()),
+                        ],
+                    );
+                    if differs(r.value, r.ml) {
+                        let value = page.t1("sval-route-value", "ml", whole(r.value));
+                        format!("{summary} · {value}")
+                    } else {
+                        summary
+                    }
+                },
                 stops: r
                     .stops
                     .iter()
@@ -808,6 +847,12 @@ async fn plan_page(
                         times: format!("{}–{}", s.opens, s.closes),
                         expected: one(s.expected),
                         ml: one(s.ml),
+                        value: if differs(s.value, s.ml) {
+                            page.t1("sval-stop-value", "ml", whole(s.value))
+                        } else {
+                            String::new()
+                        },
+                        forecast: format!("/station/forecast?site={}&date={}", s.site, r.date),
                         day: r.date.to_string(),
                         vehicle: r.vehicle.clone(),
                         key: format!("{}-{}-{}", r.vehicle, r.date, n + 1),
@@ -940,6 +985,7 @@ async fn plan_page(
         },
         timeline: timeline_view,
         sections,
+        valued,
         reasons: reasons
             .into_iter()
             .map(|(id, n)| {
