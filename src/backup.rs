@@ -65,13 +65,20 @@ pub async fn backup(
             "sqlite"
         }
         DbBackend::Postgres => {
-            let out = Command::new(pg_dump)
+            // The password goes in the environment, not on the command line (which every
+            // local user can read).
+            let (url, password) = without_password(url);
+            let mut command = Command::new(pg_dump);
+            if let Some(password) = password {
+                command.env("PGPASSWORD", password);
+            }
+            let out = command
                 .arg("--format=custom")
                 .arg("--no-owner")
                 .arg("--file")
                 .arg(&partial)
                 .arg("--dbname")
-                .arg(url)
+                .arg(&url)
                 .output()
                 .with_context(|| {
                     format!(
@@ -103,6 +110,39 @@ pub async fn backup(
     })
 }
 
+/// The URL without its password, and the password (percent-decoded).
+fn without_password(url: &str) -> (String, Option<String>) {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let password = parsed.password().map(percent_decoded);
+            let _ = parsed.set_password(None);
+            (parsed.to_string(), password)
+        }
+        _ => (url.to_owned(), None),
+    }
+}
+
+/// `%XX` escapes decoded (a URL's password is percent-encoded; `+` stays `+`).
+fn percent_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `FILE.partial` in the same folder (so the final rename stays on one file system).
 fn partial_name(file: &Path) -> anyhow::Result<PathBuf> {
     let name = file
@@ -118,4 +158,19 @@ fn partial_name(file: &Path) -> anyhow::Result<PathBuf> {
     let mut partial = name.to_os_string();
     partial.push(".partial");
     Ok(folder.join(partial))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        let (url, password) = without_password("postgres://ops:p%40ss+w%2Frd@db:5432/donornet");
+        assert_eq!(url, "postgres://ops@db:5432/donornet");
+        assert_eq!(password.as_deref(), Some("p@ss+w/rd"));
+        let (url, password) = without_password("postgres://postgres@127.0.0.1/donornet");
+        assert_eq!(url, "postgres://postgres@127.0.0.1/donornet");
+        assert_eq!(password, None);
+    }
 }

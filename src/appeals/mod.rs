@@ -1001,9 +1001,31 @@ pub async fn dispatch(
     now: DateTime<Utc>,
 ) -> Result<crate::outbox::Dispatched, DbErr> {
     let mut out = crate::outbox::Dispatched::default();
-    for message in
-        crate::store::outbox::claim_due(db, crate::store::outbox::Queue::Groups, now, BATCH).await?
-    {
+    let mut claimed = 0;
+    // A few at a time, as the outbox does (`outbox::CLAIM_CHUNK`): a claim never outlives its
+    // lease.
+    let mut chunk = Vec::new();
+    loop {
+        if chunk.is_empty() {
+            if claimed >= BATCH {
+                break;
+            }
+            chunk = crate::store::outbox::claim_due(
+                db,
+                crate::store::outbox::Queue::Groups,
+                now,
+                crate::outbox::CLAIM_CHUNK,
+            )
+            .await?;
+            if chunk.is_empty() {
+                break;
+            }
+            claimed += chunk.len() as u64;
+            chunk.reverse();
+        }
+        let Some(message) = chunk.pop() else {
+            break;
+        };
         match deliver(db, wecom, &message).await? {
             Ok(()) => {
                 if crate::store::outbox::mark_sent(db, message.id, &message.body, Utc::now())

@@ -214,13 +214,13 @@ pub enum SupplyLevel {
     Red,
 }
 
-/// The level of `d`: below amber is amber, at or below red is red.
+/// The level of `d`: below amber is amber, below red is red (as the inventory's levels).
 pub fn level(d: &GroupDays) -> SupplyLevel {
     match d.days {
         None => SupplyLevel::Unknown,
         Some(days) if !days.is_finite() => SupplyLevel::Unknown,
         Some(days) if days >= d.amber_days => SupplyLevel::Ok,
-        Some(days) if days > d.red_days => SupplyLevel::Amber,
+        Some(days) if days >= d.red_days => SupplyLevel::Amber,
         Some(_) => SupplyLevel::Red,
     }
 }
@@ -451,7 +451,9 @@ mod tests {
         assert_eq!(level(&days(None)), SupplyLevel::Unknown);
         assert_eq!(level(&days(Some(7.0))), SupplyLevel::Ok);
         assert_eq!(level(&days(Some(6.9))), SupplyLevel::Amber);
-        assert_eq!(level(&days(Some(3.0))), SupplyLevel::Red);
+        // Exactly at red is amber, as the inventory's levels say (red is below it).
+        assert_eq!(level(&days(Some(3.0))), SupplyLevel::Amber);
+        assert_eq!(level(&days(Some(2.9))), SupplyLevel::Red);
         assert_eq!(level(&days(Some(0.0))), SupplyLevel::Red);
     }
 

@@ -514,6 +514,12 @@ pub async fn make_offer(
         )));
     }
     let txn = crate::db::begin_write(db).await?;
+    if !store::hold_open_request(&txn, request_id, now).await? {
+        txn.rollback().await?;
+        return Err(InventoryError::Conflict(format!(
+            "blood request {request_id} is no longer open: offers are taken only while it is open"
+        )));
+    }
     let offer = store::insert_offer(
         &txn,
         OfferFields {
@@ -729,6 +735,17 @@ pub async fn dispatch(
         })?;
     let _turn = crate::db::write_turn(db).await;
     let txn = crate::db::begin_write(db).await?;
+    // The request first, then the offer: the order cancelling locks them in, so the two
+    // never wait on each other.
+    let Some(request_now) =
+        store::move_request(&txn, request.id, "accepted", None, "dispatched", None, now).await?
+    else {
+        txn.rollback().await?;
+        return Err(InventoryError::Conflict(format!(
+            "blood request {} is no longer accepted",
+            request.id
+        )));
+    };
     let Some(dispatched) = store::move_offer(&txn, offer_id, "accepted", "dispatched", now).await?
     else {
         txn.rollback().await?;
@@ -747,16 +764,16 @@ pub async fn dispatch(
             from.id, offer.units, offer.ml
         )));
     }
-    store::add_incoming(&txn, to.id, c, g, offer.units, offer.ml, now).await?;
-    let Some(request_now) =
-        store::move_request(&txn, request.id, "accepted", None, "dispatched", None, now).await?
-    else {
+    if !store::add_incoming(&txn, to.id, c, g, offer.units, offer.ml, now).await? {
         txn.rollback().await?;
         return Err(InventoryError::Conflict(format!(
-            "blood request {} is no longer accepted",
-            request.id
+            "station {} would hold more of {c} {g} on its way than a stock may hold; nothing was written",
+            to.id
         )));
-    };
+    }
+    // Both sheets changed: a sheet loaded before this is stale (412), not a way to undo it.
+    store::touch_stock_version(&txn, from.id, now).await?;
+    store::touch_stock_version(&txn, to.id, now).await?;
     let from_levels = level_table(&txn, from.id).await?;
     let to_levels = level_table(&txn, to.id).await?;
     let from_stock = store::find_stock(&txn, from.id, c, g)
@@ -827,6 +844,15 @@ pub async fn receive(
     let (offer, request) = offer_for(db, offer_id, acting).await?;
     let to = station_for(db, request.station_id, Action::Update, acting).await?;
     let txn = crate::db::begin_write(db).await?;
+    let Some(request_now) =
+        store::move_request(&txn, request.id, "dispatched", None, "received", None, now).await?
+    else {
+        txn.rollback().await?;
+        return Err(InventoryError::Conflict(format!(
+            "blood request {} is no longer dispatched",
+            request.id
+        )));
+    };
     let Some(received) = store::move_offer(&txn, offer_id, "dispatched", "received", now).await?
     else {
         txn.rollback().await?;
@@ -839,19 +865,11 @@ pub async fn receive(
     if !store::receive_incoming(&txn, to.id, c, g, offer.units, offer.ml, now).await? {
         txn.rollback().await?;
         return Err(InventoryError::Conflict(format!(
-            "less than offer {offer_id} is on its way to station {}",
+            "less than offer {offer_id} is on its way to station {}, or receiving it would hold              more than a stock may; nothing was written",
             to.id
         )));
     }
-    let Some(request_now) =
-        store::move_request(&txn, request.id, "dispatched", None, "received", None, now).await?
-    else {
-        txn.rollback().await?;
-        return Err(InventoryError::Conflict(format!(
-            "blood request {} is no longer dispatched",
-            request.id
-        )));
-    };
+    store::touch_stock_version(&txn, to.id, now).await?;
     let levels = level_table(&txn, to.id).await?;
     let stock = store::find_stock(&txn, to.id, c, g)
         .await?

@@ -668,6 +668,12 @@ pub async fn history(
             }
         },
     };
+    use chrono::Datelike;
+    for (field, date) in [("from", query.from), ("to", query.to)] {
+        if date.is_some_and(|d| !(1900..=9999).contains(&d.year())) {
+            errors.add(field, "a date between the years 1900 and 9999");
+        }
+    }
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {

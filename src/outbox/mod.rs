@@ -287,7 +287,32 @@ pub async fn dispatch(
     now: DateTime<Utc>,
 ) -> Result<Dispatched, DbErr> {
     let mut out = Dispatched::default();
-    for mut message in store::claim_due(db, store::Queue::Donors, now, BATCH).await? {
+    let mut claimed = 0;
+    // A few at a time, so that a claim never outlives its lease (`store::outbox::CLAIM_LEASE`)
+    // even when every delivery runs to the sender's timeout.
+    while claimed < BATCH {
+        let chunk = store::claim_due(db, store::Queue::Donors, now, CLAIM_CHUNK).await?;
+        if chunk.is_empty() {
+            break;
+        }
+        claimed += chunk.len() as u64;
+        deliver_chunk(db, sender, public_url, chunk, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// Messages claimed at once by a dispatcher: 10 deliveries at the senders' 10-second timeout
+/// take 100 seconds, well within a claim's 5 minutes.
+pub const CLAIM_CHUNK: u64 = 10;
+
+async fn deliver_chunk(
+    db: &DatabaseConnection,
+    sender: &dyn Sender,
+    public_url: Option<&str>,
+    chunk: Vec<entity::outbox_message::Model>,
+    out: &mut Dispatched,
+) -> Result<(), DbErr> {
+    for mut message in chunk {
         // A withdrawal link written where the public address was not known leaves whole.
         message.body = crate::domain::recruitment::with_site(&message.body, public_url);
         match sender.send(&message).await {
@@ -313,7 +338,7 @@ pub async fn dispatch(
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Days after a drive that its bookings' mobiles are kept (messages sent, check-in done,

@@ -701,7 +701,7 @@ pub async fn build(
             .collect(),
     };
     // Blood groups the stations are short of make the sites whose villages give them worth
-    // more than their mL (README, "What a stop is worth").
+    // more than their mL (README, "What the donors are worth by blood group").
     let supply = value::station_supply(db, &station_ids).await?;
     let factors = if value::weighs_anything(&supply) {
         value_factors(db, &assembly, &supply).await?

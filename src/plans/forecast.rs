@@ -461,7 +461,15 @@ pub async fn explain(
         elsewhere: elsewhere_outside,
         ..OutsideVillages::default()
     };
-    let supply = station_supply(db, vehicle_station, &code).await?;
+    // The stations' days of supply are for those who read inventories (admins and station
+    // staff): for anyone else the forecast weighs no group (every weight 1).
+    let supply = if policy::can(Some(principal), Action::Read, Resource::Inventory(&code))
+        == Decision::Allow
+    {
+        station_supply(db, vehicle_station, &code).await?
+    } else {
+        SupplyDays::new()
+    };
     let draws: Vec<Draw> = f
         .villages
         .iter()

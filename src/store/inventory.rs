@@ -6,6 +6,7 @@
 //! ?`, stock taken `WHERE units >= ? AND ml >= ?`, incoming received `WHERE incoming_units >=
 //! ?`.
 
+use crate::domain::inventory::{MAX_ML, MAX_UNITS};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     blood_offer, blood_request, inventory_history, inventory_level, inventory_stock,
@@ -48,15 +49,14 @@ pub async fn bump_version(
         VersionOf::Stock => C::Version,
         VersionOf::Levels => C::LevelsVersion,
     };
-    let changed = station_inventory::Entity::update_many()
-        .col_expr(column, Expr::value(expected + 1))
-        .col_expr(C::UpdatedAt, Expr::value(now))
-        .filter(C::StationId.eq(station_id))
-        .filter(column.eq(expected))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if changed > 0 {
+    let bump = || {
+        station_inventory::Entity::update_many()
+            .col_expr(column, Expr::col(column).add(1))
+            .col_expr(C::UpdatedAt, Expr::value(now))
+            .filter(C::StationId.eq(station_id))
+            .filter(column.eq(expected))
+    };
+    if bump().exec(db).await?.rows_affected > 0 {
         return Ok(true);
     }
     if expected != 0 {
@@ -76,7 +76,41 @@ pub async fn bump_version(
     .on_conflict(OnConflict::column(C::StationId).do_nothing().to_owned())
     .exec_without_returning(db)
     .await?;
-    Ok(inserted > 0)
+    if inserted > 0 {
+        return Ok(true);
+    }
+    // Another first change (of the other version) made the row meanwhile: this version may
+    // still be at 0.
+    Ok(bump().exec(db).await?.rows_affected > 0)
+}
+
+/// Moves the station's stock version on, whatever it is (a dispatch or a receipt changed
+/// its stock): a sheet loaded before is then stale.
+pub async fn touch_stock_version(
+    db: &impl ConnectionTrait,
+    station_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use station_inventory::Column as C;
+    let touch = || {
+        station_inventory::Entity::update_many()
+            .col_expr(C::Version, Expr::col(C::Version).add(1))
+            .col_expr(C::UpdatedAt, Expr::value(now))
+            .filter(C::StationId.eq(station_id))
+    };
+    if touch().exec(db).await?.rows_affected > 0 {
+        return Ok(());
+    }
+    station_inventory::Entity::insert(station_inventory::ActiveModel {
+        station_id: Set(station_id),
+        version: Set(1),
+        levels_version: Set(0),
+        updated_at: Set(now),
+    })
+    .on_conflict(OnConflict::column(C::StationId).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// The stocks of a station, or of every station (`None`), by station, component and group.
@@ -206,7 +240,8 @@ pub async fn take_stock(
     Ok(changed > 0)
 }
 
-/// Adds to what is on its way to a station (making its stock row when there is none).
+/// Adds to what is on its way to a station (making its stock row when there is none); false
+/// (nothing added) when that would exceed what a stock may hold.
 pub async fn add_incoming(
     db: &impl ConnectionTrait,
     station_id: i64,
@@ -215,19 +250,22 @@ pub async fn add_incoming(
     units: i32,
     ml: i32,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     use inventory_stock::Column as C;
     ensure_stock(db, station_id, component, group, now).await?;
-    inventory_stock::Entity::update_many()
+    let changed = inventory_stock::Entity::update_many()
         .col_expr(C::IncomingUnits, Expr::col(C::IncomingUnits).add(units))
         .col_expr(C::IncomingMl, Expr::col(C::IncomingMl).add(ml))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::StationId.eq(station_id))
         .filter(C::Component.eq(component))
         .filter(C::BloodGroup.eq(group))
+        .filter(C::IncomingUnits.lte(MAX_UNITS - i64::from(units)))
+        .filter(C::IncomingMl.lte(MAX_ML - i64::from(ml)))
         .exec(db)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    Ok(changed > 0)
 }
 
 /// Moves `units` and `ml` from what is on its way into the stock; false when less is on its
@@ -253,6 +291,8 @@ pub async fn receive_incoming(
         .filter(C::BloodGroup.eq(group))
         .filter(C::IncomingUnits.gte(units))
         .filter(C::IncomingMl.gte(ml))
+        .filter(C::Units.lte(MAX_UNITS - i64::from(units)))
+        .filter(C::Ml.lte(MAX_ML - i64::from(ml)))
         .exec(db)
         .await?
         .rows_affected;
@@ -372,12 +412,15 @@ pub async fn history(
     if let Some(until) = filter.until {
         query = query.filter(C::At.lt(until));
     }
-    query
-        .order_by_asc(C::At)
-        .order_by_asc(C::Id)
+    // The newest `limit` points, returned oldest first.
+    let mut newest = query
+        .order_by_desc(C::At)
+        .order_by_desc(C::Id)
         .limit(filter.limit)
         .all(db)
-        .await
+        .await?;
+    newest.reverse();
+    Ok(newest)
 }
 
 /// The open recruitment needs of a station (for the automatic need: one per group).
@@ -486,6 +529,25 @@ pub async fn move_request(
         return Ok(None);
     }
     find_request(db, id).await
+}
+
+/// Holds an open request for the caller's transaction (a row lock on PostgreSQL; SQLite's
+/// writers take turns anyway), so an accept or a cancel cannot pass between the check that it
+/// is open and what the transaction writes; false when it is no longer open.
+pub async fn hold_open_request(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use blood_request::Column as C;
+    Ok(blood_request::Entity::update_many()
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.eq("open"))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
 }
 
 /// An offer as made.

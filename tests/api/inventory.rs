@@ -678,6 +678,9 @@ async fn a_request_is_offered_accepted_dispatched_and_received_moving_both_stock
         )
         .await;
 
+        // A sheet the offerer loaded before the dispatch cannot undo it afterwards.
+        let west_before = inventory(&app, &s.west_staff, s.west).await;
+        let stale_tag = format!("\"{}\"", west_before["version"]);
         // Only the offerer dispatches.
         expect_problem(
             post(
@@ -704,6 +707,13 @@ async fn a_request_is_offered_accepted_dispatched_and_received_moving_both_stock
         )
         .await;
         assert_eq!(moved["request"]["status"], "dispatched");
+        let undo = vec![row("red_cells", "O+", 100, 20000, 10.0)];
+        expect_problem(
+            post_sheet(&app, &s.west_staff, s.west, undo, Some(&stale_tag)).await,
+            412,
+            "a sheet loaded before the dispatch",
+        )
+        .await;
         let west = stock(
             &inventory(&app, &s.west_staff, s.west).await,
             "red_cells",

@@ -313,6 +313,32 @@ async fn a_short_group_weighs_its_villages_in_the_forecast_and_the_plans_values(
         let total = short["total"].as_f64().unwrap();
         assert!(close(&value["value_ml"], total * 400.0 * factor), "{value}");
 
+        // A township official reads the forecast but not the station's figures: no group
+        // weighs anything for them, and no days are shown.
+        let token = crate::helpers::user_with_token(
+            &app.db,
+            "township",
+            "township_official",
+            &[COUNTY],
+            None,
+        )
+        .await;
+        let official = crate::helpers::bearer_client(&token);
+        let theirs_path = format!("/api/v1/forecast?site={}&date=2026-12-10", net.site(1));
+        let response = send(&app, &official, Method::GET, &theirs_path, None, None).await;
+        let theirs = ok_json(response, 200, "the official's forecast").await;
+        assert!(
+            close(&theirs["value"]["factor"], 1.0),
+            "{}",
+            theirs["value"]
+        );
+        for w in theirs["value"]["weights"].as_array().unwrap() {
+            assert_eq!(
+                (w["days"].clone(), w["weight"].as_f64()),
+                (Value::Null, Some(1.0))
+            );
+        }
+
         // A plan's instance values each site by the same rule: P1, whose village gives O+,
         // is worth more per donor than the others.
         let plan = crate::plans::make_plan(&app, &app.client, &crate::plans::base_request()).await;
