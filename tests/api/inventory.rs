@@ -708,12 +708,18 @@ async fn a_request_is_offered_accepted_dispatched_and_received_moving_both_stock
         .await;
         assert_eq!(moved["request"]["status"], "dispatched");
         let undo = vec![row("red_cells", "O+", 100, 20000, 10.0)];
-        expect_problem(
+        let current = ok_json(
             post_sheet(&app, &s.west_staff, s.west, undo, Some(&stale_tag)).await,
             412,
             "a sheet loaded before the dispatch",
         )
         .await;
+        // The answer is the inventory as it now is: the dispatch stands.
+        assert_eq!(
+            stock(&current["inventory"], "red_cells", "O+")["units"],
+            70,
+            "{current}"
+        );
         let west = stock(
             &inventory(&app, &s.west_staff, s.west).await,
             "red_cells",
